@@ -1,0 +1,1 @@
+"""Discrete-event simulation of children's journeys through the family justice system."""

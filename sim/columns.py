@@ -1,0 +1,157 @@
+"""Typed columns streamed to Parquet: the storage under the records, with atomic writes.
+
+Rows are appended to typed arrays (8 bytes a number, not a Python object) and streamed to Parquet in
+chunks, so memory holds what is open, not everything ever simulated. Files are written under a temporary
+name and renamed when complete, so a file with the final name is always whole. Records know nothing of
+SimPy: they take plain numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK_ROWS = 250_000
+"""Rows buffered before a chunk is written: bounds memory at about CHUNK_ROWS x columns x 8 bytes."""
+
+Converter = Callable[[np.ndarray], pa.Array]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    typecode: str  # array module code: 'q' int64, 'd' float64, 'b' int8 (also bools and small codes)
+    to_arrow: Converter
+
+
+def as_int(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.int64())
+
+
+def as_small_int(values: np.ndarray) -> pa.Array:
+    return pa.array(values.astype(np.int32), type=pa.int32())
+
+
+def as_float(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.float64(), from_pandas=True)  # NaN becomes null
+
+
+def as_bool(values: np.ndarray) -> pa.Array:
+    return pa.array(values.astype(bool), type=pa.bool_())
+
+
+def as_labels(labels: Sequence[str]) -> Converter:
+    """Small integer codes to a dictionary-encoded string column (-1 is null)."""
+    dictionary = pa.array(list(labels), type=pa.string())
+
+    def convert(values: np.ndarray) -> pa.Array:
+        codes = values.astype(np.int32)
+        mask = codes < 0
+        indices = pa.array(np.where(mask, 0, codes), type=pa.int32(), mask=mask)
+        return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+    return convert
+
+
+def as_date(origin: dt.date) -> Converter:
+    """Simulation days to calendar dates (NaN, an open end, becomes null)."""
+    base = np.datetime64(origin, "D")
+
+    def convert(values: np.ndarray) -> pa.Array:
+        mask = np.isnan(values)
+        days = np.floor(np.where(mask, 0.0, values)).astype("timedelta64[D]")
+        return pa.array(base + days, type=pa.date32(), mask=mask)
+
+    return convert
+
+
+def as_timestamp(origin: dt.date) -> Converter:
+    """Simulation days to calendar timestamps to the second (NaN becomes null)."""
+    base = np.datetime64(origin, "s")
+
+    def convert(values: np.ndarray) -> pa.Array:
+        mask = np.isnan(values)
+        seconds = np.round(np.where(mask, 0.0, values) * 86_400).astype("timedelta64[s]")
+        return pa.array(base + seconds, type=pa.timestamp("s"), mask=mask)
+
+    return convert
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary sibling, flush it to disk, then rename over the final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    write(tmp)
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class TableSink:
+    """Typed columns streamed to one Parquet file in chunks; complete only after ``close``."""
+
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[Column],
+        constants: dict[str, int] | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)
+        self.data = [array(c.typecode) for c in self.columns]
+        self.constants = constants or {}
+        self.chunk_rows = chunk_rows
+        self.rows_written = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        fields = [pa.field(k, pa.int32()) for k in self.constants]
+        fields += [pa.field(c.name, c.to_arrow(np.zeros(0, dtype=_dtype(c.typecode))).type) for c in self.columns]
+        self.schema = pa.schema(fields)
+
+    @property
+    def rows_buffered(self) -> int:
+        return len(self.data[0])
+
+    def maybe_flush(self) -> None:
+        if len(self.data[0]) >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        n = len(self.data[0])
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+        arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]
+        for column, values in zip(self.columns, self.data, strict=True):
+            arrays.append(column.to_arrow(np.frombuffer(values, dtype=_dtype(column.typecode))))
+        if n:
+            self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.rows_written += n
+        self.data = [array(c.typecode) for c in self.columns]
+
+    def close(self) -> None:
+        self.flush()
+        assert self._writer is not None
+        self._writer.close()
+        with open(self._tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self._tmp, self.path)
+
+    def abandon(self) -> None:
+        """Drop a half-written file (a failed replication leaves nothing that looks complete)."""
+        if self._writer is not None:
+            self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def _dtype(typecode: str) -> np.dtype:
+    return np.dtype({"q": np.int64, "d": np.float64, "b": np.int8, "i": np.int32}[typecode])
