@@ -27,13 +27,14 @@ Converter = Callable[[np.ndarray], pa.Array]
 
 @dataclass(frozen=True)
 class Column:
+    """A named column and how its float64 values become an Arrow array."""
+
     name: str
-    typecode: str  # array module code: 'q' int64, 'd' float64, 'b' int8 (also bools and small codes)
     to_arrow: Converter
 
 
 def as_int(values: np.ndarray) -> pa.Array:
-    return pa.array(values, type=pa.int64())
+    return pa.array(values.astype(np.int64), type=pa.int64())
 
 
 def as_small_int(values: np.ndarray) -> pa.Array:
@@ -96,7 +97,11 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 
 class TableSink:
-    """Typed columns streamed to one Parquet file in chunks; complete only after ``close``."""
+    """Rows of numbers streamed to one Parquet file in chunks; the file appears only after ``close``.
+
+    The hot path appends a whole row with one call, ``sink.rows.extend(values)``, into a flat float64 array;
+    ``flush`` reshapes it into columns and converts each (codes to labels, days to dates) in one go.
+    """
 
     def __init__(
         self,
@@ -107,36 +112,41 @@ class TableSink:
     ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
-        self.data = [array(c.typecode) for c in self.columns]
+        self.width = len(self.columns)
+        self.rows = array("d")
         self.constants = constants or {}
         self.chunk_rows = chunk_rows
         self.rows_written = 0
         self._writer: pq.ParquetWriter | None = None
         self._tmp = self.path.with_name(f".{self.path.name}.partial")
         fields = [pa.field(k, pa.int32()) for k in self.constants]
-        fields += [pa.field(c.name, c.to_arrow(np.zeros(0, dtype=_dtype(c.typecode))).type) for c in self.columns]
+        fields += [pa.field(c.name, c.to_arrow(np.zeros(0)).type) for c in self.columns]
         self.schema = pa.schema(fields)
 
     @property
     def rows_buffered(self) -> int:
-        return len(self.data[0])
+        return len(self.rows) // self.width
 
     def maybe_flush(self) -> None:
-        if len(self.data[0]) >= self.chunk_rows:
+        if len(self.rows) >= self.chunk_rows * self.width:
             self.flush()
 
     def flush(self) -> None:
-        n = len(self.data[0])
+        table = np.frombuffer(self.rows, dtype=np.float64).reshape(-1, self.width)
+        self.write_columns([table[:, i] for i in range(self.width)])
+        self.rows = array("d")
+
+    def write_columns(self, values: Sequence[np.ndarray]) -> None:
+        """Write one chunk given as a float64 array per column (in ``columns`` order)."""
+        n = len(values[0]) if len(values) else 0
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
-        arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]
-        for column, values in zip(self.columns, self.data, strict=True):
-            arrays.append(column.to_arrow(np.frombuffer(values, dtype=_dtype(column.typecode))))
         if n:
+            arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]
+            arrays += [c.to_arrow(np.ascontiguousarray(v)) for c, v in zip(self.columns, values, strict=True)]
             self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.rows_written += n
-        self.data = [array(c.typecode) for c in self.columns]
 
     def close(self) -> None:
         self.flush()
@@ -151,7 +161,3 @@ class TableSink:
         if self._writer is not None:
             self._writer.close()
         self._tmp.unlink(missing_ok=True)
-
-
-def _dtype(typecode: str) -> np.dtype:
-    return np.dtype({"q": np.int64, "d": np.float64, "b": np.int8, "i": np.int32}[typecode])

@@ -10,6 +10,7 @@ numbers across scenarios.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -284,8 +285,4 @@ class Uniforms:
 
     def choose(self, cumulative: list[float]) -> int:
         """Index of the category a draw falls in, given cumulative probabilities ending at 1."""
-        u = self()
-        for i, c in enumerate(cumulative):
-            if u < c:
-                return i
-        return len(cumulative) - 1
+        return min(bisect_right(cumulative, self()), len(cumulative) - 1)

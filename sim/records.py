@@ -8,8 +8,11 @@ each agency. Rows are written when a case closes, and for open cases at the end 
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 from sim.columns import (
     Column,
@@ -47,149 +50,147 @@ class Labels:
         self.measures = measures
 
 
+CASE_FIELDS = (
+    "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return", "warm_up",
+    "from_open_caseload", "status", "arrival_date", "start_date", "end_date", "days_to_first_hearing",
+    "days_to_disposal", "days_in_proceedings",
+    *(f"wait_{agency}_days" for agency in AGENCIES), *(f"active_{agency}_days" for agency in AGENCIES),
+    "days_before_run", "pre_proceedings_days", "hearings", "adjournments", "vacated", "outcome",
+)  # fmt: skip
+"""What a case contributes to each of its children's rows, in the order ``case_closed`` appends them."""
+
+CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
+"""What a child contributes, followed by its extra attribute codes."""
+
+
 class Recorder:
     """Writes the three tables of one replication into ``directory``."""
 
     def __init__(self, directory: Path, scenario: Scenario, labels: Labels, replication: int) -> None:
         self.labels = labels
         origin = scenario.sim_start_date
-        self.results_start_day = scenario.results_start_day
         constants = {"replication": replication}
-        child_columns = [
-            Column("child_id", "q", as_int),
-            Column("case_id", "q", as_int),
-            Column("case_type", "b", as_labels(CASE_TYPES)),
-            Column("pathway", "b", as_labels(PATHWAYS)),
-            Column("region", "i", as_labels(labels.regions)),
-            Column("local_authority", "i", as_labels(labels.local_authorities)),
-            Column("domestic_abuse", "b", as_bool),
-            Column("age_at_start_years", "d", as_float),
-            Column("age_band", "b", as_labels(labels.age_bands)),
-            *[Column(name, "b", as_labels(values)) for name, values in labels.attributes.items()],
-            Column("is_return", "b", as_bool),
-            Column("case_number", "i", as_small_int),
-            Column("warm_up", "b", as_bool),
-            Column("from_open_caseload", "b", as_bool),
-            Column("status", "b", as_labels(STATUSES)),
-            Column("arrival_date", "d", as_date(origin)),
-            Column("start_date", "d", as_date(origin)),
-            Column("end_date", "d", as_date(origin)),
-            Column("days_to_first_hearing", "d", as_float),
-            Column("days_to_disposal", "d", as_float),
-            Column("days_in_proceedings", "d", as_float),
-            *[Column(f"wait_{agency}_days", "d", as_float) for agency in AGENCIES],
-            *[Column(f"active_{agency}_days", "d", as_float) for agency in AGENCIES],
-            Column("days_before_run", "d", as_float),
-            Column("pre_proceedings_days", "d", as_float),
-            Column("hearings", "i", as_small_int),
-            Column("adjournments", "i", as_small_int),
-            Column("vacated", "i", as_small_int),
-            Column("outcome", "i", as_labels(labels.outcomes)),
-        ]
-        self.children = TableSink(directory / "children.parquet", child_columns, constants)
+        date = as_date(origin)
+        case_converters = {
+            "case_id": as_int, "case_type": as_labels(CASE_TYPES), "pathway": as_labels(PATHWAYS),
+            "region": as_labels(labels.regions), "local_authority": as_labels(labels.local_authorities),
+            "domestic_abuse": as_bool, "is_return": as_bool, "warm_up": as_bool, "from_open_caseload": as_bool,
+            "status": as_labels(STATUSES), "arrival_date": date, "start_date": date, "end_date": date,
+            "hearings": as_small_int, "adjournments": as_small_int, "vacated": as_small_int,
+            "outcome": as_labels(labels.outcomes),
+        }  # fmt: skip
+        self._case_index = {name: i for i, name in enumerate(CASE_FIELDS)}
+        self._output = (
+            ["child_id", "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse",
+             "age_at_start_years", "age_band", *labels.attributes, "is_return", "case_number"]
+            + [f for f in CASE_FIELDS if f not in {"case_id", "case_type", "pathway", "region", "local_authority",
+                                                   "domestic_abuse", "is_return"}]
+        )  # fmt: skip
+        converters = {
+            **case_converters, "child_id": as_int, "age_at_start_years": as_float,
+            "age_band": as_labels(labels.age_bands), "case_number": as_small_int,
+            **{name: as_labels(values) for name, values in labels.attributes.items()},
+        }  # fmt: skip
+        self.children = TableSink(
+            directory / "children.parquet",
+            [Column(name, converters.get(name, as_float)) for name in self._output],
+            constants,
+        )
+        self._cases = array("d")
+        self._kids = array("d")
+        self._child_width = len(CHILD_FIELDS) + len(labels.attributes)
         self.stages = TableSink(
             directory / "stages.parquet",
             [
-                Column("case_id", "q", as_int),
-                Column("stage", "b", as_labels(STAGES)),
-                Column("agency", "b", as_labels(AGENCIES)),
-                Column("requested", "d", as_timestamp(origin)),
-                Column("started", "d", as_timestamp(origin)),
-                Column("ended", "d", as_timestamp(origin)),
+                Column("case_id", as_int),
+                Column("stage", as_labels(STAGES)),
+                Column("agency", as_labels(AGENCIES)),
+                Column("requested", as_timestamp(origin)),
+                Column("started", as_timestamp(origin)),
+                Column("ended", as_timestamp(origin)),
             ],
             constants,
         )
         self.timeline = TableSink(
             directory / "timeline.parquet",
             [
-                Column("date", "d", as_date(origin)),
-                Column("measure", "i", as_labels(labels.measures)),
-                Column("region", "i", as_labels(labels.regions)),
-                Column("value", "d", as_float),
+                Column("date", date),
+                Column("measure", as_labels(labels.measures)),
+                Column("region", as_labels(labels.regions)),
+                Column("value", as_float),
             ],
             constants,
         )
-        self.child_rows = Counter()  # (status, is_return) -> rows
-        self._stage_cols = self.stages.data
+        self.child_rows: Counter[tuple[str, bool]] = Counter()
+        self._stage_rows = self.stages.rows
+        self._pathfinder = PATHWAYS.index("pathfinder")
+        self._pathway_of_type = [PATHWAYS.index(c) for c in CASE_TYPES]
+        self._status_code = {s: i for i, s in enumerate(STATUSES)}
 
     def stage(self, case_id: int, stage: int, agency: int, requested: float, started: float, ended: float) -> None:
-        c = self._stage_cols
-        c[0].append(case_id)
-        c[1].append(stage)
-        c[2].append(agency)
-        c[3].append(requested)
-        c[4].append(started)
-        c[5].append(ended)
-        if len(c[0]) >= self.stages.chunk_rows:
+        self._stage_rows.extend((case_id, stage, agency, requested, started, ended))
+        if len(self._stage_rows) >= self.stages.chunk_rows * 6:
             self.stages.flush()
-            self._stage_cols = self.stages.data
+            self._stage_rows = self.stages.rows
 
     def case_closed(self, case: Case, status: str, now: float) -> None:
         """Write a row for each child of a case that has ended, or is still open at ``now`` (end of run)."""
-        wait = list(case.wait_days)
-        active = list(case.active_days)
+        issued = case.issue_day == case.issue_day  # not NaN
+        wait = case.wait_days
+        active = case.active_days
         if status == STATUS_OPEN:
-            waiting, working = case.in_progress_days(now)
-            if case.stage_agency >= 0 and not math.isnan(case.issue_day):
+            end = math.nan
+            if issued and case.stage_agency >= 0:
+                waiting, working = case.in_progress_days(now)
+                wait = list(wait)
+                active = list(active)
                 wait[case.stage_agency] += waiting
                 active[case.stage_agency] += working
-            end = math.nan
         else:
             end = now
-        issued = not math.isnan(case.issue_day)
-        in_proceedings = (now - case.issue_day) if issued else math.nan
-        to_disposal = in_proceedings if status == STATUS_DISPOSED else math.nan
-        first_hearing = case.first_hearing_day - case.issue_day if issued else math.nan
-        pathway = PATHWAYS.index("pathfinder") if case.pathfinder else PATHWAYS.index(CASE_TYPES[case.case_type])
-        la_code = self.labels.la_offset[case.region] + case.local_authority
-        bounds = self.labels.age_band_bounds
+        in_proceedings = now - case.issue_day if issued else math.nan
         start = case.issue_day if issued else case.arrival_day
-        shared = (
-            case.case_id,
-            case.case_type,
-            pathway,
-            case.region,
-            la_code,
-            case.domestic_abuse,
-        )
-        tail = (
-            case.warm_up,
-            case.from_open_caseload,
-            STATUSES.index(status),
-            case.arrival_day,
-            start,
-            end,
-            first_hearing,
-            to_disposal,
-            in_proceedings,
-            *wait,
-            *active,
-            case.days_before_run,
-            case.pre_proceedings_days,
-            case.hearings,
-            case.adjournments,
-            case.vacated,
-            case.outcome,
-        )
-        cols = self.children.data
-        n_attr = len(self.labels.attributes)
+        row = len(self._cases) // len(CASE_FIELDS)
+        self._cases.extend((
+            case.case_id, case.case_type,
+            self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
+            case.region, self.labels.la_offset[case.region] + case.local_authority, case.domestic_abuse,
+            case.is_return, case.warm_up, case.from_open_caseload, self._status_code[status],
+            case.arrival_day, start, end, case.first_hearing_day - case.issue_day,
+            in_proceedings if status == STATUS_DISPOSED else math.nan, in_proceedings,
+            *wait, *active, case.days_before_run, case.pre_proceedings_days,
+            case.hearings, case.adjournments, case.vacated, case.outcome,
+        ))  # fmt: skip
+        kids = self._kids
         for child in case.children:
-            age = (start - child.birth_day) / DAYS_PER_YEAR
-            band = next((i for i, b in enumerate(bounds) if age < b), len(bounds) - 1)
-            row = (child.child_id, *shared, age, band, *child.attributes[:n_attr], case.is_return, child.cases, *tail)
-            for col, value in zip(cols, row, strict=True):
-                col.append(value)
+            kids.extend((child.child_id, row, child.birth_day, child.cases))
+            kids.extend(child.attributes)
         self.child_rows[(status, case.is_return)] += len(case.children)
-        self.children.maybe_flush()
+        if row + 1 >= self.children.chunk_rows:
+            self._flush_children()
+
+    def _flush_children(self) -> None:
+        cases = np.frombuffer(self._cases, dtype=np.float64).reshape(-1, len(CASE_FIELDS))
+        kids = np.frombuffer(self._kids, dtype=np.float64).reshape(-1, self._child_width)
+        per_child = cases[kids[:, 1].astype(np.int64)]
+        column = {name: per_child[:, i] for i, name in enumerate(CASE_FIELDS)}
+        age = (column["start_date"] - kids[:, 2]) / DAYS_PER_YEAR
+        bounds = np.asarray(self.labels.age_band_bounds)
+        column["age_at_start_years"] = age
+        column["age_band"] = np.minimum(np.searchsorted(bounds, age, side="right"), len(bounds) - 1).astype(float)
+        column["child_id"] = kids[:, 0]
+        column["case_number"] = kids[:, 3]
+        for i, name in enumerate(self.labels.attributes):
+            column[name] = kids[:, len(CHILD_FIELDS) + i]
+        self.children.write_columns([column[name] for name in self._output])
+        self._cases = array("d")
+        self._kids = array("d")
 
     def snapshot(self, day: float, measure: int, region: int, value: float) -> None:
-        c = self.timeline.data
-        c[0].append(day)
-        c[1].append(measure)
-        c[2].append(region)
-        c[3].append(value)
+        self.timeline.rows.extend((day, measure, region, value))
 
     def close(self) -> None:
+        self._flush_children()
         for sink in (self.children, self.stages, self.timeline):
             sink.close()
 

@@ -41,25 +41,23 @@ def hearing(rep: Replication, case: Case, stage: int, plan_key: str) -> Steps:
     diary = rep.court.diaries[case.region][plan.tier]
     hours = plan.duration_hours()
     earliest = env.now + plan.notice_days()
-    courts = rep.scenario.courts
-    chance = rep.uniforms["listing"]
+    chance = rep.listing_draws
     while True:
         now = env.now
-        rank = rep.listing_rank[case.listing_class]
-        day = diary.book(math.ceil(earliest - 1e-9), hours, rank, int(now))
-        if chance() < courts.vacate_probability:
+        day = diary.book(math.ceil(earliest - 1e-9), hours, rep.listing_rank[case.listing_class], int(now))
+        if chance() < rep.vacate_probability:
             yield env.timeout(chance() * (day - now))
             diary.release(day, hours)
             case.vacated += 1
-            earliest = env.now + courts.relist_notice_days
+            earliest = env.now + rep.relist_notice_days
             continue
         yield env.timeout(day + HEARING_DAYS - now)
         case.hearings += 1
-        if math.isnan(case.first_hearing_day):
+        if case.first_hearing_day != case.first_hearing_day:  # NaN: this is the first
             case.first_hearing_day = float(day)
-        if chance() < courts.adjourn_probability:
+        if chance() < rep.adjourn_probability:
             case.adjournments += 1
-            earliest = env.now + courts.relist_notice_days
+            earliest = env.now + rep.relist_notice_days
             continue
         break
     _close_stage(rep, case, float(day))
