@@ -16,6 +16,7 @@ from typing import Any
 
 import simpy
 
+from sim import engine
 from sim.agencies.cafcass import Cafcass
 from sim.agencies.caseload import CaseloadTeam
 from sim.agencies.court import Court
@@ -23,7 +24,6 @@ from sim.agencies.experts import Experts
 from sim.agencies.local_authority import LocalAuthorities
 from sim.arrivals import arrivals_between, segment_bounds
 from sim.distributions import Sampler, Uniforms
-from sim import engine
 from sim.entities import STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN, Case, Child
 from sim.pathways import ENTRY_STAGES
 from sim.pathways.domestic_abuse import domestic_abuse
