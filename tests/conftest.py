@@ -1,0 +1,77 @@
+"""Shared helpers: scenarios as plain dicts to change one key at a time, and a replication run into tables."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python -m pytest` from the checkout works without installing the package
+    sys.path.insert(0, str(ROOT))
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+SMALL = SCENARIOS / "small.yaml"
+ONE_REGION = SCENARIOS / "one_region.yaml"
+
+
+def scenario_data(path: Path) -> dict[str, Any]:
+    """A scenario file as a plain dict (yaml.safe_load), fresh for every call so tests can change it."""
+    with open(path, encoding="utf-8") as handle:
+        return copy.deepcopy(yaml.safe_load(handle))
+
+
+@pytest.fixture
+def small_data() -> dict[str, Any]:
+    return scenario_data(SMALL)
+
+
+@pytest.fixture
+def one_region_data() -> dict[str, Any]:
+    return scenario_data(ONE_REGION)
+
+
+@dataclass
+class RunResult:
+    """What a replication wrote, read back with pandas."""
+
+    stats: Any
+    children: pd.DataFrame
+    stages: pd.DataFrame
+    timeline: pd.DataFrame
+    start_date: dt.date
+
+    def day(self, value: Any) -> float:
+        """Days since the start date (the simulation clock of a run without warm-up) of a date or timestamp."""
+        stamp = pd.Timestamp(value)
+        return (stamp - pd.Timestamp(self.start_date)) / pd.Timedelta(days=1)
+
+
+def run_replication(data: dict[str, Any], directory: Path, seed: int | None = None, replication: int = 0) -> RunResult:
+    """Validate a scenario dict, run one replication into ``directory`` and read its three tables."""
+    from sim.model import Replication
+    from sim.scenario import scenario_from_dict
+
+    loaded = scenario_from_dict(copy.deepcopy(data))
+    directory.mkdir(parents=True, exist_ok=True)
+    stats = Replication(loaded, replication, directory, seed=seed).run()
+    return RunResult(
+        stats=stats,
+        children=pd.read_parquet(directory / "children.parquet"),
+        stages=pd.read_parquet(directory / "stages.parquet"),
+        timeline=pd.read_parquet(directory / "timeline.parquet"),
+        start_date=loaded.scenario.start_date,
+    )
+
+
+@pytest.fixture
+def run():
+    """``run(data, tmp_path / "a")``: one replication of a scenario dict, as tables."""
+    return run_replication
