@@ -1,0 +1,168 @@
+"""The command line: exit codes, messages without tracebacks, and what `run` writes (or refuses to write)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+OUTPUTS = ["children.parquet", "stages.parquet", "timeline.parquet", "summary.csv", "manifest.json"]
+
+
+def bad_scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            extends: {SMALL}
+            name: bad
+            run_years: -1
+            cafcass:
+              short_term_caseload_limt: 30
+            """
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_validate_ok(capsys) -> None:
+    assert main(["validate", str(SMALL)]) == 0
+    assert f"ok: {SMALL}" in capsys.readouterr().out
+
+
+def test_validate_reports_every_problem_with_file_and_line(tmp_path, capsys) -> None:
+    bad = bad_scenario(tmp_path)
+    assert main(["validate", str(SMALL), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert f"ok: {SMALL}" in captured.out
+    assert f"{bad}:3: run_years:" in captured.err
+    assert f"{bad}:5: cafcass.short_term_caseload_limt: unknown key" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_validate_missing_file(tmp_path, capsys) -> None:
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml: file not found" in err and "Traceback" not in err
+
+
+def test_bad_options_are_user_errors(capsys) -> None:
+    assert main(["run", str(SMALL), "--replications", "0"]) == 2
+    assert main(["run", str(SMALL), "--workers", "two"]) == 2
+    assert main([]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_writes_every_output(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(SMALL), "--replications", "2", "--out", str(out), "--workers", "1"]) == 0
+    for name in OUTPUTS:
+        assert (out / name).is_file(), name
+    for r in (0, 1):
+        rep = out / "replications" / f"rep-{r:04d}"
+        for name in ("children.parquet", "stages.parquet", "timeline.parquet", "stats.json"):
+            assert (rep / name).is_file()
+    children = pq.read_table(out / "children.parquet", columns=["replication"]).to_pandas()
+    assert sorted(children["replication"].unique()) == [0, 1]
+    rows = sum(pq.read_metadata(out / "replications" / f"rep-{r:04d}" / "children.parquet").num_rows for r in (0, 1))
+    assert len(children) == rows
+    assert not list(out.rglob(".*.partial"))
+    assert f"results in {out}" in capsys.readouterr().out
+
+
+def test_run_from_an_invalid_scenario_writes_nothing(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(bad_scenario(tmp_path)), "--out", str(out)]) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "bad.yaml:3: run_years" in err and "Traceback" not in err
+
+
+def test_run_default_directory_is_named_after_the_scenario(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(SMALL), "--replications", "1", "--workers", "1"]) == 0
+    (made,) = (tmp_path / "results").iterdir()
+    assert made.name.startswith("small-") and len(made.name) == len("small-20240101-120000")
+    assert (made / "summary.csv").is_file()
+
+
+def test_run_refuses_a_non_empty_directory_without_force(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", str(SMALL), "--replications", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists and is not empty" in err and "--force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 0
+    assert (out / "summary.csv").is_file() and (out / "notes.txt").is_file()
+
+
+def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    common = ["--replications", "2", "--workers", "1"]
+    assert main(["run", str(SMALL), "--out", str(a), "--seed", "7", *common]) == 0
+    assert main(["run", str(SMALL), "--out", str(b), "--seed", "7", *common]) == 0
+    assert main(["run", str(SMALL), "--out", str(c), "--seed", "8", *common]) == 0
+    for name in ("children", "stages", "timeline"):
+        assert pq.read_table(a / f"{name}.parquet").equals(pq.read_table(b / f"{name}.parquet"))
+    assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
+    assert (a / "summary.csv").read_bytes() != (c / "summary.csv").read_bytes()
+    assert json.loads((a / "manifest.json").read_text())["random"]["root_seed"] == 7
+
+
+def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatch, capsys) -> None:
+    import sim.experiment
+
+    real = sim.experiment.Replication
+
+    class Flaky(real):
+        def run(self):
+            if self.replication == 1:
+                raise ZeroDivisionError("boom in replication 1")
+            return super().run()
+
+    monkeypatch.setattr(sim.experiment, "Replication", Flaky)
+    out = tmp_path / "out"
+    assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "replication 1 (root seed 20240101) failed: ZeroDivisionError: boom in replication 1" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    (failed,) = manifest["failed_replications"]
+    assert failed["replication"] == 1 and failed["seed"] == 20240101 and "ZeroDivisionError" in failed["traceback"]
+    kept = pq.read_table(out / "children.parquet", columns=["replication"]).to_pandas()
+    assert sorted(kept["replication"].unique()) == [0, 2]
+    import pandas as pd
+
+    assert set(pd.read_csv(out / "summary.csv")["replications"]) <= {1, 2}
+
+
+def test_run_sim_py_in_a_subprocess(tmp_path) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "1"}
+    command = [sys.executable, "run_sim.py", "run", str(SMALL), "--replications", "2", "--workers", "2"]
+    done = subprocess.run([*command, "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for name in OUTPUTS:
+        assert (out / name).is_file()
+    again = subprocess.run([*command, "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    bad = subprocess.run(
+        [sys.executable, "run_sim.py", "validate", str(bad_scenario(tmp_path))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "bad.yaml:3" in bad.stderr and "Traceback" not in bad.stderr

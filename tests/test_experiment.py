@@ -1,0 +1,141 @@
+"""Replications, executors, the summary, the manifest and resuming an interrupted run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim.executors import LocalExecutor
+from sim.experiment import finished_replications, prepare_directory, replication_dir, run_experiment
+from sim.manifest import scenario_hash
+from sim.metrics import SUMMARY_COLUMNS
+from sim.random_streams import STREAM_SCHEME
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+TABLES = ("children", "stages", "timeline")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_scenario(SMALL)
+
+
+def run(loaded, out: Path, replications: int = 3, workers: int = 1, **kwargs):
+    prepare_directory(out, force=False)
+    executor = LocalExecutor(workers)
+    try:
+        return run_experiment(loaded, out, replications=replications, executor=executor, **kwargs)
+    finally:
+        executor.close()
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    for name in TABLES:
+        left, right = pq.read_table(a / f"{name}.parquet"), pq.read_table(b / f"{name}.parquet")
+        assert left.equals(right), name
+    assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def serial_run(small, tmp_path_factory):
+    return run(small, tmp_path_factory.mktemp("serial") / "out")
+
+
+def test_one_and_two_workers_give_identical_results(small, serial_run, tmp_path) -> None:
+    parallel = run(small, tmp_path / "out", workers=2)
+    assert parallel.manifest["run_options"]["executor"] == "processes(2)"
+    assert_same_tables(serial_run.out, parallel.out)
+
+
+def test_summary_has_a_confidence_interval_from_three_replications(serial_run) -> None:
+    summary = pd.read_csv(serial_run.out / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert not summary.duplicated(["indicator", "breakdown", "group"]).any()
+    head = summary[(summary.indicator == "time_to_disposal_weeks_mean") & (summary.breakdown == "all")].iloc[0]
+    assert head["replications"] == 3
+    assert head["ci95_low"] < head["mean"] < head["ci95_high"]
+    per_rep = pd.read_csv(serial_run.out / "indicators.csv")
+    values = per_rep[(per_rep.indicator == "time_to_disposal_weeks_mean") & (per_rep.breakdown == "all")]["value"]
+    assert head["mean"] == pytest.approx(values.mean())
+    assert head["sd"] == pytest.approx(values.std(ddof=1))
+
+
+def test_combined_tables_are_the_replications_in_order(serial_run) -> None:
+    out = serial_run.out
+    for name in TABLES:
+        combined = pq.read_table(out / f"{name}.parquet")
+        parts = [pq.read_table(replication_dir(out, r) / f"{name}.parquet") for r in range(3)]
+        assert combined.num_rows == sum(p.num_rows for p in parts)
+        assert combined.column("replication").to_pylist() == [r for r, p in enumerate(parts) for _ in range(p.num_rows)]
+
+
+def test_manifest_records_what_is_needed_to_reproduce_the_run(small, serial_run) -> None:
+    manifest = json.loads((serial_run.out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["scenario"]["name"] == "small"
+    assert manifest["scenario"]["path"] == str(SMALL)
+    (file,) = manifest["scenario"]["files"]
+    assert file["path"] == str(SMALL) and len(file["sha256"]) == 64
+    assert manifest["scenario"]["resolved"] == small.scenario.model_dump(mode="json", by_alias=True)
+    assert manifest["scenario"]["resolved_sha256"] == scenario_hash(small)
+    assert manifest["starting_state"]["starting_state_kind"] == "empty"
+    assert manifest["random"] == {"root_seed": 20240101, "stream_scheme": STREAM_SCHEME}
+    assert sorted(manifest["replications"]) == ["0000", "0001", "0002"]
+    stats = manifest["replications"]["0001"]["run_stats"]
+    assert stats["cases_created"] > 0 and "child_rows" in stats
+    for package in ("python", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml"):
+        assert manifest["packages"][package]
+    assert set(manifest["code"]) == {"commit", "dirty"}
+    assert {"hostname", "platform", "cpu_count"} <= set(manifest["machine"])
+    assert manifest["started"] <= manifest["ended"] and manifest["wall_seconds"] > 0
+    assert manifest["command_line"]
+    assert manifest["policies"] == []
+
+
+def test_manifest_lists_extends_chain_policies_and_warm_up(tmp_path) -> None:
+    option = tmp_path / "option.yaml"
+    option.write_text(
+        f"extends: {SMALL}\nname: option\nstarting_state: {{warm_up_days: 30}}\n"
+        "policies:\n  - {name: more_advisers, date: 2024-03-01, set: {regions.wales.cafcass.long_term_advisers: 9}}\n"
+    )
+    loaded = load_scenario(option)
+    assert scenario_hash(loaded) != scenario_hash(load_scenario(SMALL))
+    result = run(loaded, tmp_path / "out", replications=1)
+    manifest = result.manifest
+    assert [f["path"] for f in manifest["scenario"]["files"]] == [str(option), str(SMALL)]
+    assert manifest["starting_state"]["starting_state_kind"] == "warm_up"
+    assert manifest["starting_state"]["warm_up_days"] == 30
+    (policy,) = manifest["policies"]
+    assert policy["name"] == "more_advisers" and policy["simulation_day"] == 30 + 60
+    assert pd.read_csv(tmp_path / "out" / "summary.csv")["ci95_low"].isna().all()
+
+
+def test_resume_redoes_only_unfinished_replications(small, serial_run, tmp_path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(serial_run.out, out)
+    for name in TABLES:  # as if interrupted before the end: combined files never written
+        (out / f"{name}.parquet").unlink()
+    (out / "summary.csv").unlink()
+    shutil.rmtree(replication_dir(out, 2))
+    (replication_dir(out, 1) / "stats.json").unlink()  # replication 1 was half-way
+    assert sorted(finished_replications(out)) == [0]
+    before = (replication_dir(out, 0) / "children.parquet").stat().st_mtime_ns
+    result = run_experiment(small, out, replications=3, resume=True)
+    assert (replication_dir(out, 0) / "children.parquet").stat().st_mtime_ns == before
+    assert sorted(result.replications_used) == [0, 1, 2]
+    assert_same_tables(serial_run.out, out)
+
+
+def test_precision_adds_replications_until_the_half_width_is_small(small, tmp_path) -> None:
+    result = run(small, tmp_path / "out", replications=2, precision=20.0, max_replications=8, confirm=1)
+    info = result.manifest["precision"]
+    assert info["precision_met"] and info["replications_needed"] >= 2
+    assert info["replications_used"] == info["replications_needed"] + 1 == len(result.replications_used)
+    assert sorted(result.replications_used) == list(range(info["replications_used"]))
