@@ -1,0 +1,271 @@
+"""Distributions: each family checks its own parameters, samples have the stated mean, samplers are reproducible."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from sim.distributions import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Sampler,
+    Triangular,
+    Uniform,
+    Uniforms,
+    Weibull,
+)
+
+DIST = TypeAdapter(Distribution)
+
+
+def parse(value: Any) -> Any:
+    return DIST.validate_python(value)
+
+
+# --- parameters ---------------------------------------------------------------------------------------------
+
+
+def test_a_bare_number_is_a_fixed_distribution() -> None:
+    assert parse(14) == Fixed(value=14)
+    assert parse(2.5) == Fixed(value=2.5)
+    assert parse(0) == Fixed(value=0)
+    assert parse({"dist": "fixed", "value": 3}).mean() == 3
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, math.inf, math.nan, True, "14"])
+def test_a_bare_value_that_is_not_a_non_negative_finite_number_is_refused(value: Any) -> None:
+    with pytest.raises(ValidationError):
+        parse(value)
+
+
+VALID = [
+    {"dist": "exponential", "mean": 5},
+    {"dist": "lognormal", "median": 84, "sigma": 0.5},
+    {"dist": "lognormal", "mean": 84, "sd": 30},
+    {"dist": "gamma", "shape": 2, "scale": 3},
+    {"dist": "gamma", "mean": 9, "sd": 5},
+    {"dist": "weibull", "shape": 1.5, "scale": 10},
+    {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
+    {"dist": "triangular", "low": 1, "mode": 1, "high": 4},  # mode at an end is allowed
+    {"dist": "uniform", "low": 1, "high": 10},
+    {"dist": "empirical", "values": [1, 2, 2, 9]},
+    {"dist": "empirical", "bin_edges": [0, 1, 5], "weights": [1, 3]},
+]
+
+
+@pytest.mark.parametrize("spec", VALID, ids=lambda s: "-".join(str(k) for k in s if k != "dist") + f"-{s['dist']}")
+def test_each_family_accepts_its_documented_parameters(spec: dict) -> None:
+    dist = parse(spec)
+    assert dist.dist == spec["dist"]
+    assert math.isfinite(dist.mean()) and dist.mean() >= 0
+
+
+INVALID = {
+    "unknown family": {"dist": "poisson", "mean": 3},
+    "no family": {"mean": 3},
+    "fixed negative": {"dist": "fixed", "value": -2},
+    "exponential zero mean": {"dist": "exponential", "mean": 0},
+    "exponential negative mean": {"dist": "exponential", "mean": -1},
+    "exponential unknown key": {"dist": "exponential", "mean": 1, "rate": 1},
+    "lognormal median without sigma": {"dist": "lognormal", "median": 84},
+    "lognormal sigma without median": {"dist": "lognormal", "sigma": 0.5},
+    "lognormal mean without sd": {"dist": "lognormal", "mean": 84},
+    "lognormal median with sd": {"dist": "lognormal", "median": 84, "sd": 3},
+    "lognormal both ways": {"dist": "lognormal", "median": 84, "sigma": 0.5, "mean": 90},
+    "lognormal negative sigma": {"dist": "lognormal", "median": 84, "sigma": -0.5},
+    "lognormal zero median": {"dist": "lognormal", "median": 0, "sigma": 0.5},
+    "gamma shape without scale": {"dist": "gamma", "shape": 2},
+    "gamma shape with sd": {"dist": "gamma", "shape": 2, "sd": 1},
+    "gamma negative sd": {"dist": "gamma", "mean": 9, "sd": -5},
+    "weibull zero shape": {"dist": "weibull", "shape": 0, "scale": 10},
+    "weibull no scale": {"dist": "weibull", "shape": 1},
+    "triangular mode above high": {"dist": "triangular", "low": 1, "mode": 5, "high": 4},
+    "triangular mode below low": {"dist": "triangular", "low": 2, "mode": 1, "high": 4},
+    "triangular high below low": {"dist": "triangular", "low": 4, "mode": 4, "high": 1},
+    "triangular all equal": {"dist": "triangular", "low": 3, "mode": 3, "high": 3},
+    "triangular negative low": {"dist": "triangular", "low": -1, "mode": 2, "high": 4},
+    "uniform low equals high": {"dist": "uniform", "low": 3, "high": 3},
+    "uniform high below low": {"dist": "uniform", "low": 5, "high": 3},
+    "empirical nothing": {"dist": "empirical"},
+    "empirical empty values": {"dist": "empirical", "values": []},
+    "empirical negative value": {"dist": "empirical", "values": [1, -2]},
+    "empirical values and histogram": {"dist": "empirical", "values": [1], "bin_edges": [0, 1], "weights": [1]},
+    "empirical edges without weights": {"dist": "empirical", "bin_edges": [0, 1, 2]},
+    "empirical one edge too few": {"dist": "empirical", "bin_edges": [0, 1], "weights": [1, 2]},
+    "empirical one edge too many": {"dist": "empirical", "bin_edges": [0, 1, 2, 3], "weights": [1, 2]},
+    "empirical edges not increasing": {"dist": "empirical", "bin_edges": [0, 2, 2], "weights": [1, 2]},
+    "empirical edges decreasing": {"dist": "empirical", "bin_edges": [0, 5, 3], "weights": [1, 2]},
+    "empirical zero weights": {"dist": "empirical", "bin_edges": [0, 1, 2], "weights": [0, 0]},
+    "empirical negative weight": {"dist": "empirical", "bin_edges": [0, 1, 2], "weights": [2, -1]},
+}
+
+
+@pytest.mark.parametrize("spec", list(INVALID.values()), ids=list(INVALID))
+def test_each_family_refuses_bad_parameters_with_a_validation_error(spec: dict) -> None:
+    with pytest.raises(ValidationError):
+        parse(spec)
+
+
+def test_the_error_for_a_half_given_lognormal_says_what_to_give() -> None:
+    with pytest.raises(ValidationError) as info:
+        parse({"dist": "lognormal", "median": 84})
+    assert "give either 'median' and 'sigma', or 'mean' and 'sd'" in str(info.value)
+
+
+def test_distributions_are_immutable_values() -> None:
+    dist = parse({"dist": "uniform", "low": 1, "high": 2})
+    with pytest.raises(ValidationError):
+        dist.low = 5
+
+
+# --- means --------------------------------------------------------------------------------------------------
+
+MEAN_CASES = {
+    "fixed": (Fixed(value=7), 7.0),
+    "exponential": (parse({"dist": "exponential", "mean": 5}), 5.0),
+    "lognormal by median": (parse({"dist": "lognormal", "median": 84, "sigma": 0.5}), 84 * math.exp(0.125)),
+    "lognormal by mean": (parse({"dist": "lognormal", "mean": 84, "sd": 30}), 84.0),
+    "gamma by shape": (parse({"dist": "gamma", "shape": 2, "scale": 3}), 6.0),
+    "gamma by mean": (parse({"dist": "gamma", "mean": 9, "sd": 5}), 9.0),
+    "weibull": (parse({"dist": "weibull", "shape": 2, "scale": 10}), 10 * math.sqrt(math.pi) / 2),
+    "triangular": (parse({"dist": "triangular", "low": 1, "mode": 2, "high": 6}), 3.0),
+    "uniform": (parse({"dist": "uniform", "low": 1, "high": 10}), 5.5),
+    "empirical values": (parse({"dist": "empirical", "values": [1, 2, 2, 9]}), 3.5),
+    "empirical histogram": (parse({"dist": "empirical", "bin_edges": [0, 1, 5], "weights": [1, 3]}), 2.375),
+}
+
+
+@pytest.mark.parametrize("dist, expected", list(MEAN_CASES.values()), ids=list(MEAN_CASES))
+def test_mean_is_the_closed_form_mean_of_the_family(dist: Any, expected: float) -> None:
+    assert dist.mean() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("dist, expected", list(MEAN_CASES.values()), ids=list(MEAN_CASES))
+def test_sample_mean_converges_to_mean(dist: Any, expected: float) -> None:
+    """With n = 400,000 draws the sample mean is within 5 standard errors (sd / sqrt(n)) of mean().
+
+    Five standard errors would be exceeded by chance about once in 1.7 million; the seed is fixed anyway, so
+    a failure means the sampler and mean() disagree, not bad luck.
+    """
+    n = 400_000
+    draws = dist.sample(np.random.default_rng(12345), n)
+    assert draws.shape == (n,)
+    assert (draws >= 0).all()
+    standard_error = draws.std() / math.sqrt(n)
+    assert abs(draws.mean() - dist.mean()) <= 5 * standard_error + 1e-12
+
+
+def test_empirical_values_are_drawn_with_equal_weight_and_histograms_within_their_bins() -> None:
+    values = parse({"dist": "empirical", "values": [1, 2, 2, 9]}).sample(np.random.default_rng(1), 100_000)
+    assert set(np.unique(values)) == {1.0, 2.0, 9.0}
+    assert np.mean(values == 2.0) == pytest.approx(0.5, abs=5 * math.sqrt(0.25 / 100_000))
+    histogram = parse({"dist": "empirical", "bin_edges": [0, 1, 5], "weights": [1, 3]})
+    hist = histogram.sample(np.random.default_rng(1), 100_000)
+    assert hist.min() >= 0 and hist.max() <= 5
+    assert np.mean(hist < 1) == pytest.approx(0.25, abs=5 * math.sqrt(0.25 * 0.75 / 100_000))
+
+
+def test_lognormal_by_median_and_sigma_agrees_with_lognormal_by_mean_and_sd() -> None:
+    median, sigma = 84.0, 0.5
+    mean = median * math.exp(sigma**2 / 2)
+    sd = mean * math.sqrt(math.exp(sigma**2) - 1)
+    by_median = Lognormal(dist="lognormal", median=median, sigma=sigma)
+    by_mean = parse({"dist": "lognormal", "mean": mean, "sd": sd})
+    assert by_mean.mu_sigma() == pytest.approx(by_median.mu_sigma(), rel=1e-12)
+    assert by_mean.mean() == pytest.approx(by_median.mean(), rel=1e-12)
+    a = by_median.sample(np.random.default_rng(5), 1000)
+    b = by_mean.sample(np.random.default_rng(5), 1000)
+    np.testing.assert_allclose(a, b, rtol=1e-9)
+    assert np.median(by_median.sample(np.random.default_rng(6), 200_001)) == pytest.approx(median, rel=0.01)
+
+
+def test_gamma_by_shape_and_scale_agrees_with_gamma_by_mean_and_sd() -> None:
+    by_mean = Gamma.model_validate({"dist": "gamma", "mean": 9, "sd": 5})
+    shape, scale = by_mean.shape_scale()
+    assert shape * scale == pytest.approx(9) and math.sqrt(shape) * scale == pytest.approx(5)
+    by_shape = Gamma(dist="gamma", shape=shape, scale=scale)
+    np.testing.assert_allclose(
+        by_mean.sample(np.random.default_rng(2), 100), by_shape.sample(np.random.default_rng(2), 100), rtol=1e-12
+    )
+
+
+# --- samplers -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        Exponential.model_validate({"dist": "exponential", "mean": 3}),
+        Weibull(dist="weibull", shape=1.5, scale=2),
+        Triangular(dist="triangular", low=0, mode=1, high=3),
+        Uniform(dist="uniform", low=2, high=4),
+        Empirical(dist="empirical", bin_edges=[0, 1, 2], weights=[1, 1]),
+    ],
+    ids=lambda d: d.dist,
+)
+def test_a_sampler_gives_the_same_sequence_as_the_underlying_batch_draws(dist: Any) -> None:
+    batch = 16
+    sampler = Sampler(dist, np.random.default_rng(99), batch=batch)
+    one_at_a_time = [sampler() for _ in range(3 * batch + 5)]  # crosses three refills
+    rng = np.random.default_rng(99)
+    batches = np.concatenate([dist.sample(rng, batch) for _ in range(4)])
+    assert one_at_a_time == batches[: 3 * batch + 5].tolist()
+
+
+def test_a_sampler_with_the_default_batch_matches_one_big_draw() -> None:
+    dist = parse({"dist": "lognormal", "median": 10, "sigma": 1})
+    sampler = Sampler(dist, np.random.default_rng(4))
+    drawn = [sampler() for _ in range(5000)]
+    rng = np.random.default_rng(4)
+    from sim.distributions import BATCH_SIZE
+
+    expected = np.concatenate([dist.sample(rng, BATCH_SIZE) for _ in range(math.ceil(5000 / BATCH_SIZE))])
+    assert drawn == expected[:5000].tolist()
+
+
+def test_uniforms_are_the_generators_random_numbers_in_order() -> None:
+    uniforms = Uniforms(np.random.default_rng(8), batch=10)
+    assert [uniforms() for _ in range(25)] == np.random.default_rng(8).random(30)[:25].tolist()
+
+
+def test_chance_is_true_with_the_given_probability() -> None:
+    uniforms = Uniforms(np.random.default_rng(11))
+    n = 100_000
+    hits = sum(uniforms.chance(0.3) for _ in range(n))
+    assert abs(hits / n - 0.3) <= 5 * math.sqrt(0.3 * 0.7 / n)
+    assert not any(uniforms.chance(0.0) for _ in range(1000))
+    assert all(uniforms.chance(1.0) for _ in range(1000))
+
+
+def test_choose_picks_each_category_with_its_probability() -> None:
+    """Categories with probabilities 0.2, 0.3, 0 and 0.5 (cumulative 0.2, 0.5, 0.5, 1.0)."""
+    uniforms = Uniforms(np.random.default_rng(21))
+    n = 200_000
+    counts = np.bincount([uniforms.choose([0.2, 0.5, 0.5, 1.0]) for _ in range(n)], minlength=4)
+    for p, count in zip([0.2, 0.3, 0.0, 0.5], counts, strict=True):
+        assert abs(count / n - p) <= 5 * math.sqrt(p * (1 - p) / n) + 1e-12
+    assert counts[2] == 0  # a zero-probability category is never chosen
+
+
+def test_choose_uses_the_category_each_draw_falls_in() -> None:
+    uniforms = Uniforms(np.random.default_rng(3), batch=50)
+    cumulative = [0.1, 0.35, 0.7, 1.0]
+    draws = np.random.default_rng(3).random(50)
+    picks = [uniforms.choose(cumulative) for _ in range(50)]
+    assert picks == [int(np.searchsorted(cumulative, u, side="right")) for u in draws]
+
+
+def test_choose_puts_draws_beyond_a_short_cumulative_total_in_the_last_category() -> None:
+    """Rounding can leave a cumulative total just under 1; a draw above it still picks the last category."""
+    uniforms = Uniforms(np.random.default_rng(5))
+    picks = np.array([uniforms.choose([0.3, 0.6, 0.9]) for _ in range(20_000)])
+    assert picks.max() == 2
+    assert np.mean(picks == 2) == pytest.approx(0.4, abs=5 * math.sqrt(0.24 / 20_000))
