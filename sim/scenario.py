@@ -8,6 +8,7 @@ in validators so that every mistake is reported with its key path.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -544,31 +545,49 @@ class LoadedScenario(BaseModel):
     periods: list[tuple[float, Scenario]]  # (simulation day, scenario in force from then), first at day 0
 
 
-def _set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
-    """Apply one policy change to a plain dict; return a problem text or None."""
-    parts = dotted.split(".")
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
-            return f"'{'.'.join(parts[: i + 1])}' is not a key of the scenario"
-        node = node[part]
-    last = parts[-1]
+def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[dict, str]], str | None]:
+    """(mapping, key) pairs a dotted path names; ``*`` stands for every key of a mapping."""
     if not isinstance(node, dict):
-        return f"'{dotted}' does not name a key"
-    if scale:
-        current = node.get(last)
-        if isinstance(current, bool) or not isinstance(current, int | float):
-            return f"'{dotted}' is not a number, so it cannot be scaled"
-        node[last] = current * value
-    else:
-        node[last] = value
+        return [], f"'{'.'.join(done)}' is not a mapping of keys"
+    head, rest = parts[0], parts[1:]
+    keys = list(node) if head == "*" else [head]
+    if not rest:
+        return [(node, k) for k in keys], None
+    found: list[tuple[dict, str]] = []
+    for key in keys:
+        if key not in node:
+            return [], f"'{'.'.join([*done, key])}' is not a key of the scenario"
+        more, problem = _targets(node[key], rest, [*done, key])
+        if problem:
+            return [], problem
+        found += more
+    return found, None
+
+
+def _set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
+    """Apply one policy change to a plain dict; return a problem text or None.
+
+    ``regions.*.court.sitting_hours_per_day.*`` names every tier in every region, so an option such as
+    "10% more judges" is one line that stays right when the baseline's capacities change.
+    """
+    targets, problem = _targets(data, dotted.split("."), [])
+    if problem:
+        return problem
+    if not targets:
+        return f"'{dotted}' names nothing"
+    for node, key in targets:
+        if scale:
+            current = node.get(key)
+            if isinstance(current, bool) or not isinstance(current, int | float):
+                return f"'{dotted}' is not a number, so it cannot be scaled"
+            node[key] = current * value
+        else:
+            node[key] = copy.deepcopy(value)
     return None
 
 
 def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
     """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
-    import copy
-
     from sim.scenario_file import Problem
 
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
