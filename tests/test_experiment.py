@@ -139,3 +139,21 @@ def test_precision_adds_replications_until_the_half_width_is_small(small, tmp_pa
     assert info["precision_met"] and info["replications_needed"] >= 2
     assert info["replications_used"] == info["replications_needed"] + 1 == len(result.replications_used)
     assert sorted(result.replications_used) == list(range(info["replications_used"]))
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_results(small, serial_run, tmp_path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from sim.executors import DaskExecutor
+
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        executor = DaskExecutor(client)
+        assert executor.workers == 2
+        out = tmp_path / "out"
+        prepare_directory(out, force=False)
+        result = run_experiment(small, out, replications=3, executor=executor)
+    assert result.manifest["run_options"]["executor"].startswith("dask(")
+    assert_same_tables(serial_run.out, out)
