@@ -250,11 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     """compare, sweep and warmup (issue 3)."""
-    try:
-        from sim import compare, sweep, warmup
-    except ImportError:  # pragma: no cover - while these modules are being written
-        return
-    for module in (compare, sweep, warmup):
+    import importlib
+
+    for name in ("compare", "sweep", "warmup"):
+        try:
+            module = importlib.import_module(f"sim.{name}")
+        except ModuleNotFoundError as exc:  # pragma: no cover - while a module is being written
+            if exc.name != f"sim.{name}":
+                raise
+            continue
         module.add_parser(sub, _add_execution)
 
 
