@@ -166,3 +166,47 @@ def test_run_sim_py_in_a_subprocess(tmp_path) -> None:
         text=True,
     )
     assert bad.returncode == 2 and "bad.yaml:3" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_resume_continues_an_interrupted_run(tmp_path, capsys) -> None:
+    import shutil
+
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    common = ["--replications", "3", "--workers", "1", "--seed", "11"]
+    assert main(["run", str(SMALL), "--out", str(full), *common]) == 0
+    shutil.copytree(full, cut)
+    shutil.rmtree(cut / "replications" / "rep-0001")
+    for name in ("children.parquet", "summary.csv"):
+        (cut / name).unlink()
+    assert main(["run", "--resume", str(cut), "--workers", "2"]) == 0
+    assert "resuming: 2 finished replications kept (0, 2)" in capsys.readouterr().err
+    for name in ("children", "stages", "timeline"):
+        assert pq.read_table(full / f"{name}.parquet").equals(pq.read_table(cut / f"{name}.parquet"))
+    assert (full / "summary.csv").read_bytes() == (cut / "summary.csv").read_bytes()
+    assert main(["run", "--resume", str(tmp_path)]) == 2  # not a run directory
+    assert main(["run", str(SMALL), "--resume", str(cut)]) == 2  # a scenario with --resume
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_resume_refuses_a_changed_scenario(tmp_path, capsys) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"extends: {SMALL}\n")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--replications", "1", "--workers", "1"]) == 0
+    scenario.write_text(f"extends: {SMALL}\nrun_years: 2\n")
+    assert main(["run", "--resume", str(out)]) == 2
+    assert "has changed since the run started" in capsys.readouterr().err
+
+
+def test_precision_option_reports_the_replications_needed(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(SMALL), "--out", str(out), "--replications", "3", "--precision", "10", "--workers", "1"]
+    assert main([*args, "--max-replications", "12"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    info = manifest["precision"]
+    assert info["precision_percent"] == 10
+    printed = capsys.readouterr().out
+    if info["precision_met"]:
+        assert f"reached with {info['replications_needed']} replications" in printed
+    assert len(manifest["replications"]) == info["replications_used"] <= 12
+    assert main(["run", str(SMALL), "--precision", "0"]) == 2
