@@ -230,7 +230,10 @@ def test_yaml_snippet_validates(where: str, text: str, tmp_path: Path) -> None:
         unknown = sorted(set(data) - fields)
         assert not unknown, f"{where}: not scenario keys: {unknown} (fence other YAML as ```text)"
         snippet.write_text("extends: baseline.yaml\n" + text, encoding="utf-8")  # a fragment, on the baseline
-    load_scenario(snippet)  # raises ScenarioError with file, line and key if the snippet is wrong
+    loaded = load_scenario(snippet)  # raises ScenarioError with file, line and key if the snippet is wrong
+    quoted = ROOT / "scenarios" / f"{data.get('name')}.yaml"
+    if "extends" in data and quoted.exists():  # a snippet that quotes a scenario file must quote it exactly
+        assert loaded.scenario == load_scenario(quoted).scenario, f"{where} no longer matches {quoted.name}"
 
 
 # --- README --------------------------------------------------------------------------------------------------
