@@ -146,6 +146,54 @@ def test_a_public_law_case_with_fixed_durations_matches_a_hand_calculation(tmp_p
         assert child.hearings == 3 and child.outcome == "care_order"
 
 
+def test_an_adjourned_hearing_is_relisted_after_the_relisting_notice(tmp_path: Path) -> None:
+    """Return hearings only (no without-notice hearing), half of all hearings adjourned on the day.
+
+    A hearing is first listed on d = first weekday on or after request + 14; each adjournment relists it on the
+    first weekday on or after d + 1 + 21 (relist_notice_days); the case ends the day after the hearing that
+    goes ahead.
+    """
+    data = one_region(domestic_abuse=120)
+    data["domestic_abuse"]["without_notice_share"] = 0.0
+    data["courts"]["adjourn_probability"] = 0.5
+    result = run_replication(data, tmp_path)
+    disposed = result.children[result.children.status == "disposed"].set_index("case_id")
+    assert disposed.adjournments.max() >= 2 and (disposed.adjournments == 0).sum() > 10
+    for case_id, child in disposed.iterrows():
+        [stage] = stages_of(result, case_id).itertuples()
+        day = listed(stage.requested_day, 14)
+        first = day
+        for _ in range(child.adjournments):
+            day = listed(day + 1, 21)
+        assert stage.started_day == day and stage.ended_day == day + 1
+        assert child.hearings == child.adjournments + 1
+        assert child.days_to_first_hearing == pytest.approx(first - stage.requested_day, abs=SECOND)
+        assert child.days_to_disposal == pytest.approx(day + 1 - stage.requested_day, abs=SECOND)
+        assert child.active_court_days == 1.0  # the hearing that went ahead; adjourned days count as waiting
+
+
+def test_no_hearing_is_listed_in_a_recess_with_no_sitting(tmp_path: Path) -> None:
+    data = one_region(domestic_abuse=300)
+    data["courts"]["recess"] = [{"name": "closed", "start": "03-01", "end": "03-31", "sitting_share": 0.0}]
+    stages = run_replication(data, tmp_path).stages
+    heard = stages.started.dt.normalize()
+    assert not heard.between(pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-31")).any()
+    assert (heard == pd.Timestamp("2024-04-01")).sum() > 10  # a Monday: March's hearings wait for it
+    assert (heard.dt.day_of_week < 5).all()
+
+
+def test_every_hearing_that_goes_ahead_or_is_adjourned_is_counted(small_run: RunResult) -> None:
+    """hearings = hearing stages completed + adjournments, for every disposed case (small.yaml adjourns and
+    vacates hearings; a vacated hearing never sits, so it is not counted)."""
+    hearing_stages = small_run.stages[small_run.stages.stage.astype(str).str.endswith("hearing")]
+    completed = hearing_stages.groupby("case_id").size()
+    disposed = small_run.children[small_run.children.status == "disposed"].drop_duplicates("case_id")
+    disposed = disposed.set_index("case_id")
+    assert disposed.adjournments.sum() > 10 and disposed.vacated.sum() > 10
+    expected = completed.reindex(disposed.index, fill_value=0) + disposed.adjournments
+    assert (disposed.hearings == expected).all()
+
+
 def test_pre_proceedings_can_divert_a_case_before_issue(tmp_path: Path) -> None:
     data = one_region(public_law=40)
     data["public_law"]["pre_proceedings"]["diverted_share"] = 1.0
