@@ -16,7 +16,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.distributions import Distribution
-from sim.scenario_file import ScenarioError, SourceTree, load_tree, problems_from_validation_error
+from sim.scenario_file import (
+    Problem,
+    ScenarioError,
+    SourceTree,
+    format_key_path,
+    load_tree,
+    problems_from_validation_error,
+    suggest,
+)
 
 CASE_TYPES = ("public_law", "private_law", "domestic_abuse")
 """Case types with arrivals of their own; Pathfinder is a routing of private law, not a case type."""
@@ -455,40 +463,6 @@ class Scenario(Strict):
     )
     policies: list[Policy] = Field(default=[], description="Changes at dates, applied in date order.")
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> Scenario:
-        problems: list[str] = []
-        regions = set(self.regions)
-        for case_type, demand in self.demand.items():
-            unknown = sorted(set(demand.region_shares) - regions)
-            if unknown:
-                problems.append(f"demand.{case_type}.region_shares names unknown regions: {', '.join(unknown)}")
-        tiers = set(self.courts.tiers)
-        for name, region in self.regions.items():
-            unknown = sorted(set(region.court.sitting_hours_per_day) - tiers)
-            if unknown:
-                problems.append(f"regions.{name}.court.sitting_hours_per_day names unknown tiers: {', '.join(unknown)}")
-        for path, hearing in self.hearings().items():
-            if hearing.tier not in tiers:
-                problems.append(f"{path}.tier '{hearing.tier}' is not one of courts.tiers ({', '.join(sorted(tiers))})")
-        for pathway, by_outcome in self.recurrence.items():
-            outcomes = getattr(self, pathway).outcomes
-            for outcome in by_outcome:
-                if outcome not in outcomes:
-                    problems.append(f"recurrence.{pathway}.{outcome} is not an outcome of {pathway}")
-        for case_type, open_cases in self.starting_state.open_cases.items():
-            from sim.pathways import ENTRY_STAGES  # the pathways define where a case can start
-
-            unknown = sorted(set(open_cases.by_stage) - set(ENTRY_STAGES[case_type]))
-            if unknown:
-                problems.append(
-                    f"starting_state.open_cases.{case_type}.by_stage: unknown stages {', '.join(unknown)}; "
-                    f"stages are {', '.join(ENTRY_STAGES[case_type])}"
-                )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def hearings(self) -> dict[str, Hearing]:
         return {
             "public_law.case_management_hearing": self.public_law.case_management_hearing,
@@ -534,6 +508,87 @@ DAYS_PER_YEAR = 365.25
 
 
 # ---------------------------------------------------------------------------------------------- loading
+KeyPath = tuple[str | int, ...]
+
+CASE_TYPE_HEARINGS = {
+    "public_law": ("public_law.case_management_hearing", "public_law.issues_resolution_hearing",
+                   "public_law.final_hearing"),
+    "private_law": ("private_law.first_hearing", "private_law.fact_finding.hearing",
+                    "private_law.dispute_resolution_hearing", "private_law.final_hearing",
+                    "pathfinder.decision_hearing"),
+    "domestic_abuse": ("domestic_abuse.without_notice_hearing", "domestic_abuse.return_hearing"),
+}  # fmt: skip
+"""The hearings each case type may need, so a region with demand must have sitting hours for their tiers."""
+
+
+def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
+    """Mistakes between blocks (a region or tier that does not exist), each with the key path to blame."""
+    problems: list[tuple[KeyPath, str]] = []
+    regions = set(scenario.regions)
+    tiers = scenario.courts.tiers
+    for case_type, demand in scenario.demand.items():
+        for region in demand.region_shares:
+            if region not in regions:
+                hint = f"; did you mean '{suggest(region, regions)}'?" if suggest(region, regions) else ""
+                problems.append((("demand", case_type, "region_shares", region), f"unknown region '{region}'{hint}"))
+    for name, region in scenario.regions.items():
+        for tier in region.court.sitting_hours_per_day:
+            if tier not in tiers:
+                problems.append(
+                    (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
+                )
+    hearings = scenario.hearings()
+    for path, hearing in hearings.items():
+        if hearing.tier not in tiers:
+            problems.append(
+                ((*path.split("."), "tier"), f"'{hearing.tier}' is not one of courts.tiers ({', '.join(tiers)})")
+            )
+    for case_type, demand in scenario.demand.items():
+        if demand.cases_per_year <= 0:
+            continue
+        needed = {hearings[h].tier for h in CASE_TYPE_HEARINGS[case_type]}
+        for region, share in demand.region_shares.items():
+            if share <= 0 or region not in regions:
+                continue
+            hours = scenario.regions[region].court.sitting_hours_per_day
+            for tier in sorted(needed & set(tiers)):
+                if hours.get(tier, 0) <= 0:
+                    problems.append((
+                        ("regions", region, "court", "sitting_hours_per_day"),
+                        f"no sitting hours for '{tier}', which hears {case_type} cases that arrive in {region}",
+                    ))  # fmt: skip
+    for pathway, by_outcome in scenario.recurrence.items():
+        outcomes = getattr(scenario, pathway).outcomes
+        for outcome in by_outcome:
+            if outcome not in outcomes:
+                problems.append((("recurrence", pathway, outcome), f"'{outcome}' is not an outcome of {pathway}"))
+    from sim.pathways import ENTRY_STAGES  # the pathways define where a case can start
+
+    for case_type, open_cases in scenario.starting_state.open_cases.items():
+        for stage in open_cases.by_stage:
+            if stage not in ENTRY_STAGES[case_type]:
+                problems.append((
+                    ("starting_state", "open_cases", case_type, "by_stage", stage),
+                    f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
+                ))  # fmt: skip
+    return problems
+
+
+FIXED_BY_THE_BASE = (
+    ("regions", lambda s: list(s.regions)),
+    ("courts.tiers", lambda s: list(s.courts.tiers)),
+    ("children.age_bands", lambda s: [b.name for b in s.children.age_bands]),
+    ("children.attributes", lambda s: {k: list(v) for k, v in s.children.attributes.items()}),
+)
+"""Names that label results; a policy may change values but not add or remove these."""
+
+
+def _raise_cross_references(scenario: Scenario, tree: SourceTree) -> None:
+    found = cross_reference_problems(scenario)
+    if found:
+        raise ScenarioError([Problem(*tree.locate(path), format_key_path(path), message) for path, message in found])
+
+
 class LoadedScenario(BaseModel):
     """A validated scenario with where it came from and the scenarios its policies make, by date."""
 
@@ -588,8 +643,6 @@ def _set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None
 
 def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
     """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
-    from sim.scenario_file import Problem
-
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
     data = copy.deepcopy(tree.data)
     data.pop("policies", None)
@@ -597,21 +650,36 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
     problems: list[Problem] = []
     for i in order:
         policy = base.policies[i]
+        file, line = tree.locate(("policies", i))
+        where = f"policies[{i}] ({policy.name})"
         for kind, changes in (("set", policy.set), ("scale", policy.scale)):
             for dotted, value in changes.items():
                 problem = _set_path(data, dotted, value, scale=kind == "scale")
                 if problem:
-                    file, line = tree.locate(("policies", i, kind, dotted))
-                    problems.append(Problem(file, line, f"policies[{i}].{kind}.{dotted}", problem))
+                    key_file, key_line = tree.locate(("policies", i, kind, dotted))
+                    problems.append(Problem(key_file, key_line, f"policies[{i}].{kind}.{dotted}", problem))
+        # Errors are found in the data as the policy leaves it, but belong to the policy's line.
+        changed = SourceTree(data=data, files=tree.files, locations={})
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as err:
-            for p in problems_from_validation_error(err, tree, Scenario).problems:
-                file, line = tree.locate(("policies", i))
-                problems.append(
-                    Problem(file, line, f"policies[{i}] ({policy.name})", f"makes {p.key_path} invalid: {p.message}")
-                )
+            for p in problems_from_validation_error(err, changed, Scenario).problems:
+                problems.append(Problem(file, line, where, f"makes {p.key_path} invalid: {p.message}"))
+            data = copy.deepcopy(periods[-1][1].model_dump(mode="json", by_alias=True, exclude={"policies"}))
             continue
+        for path, message in cross_reference_problems(scenario):
+            problems.append(Problem(file, line, where, f"makes {format_key_path(path)} invalid: {message}"))
+        for name, names_of in FIXED_BY_THE_BASE:
+            before, after = names_of(base), names_of(scenario)
+            if after != before:
+                added = [f"{name}.{x}" for x in after if x not in before]
+                removed = [f"{name}.{x}" for x in before if x not in after]
+                change = "; ".join(
+                    [f"adds {', '.join(added)}"] * bool(added) + [f"removes {', '.join(removed)}"] * bool(removed)
+                ) or f"changes {name}"
+                problems.append(Problem(
+                    file, line, where, f"{change}: names that label the results must stay as in the base scenario",
+                ))  # fmt: skip
         periods.append((max(0.0, base.day_of(policy.date)), scenario))
     if problems:
         raise ScenarioError(problems)
@@ -625,6 +693,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         scenario = Scenario.model_validate(tree.data)
     except ValidationError as err:
         raise problems_from_validation_error(err, tree, Scenario) from None
+    _raise_cross_references(scenario, tree)
     periods = _policy_periods(tree, scenario)
     return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods)
 
@@ -636,4 +705,5 @@ def scenario_from_dict(data: dict, name: str = "<dict>") -> LoadedScenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise problems_from_validation_error(err, tree, Scenario) from None
+    _raise_cross_references(scenario, tree)
     return LoadedScenario(scenario=scenario, source=tree, path=name, periods=_policy_periods(tree, scenario))

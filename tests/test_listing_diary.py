@@ -228,12 +228,6 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ListingDiary.book on a diary with no sitting hours (a region with no hours for a tier its hearings "
-    "need, or a policy setting them to 0) grows the diary a year at a time until the calendar passes 9999-12-31, then "
-    "fails with OverflowError 'date value out of range' (seconds later) instead of saying there are no sitting hours",
-)
 def test_booking_in_a_diary_with_no_sitting_hours_fails_at_once_with_a_clear_error() -> None:
     d = diary(hours=0.0)
     with time_limit(1), pytest.raises((ValueError, RuntimeError)):

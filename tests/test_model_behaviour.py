@@ -523,12 +523,6 @@ def test_a_pathfinder_case_matches_a_hand_calculation(tmp_path: Path) -> None:
         assert s.ended_day[2] == pytest.approx(arrival + 61 + 90, abs=SECOND)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the court calendar (sitting weekdays and recess) is laid out once when the Replication is "
-    "built (sim/agencies/court.py Court.__init__ -> Calendar); Court.apply only changes sitting hours and listing "
-    "rules, so a policy setting courts.sitting_weekdays or courts.recess validates but silently has no effect",
-)
 def test_a_policy_changing_sitting_weekdays_takes_effect_at_its_date(tmp_path: Path) -> None:
     data = one_region(domestic_abuse=300)
     data["policies"] = [policy(set={"courts.sitting_weekdays": [0, 1, 2, 3, 4, 5, 6]})]

@@ -123,17 +123,17 @@ MISTAKES: dict[str, tuple[Change, str, str]] = {
     "an unknown region in region_shares": (
         lambda d: d["demand"]["private_law"]["region_shares"].update(north_east=0.3, london=0.35),
         "",
-        "demand.private_law.region_shares names unknown regions: london",
+        "demand.private_law.region_shares.london: unknown region 'london'",
     ),
     "an unknown tier in a hearing": (
         lambda d: d["public_law"]["final_hearing"].update(tier="high_court"),
         "",
-        "public_law.final_hearing.tier 'high_court' is not one of courts.tiers",
+        "public_law.final_hearing.tier: 'high_court' is not one of courts.tiers",
     ),
     "sitting hours for an unknown tier": (
         lambda d: d["regions"]["wales"]["court"]["sitting_hours_per_day"].update(high_court=3),
         "",
-        "regions.wales.court.sitting_hours_per_day names unknown tiers: high_court",
+        "regions.wales.court.sitting_hours_per_day.high_court: 'high_court' is not one of courts.tiers",
     ),
     "rank_by_class missing a class": (
         lambda d: d["courts"]["listing"]["rank_by_class"].pop("private_law"),
@@ -157,7 +157,7 @@ MISTAKES: dict[str, tuple[Change, str, str]] = {
             open_cases={"public_law": {"by_stage": {"pre_proceedings": 3}, "age_days": 5}}
         ),
         "",
-        "starting_state.open_cases.public_law.by_stage: unknown stages pre_proceedings",
+        "starting_state.open_cases.public_law.by_stage.pre_proceedings: unknown stage 'pre_proceedings'",
     ),
     "an impossible start date": (
         lambda d: d.update(start_date="2024-02-30"),
@@ -179,7 +179,7 @@ MISTAKES: dict[str, tuple[Change, str, str]] = {
             adoption_order={"share": 0.1, "case_type": "public_law", "delay_days": 10}
         ),
         "",
-        "recurrence.public_law.adoption_order is not an outcome of public_law",
+        "recurrence.public_law.adoption_order: 'adoption_order' is not an outcome of public_law",
     ),
     "a missing key": (
         lambda d: d["courts"].pop("relist_notice_days"),
@@ -224,7 +224,7 @@ MISTAKES: dict[str, tuple[Change, str, str]] = {
     "a policy naming a tier that does not exist": (
         lambda d: d.update(policies=[policy(name="hc", set={"private_law.final_hearing.tier": "high_court"})]),
         "policies[0] (hc)",
-        "private_law.final_hearing.tier 'high_court' is not one of courts.tiers",
+        "makes private_law.final_hearing.tier invalid: 'high_court' is not one of courts.tiers",
     ),
 }
 
@@ -321,13 +321,6 @@ def test_policy_days_count_from_the_start_of_warm_up() -> None:
 # --- known gaps (bugs): see the reasons ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sim/scenario.py _policy_periods maps a policy's validation errors onto the data *before* the "
-    "policy (problems_from_validation_error(err, tree, ...) with the original tree), so an unknown key set by a "
-    "policy is cut back to its parent and reported as \"makes regions.north_east.cafcass invalid: unknown key "
-    "'cafcass'\" instead of naming long_term_advisors",
-)
 def test_a_policy_setting_a_misspelt_key_names_that_key() -> None:
     data = scenario_data(SMALL)
     data["policies"] = [policy(set={"regions.north_east.cafcass.long_term_advisors": 10})]
@@ -336,12 +329,6 @@ def test_a_policy_setting_a_misspelt_key_names_that_key() -> None:
     assert "unknown key 'cafcass'" not in problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a policy may add a key to any dict-valued block (sim/scenario.py _set_path only checks the "
-    "parents exist), so `set: {regions.scotland: {...}}` loads without error, then Replication.run fails mid-run "
-    "with IndexError because agencies, diaries and result labels are built for the base regions",
-)
 def test_a_policy_that_adds_a_region_is_refused_at_load_time() -> None:
     data = scenario_data(SMALL)
     data["policies"] = [policy(set={"regions.scotland": copy.deepcopy(data["regions"]["wales"])})]
@@ -349,12 +336,6 @@ def test_a_policy_that_adds_a_region_is_refused_at_load_time() -> None:
     assert "regions.scotland" in problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a region with no sitting hours for a tier its hearings need (here wales has demand but no "
-    "circuit_judge hours for public law IRHs and final hearings) validates, and Replication.run then grows the "
-    "diary until the year 9999 and fails with OverflowError 'date value out of range'",
-)
 def test_a_region_with_demand_but_no_hours_for_a_tier_its_hearings_need_is_refused() -> None:
     data = scenario_data(SMALL)
     del data["regions"]["wales"]["court"]["sitting_hours_per_day"]["circuit_judge"]
@@ -457,12 +438,6 @@ def test_a_cross_reference_mistake_in_a_file_names_the_key(tmp_path: Path, old: 
     assert key_path in str(file_error(path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Scenario._cross_references (sim/scenario.py) raises one ValueError at the root of the model, so "
-    "unknown regions in region_shares, unknown tiers, unknown recurrence outcomes and unknown open-case stages "
-    "are all reported at line 1 with an empty key path (the path appears only inside the message)",
-)
 @pytest.mark.parametrize("old, new, key_path", list(CROSS_REFERENCES.values()), ids=list(CROSS_REFERENCES))
 def test_a_cross_reference_mistake_in_a_file_is_reported_at_its_line(tmp_path: Path, old: str, new: str, key_path: str):
     path, line = variant(tmp_path, old, new)

@@ -22,6 +22,9 @@ HOURS_BUCKET = 0.25
 DIARY_EXTENSION_DAYS = 365
 """When a booking runs past the diary's end, the diary grows by a year at a time."""
 
+MAX_LISTING_SEARCH_DAYS = 20 * 365
+"""A hearing that finds no room in twenty years means a diary without sitting hours: fail, don't loop."""
+
 
 def _day_of_year_key(date: dt.date) -> tuple[int, int]:
     return date.month, date.day
@@ -56,6 +59,17 @@ class Calendar:
             more = sitting_shares(self._courts, self._start + dt.timedelta(days=have), n_days - have)
             self.shares.extend(more.tolist())
 
+    def change(self, courts: Courts, from_day: int) -> bool:
+        """A policy changes sitting weekdays or recess: re-lay the calendar from ``from_day``; True if changed."""
+        if (courts.sitting_weekdays, courts.recess) == (self._courts.sitting_weekdays, self._courts.recess):
+            return False
+        self._courts = courts
+        from_day = max(0, from_day)
+        n = len(self.shares) - from_day
+        if n > 0:
+            self.shares[from_day:] = sitting_shares(courts, self._start + dt.timedelta(days=from_day), n).tolist()
+        return True
+
 
 class ListingDiary:
     """One region's diary for one judge tier."""
@@ -71,8 +85,13 @@ class ListingDiary:
         self.release_days = release_days
         self._first_open: dict[tuple[int, int], int] = {}
 
-    def _grow(self) -> None:
+    def _grow(self, searching_from: int) -> None:
         n = len(self.capacity) + DIARY_EXTENSION_DAYS
+        if n - searching_from > MAX_LISTING_SEARCH_DAYS:
+            raise RuntimeError(
+                f"no sitting day with room within {MAX_LISTING_SEARCH_DAYS} days of day {searching_from}: "
+                f"this diary has {self.hours_per_day:g} sitting hours a day"
+            )
         self.calendar.extend_to(n)
         start = len(self.capacity)
         self.capacity.extend(self.hours_per_day * s for s in self.calendar.shares[start:n])
@@ -92,7 +111,7 @@ class ListingDiary:
             tracking = True
         while True:
             while d >= len(capacity):
-                self._grow()
+                self._grow(earliest_day)
             c = capacity[d]
             if c > 0.0:
                 b = booked[d]
@@ -108,6 +127,13 @@ class ListingDiary:
         """Give back a vacated hearing's hours; earlier days may have room again."""
         self.booked[day] = max(0.0, self.booked[day] - hours)
         self._reopen(day)
+
+    def relay(self, from_day: int) -> None:
+        """The calendar changed from ``from_day``: recompute capacity from it."""
+        shares = self.calendar.shares
+        for d in range(max(0, from_day), len(self.capacity)):
+            self.capacity[d] = self.hours_per_day * shares[d]
+        self._reopen(from_day)
 
     def set_hours_per_day(self, hours_per_day: float, from_day: int) -> None:
         """A policy changes sitting hours from a date; hearings already booked stay where they are."""
@@ -157,9 +183,12 @@ class Court:
     def apply(self, scenario: Scenario, from_day: int) -> None:
         """Bring sitting hours and listing rules in line with a new period's scenario."""
         listing = scenario.courts.listing
+        calendar_changed = self.calendar.change(scenario.courts, from_day)
         for r, region in enumerate(scenario.regions.values()):
             for t, tier in enumerate(self.tiers):
                 diary = self.diaries[r][t]
+                if calendar_changed:
+                    diary.relay(from_day)
                 hours = region.court.sitting_hours_per_day.get(tier, 0.0)
                 if hours != diary.hours_per_day:
                     diary.set_hours_per_day(hours, from_day)
