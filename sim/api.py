@@ -1,0 +1,394 @@
+"""The Python API for notebooks: load a scenario, change it, run it, look at the results, compare options.
+
+::
+
+    from sim import api
+
+    base = api.load("tests/scenarios/small.yaml")
+    option = api.with_changes(base, {"regions.*.cafcass.short_term_advisers": 4})
+    results = api.run(base, replications=3)             # a temporary directory unless out= is given
+    results.summary                                     # mean and 95% CI of every indicator
+    results.indicators()                                # child-centred indicators (sim.delay), summarised
+    results.plot_disposal_ecdf()                        # a matplotlib Figure
+    print(results.journey(results.children["child_id"].iloc[0]))
+    comparison = api.compare(base, option, replications=3)
+    comparison.table                                    # paired differences (option - base) with 95% CIs
+
+Runs go through :func:`sim.experiment.run_experiment` (the code behind ``python run_sim.py run``), so a
+notebook run writes the same files, manifest and seeds as the command line. :func:`open_results` opens
+the directory of an earlier run. ``docs/analysis.md`` is a worked example.
+
+The functions that read a results directory (:func:`read_table`, :func:`check_results_dir`) live here
+too; the journey log, the journey text and the report use them.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.scenario import LoadedScenario
+
+TABLES = ("children", "stages", "timeline")
+
+
+# ---------------------------------------------------------------------------------------------- results directories
+class ResultsDirError(ValueError):
+    """A directory that is not the output of a run (or lacks what was asked of it): a user error."""
+
+
+def _replication_dir(directory: Path, replication: int) -> Path:
+    return Path(directory) / "replications" / f"rep-{replication:04d}"
+
+
+def check_results_dir(directory: str | Path) -> Path:
+    """Raise :class:`ResultsDirError` unless ``directory`` holds a run's children and stages tables."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ResultsDirError(f"{directory} is not a directory (give the --out directory of a run)")
+    combined = all((directory / f"{t}.parquet").exists() for t in ("children", "stages"))
+    per_replication = any(directory.glob("replications/rep-*/children.parquet"))
+    if not (combined or per_replication):
+        raise ResultsDirError(
+            f"{directory} is not a results directory: it has no children.parquet and stages.parquet "
+            "(give the --out directory of a finished run)"
+        )
+    return directory
+
+
+def replications_in(directory: str | Path) -> list[int]:
+    """The replications whose tables a results directory holds, in order."""
+    directory = Path(directory)
+    found = sorted(
+        int(p.parent.name.removeprefix("rep-"))
+        for p in directory.glob("replications/rep-*/stats.json")
+        if (p.parent / "children.parquet").exists()
+    )
+    if found:
+        return found
+    path = directory / "children.parquet"
+    if path.exists():
+        reps = pq.read_table(path, columns=["replication"]).column("replication").to_pandas()
+        return sorted(int(r) for r in reps.unique())
+    raise ResultsDirError(f"{directory} holds no replications")
+
+
+def read_table(
+    directory: str | Path,
+    name: str,
+    replication: int | None = None,
+    columns: list[str] | None = None,
+    filters: list[tuple] | None = None,
+) -> pd.DataFrame:
+    """One table (``children``, ``stages`` or ``timeline``) of a results directory, as a DataFrame.
+
+    With ``replication``, only that replication (read from its own folder when it is there, which is
+    faster); ``filters`` are pyarrow filters such as ``[("child_id", "==", 12)]``.
+    """
+    directory = Path(directory)
+    own = _replication_dir(directory, replication) / f"{name}.parquet" if replication is not None else None
+    if own is not None and own.exists():
+        return pq.read_table(own, columns=columns, filters=filters or None).to_pandas()
+    path = directory / f"{name}.parquet"
+    if not path.exists():
+        raise ResultsDirError(f"{directory} has no {name}.parquet")
+    if replication is not None:
+        filters = [("replication", "==", replication), *(filters or [])]
+    return pq.read_table(path, columns=columns, filters=filters or None).to_pandas()
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The run's manifest.json ({} if there is none)."""
+    path = Path(directory) / "manifest.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------- scenarios
+def load(path: str | Path) -> LoadedScenario:
+    """Load and validate a scenario file (raises ScenarioError naming file, line and key of every problem)."""
+    from sim.scenario import load_scenario
+
+    return load_scenario(path)
+
+
+def _fill_missing(data: dict, resolved: dict, dotted: str) -> None:
+    """Copy the resolved (defaulted) blocks a dotted key needs into ``data`` when the file left them out."""
+    node, full = data, resolved
+    for part in dotted.split(".")[:-1]:
+        if part == "*" or not isinstance(full, dict) or part not in full:
+            return
+        if part not in node:
+            node[part] = copy.deepcopy(full[part])
+            return
+        node, full = node[part], full[part]
+
+
+def with_changes(loaded: LoadedScenario, changes: Mapping[str, Any], name: str | None = None) -> LoadedScenario:
+    """A copy of a scenario with keys changed, validated again.
+
+    ``changes`` maps dotted key paths (as in a policy's ``set``; ``*`` names every key of a mapping) to new
+    values, e.g. ``{"regions.*.cafcass.long_term_advisers": 10, "private_law.section7.share": 0.5}``. A key
+    that does not exist, or a value the schema refuses, raises ScenarioError. ``name`` renames the scenario
+    (default: the original name with ``_changed``), so results and comparisons can tell the two apart.
+    """
+    from sim.scenario import _set_path, scenario_from_dict
+    from sim.scenario_file import Problem, ScenarioError
+
+    data = copy.deepcopy(loaded.source.data)
+    data.pop("extends", None)
+    resolved = loaded.scenario.model_dump(mode="json", by_alias=True)
+    problems = []
+    for dotted, value in changes.items():
+        _fill_missing(data, resolved, dotted)
+        problem = _set_path(data, dotted, value, scale=False)
+        if problem:
+            problems.append(Problem("with_changes", None, dotted, problem))
+    if problems:
+        raise ScenarioError(problems)
+    data["name"] = name or f"{loaded.scenario.name}_changed"
+    described = ", ".join(f"{k}={v!r}" for k, v in changes.items())
+    return scenario_from_dict(data, name=f"{loaded.path} with {described}")
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclass
+class Results:
+    """A finished run: its tables as DataFrames (read when first used), summary, manifest, plots and report."""
+
+    out: Path
+    run_result: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.out = check_results_dir(self.out)
+
+    # tables
+    @functools.cached_property
+    def children(self) -> pd.DataFrame:
+        """A row per child per case (every replication); see sim/records.py for the columns."""
+        return read_table(self.out, "children")
+
+    @functools.cached_property
+    def stages(self) -> pd.DataFrame:
+        """A row per stage of a case: requested, started, ended, and the agency."""
+        return read_table(self.out, "stages")
+
+    @functools.cached_property
+    def timeline(self) -> pd.DataFrame:
+        """Snapshots of open cases, unallocated queues and utilisation by region, over time."""
+        return read_table(self.out, "timeline")
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """summary.csv: mean, 95% CI and sd across replications of every indicator of sim.metrics."""
+        return pd.read_csv(self.out / "summary.csv")
+
+    @functools.cached_property
+    def manifest(self) -> dict[str, Any]:
+        return read_manifest(self.out)
+
+    @property
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """(results start, run end)."""
+        from sim import delay
+
+        return delay.run_period(self.manifest) if self.manifest else delay.infer_period(self.children)
+
+    # indicators
+    def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
+        """Child-centred indicators (sim.delay): summarised across replications (mean, 95% CI), or per replication."""
+        from sim import delay, metrics
+
+        rows = delay.indicators(self.children, self.stages, self.period, by_month=by_month)
+        return rows if per_replication else metrics.summarise(rows)
+
+    def attribution(self, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
+        """Where children's days went, by agency and waiting/active (sim.delay.delay_attribution)."""
+        from sim import delay
+
+        return delay.delay_attribution(self.children, by=by, status=status)
+
+    def journey(self, child_id: int, replication: int | None = None) -> str:
+        """One child's timeline in plain words (as ``python run_sim.py journey``)."""
+        from sim.child_journey import describe
+
+        return describe(self.out, child_id, replication)
+
+    def report(self) -> Path:
+        """Write DIR/report.html and return its path."""
+        from sim.report import write_report
+
+        return write_report(self.out)
+
+    def ocel(self, replication: int | None = None, max_children: int | None = None) -> Path:
+        """Write the journey log (OCEL 2.0 JSON) of one replication and return its path."""
+        from sim.ocel import export
+
+        return export(self.out, replication, max_children)
+
+    # plots: each returns a matplotlib Figure (sim.plots.save writes PNG and SVG)
+    def plot_disposal_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
+        from sim import plots
+
+        return plots.disposal_ecdf(self.children, by=by)
+
+    def plot_disposal_violin(self, by: str = "case_type"):  # noqa: ANN201
+        from sim import plots
+
+        return plots.disposal_violin(self.children, by=by)
+
+    def plot_open_caseload(self):  # noqa: ANN201
+        from sim import plots
+
+        return plots.open_caseload_fan(self.timeline, results_start=self.period[0])
+
+    def plot_cafcass_queue(self):  # noqa: ANN201
+        from sim import plots
+
+        return plots.cafcass_queue(self.timeline, results_start=self.period[0])
+
+    def plot_utilisation(self):  # noqa: ANN201
+        from sim import plots
+
+        return plots.utilisation(self.timeline, results_start=self.period[0])
+
+    def plot_delay_attribution(self, by: str = "case_type"):  # noqa: ANN201
+        from sim import plots
+
+        return plots.delay_attribution_bars(self.children, by=by)
+
+    def plot_child_days(self):  # noqa: ANN201
+        from sim import plots
+
+        return plots.child_days_fan(self.children, self.period)
+
+
+def open_results(directory: str | Path) -> Results:
+    """The results of an earlier run (the --out directory of ``run``, or ``api.run(..., out=...)``)."""
+    return Results(Path(directory))
+
+
+def _executor(workers: int | None, scheduler: str | None = None):  # noqa: ANN202
+    from sim.executors import make_executor
+
+    return make_executor(workers, scheduler)
+
+
+def _loaded(scenario: LoadedScenario | str | Path) -> LoadedScenario:
+    return scenario if isinstance(scenario, LoadedScenario) else load(scenario)
+
+
+def run(
+    scenario: LoadedScenario | str | Path,
+    replications: int = 5,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    workers: int | None = 1,
+    report: bool = False,
+    force: bool = False,
+) -> Results:
+    """Run replications of a scenario (a LoadedScenario or a file) and return its :class:`Results`.
+
+    ``out`` is the results directory (default: a new temporary directory, printed in ``results.out``);
+    ``force`` replaces an earlier run there. ``seed`` is the root seed (default the scenario's). ``workers``
+    is the number of processes (1 runs here; None uses every core). ``report`` also writes report.html.
+    """
+    from sim.experiment import prepare_directory, run_experiment
+
+    loaded = _loaded(scenario)
+    directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))
+    prepare_directory(directory, force=force)
+    executor = _executor(workers)
+    try:
+        result = run_experiment(
+            loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.run"]
+        )
+    finally:
+        executor.close()
+    if result.failures:
+        failed = ", ".join(f"{f.replication}: {f.error}" for f in result.failures)
+        raise RuntimeError(f"replications failed ({failed}); details in {directory / 'manifest.json'}")
+    results = Results(directory, run_result=result)
+    if report:
+        results.report()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- comparisons
+@dataclass
+class Comparison:
+    """A base scenario and options run on common random numbers, with paired differences."""
+
+    out: Path
+    table: pd.DataFrame
+    runs: dict[str, Results]
+
+    @property
+    def base(self) -> str:
+        return next(iter(self.runs))
+
+    def differences(self, indicator: str | None = None, breakdown: str = "all", group: str = "all") -> pd.DataFrame:
+        """Rows of compare.csv (optionally one indicator), as the forest plot takes them."""
+        table = self.table
+        if indicator is not None:
+            table = table[table["indicator"] == indicator]
+        table = table[(table["breakdown"] == breakdown) & (table["group"] == group)]
+        return table.rename(
+            columns={"difference_mean": "difference", "difference_ci95_low": "ci95_low",
+                     "difference_ci95_high": "ci95_high"}
+        )  # fmt: skip
+
+    def plot_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
+        from sim import plots
+
+        return plots.compare_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
+
+    def plot_forest(self, indicators: list[str] | None = None):  # noqa: ANN201
+        from sim import plots
+
+        wanted = indicators or [
+            "time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90",
+            "disposed_within_26_weeks_share",
+        ]  # fmt: skip
+        table = self.differences()
+        table = table[table["indicator"].isin(wanted)]
+        return plots.forest(table, title="Difference from the base scenario (option minus base), all children")
+
+
+def compare(
+    base: LoadedScenario | str | Path,
+    *options: LoadedScenario | str | Path,
+    replications: int = 5,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    workers: int | None = 1,
+) -> Comparison:
+    """Run a base and one or more options on the same seeds (sim.compare) and return the paired differences.
+
+    Scenarios need different names (``with_changes`` gives a new one).
+    """
+    from sim import compare as comparing
+
+    loaded = [_loaded(base), *[_loaded(o) for o in options]]
+    if not options:
+        raise ValueError("compare needs at least one option besides the base")
+    directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fjsim-compare-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    executor = _executor(workers)
+    try:
+        table, runs = comparing.compare(
+            loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.compare"]
+        )
+    finally:
+        executor.close()
+    return Comparison(directory, table, {name: Results(run.out, run_result=run) for name, run in runs.items()})
