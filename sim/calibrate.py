@@ -349,7 +349,7 @@ def fit_durations(values: Sequence[float] | np.ndarray | pd.Series, *, locate: L
     raw = pd.Series(values)
     if locate is None:
         locate = _by_position(raw.index if isinstance(values, pd.Series) else None)
-    x_all = numeric_column(raw, "values", locate, blanks="drop")
+    x_all = numeric_column(raw, str(raw.name) if raw.name is not None else "values", locate, blanks="drop")
     x = x_all[x_all > 0]
     zeros = len(x_all) - len(x)
     if len(np.unique(x)) < 2:
