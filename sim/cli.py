@@ -164,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             log=_err,
         )
     except KeyboardInterrupt:
+        getattr(executor, "abort", executor.close)()
         _err(
             f"interrupted: finished replications are kept in {out / 'replications'}; "
             f"continue with: python run_sim.py run --resume {out}"
@@ -182,6 +183,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"  precision {precision_info['precision_percent']}% NOT reached within {max_replications}")
     _print_headline(result.summary, out)
+    if not args.no_report and result.replications_used:
+        from sim.report import after_run  # report.html and the journey log (issue 4)
+
+        after_run(out, log=_err)
     if result.failures:
         _err(
             f"{len(result.failures)} replication(s) failed: "
@@ -242,10 +247,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="most replications --precision may run (default 50)",
     )
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write report.html and the journey log at the end (python run_sim.py report DIR writes it)",
+    )
     _add_execution(p)
     p.set_defaults(func=cmd_run)
     _add_experiment_commands(sub)
+    _add_analysis_commands(sub)
     return parser
+
+
+def _add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    """journey and report (issue 4)."""
+    from sim import child_journey, report
+
+    child_journey.add_parser(sub)
+    report.add_parser(sub)
 
 
 def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:

@@ -288,6 +288,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             log=_err,
         )
     except KeyboardInterrupt:
+        getattr(executor, "abort", executor.close)()
         _err(f"interrupted: partial results are in {out}")
         return EXIT_INTERRUPTED
     finally:

@@ -67,7 +67,11 @@ class LocalExecutor:
                 yield task, result
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_interrupts,
+            )
         pending: dict[Future, Any] = {self._pool.submit(fn, task): task for task in tasks}
         try:
             while pending:
@@ -79,14 +83,36 @@ class LocalExecutor:
                     except Exception as exc:
                         result = exc if not _is_broken_pool(exc) else WorkerCrash(f"worker process died: {exc}")
                     yield task, result
+        except BaseException:  # Ctrl-C in the parent: stop the workers now rather than wait for them
+            self.abort()
+            raise
         finally:
             for future in pending:
                 future.cancel()
+
+    def abort(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way to stop a running task
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them; otherwise each would print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _is_broken_pool(exc: BaseException) -> bool:
@@ -130,6 +156,9 @@ class DaskExecutor:
         finally:
             for future in futures:
                 future.cancel()
+
+    def abort(self) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._own:

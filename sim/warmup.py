@@ -241,6 +241,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             window=args.window,
         )
     except KeyboardInterrupt:
+        getattr(executor, "abort", executor.close)()
         _err(f"interrupted: partial results are in {out}")
         return EXIT_INTERRUPTED
     finally:

@@ -28,7 +28,9 @@ def test_compare_writes_paired_differences_and_plots(tmp_path, capsys) -> None:
         "circuit_judge: 7}}\n",
     )
     out = tmp_path / "out"
-    code = main(["compare", str(SMALL), str(same), str(judges), "--replications", "3", "--out", str(out)])
+    code = main(
+        ["compare", str(SMALL), str(same), str(judges), "--replications", "3", "--out", str(out), "--workers", "1"]
+    )
     assert code == 0
     for name in ("compare.csv", "delay_distributions.png", "differences_forest.png", "manifest.json"):
         assert (out / name).is_file(), name

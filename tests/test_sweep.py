@@ -53,7 +53,10 @@ def test_tornado_bars_from_main_effects() -> None:
 def test_sweep_writes_a_tidy_table_and_a_tornado(tmp_path) -> None:
     out = tmp_path / "out"
     args = ["sweep", str(SMALL), "--set", "cafcass.long_term_caseload_limit=20,10", "--one-at-a-time"]
-    assert main([*args, "--set", "experts.caseload_limit=2", "--replications", "2", "--out", str(out)]) == 0
+    assert (
+        main([*args, "--set", "experts.caseload_limit=2", "--replications", "2", "--out", str(out), "--workers", "1"])
+        == 0
+    )
     for name in ("sweep.csv", "sweep_summary.csv", "tornado.png", "manifest.json"):
         assert (out / name).is_file()
     table = pd.read_csv(out / "sweep.csv")

@@ -41,7 +41,7 @@ def test_from_empty_drops_warm_up_and_policies() -> None:
 
 def test_warmup_command_suggests_and_plots(tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    assert main(["warmup", str(SMALL), "--replications", "2", "--years", "1", "--out", str(out)]) == 0
+    assert main(["warmup", str(SMALL), "--replications", "2", "--years", "1", "--out", str(out), "--workers", "1"]) == 0
     for name in ("welch.png", "warmup.csv", "warmup.json"):
         assert (out / name).is_file()
     result = json.loads((out / "warmup.json").read_text())
