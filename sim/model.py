@@ -62,13 +62,15 @@ DIARY_MARGIN_DAYS = 400
 """Diaries are laid out this far past the end of the run so late bookings rarely need to grow them."""
 
 
-def measure_names() -> list[str]:
+def measure_names(tiers: list[str]) -> list[str]:
+    """What the timeline records: open cases are issued and not yet disposed (pre-proceedings apart)."""
     return (
         [f"open_cases:{c}" for c in CASE_TYPES]
-        + ["open_children"]
+        + ["open_children", "pre_proceedings_cases"]
         + [f"unallocated:{k}" for k in TEAM_KINDS]
         + [f"utilisation:{k}" for k in TEAM_KINDS]
         + ["utilisation:court"]
+        + [f"utilisation:court:{t}" for t in tiers]
     )
 
 
@@ -135,7 +137,7 @@ class Replication:
         for _, scenario in self.periods:
             outcomes += [o for o in scenario.outcome_names() if o not in outcomes]
         self.outcome_names = outcomes
-        self.labels = Labels(base, outcomes, measure_names())
+        self.labels = Labels(base, outcomes, measure_names(list(base.courts.tiers)))
         self.recorder = Recorder(directory, base, self.labels, replication)
         self._rngs: dict[str, Any] = {}
         self._samplers: dict[str, tuple[Any, Sampler]] = {}
@@ -146,6 +148,7 @@ class Replication:
         self.open_cases: dict[int, Case] = {}
         self.open_count = [[0] * len(base.regions) for _ in CASE_TYPES]
         self.open_children = [0] * len(base.regions)
+        self.pre_proceedings_count = [0] * len(base.regions)
         self.stats = RunStats()
         self._next_case_id = 0
         self._next_child_id = 0
@@ -266,8 +269,7 @@ class Replication:
             child.cases += 1
         case.warm_up = day < self.scenario.results_start_day
         self.open_cases[case.case_id] = case
-        self.open_count[case_type][region] += 1
-        self.open_children[region] += len(children)
+        self.pre_proceedings_count[region] += 1
         self.stats.cases_created += 1
         return case
 
@@ -281,9 +283,16 @@ class Replication:
             return pathfinder(self, case)
         return private_law(self, case)
 
+    def _count_open(self, case: Case) -> None:
+        """From issue a case is open at court (the caseload the published 'outstanding cases' count)."""
+        self.pre_proceedings_count[case.region] -= 1
+        self.open_count[case.case_type][case.region] += 1
+        self.open_children[case.region] += len(case.children)
+
     def issue(self, case: Case) -> None:
         """The application is issued: proceedings (and the account of agency days) start now."""
         now = self.env.now
+        self._count_open(case)
         case.issue_day = now
         case.pre_proceedings_days = now - case.arrival_day
         case.wait_days = [0.0, 0.0, 0.0, 0.0]
@@ -292,8 +301,11 @@ class Replication:
     def _close(self, case: Case, status: str) -> None:
         self.recorder.case_closed(case, status, self.env.now)
         del self.open_cases[case.case_id]
-        self.open_count[case.case_type][case.region] -= 1
-        self.open_children[case.region] -= len(case.children)
+        if case.issue_day == case.issue_day:  # issued (not NaN)
+            self.open_count[case.case_type][case.region] -= 1
+            self.open_children[case.region] -= len(case.children)
+        else:
+            self.pre_proceedings_count[case.region] -= 1
 
     def divert(self, case: Case) -> None:
         """Pre-proceedings ended without an application: the children leave without a court case."""
@@ -353,43 +365,52 @@ class Replication:
                     case.from_open_caseload = True
                     case.entry_stage = stages.index(stage) + 1
                     case.issue_day = case.arrival_day = -age()
+                    self._count_open(case)
                     case.days_before_run = -case.issue_day
                     engine.start(self.pathway(case))
 
     def _monitor(self) -> Generator[Any, Any, None]:
+        """Snapshot open cases, queues and utilisation every ``monitor_interval_days``, by region."""
         env = self.env
         interval = self.scenario.monitor_interval_days
-        teams: list[list[CaseloadTeam]] = [
-            self.cafcass.short_term,
-            self.cafcass.long_term,
-            self.local_authorities.social_workers,
-            self.experts.assessors,
-        ]
-        last_busy = [[0.0] * len(t) for t in teams]
+        code = {name: i for i, name in enumerate(self.labels.measures)}
+        teams: list[tuple[int, int, list[CaseloadTeam]]] = [
+            (code[f"unallocated:{kind}"], code[f"utilisation:{kind}"], members)
+            for kind, members in zip(
+                TEAM_KINDS,
+                (self.cafcass.short_term, self.cafcass.long_term, self.local_authorities.social_workers,
+                 self.experts.assessors),
+                strict=True,
+            )
+        ]  # fmt: skip
+        open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
+        tier_codes = [code[f"utilisation:court:{t}"] for t in self.court.tiers]
+        last_busy = {(k, r): 0.0 for k in range(len(teams)) for r in range(len(self.open_children))}
         last_day = 0.0
         record = self.recorder.snapshot
-        n_types = len(CASE_TYPES)
         while True:
             now = env.now
             for r in range(len(self.open_children)):
-                for c in range(n_types):
-                    record(now, c, r, self.open_count[c][r])
-                record(now, n_types, r, self.open_children[r])
-                for k, kind in enumerate(teams):
-                    team = kind[r]
-                    team._account()
-                    record(now, n_types + 1 + k, r, team.unallocated)
+                for c, measure in enumerate(open_codes):
+                    record(now, measure, r, self.open_count[c][r])
+                record(now, code["open_children"], r, self.open_children[r])
+                record(now, code["pre_proceedings_cases"], r, self.pre_proceedings_count[r])
+                for k, (unallocated, utilisation, members) in enumerate(teams):
+                    team = members[r]
+                    team.update_areas()
+                    record(now, unallocated, r, team.unallocated)
                     if now > last_day:
-                        busy = (team.busy_area - last_busy[k][r]) / (now - last_day)
-                        record(now, n_types + 5 + k, r, busy / team.slots if team.slots else math.nan)
-                    last_busy[k][r] = team.busy_area
+                        busy = (team.busy_area - last_busy[k, r]) / (now - last_day)
+                        record(now, utilisation, r, busy / team.slots if team.slots else math.nan)
+                    last_busy[k, r] = team.busy_area
                 if now > last_day:
-                    used = avail = 0.0
-                    for diary in self.court.diaries[r]:
-                        u, a = diary.used_and_available_hours(int(last_day), int(now))
-                        used += u
-                        avail += a
-                    record(now, n_types + 9, r, used / avail if avail else math.nan)
+                    used_all = available_all = 0.0
+                    for measure, diary in zip(tier_codes, self.court.diaries[r], strict=True):
+                        used, available = diary.used_and_available_hours(int(last_day), int(now))
+                        used_all += used
+                        available_all += available
+                        record(now, measure, r, used / available if available else math.nan)
+                    record(now, code["utilisation:court"], r, used_all / available_all if available_all else math.nan)
             self.recorder.timeline.maybe_flush()
             if self.progress is not None:
                 self.progress(min(1.0, now / self.end_day))

@@ -105,12 +105,12 @@ def test_busy_and_queue_areas_integrate_over_time() -> None:
     for arrive in (0, 1, 2, 3):
         env.process(work(arrive))
     env.run(until=10)
-    team._account()  # bring the areas up to now, as the monitor does
+    team.update_areas()  # bring the areas up to now, as the monitor does
     assert starts == [0, 1, 4, 5]
     assert team.busy_area == 16
     assert team.queue_area == 4
     env.run(until=12)
-    team._account()
+    team.update_areas()
     assert team.busy_area == 16 and team.queue_area == 4  # nothing accrues while the team is idle
 
 
@@ -136,7 +136,7 @@ def test_mean_busy_slots_match_littles_law_in_a_long_run() -> None:
     env.process(arrivals())
     horizon = float(gaps.sum())
     env.run(until=horizon)
-    team._account()
+    team.update_areas()
     # 2 a day x 3 days = 6 busy on average. Over about 10,000 days the time average has a standard error of
     # about sqrt(2 x 6 x 3 / 10,000) = 0.06, so 0.3 is five standard errors.
     assert abs(team.busy_area / horizon - 6.0) < 0.3

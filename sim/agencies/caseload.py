@@ -29,7 +29,7 @@ class CaseloadTeam:
         self.queue_area = 0.0
         self._last_change = 0.0
 
-    def _account(self) -> None:
+    def update_areas(self) -> None:
         now = self.env.now
         elapsed = now - self._last_change
         if elapsed:
@@ -39,7 +39,7 @@ class CaseloadTeam:
 
     def request(self) -> simpy.Event | None:
         """Ask for a slot: None if allocated now, else an event that fires on allocation."""
-        self._account()
+        self.update_areas()
         if self.busy < self.slots and not self.queue:
             self.busy += 1
             return None
@@ -49,13 +49,13 @@ class CaseloadTeam:
 
     def release(self) -> None:
         """Free a slot and hand it to the longest-waiting piece of work."""
-        self._account()
+        self.update_areas()
         self.busy -= 1
         self._allocate()
 
     def set_capacity(self, workers: float, caseload_limit: float) -> None:
         """Recruitment or attrition: new slots are used at once; lost slots go as work finishes."""
-        self._account()
+        self.update_areas()
         self.slots = slots_for(workers, caseload_limit)
         self._allocate()
 
