@@ -269,6 +269,7 @@ def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Fig
     ax.set_yticks(range(len(groups)), [f"{label(g, by)}\n({int(n):,} children)" for g, n in counts.items()])
     ax.invert_yaxis()
     ax.set_xlabel("mean days per child, from issue to disposal")
+    ax.set_ylabel(label(by))
     ax.set_title(f"Where children's time in proceedings went, by {label(by)}")
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(axis="x", alpha=0.3)
@@ -330,6 +331,7 @@ def forest(
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
+    ax.set_ylabel("indicator")
     ax.set_title(title)
     if options != [None]:
         ax.legend(fontsize="small")

@@ -1,0 +1,186 @@
+"""Figures (sim/plots.py), the report (sim/report.py) and one child's journey (sim/child_journey.py)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from sim import plots, report
+from sim.api import open_results
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of the small scenario through the command line, which writes the report and journey log at the end."""
+    out = tmp_path_factory.mktemp("report") / "run"
+    assert main(["run", str(SMALL), "--replications", "2", "--out", str(out), "--workers", "1"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def html(run_dir: Path) -> str:
+    return (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------- plots
+def _labelled(fig: Figure) -> None:
+    ax = fig.axes[0]
+    assert (ax.get_title() or fig._suptitle.get_text()) and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_every_plot_is_a_labelled_figure_saved_as_png_and_svg(run_dir: Path, tmp_path: Path) -> None:
+    results = open_results(run_dir)
+    made = {
+        "ecdf": results.plot_disposal_ecdf(),
+        "ecdf_da": results.plot_disposal_ecdf("domestic_abuse"),
+        "violin": results.plot_disposal_violin("domestic_abuse"),
+        "open": results.plot_open_caseload(),
+        "queue": results.plot_cafcass_queue(),
+        "utilisation": results.plot_utilisation(),
+        "attribution": results.plot_delay_attribution(),
+        "child_days": results.plot_child_days(),
+        "compare": plots.compare_ecdf({"a": results.children, "b": results.children.iloc[::2]}),
+        "forest": plots.forest(
+            pd.DataFrame(
+                {"indicator": ["time_to_disposal_weeks_mean", "disposed_within_26_weeks_share"],
+                 "difference": [-1.5, 0.04], "ci95_low": [-2.5, 0.01], "ci95_high": [-0.5, 0.07]}
+            )
+        ),
+    }  # fmt: skip
+    for name, fig in made.items():
+        assert isinstance(fig, Figure), name
+        _labelled(fig)
+        png, svg = plots.save(fig, tmp_path, name)
+        plots.close(fig)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<svg" in svg.read_text(encoding="utf-8")[:2000]
+    ecdf_lines = [line.get_label() for line in made["ecdf"].axes[0].get_lines()]
+    assert "26 weeks" in ecdf_lines and any(label.startswith("public law") for label in ecdf_lines)
+    assert any("domestic abuse alleged" in line.get_label() for line in made["ecdf_da"].axes[0].get_lines())
+    assert "26 weeks" in [line.get_label() for line in made["violin"].axes[0].get_lines()]
+
+
+def test_forest_plot_takes_options_and_groups() -> None:
+    table = pd.DataFrame(
+        {
+            "option": ["more_judges", "more_judges", "more_cafcass", "more_cafcass"],
+            "indicator": ["time_to_disposal_weeks_mean"] * 4,
+            "group": ["public_law", "private_law"] * 2,
+            "difference": [-1.0, -2.0, 0.5, -0.2],
+            "ci95_low": [-1.5, -3.0, -0.1, -0.6],
+            "ci95_high": [-0.5, -1.0, 1.1, 0.2],
+        }
+    )
+    fig = plots.forest(table)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["time to disposal weeks mean (public law)", "time to disposal weeks mean (private law)"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["more_judges", "more_cafcass"]
+    plots.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------- the report
+def test_run_writes_the_report_and_journey_log(run_dir: Path) -> None:
+    assert (run_dir / "report.html").stat().st_size > 100_000
+    assert (run_dir / "journey_rep-0000.ocel.json").exists()
+
+
+def test_the_report_refers_to_nothing_outside_itself(html: str) -> None:
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"<(script|link|iframe|object|embed)\b", html, re.IGNORECASE)
+    assert "@import" not in html and "url(" not in html
+    sources = re.findall(r"""\b(?:src|href)\s*=\s*['"]([^'"]*)['"]""", html)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+
+
+def test_every_figure_is_embedded(html: str) -> None:
+    images = re.findall(r"<img[^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
+    assert len(images) >= 9
+    assert len(images) == html.count("<img") == html.count("<figure>")
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_shows_what_was_run_and_the_key_figures(run_dir: Path, html: str) -> None:
+    results = open_results(run_dir)
+    manifest = results.manifest
+    summary = results.summary.set_index(["indicator", "breakdown", "group"])
+    mean = summary.loc[("time_to_disposal_weeks_mean", "all", "all")]
+    assert f"<td class='num'>{mean['mean']:.1f}</td>" in html
+    assert f"{mean['ci95_low']:.1f} to {mean['ci95_high']:.1f}" in html
+    share = summary.loc[("disposed_within_26_weeks_share", "case_type", "public_law"), "mean"]
+    assert f"{share:.1%}" in html
+    assert "Family justice simulation: small" in html
+    assert manifest["scenario"]["resolved"]["description"] in html
+    assert "tests/scenarios/small.yaml" in html
+    assert str(manifest["random"]["root_seed"]) in html
+    assert manifest["scenario"]["resolved_sha256"] in html
+    assert str(manifest["code"]["commit"]) in html
+    assert manifest["packages"]["simpy"] in html
+    # child-centred indicators, attribution, assumptions, starting state and STRESS-DES
+    for text in (
+        "Children at the centre", "share of life in proceedings mean", "Where the time went", "waiting (court)",
+        "Starting state", "started empty", "Differences from the baseline",
+        "<code>run_years</code>", "<code>regions.wales.cafcass.short_term_advisers</code>",
+        "Assumptions log", "Judicial time is pooled",
+        "STRESS-DES", "Run length", "Initialisation", "Random sampling", "System specification", "run time",
+    ):  # fmt: skip
+        assert text in html, text
+
+
+def test_the_report_command(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (run_dir / "report.html").unlink()
+    assert main(["report", str(run_dir)]) == 0
+    assert (run_dir / "report.html").exists()
+    assert "report in" in capsys.readouterr().out
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a results directory" in capsys.readouterr().err
+
+
+def test_baseline_differences_and_quoted_markdown() -> None:
+    from sim.manifest import resolved_scenario
+    from sim.scenario import load_scenario
+
+    assert report.differences_from_baseline(resolved_scenario(load_scenario(report.BASELINE))) == []
+    text = report.markdown_to_html(
+        "# Title\n\nSome `code` and **bold**, see [x](y.md).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
+    assert "<code>code</code>" in text and "<strong>bold</strong>" in text and "<td>2</td>" in text
+    assert "href" not in text
+    assert report._e("see https://example.org") == "see https:&#47;&#47;example.org"
+
+
+# ---------------------------------------------------------------------------------------------- journey
+def test_journey_tells_a_returning_childs_story(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    children = open_results(run_dir).children
+    first = children[children["replication"] == 0]
+    returning = first[first["is_return"]]
+    child_id = int(returning["child_id"].iloc[0])
+    cases = first[first["child_id"] == child_id].sort_values("case_number")
+    assert main(["journey", str(run_dir), str(child_id)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"Child {child_id} (replication 0)")
+    assert f"Case {cases['case_id'].iloc[0]} (" in text
+    assert f"Returned to court: case {cases['case_id'].iloc[1]} (" in text
+    assert re.search(r"^\d{4}-\d{2}-\d{2} → \d{4}-\d{2}-\d{2}  ", text, re.MULTILINE)
+    assert "waited" in text and "Where the days went" in text
+    start = pd.Timestamp(cases["start_date"].iloc[0]).strftime("%Y-%m-%d")
+    assert f"\n{start}  Case " in text
+
+
+def test_journey_errors(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journey", str(run_dir), "99999999"]) == 2
+    err = capsys.readouterr().err
+    assert "no child 99999999" in err and "Traceback" not in err
+    assert main(["journey", str(tmp_path), "1"]) == 2
+    assert "not a results directory" in capsys.readouterr().err
+    assert main(["journey", str(tmp_path / "nowhere"), "1"]) == 2
+    assert "not a directory" in capsys.readouterr().err
