@@ -239,11 +239,18 @@ def _read_one(file: str, max_bytes: int) -> tuple[dict | None, dict[KeyPath, int
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
-    """Mappings merge key by key; anything else in `over` (lists, scalars, null) replaces wholesale."""
+    """Mappings merge key by key; anything else in `over` (lists, scalars, null) replaces wholesale.
+
+    A distribution of another family (a different ``dist``) replaces the old one whole: its parameters do
+    not mix with those of the family it replaces.
+    """
     out = dict(base)
     for key, value in over.items():
-        both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _deep_merge(out[key], value) if both else value
+        old = out.get(key)
+        both = isinstance(value, dict) and isinstance(old, dict)
+        if both and "dist" in value and value.get("dist") != old.get("dist"):
+            both = False
+        out[key] = _deep_merge(old, value) if both else value
     return out
 
 

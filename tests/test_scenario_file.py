@@ -497,3 +497,17 @@ def test_a_bad_inherited_value_is_reported_in_the_file_that_set_it(tmp_path: Pat
     child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: child\n")
     [problem] = validation_problems(load_tree(child))
     assert (problem.file, problem.line, problem.key_path) == (str(base), 4, "regions.london.cafcass.advisers")
+
+
+def test_extends_replaces_a_distribution_of_another_family_whole(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("stage:\n  duration_days: {dist: lognormal, median: 84, sigma: 0.5}\n")
+    (tmp_path / "option.yaml").write_text(
+        "extends: base.yaml\nstage:\n  duration_days: {dist: gamma, shape: 2, scale: 40}\n"
+    )
+    assert load_tree(tmp_path / "option.yaml").data["stage"]["duration_days"] == {
+        "dist": "gamma", "shape": 2, "scale": 40,
+    }  # fmt: skip
+    (tmp_path / "same.yaml").write_text("extends: base.yaml\nstage:\n  duration_days: {dist: lognormal, median: 60}\n")
+    assert load_tree(tmp_path / "same.yaml").data["stage"]["duration_days"] == {
+        "dist": "lognormal", "median": 60, "sigma": 0.5,
+    }  # fmt: skip
