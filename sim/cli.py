@@ -271,7 +271,7 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     """compare, sweep and warmup (issue 3)."""
     import importlib
 
-    for name in ("compare", "sweep", "warmup", "calibrate"):
+    for name in ("compare", "sweep", "warmup", "calibrate", "validation"):
         try:
             module = importlib.import_module(f"sim.{name}")
         except ModuleNotFoundError as exc:  # pragma: no cover - while a module is being written

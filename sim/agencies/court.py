@@ -17,7 +17,7 @@ import numpy as np
 from sim.scenario import Courts, Scenario
 
 HOURS_BUCKET = 0.25
-"""Hearing lengths are grouped in quarter hours to remember, per length, the first day that may have room."""
+"""Hearing lengths are grouped in quarter hours to remember, per length, the days known to be full."""
 
 DIARY_EXTENSION_DAYS = 365
 """When a booking runs past the diary's end, the diary grows by a year at a time."""
@@ -74,7 +74,7 @@ class Calendar:
 class ListingDiary:
     """One region's diary for one judge tier."""
 
-    __slots__ = ("calendar", "hours_per_day", "capacity", "booked", "limit_share", "release_days", "_first_open")
+    __slots__ = ("calendar", "hours_per_day", "capacity", "booked", "limit_share", "release_days", "_full")
 
     def __init__(self, calendar: Calendar, hours_per_day: float, limit_share: list[float], release_days: float) -> None:
         self.calendar = calendar
@@ -83,7 +83,7 @@ class ListingDiary:
         self.booked: list[float] = [0.0] * len(self.capacity)
         self.limit_share = list(limit_share)
         self.release_days = release_days
-        self._first_open: dict[tuple[int, int], int] = {}
+        self._full: dict[tuple[int, int], tuple[int, int, float]] = {}
 
     def _grow(self, searching_from: int) -> None:
         n = len(self.capacity) + DIARY_EXTENSION_DAYS
@@ -98,17 +98,20 @@ class ListingDiary:
         self.booked.extend([0.0] * (n - start))
 
     def book(self, earliest_day: int, hours: float, rank: int, today: int) -> int:
-        """Book ``hours`` on the first day >= earliest_day with room for this rank; return the day."""
+        """Book ``hours`` on the first day >= earliest_day with room for this rank; return the day.
+
+        Each (rank, length) remembers a run of days ``[a, b)`` found too full for hearings of ``h`` hours, so the
+        next booking of that kind and at least that long starts at ``b`` instead of rescanning weeks of full days.
+        Only hours freed inside the run (a vacated hearing, more sitting hours) shorten it.
+        """
         capacity, booked = self.capacity, self.booked
         limit = self.limit_share[rank]
         release_end = today + self.release_days
         bucket = (rank, math.ceil(hours / HOURS_BUCKET))
-        pointer = self._first_open.get(bucket, 0)
+        full = self._full.get(bucket)
         d = earliest_day
-        tracking = False
-        if d > release_end and pointer >= d:
-            d = pointer
-            tracking = True
+        if full is not None and d > release_end and full[0] <= d < full[1] and hours >= full[2]:
+            d = full[1]
         while True:
             while d >= len(capacity):
                 self._grow(earliest_day)
@@ -118,8 +121,10 @@ class ListingDiary:
                 room = (c if d <= release_end else c * limit) - b
                 if hours <= room + 1e-9 or b == 0.0:
                     booked[d] = b + hours
-                    if tracking:
-                        self._first_open[bucket] = d
+                    if full is not None and full[0] <= earliest_day <= full[1]:
+                        self._full[bucket] = (full[0], d, max(full[2], hours))
+                    else:
+                        self._full[bucket] = (earliest_day, d, hours)
                     return d
             d += 1
 
@@ -149,9 +154,9 @@ class ListingDiary:
         self._reopen(from_day)
 
     def _reopen(self, day: int) -> None:
-        for key, first in self._first_open.items():
-            if first > day:
-                self._first_open[key] = day
+        for key, (first, past, hours) in list(self._full.items()):
+            if day < past:
+                self._full[key] = (first, max(first, day), hours)
 
     def used_and_available_hours(self, first_day: int, last_day: int) -> tuple[float, float]:
         """Hours booked and hours available on days first_day..last_day-1 (for utilisation)."""
