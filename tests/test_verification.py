@@ -142,10 +142,23 @@ def replicate_one(task: dict[str, Any]) -> dict[str, float]:
     return result
 
 
+@pytest.fixture(scope="module")
+def pool():
+    """Up to two worker processes, started once for the module (each start costs a second or two)."""
+    executor = LocalExecutor(min(2, default_workers()))
+    yield executor
+    executor.close()
+
+
 def replicate(
-    data: dict[str, Any], replications: int, directory: Path, stages: list[str], measures: list[str]
+    pool: LocalExecutor,
+    data: dict[str, Any],
+    replications: int,
+    directory: Path,
+    stages: list[str],
+    measures: list[str],
 ) -> list[dict[str, float]]:
-    """Independent replications 0..n-1 of one scenario, run on up to two worker processes."""
+    """Independent replications 0..n-1 of one scenario, run on the pool."""
     tasks = [
         {
             "data": data,
@@ -156,15 +169,11 @@ def replicate(
         }
         for r in range(replications)
     ]
-    executor = LocalExecutor(min(2, default_workers()))
     results: dict[int, dict[str, float]] = {}
-    try:
-        for task, result in executor.map_unordered(replicate_one, tasks):
-            if isinstance(result, BaseException):
-                raise result
-            results[task["replication"]] = result
-    finally:
-        executor.close()
+    for task, result in pool.map_unordered(replicate_one, tasks):
+        if isinstance(result, BaseException):
+            raise result
+        results[task["replication"]] = result
     return [results[r] for r in range(replications)]
 
 
@@ -206,12 +215,12 @@ def mmc_data(rho: float, servers: int, run_years: float) -> dict[str, Any]:
         pytest.param(0.9, 8, 50, 10, id="rho0.9-c8"),
     ],
 )
-def test_mmc_wait_and_utilisation_match_erlang_c(rho, servers, run_years, replications, tmp_path) -> None:
+def test_mmc_wait_and_utilisation_match_erlang_c(rho, servers, run_years, replications, pool, tmp_path) -> None:
     data = mmc_data(rho, servers, run_years)
     from sim.agencies.caseload import slots_for
 
     assert slots_for(servers, data["cafcass"]["long_term_caseload_limit"]) == servers
-    results = replicate(data, replications, tmp_path, ["child_impact_report"], ["utilisation:cafcass_long_term"])
+    results = replicate(pool, data, replications, tmp_path, ["child_impact_report"], ["utilisation:cafcass_long_term"])
     arrival_rate, service_rate = rho * servers / REPORT_MEAN_DAYS, 1 / REPORT_MEAN_DAYS
     # Every case is a Pathfinder case whose report the Cafcass team writes: requests arrive at lambda.
     requests = [r["requests:child_impact_report"] / r["days:child_impact_report"] for r in results]
@@ -232,7 +241,7 @@ def test_mmc_wait_and_utilisation_match_erlang_c(rho, servers, run_years, replic
 
 # ---------------------------------------------------------------------------------------------- tandem
 @pytest.mark.slow
-def test_tandem_queues_each_match_erlang_c(tmp_path) -> None:
+def test_tandem_queues_each_match_erlang_c(pool, tmp_path) -> None:
     data = scenario_dict(TANDEM)
     arrival_rate = data["demand"]["public_law"]["cases_per_year"] / 365.25
     region = data["regions"]["only"]
@@ -249,7 +258,7 @@ def test_tandem_queues_each_match_erlang_c(tmp_path) -> None:
         ),
     }
     assert [q[:2] for q in queues.values()] == [(6, 6), (8, 7)]
-    results = replicate(data, 24, tmp_path, list(queues), [q[2] for q in queues.values()])
+    results = replicate(pool, data, 24, tmp_path, list(queues), [q[2] for q in queues.values()])
     for stage, (servers, mean_days, measure) in queues.items():
         rho = arrival_rate * mean_days / servers
         requests = [r[f"requests:{stage}"] / r[f"days:{stage}"] for r in results]
