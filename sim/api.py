@@ -142,7 +142,7 @@ def with_changes(loaded: LoadedScenario, changes: Mapping[str, Any], name: str |
     that does not exist, or a value the schema refuses, raises ScenarioError. ``name`` renames the scenario
     (default: the original name with ``_changed``), so results and comparisons can tell the two apart.
     """
-    from sim.scenario import _set_path, scenario_from_dict
+    from sim.scenario import scenario_from_dict, set_path
     from sim.scenario_file import Problem, ScenarioError
 
     data = copy.deepcopy(loaded.source.data)
@@ -151,7 +151,7 @@ def with_changes(loaded: LoadedScenario, changes: Mapping[str, Any], name: str |
     problems = []
     for dotted, value in changes.items():
         _fill_missing(data, resolved, dotted)
-        problem = _set_path(data, dotted, value, scale=False)
+        problem = set_path(data, dotted, value, scale=False)
         if problem:
             problems.append(Problem("with_changes", None, dotted, problem))
     if problems:

@@ -619,7 +619,7 @@ def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[d
     return found, None
 
 
-def _set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
+def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
     """Apply one policy change to a plain dict; return a problem text or None.
 
     ``regions.*.court.sitting_hours_per_day.*`` names every tier in every region, so an option such as
@@ -654,7 +654,7 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
         where = f"policies[{i}] ({policy.name})"
         for kind, changes in (("set", policy.set), ("scale", policy.scale)):
             for dotted, value in changes.items():
-                problem = _set_path(data, dotted, value, scale=kind == "scale")
+                problem = set_path(data, dotted, value, scale=kind == "scale")
                 if problem:
                     key_file, key_line = tree.locate(("policies", i, kind, dotted))
                     problems.append(Problem(key_file, key_line, f"policies[{i}].{kind}.{dotted}", problem))

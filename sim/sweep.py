@@ -32,7 +32,7 @@ import yaml
 from sim import metrics
 from sim.experiment import RunResult, prepare_directory, run_experiment, write_csv
 from sim.manifest import build_manifest, now_iso, write_manifest
-from sim.scenario import LoadedScenario, _set_path, load_scenario, scenario_from_dict
+from sim.scenario import LoadedScenario, load_scenario, scenario_from_dict, set_path
 from sim.scenario_file import Problem, ScenarioError
 
 TORNADO_INDICATOR = metrics.HEADLINE[0]
@@ -110,7 +110,7 @@ def build_settings(base: LoadedScenario, settings: list[Setting]) -> list[Loaded
             if not _exists(data, key):  # a key left at its default in the file: start from the resolved block
                 parent = key.rsplit(".", 1)[0] if "." in key else ""
                 _fill(data, resolved, parent)
-            problem = _set_path(data, key, value, scale=False)
+            problem = set_path(data, key, value, scale=False)
             if problem:
                 problems.append(Problem("--set", None, key, problem))
         name = f"{base.path} [setting {setting.index}: {setting.label}]"
