@@ -59,6 +59,14 @@ class Exponential(_Dist):
         return self.mean_value
 
 
+def _one_pair_of(dist: _Dist, pair: tuple[str, str]) -> Any:
+    """A family with two parameterisations takes exactly one: its own pair, or mean and sd."""
+    given = {k for k in (*pair, "mean_value", "sd") if getattr(dist, k) is not None}
+    if given not in ({*pair}, {"mean_value", "sd"}):
+        raise ValueError(f"give either '{pair[0]}' and '{pair[1]}', or 'mean' and 'sd'")
+    return dist
+
+
 class Lognormal(_Dist):
     """Right-skewed durations; give either median and sigma, or mean and sd."""
 
@@ -70,12 +78,7 @@ class Lognormal(_Dist):
 
     @model_validator(mode="after")
     def _one_parameterisation(self) -> Lognormal:
-        by_median = self.median is not None and self.sigma is not None
-        by_mean = self.mean_value is not None and self.sd is not None
-        given = [k for k in ("median", "sigma", "mean_value", "sd") if getattr(self, k) is not None]
-        if by_median == by_mean or len(given) != 2:
-            raise ValueError("give either 'median' and 'sigma', or 'mean' and 'sd'")
-        return self
+        return _one_pair_of(self, ("median", "sigma"))
 
     def mu_sigma(self) -> tuple[float, float]:
         if self.median is not None and self.sigma is not None:
@@ -104,12 +107,7 @@ class Gamma(_Dist):
 
     @model_validator(mode="after")
     def _one_parameterisation(self) -> Gamma:
-        by_shape = self.shape is not None and self.scale is not None
-        by_mean = self.mean_value is not None and self.sd is not None
-        given = [k for k in ("shape", "scale", "mean_value", "sd") if getattr(self, k) is not None]
-        if by_shape == by_mean or len(given) != 2:
-            raise ValueError("give either 'shape' and 'scale', or 'mean' and 'sd'")
-        return self
+        return _one_pair_of(self, ("shape", "scale"))
 
     def shape_scale(self) -> tuple[float, float]:
         if self.shape is not None and self.scale is not None:
