@@ -281,10 +281,20 @@ def test_extends_resolves_relative_to_the_scenario_file_not_the_working_director
         assert main(["validate", name]) == 0
 
 
+def short_scenario(folder: Path) -> Path:
+    """small.yaml cut to a quarter of a year, for runs whose results do not matter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "short.yaml"
+    path.write_text(f"extends: {SMALL}\nname: short\nrun_years: 0.25\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
 def test_a_run_writes_only_under_its_output_directory(tmp_path, monkeypatch, capsys) -> None:
-    scenario = tmp_path / "in" / "small.yaml"
-    scenario.parent.mkdir()
-    shutil.copy(SMALL, scenario)
+    (tmp_path / "in").mkdir()
+    shutil.copy(SMALL, tmp_path / "in" / "small.yaml")
+    scenario = tmp_path / "in" / "short.yaml"
+    scenario.write_text("extends: small.yaml\nname: short\nrun_years: 0.25\n", encoding="utf-8")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
@@ -298,9 +308,10 @@ def test_a_run_writes_only_under_its_output_directory(tmp_path, monkeypatch, cap
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_a_run_does_not_overwrite_results_without_force(tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    command = ["run", str(SMALL), "--replications", "1", "--workers", "1", "--out", str(out)]
+    command = ["run", str(short_scenario(tmp_path / "in")), "--replications", "1", "--workers", "1", "--out", str(out)]
     assert main(command) == 0
     first = files_under(out)
     assert main([*command, "--seed", "99"]) == 2
