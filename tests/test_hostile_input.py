@@ -91,6 +91,10 @@ CORPUS: dict[str, Bad] = {
     "weekday_out_of_range.yaml": Bad(3, "courts.sitting_weekdays[5]", "less than or equal to 6"),
     "recess_impossible_day.yaml": Bad(4, "courts.recess[0].start", "not a day of the year"),
     "warm_up_and_open_cases.yaml": Bad(2, "starting_state", "not both"),
+    "name_with_a_path.yaml": Bad(3, "name", "(got '../../outside')"),
+    "deeply_nested.yaml": Bad(None, None, "the file is nested too deeply"),
+    "utf16_text.yaml": Bad(1, None, "not a text file"),
+    "policy_bad_key_paths.yaml": Bad(3, "policies[0].set.run_years.*", "'run_years' is not a mapping of keys"),
 }
 """Each corpus file -> where its mistake must be reported. Every file in tests/bad_scenarios is listed."""
 
