@@ -281,6 +281,8 @@ def _load_chain(
         return refuse("loop: " + " -> ".join([name for name, _ in here] + [base_file]))
     if not Path(base_file).exists():
         return refuse(f"file not found: {base_file}")
+    if not Path(base_file).is_file():
+        return refuse(f"{base_file} is a directory, not a scenario file")
     base = _load_chain(base_file, here, max_bytes, files, problems)
     if base is None:
         return data, locations

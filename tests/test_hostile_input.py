@@ -98,11 +98,7 @@ CORPUS: dict[str, Bad] = {
 }
 """Each corpus file -> where its mistake must be reported. Every file in tests/bad_scenarios is listed."""
 
-KNOWN_BUGS = {
-    "extends_a_directory.yaml": "sim/scenario_file.py _load_chain: `extends:` naming a directory is reported as "
-    "'<dir>: this is a directory' with no line and without naming the extending file; it should be refused at "
-    "the `extends` line like a missing file (check Path(base_file).is_file(), not exists()).",
-}
+KNOWN_BUGS: dict[str, str] = {}
 """Corpus files whose message is wrong today (the exit code and writing nothing are still checked)."""
 
 WHOLE_FILE_MESSAGES = ("the file is empty", "the file is ", "the file expands to more than")
