@@ -275,10 +275,53 @@ def prepare_directory(out: Path, *, force: bool) -> None:
                 f"the output directory {out} already exists and is not empty; choose another --out, "
                 "add --force to replace the results in it, or use --resume to continue a run there"
             )
-        for name in (*[f"{t}.parquet" for t in TABLES], "summary.csv", "indicators.csv", MANIFEST_NAME):
-            (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / REPLICATIONS_DIR, ignore_errors=True)
+        remove_outputs(out)
     out.mkdir(parents=True, exist_ok=True)
+
+
+RUN_OUTPUTS = (
+    *[f"{t}.parquet" for t in TABLES],
+    "indicators.csv",
+    "summary.csv",
+    MANIFEST_NAME,
+    "report.html",  # sim.report
+    "journey_rep-*.ocel.json",  # sim.ocel
+    "validation.csv",  # sim.validation
+    "compare.csv",  # sim.compare
+    "delay_distributions.png",
+    "differences_forest.png",
+    "sweep.csv",  # sim.sweep
+    "sweep_summary.csv",
+    "tornado.png",
+    "warmup.csv",  # sim.warmup
+    "warmup.json",
+    "welch.png",
+    ".*.partial",  # a file being written when a run was stopped
+)
+"""What a run (or compare, sweep, warmup, validation) writes at the top of its output directory (glob patterns)."""
+RUN_SUBDIRECTORIES = (REPLICATIONS_DIR, "scenarios", "settings")
+"""Folders of sub-runs: replications/rep-NNNN, compare's scenarios/NAME, sweep's settings/setting-NNN."""
+
+
+def remove_outputs(out: Path) -> list[Path]:
+    """Delete what an earlier run wrote in ``out`` (see RUN_OUTPUTS), leaving anything else; return what went.
+
+    A folder of sub-runs is removed only if it holds nothing but folders, so a user's own ``scenarios/``
+    folder of YAML files is never deleted.
+    """
+    out = Path(out)
+    removed: list[Path] = []
+    for pattern in RUN_OUTPUTS:
+        for path in sorted(out.glob(pattern)):
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                removed.append(path)
+    for name in RUN_SUBDIRECTORIES:
+        folder = out / name
+        if folder.is_dir() and not folder.is_symlink() and all(p.is_dir() for p in folder.iterdir()):
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
 
 
 def sequential_stop(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from sim.cli import main
+from sim.experiment import prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -78,6 +79,33 @@ def test_run_writes_every_output(tmp_path, capsys) -> None:
     assert len(children) == rows
     assert not list(out.rglob(".*.partial"))
     assert f"results in {out}" in capsys.readouterr().out
+    assert (out / "report.html").is_file()
+    assert json.loads((out / "journey_rep-0000.ocel.json").read_text())["objects"]
+    prepare_directory(out, force=True)  # --force removes everything the run wrote
+    assert list(out.iterdir()) == []
+
+
+def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkeypatch, capsys) -> None:
+    import sim.experiment
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("report.html", "journey_rep-0000.ocel.json", "validation.csv", "summary.csv", ".report.html.partial"):
+        (out / name).write_text("old")
+    (out / "notes.txt").write_text("mine")
+    (out / "scenarios").mkdir()
+    (out / "scenarios" / "mine.yaml").write_text("name: mine\n")  # a folder of the user's files is left alone
+
+    class Broken(sim.experiment.Replication):
+        def run(self):
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(sim.experiment, "Replication", Broken)
+    assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
+    assert left == ["indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
+    assert (out / "summary.csv").read_text() != "old"
+    assert "boom" in capsys.readouterr().err
 
 
 def test_run_from_an_invalid_scenario_writes_nothing(tmp_path, capsys) -> None:
@@ -90,7 +118,7 @@ def test_run_from_an_invalid_scenario_writes_nothing(tmp_path, capsys) -> None:
 
 def test_run_default_directory_is_named_after_the_scenario(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["run", str(SMALL), "--replications", "1", "--workers", "1"]) == 0
+    assert main(["run", str(SMALL), "--replications", "1", "--workers", "1", "--no-report"]) == 0
     (made,) = (tmp_path / "results").iterdir()
     assert made.name.startswith("small-") and len(made.name) == len("small-20240101-120000")
     assert (made / "summary.csv").is_file()
@@ -104,13 +132,14 @@ def test_run_refuses_a_non_empty_directory_without_force(tmp_path, capsys) -> No
     err = capsys.readouterr().err
     assert "already exists and is not empty" in err and "--force" in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
-    assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 0
+    again = ["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1", "--no-report"]
+    assert main(again) == 0
     assert (out / "summary.csv").is_file() and (out / "notes.txt").is_file()
 
 
 def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    common = ["--replications", "2", "--workers", "1"]
+    common = ["--replications", "2", "--workers", "1", "--no-report"]
     assert main(["run", str(SMALL), "--out", str(a), "--seed", "7", *common]) == 0
     assert main(["run", str(SMALL), "--out", str(b), "--seed", "7", *common]) == 0
     assert main(["run", str(SMALL), "--out", str(c), "--seed", "8", *common]) == 0
@@ -134,7 +163,7 @@ def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatc
 
     monkeypatch.setattr(sim.experiment, "Replication", Flaky)
     out = tmp_path / "out"
-    assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1"]) == 1
+    assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1", "--no-report"]) == 1
     err = capsys.readouterr().err
     assert "replication 1 (root seed 20240101) failed: ZeroDivisionError: boom in replication 1" in err
     manifest = json.loads((out / "manifest.json").read_text())
@@ -151,7 +180,7 @@ def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatc
 def test_run_sim_py_in_a_subprocess(tmp_path) -> None:
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "1"}
-    command = [sys.executable, "run_sim.py", "run", str(SMALL), "--replications", "2", "--workers", "2"]
+    command = [sys.executable, "run_sim.py", "run", str(SMALL), "--replications", "2", "--workers", "2", "--no-report"]
     done = subprocess.run([*command, "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     for name in OUTPUTS:
@@ -172,13 +201,13 @@ def test_resume_continues_an_interrupted_run(tmp_path, capsys) -> None:
     import shutil
 
     full, cut = tmp_path / "full", tmp_path / "cut"
-    common = ["--replications", "3", "--workers", "1", "--seed", "11"]
+    common = ["--replications", "3", "--workers", "1", "--seed", "11", "--no-report"]
     assert main(["run", str(SMALL), "--out", str(full), *common]) == 0
     shutil.copytree(full, cut)
     shutil.rmtree(cut / "replications" / "rep-0001")
     for name in ("children.parquet", "summary.csv"):
         (cut / name).unlink()
-    assert main(["run", "--resume", str(cut), "--workers", "2"]) == 0
+    assert main(["run", "--resume", str(cut), "--workers", "2", "--no-report"]) == 0
     assert "resuming: 2 finished replications kept (0, 2)" in capsys.readouterr().err
     for name in ("children", "stages", "timeline"):
         assert pq.read_table(full / f"{name}.parquet").equals(pq.read_table(cut / f"{name}.parquet"))
@@ -192,7 +221,7 @@ def test_resume_refuses_a_changed_scenario(tmp_path, capsys) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(f"extends: {SMALL}\n")
     out = tmp_path / "out"
-    assert main(["run", str(scenario), "--out", str(out), "--replications", "1", "--workers", "1"]) == 0
+    assert main(["run", str(scenario), "--out", str(out), "--replications", "1", "--workers", "1", "--no-report"]) == 0
     scenario.write_text(f"extends: {SMALL}\nrun_years: 2\n")
     assert main(["run", "--resume", str(out)]) == 2
     assert "has changed since the run started" in capsys.readouterr().err
@@ -200,7 +229,8 @@ def test_resume_refuses_a_changed_scenario(tmp_path, capsys) -> None:
 
 def test_precision_option_reports_the_replications_needed(tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    args = ["run", str(SMALL), "--out", str(out), "--replications", "3", "--precision", "10", "--workers", "1"]
+    args = ["run", str(SMALL), "--out", str(out), "--replications", "3", "--precision", "10", "--no-report"]
+    args += ["--workers", "1"]
     assert main([*args, "--max-replications", "12"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     info = manifest["precision"]
