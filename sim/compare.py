@@ -6,7 +6,8 @@ the same decisions (see :mod:`sim.random_streams`). The difference an option mak
 paired differences, replication by replication, which is far more precise than comparing two independent
 means. Outputs in ``DIR``:
 
-* ``scenarios/<name>/``: a full run directory for each scenario (``run``'s outputs and manifest);
+* ``scenarios/<name>/``: a full run directory for each scenario (``run``'s outputs, manifest, report.html and
+  journey log; ``--no-report`` leaves out the last two);
 * ``compare.csv``: for every indicator and option, the base and option means and the mean paired difference
   (option minus base) with a Student-t 95% CI, and whether the interval excludes zero (``distinguishable``);
 * ``delay_distributions.png``: time to disposal of every disposed child, by case type, scenarios overlaid;
@@ -17,7 +18,6 @@ means. Outputs in ``DIR``:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -79,17 +79,37 @@ def load_all(paths: list[str]) -> list[LoadedScenario]:
 def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: str) -> pd.DataFrame:
     """Per-indicator paired differences (option - base) over the replications both have."""
     joined = base.merge(option, on=["replication", *KEYS], suffixes=("_base", "_option"), sort=False)
-    rows = []
-    for key, frame in joined.groupby(KEYS, sort=False):
-        both = frame.dropna(subset=["value_base", "value_option"])
-        diff = both["value_option"].to_numpy() - both["value_base"].to_numpy()
-        mean, low, high, sd, n = metrics.t_interval(diff)
-        base_mean = float(both["value_base"].mean()) if n else math.nan
-        option_mean = float(both["value_option"].mean()) if n else math.nan
-        percent = mean / base_mean * 100 if n and base_mean else math.nan
-        distinguishable = bool(n > 1 and (low > 0 or high < 0))
-        rows.append((option_name, *key, base_mean, option_mean, mean, low, high, sd, percent, n, distinguishable))
-    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    if joined.empty:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    both = joined["value_base"].notna() & joined["value_option"].notna()  # replications where both are known
+    joined["difference"] = (joined["value_option"] - joined["value_base"]).where(both)
+    joined["base"] = joined["value_base"].where(both)
+    joined["option"] = joined["value_option"].where(both)
+    table = metrics.t_intervals(joined, KEYS, "difference")
+    means = joined.groupby(KEYS, sort=False, dropna=False)[["base", "option"]].mean().reset_index()
+    table = table.merge(means, on=KEYS, how="left", sort=False)
+    n = table["replications"]
+    base_mean = table["base"].where(n > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = (table["mean"] / base_mean * 100).where((n > 0) & (base_mean != 0))
+    return pd.DataFrame(
+        {
+            "option": option_name,
+            "indicator": table["indicator"],
+            "breakdown": table["breakdown"],
+            "group": table["group"],
+            "base_mean": base_mean,
+            "option_mean": table["option"].where(n > 0),
+            "difference_mean": table["mean"],
+            "difference_ci95_low": table["ci95_low"],
+            "difference_ci95_high": table["ci95_high"],
+            "difference_sd": table["sd"],
+            "difference_percent": percent,
+            "replications": n,
+            "distinguishable": (n > 1) & ((table["ci95_low"] > 0) | (table["ci95_high"] < 0)),
+        },
+        columns=COMPARE_COLUMNS,
+    )
 
 
 def disposal_weeks(out: Path, replications: list[int]) -> pd.DataFrame:
@@ -188,8 +208,13 @@ def compare(
     argv: list[str] | None = None,
     log: Any = None,
     plots: bool = True,
+    report: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, RunResult]]:
-    """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison."""
+    """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison.
+
+    With ``report``, each scenario's report.html and journey log are written as soon as its run ends
+    (:func:`sim.report.after_run`), as ``run`` does.
+    """
     started_iso, started = now_iso(), time.perf_counter()
     root_seed = loaded[0].scenario.seed if seed is None else seed
     names = unique_names(loaded)
@@ -208,6 +233,10 @@ def compare(
             log=log,
             extra_manifest={"comparison": {"directory": str(out), "role": "base" if not runs else "option"}},
         )
+        if report and runs[name].replications_used:
+            from sim.report import after_run
+
+            after_run(sub, log=log)
     base_name = names[0]
     base = collect_indicators(runs[base_name].out, runs[base_name].replications_used)
     tables = [
@@ -258,6 +287,11 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
     p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the base's seed)")
     p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/compare-...)")
     p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write each scenario's report.html and journey log (python run_sim.py report DIR writes it)",
+    )
     add_execution(p)
     p.set_defaults(func=cmd_compare)
 
@@ -286,6 +320,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             show_progress=progress_enabled(),
             argv=args.argv or [sys.executable, *sys.argv],
             log=_err,
+            report=not args.no_report,
         )
     except KeyboardInterrupt:
         getattr(executor, "abort", executor.close)()

@@ -5,11 +5,15 @@ A run directory looks like this::
     DIR/manifest.json                 how to reproduce the run (written at the start, and again at the end)
     DIR/replications/rep-0000/        one folder per replication, written as it finishes:
         children.parquet stages.parquet timeline.parquet   (each file atomic)
-        indicators.parquet                                  (the replication's indicators, sim.metrics)
+        indicators.parquet                                  (its indicators: sim.metrics, then sim.delay)
         stats.json                                          (written last: the replication is complete)
     DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
     DIR/indicators.csv                one row per replication and indicator
     DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications
+    DIR/report.html, DIR/journey_rep-0000.ocel.json         the report and journey log (sim.report.after_run)
+
+Every file with a final name is complete (written under ``.NAME.partial`` and renamed), and the combined
+tables appear only once every replication has finished.
 
 Replication ``r`` always draws the same random numbers: its streams are seeded from (root seed, r) (see
 :mod:`sim.random_streams`), so results do not depend on the number of workers or the executor, and an
@@ -35,14 +39,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import metrics
+from sim import delay, metrics
 from sim.columns import write_atomically
 from sim.executors import Executor, LocalExecutor, describe_exception
 from sim.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
 from sim.model import Replication
-from sim.scenario import LoadedScenario
+from sim.scenario import LoadedScenario, Scenario
 
 TABLES = ("children", "stages", "timeline")
+STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
+"""The columns of stages.parquet the child-centred indicators need (:func:`sim.delay.case_events`)."""
 REPLICATIONS_DIR = "replications"
 DONE_MARKER = "stats.json"
 CONFIRM_REPLICATIONS = 5
@@ -101,11 +107,28 @@ def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
     return report
 
 
-def replication_indicators(directory: Path) -> pd.DataFrame:
-    """The indicators of the replication whose tables are in ``directory``."""
-    children = pq.read_table(directory / "children.parquet", columns=metrics.CHILD_COLUMNS).to_pandas()
+def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(results start, run end) of a scenario, as :func:`sim.delay.run_period` reads them from a manifest."""
+    start = pd.Timestamp(scenario.start_date)
+    return start, start + pd.Timedelta(days=float(scenario.run_years) * delay.DAYS_PER_YEAR)
+
+
+def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
+    """The indicators of the replication whose tables are in ``directory``: :mod:`sim.metrics`' then :mod:`sim.delay`'s.
+
+    Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
+    ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
+    table without it).
+    """
+    directory = Path(directory)
+    children = pq.read_table(directory / "children.parquet").to_pandas()
     timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
-    return metrics.indicators(children, timeline)
+    own = metrics.indicators(children[metrics.CHILD_COLUMNS], timeline)
+    del timeline
+    stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
+    period = results_period(scenario) if scenario is not None else None
+    child = delay.indicators(children, stages, period, by_month=False)
+    return pd.concat([own, child], ignore_index=True)
 
 
 def run_replication(task: ReplicationTask) -> ReplicationResult:
@@ -119,7 +142,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         stats = Replication(
             task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
         ).run()
-        table = pa.Table.from_pandas(replication_indicators(directory), preserve_index=False)
+        indicators = replication_indicators(directory, task.loaded.scenario)
+        table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
         result = ReplicationResult(
             task.replication, task.seed, True, stats=asdict(stats), wall_seconds=time.perf_counter() - started

@@ -213,23 +213,42 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     return mean, mean - half, mean + half, sd, n
 
 
+def t_intervals(frame: pd.DataFrame, keys: list[str], column: str = "value", level: float = 0.95) -> pd.DataFrame:
+    """:func:`t_interval` of ``column`` within each group of ``keys``, for every group at once.
+
+    Returns the keys and ``mean, ci95_low, ci95_high, sd, replications`` (the count of non-missing values),
+    one row per group in the order groups first appear.
+    """
+    grouped = frame.groupby(keys, sort=False, dropna=False)[column]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+        half = quantile * out["std"].to_numpy(dtype=float) / np.sqrt(n)
+    mean = out["mean"].to_numpy(dtype=float)
+    out["ci95_low"] = mean - half
+    out["ci95_high"] = mean + half
+    out = out.rename(columns={"std": "sd", "count": "replications"})
+    out["replications"] = out["replications"].astype("int64")
+    return out[[*keys, "mean", "ci95_low", "ci95_high", "sd", "replications"]]
+
+
 def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
     """One row per (indicator, breakdown, group): mean across replications, Student-t 95% CI, sd, count.
 
     Rows keep the order in which indicators first appear, so the file reads the same every time.
     """
-    out = []
-    keys = ["indicator", "breakdown", "group"]
-    for key, frame in per_replication.groupby(keys, sort=False):
-        mean, low, high, sd, n = t_interval(frame["value"].to_numpy())
-        out.append((*key, mean, low, high, sd, n))
-    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+    if per_replication.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    return t_intervals(per_replication, ["indicator", "breakdown", "group"])[SUMMARY_COLUMNS]
 
 
 def half_width_share(per_replication: pd.DataFrame, targets: Iterable[tuple[str, str, str]] = HEADLINE) -> float:
     """The largest CI half-width as a share of its mean among ``targets`` (inf when not yet estimable)."""
     worst = 0.0
-    summary = summarise(per_replication).set_index(["indicator", "breakdown", "group"])
+    targets = list(targets)
+    keys = pd.MultiIndex.from_frame(per_replication[["indicator", "breakdown", "group"]])
+    summary = summarise(per_replication[keys.isin(targets)]).set_index(["indicator", "breakdown", "group"])
     for target in targets:
         if target not in summary.index:
             continue

@@ -29,13 +29,15 @@ def test_compare_writes_paired_differences_and_plots(tmp_path, capsys) -> None:
     )
     out = tmp_path / "out"
     code = main(
-        ["compare", str(SMALL), str(same), str(judges), "--replications", "3", "--out", str(out), "--workers", "1"]
-    )
+        ["compare", str(SMALL), str(same), str(judges), "--replications", "3", "--out", str(out), "--workers", "1",
+         "--no-report"]
+    )  # fmt: skip
     assert code == 0
     for name in ("compare.csv", "delay_distributions.png", "differences_forest.png", "manifest.json"):
         assert (out / name).is_file(), name
     for name in ("small", "same_again", "more_judges"):
         assert (out / "scenarios" / name / "summary.csv").is_file()
+        assert not (out / "scenarios" / name / "report.html").exists()  # --no-report
     table = pd.read_csv(out / "compare.csv")
     assert list(table.columns) == COMPARE_COLUMNS
     assert set(table["option"]) == {"same_again", "more_judges"}
@@ -56,3 +58,17 @@ def test_compare_reports_problems_in_every_scenario_and_writes_nothing(tmp_path,
     err = capsys.readouterr().err
     assert "bad.yaml:3: run_years" in err and "worse.yaml:3: seed" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_compare_writes_each_scenario_report(tmp_path, capsys) -> None:
+    fewer = option(tmp_path, "fewer_adjournments", "courts: {adjourn_probability: 0.05}\n")
+    out = tmp_path / "out"
+    assert main(["compare", str(SMALL), str(fewer), "--replications", "2", "--out", str(out), "--workers", "1"]) == 0
+    for name in ("small", "fewer_adjournments"):
+        run = out / "scenarios" / name
+        assert name in (run / "report.html").read_text(encoding="utf-8")
+        assert (run / "journey_rep-0000.ocel.json").is_file()
+    printed = capsys.readouterr().out
+    assert printed.count("report: ") == 2
+    table = pd.read_csv(out / "compare.csv")  # the child-centred indicators are compared too
+    assert {"days_to_disposal_mean", "wait_court_share"} <= set(table["indicator"])

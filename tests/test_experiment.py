@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from sim import delay
 from sim.executors import LocalExecutor
 from sim.experiment import finished_replications, prepare_directory, replication_dir, run_experiment
 from sim.manifest import scenario_hash
@@ -65,6 +66,39 @@ def test_summary_has_a_confidence_interval_from_three_replications(serial_run) -
     values = per_rep[(per_rep.indicator == "time_to_disposal_weeks_mean") & (per_rep.breakdown == "all")]["value"]
     assert head["mean"] == pytest.approx(values.mean())
     assert head["sd"] == pytest.approx(values.std(ddof=1))
+
+
+def test_summary_has_the_child_centred_indicators_with_confidence_intervals(serial_run) -> None:
+    summary = pd.read_csv(serial_run.out / "summary.csv").set_index(["indicator", "breakdown", "group"])
+    for key in [
+        ("days_to_disposal_mean", "all", "all"),
+        ("days_to_first_hearing_median", "case_type", "private_law"),
+        ("public_law_cases_within_26_weeks_share", "all", "all"),
+        ("wait_court_share", "all", "all"),
+        ("share_of_life_in_proceedings_mean", "age_band", "under_1"),
+        ("open_children_daily_mean", "region", "wales"),
+    ]:
+        row = summary.loc[key]
+        assert row["replications"] == 3, key
+        assert row["ci95_low"] <= row["mean"] <= row["ci95_high"], key
+    assert ("time_to_disposal_weeks_mean", "all", "all") in summary.index  # sim.metrics' indicators are kept
+    weeks = summary.loc[("time_to_disposal_weeks_mean", "all", "all"), "mean"]
+    assert summary.loc[("days_to_disposal_mean", "all", "all"), "mean"] == pytest.approx(weeks * 7)
+
+
+def test_per_replication_child_indicators_match_those_of_the_combined_tables(serial_run) -> None:
+    """Computed replication by replication in the workers, they equal sim.delay on the whole run (as the API does)."""
+    out = serial_run.out
+    children, stages = pd.read_parquet(out / "children.parquet"), pd.read_parquet(out / "stages.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    whole = delay.indicators(children, stages, delay.run_period(manifest), by_month=False)
+    per_rep = pd.read_csv(out / "indicators.csv", keep_default_na=False, na_values=[""])
+    keys = ["replication", "indicator", "breakdown", "group"]
+    whole["group"] = whole["group"].astype(str)
+    joined = whole.merge(per_rep, on=keys, how="left", suffixes=("_whole", "_rep"), validate="one_to_one")
+    assert len(joined) == len(whole)
+    both = joined.dropna(subset=["value_whole"])
+    assert both["value_rep"].to_numpy() == pytest.approx(both["value_whole"].to_numpy(), rel=1e-12)
 
 
 def test_combined_tables_are_the_replications_in_order(serial_run) -> None:
