@@ -150,28 +150,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         prepare_directory(out, force=args.force)
     executor = _executor(args)
     try:
-        result = run_experiment(
-            loaded,
-            out,
-            replications=replications,
-            seed=seed,
-            executor=executor,
-            show_progress=progress_enabled(),
-            precision=precision,
-            max_replications=max_replications,
-            resume=bool(args.resume),
-            argv=argv,
-            log=_err,
-        )
-    except KeyboardInterrupt:
-        getattr(executor, "abort", executor.close)()
+        try:
+            result = run_experiment(
+                loaded,
+                out,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                show_progress=progress_enabled(),
+                precision=precision,
+                max_replications=max_replications,
+                resume=bool(args.resume),
+                argv=argv,
+                log=_err,
+            )
+        except BaseException:
+            getattr(executor, "abort", executor.close)()  # stop the workers now rather than wait for them
+            raise
+        finally:
+            executor.close()
+        return _finish_run(args, loaded, out, result, max_replications)
+    except KeyboardInterrupt:  # during the replications, or while the outputs or the report are written
         _err(
             f"interrupted: finished replications are kept in {out / 'replications'}; "
             f"continue with: python run_sim.py run --resume {out}"
         )
         return EXIT_INTERRUPTED
-    finally:
-        executor.close()
+
+
+def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replications: int | None) -> int:  # noqa: ANN001
     print(f"{loaded.scenario.name}: {len(result.replications_used)} replications, root seed {result.root_seed}")
     precision_info = result.manifest.get("precision")
     if precision_info:

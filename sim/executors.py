@@ -70,7 +70,8 @@ class LocalExecutor:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_interrupts,
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
             )
         pending: dict[Future, Any] = {self._pool.submit(fn, task): task for task in tasks}
         try:
@@ -108,11 +109,32 @@ class LocalExecutor:
             self._pool = None
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them; otherwise each would print a traceback."""
+PARENT_POLL_SECONDS = 0.5
+EXIT_PARENT_GONE = 3
+
+
+def _init_worker(parent: int) -> None:
+    """Set up a local worker process: it ignores Ctrl-C and exits when its parent has gone.
+
+    Ctrl-C is left to the parent, which stops the workers (otherwise each would print a traceback). If the
+    parent is killed outright (SIGKILL, out of memory) nothing stops the workers, which would finish their
+    replication and then wait for more work for ever: a watcher thread ends the worker at once instead.
+    What it leaves is a replication without ``stats.json``, which ``run --resume`` runs again.
+    """
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int, interval: float = PARENT_POLL_SECONDS) -> None:
+    """Poll the parent's pid: a process whose parent dies is adopted by another, so ``getppid`` changes."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(EXIT_PARENT_GONE)
 
 
 def _is_broken_pool(exc: BaseException) -> bool:
