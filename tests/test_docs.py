@@ -302,16 +302,18 @@ def test_more_judges_is_baseline_sitting_hours_plus_ten_percent() -> None:
     assert _differences(base, option) == {"name", "description", "regions"}
 
 
-def test_more_cafcass_adds_150_long_term_advisers_in_proportion() -> None:
+def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
     base, option = _from_start_date(ROOT / "scenarios" / "more_cafcass.yaml")
-    total = sum(r.cafcass.long_term_advisers for r in base.regions.values())
+    teams = ("short_term_advisers", "long_term_advisers")
+    total = sum(getattr(r.cafcass, team) for r in base.regions.values() for team in teams)
     extra = {
-        n: option.regions[n].cafcass.long_term_advisers - r.cafcass.long_term_advisers for n, r in base.regions.items()
+        (name, team): getattr(option.regions[name].cafcass, team) - getattr(region.cafcass, team)
+        for name, region in base.regions.items()
+        for team in teams
     }
     assert sum(extra.values()) == pytest.approx(150, abs=0.005)
-    for name, region in base.regions.items():
-        assert extra[name] == pytest.approx(150 * region.cafcass.long_term_advisers / total, abs=0.01)
-        assert option.regions[name].cafcass.short_term_advisers == region.cafcass.short_term_advisers
+    for (name, team), added in extra.items():
+        assert added == pytest.approx(150 * getattr(base.regions[name].cafcass, team) / total, abs=0.01)
     assert _differences(base, option) == {"name", "description", "regions"}
 
 
