@@ -19,8 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CHUNK_ROWS = 250_000
-"""Rows buffered before a chunk is written: bounds memory at about CHUNK_ROWS x columns x 8 bytes."""
+CHUNK_ROWS = 100_000
+"""Rows buffered before a chunk is written. Writing a chunk copies it a few times (columns, Arrow arrays,
+compression), so the peak it adds is a few times CHUNK_ROWS x columns x 8 bytes: about 100 MiB for the
+child table at this size."""
 
 Converter = Callable[[np.ndarray], pa.Array]
 
