@@ -33,13 +33,13 @@ Which rows count
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.metrics import INDICATOR_COLUMNS, WEEK_DAYS, _group_label, results_rows
+from sim.metrics import INDICATOR_COLUMNS, WEEK_DAYS, group_label, groups, results_rows
 
 AGENCIES = ("court", "cafcass", "local_authority", "experts")
 KINDS = ("wait", "active")
@@ -67,16 +67,6 @@ def breakdowns(children: pd.DataFrame) -> list[str]:
     if "age_band" in columns and "is_return" in columns:
         extra = columns[columns.index("age_band") + 1 : columns.index("is_return")]
     return [c for c in FIXED_BREAKDOWNS if c in columns] + extra
-
-
-def _groups(frame: pd.DataFrame, column: str) -> Iterable[tuple[str, pd.DataFrame]]:
-    series = frame[column]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        values = [v for v in series.cat.categories if (series == v).any()]
-    else:
-        values = sorted(series.dropna().unique().tolist())
-    for value in values:
-        yield _group_label(value), frame[series == value]
 
 
 def _stats(prefix: str, values: np.ndarray) -> dict[str, float]:
@@ -376,12 +366,12 @@ def _group_index(children: pd.DataFrame, column: str) -> list[tuple[str, np.ndar
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy()
         return [
-            (_group_label(value), np.flatnonzero(codes == code))
+            (group_label(value), np.flatnonzero(codes == code))
             for code, value in enumerate(series.cat.categories)
             if (codes == code).any()
         ]
     values = series.to_numpy()
-    return [(_group_label(v), np.flatnonzero(values == v)) for v in sorted(pd.unique(series.dropna()).tolist())]
+    return [(group_label(v), np.flatnonzero(values == v)) for v in sorted(pd.unique(series.dropna()).tolist())]
 
 
 def indicators(
@@ -474,9 +464,9 @@ def delay_attribution(children: pd.DataFrame, by: str | None = "case_type", stat
         rows = in_proceedings(rows)
     else:
         rows = rows[rows["status"].astype(str) == status]
-    groups = [("all", rows)] if by is None else list(_groups(rows, by))
+    selected = [("all", rows)] if by is None else list(groups(rows, by))
     out = []
-    for group, frame in groups:
+    for group, frame in selected:
         total = float(frame[ATTRIBUTION_COLUMNS].to_numpy(dtype=float).sum())
         for kind in KINDS:
             for agency in AGENCIES:

@@ -62,7 +62,8 @@ HEADLINE = [
 """The indicators a run is judged by first: the sequential precision rule and the comparison plots use them."""
 
 
-def _group_label(value: object) -> str:
+def group_label(value: object) -> str:
+    """A group's name as results show it (booleans as 'true'/'false')."""
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     return str(value)
@@ -105,7 +106,7 @@ def _rows(replication: int, breakdown: str, group: str, values: dict[str, float]
         yield (replication, indicator, breakdown, group, value)
 
 
-def _groups(frame: pd.DataFrame, column: str) -> Iterable[tuple[str, pd.DataFrame]]:
+def groups(frame: pd.DataFrame, column: str) -> Iterable[tuple[str, pd.DataFrame]]:
     """Groups of a column in a stable order: category order when categorical, else sorted values."""
     series = frame[column]
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -113,7 +114,7 @@ def _groups(frame: pd.DataFrame, column: str) -> Iterable[tuple[str, pd.DataFram
     else:
         values = sorted(series.dropna().unique().tolist())
     for value in values:
-        yield _group_label(value), frame[series == value]
+        yield group_label(value), frame[series == value]
 
 
 def disposal_indicators(children: pd.DataFrame, replication: int) -> list[tuple]:
@@ -122,7 +123,7 @@ def disposal_indicators(children: pd.DataFrame, replication: int) -> list[tuple]
     weeks = disposed["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
     out = list(_rows(replication, "all", "all", _disposal_stats(weeks)))
     for breakdown in DISPOSAL_BREAKDOWNS:
-        for group, rows in _groups(disposed, breakdown):
+        for group, rows in groups(disposed, breakdown):
             values = _disposal_stats(rows["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS)
             out.extend(_rows(replication, breakdown, group, values))
     return out
@@ -141,7 +142,7 @@ def volume_indicators(children: pd.DataFrame, replication: int) -> list[tuple]:
         }
 
     out.extend(_rows(replication, "all", "all", counts(rows)))
-    for group, frame in _groups(rows, "case_type"):
+    for group, frame in groups(rows, "case_type"):
         out.extend(_rows(replication, "case_type", group, counts(frame)))
     return out
 
