@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -40,15 +41,19 @@ def bare_loop(n_events: int, concurrent: int, horizon_days: float) -> float:
     """Seconds for SimPy to process n_events timeouts spread over `concurrent` processes."""
     env = simpy.Environment()
     per_process = max(1, n_events // max(1, concurrent))
-    step = horizon_days / per_process
+    mean_step = horizon_days / per_process
+    # Random step lengths, drawn beforehand so the loop times SimPy, not the random number generator: with
+    # equal steps every process would move in lockstep and the event queue would stay nearly sorted.
+    steps = np.random.default_rng(0).exponential(mean_step, 100_003).tolist()
 
-    def process(env: simpy.Environment, offset: float):
-        yield env.timeout(offset)
-        for _ in range(per_process - 1):
-            yield env.timeout(step)
+    def process(env: simpy.Environment, first: int):
+        i = first
+        for _ in range(per_process):
+            yield env.timeout(steps[i % len(steps)])
+            i += 7
 
     for i in range(concurrent):
-        env.process(process(env, step * i / concurrent))
+        env.process(process(env, i))
     started = time.perf_counter()
     env.run()
     return time.perf_counter() - started
