@@ -12,8 +12,10 @@ import datetime as dt
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sim.scenario_file import ScenarioError
 
@@ -101,6 +103,21 @@ def _executor(args: argparse.Namespace):  # noqa: ANN202 - returns an Executor
     from sim.executors import make_executor
 
     return make_executor(getattr(args, "workers", None), getattr(args, "scheduler", None))
+
+
+@contextmanager
+def executor_for(args: argparse.Namespace, out: Path) -> Iterator[Any]:
+    """The executor a command asked for; on Ctrl-C its workers stop at once and the user is told where the
+    partial results are (``main`` then exits 130)."""
+    executor = _executor(args)
+    try:
+        yield executor
+    except KeyboardInterrupt:
+        getattr(executor, "abort", executor.close)()
+        _err(f"interrupted: partial results are in {out}")
+        raise
+    finally:
+        executor.close()
 
 
 def _print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame

@@ -297,7 +297,7 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.cli import EXIT_FAILED_REPLICATIONS, EXIT_INTERRUPTED, _err, _executor, default_out, progress_enabled
+    from sim.cli import EXIT_FAILED_REPLICATIONS, _err, default_out, executor_for, progress_enabled
 
     loaded = load_all([args.base, *args.options])
     out = Path(args.out) if args.out else default_out(f"compare-{loaded[0].scenario.name}")
@@ -309,8 +309,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seeds = {s.scenario.seed for s in loaded}
     if args.seed is None and len(seeds) > 1:
         _err(f"note: the scenarios declare different seeds; all run with the base's seed {loaded[0].scenario.seed}")
-    executor = _executor(args)
-    try:
+    with executor_for(args, out) as executor:
         table, runs = compare(
             loaded,
             out,
@@ -322,12 +321,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
             log=_err,
             report=not args.no_report,
         )
-    except KeyboardInterrupt:
-        getattr(executor, "abort", executor.close)()
-        _err(f"interrupted: partial results are in {out}")
-        return EXIT_INTERRUPTED
-    finally:
-        executor.close()
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(metrics.HEADLINE)].reset_index()
     for _, row in headline.iterrows():
         verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"

@@ -307,15 +307,7 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.cli import (
-        EXIT_FAILED_REPLICATIONS,
-        EXIT_INTERRUPTED,
-        UserError,
-        _err,
-        _executor,
-        default_out,
-        progress_enabled,
-    )
+    from sim.cli import EXIT_FAILED_REPLICATIONS, UserError, _err, default_out, executor_for, progress_enabled
 
     base = load_scenario(args.scenario)
     factors: dict[str, list[Any]] = {}
@@ -334,8 +326,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         import shutil
 
         shutil.rmtree(out / "settings", ignore_errors=True)
-    executor = _executor(args)
-    try:
+    with executor_for(args, out) as executor:
         table, runs = sweep(
             base,
             factors,
@@ -348,12 +339,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             argv=args.argv or [sys.executable, *sys.argv],
             log=_err,
         )
-    except KeyboardInterrupt:
-        getattr(executor, "abort", executor.close)()
-        _err(f"interrupted: partial results are in {out}")
-        return EXIT_INTERRUPTED
-    finally:
-        executor.close()
     print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
     if any(run.failures for run in runs.values()):
         _err("some replications failed; see each setting's manifest.json")

@@ -240,7 +240,7 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Callable[[argpars
 
 
 def cmd_validation(args: argparse.Namespace) -> int:
-    from sim.cli import _err, _executor, default_out, progress_enabled
+    from sim.cli import _err, default_out, executor_for, progress_enabled
     from sim.columns import write_atomically
     from sim.experiment import prepare_directory, run_experiment
 
@@ -250,12 +250,9 @@ def cmd_validation(args: argparse.Namespace) -> int:
     else:
         out = Path(args.out) if args.out else default_out(f"validation-{loaded.scenario.name}")
         prepare_directory(out, force=args.force)
-        executor = _executor(args)
-        try:
+        with executor_for(args, out) as executor:
             run_experiment(loaded, out, replications=args.replications, executor=executor,
                            show_progress=progress_enabled(), argv=args.argv or sys.argv, log=_err)  # fmt: skip
-        finally:
-            executor.close()
     table = validate_run(out, loaded)
     table.to_csv(out / "validation.csv", index=False)
     s = loaded.scenario

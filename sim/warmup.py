@@ -213,7 +213,7 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.cli import EXIT_INTERRUPTED, UserError, _err, _executor, default_out, progress_enabled
+    from sim.cli import UserError, _err, default_out, executor_for, progress_enabled
 
     loaded = load_scenario(args.scenario)
     if args.years is not None and not (0 < args.years <= 50):
@@ -226,8 +226,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         shutil.rmtree(out / "runs", ignore_errors=True)
         for name in ("warmup.csv", "warmup.json", "welch.png"):
             (out / name).unlink(missing_ok=True)
-    executor = _executor(args)
-    try:
+    with executor_for(args, out) as executor:
         result = warmup(
             loaded,
             out,
@@ -240,12 +239,6 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             log=_err,
             window=args.window,
         )
-    except KeyboardInterrupt:
-        getattr(executor, "abort", executor.close)()
-        _err(f"interrupted: partial results are in {out}")
-        return EXIT_INTERRUPTED
-    finally:
-        executor.close()
     parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
     print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
     if result["may_not_settle"]:
