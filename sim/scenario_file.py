@@ -385,7 +385,11 @@ def problems_from_validation_error(
             message = f"unknown key {path[-1]!r}"
             try:
                 parent = functools.reduce(operator.getitem, path[:-1], tree.data)
-                close = suggest(str(path[-1]), _allowed_keys(root_model, path[:-1], tree.data) - set(parent))
+                # A key the same file already sets is no suggestion; one set by the extended file may be the
+                # very key this file meant to override.
+                here = tree.locate(path)[0]
+                taken = {k for k in parent if tree.locations.get((*path[:-1], k), ("",))[0] == here}
+                close = suggest(str(path[-1]), _allowed_keys(root_model, path[:-1], tree.data) - taken)
             except Exception:  # best effort: a type we cannot walk just loses the suggestion
                 close = None
             message += f"; did you mean {close!r}?" if close else ""

@@ -511,3 +511,22 @@ def test_extends_replaces_a_distribution_of_another_family_whole(tmp_path: Path)
     assert load_tree(tmp_path / "same.yaml").data["stage"]["duration_days"] == {
         "dist": "lognormal", "median": 60, "sigma": 0.5,
     }  # fmt: skip
+
+
+def test_a_typo_of_a_key_the_extended_file_sets_still_gets_a_suggestion(tmp_path: Path) -> None:
+    class Courts(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        adjourn_probability: float
+
+    class Root(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        courts: Courts
+
+    (tmp_path / "base.yaml").write_text("courts:\n  adjourn_probability: 0.1\n")
+    (tmp_path / "option.yaml").write_text("extends: base.yaml\ncourts:\n  adjourn_probablity: 0.2\n")
+    tree = load_tree(tmp_path / "option.yaml")
+    with pytest.raises(ValidationError) as caught:
+        Root.model_validate(tree.data)
+    [problem] = problems_from_validation_error(caught.value, tree, Root).problems
+    assert problem.line == 3
+    assert "did you mean 'adjourn_probability'?" in problem.message
