@@ -302,10 +302,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     loaded = load_all([args.base, *args.options])
     out = Path(args.out) if args.out else default_out(f"compare-{loaded[0].scenario.name}")
     prepare_directory(out, force=args.force)
-    if args.force:
-        import shutil
-
-        shutil.rmtree(out / "scenarios", ignore_errors=True)
     seeds = {s.scenario.seed for s in loaded}
     if args.seed is None and len(seeds) > 1:
         _err(f"note: the scenarios declare different seeds; all run with the base's seed {loaded[0].scenario.seed}")

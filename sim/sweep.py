@@ -322,10 +322,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     build_settings(base, design(factors, args.one_at_a_time))  # validate before the directory is made
     out = Path(args.out) if args.out else default_out(f"sweep-{base.scenario.name}")
     prepare_directory(out, force=args.force)
-    if args.force:
-        import shutil
-
-        shutil.rmtree(out / "settings", ignore_errors=True)
     with executor_for(args, out) as executor:
         table, runs = sweep(
             base,

@@ -160,7 +160,8 @@ def warmup(
 ) -> dict[str, Any]:
     empty = from_empty(loaded, years)
     runs = out / "runs"
-    prepare_directory(runs, force=False)
+    # The caller has already refused a non-empty ``out`` without --force, so anything here is an earlier run's.
+    prepare_directory(runs, force=True)
     run = run_experiment(
         empty,
         runs,
@@ -220,12 +221,6 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         raise UserError(f"--years must be above 0 and at most 50, got {args.years}")
     out = Path(args.out) if args.out else default_out(f"warmup-{loaded.scenario.name}")
     prepare_directory(out, force=args.force)
-    if args.force:
-        import shutil
-
-        shutil.rmtree(out / "runs", ignore_errors=True)
-        for name in ("warmup.csv", "warmup.json", "welch.png"):
-            (out / name).unlink(missing_ok=True)
     with executor_for(args, out) as executor:
         result = warmup(
             loaded,
