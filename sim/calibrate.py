@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from sim.cli import UserError
+from sim.scenario import DAYS_PER_YEAR
 
 FAMILIES = ("exponential", "gamma", "lognormal", "weibull")
 EMPIRICAL_VALUES_MAX = 200
@@ -792,8 +793,8 @@ def fit_arrivals(
             )
     start = dt.date.fromisoformat(str(start_date)) if start_date else series.index[0].start_time.date()
     month_start = np.array([(p.start_time.date() - start).days for p in series.index], dtype=float)
-    t = month_start / 365.25
-    offset = np.log(series.index.days_in_month.to_numpy(dtype=float) / 365.25)
+    t = month_start / DAYS_PER_YEAR
+    offset = np.log(series.index.days_in_month.to_numpy(dtype=float) / DAYS_PER_YEAR)
     contrasts = np.zeros((12, 11))  # sum-to-zero month effects: December is minus the sum of the others
     contrasts[:11] = np.eye(11)
     contrasts[11] = -1

@@ -125,10 +125,6 @@ class TableSink:
         fields += [pa.field(c.name, c.to_arrow(np.zeros(0)).type) for c in self.columns]
         self.schema = pa.schema(fields)
 
-    @property
-    def rows_buffered(self) -> int:
-        return len(self.rows) // self.width
-
     def maybe_flush(self) -> None:
         if len(self.rows) >= self.chunk_rows * self.width:
             self.flush()

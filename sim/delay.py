@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics import INDICATOR_COLUMNS, WEEK_DAYS, group_label, groups, results_rows
+from sim.scenario import DAYS_PER_YEAR
 
 AGENCIES = ("court", "cafcass", "local_authority", "experts")
 KINDS = ("wait", "active")
@@ -47,7 +48,6 @@ ATTRIBUTION_COLUMNS = [f"{kind}_{agency}_days" for kind in KINDS for agency in A
 """The eight columns of children.parquet that split a child's days in proceedings (four waits, four actives)."""
 
 FIXED_BREAKDOWNS = ("case_type", "pathway", "domestic_abuse", "age_band", "region")
-DAYS_PER_YEAR = 365.25
 TARGET_DAYS = 26 * WEEK_DAYS
 LONG_WAITS = {"1_year": DAYS_PER_YEAR, "100_weeks": 100 * WEEK_DAYS}
 """Thresholds for long waits, by the label used in indicator names."""

@@ -31,8 +31,8 @@ from sim.pathways.pathfinder import pathfinder
 from sim.pathways.private_law import private_law
 from sim.pathways.public_law import public_law
 from sim.random_streams import RandomStreams
-from sim.records import DAYS_PER_YEAR, Labels, Recorder
-from sim.scenario import CASE_TYPES, LISTING_CLASSES, LoadedScenario, Scenario
+from sim.records import Labels, Recorder
+from sim.scenario import CASE_TYPES, DAYS_PER_YEAR, LISTING_CLASSES, LoadedScenario, Scenario
 
 DURATION_KEYS = (
     "public_law.pre_proceedings.duration_days",

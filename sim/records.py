@@ -27,10 +27,9 @@ from sim.columns import (
 )
 from sim.entities import AGENCIES, STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN, Case
 from sim.pathways import PATHWAYS, STAGES
-from sim.scenario import CASE_TYPES, Scenario
+from sim.scenario import CASE_TYPES, DAYS_PER_YEAR, Scenario
 
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
-DAYS_PER_YEAR = 365.25
 
 
 class Labels:

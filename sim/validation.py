@@ -21,13 +21,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.metrics import t_interval
-from sim.scenario import LoadedScenario, load_scenario
+from sim.metrics import TARGET_WEEKS, WEEK_DAYS, t_interval
+from sim.scenario import DAYS_PER_YEAR, LoadedScenario, load_scenario
 
 PUBLISHED_FIGURES = Path(__file__).with_name("data") / "published_figures.yaml"
-WEEK_DAYS = 7.0
 YEAR_DAYS = 365.0
-TARGET_WEEKS = 26.0
 SNAPSHOT_MONTH_DAY = (12, 31)
 """Outstanding cases and long waits are published at the end of December: read the model at each 31 December."""
 
@@ -105,7 +103,7 @@ def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedS
             "private_law_mean_weeks": float(private["days_to_disposal"].mean() / WEEK_DAYS),
             "cafcass_s31_involvement_weeks": float(np.mean(guardian_weeks)) if len(weeks) else np.nan,
         }
-        years = scenario.run_days / 365.25
+        years = scenario.run_days / DAYS_PER_YEAR
         for case_type in ("public_law", "private_law"):
             issued = _issued_in_period(kids, case_type, start)
             values[f"{case_type}_issued_per_year"] = issued["case_id"].nunique() / years

@@ -198,12 +198,3 @@ class Court:
                 if hours != diary.hours_per_day:
                     diary.set_hours_per_day(hours, from_day)
                 diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
-
-    def utilisation(self, first_day: int, last_day: int) -> float:
-        used = available = 0.0
-        for row in self.diaries:
-            for diary in row:
-                u, a = diary.used_and_available_hours(first_day, last_day)
-                used += u
-                available += a
-        return used / available if available > 0 else float("nan")
