@@ -24,8 +24,8 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.model import Replication  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.model.replication import Replication  # noqa: E402
+from sim.scenario.schema import load_scenario  # noqa: E402
 
 TARGET_SECONDS = 15.0
 TARGET_RATIO = 0.70

@@ -37,7 +37,7 @@ def mib(rusage_who: int) -> float:
 
 
 def load(path: Path, run_years: float | None):  # noqa: ANN201 - a LoadedScenario
-    from sim.scenario import load_scenario, scenario_from_dict
+    from sim.scenario.schema import load_scenario, scenario_from_dict
 
     loaded = load_scenario(path)
     if run_years is None:
@@ -49,8 +49,8 @@ def load(path: Path, run_years: float | None):  # noqa: ANN201 - a LoadedScenari
 
 def child(args: argparse.Namespace) -> int:
     """One run of all the replications with ``--workers`` processes into ``--out``; prints a JSON line."""
-    from sim.executors import LocalExecutor
-    from sim.experiment import prepare_directory, run_experiment
+    from sim.experiment.executors import LocalExecutor
+    from sim.experiment.replications import prepare_directory, run_experiment
 
     loaded = load(args.scenario, args.run_years)
     out = Path(args.out)

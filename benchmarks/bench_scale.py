@@ -3,7 +3,7 @@
 Each size runs in a fresh Python process, so each peak resident set size (getrusage in the child) is that run's
 own. Demand (cases per year), court sitting hours, Cafcass advisers, social workers and experts are all
 multiplied by the factor, so the system is as loaded at 10x as at 1x and holds about ten times the open cases.
-Results are streamed to Parquet in chunks (sim.columns.CHUNK_ROWS), so memory should follow the open cases,
+Results are streamed to Parquet in chunks (sim.model.columns.CHUNK_ROWS), so memory should follow the open cases,
 not the cases ever simulated (tests/test_scale.py checks that on a smaller system).
 
     python benchmarks/bench_scale.py [--factors 1 10] [--run-years 1] [--warm-up-days 365] [--scenario FILE]
@@ -47,7 +47,7 @@ def scaled_scenario(path: Path, factor: float, run_years: float, warm_up_days: f
     """The scenario with volume and capacity multiplied by ``factor`` and the given horizon, validated."""
     import yaml
 
-    from sim.scenario import scenario_from_dict, set_path
+    from sim.scenario.schema import scenario_from_dict, set_path
 
     data = copy.deepcopy(yaml.safe_load(path.read_text(encoding="utf-8")))
     if "extends" in data:
@@ -66,7 +66,7 @@ def scaled_scenario(path: Path, factor: float, run_years: float, warm_up_days: f
 
 def child(args: argparse.Namespace) -> int:
     """Run one replication at one size and print what it did as one JSON line."""
-    from sim.model import Replication
+    from sim.model.replication import Replication
 
     loaded = scaled_scenario(args.scenario, args.factor, args.run_years, args.warm_up_days)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as out:

@@ -8,13 +8,13 @@
     option = api.with_changes(base, {"regions.*.cafcass.short_term_advisers": 4})
     results = api.run(base, replications=3)             # a temporary directory unless out= is given
     results.summary                                     # mean and 95% CI of every indicator
-    results.indicators()                                # child-centred indicators (sim.delay), summarised
+    results.indicators()                                # child-centred indicators (sim.analysis.delay), summarised
     results.plot_disposal_ecdf()                        # a matplotlib Figure
     print(results.journey(results.children["child_id"].iloc[0]))
     comparison = api.compare(base, option, replications=3)
     comparison.table                                    # paired differences (option - base) with 95% CIs
 
-Runs go through :func:`sim.experiment.run_experiment` (the code behind ``python run_sim.py run``), so a
+Runs go through :func:`sim.experiment.replications.run_experiment` (the code behind ``python run_sim.py run``), so a
 notebook run writes the same files, manifest and seeds as the command line. :func:`open_results` opens
 the directory of an earlier run. ``docs/analysis.md`` is a worked example.
 
@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.scenario import LoadedScenario
+from sim.scenario.schema import LoadedScenario
 
 TABLES = ("children", "stages", "timeline")
 
@@ -117,7 +117,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- scenarios
 def load(path: str | Path) -> LoadedScenario:
     """Load and validate a scenario file (raises ScenarioError naming file, line and key of every problem)."""
-    from sim.scenario import load_scenario
+    from sim.scenario.schema import load_scenario
 
     return load_scenario(path)
 
@@ -142,8 +142,8 @@ def with_changes(loaded: LoadedScenario, changes: Mapping[str, Any], name: str |
     that does not exist, or a value the schema refuses, raises ScenarioError. ``name`` renames the scenario
     (default: the original name with ``_changed``), so results and comparisons can tell the two apart.
     """
-    from sim.scenario import scenario_from_dict, set_path
-    from sim.scenario_file import Problem, ScenarioError
+    from sim.scenario.schema import scenario_from_dict, set_path
+    from sim.scenario.yaml_file import Problem, ScenarioError
 
     data = copy.deepcopy(loaded.source.data)
     data.pop("extends", None)
@@ -175,7 +175,7 @@ class Results:
     # tables
     @functools.cached_property
     def children(self) -> pd.DataFrame:
-        """A row per child per case (every replication); see sim/records.py for the columns."""
+        """A row per child per case (every replication); see sim/model/records.py for the columns."""
         return read_table(self.out, "children")
 
     @functools.cached_property
@@ -190,7 +190,7 @@ class Results:
 
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
-        """summary.csv: mean, 95% CI and sd across replications of every indicator of sim.metrics."""
+        """summary.csv: mean, 95% CI and sd across replications of every indicator of sim.analysis.indicators."""
         return pd.read_csv(self.out / "summary.csv")
 
     @functools.cached_property
@@ -200,75 +200,76 @@ class Results:
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(results start, run end)."""
-        from sim import delay
+        from sim.analysis import delay
 
         return delay.run_period(self.manifest) if self.manifest else delay.infer_period(self.children)
 
     # indicators
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
-        """Child-centred indicators (sim.delay): summarised across replications (mean, 95% CI), or per replication."""
-        from sim import delay, metrics
+        """Child-centred indicators (sim.analysis.delay): summarised across replications (mean, 95% CI), or per replication."""
+        from sim.analysis import delay
+        from sim.analysis import indicators as metrics
 
         rows = delay.indicators(self.children, self.stages, self.period, by_month=by_month)
         return rows if per_replication else metrics.summarise(rows)
 
     def attribution(self, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
-        """Where children's days went, by agency and waiting/active (sim.delay.delay_attribution)."""
-        from sim import delay
+        """Where children's days went, by agency and waiting/active (sim.analysis.delay.delay_attribution)."""
+        from sim.analysis import delay
 
         return delay.delay_attribution(self.children, by=by, status=status)
 
     def journey(self, child_id: int, replication: int | None = None) -> str:
         """One child's timeline in plain words (as ``python run_sim.py journey``)."""
-        from sim.child_journey import describe
+        from sim.outputs.journey import describe
 
         return describe(self.out, child_id, replication)
 
     def report(self) -> Path:
         """Write DIR/report.html and return its path."""
-        from sim.report import write_report
+        from sim.outputs.report import write_report
 
         return write_report(self.out)
 
     def ocel(self, replication: int | None = None, max_children: int | None = None) -> Path:
         """Write the journey log (OCEL 2.0 JSON) of one replication and return its path."""
-        from sim.ocel import export
+        from sim.outputs.ocel import export
 
         return export(self.out, replication, max_children)
 
-    # plots: each returns a matplotlib Figure (sim.plots.save writes PNG and SVG)
+    # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG)
     def plot_disposal_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.disposal_ecdf(self.children, by=by)
 
     def plot_disposal_violin(self, by: str = "case_type"):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.disposal_violin(self.children, by=by)
 
     def plot_open_caseload(self):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.open_caseload_fan(self.timeline, results_start=self.period[0])
 
     def plot_cafcass_queue(self):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.cafcass_queue(self.timeline, results_start=self.period[0])
 
     def plot_utilisation(self):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.utilisation(self.timeline, results_start=self.period[0])
 
     def plot_delay_attribution(self, by: str = "case_type"):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.delay_attribution_bars(self.children, by=by)
 
     def plot_child_days(self):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.child_days_fan(self.children, self.period)
 
@@ -279,7 +280,7 @@ def open_results(directory: str | Path) -> Results:
 
 
 def _executor(workers: int | None, scheduler: str | None = None):  # noqa: ANN202
-    from sim.executors import make_executor
+    from sim.experiment.executors import make_executor
 
     return make_executor(workers, scheduler)
 
@@ -303,7 +304,7 @@ def run(
     ``force`` replaces an earlier run there. ``seed`` is the root seed (default the scenario's). ``workers``
     is the number of processes (1 runs here; None uses every core). ``report`` also writes report.html.
     """
-    from sim.experiment import prepare_directory, run_experiment
+    from sim.experiment.replications import prepare_directory, run_experiment
 
     loaded = _loaded(scenario)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))
@@ -349,12 +350,12 @@ class Comparison:
         )  # fmt: skip
 
     def plot_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
-        from sim import plots
+        from sim.outputs import figures as plots
 
         return plots.compare_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
 
     def plot_forest(self, indicators: list[str] | None = None):  # noqa: ANN201
-        from sim import plots
+        from sim.outputs import figures as plots
 
         wanted = indicators or [
             "time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90",
@@ -373,11 +374,11 @@ def compare(
     out: str | Path | None = None,
     workers: int | None = 1,
 ) -> Comparison:
-    """Run a base and one or more options on the same seeds (sim.compare) and return the paired differences.
+    """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
     Scenarios need different names (``with_changes`` gives a new one).
     """
-    from sim import compare as comparing
+    from sim.experiment import compare as comparing
 
     loaded = [_loaded(base), *[_loaded(o) for o in options]]
     if not options:

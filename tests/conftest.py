@@ -56,8 +56,8 @@ class RunResult:
 
 def run_replication(data: dict[str, Any], directory: Path, seed: int | None = None, replication: int = 0) -> RunResult:
     """Validate a scenario dict, run one replication into ``directory`` and read its three tables."""
-    from sim.model import Replication
-    from sim.scenario import scenario_from_dict
+    from sim.model.replication import Replication
+    from sim.scenario.schema import scenario_from_dict
 
     loaded = scenario_from_dict(copy.deepcopy(data))
     directory.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim import api, metrics
-from sim.scenario import LoadedScenario
-from sim.scenario_file import ScenarioError
+from sim import api
+from sim.analysis import indicators as metrics
+from sim.scenario.schema import LoadedScenario
+from sim.scenario.yaml_file import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -92,7 +93,7 @@ def test_run_returns_results_with_tables_summary_and_indicators(results: api.Res
 
 
 def test_the_same_seed_gives_the_same_results_as_the_command_line(results: api.Results, tmp_path: Path) -> None:
-    from sim.cli import main
+    from sim.cli.main import main
 
     out = tmp_path / "cli"
     assert main(["run", str(SMALL), "--replications", "2", "--out", str(out), "--workers", "1", "--no-report"]) == 0
@@ -102,7 +103,7 @@ def test_the_same_seed_gives_the_same_results_as_the_command_line(results: api.R
 
 
 def test_open_results_and_run_refuse_the_wrong_directory(results: api.Results, tmp_path: Path) -> None:
-    from sim.experiment import RunDirectoryError
+    from sim.experiment.replications import RunDirectoryError
 
     with pytest.raises(api.ResultsDirError, match="not a results directory"):
         api.open_results(tmp_path)

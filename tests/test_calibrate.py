@@ -22,10 +22,10 @@ import yaml
 from pydantic import TypeAdapter
 from scipy import special, stats
 
-from sim.calibrate import CalibrationError, CalibrationWarning, best_yaml, fit_arrivals, fit_durations
-from sim.cli import main
-from sim.distributions import Distribution
-from sim.scenario import Demand
+from sim.scenario.calibration import CalibrationError, CalibrationWarning, best_yaml, fit_arrivals, fit_durations
+from sim.cli.main import main
+from sim.scenario.distributions import Distribution
+from sim.scenario.schema import Demand
 
 DATA = Path(__file__).resolve().parent / "data"
 DURATIONS = DATA / "durations.csv"
@@ -291,9 +291,9 @@ SEASONALITY = np.array([1.1, 1.0, 1.0, 0.95, 1.0, 0.95, 1.0, 0.9, 1.0, 1.05, 1.0
 
 
 def expected_counts(small_data: dict, cases: float = 1200.0, months: int = 48) -> pd.DataFrame:
-    """Expected private law cases per month and region under the simulator's own rate (sim.arrivals)."""
-    from sim.arrivals import rate_per_day
-    from sim.scenario import scenario_from_dict
+    """Expected private law cases per month and region under the simulator's own rate (sim.model.arrivals)."""
+    from sim.model.arrivals import rate_per_day
+    from sim.scenario.schema import scenario_from_dict
 
     small_data["demand"]["private_law"].update(
         cases_per_year=cases, trend_per_year=0.05, monthly_seasonality=SEASONALITY.tolist()
@@ -365,7 +365,7 @@ def test_arrivals_command_prints_a_demand_block_the_scenario_accepts(capsys, sma
     Demand.model_validate(demand)
     assert sum(demand["region_shares"].values()) == pytest.approx(1, abs=1e-9)
     assert abs(demand["cases_per_year"] - 6000) < 300 and abs(demand["trend_per_year"] + 0.03) < 0.02
-    from sim.scenario import scenario_from_dict
+    from sim.scenario.schema import scenario_from_dict
 
     small_data["demand"]["private_law"] = demand  # pasted into a scenario, it loads
     scenario_from_dict(small_data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simpy
 
-from sim.agencies.caseload import CaseloadTeam, slots_for
+from sim.model.agencies.caseload import CaseloadTeam, slots_for
 
 
 def test_slots_are_workers_times_caseload_limit_rounded_down() -> None:

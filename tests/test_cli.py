@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from sim.cli import main
-from sim.experiment import prepare_directory
+from sim.cli.main import main
+from sim.experiment.replications import prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -86,7 +86,7 @@ def test_run_writes_every_output(tmp_path, capsys) -> None:
 
 
 def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkeypatch, capsys) -> None:
-    import sim.experiment
+    import sim.experiment.replications
 
     out = tmp_path / "out"
     out.mkdir()
@@ -96,11 +96,11 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     (out / "scenarios").mkdir()
     (out / "scenarios" / "mine.yaml").write_text("name: mine\n")  # a folder of the user's files is left alone
 
-    class Broken(sim.experiment.Replication):
+    class Broken(sim.experiment.replications.Replication):
         def run(self):
             raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(sim.experiment, "Replication", Broken)
+    monkeypatch.setattr(sim.experiment.replications, "Replication", Broken)
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
     assert left == ["indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
@@ -151,9 +151,9 @@ def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
 
 
 def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatch, capsys) -> None:
-    import sim.experiment
+    import sim.experiment.replications
 
-    real = sim.experiment.Replication
+    real = sim.experiment.replications.Replication
 
     class Flaky(real):
         def run(self):
@@ -161,7 +161,7 @@ def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatc
                 raise ZeroDivisionError("boom in replication 1")
             return super().run()
 
-    monkeypatch.setattr(sim.experiment, "Replication", Flaky)
+    monkeypatch.setattr(sim.experiment.replications, "Replication", Flaky)
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1", "--no-report"]) == 1
     err = capsys.readouterr().err

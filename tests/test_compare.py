@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.cli import main
-from sim.compare import COMPARE_COLUMNS
+from sim.cli.main import main
+from sim.experiment.compare import COMPARE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

@@ -1,4 +1,4 @@
-"""Child-centred indicators and delay attribution (sim/delay.py): by hand on made-up rows, and on real runs."""
+"""Child-centred indicators and delay attribution (sim/analysis/delay.py): by hand on made-up rows, and on real runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import delay, metrics
+from sim.analysis import delay
+from sim.analysis import indicators as metrics
 
 START = dt.date(2024, 1, 1)
 END = pd.Timestamp("2025-01-01")
@@ -172,7 +173,7 @@ def test_indicators_of_a_real_run_summarise_with_intervals(small_run) -> None:  
     summary = metrics.summarise(per_rep)
     row = summary[(summary["indicator"] == "days_to_disposal_mean") & (summary["breakdown"] == "all")].iloc[0]
     assert row["replications"] == 2 and row["ci95_low"] < row["mean"] < row["ci95_high"]
-    # the same children, the same answer as sim.metrics (in weeks there, days here)
+    # the same children, the same answer as sim.analysis.indicators (in weeks there, days here)
     weeks = metrics.indicators(small_run.children)
     for rep in (0, 1):
         here = value(per_rep[per_rep["replication"] == rep], "days_to_disposal_median", "case_type", "private_law")

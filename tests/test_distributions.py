@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.distributions import (
+from sim.scenario.distributions import (
     Distribution,
     Empirical,
     Exponential,
@@ -225,7 +225,7 @@ def test_a_sampler_with_the_default_batch_matches_one_big_draw() -> None:
     sampler = Sampler(dist, np.random.default_rng(4))
     drawn = [sampler() for _ in range(5000)]
     rng = np.random.default_rng(4)
-    from sim.distributions import BATCH_SIZE
+    from sim.scenario.distributions import BATCH_SIZE
 
     expected = np.concatenate([dist.sample(rng, BATCH_SIZE) for _ in range(math.ceil(5000 / BATCH_SIZE))])
     assert drawn == expected[:5000].tolist()

@@ -1,6 +1,6 @@
 """The documentation stays true to the code.
 
-- docs/scenario-reference.md is exactly what ``python -m sim.reference`` generates now (it cannot drift);
+- docs/scenario-reference.md is exactly what ``python -m sim.scenario.reference`` generates now (it cannot drift);
 - every schema field has a description, or is on a known list reported to the schema's owner, and the
   generator still documents it;
 - every YAML snippet in README.md, scenarios/README.md and docs/*.md validates: a full scenario as it is,
@@ -24,8 +24,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field
 
-from sim import reference
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import reference
+from sim.scenario.schema import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -52,8 +52,8 @@ def report_stale(problems: list[str], what: str) -> None:
 
 
 KNOWN_UNDESCRIBED = {
-    # Fields of sim/scenario.py with no description of their own (found 2026-11-26 and reported to the owner
-    # of sim/scenario.py). The reference falls back to the block's class docstring, or says so. Remove a
+    # Fields of sim/scenario/schema.py with no description of their own (found 2026-11-26 and reported to the owner
+    # of sim/scenario/schema.py). The reference falls back to the block's class docstring, or says so. Remove a
     # line when its field gets a description; never add one: describe the new field instead.
     "starting_state",
     "regions",
@@ -92,8 +92,8 @@ KNOWN_UNDESCRIBED = {
 def test_committed_reference_equals_a_fresh_generation() -> None:
     committed = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
     assert committed == reference.render(), (
-        "docs/scenario-reference.md is out of date with sim/scenario.py or sim/distributions.py; regenerate it "
-        "with: PYTHONPATH=. python -m sim.reference > docs/scenario-reference.md"
+        "docs/scenario-reference.md is out of date with sim/scenario/schema.py or sim/scenario/distributions.py; regenerate it "
+        "with: PYTHONPATH=. python -m sim.scenario.reference > docs/scenario-reference.md"
     )
 
 
@@ -158,7 +158,7 @@ def test_units_come_from_the_key_name(name: str, unit: str) -> None:
 def test_every_schema_field_has_a_description() -> None:
     missing = set(reference.undescribed_fields())
     new = sorted(missing - KNOWN_UNDESCRIBED)
-    assert not new, f"schema fields without a description (add description=... in sim/scenario.py): {new}"
+    assert not new, f"schema fields without a description (add description=... in sim/scenario/schema.py): {new}"
 
 
 def test_the_generator_documents_fields_without_a_description() -> None:
@@ -349,7 +349,7 @@ def _log_rows() -> list[tuple[str, str, list[str]]]:
 
 
 def _baseline_data() -> dict:
-    from sim.scenario_file import load_tree
+    from sim.scenario.yaml_file import load_tree
 
     return load_tree(ROOT / "scenarios" / "baseline.yaml").data
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim import delay
-from sim.executors import LocalExecutor
-from sim.experiment import finished_replications, prepare_directory, replication_dir, run_experiment
-from sim.manifest import scenario_hash
-from sim.metrics import SUMMARY_COLUMNS
-from sim.random_streams import STREAM_SCHEME
-from sim.scenario import load_scenario
+from sim.analysis import delay
+from sim.experiment.executors import LocalExecutor
+from sim.experiment.replications import finished_replications, prepare_directory, replication_dir, run_experiment
+from sim.experiment.manifest import scenario_hash
+from sim.analysis.indicators import SUMMARY_COLUMNS
+from sim.model.random_streams import STREAM_SCHEME
+from sim.scenario.schema import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -81,13 +81,13 @@ def test_summary_has_the_child_centred_indicators_with_confidence_intervals(seri
         row = summary.loc[key]
         assert row["replications"] == 3, key
         assert row["ci95_low"] <= row["mean"] <= row["ci95_high"], key
-    assert ("time_to_disposal_weeks_mean", "all", "all") in summary.index  # sim.metrics' indicators are kept
+    assert ("time_to_disposal_weeks_mean", "all", "all") in summary.index  # sim.analysis.indicators' indicators are kept
     weeks = summary.loc[("time_to_disposal_weeks_mean", "all", "all"), "mean"]
     assert summary.loc[("days_to_disposal_mean", "all", "all"), "mean"] == pytest.approx(weeks * 7)
 
 
 def test_per_replication_child_indicators_match_those_of_the_combined_tables(serial_run) -> None:
-    """Computed replication by replication in the workers, they equal sim.delay on the whole run (as the API does)."""
+    """Computed replication by replication in the workers, they equal sim.analysis.delay on the whole run (as the API does)."""
     out = serial_run.out
     children, stages = pd.read_parquet(out / "children.parquet"), pd.read_parquet(out / "stages.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
@@ -178,7 +178,7 @@ def test_precision_adds_replications_until_the_half_width_is_small(small, tmp_pa
 @pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_results(small, serial_run, tmp_path) -> None:
     distributed = pytest.importorskip("distributed")
-    from sim.executors import DaskExecutor
+    from sim.experiment.executors import DaskExecutor
 
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,

@@ -27,9 +27,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.scenario import load_scenario
-from sim.scenario_file import ScenarioError
+from sim.cli.main import main
+from sim.scenario.schema import load_scenario
+from sim.scenario.yaml_file import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "bad_scenarios"

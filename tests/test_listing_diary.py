@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agencies.court import Calendar, Court, ListingDiary
-from sim.scenario import Courts, scenario_from_dict
+from sim.model.agencies.court import Calendar, Court, ListingDiary
+from sim.scenario.schema import Courts, scenario_from_dict
 
 MONDAY = dt.date(2024, 1, 1)
 WEEKDAYS = [0, 1, 2, 3, 4]

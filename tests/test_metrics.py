@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.experiment import sequential_stop
+from sim.analysis import indicators as metrics
+from sim.experiment.replications import sequential_stop
 
 
 def child(child_id, case_id, case_type, status, days, *, pathway=None, da=False, warm_up=False, open_caseload=False):

@@ -1,4 +1,4 @@
-"""The journey log (sim/ocel.py): valid OCEL 2.0 JSON, and a child can be followed across cases and agencies."""
+"""The journey log (sim/outputs/ocel.py): valid OCEL 2.0 JSON, and a child can be followed across cases and agencies."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sim import ocel
+from sim.outputs import ocel
 from sim.api import ResultsDirError
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "ocel20-json-schema.json").read_text(encoding="utf-8"))

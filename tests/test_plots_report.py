@@ -1,4 +1,4 @@
-"""Figures (sim/plots.py), the report (sim/report.py) and one child's journey (sim/child_journey.py)."""
+"""Figures (sim/outputs/figures.py), the report (sim/outputs/report.py) and one child's journey (sim/outputs/journey.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim import plots, report
+from sim.outputs import figures as plots
+from sim.outputs import report
 from sim.api import open_results
-from sim.cli import main
+from sim.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -146,8 +147,8 @@ def test_the_report_command(run_dir: Path, tmp_path: Path, capsys: pytest.Captur
 
 
 def test_baseline_differences_and_quoted_markdown() -> None:
-    from sim.manifest import resolved_scenario
-    from sim.scenario import load_scenario
+    from sim.experiment.manifest import resolved_scenario
+    from sim.scenario.schema import load_scenario
 
     assert report.differences_from_baseline(resolved_scenario(load_scenario(report.BASELINE))) == []
     text = report.markdown_to_html(

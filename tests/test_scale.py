@@ -1,6 +1,6 @@
 """Scale (issue 6.3): a replication's peak memory follows the number of open cases, not the cases ever simulated.
 
-Results are streamed to Parquet in chunks (sim.columns.TableSink), so a run four times as long, with the same
+Results are streamed to Parquet in chunks (sim.model.columns.TableSink), so a run four times as long, with the same
 open caseload, must not need four times the memory. The test runs the small scenario at ten times its volume
 and capacity for one year and for four years of results (after the same year of warm-up) with chunks of 5,000
 rows, and compares the peak Python heap (tracemalloc, which sees numpy's buffers too) during ``Replication.run``.
@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from sim.model import Replication
-from sim.scenario import scenario_from_dict, set_path
+from sim.model.replication import Replication
+from sim.scenario.schema import scenario_from_dict, set_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.scenario_file import (
+from sim.scenario.yaml_file import (
     Problem,
     ScenarioError,
     SourceTree,

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import SMALL, scenario_data
 
-from sim.scenario import load_scenario, scenario_from_dict
-from sim.scenario_file import ScenarioError
+from sim.scenario.schema import load_scenario, scenario_from_dict
+from sim.scenario.yaml_file import ScenarioError
 
 Change = Callable[[dict], object]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.sweep import Setting, SweepError, design, parse_set, tornado_bars
+from sim.cli.main import main
+from sim.experiment.sweep import Setting, SweepError, design, parse_set, tornado_bars
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

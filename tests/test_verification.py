@@ -30,8 +30,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.executors import LocalExecutor, default_workers
-from sim.scenario_file import load_tree
+from sim.experiment.executors import LocalExecutor, default_workers
+from sim.scenario.yaml_file import load_tree
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 MMC = SCENARIOS / "verification_mmc.yaml"
@@ -112,8 +112,8 @@ def replicate_one(task: dict[str, Any]) -> dict[str, float]:
     before the end. Measures: the mean over the results period of a timeline measure (summed over regions
     at each date), using snapshots whose interval lies wholly inside it.
     """
-    from sim.model import Replication
-    from sim.scenario import scenario_from_dict
+    from sim.model.replication import Replication
+    from sim.scenario.schema import scenario_from_dict
 
     loaded = scenario_from_dict(task["data"])
     scenario = loaded.scenario
@@ -217,7 +217,7 @@ def mmc_data(rho: float, servers: int, run_years: float) -> dict[str, Any]:
 )
 def test_mmc_wait_and_utilisation_match_erlang_c(rho, servers, run_years, replications, pool, tmp_path) -> None:
     data = mmc_data(rho, servers, run_years)
-    from sim.agencies.caseload import slots_for
+    from sim.model.agencies.caseload import slots_for
 
     assert slots_for(servers, data["cafcass"]["long_term_caseload_limit"]) == servers
     results = replicate(pool, data, replications, tmp_path, ["child_impact_report"], ["utilisation:cafcass_long_term"])
@@ -303,8 +303,8 @@ def little_data() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory) -> dict[str, Any]:
     """One long replication of small.yaml after a three-year warm-up, as tables."""
-    from sim.model import Replication
-    from sim.scenario import scenario_from_dict
+    from sim.model.replication import Replication
+    from sim.scenario.schema import scenario_from_dict
 
     loaded = scenario_from_dict(little_data())
     out = tmp_path_factory.mktemp("little")
@@ -431,7 +431,7 @@ def test_littles_law_for_cafcass_long_term_slots(small_run) -> None:
     A slot is held by a children's guardian from allocation to the end of the care case, and by a section 7
     report or Child Impact Report written by Cafcass from allocation to the end of the report.
     """
-    from sim.agencies.caseload import slots_for
+    from sim.model.agencies.caseload import slots_for
 
     scenario, stages, timeline = small_run["scenario"], small_run["stages"], small_run["timeline"]
     interval = scenario.monitor_interval_days

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.cli import main
-from sim.scenario import load_scenario
-from sim.warmup import from_empty, mser, welch_moving_average
+from sim.cli.main import main
+from sim.scenario.schema import load_scenario
+from sim.experiment.warmup import from_empty, mser, welch_moving_average
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

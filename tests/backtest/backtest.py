@@ -39,9 +39,9 @@ def simulate(directory: Path) -> dict[str, pd.DataFrame]:
     """Run the back-test scenario once into ``directory``; return its per-child, per-stage and indicator tables."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from sim.experiment import replication_indicators
-    from sim.model import Replication
-    from sim.scenario import load_scenario
+    from sim.experiment.replications import replication_indicators
+    from sim.model.replication import Replication
+    from sim.scenario.schema import load_scenario
 
     loaded = load_scenario(SCENARIO)
     directory.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 - durations.csv: days from issue to final order of 300 completed cases in two local authorities, whole days:
   leeds lognormal (median 90, sigma 0.5), kent gamma (shape 3, scale 35); two blank cells and two zeros.
 - monthly_applications.csv: applications per month and region, 2020-01 to 2023-12, Poisson counts with the
-  simulator's own rate (sim.arrivals): 6000 a year at 2020-01-01, trend -3% a year, the seasonality below,
+  simulator's own rate (sim.model.arrivals): 6000 a year at 2020-01-01, trend -3% a year, the seasonality below,
   region shares north_east 0.62 and wales 0.38.
 """
 

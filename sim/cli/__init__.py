@@ -1,0 +1,1 @@
+"""The command line: every subcommand, its options, messages and exit codes."""

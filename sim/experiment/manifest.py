@@ -1,0 +1,191 @@
+"""The run manifest: everything needed to reproduce a run, and to check that a result came from it.
+
+``manifest.json`` records the scenario (its files with their sha256, the fully resolved scenario and its
+hash), policies with their simulation days, the starting state, the root seed and the random stream scheme,
+replications with what each did, package versions, the code version (git commit and whether the working
+tree had uncommitted changes), the machine, timing and the command line. It is written atomically, first
+when a run starts (``status: running``) and again when it ends, so ``run --resume`` can read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+from dataclasses import asdict, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.model.columns import write_atomically
+from sim.model.random_streams import STREAM_SCHEME
+from sim.scenario.schema import LoadedScenario
+
+MANIFEST_NAME = "manifest.json"
+PACKAGES = {
+    "simpy": "simpy",
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "pandas": "pandas",
+    "pyarrow": "pyarrow",
+    "pydantic": "pydantic",
+    "pyyaml": "PyYAML",
+}
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str | None:
+    try:
+        return sha256_bytes(Path(path).read_bytes())
+    except OSError:
+        return None
+
+
+def resolved_scenario(loaded: LoadedScenario) -> dict[str, Any]:
+    """The scenario as validated, every default filled in (what the model actually ran)."""
+    return loaded.scenario.model_dump(mode="json", by_alias=True)
+
+
+def scenario_hash(loaded: LoadedScenario) -> str:
+    """sha256 of the resolved scenario in canonical JSON: equal hashes mean the same model input."""
+    text = json.dumps(resolved_scenario(loaded), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for key, dist in PACKAGES.items():
+        try:
+            versions[key] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[key] = None
+    return versions
+
+
+def git_state(directory: Path | None = None) -> dict[str, Any]:
+    """The commit of the code and whether the tree has uncommitted changes; nulls outside a git checkout."""
+    where = directory or Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def scenario_section(loaded: LoadedScenario) -> dict[str, Any]:
+    scenario = loaded.scenario
+    start = scenario.starting_state
+    if start.open_cases:
+        kind = "open_caseload"
+    elif start.warm_up_days > 0:
+        kind = "warm_up"
+    else:
+        kind = "empty"
+    policies = []
+    for policy in sorted(scenario.policies, key=lambda p: p.date):
+        policies.append(
+            {
+                "name": policy.name,
+                "date": policy.date.isoformat(),
+                "simulation_day": max(0.0, scenario.day_of(policy.date)),
+                "set": policy.set,
+                "scale": policy.scale,
+            }
+        )
+    return {
+        "scenario": {
+            "name": scenario.name,
+            "path": loaded.path,
+            "files": [{"path": f, "sha256": sha256_file(f)} for f in loaded.source.files],
+            "resolved_sha256": scenario_hash(loaded),
+            "resolved": resolved_scenario(loaded),
+        },
+        "policies": policies,
+        "starting_state": {
+            "starting_state_kind": kind,
+            "warm_up_days": start.warm_up_days,
+            "open_cases": {k: v.model_dump(mode="json") for k, v in start.open_cases.items()},
+            "results_start_date": scenario.start_date.isoformat(),
+            "simulation_start_date": scenario.sim_start_date.isoformat(),
+        },
+    }
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def as_plain(value: Any) -> Any:
+    """Dataclasses (RunStats) to dicts, recursively, for JSON."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_plain(v) for v in value]
+    return value
+
+
+def build_manifest(
+    loaded: LoadedScenario,
+    *,
+    root_seed: int,
+    replications: dict[str, Any],
+    started: str,
+    ended: str | None,
+    wall_seconds: float | None,
+    status: str,
+    extra: dict[str, Any] | None = None,
+    argv: list[str] | None = None,
+) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "manifest_version": 1,
+        "status": status,
+        **scenario_section(loaded),
+        "random": {"root_seed": root_seed, "stream_scheme": STREAM_SCHEME},
+        "replications": as_plain(replications),
+        "packages": package_versions(),
+        "code": git_state(),
+        "machine": machine(),
+        "started": started,
+        "ended": ended,
+        "wall_seconds": wall_seconds,
+        "command_line": list(sys.argv if argv is None else argv),
+    }
+    if extra:
+        manifest.update(as_plain(extra))
+    return manifest
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2, sort_keys=False, default=str, allow_nan=True) + "\n"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,546 @@
+"""Replications of one scenario: seeds, executors, durable per-replication results, and the run outputs.
+
+A run directory looks like this::
+
+    DIR/manifest.json                 how to reproduce the run (written at the start, and again at the end)
+    DIR/replications/rep-0000/        one folder per replication, written as it finishes:
+        children.parquet stages.parquet timeline.parquet   (each file atomic)
+        indicators.parquet                                  (its indicators: sim.analysis.indicators, then sim.analysis.delay)
+        stats.json                                          (written last: the replication is complete)
+    DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
+    DIR/indicators.csv                one row per replication and indicator
+    DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications
+    DIR/report.html, DIR/journey_rep-0000.ocel.json         the report and journey log (sim.outputs.report.after_run)
+
+Every file with a final name is complete (written under ``.NAME.partial`` and renamed), and the combined
+tables appear only once every replication has finished.
+
+Replication ``r`` always draws the same random numbers: its streams are seeded from (root seed, r) (see
+:mod:`sim.model.random_streams`), so results do not depend on the number of workers or the executor, and an
+interrupted run can be resumed without redoing finished replications. The combined files are written by
+streaming row groups from the per-replication files in replication order, so memory never holds every
+replication at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.analysis import delay
+from sim.analysis import indicators as metrics
+from sim.model.columns import write_atomically
+from sim.experiment.executors import Executor, LocalExecutor, describe_exception
+from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
+from sim.model.replication import Replication
+from sim.scenario.schema import LoadedScenario, Scenario
+
+TABLES = ("children", "stages", "timeline")
+STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
+"""The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.delay.case_events`)."""
+REPLICATIONS_DIR = "replications"
+DONE_MARKER = "stats.json"
+CONFIRM_REPLICATIONS = 5
+"""Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
+
+
+class RunDirectoryError(ValueError):
+    """The output directory cannot be used as asked (exists and is not empty, not a run to resume...)."""
+
+
+# ---------------------------------------------------------------------------------------------- one replication
+@dataclass(frozen=True)
+class ReplicationTask:
+    """Everything a worker needs: picklable, so it runs the same in a thread, a process or on a cluster."""
+
+    loaded: LoadedScenario
+    replication: int
+    seed: int
+    directory: str
+    progress: Any = None  # a callable (in-process), a queue (local processes) or None
+
+
+@dataclass
+class ReplicationResult:
+    replication: int
+    seed: int
+    ok: bool
+    stats: dict[str, Any] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    wall_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def replication_dir(out: Path, replication: int) -> Path:
+    return Path(out) / REPLICATIONS_DIR / f"rep-{replication:04d}"
+
+
+def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
+    target = task.progress
+    if target is None:
+        return None
+    last = [-1.0]
+
+    def report(fraction: float) -> None:
+        if fraction - last[0] < 0.01 and fraction < 1.0:
+            return
+        last[0] = fraction
+        if callable(target):
+            target(task.replication, fraction)
+        else:
+            target.put((task.replication, fraction))
+
+    return report
+
+
+def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(results start, run end) of a scenario, as :func:`sim.analysis.delay.run_period` reads them from a manifest."""
+    start = pd.Timestamp(scenario.start_date)
+    return start, start + pd.Timedelta(days=float(scenario.run_years) * delay.DAYS_PER_YEAR)
+
+
+def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
+    """The indicators of the replication whose tables are in ``directory``: :mod:`sim.analysis.indicators`' then :mod:`sim.analysis.delay`'s.
+
+    Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
+    ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
+    table without it).
+    """
+    directory = Path(directory)
+    children = pq.read_table(directory / "children.parquet").to_pandas()
+    timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
+    own = metrics.indicators(children[metrics.CHILD_COLUMNS], timeline)
+    del timeline
+    stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
+    period = results_period(scenario) if scenario is not None else None
+    child = delay.indicators(children, stages, period, by_month=False)
+    return pd.concat([own, child], ignore_index=True)
+
+
+def run_replication(task: ReplicationTask) -> ReplicationResult:
+    """Run one replication into its folder; a failure is returned (with its traceback), not raised."""
+    started = time.perf_counter()
+    directory = Path(task.directory)
+    if directory.exists():
+        shutil.rmtree(directory)  # leftovers of an interrupted attempt
+    directory.mkdir(parents=True)
+    try:
+        stats = Replication(
+            task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
+        ).run()
+        indicators = replication_indicators(directory, task.loaded.scenario)
+        table = pa.Table.from_pandas(indicators, preserve_index=False)
+        write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
+        result = ReplicationResult(
+            task.replication, task.seed, True, stats=asdict(stats), wall_seconds=time.perf_counter() - started
+        )
+        _write_json(directory / DONE_MARKER, result.to_json())
+    except Exception as exc:
+        message, text = describe_exception(exc)
+        result = ReplicationResult(
+            task.replication,
+            task.seed,
+            False,
+            error=message,
+            traceback=text,
+            wall_seconds=time.perf_counter() - started,
+        )
+        _write_json(directory / "error.json", result.to_json())
+    return result
+
+
+def _write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def finished_replications(out: Path) -> dict[int, ReplicationResult]:
+    """Replications of a run directory that completed (their stats.json exists)."""
+    found: dict[int, ReplicationResult] = {}
+    root = Path(out) / REPLICATIONS_DIR
+    if not root.is_dir():
+        return found
+    for marker in sorted(root.glob(f"rep-*/{DONE_MARKER}")):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        found[int(data["replication"])] = ReplicationResult(**data)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------- assembling outputs
+def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] = TABLES) -> None:
+    """Concatenate each table of the given replications, in order, streaming one row group at a time."""
+    for name in tables:
+        sources = [replication_dir(out, r) / f"{name}.parquet" for r in replications]
+        if not sources:
+            continue
+
+        def write(tmp: Path, sources: list[Path] = sources) -> None:
+            schema = pq.read_schema(sources[0])
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+                for source in sources:
+                    parquet = pq.ParquetFile(source)
+                    for i in range(parquet.num_row_groups):
+                        writer.write_table(parquet.read_row_group(i).cast(schema))
+
+        write_atomically(Path(out) / f"{name}.parquet", write)
+
+
+def collect_indicators(out: Path, replications: list[int]) -> pd.DataFrame:
+    frames = [pd.read_parquet(replication_dir(out, r) / "indicators.parquet") for r in replications]
+    if not frames:
+        return pd.DataFrame(columns=metrics.INDICATOR_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
+
+
+# ---------------------------------------------------------------------------------------------- progress
+class RunProgress:
+    """A tqdm bar counting replications, advanced by fractions of running replications."""
+
+    def __init__(self, total: int, enabled: bool, description: str) -> None:
+        self.enabled = enabled
+        self.fractions: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                desc=description,
+                unit="rep",
+                bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} replications [{elapsed}<{remaining}]",
+            )
+
+    def update(self, replication: int, fraction: float) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            self.fractions[replication] = max(fraction, self.fractions.get(replication, 0.0))
+            self.bar.n = min(self.bar.total, sum(self.fractions.values()))
+            self.bar.refresh()
+
+    def set_total(self, total: int) -> None:
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _QueueDrain:
+    """Reads (replication, fraction) messages from worker processes into the progress bar."""
+
+    def __init__(self, progress: RunProgress) -> None:
+        self.manager = multiprocessing.get_context("spawn").Manager()
+        self.queue = self.manager.Queue()
+        self.progress = progress
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self.queue.get()
+            except (EOFError, OSError):
+                return
+            if item is None:
+                return
+            self.progress.update(*item)
+
+    def close(self) -> None:
+        try:
+            self.queue.put(None)
+            self.thread.join(timeout=5)
+        finally:
+            self.manager.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------- a run
+@dataclass
+class RunResult:
+    out: Path
+    root_seed: int
+    indicators: pd.DataFrame
+    summary: pd.DataFrame
+    results: dict[int, ReplicationResult]
+    failures: list[ReplicationResult]
+    manifest: dict[str, Any]
+    replications_used: list[int] = field(default_factory=list)
+
+
+def prepare_directory(out: Path, *, force: bool) -> None:
+    """Refuse a non-empty directory unless ``force``; with ``force`` remove what an earlier run wrote there."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunDirectoryError(f"{out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise RunDirectoryError(
+                f"the output directory {out} already exists and is not empty; choose another --out, "
+                "add --force to replace the results in it, or use --resume to continue a run there"
+            )
+        remove_outputs(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+RUN_OUTPUTS = (
+    *[f"{t}.parquet" for t in TABLES],
+    "indicators.csv",
+    "summary.csv",
+    MANIFEST_NAME,
+    "report.html",  # sim.outputs.report
+    "journey_rep-*.ocel.json",  # sim.outputs.ocel
+    "validation.csv",  # sim.experiment.validation
+    "compare.csv",  # sim.experiment.compare
+    "delay_distributions.png",
+    "differences_forest.png",
+    "sweep.csv",  # sim.experiment.sweep
+    "sweep_summary.csv",
+    "tornado.png",
+    "warmup.csv",  # sim.experiment.warmup
+    "warmup.json",
+    "welch.png",
+    ".*.partial",  # a file being written when a run was stopped
+)
+"""What a run (or compare, sweep, warmup, validation) writes at the top of its output directory (glob patterns)."""
+RUN_SUBDIRECTORIES = (REPLICATIONS_DIR, "scenarios", "settings")
+"""Folders of sub-runs: replications/rep-NNNN, compare's scenarios/NAME, sweep's settings/setting-NNN."""
+
+
+def remove_outputs(out: Path) -> list[Path]:
+    """Delete what an earlier run wrote in ``out`` (see RUN_OUTPUTS), leaving anything else; return what went.
+
+    A folder of sub-runs is removed only if it holds nothing but folders, so a user's own ``scenarios/``
+    folder of YAML files is never deleted.
+    """
+    out = Path(out)
+    removed: list[Path] = []
+    for pattern in RUN_OUTPUTS:
+        for path in sorted(out.glob(pattern)):
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                removed.append(path)
+    for name in RUN_SUBDIRECTORIES:
+        folder = out / name
+        if folder.is_dir() and not folder.is_symlink() and all(p.is_dir() for p in folder.iterdir()):
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
+
+
+def sequential_stop(
+    per_replication: pd.DataFrame,
+    precision_percent: float,
+    minimum: int,
+    confirm: int = CONFIRM_REPLICATIONS,
+    targets: Any = metrics.HEADLINE,
+) -> int | None:
+    """The replications needed (Hoad, Robinson and Davies 2010), or None if not yet established.
+
+    With replications taken in order 0, 1, 2, ..., the answer is the smallest n >= ``minimum`` at which the
+    largest half-width of the headline indicators is within ``precision_percent`` of their mean, and stays
+    within it for each of the next ``confirm`` replications. It depends only on replication order, never on
+    how many ran at once.
+    """
+    available = sorted(per_replication["replication"].unique().tolist())
+    contiguous = 0
+    while contiguous < len(available) and available[contiguous] == contiguous:
+        contiguous += 1
+    met = {}
+    for n in range(max(2, minimum), contiguous + 1):
+        frame = per_replication[per_replication["replication"] < n]
+        met[n] = metrics.half_width_share(frame, targets) * 100 <= precision_percent
+    for n in sorted(met):
+        if met[n] and all(met.get(n + k, False) for k in range(1, confirm + 1)):
+            return n
+    return None
+
+
+def run_experiment(
+    loaded: LoadedScenario,
+    out: Path,
+    *,
+    replications: int,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    show_progress: bool = False,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    confirm: int = CONFIRM_REPLICATIONS,
+    resume: bool = False,
+    combine: bool = True,
+    argv: list[str] | None = None,
+    extra_manifest: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run replications of a scenario into ``out`` (which must exist; see :func:`prepare_directory`)."""
+    out = Path(out)
+    say = log or (lambda message: None)
+    root_seed = loaded.scenario.seed if seed is None else int(seed)
+    executor = executor or LocalExecutor(1)
+    started_iso, started = now_iso(), time.perf_counter()
+    limit = max(replications, max_replications or replications) if precision else replications
+    options = {
+        "replications": replications,
+        "seed": root_seed,
+        "precision_percent": precision,
+        "max_replications": limit if precision else None,
+        "confirm_replications": confirm if precision else None,
+        "executor": executor.name,
+    }
+
+    def manifest(status: str, results: dict[int, ReplicationResult], extra: dict[str, Any]) -> dict[str, Any]:
+        done = time.perf_counter() - started
+        reps = {
+            f"{r:04d}": {
+                "replication": r,
+                "seed": res.seed,
+                "ok": res.ok,
+                "run_stats": res.stats,
+                "error": res.error,
+                "wall_seconds": res.wall_seconds,
+            }
+            for r, res in sorted(results.items())
+        }
+        return build_manifest(
+            loaded,
+            root_seed=root_seed,
+            replications=reps,
+            started=started_iso,
+            ended=None if status == "running" else now_iso(),
+            wall_seconds=None if status == "running" else done,
+            status=status,
+            argv=argv,
+            extra={"run_options": options, **(extra_manifest or {}), **extra},
+        )
+
+    results: dict[int, ReplicationResult] = finished_replications(out) if resume else {}
+    if resume and results:
+        say(f"resuming: {len(results)} finished replications kept ({', '.join(map(str, sorted(results)))})")
+    write_manifest(out / MANIFEST_NAME, manifest("running", results, {}))
+
+    progress = RunProgress(replications, show_progress, loaded.scenario.name)
+    for r in results:
+        progress.update(r, 1.0)
+    drain, reporter = None, None
+    if show_progress and getattr(executor, "supports_progress_queue", False):
+        if executor.workers > 1:  # worker processes report through a queue
+            drain = _QueueDrain(progress)
+            reporter = drain.queue
+        else:
+            reporter = progress.update
+
+    target = replications
+    needed: int | None = None
+    try:
+        while True:
+            pending = [r for r in range(target) if r not in results]
+            tasks = [ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter) for r in pending]
+            for task, result in executor.map_unordered(run_replication, tasks):
+                if isinstance(result, BaseException):
+                    message, text = describe_exception(result)
+                    result = ReplicationResult(task.replication, task.seed, False, error=message, traceback=text)
+                results[task.replication] = result
+                progress.update(task.replication, 1.0)
+                if not result.ok:
+                    say(
+                        f"replication {result.replication} (root seed {result.seed}) failed: {result.error}\n"
+                        + (result.traceback or "")
+                    )
+            if not precision:
+                break
+            ok = [r for r, res in sorted(results.items()) if res.ok]
+            if len(ok) < len(results):
+                say("a replication failed, so no more are added for --precision")
+                break
+            needed = sequential_stop(collect_indicators(out, ok), precision, replications, confirm)
+            if needed is not None or target >= limit:
+                break
+            target = min(limit, target + max(1, executor.workers))
+            progress.set_total(target)
+    finally:
+        if drain is not None:
+            drain.close()
+        progress.close()
+
+    extra: dict[str, Any] = {}
+    keep_upto = target
+    if precision:
+        keep_upto = min(target, needed + confirm) if needed is not None else target
+        extra["precision"] = {
+            "precision_percent": precision,
+            "headline_indicators": [list(t) for t in metrics.HEADLINE],
+            "replications_needed": needed,
+            "precision_met": needed is not None,
+            "replications_used": keep_upto,
+            "method": "sequential: Hoad, Robinson and Davies (2010), Student-t 95% CI half-width / mean, "
+            f"confirmed over {confirm} further replications",
+        }
+        for r in [r for r in results if r >= keep_upto]:  # extra replications from running in batches
+            shutil.rmtree(replication_dir(out, r), ignore_errors=True)
+            del results[r]
+    used = sorted(r for r, res in results.items() if res.ok)
+    failures = [res for _, res in sorted(results.items()) if not res.ok]
+    if combine and used:
+        combine_tables(out, used)
+    per_replication = collect_indicators(out, used)
+    summary = metrics.summarise(per_replication)
+    write_csv(out / "indicators.csv", per_replication)
+    write_csv(out / "summary.csv", summary)
+    extra["failed_replications"] = [
+        {"replication": f.replication, "seed": f.seed, "error": f.error, "traceback": f.traceback} for f in failures
+    ]
+    final = manifest("failed" if failures else "complete", results, extra)
+    write_manifest(out / MANIFEST_NAME, final)
+    return RunResult(out, root_seed, per_replication, summary, results, failures, final, used)
+
+
+def resume_options(out: Path) -> dict[str, Any]:
+    """What a run directory's manifest says about how the run was started (for ``run --resume``)."""
+    path = Path(out) / MANIFEST_NAME
+    if not path.exists():
+        raise RunDirectoryError(f"{out} has no {MANIFEST_NAME}, so it is not a run that can be resumed")
+    try:
+        data = read_manifest(path)
+        return {
+            "scenario_path": data["scenario"]["path"],
+            "scenario_sha256": data["scenario"]["resolved_sha256"],
+            **data["run_options"],
+        }
+    except (KeyError, ValueError, TypeError) as exc:
+        raise RunDirectoryError(f"{path} cannot be read as a run manifest ({exc})") from None
+
+
+def check_same_scenario(loaded: LoadedScenario, expected_sha256: str) -> None:
+    if scenario_hash(loaded) != expected_sha256:
+        raise RunDirectoryError(
+            f"the scenario {loaded.path} has changed since the run started (its resolved sha256 differs from "
+            "the manifest's), so the finished replications cannot be reused; start a new run instead"
+        )
+
+
+def half_width_percent(summary: pd.DataFrame) -> pd.Series:
+    """Half-width of each indicator's 95% CI as a percentage of its mean (NaN where undefined)."""
+    half = (summary["ci95_high"] - summary["mean"]).abs()
+    return (half / summary["mean"].abs() * 100).where(summary["mean"] != 0, math.nan)

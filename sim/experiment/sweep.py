@@ -1,0 +1,342 @@
+"""Parameter sweeps: run a scenario at several values of one or more keys.
+
+``python run_sim.py sweep SCENARIO --set key.path=v1,v2,v3 [--set other.key=...] [--one-at-a-time]``
+
+Each ``--set`` names a key of the scenario by its dotted path (as in a policy's ``set``) and the values to try,
+separated by commas; each value is read as YAML (``12``, ``0.5``, ``true``, ``2024-06-01``). The full
+factorial runs every combination; ``--one-at-a-time`` runs the scenario as it is plus each value of each key
+with the other keys left as they are. Every setting is validated before anything runs, and every setting runs
+on the same seeds (common random numbers). Outputs in ``DIR``:
+
+* ``settings/setting-000/`` ...: a run directory per setting (per-replication results, summary, manifest);
+* ``sweep.csv``: one row per setting, replication and indicator (tidy), with a column per swept key;
+* ``sweep_summary.csv``: one row per setting and indicator with the mean and 95% CI across replications;
+* ``tornado.png``: how far each key moves the headline indicator over its range of values;
+* ``manifest.json``: the base scenario, the keys and values, and the settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.analysis import indicators as metrics
+from sim.experiment.replications import RunResult, prepare_directory, run_experiment, write_csv
+from sim.experiment.manifest import build_manifest, now_iso, write_manifest
+from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict, set_path
+from sim.scenario.yaml_file import Problem, ScenarioError
+
+TORNADO_INDICATOR = metrics.HEADLINE[0]
+
+
+class SweepError(ValueError):
+    """A --set option that cannot be used (bad syntax, a key that does not exist): a user error."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    index: int
+    values: dict[str, Any]  # key path -> value; keys left at the scenario's value are absent
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.values.items()) or "as in the scenario"
+
+
+def parse_set(text: str) -> tuple[str, list[Any]]:
+    """``"a.b=1,2,3"`` -> ``("a.b", [1, 2, 3])``."""
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not values.strip():
+        raise SweepError(
+            f"--set {text!r}: expected key.path=value1,value2,... (e.g. cafcass.long_term_caseload_limit=18,20)"
+        )
+    parsed = []
+    for raw in values.split(","):
+        try:
+            parsed.append(yaml.safe_load(raw.strip()))
+        except yaml.YAMLError as exc:
+            raise SweepError(f"--set {key}: cannot read the value {raw!r}: {exc}") from None
+    if len(set(map(repr, parsed))) != len(parsed):
+        raise SweepError(f"--set {key}: a value is repeated")
+    return key, parsed
+
+
+def design(factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Setting]:
+    """The settings to run: the full factorial, or the scenario as it is plus one key changed at a time."""
+    if one_at_a_time:
+        settings = [Setting(0, {})]
+        for key, values in factors.items():
+            for value in values:
+                settings.append(Setting(len(settings), {key: value}))
+        return settings
+    keys = list(factors)
+    return [
+        Setting(i, dict(zip(keys, combo, strict=True))) for i, combo in enumerate(itertools.product(*factors.values()))
+    ]
+
+
+def _exists(data: dict, dotted: str) -> bool:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def build_settings(base: LoadedScenario, settings: list[Setting]) -> list[LoadedScenario]:
+    """Apply each setting to the scenario's data and validate it; report the problems of every setting at once."""
+    resolved = base.scenario.model_dump(mode="json", by_alias=True)
+    problems: list[Problem] = []
+    loaded: list[LoadedScenario] = []
+    for key in {k for s in settings for k in s.values}:
+        if not _exists(resolved, key):
+            problems.append(Problem("--set", None, key, "is not a key of the scenario"))
+    if problems:
+        raise ScenarioError(problems)
+    for setting in settings:
+        data = copy.deepcopy(base.source.data)
+        for key, value in setting.values.items():
+            if not _exists(data, key):  # a key left at its default in the file: start from the resolved block
+                parent = key.rsplit(".", 1)[0] if "." in key else ""
+                _fill(data, resolved, parent)
+            problem = set_path(data, key, value, scale=False)
+            if problem:
+                problems.append(Problem("--set", None, key, problem))
+        name = f"{base.path} [setting {setting.index}: {setting.label}]"
+        try:
+            loaded.append(scenario_from_dict(data, name=name))
+        except ScenarioError as exc:
+            problems += [Problem(name, None, p.key_path, p.message) for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    return loaded
+
+
+def _fill(data: dict, resolved: dict, dotted: str) -> None:
+    """Copy the resolved values along ``dotted`` into data where the file left them to defaults."""
+    node, source = data, resolved
+    for part in [p for p in dotted.split(".") if p]:
+        if part not in node:
+            node[part] = copy.deepcopy(source[part])
+        node, source = node[part], source[part]
+
+
+def sweep(
+    base: LoadedScenario,
+    factors: dict[str, list[Any]],
+    out: Path,
+    *,
+    one_at_a_time: bool = False,
+    replications: int,
+    seed: int | None = None,
+    executor: Any = None,
+    show_progress: bool = False,
+    argv: list[str] | None = None,
+    log: Any = None,
+    plots: bool = True,
+) -> tuple[pd.DataFrame, dict[int, RunResult]]:
+    started_iso, started = now_iso(), time.perf_counter()
+    settings = design(factors, one_at_a_time)
+    scenarios = build_settings(base, settings)  # everything validated before anything runs
+    root_seed = base.scenario.seed if seed is None else seed
+    runs: dict[int, RunResult] = {}
+    frames = []
+    for setting, scenario in zip(settings, scenarios, strict=True):
+        sub = out / "settings" / f"setting-{setting.index:03d}"
+        prepare_directory(sub, force=False)
+        if log:
+            log(f"setting {setting.index + 1} of {len(settings)}: {setting.label}")
+        run = run_experiment(
+            scenario,
+            sub,
+            replications=replications,
+            seed=root_seed,
+            executor=executor,
+            show_progress=show_progress,
+            combine=False,
+            argv=argv,
+            log=log,
+            extra_manifest={"sweep": {"directory": str(out), "setting": setting.index, "values": setting.values}},
+        )
+        runs[setting.index] = run
+        frame = run.indicators.copy()
+        frame.insert(0, "setting", setting.index)
+        for k, key in enumerate(factors):
+            frame.insert(1 + k, key, _cell(setting.values.get(key, _value_at(base, key))))
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    write_csv(out / "sweep.csv", table)
+    summary = summarise_settings(table, list(factors))
+    write_csv(out / "sweep_summary.csv", summary)
+    if plots:
+        plot_tornado(summary, factors, settings, out / "tornado.png", one_at_a_time)
+    manifest = build_manifest(
+        base,
+        root_seed=root_seed,
+        replications={s.index: runs[s.index].replications_used for s in settings},
+        started=started_iso,
+        ended=now_iso(),
+        wall_seconds=time.perf_counter() - started,
+        status="failed" if any(r.failures for r in runs.values()) else "complete",
+        argv=argv,
+        extra={
+            "kind": "sweep",
+            "design": "one_at_a_time" if one_at_a_time else "full_factorial",
+            "factors": factors,
+            "settings": [{"setting": s.index, "values": s.values} for s in settings],
+        },
+    )
+    write_manifest(out / "manifest.json", manifest)
+    return table, runs
+
+
+def _value_at(base: LoadedScenario, dotted: str) -> Any:
+    node: Any = base.scenario.model_dump(mode="json", by_alias=True)
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _cell(value: Any) -> Any:
+    return value if isinstance(value, int | float | str | bool) or value is None else str(value)
+
+
+def summarise_settings(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    parts = []
+    for setting, frame in table.groupby("setting", sort=True):
+        summary = metrics.summarise(frame)
+        summary.insert(0, "setting", setting)
+        for k, key in enumerate(keys):
+            summary.insert(1 + k, key, frame[key].iloc[0])
+        parts.append(summary)
+    return pd.concat(parts, ignore_index=True)
+
+
+def tornado_bars(
+    summary: pd.DataFrame, factors: dict[str, list[Any]], settings: list[Setting], one_at_a_time: bool
+) -> tuple[float, list[tuple[str, float, float]]]:
+    """(reference value, [(key, low, high)]) of the tornado indicator, widest range first.
+
+    One at a time: the reference is the scenario as it is and each key's bar spans its settings. Factorial:
+    the reference is the mean over all settings and each bar spans the key's main effects (the mean over the
+    settings at each of its values).
+    """
+    indicator, breakdown, group = TORNADO_INDICATOR
+    rows = summary[(summary.indicator == indicator) & (summary.breakdown == breakdown) & (summary.group == group)]
+    mean_of = dict(zip(rows["setting"], rows["mean"], strict=True))
+    bars = []
+    if one_at_a_time:
+        reference = mean_of.get(0, float("nan"))
+        for key in factors:
+            values = [mean_of[s.index] for s in settings if key in s.values and s.index in mean_of]
+            if values:
+                bars.append((key, min(values + [reference]), max(values + [reference])))
+    else:
+        reference = float(pd.Series(list(mean_of.values())).mean())
+        for key, levels in factors.items():
+            effects = []
+            for level in levels:
+                at = [mean_of[s.index] for s in settings if s.values[key] == level and s.index in mean_of]
+                if at:
+                    effects.append(sum(at) / len(at))
+            if effects:
+                bars.append((key, min(effects), max(effects)))
+    bars.sort(key=lambda bar: bar[2] - bar[1], reverse=True)
+    return reference, bars
+
+
+def plot_tornado(
+    summary: pd.DataFrame, factors: dict[str, list[Any]], settings: list[Setting], path: Path, one_at_a_time: bool
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reference, bars = tornado_bars(summary, factors, settings, one_at_a_time)
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
+    for y, (key, low, high) in enumerate(reversed(bars)):
+        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
+        ranges = ", ".join(str(v) for v in factors[key])
+        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
+    ax.axvline(reference, color="black", linewidth=1)
+    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
+    indicator, _, group = TORNADO_INDICATOR
+    ax.set_xlabel(
+        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
+    )
+    ax.set_title("Sweep: range of the headline indicator over each key's values")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
+    from sim.cli.main import _positive_int, _seed
+
+    p = sub.add_parser("sweep", help="run a scenario at several values of one or more keys")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted key path of the scenario and the values to try (repeat for more keys)",
+    )
+    p.add_argument("--one-at-a-time", action="store_true", help="vary one key at a time instead of every combination")
+    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the scenario's seed)")
+    p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/sweep-...)")
+    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
+    add_execution(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.cli.main import EXIT_FAILED_REPLICATIONS, UserError, _err, default_out, executor_for, progress_enabled
+
+    base = load_scenario(args.scenario)
+    factors: dict[str, list[Any]] = {}
+    try:
+        for text in args.sets:
+            key, values = parse_set(text)
+            if key in factors:
+                raise SweepError(f"--set {key} is given twice")
+            factors[key] = values
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    build_settings(base, design(factors, args.one_at_a_time))  # validate before the directory is made
+    out = Path(args.out) if args.out else default_out(f"sweep-{base.scenario.name}")
+    prepare_directory(out, force=args.force)
+    with executor_for(args, out) as executor:
+        table, runs = sweep(
+            base,
+            factors,
+            out,
+            one_at_a_time=args.one_at_a_time,
+            replications=args.replications,
+            seed=args.seed,
+            executor=executor,
+            show_progress=progress_enabled(),
+            argv=args.argv or [sys.executable, *sys.argv],
+            log=_err,
+        )
+    print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
+    if any(run.failures for run in runs.values()):
+        _err("some replications failed; see each setting's manifest.json")
+        return EXIT_FAILED_REPLICATIONS
+    return 0

@@ -1,0 +1,269 @@
+"""Validation against published figures: the model's values, with 95% intervals, beside what was published.
+
+Each indicator here is measured the way the published figure is: time to disposal over *cases disposed in
+the period* (as Family Court Statistics Quarterly counts them, one per case, whatever year they began), the
+open caseload at court, Cafcass caseloads per adviser. The published values, sources, tolerances and what
+would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``docs/validation.md`` is
+written by ``python run_sim.py validation``, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.analysis.indicators import TARGET_WEEKS, WEEK_DAYS, t_interval
+from sim.scenario.schema import DAYS_PER_YEAR, LoadedScenario, load_scenario
+
+PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
+YEAR_DAYS = 365.0
+SNAPSHOT_MONTH_DAY = (12, 31)
+"""Outstanding cases and long waits are published at the end of December: read the model at each 31 December."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    published: float
+    period: str
+    source: str
+    tolerance: float
+    calibrated: bool
+    if_missed: str
+
+
+def published_figures(path: Path = PUBLISHED_FIGURES) -> list[Figure]:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return [Figure(key=key, **entry) for key, entry in data.items()]
+
+
+# ------------------------------------------------------------------------------------------ model indicators
+def _cases_disposed_in_period(children: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """One row per case disposed on or after the start date (warm-up starts included, as FCSQ counts them)."""
+    done = children[
+        (children["status"].astype(str) == "disposed")
+        & ~children["from_open_caseload"].astype(bool)
+        & (pd.to_datetime(children["end_date"]) >= start)
+    ]
+    return done.drop_duplicates(["replication", "case_id"])
+
+
+def _issued_in_period(children: pd.DataFrame, case_type: str, start: pd.Timestamp) -> pd.DataFrame:
+    """Child rows of cases of one type issued at court on or after the start date (returns to court included)."""
+    return children[
+        (children["case_type"].astype(str) == case_type)
+        & children["days_in_proceedings"].notna()
+        & (pd.to_datetime(children["start_date"]) >= start)
+        & ~children["from_open_caseload"].astype(bool)
+    ]
+
+
+def _snapshots(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
+    years = range(start.year, end.year + 1)
+    dates = [pd.Timestamp(dt.date(y, *SNAPSHOT_MONTH_DAY)) for y in years]
+    return [d for d in dates if start <= d < end] or [end - pd.Timedelta(days=1)]
+
+
+def _open_at(children: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
+    started = pd.to_datetime(children["start_date"])
+    ended = pd.to_datetime(children["end_date"])
+    issued = children["days_to_first_hearing"].notna() | children["days_in_proceedings"].notna()
+    return children[issued & (started <= date) & (ended.isna() | (ended > date))]
+
+
+def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedScenario) -> pd.DataFrame:
+    """Per replication, the value of every validation indicator (columns: replication, key, value)."""
+    scenario = loaded.scenario
+    start = pd.Timestamp(scenario.start_date)
+    end = start + pd.Timedelta(days=scenario.run_days)
+    limits = {"long_term": scenario.cafcass.long_term_caseload_limit,
+              "short_term": scenario.cafcass.short_term_caseload_limit}  # fmt: skip
+    rows: list[tuple[int, str, float]] = []
+    for replication, kids in children.groupby("replication", sort=True):
+        cases = _cases_disposed_in_period(kids, start)
+        public = cases[cases["case_type"].astype(str) == "public_law"]
+        private = cases[cases["case_type"].astype(str) == "private_law"]
+        weeks = public["days_to_disposal"].to_numpy() / WEEK_DAYS
+        guardian_weeks = (public["days_to_disposal"] - public["wait_cafcass_days"]).to_numpy() / WEEK_DAYS
+        values: dict[str, float] = {
+            "public_law_mean_weeks": float(np.mean(weeks)) if len(weeks) else np.nan,
+            "public_law_median_weeks": float(np.median(weeks)) if len(weeks) else np.nan,
+            "public_law_within_26_weeks_share": float(np.mean(weeks <= TARGET_WEEKS)) if len(weeks) else np.nan,
+            "private_law_mean_weeks": float(private["days_to_disposal"].mean() / WEEK_DAYS),
+            "cafcass_s31_involvement_weeks": float(np.mean(guardian_weeks)) if len(weeks) else np.nan,
+        }
+        years = scenario.run_days / DAYS_PER_YEAR
+        for case_type in ("public_law", "private_law"):
+            issued = _issued_in_period(kids, case_type, start)
+            values[f"{case_type}_issued_per_year"] = issued["case_id"].nunique() / years
+            if case_type == "public_law":
+                values["public_law_children_per_case"] = float(issued.groupby("case_id").size().mean())
+        waits = []
+        for date in _snapshots(start, end):
+            open_public = _open_at(kids[kids["case_type"].astype(str) == "public_law"], date)
+            if len(open_public):
+                days_open = (date - pd.to_datetime(open_public["start_date"])).dt.days
+                waits.append(float(np.mean(days_open > YEAR_DAYS)))
+        values["public_law_children_waiting_over_a_year_share"] = float(np.mean(waits)) if waits else np.nan
+        values.update(_timeline_values(timeline[timeline["replication"] == replication], start, end, limits))
+        rows += [(int(replication), key, value) for key, value in values.items()]
+    return pd.DataFrame(rows, columns=["replication", "key", "value"])
+
+
+def _timeline_values(timeline: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                     limits: dict[str, float]) -> dict[str, float]:  # fmt: skip
+    """Outstanding cases at each 31 December; Cafcass caseloads averaged over the results period."""
+    dates = pd.to_datetime(timeline["date"])
+    in_period = timeline[(dates >= start) & (dates < end)]
+    by_date = in_period.groupby(["measure", "date"], observed=True)["value"]
+    totals = by_date.sum().reset_index()
+    snapshot_dates = _snapshots(start, end)
+    values: dict[str, float] = {}
+    for case_type in ("public_law", "private_law"):
+        series = totals[totals["measure"].astype(str) == f"open_cases:{case_type}"].set_index("date")["value"]
+        series.index = pd.to_datetime(series.index)
+        at = [series[series.index <= d].iloc[-1] for d in snapshot_dates if (series.index <= d).any()]
+        values[f"{case_type}_outstanding_cases"] = float(np.mean(at)) if at else np.nan
+    for team, limit in limits.items():
+        utilisation = in_period[in_period["measure"].astype(str) == f"utilisation:cafcass_{team}"]["value"]
+        values[f"cafcass_{team}_caseload"] = float(utilisation.mean() * limit)
+    return values
+
+
+# ------------------------------------------------------------------------------------------ the table
+def validation_table(values: pd.DataFrame, figures: list[Figure] | None = None) -> pd.DataFrame:
+    """One row per published figure: the model's mean and 95% interval, and whether it is within tolerance."""
+    rows = []
+    for figure in figures or published_figures():
+        series = values.loc[values["key"] == figure.key, "value"].to_numpy()
+        mean, low, high, _, n = t_interval(series)
+        gap = (mean - figure.published) / figure.published if figure.published else np.nan
+        rows.append({
+            "key": figure.key, "indicator": figure.label, "published": figure.published, "period": figure.period,
+            "source": figure.source, "model_mean": mean, "ci95_low": low, "ci95_high": high, "replications": n,
+            "difference_share": gap, "tolerance": figure.tolerance,
+            "within_tolerance": bool(abs(gap) <= figure.tolerance) if n else False,
+            "calibrated_to_it": figure.calibrated, "if_missed": figure.if_missed,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _number(value: float, like: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    if like < 1:
+        return f"{value:.0%}" if abs(value) >= 0.01 else f"{value:.1%}"
+    return f"{value:,.0f}" if like >= 1000 else f"{value:,.1f}"
+
+
+def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
+    """The validation record: a table, then what explains each miss."""
+    lines = [
+        "# Validation against published figures",
+        "",
+        "Generated by `python run_sim.py validation` on "
+        f"{about['generated']}; do not edit by hand. Scenario `{about['scenario']}` ({about['replications']} "
+        f"replications, root seed {about['seed']}, {about['run_years']:g} years of results from "
+        f"{about['start_date']} after {about['warm_up_days']:g} warm-up days). To regenerate: "
+        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']}`.",
+        "",
+        "Time to disposal is measured over cases disposed in the results period, one per case, as FCSQ counts "
+        "them; outstanding cases and long waits at each 31 December in the results period. The interval is a "
+        "Student-t 95% confidence interval across replications.",
+        "",
+        "| indicator | published (period, source) | model (95% interval) | difference | within tolerance |",
+        "|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        interval = (f" ({_number(r.ci95_low, r.published)} to {_number(r.ci95_high, r.published)})"
+                    if r.ci95_low == r.ci95_low else "")  # fmt: skip
+        verdict = "yes" if r.within_tolerance else "**no**"
+        tag = " (calibrated to it)" if r.calibrated_to_it else ""
+        lines.append(
+            f"| {r.indicator} | {_number(r.published, r.published)} ({r.period}, {r.source}) | "
+            f"{_number(r.model_mean, r.published)}{interval} | {r.difference_share:+.0%} | "
+            f"{verdict} (±{r.tolerance:.0%}){tag} |"
+        )
+    misses = table[~table["within_tolerance"]]
+    lines += ["", "## Misses and what would explain them", ""]
+    if misses.empty:
+        lines.append("None: every indicator is within its tolerance.")
+    for r in misses.itertuples():
+        lines.append(f"- **{r.indicator}**: model {_number(r.model_mean, r.published)} against "
+                     f"{_number(r.published, r.published)} published. {r.if_missed}")  # fmt: skip
+    calibrated = table[table["calibrated_to_it"]]["indicator"].tolist()
+    lines += [
+        "",
+        "## What a match means",
+        "",
+        "The baseline was calibrated by hand to " + "; ".join(calibrated).lower() + " (see docs/assumptions.md), "
+        "so matching them shows the calibration holds in this run, not that the model is right. The other rows "
+        "were not tuned and are the independent checks.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
+    """The validation table for a finished run directory."""
+    children = pd.read_parquet(out / "children.parquet")
+    timeline = pd.read_parquet(out / "timeline.parquet")
+    return validation_table(model_values(children, timeline, loaded))
+
+
+# ------------------------------------------------------------------------------------------ command line
+def add_parser(sub: argparse._SubParsersAction, add_execution: Callable[[argparse.ArgumentParser], None]) -> None:
+    from sim.cli.main import _positive_int
+
+    p = sub.add_parser("validation", help="run the baseline and compare it with published figures")
+    p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
+    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
+    p.add_argument("--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead")
+    p.add_argument("--out", default=None, metavar="DIR", help="output directory for the run")
+    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
+    p.add_argument("--write", default="docs/validation.md", metavar="FILE", help="the record to write")
+    add_execution(p)
+    p.set_defaults(func=cmd_validation)
+
+
+def cmd_validation(args: argparse.Namespace) -> int:
+    from sim.cli.main import _err, default_out, executor_for, progress_enabled
+    from sim.model.columns import write_atomically
+    from sim.experiment.replications import prepare_directory, run_experiment
+
+    loaded = load_scenario(args.scenario)
+    if args.from_run:
+        out = Path(args.from_run)
+    else:
+        out = Path(args.out) if args.out else default_out(f"validation-{loaded.scenario.name}")
+        prepare_directory(out, force=args.force)
+        with executor_for(args, out) as executor:
+            run_experiment(loaded, out, replications=args.replications, executor=executor,
+                           show_progress=progress_enabled(), argv=args.argv or sys.argv, log=_err)  # fmt: skip
+    table = validate_run(out, loaded)
+    table.to_csv(out / "validation.csv", index=False)
+    s = loaded.scenario
+    about = {
+        "generated": dt.date.today().isoformat(), "scenario": args.scenario, "seed": s.seed,
+        "replications": int(table["replications"].max()), "run_years": s.run_years, "start_date": s.start_date,
+        "warm_up_days": s.starting_state.warm_up_days, "out": out,
+    }  # fmt: skip
+    text = to_markdown(table, about)
+    write_atomically(Path(args.write), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    for r in table.itertuples():
+        mark = "ok  " if r.within_tolerance else "MISS"
+        print(f"{mark} {r.indicator}: model {_number(r.model_mean, r.published)}, "
+              f"published {_number(r.published, r.published)}")  # fmt: skip
+    print(f"wrote {args.write} and {out / 'validation.csv'}")
+    return 0

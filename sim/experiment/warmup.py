@@ -1,0 +1,244 @@
+"""Suggest a warm-up period: ``python run_sim.py warmup SCENARIO [--replications N] [--years Y]``.
+
+The scenario is run from empty (no warm-up, no declared open caseload, no policies) for ``--years`` (default:
+its warm-up plus its run), and two output series are averaged across replications, one value per monitoring
+interval:
+
+* the open caseload (children in open cases, all regions), from the timeline;
+* time in system: the mean weeks from issue to disposal of children whose case was disposed in the interval.
+
+For each series the MSER-5 rule (White 1997; White, Cobb and Spratt 2000) picks the truncation point: the
+series is cut into batches of five observations and the number of batches d dropped from the start is the
+one (in the first half of the series) that minimises the squared standard error of the mean of the rest,
+``sum((Y_i - mean)^2) / (n - d)^2``. The suggestion is the larger of the two, rounded up to whole weeks.
+Welch's moving averages of both series are plotted (``welch.png``) so the suggestion can be checked by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.analysis import indicators as metrics
+from sim.model.columns import write_atomically
+from sim.experiment.replications import prepare_directory, replication_dir, run_experiment, write_csv
+from sim.scenario.schema import DAYS_PER_YEAR, LoadedScenario, load_scenario, scenario_from_dict
+
+BATCH = 5
+
+
+def mser(series: np.ndarray, batch: int = BATCH) -> int:
+    """MSER-``batch`` truncation point, in observations of ``series`` (leading missing values are dropped too)."""
+    y = np.asarray(series, dtype=float)
+    finite = np.flatnonzero(np.isfinite(y))
+    if len(finite) == 0:
+        return 0
+    lead = int(finite[0])
+    y = pd.Series(y[lead:]).interpolate(limit_direction="both").to_numpy()
+    n = len(y) // batch
+    if n < 2:
+        return lead
+    means = y[: n * batch].reshape(n, batch).mean(axis=1)
+    statistic = [float(np.sum((means[d:] - means[d:].mean()) ** 2)) / (n - d) ** 2 for d in range(n // 2 + 1)]
+    best_d = int(np.argmin(statistic))  # the first of equal minima
+    return lead + best_d * batch
+
+
+def welch_moving_average(series: np.ndarray, window: int) -> np.ndarray:
+    """Welch's moving average: a centred mean over 2w+1 values, shorter (2i+1) near the start."""
+    y = np.asarray(series, dtype=float)
+    out = np.full(len(y) - window, np.nan) if len(y) > window else np.full(0, np.nan)
+    for i in range(len(out)):
+        half = min(i, window)
+        window_values = y[i - half : i + half + 1]
+        window_values = window_values[np.isfinite(window_values)]
+        out[i] = window_values.mean() if len(window_values) else np.nan
+    return out
+
+
+def from_empty(loaded: LoadedScenario, years: float | None) -> LoadedScenario:
+    """The scenario with no warm-up, no open caseload and no policies, run from its simulation start."""
+    scenario = loaded.scenario
+    data = copy.deepcopy(loaded.source.data)
+    data["starting_state"] = {"warm_up_days": 0}
+    data["policies"] = []
+    data["start_date"] = scenario.sim_start_date.isoformat()
+    data["run_years"] = years if years else scenario.run_years + scenario.starting_state.warm_up_days / DAYS_PER_YEAR
+    return scenario_from_dict(data, name=f"{loaded.path} [from empty]")
+
+
+def series(out: Path, replications: list[int], interval: float) -> pd.DataFrame:
+    """Open children and time in system per monitoring interval, averaged across replications."""
+    per_rep = []
+    for r in replications:
+        directory = replication_dir(out, r)
+        timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
+        open_children = timeline[timeline["measure"].astype(str) == "open_children"].groupby("date")["value"].sum()
+        dates = pd.to_datetime(open_children.index)
+        start = dates.min()
+        period = ((dates - start).days / interval).round().astype(int)
+        frame = pd.DataFrame({"period": period, "open_children": open_children.to_numpy()})
+        columns = ["status", "warm_up", "from_open_caseload", "end_date", "days_to_disposal"]
+        children = metrics.disposed_rows(pq.read_table(directory / "children.parquet", columns=columns).to_pandas())
+        ended = ((pd.to_datetime(children["end_date"]) - start).dt.days // interval).astype(int)
+        weeks = (children["days_to_disposal"] / metrics.WEEK_DAYS).groupby(ended.to_numpy()).mean()
+        frame["time_in_system_weeks"] = frame["period"].map(weeks)
+        frame["replication"] = r
+        frame["date"] = dates
+        per_rep.append(frame)
+    both = pd.concat(per_rep, ignore_index=True)
+    return (
+        both.groupby("period", sort=True)
+        .agg(
+            date=("date", "first"),
+            open_children_mean=("open_children", "mean"),
+            time_in_system_weeks_mean=("time_in_system_weeks", "mean"),
+        )
+        .reset_index()
+    )
+
+
+def suggest(table: pd.DataFrame, interval: float) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for column in ("open_children_mean", "time_in_system_weeks_mean"):
+        cut = mser(table[column].to_numpy())
+        found[column] = {"observations": cut, "days": cut * interval, "of_observations": len(table)}
+    days = max(v["days"] for v in found.values())
+    weeks = math.ceil(days / 7)
+    near_half = any(v["observations"] >= 0.45 * v["of_observations"] for v in found.values())
+    return {"warm_up_days": weeks * 7, "series": found, "may_not_settle": near_half}
+
+
+def plot_welch(table: pd.DataFrame, warm_up_days: float, interval: float, path: Path, window: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    days = table["period"].to_numpy() * interval
+    titles = {
+        "open_children_mean": "children in open cases",
+        "time_in_system_weeks_mean": "weeks from issue to disposal (by disposal date)",
+    }
+    for ax, (column, title) in zip(axes, titles.items(), strict=True):
+        y = table[column].to_numpy(dtype=float)
+        ax.plot(days, y, color="lightgrey", linewidth=1, label="mean of replications")
+        smooth = welch_moving_average(y, window)
+        ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
+        ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    axes[1].set_xlabel("days from an empty system")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def warmup(
+    loaded: LoadedScenario,
+    out: Path,
+    *,
+    replications: int,
+    years: float | None = None,
+    seed: int | None = None,
+    executor: Any = None,
+    show_progress: bool = False,
+    argv: list[str] | None = None,
+    log: Any = None,
+    window: int | None = None,
+) -> dict[str, Any]:
+    empty = from_empty(loaded, years)
+    runs = out / "runs"
+    # The caller has already refused a non-empty ``out`` without --force, so anything here is an earlier run's.
+    prepare_directory(runs, force=True)
+    run = run_experiment(
+        empty,
+        runs,
+        replications=replications,
+        seed=seed,
+        executor=executor,
+        show_progress=show_progress,
+        combine=False,
+        argv=argv,
+        log=log,
+        extra_manifest={"warmup_analysis": {"scenario": loaded.path}},
+    )
+    interval = empty.scenario.monitor_interval_days
+    table = series(runs, run.replications_used, interval)
+    result = suggest(table, interval)
+    window = window or max(1, len(table) // 20)
+    write_csv(out / "warmup.csv", table)
+    plot_welch(table, result["warm_up_days"], interval, out / "welch.png", window)
+    result.update(
+        {
+            "scenario": loaded.path,
+            "replications": run.replications_used,
+            "run_years_from_empty": empty.scenario.run_years,
+            "monitor_interval_days": interval,
+            "method": f"MSER-{BATCH} on the across-replication mean of each series; Welch window {window}",
+            "failed_replications": [f.replication for f in run.failures],
+        }
+    )
+    text = json.dumps(result, indent=2, default=str) + "\n"
+    write_atomically(out / "warmup.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
+    from sim.cli.main import _positive_int, _seed
+
+    p = sub.add_parser("warmup", help="suggest a warm-up period from runs of the scenario from empty (MSER-5)")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
+    p.add_argument(
+        "--years", type=float, default=None, metavar="Y", help="years to run from empty (default: warm-up + run)"
+    )
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the scenario's seed)")
+    p.add_argument("--window", type=_positive_int, default=None, metavar="W", help="Welch moving-average half-window")
+    p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/warmup-...)")
+    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
+    add_execution(p)
+    p.set_defaults(func=cmd_warmup)
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    from sim.cli.main import UserError, _err, default_out, executor_for, progress_enabled
+
+    loaded = load_scenario(args.scenario)
+    if args.years is not None and not (0 < args.years <= 50):
+        raise UserError(f"--years must be above 0 and at most 50, got {args.years}")
+    out = Path(args.out) if args.out else default_out(f"warmup-{loaded.scenario.name}")
+    prepare_directory(out, force=args.force)
+    with executor_for(args, out) as executor:
+        result = warmup(
+            loaded,
+            out,
+            replications=args.replications,
+            years=args.years,
+            seed=args.seed,
+            executor=executor,
+            show_progress=progress_enabled(),
+            argv=args.argv or [sys.executable, *sys.argv],
+            log=_err,
+            window=args.window,
+        )
+    parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
+    print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
+    if result["may_not_settle"]:
+        print("  warning: a series may not have settled within the run; try a longer run with --years")
+    print("set it in the scenario (and remove any starting_state.open_cases):")
+    print(f"  starting_state:\n    warm_up_days: {result['warm_up_days']}")
+    print(f"Welch plot: {out / 'welch.png'}")
+    return 1 if result["failed_replications"] else 0

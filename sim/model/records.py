@@ -1,0 +1,198 @@
+"""What happened: a row per child per case, a row per stage, and snapshots of queues over time.
+
+The child table is the joined-up view the real system lacks: one child identifier, every case the child is
+in (a return to court is a new row with the same identifier), the days spent waiting for and worked on by
+each agency. Rows are written when a case closes, and for open cases at the end of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from sim.model.columns import (
+    Column,
+    TableSink,
+    as_bool,
+    as_date,
+    as_float,
+    as_int,
+    as_labels,
+    as_small_int,
+    as_timestamp,
+)
+from sim.model.entities import AGENCIES, STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN, Case
+from sim.model.pathways import PATHWAYS, STAGES
+from sim.scenario.schema import CASE_TYPES, DAYS_PER_YEAR, Scenario
+
+STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
+
+
+class Labels:
+    """The category names every table shares, fixed for a run so codes mean the same in every file."""
+
+    def __init__(self, scenario: Scenario, outcomes: list[str], measures: list[str]) -> None:
+        self.regions = list(scenario.regions)
+        self.local_authorities: list[str] = []
+        self.la_offset: list[int] = []
+        for name, region in scenario.regions.items():
+            self.la_offset.append(len(self.local_authorities))
+            self.local_authorities += [f"{name}_la{i + 1:02d}" for i in range(region.local_authorities)]
+        self.age_bands = [band.name for band in scenario.children.age_bands]
+        self.age_band_bounds = [band.below_years for band in scenario.children.age_bands]
+        self.attributes = {name: list(shares) for name, shares in scenario.children.attributes.items()}
+        self.outcomes = outcomes
+        self.measures = measures
+
+
+CASE_FIELDS = (
+    "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return", "warm_up",
+    "from_open_caseload", "status", "arrival_date", "start_date", "end_date", "days_to_first_hearing",
+    "days_to_disposal", "days_in_proceedings",
+    *(f"wait_{agency}_days" for agency in AGENCIES), *(f"active_{agency}_days" for agency in AGENCIES),
+    "days_before_run", "pre_proceedings_days", "hearings", "adjournments", "vacated", "outcome",
+)  # fmt: skip
+"""What a case contributes to each of its children's rows, in the order ``case_closed`` appends them."""
+
+CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
+"""What a child contributes, followed by its extra attribute codes."""
+
+
+class Recorder:
+    """Writes the three tables of one replication into ``directory``."""
+
+    def __init__(self, directory: Path, scenario: Scenario, labels: Labels, replication: int) -> None:
+        self.labels = labels
+        origin = scenario.sim_start_date
+        constants = {"replication": replication}
+        date = as_date(origin)
+        case_converters = {
+            "case_id": as_int, "case_type": as_labels(CASE_TYPES), "pathway": as_labels(PATHWAYS),
+            "region": as_labels(labels.regions), "local_authority": as_labels(labels.local_authorities),
+            "domestic_abuse": as_bool, "is_return": as_bool, "warm_up": as_bool, "from_open_caseload": as_bool,
+            "status": as_labels(STATUSES), "arrival_date": date, "start_date": date, "end_date": date,
+            "hearings": as_small_int, "adjournments": as_small_int, "vacated": as_small_int,
+            "outcome": as_labels(labels.outcomes),
+        }  # fmt: skip
+        self._case_index = {name: i for i, name in enumerate(CASE_FIELDS)}
+        self._output = (
+            ["child_id", "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse",
+             "age_at_start_years", "age_band", *labels.attributes, "is_return", "case_number"]
+            + [f for f in CASE_FIELDS if f not in {"case_id", "case_type", "pathway", "region", "local_authority",
+                                                   "domestic_abuse", "is_return"}]
+        )  # fmt: skip
+        converters = {
+            **case_converters, "child_id": as_int, "age_at_start_years": as_float,
+            "age_band": as_labels(labels.age_bands), "case_number": as_small_int,
+            **{name: as_labels(values) for name, values in labels.attributes.items()},
+        }  # fmt: skip
+        self.children = TableSink(
+            directory / "children.parquet",
+            [Column(name, converters.get(name, as_float)) for name in self._output],
+            constants,
+        )
+        self._cases = array("d")
+        self._kids = array("d")
+        self._child_width = len(CHILD_FIELDS) + len(labels.attributes)
+        self.stages = TableSink(
+            directory / "stages.parquet",
+            [
+                Column("case_id", as_int),
+                Column("stage", as_labels(STAGES)),
+                Column("agency", as_labels(AGENCIES)),
+                Column("requested", as_timestamp(origin)),
+                Column("started", as_timestamp(origin)),
+                Column("ended", as_timestamp(origin)),
+            ],
+            constants,
+        )
+        self.timeline = TableSink(
+            directory / "timeline.parquet",
+            [
+                Column("date", date),
+                Column("measure", as_labels(labels.measures)),
+                Column("region", as_labels(labels.regions)),
+                Column("value", as_float),
+            ],
+            constants,
+        )
+        self.child_rows: Counter[tuple[str, bool]] = Counter()
+        self._stage_rows = self.stages.rows
+        self._pathfinder = PATHWAYS.index("pathfinder")
+        self._pathway_of_type = [PATHWAYS.index(c) for c in CASE_TYPES]
+        self._status_code = {s: i for i, s in enumerate(STATUSES)}
+
+    def stage(self, case_id: int, stage: int, agency: int, requested: float, started: float, ended: float) -> None:
+        self._stage_rows.extend((case_id, stage, agency, requested, started, ended))
+        if len(self._stage_rows) >= self.stages.chunk_rows * 6:
+            self.stages.flush()
+            self._stage_rows = self.stages.rows
+
+    def case_closed(self, case: Case, status: str, now: float) -> None:
+        """Write a row for each child of a case that has ended, or is still open at ``now`` (end of run)."""
+        issued = case.issue_day == case.issue_day  # not NaN
+        wait = case.wait_days
+        active = case.active_days
+        if status == STATUS_OPEN:
+            end = math.nan
+            if issued and case.stage_agency >= 0:
+                waiting, working = case.in_progress_days(now)
+                wait = list(wait)
+                active = list(active)
+                wait[case.stage_agency] += waiting
+                active[case.stage_agency] += working
+        else:
+            end = now
+        in_proceedings = now - case.issue_day if issued else math.nan
+        start = case.issue_day if issued else case.arrival_day
+        row = len(self._cases) // len(CASE_FIELDS)
+        self._cases.extend((
+            case.case_id, case.case_type,
+            self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
+            case.region, self.labels.la_offset[case.region] + case.local_authority, case.domestic_abuse,
+            case.is_return, case.warm_up, case.from_open_caseload, self._status_code[status],
+            case.arrival_day, start, end, case.first_hearing_day - case.issue_day,
+            in_proceedings if status == STATUS_DISPOSED else math.nan, in_proceedings,
+            *wait, *active, case.days_before_run, case.pre_proceedings_days,
+            case.hearings, case.adjournments, case.vacated, case.outcome,
+        ))  # fmt: skip
+        kids = self._kids
+        for child in case.children:
+            kids.extend((child.child_id, row, child.birth_day, child.cases))
+            kids.extend(child.attributes)
+        self.child_rows[(status, case.is_return)] += len(case.children)
+        if row + 1 >= self.children.chunk_rows:
+            self._flush_children()
+
+    def _flush_children(self) -> None:
+        cases = np.frombuffer(self._cases, dtype=np.float64).reshape(-1, len(CASE_FIELDS))
+        kids = np.frombuffer(self._kids, dtype=np.float64).reshape(-1, self._child_width)
+        per_child = cases[kids[:, 1].astype(np.int64)]
+        column = {name: per_child[:, i] for i, name in enumerate(CASE_FIELDS)}
+        age = (column["start_date"] - kids[:, 2]) / DAYS_PER_YEAR
+        bounds = np.asarray(self.labels.age_band_bounds)
+        column["age_at_start_years"] = age
+        column["age_band"] = np.minimum(np.searchsorted(bounds, age, side="right"), len(bounds) - 1).astype(float)
+        column["child_id"] = kids[:, 0]
+        column["case_number"] = kids[:, 3]
+        for i, name in enumerate(self.labels.attributes):
+            column[name] = kids[:, len(CHILD_FIELDS) + i]
+        self.children.write_columns([column[name] for name in self._output])
+        self._cases = array("d")
+        self._kids = array("d")
+
+    def snapshot(self, day: float, measure: int, region: int, value: float) -> None:
+        self.timeline.rows.extend((day, measure, region, value))
+
+    def close(self) -> None:
+        self._flush_children()
+        for sink in (self.children, self.stages, self.timeline):
+            sink.close()
+
+    def abandon(self) -> None:
+        for sink in (self.children, self.stages, self.timeline):
+            sink.abandon()

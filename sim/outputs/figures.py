@@ -1,0 +1,340 @@
+"""Figures of a run or a comparison: matplotlib with the Agg backend, plain-English titles, units on the axes.
+
+Every function takes DataFrames (the tables of a run, as :mod:`sim.api` reads them) and returns a
+matplotlib Figure; :func:`save` writes a figure as PNG and SVG. Distributions use disposed children whose
+case started in the results period (as :mod:`sim.analysis.indicators`); series over time show the median across
+replications with bands holding the middle 50% and 90% of replications (with few replications the bands
+are rough: five replications cannot pin down a 90% band).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim.model.columns import write_atomically  # noqa: E402
+from sim.analysis.delay import delay_attribution  # noqa: E402
+from sim.analysis.indicators import TARGET_WEEKS, WEEK_DAYS, disposed_rows  # noqa: E402
+
+FORMATS = ("png", "svg")
+AGENCY_LABELS = {
+    "court": "court",
+    "cafcass": "Cafcass",
+    "local_authority": "local authority",
+    "experts": "experts",
+}
+TEAM_LABELS = {
+    "cafcass_short_term": "Cafcass short-term (to first hearing)",
+    "cafcass_long_term": "Cafcass long-term (guardians, reports)",
+    "local_authority": "local authority social workers",
+    "experts": "experts",
+    "court": "court sitting hours",
+}
+
+
+def save(fig: Figure, directory: str | Path, name: str, dpi: int = 120) -> list[Path]:
+    """Write ``fig`` as DIRECTORY/NAME.png and NAME.svg (each atomically); return the paths."""
+    paths = []
+    for fmt in FORMATS:
+        path = Path(directory) / f"{name}.{fmt}"
+        write_atomically(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+        paths.append(path)
+    return paths
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)
+
+
+def label(value: object, by: str | None = None) -> str:
+    """A group value in words (``private_law`` -> ``private law``; the domestic-abuse flag as a phrase)."""
+    text = str(value)
+    if by == "domestic_abuse" or text in ("True", "False", "true", "false"):
+        yes = text.lower() == "true"
+        if by == "domestic_abuse":
+            return "domestic abuse alleged" if yes else "no domestic abuse alleged"
+        return "yes" if yes else "no"
+    return text.replace("_", " ")
+
+
+def _group_values(frame: pd.DataFrame, by: str) -> list[Any]:
+    series = frame[by]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [v for v in series.cat.categories if (series == v).any()]
+    return sorted(series.dropna().unique().tolist())
+
+
+def _weeks_by_group(children: pd.DataFrame, by: str) -> list[tuple[str, np.ndarray]]:
+    disposed = disposed_rows(children)
+    out = []
+    for value in _group_values(disposed, by):
+        weeks = disposed.loc[disposed[by] == value, "days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
+        out.append((label(value, by), np.sort(weeks[~np.isnan(weeks)])))
+    return out
+
+
+ECDF_POINTS = 2000
+"""Above this many children an ECDF is drawn through its quantiles (the picture is the same, the file small)."""
+VIOLIN_SAMPLE = 20_000
+"""Above this many children per group a violin is drawn from a fixed random sample of them."""
+
+
+def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
+    n = len(weeks)
+    if n > ECDF_POINTS:
+        p = np.linspace(0, 1, ECDF_POINTS + 1)
+        ax.plot(np.r_[0.0, np.quantile(weeks, p)], np.r_[0.0, p], **style)
+    elif n:
+        ax.step(np.r_[0.0, weeks], np.r_[0.0, np.arange(1, n + 1) / n], where="post", **style)
+
+
+def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
+    if len(values) <= size:
+        return values
+    return np.random.default_rng(0).choice(values, size, replace=False)
+
+
+def _target_line(ax: Any, vertical: bool = True) -> None:
+    draw = ax.axvline if vertical else ax.axhline
+    draw(TARGET_WEEKS, color="black", linestyle="--", linewidth=1, label="26 weeks")
+
+
+def disposal_ecdf(children: pd.DataFrame, by: str = "case_type") -> Figure:
+    """Cumulative distribution of weeks from issue to disposal, one line per group, with the 26-week line."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, weeks in _weeks_by_group(children, by):
+        _ecdf(ax, weeks, label=f"{name} ({len(weeks):,} children)")
+    _target_line(ax)
+    ax.set_xlabel("weeks from issue to disposal")
+    ax.set_ylabel("share of children disposed within that time")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_title(f"Time to disposal by {label(by)}: share of children disposed within each number of weeks")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def disposal_violin(children: pd.DataFrame, by: str = "case_type") -> Figure:
+    """Violin plot of weeks from issue to disposal by group, with medians and the 26-week line."""
+    groups = [(name, weeks) for name, weeks in _weeks_by_group(children, by) if len(weeks) > 1]
+    fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(groups) + 2), 5))
+    if groups:
+        ax.violinplot([_sample(w) for _, w in groups], showmedians=True, showextrema=False)
+        ax.set_xticks(range(1, len(groups) + 1), [f"{n}\n({len(w):,})" for n, w in groups])
+    _target_line(ax, vertical=False)
+    ax.set_ylabel("weeks from issue to disposal")
+    ax.set_xlabel(f"{label(by)} (children disposed)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Time to disposal by {label(by)} (line in each violin: median)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- over time
+def _series(timeline: pd.DataFrame, measure: str, how: str = "sum") -> pd.DataFrame:
+    """Per (replication, date): the measure summed (or averaged) over regions."""
+    rows = timeline[timeline["measure"].astype(str) == measure]
+    frame = rows.groupby(["replication", "date"], observed=True)["value"].agg(how).reset_index()
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def _fan(ax: Any, frame: pd.DataFrame, name: str, color: Any = None) -> None:
+    """Median across replications, with bands for the middle 50% and 90%."""
+    if frame.empty:
+        return
+    wide = frame.pivot_table(index="date", columns="replication", values="value")
+    q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
+    (line,) = ax.plot(q.index, q[0.5], color=color, label=f"{name} (median)")
+    ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.3, linewidth=0)
+    ax.fill_between(q.index, q[0.05], q[0.95], color=line.get_color(), alpha=0.12, linewidth=0)
+
+
+def _results_start(ax: Any, results_start: Any) -> None:
+    if results_start is not None:
+        ax.axvline(pd.Timestamp(results_start), color="grey", linestyle=":", linewidth=1, label="results start")
+
+
+def _time_axes(ax: Any, title: str, ylabel: str, replications: int) -> None:
+    ax.set_title(title)
+    ax.set_xlabel("date")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", title=f"{replications} replications; bands: middle 50% and 90%",
+              title_fontsize="x-small")  # fmt: skip
+
+
+def open_caseload_fan(timeline: pd.DataFrame, results_start: Any = None, by_case_type: bool = True) -> Figure:
+    """Open cases over time (all regions): median across replications with 50% and 90% bands."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    measures = sorted({m for m in timeline["measure"].astype(str).unique() if m.startswith("open_cases:")})
+    if by_case_type:
+        for measure in measures:
+            _fan(ax, _series(timeline, measure), label(measure.split(":", 1)[1]))
+    children = _series(timeline, "open_children")
+    _fan(ax, children, "children in open cases", color="black")
+    _results_start(ax, results_start)
+    _time_axes(ax, "Open caseload over time, all regions", "open cases (children: black)",
+               timeline["replication"].nunique())  # fmt: skip
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def cafcass_queue(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
+    """Cases waiting for a Cafcass officer to be allocated (the unallocated queue), all regions."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for team in ("cafcass_short_term", "cafcass_long_term"):
+        _fan(ax, _series(timeline, f"unallocated:{team}"), TEAM_LABELS[team])
+    _results_start(ax, results_start)
+    _time_axes(ax, "Cafcass unallocated queue over time, all regions", "cases waiting for allocation",
+               timeline["replication"].nunique())  # fmt: skip
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
+    """Share of each agency's capacity in use between snapshots (mean over regions), over time."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for team, name in TEAM_LABELS.items():
+        frame = _series(timeline, f"utilisation:{team}", how="mean")
+        frame["value"] *= 100
+        _fan(ax, frame, name)
+    _results_start(ax, results_start)
+    _time_axes(ax, "Utilisation by agency (mean over regions)", "capacity in use (%)",
+               timeline["replication"].nunique())  # fmt: skip
+    highs = [np.nanmax(np.asarray(line.get_ydata(), dtype=float)) for line in ax.get_lines() if len(line.get_ydata())]
+    top = max([105.0, *[h * 1.05 for h in highs if np.isfinite(h)]])  # a court day can be overbooked
+    ax.set_ylim(0, top)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None) -> Figure:
+    """Children in proceedings on an average day of each month (child-days / days), all regions."""
+    from sim.analysis.delay import child_days_by_month
+
+    monthly = child_days_by_month(children, period)
+    monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])
+    fig, ax = plt.subplots(figsize=(9, 5))
+    _fan(ax, monthly, "children in proceedings", color="black")
+    _time_axes(ax, "Child-days in proceedings: children in proceedings on an average day of each month",
+               "children (child-days / days in the month)", children["replication"].nunique())  # fmt: skip
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- attribution
+def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Figure:
+    """Stacked bars: mean days per disposed child waiting on, and worked on by, each agency, by group."""
+    table = delay_attribution(children, by=by)
+    groups = list(dict.fromkeys(table["group"]))
+    fig, ax = plt.subplots(figsize=(9, 0.8 * max(1, len(groups)) + 2))
+    left = np.zeros(len(groups))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for kind in ("waiting", "active"):
+        for i, agency in enumerate(AGENCY_LABELS):
+            rows = table[(table["agency"] == agency) & (table["kind"] == kind)].set_index("group")
+            values = rows.reindex(groups)["days_mean"].fillna(0).to_numpy()
+            ax.barh(
+                range(len(groups)),
+                values,
+                left=left,
+                color=colours[i % len(colours)],
+                alpha=1.0 if kind == "waiting" else 0.45,
+                hatch="" if kind == "waiting" else "//",
+                edgecolor="white",
+                label=f"{'waiting for' if kind == 'waiting' else 'active work by'} {AGENCY_LABELS[agency]}",
+            )
+            left += values
+    counts = table.drop_duplicates("group").set_index("group")["children"].reindex(groups)
+    ax.set_yticks(range(len(groups)), [f"{label(g, by)}\n({int(n):,} children)" for g, n in counts.items()])
+    ax.invert_yaxis()
+    ax.set_xlabel("mean days per child, from issue to disposal")
+    ax.set_ylabel(label(by))
+    ax.set_title(f"Where children's time in proceedings went, by {label(by)}")
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- comparisons
+def compare_ecdf(runs: Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
+    """Overlaid cumulative distributions of time to disposal for two or more runs, one panel per group."""
+    data = {name: dict(_weeks_by_group(children, by)) for name, children in runs.items()}
+    groups = list(dict.fromkeys(g for weeks in data.values() for g in weeks))
+    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5 * max(1, len(groups)), 4.5), squeeze=False)
+    for ax, group in zip(axes[0], groups, strict=False):
+        for name, weeks in data.items():
+            if group in weeks:
+                _ecdf(ax, weeks[group], label=name)
+        _target_line(ax)
+        ax.set_title(group)
+        ax.set_xlabel("weeks from issue to disposal")
+        ax.set_ylabel("share of children disposed within")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize="small", loc="lower right")
+    fig.suptitle(f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)")
+    fig.tight_layout()
+    return fig
+
+
+def forest(
+    differences: pd.DataFrame,
+    title: str = "Difference from the base scenario, with paired 95% confidence intervals",
+    xlabel: str = "difference (option minus base), in the indicator's units",
+) -> Figure:
+    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high``.
+
+    Optional columns ``option`` (one colour per option), ``breakdown`` and ``group`` (added to the labels).
+    """
+    frame = differences.reset_index(drop=True)
+    has_group = "group" in frame.columns and (frame["group"].astype(str) != "all").any()
+    frame = frame.assign(
+        _label=[
+            label(r["indicator"]) + (f" ({label(r['group'])})" if has_group and str(r["group"]) != "all" else "")
+            for _, r in frame.iterrows()
+        ]
+    )
+    options: Sequence[Any] = list(dict.fromkeys(frame["option"])) if "option" in frame.columns else [None]
+    labels = list(dict.fromkeys(frame["_label"]))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) * max(1, len(options)) + 1.8))
+    step = 0.8 / max(1, len(options))
+    for k, option in enumerate(options):
+        rows = frame if option is None else frame[frame["option"] == option]
+        ys = [labels.index(text) + (k - (len(options) - 1) / 2) * step for text in rows["_label"]]
+        x = rows["difference"].to_numpy(dtype=float)
+        err = np.nan_to_num(np.vstack([x - rows["ci95_low"].to_numpy(float), rows["ci95_high"].to_numpy(float) - x]))
+        ax.errorbar(x, ys, xerr=err, fmt="o", capsize=3, label=None if option is None else str(option))
+    ax.axvline(0, color="grey", linewidth=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("indicator")
+    ax.set_title(title)
+    if options != [None]:
+        ax.legend(fontsize="small")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

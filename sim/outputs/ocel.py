@@ -1,0 +1,363 @@
+"""The journey log: one replication's children, cases, hearings and agencies as an OCEL 2.0 JSON event log.
+
+OCEL 2.0 (object-centric event logs, https://www.ocel-standard.org) lets an event refer to several objects,
+each with a qualifier, so one child can be followed across every agency and every case by one identifier --
+the thing the real system lacks. Built from ``children.parquet`` and ``stages.parquet`` of a results directory.
+
+Objects (ids)
+    ``child-<child_id>``, ``case-<case_id>``, ``hearing-<case_id>-<n>`` (one per hearing stage row, in order),
+    ``court-<region>``, ``cafcass-<region>``, ``experts-<region>`` (one per region) and
+    ``la-<local_authority>`` (one per local authority). A child who returns to court is the same
+    ``child-<id>`` object, linked to both cases; the later case is linked to the earlier one ("return after").
+
+Events (types)
+    ``case issued``; ``<stage> requested`` / ``<stage> started`` / ``<stage> ended`` for every stage (for a
+    hearing: listing asked for, hearing day, day after); ``order made`` (with the outcome) or
+    ``case diverted`` (pre-proceedings ended without an application). Each event is related to its case
+    ("case"), the case's children ("subject child") and the agency involved ("heard by" a court for a
+    hearing, "handled by" a court otherwise, "allocated to" Cafcass, a local authority or experts, "hearing"
+    for the hearing object). A case still open at the end of the run has no closing event (its ``status``
+    attribute says ``open``).
+
+Times are the simulated calendar (to the second), written as ISO 8601 in UTC (``...Z``). The stage table
+records stages when they end, so a stage under way at the end of the run does not appear.
+
+For big runs, ``max_children`` keeps an evenly spaced sample of child ids (the whole run, not only the
+earliest arrivals), with every case of each sampled child and the siblings in those cases; everything else
+(stages, hearings, agencies) follows from those cases. From the command line::
+
+    python -m sim.outputs.ocel DIR [--replication R] [--max-children N] [--out FILE]
+
+``run`` writes ``DIR/journey_rep-0000.ocel.json`` for the first replication, sampling at most
+:data:`RUN_MAX_CHILDREN` children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.api import ResultsDirError, check_results_dir, read_table, replications_in
+from sim.model.columns import write_atomically
+from sim.analysis.delay import case_events
+
+RUN_MAX_CHILDREN = 10_000
+"""Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
+AGENCY_OBJECT = {"court": "court", "cafcass": "cafcass", "local_authority": "local authority", "experts": "experts"}
+DAY = pd.Timedelta(days=1)
+EPOCH = "1970-01-01T00:00:00Z"
+"""The time given to attribute values that hold for the object's whole life (OCEL convention)."""
+
+
+def journey_path(directory: Path, replication: int = 0) -> Path:
+    return Path(directory) / f"journey_rep-{replication:04d}.ocel.json"
+
+
+def sample_children(children: pd.DataFrame, max_children: int | None) -> pd.DataFrame:
+    """Rows of an evenly spaced sample of at most ``max_children`` child ids, with their siblings' rows."""
+    if not max_children:
+        return children
+    ids = np.sort(children["child_id"].unique())
+    if len(ids) <= max_children:
+        return children
+    chosen = ids[np.unique(np.linspace(0, len(ids) - 1, max_children).round().astype(int))]
+    cases = children.loc[children["child_id"].isin(chosen), "case_id"].unique()
+    return children[children["case_id"].isin(cases)]
+
+
+def _ocel_type(dtype: Any) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    return "string"
+
+
+def _iso_series(values: pd.Series) -> list[str | None]:
+    stamps = pd.to_datetime(values)
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [None if pd.isna(t) else t for t in text]
+
+
+def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
+    """The OCEL 2.0 document (a dict ready for ``json.dumps``) for one replication's children and stages."""
+    from sim.analysis.delay import breakdowns
+
+    children = children.sort_values(["child_id", "case_number"], kind="stable").reset_index(drop=True)
+    stages = stages[stages["case_id"].isin(children["case_id"].unique())]
+    stages = stages.sort_values(["case_id", "requested", "started", "ended"], kind="stable").reset_index(drop=True)
+    extra = [c for c in breakdowns(children) if c not in ("case_type", "pathway", "domestic_abuse", "region")]
+
+    # cases, with when each was issued and ended (the end of its last stage on the day it ended; a Pathfinder
+    # review runs on after the order), and the child's previous case for a return to court
+    cases = children.drop_duplicates("case_id").set_index("case_id").sort_index()
+    times = case_events(children, stages).set_index("case_id")
+    last = stages[stages["stage"].astype(str) != "review"].groupby("case_id")["ended"].max().reindex(cases.index)
+    end_midnight = pd.to_datetime(cases["end_date"])
+    ended = last.where(last.dt.normalize() == end_midnight, end_midnight)
+    case_rows = pd.DataFrame(
+        {
+            "case_id": cases.index.to_numpy(),
+            "region": cases["region"].astype(str).to_numpy(),
+            "la": cases["local_authority"].astype(str).to_numpy(),
+            "case_type": cases["case_type"].astype(str).to_numpy(),
+            "pathway": cases["pathway"].astype(str).to_numpy(),
+            "domestic_abuse": cases["domestic_abuse"].astype(bool).to_numpy(),
+            "is_return": cases["is_return"].astype(bool).to_numpy(),
+            "status": cases["status"].astype(str).to_numpy(),
+            "outcome": cases["outcome"].astype(str).to_numpy(),
+            "days_to_disposal": cases["days_to_disposal"].to_numpy(dtype=float),
+            "issued": _iso_series(times["issued"].reindex(cases.index)),
+            "ended": _iso_series(ended),
+        }
+    ).to_dict("records")
+    previous = children.groupby("child_id", sort=False)["case_id"].shift(1)
+    returns = pd.DataFrame({"case_id": children["case_id"], "previous": previous}).dropna()
+    previous_case = dict(zip(returns["case_id"], returns["previous"].astype(int), strict=True))
+    kids_of = children.groupby("case_id", sort=False)["child_id"].agg(list).to_dict()
+    issued_of = {c["case_id"]: c["issued"] for c in case_rows}
+
+    objects: list[dict[str, Any]] = []
+    regions = sorted({c["region"] for c in case_rows})
+    for region in regions:
+        for kind in ("court", "cafcass", "experts"):
+            objects.append({"id": f"{kind}-{region}", "type": AGENCY_OBJECT[kind],
+                            "attributes": [{"name": "region", "time": EPOCH, "value": region}]})  # fmt: skip
+    for la, region in sorted({(c["la"], c["region"]) for c in case_rows}):
+        objects.append(
+            {"id": f"la-{la}", "type": "local authority",
+             "attributes": [{"name": "region", "time": EPOCH, "value": region}],
+             "relationships": [{"objectId": f"court-{region}", "qualifier": "in the area of"}]}
+        )  # fmt: skip
+
+    # children: one object each, with the age band at the start of each of their cases
+    kid_rows = pd.DataFrame(
+        {
+            "child_id": children["child_id"].to_numpy(),
+            "case_id": children["case_id"].to_numpy(),
+            "age": children["age_at_start_years"].to_numpy(dtype=float).round(3),
+            "age_band": children["age_band"].astype(str).to_numpy(),
+            **{c: children[c].astype(str).to_numpy() for c in extra if c != "age_band"},
+        }
+    ).to_dict("records")
+    child_objects: dict[int, dict[str, Any]] = {}
+    for row in kid_rows:
+        child = child_objects.get(row["child_id"])
+        if child is None:
+            attributes = [{"name": "age_at_first_case_years", "time": EPOCH, "value": row["age"]}]
+            attributes += [{"name": c, "time": EPOCH, "value": row[c]} for c in extra if c != "age_band"]
+            child = child_objects[row["child_id"]] = {
+                "id": f"child-{row['child_id']}", "type": "child", "attributes": attributes, "relationships": []
+            }  # fmt: skip
+        child["attributes"].append({"name": "age_band", "time": issued_of[row["case_id"]], "value": row["age_band"]})
+        child["relationships"].append({"objectId": f"case-{row['case_id']}", "qualifier": "subject of"})
+    objects += child_objects.values()
+
+    # stages, with an id for each hearing
+    stage_rows = pd.DataFrame(
+        {
+            "case_id": stages["case_id"].to_numpy(),
+            "stage": stages["stage"].astype(str).to_numpy(),
+            "agency": stages["agency"].astype(str).to_numpy(),
+            "requested": _iso_series(stages["requested"]),
+            "started": _iso_series(stages["started"]),
+            "ended": _iso_series(stages["ended"]),
+            "waited": ((stages["started"] - stages["requested"]) / DAY).round(4).to_numpy(),
+            "worked": ((stages["ended"] - stages["started"]) / DAY).round(4).to_numpy(),
+        }
+    ).to_dict("records")
+    stages_of: dict[int, list[dict[str, Any]]] = {}
+    hearings_of: dict[int, list[str]] = {}
+    region_of = {c["case_id"]: c["region"] for c in case_rows}
+    for row in stage_rows:
+        case_id = row["case_id"]
+        stages_of.setdefault(case_id, []).append(row)
+        if row["stage"].endswith("hearing"):
+            hearings = hearings_of.setdefault(case_id, [])
+            row["hearing"] = f"hearing-{case_id}-{len(hearings) + 1}"
+            hearings.append(row["hearing"])
+            objects.append(
+                {
+                    "id": row["hearing"],
+                    "type": "hearing",
+                    "attributes": [
+                        {"name": "stage", "time": EPOCH, "value": row["stage"]},
+                        {"name": "listed", "time": row["requested"], "value": row["started"]},
+                    ],
+                    "relationships": [
+                        {"objectId": f"case-{case_id}", "qualifier": "hearing of"},
+                        {"objectId": f"court-{region_of[case_id]}", "qualifier": "heard by"},
+                    ],
+                }
+            )
+
+    events: list[tuple[str, int, dict[str, Any]]] = []
+
+    def event(kind: str, time: str, attributes: dict[str, Any], relationships: list[dict[str, str]]) -> None:
+        events.append((time, len(events), {"type": kind, "time": time, "relationships": relationships,
+                       "attributes": [{"name": k, "value": v} for k, v in attributes.items()]}))  # fmt: skip
+
+    for case in case_rows:
+        case_id, region, status = case["case_id"], case["region"], case["status"]
+        la = f"la-{case['la']}"
+        subject = [{"objectId": f"child-{k}", "qualifier": "subject child"} for k in kids_of[case_id]]
+        own = [{"objectId": f"case-{case_id}", "qualifier": "case"}, *subject]
+        relationships = [
+            *subject,
+            {"objectId": f"court-{region}", "qualifier": "heard in"},
+            {"objectId": f"cafcass-{region}", "qualifier": "cafcass"},
+            {"objectId": la, "qualifier": "local authority"},
+            *[{"objectId": h, "qualifier": "hearing"} for h in hearings_of.get(case_id, [])],
+        ]
+        if case_id in previous_case:
+            relationships.append({"objectId": f"case-{previous_case[case_id]}", "qualifier": "return after"})
+        attributes = [
+            {"name": name, "time": EPOCH, "value": case[name]}
+            for name in ("case_type", "pathway", "region", "domestic_abuse", "is_return")
+        ]
+        attributes.append({"name": "local_authority", "time": EPOCH, "value": case["la"]})
+        closing = case["ended"]
+        status_time = closing if status != "open" and closing else EPOCH
+        attributes.append({"name": "status", "time": status_time, "value": status})
+        days = round(case["days_to_disposal"], 3)
+        if status == "disposed":
+            attributes.append({"name": "outcome", "time": status_time, "value": case["outcome"]})
+            attributes.append({"name": "days_to_disposal", "time": status_time, "value": days})
+        objects.append({"id": f"case-{case_id}", "type": "case", "attributes": attributes,
+                        "relationships": relationships})  # fmt: skip
+
+        if status != "diverted":
+            event(
+                "case issued",
+                case["issued"],
+                {"case_type": case["case_type"], "pathway": case["pathway"], "is_return": case["is_return"]},
+                [*own, {"objectId": f"court-{region}", "qualifier": "issued in"},
+                 {"objectId": la, "qualifier": "local authority"}],
+            )  # fmt: skip
+        for row in stages_of.get(case_id, []):
+            agency = row["agency"]
+            if agency == "court":
+                agent = {"objectId": f"court-{region}", "qualifier": "heard by" if "hearing" in row else "handled by"}
+            elif agency == "local_authority":
+                agent = {"objectId": la, "qualifier": "allocated to"}
+            else:
+                agent = {"objectId": f"{agency}-{region}", "qualifier": "allocated to"}
+            links = [*own, agent]
+            if "hearing" in row:
+                links.append({"objectId": row["hearing"], "qualifier": "hearing"})
+            stage = row["stage"]
+            base = {"stage": stage, "agency": agency}
+            event(f"{stage} requested", row["requested"], base, links)
+            event(f"{stage} started", row["started"], {**base, "waited_days": row["waited"]}, links)
+            event(f"{stage} ended", row["ended"], {**base, "active_days": row["worked"]}, links)
+        if status == "disposed":
+            event("order made", closing, {"outcome": case["outcome"], "days_to_disposal": days},
+                  [*own, {"objectId": f"court-{region}", "qualifier": "made by"}])  # fmt: skip
+        elif status == "diverted":
+            event("case diverted", closing, {"case_type": case["case_type"]},
+                  [*own, {"objectId": la, "qualifier": "local authority"}])  # fmt: skip
+
+    events.sort(key=lambda e: (e[0], e[1]))
+    ordered = [{"id": f"e{i + 1}", **e} for i, (_, _, e) in enumerate(events)]
+    return {
+        "objectTypes": _object_types(children, extra),
+        "eventTypes": _event_types(ordered),
+        "objects": objects,
+        "events": ordered,
+    }
+
+
+def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, Any]]:
+    region = [{"name": "region", "type": "string"}]
+    child = [{"name": "age_at_first_case_years", "type": "float"}, {"name": "age_band", "type": "string"}]
+    child += [{"name": c, "type": _ocel_type(children[c].dtype)} for c in extra if c != "age_band"]
+    case = [
+        {"name": n, "type": "boolean" if n in ("domestic_abuse", "is_return") else "string"}
+        for n in ("case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return", "status",
+                  "outcome")
+    ] + [{"name": "days_to_disposal", "type": "float"}]  # fmt: skip
+    hearing = [{"name": "stage", "type": "string"}, {"name": "listed", "type": "time"}]
+    return [
+        {"name": "child", "attributes": child},
+        {"name": "case", "attributes": case},
+        {"name": "hearing", "attributes": hearing},
+        *[{"name": name, "attributes": region} for name in AGENCY_OBJECT.values()],
+    ]
+
+
+def _event_types(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    kinds: dict[str, dict[str, str]] = {}
+    for e in events:
+        declared = kinds.setdefault(e["type"], {})
+        for attribute in e["attributes"]:
+            value = attribute["value"]
+            declared.setdefault(
+                attribute["name"],
+                "boolean" if isinstance(value, bool) else "float" if isinstance(value, float) else
+                "integer" if isinstance(value, int) else "string",
+            )  # fmt: skip
+    return [
+        {"name": name, "attributes": [{"name": a, "type": t} for a, t in attributes.items()]}
+        for name, attributes in sorted(kinds.items())
+    ]
+
+
+def export(
+    directory: str | Path,
+    replication: int | None = None,
+    max_children: int | None = None,
+    out: str | Path | None = None,
+) -> Path:
+    """Write the journey log of one replication (default the first) of a results directory; return its path."""
+    directory = Path(directory)
+    check_results_dir(directory)
+    if replication is None:
+        replication = replications_in(directory)[0]
+    children = read_table(directory, "children", replication)
+    if children.empty:
+        raise ResultsDirError(f"{directory} has no children in replication {replication}")
+    children = sample_children(children, max_children)
+    stages = read_table(directory, "stages", replication, filters=[("case_id", "in", children["case_id"].unique())])
+    document = build(children, stages)
+    path = Path(out) if out else journey_path(directory, replication)
+
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # the C encoder: dump() is pure Python
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.outputs.ocel", description="Write a run's journey log (OCEL 2.0 JSON) for one replication."
+    )
+    parser.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
+    parser.add_argument("--replication", type=int, default=None, metavar="R", help="replication (default the first)")
+    parser.add_argument(
+        "--max-children",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep an evenly spaced sample of N child ids, with their siblings (default: every child)",
+    )
+    parser.add_argument("--out", default=None, metavar="FILE", help="default DIR/journey_rep-RRRR.ocel.json")
+    args = parser.parse_args(argv)
+    try:
+        path = export(args.directory, args.replication, args.max_children, args.out)
+    except ResultsDirError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"journey log in {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

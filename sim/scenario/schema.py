@@ -1,0 +1,709 @@
+"""The scenario schema: every key an analyst can set, its unit, range and meaning.
+
+A scenario is read by :mod:`sim.scenario.yaml_file` (strict YAML with line numbers, ``extends``), then validated
+here. Field descriptions are the reference documentation (``docs/scenario-reference.md`` is generated from
+them). Cross-field rules (shares that sum to one, regions that exist, listing classes that are ranked) live
+in validators so that every mistake is reported with its key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.scenario.distributions import Distribution
+from sim.scenario.yaml_file import (
+    Problem,
+    ScenarioError,
+    SourceTree,
+    format_key_path,
+    load_tree,
+    problems_from_validation_error,
+    suggest,
+)
+
+CASE_TYPES = ("public_law", "private_law", "domestic_abuse")
+"""Case types with arrivals of their own; Pathfinder is a routing of private law, not a case type."""
+
+PATHWAY_NAMES = ("public_law", "private_law", "pathfinder", "domestic_abuse")
+"""Pathways: the case types, with private law split into the standard and the Pathfinder routes."""
+
+LISTING_CLASSES = ("domestic_abuse", "public_law", "private_law_with_domestic_abuse", "private_law")
+"""What the listing diary ranks hearings by."""
+
+SHARE_TOLERANCE = 1e-6
+
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="A day of the year as MM-DD.")]
+
+
+class Strict(BaseModel):
+    """Every scenario block forbids unknown keys, so a typo is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_shares(shares: dict[Any, float], what: str) -> dict[Any, float]:
+    total = sum(shares.values())
+    if not shares:
+        raise ValueError(f"{what} must not be empty")
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1 (they sum to {total:.6g})")
+    return shares
+
+
+# ---------------------------------------------------------------------------------------------- calendar
+class Recess(Strict):
+    """A yearly period when courts sit less (summer, Christmas); repeats every year of the run."""
+
+    name: str = Field(description="Label for the recess, e.g. 'summer'.")
+    start: MonthDay = Field(description="First day of the recess each year, MM-DD.")
+    end: MonthDay = Field(
+        description="Last day of the recess each year, MM-DD (may be before start: wraps the new year)."
+    )
+    sitting_share: Probability = Field(description="Share of normal sitting hours available during the recess.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        month, day = (int(x) for x in value.split("-"))
+        try:
+            dt.date(2024, month, day)  # a leap year, so 02-29 is allowed
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a day of the year") from exc
+        return value
+
+
+# ---------------------------------------------------------------------------------------------- agencies
+class Listing(Strict):
+    """How a court's listing diary ranks hearings and holds room for urgent work."""
+
+    rank_by_class: dict[Literal[LISTING_CLASSES], Annotated[int, Field(ge=0)]] = Field(  # type: ignore[valid-type]
+        description="Priority rank of each listing class (0 is listed first). Classes: "
+        + ", ".join(LISTING_CLASSES)
+        + "."
+    )
+    booking_limit_share_by_rank: list[Probability] = Field(
+        description="For each rank, the share of a day's sitting hours that hearings of that rank may fill when "
+        "booked more than release_days ahead; the rest is held for higher ranks."
+    )
+    release_days: NonNegative = Field(
+        description="Within this many days of a sitting day, any hearing may use all of its remaining hours."
+    )
+
+    @model_validator(mode="after")
+    def _ranks_cover_classes(self) -> Listing:
+        missing = [c for c in LISTING_CLASSES if c not in self.rank_by_class]
+        if missing:
+            raise ValueError(f"rank_by_class needs every listing class; missing: {', '.join(missing)}")
+        too_high = {c: r for c, r in self.rank_by_class.items() if r >= len(self.booking_limit_share_by_rank)}
+        if too_high:
+            raise ValueError(
+                f"ranks {sorted(set(too_high.values()))} have no entry in booking_limit_share_by_rank "
+                f"(it has {len(self.booking_limit_share_by_rank)})"
+            )
+        return self
+
+
+class Courts(Strict):
+    """National court settings; sitting hours per region are under regions.<name>.court."""
+
+    tiers: list[Name] = Field(min_length=1, description="Judge tiers, e.g. district_judge, circuit_judge, magistrates.")
+    sitting_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4], min_length=1, description="Weekdays courts sit (0 Monday ... 6 Sunday)."
+    )
+    recess: list[Recess] = Field(default=[], description="Yearly periods of reduced sitting.")
+    listing: Listing = Field(description="Listing priority rules.")
+    vacate_probability: Probability = Field(
+        description="Chance a listed hearing is vacated (cancelled) before its day and relisted."
+    )
+    adjourn_probability: Probability = Field(
+        description="Chance a hearing that goes ahead is adjourned on the day and must be relisted."
+    )
+    relist_notice_days: NonNegative = Field(
+        description="Earliest a vacated or adjourned hearing can be relisted, in days after the decision."
+    )
+
+
+class Hearing(Strict):
+    """A hearing a pathway needs: which judges hear it, how long it takes, and the notice needed."""
+
+    tier: Name = Field(description="Judge tier that hears it (one of courts.tiers).")
+    duration_hours: Distribution = Field(description="Sitting hours the hearing takes.")
+    notice_days: Distribution = Field(
+        description="Earliest listing, in days after the hearing is requested: the notice and preparation the "
+        "court's directions allow (a bare number for a fixed notice period)."
+    )
+
+
+class Cafcass(Strict):
+    """National Cafcass settings; advisers per region are under regions.<name>.cafcass."""
+
+    short_term_caseload_limit: Positive = Field(
+        description="Private law cases one short-term (to first hearing) adviser holds at most."
+    )
+    long_term_caseload_limit: Positive = Field(
+        description="Cases (guardianships, section 7 reports, child impact reports) a long-term adviser holds at most."
+    )
+
+
+class LocalAuthorities(Strict):
+    """National local authority settings; social workers per region are under regions.<name>.local_authority."""
+
+    caseload_limit: Positive = Field(
+        description="Court-related pieces of work (pre-proceedings, assessments, reports) a social worker holds."
+    )
+
+
+class Experts(Strict):
+    """National settings for expert assessors (psychologists, psychiatrists, independent social workers)."""
+
+    caseload_limit: Positive = Field(description="Assessments one expert carries at once.")
+
+
+class RegionCourt(Strict):
+    sitting_hours_per_day: dict[Name, NonNegative] = Field(
+        description="Judicial sitting hours available on a normal sitting day, by judge tier."
+    )
+
+
+class RegionCafcass(Strict):
+    short_term_advisers: NonNegative = Field(
+        description="Full-time-equivalent advisers in short-term private law teams."
+    )
+    long_term_advisers: NonNegative = Field(
+        description="Full-time-equivalent advisers in long-term teams (guardians, reports)."
+    )
+
+
+class RegionLocalAuthority(Strict):
+    social_workers: NonNegative = Field(
+        description="FTE social workers available for court-related work, all authorities in the region."
+    )
+
+
+class RegionExperts(Strict):
+    assessors: NonNegative = Field(description="FTE expert assessors available to cases in the region.")
+
+
+class Region(Strict):
+    """One area: its courts, Cafcass teams, local authorities and experts."""
+
+    local_authorities: Annotated[int, Field(ge=1, le=1000)] = Field(
+        description="Number of local authorities; each case is assigned one at random (capacity is pooled across them)."
+    )
+    court: RegionCourt
+    cafcass: RegionCafcass
+    local_authority: RegionLocalAuthority
+    experts: RegionExperts
+    pathfinder_from: dt.date | None = Field(
+        default=None,
+        description="Date from which private law cases issued here follow the Pathfinder pathway; null for never.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- demand and children
+class Demand(Strict):
+    """How many cases of one type arrive, where and when."""
+
+    cases_per_year: NonNegative = Field(description="Cases arriving nationally per year at the start date.")
+    trend_per_year: Annotated[float, Field(gt=-1, le=10, allow_inf_nan=False)] = Field(
+        default=0.0, description="Compound yearly change in volume (0.05 is 5% more each year)."
+    )
+    monthly_seasonality: list[Positive] = Field(
+        default=[1.0] * 12,
+        min_length=12,
+        max_length=12,
+        description="Relative volume in each calendar month, January first; rescaled to average 1.",
+    )
+    region_shares: dict[Name, Probability] = Field(description="Share of cases in each region; must sum to 1.")
+
+    @field_validator("region_shares")
+    @classmethod
+    def _sums_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        return _check_shares(value, "region_shares")
+
+
+class AgeBand(Strict):
+    name: Name = Field(description="Label of the band, e.g. under_1.")
+    below_years: Positive = Field(description="Upper bound of the band in years (exclusive).")
+
+
+class Children(Strict):
+    """Who the children are: siblings per case, ages, and group attributes."""
+
+    per_case: dict[Literal[CASE_TYPES], dict[Annotated[int, Field(ge=1, le=20)], Probability]] = Field(  # type: ignore[valid-type]
+        description="Probability of each number of children in a case, by case type; each must sum to 1."
+    )
+    age_years: dict[Literal[CASE_TYPES], Distribution] = Field(  # type: ignore[valid-type]
+        description="Age of a child at the start of a case, in years, by case type."
+    )
+    age_bands: list[AgeBand] = Field(min_length=1, description="Age bands for reporting, youngest first.")
+    domestic_abuse_share: dict[Literal[CASE_TYPES], Probability] = Field(  # type: ignore[valid-type]
+        description="Share of cases with domestic abuse alleged or evidenced in the family, by case type."
+    )
+    attributes: dict[Name, dict[Name, Probability]] = Field(
+        default={}, description="Extra group attributes of a child with the share of each value; each must sum to 1."
+    )
+
+    @field_validator("per_case")
+    @classmethod
+    def _pmfs(cls, value: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+        for case_type, pmf in value.items():
+            _check_shares(pmf, f"per_case.{case_type}")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_shares(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for name, shares in value.items():
+            _check_shares(shares, f"attributes.{name}")
+        return value
+
+    @field_validator("age_bands")
+    @classmethod
+    def _increasing(cls, value: list[AgeBand]) -> list[AgeBand]:
+        bounds = [b.below_years for b in value]
+        if bounds != sorted(set(bounds)):
+            raise ValueError("age_bands must be in increasing order of below_years")
+        return value
+
+    @model_validator(mode="after")
+    def _every_case_type(self) -> Children:
+        for key in ("per_case", "age_years", "domestic_abuse_share"):
+            missing = [c for c in CASE_TYPES if c not in getattr(self, key)]
+            if missing:
+                raise ValueError(f"{key} needs every case type; missing: {', '.join(missing)}")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- pathways
+class WithOutcomes(Strict):
+    """A pathway that ends each case with an outcome drawn from shares."""
+
+    outcomes: dict[Name, Probability] = Field(
+        description="Share of each outcome (order type, or withdrawn); must sum to 1."
+    )
+
+    @field_validator("outcomes")
+    @classmethod
+    def _sums_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        return _check_shares(value, "outcomes")
+
+
+class PreProceedings(Strict):
+    share: Probability = Field(
+        description="Share of care cases that go through pre-proceedings (the rest apply urgently)."
+    )
+    diverted_share: Probability = Field(description="Share of pre-proceedings cases diverted from court.")
+    duration_days: Distribution = Field(
+        description="Local authority pre-proceedings work, in days, once a social worker is allocated."
+    )
+
+
+class Assessments(Strict):
+    duration_days: Distribution = Field(description="Local authority assessments within proceedings, in days.")
+    expert_share: Probability = Field(description="Share of cases needing an expert assessment instead.")
+    expert_duration_days: Distribution = Field(description="Expert assessment, in days, once an expert is allocated.")
+
+
+class PublicLaw(WithOutcomes):
+    """Care and supervision proceedings under the Public Law Outline (PD12A)."""
+
+    pre_proceedings: PreProceedings
+    case_management_hearing: Hearing
+    assessments: Assessments
+    issues_resolution_hearing: Hearing
+    resolved_at_irh_share: Probability = Field(description="Share of cases resolved at the Issues Resolution Hearing.")
+    final_hearing: Hearing
+
+
+class Section7(Strict):
+    share: Probability = Field(
+        description="Share of cases not resolved at the FHDRA for which a section 7 report is ordered."
+    )
+    by_local_authority_share: Probability = Field(
+        description="Share of section 7 reports written by the local authority (the rest by Cafcass)."
+    )
+    duration_days: Distribution = Field(description="Writing a section 7 report, in days, once allocated.")
+
+
+class FactFinding(Strict):
+    share_if_domestic_abuse: Probability = Field(
+        description="Share of unresolved domestic-abuse cases needing a fact-finding hearing (PD12J)."
+    )
+    hearing: Hearing
+
+
+class PrivateLaw(WithOutcomes):
+    """Child arrangements proceedings under the Child Arrangements Programme (PD12B)."""
+
+    safeguarding_days: Distribution = Field(
+        description="Cafcass safeguarding checks, in days, once an adviser is allocated."
+    )
+    first_hearing: Hearing = Field(description="The First Hearing Dispute Resolution Appointment (FHDRA).")
+    resolved_at_first_hearing_share: Probability = Field(description="Share of cases ending by consent at the FHDRA.")
+    section7: Section7
+    fact_finding: FactFinding
+    dispute_resolution_hearing: Hearing = Field(description="The Dispute Resolution Appointment (DRA).")
+    resolved_at_dra_share: Probability = Field(description="Share of cases reaching the DRA that end there.")
+    final_hearing: Hearing
+
+
+class ChildImpactReport(Strict):
+    by_local_authority_share: Probability = Field(
+        description="Share written by the local authority (the rest by Cafcass)."
+    )
+    duration_days: Distribution = Field(description="Writing the Child Impact Report, in days, once allocated.")
+
+
+class Pathfinder(WithOutcomes):
+    """The Pathfinder private law model: investigation up front, less court time."""
+
+    gatekeeping_days: Distribution = Field(description="Day-1 checks and gatekeeping by a legal adviser, in days.")
+    child_impact_report: ChildImpactReport
+    resolved_on_papers_share: Probability = Field(
+        description="Share ending with an order on the papers or by consent after the report."
+    )
+    decision_hearing: Hearing
+    review_days: Distribution = Field(
+        description="Review after the order, in days (recorded, not counted in proceedings)."
+    )
+
+
+class DomesticAbuse(WithOutcomes):
+    """Family Law Act 1996 Part IV remedies (non-molestation and occupation orders)."""
+
+    without_notice_share: Probability = Field(description="Share of applications heard without notice first.")
+    without_notice_hearing: Hearing
+    return_hearing: Hearing = Field(
+        description="The hearing on notice (the return hearing after a without-notice order)."
+    )
+
+
+class Recurrence(Strict):
+    """Children who come back to court after an outcome, as the same children."""
+
+    share: Probability = Field(description="Share of cases with this outcome whose children return in new proceedings.")
+    case_type: Literal[CASE_TYPES] = Field(description="Type of the new case.")  # type: ignore[valid-type]
+    delay_days: Distribution = Field(description="Days from the order to the new case.")
+
+
+# ---------------------------------------------------------------------------------------------- run set-up
+class OpenCases(Strict):
+    by_stage: dict[Name, NonNegative] = Field(description="Open cases at the start, by the stage they are in.")
+    age_days: Distribution = Field(description="Days since issue of an open case at the start.")
+
+
+class StartingState(Strict):
+    """The real system is never empty: warm up from empty, or start from a declared open caseload."""
+
+    warm_up_days: NonNegative = Field(
+        default=0, description="Days simulated before the start date from empty; excluded from results."
+    )
+    open_cases: dict[Literal[CASE_TYPES], OpenCases] = Field(  # type: ignore[valid-type]
+        default={}, description="Open caseload at the start date, by case type and stage."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> StartingState:
+        if self.warm_up_days > 0 and self.open_cases:
+            raise ValueError("give warm_up_days or open_cases, not both")
+        return self
+
+
+class Policy(Strict):
+    """A change to the scenario from a date: any key, by its dotted path."""
+
+    name: str = Field(description="Short label, shown in results.")
+    date: dt.date = Field(description="Date the change takes effect.")
+    set: dict[str, Any] = Field(
+        default={}, description="Dotted key path -> new value, e.g. regions.wales.cafcass.long_term_advisers: 120."
+    )
+    scale: dict[str, Positive] = Field(
+        default={},
+        description="Dotted key path -> multiplier for a number, e.g. demand.public_law.cases_per_year: 1.1.",
+    )
+
+
+class Scenario(Strict):
+    """A complete description of the system to simulate."""
+
+    name: Name = Field(description="Short name, used for the results folder.")
+    description: str = Field(default="", description="What this scenario asks, in a sentence or two.")
+    start_date: dt.date = Field(description="Calendar date at which results start.")
+    run_years: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)] = Field(
+        description="Years simulated after the start date."
+    )
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(default=1, description="Root random seed.")
+    monitor_interval_days: Annotated[float, Field(ge=1, le=365)] = Field(
+        default=7, description="Days between snapshots of open cases and queues."
+    )
+    starting_state: StartingState = Field(default_factory=StartingState)
+    regions: dict[Name, Region] = Field(min_length=1)
+    demand: dict[Literal[CASE_TYPES], Demand]  # type: ignore[valid-type]
+    children: Children
+    courts: Courts
+    cafcass: Cafcass
+    local_authorities: LocalAuthorities
+    experts: Experts
+    public_law: PublicLaw
+    private_law: PrivateLaw
+    pathfinder: Pathfinder
+    domestic_abuse: DomesticAbuse
+    recurrence: dict[Literal[PATHWAY_NAMES], dict[Name, Recurrence]] = Field(  # type: ignore[valid-type]
+        default={}, description="Return to court, by pathway and outcome name."
+    )
+    policies: list[Policy] = Field(default=[], description="Changes at dates, applied in date order.")
+
+    def hearings(self) -> dict[str, Hearing]:
+        return {
+            "public_law.case_management_hearing": self.public_law.case_management_hearing,
+            "public_law.issues_resolution_hearing": self.public_law.issues_resolution_hearing,
+            "public_law.final_hearing": self.public_law.final_hearing,
+            "private_law.first_hearing": self.private_law.first_hearing,
+            "private_law.fact_finding.hearing": self.private_law.fact_finding.hearing,
+            "private_law.dispute_resolution_hearing": self.private_law.dispute_resolution_hearing,
+            "private_law.final_hearing": self.private_law.final_hearing,
+            "pathfinder.decision_hearing": self.pathfinder.decision_hearing,
+            "domestic_abuse.without_notice_hearing": self.domestic_abuse.without_notice_hearing,
+            "domestic_abuse.return_hearing": self.domestic_abuse.return_hearing,
+        }
+
+    def outcome_names(self) -> list[str]:
+        names: list[str] = []
+        for pathway in (self.public_law, self.private_law, self.pathfinder, self.domestic_abuse):
+            names.extend(o for o in pathway.outcomes if o not in names)
+        return names
+
+    @property
+    def results_start_day(self) -> float:
+        """Simulation day of the start date (simulation day 0 is the start of any warm-up)."""
+        return self.starting_state.warm_up_days
+
+    @property
+    def run_days(self) -> float:
+        return self.run_years * DAYS_PER_YEAR
+
+    @property
+    def end_day(self) -> float:
+        return self.results_start_day + self.run_days
+
+    @property
+    def sim_start_date(self) -> dt.date:
+        return self.start_date - dt.timedelta(days=self.starting_state.warm_up_days)
+
+    def day_of(self, date: dt.date) -> float:
+        return float((date - self.sim_start_date).days)
+
+
+DAYS_PER_YEAR = 365.25
+
+
+# ---------------------------------------------------------------------------------------------- loading
+KeyPath = tuple[str | int, ...]
+
+CASE_TYPE_HEARINGS = {
+    "public_law": ("public_law.case_management_hearing", "public_law.issues_resolution_hearing",
+                   "public_law.final_hearing"),
+    "private_law": ("private_law.first_hearing", "private_law.fact_finding.hearing",
+                    "private_law.dispute_resolution_hearing", "private_law.final_hearing",
+                    "pathfinder.decision_hearing"),
+    "domestic_abuse": ("domestic_abuse.without_notice_hearing", "domestic_abuse.return_hearing"),
+}  # fmt: skip
+"""The hearings each case type may need, so a region with demand must have sitting hours for their tiers."""
+
+
+def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
+    """Mistakes between blocks (a region or tier that does not exist), each with the key path to blame."""
+    problems: list[tuple[KeyPath, str]] = []
+    regions = set(scenario.regions)
+    tiers = scenario.courts.tiers
+    for case_type, demand in scenario.demand.items():
+        for region in demand.region_shares:
+            if region not in regions:
+                hint = f"; did you mean '{suggest(region, regions)}'?" if suggest(region, regions) else ""
+                problems.append((("demand", case_type, "region_shares", region), f"unknown region '{region}'{hint}"))
+    for name, region in scenario.regions.items():
+        for tier in region.court.sitting_hours_per_day:
+            if tier not in tiers:
+                problems.append(
+                    (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
+                )
+    hearings = scenario.hearings()
+    for path, hearing in hearings.items():
+        if hearing.tier not in tiers:
+            problems.append(
+                ((*path.split("."), "tier"), f"'{hearing.tier}' is not one of courts.tiers ({', '.join(tiers)})")
+            )
+    for case_type, demand in scenario.demand.items():
+        if demand.cases_per_year <= 0:
+            continue
+        needed = {hearings[h].tier for h in CASE_TYPE_HEARINGS[case_type]}
+        for region, share in demand.region_shares.items():
+            if share <= 0 or region not in regions:
+                continue
+            hours = scenario.regions[region].court.sitting_hours_per_day
+            for tier in sorted(needed & set(tiers)):
+                if hours.get(tier, 0) <= 0:
+                    problems.append((
+                        ("regions", region, "court", "sitting_hours_per_day"),
+                        f"no sitting hours for '{tier}', which hears {case_type} cases that arrive in {region}",
+                    ))  # fmt: skip
+    for pathway, by_outcome in scenario.recurrence.items():
+        outcomes = getattr(scenario, pathway).outcomes
+        for outcome in by_outcome:
+            if outcome not in outcomes:
+                problems.append((("recurrence", pathway, outcome), f"'{outcome}' is not an outcome of {pathway}"))
+    from sim.model.pathways import ENTRY_STAGES  # the pathways define where a case can start
+
+    for case_type, open_cases in scenario.starting_state.open_cases.items():
+        for stage in open_cases.by_stage:
+            if stage not in ENTRY_STAGES[case_type]:
+                problems.append((
+                    ("starting_state", "open_cases", case_type, "by_stage", stage),
+                    f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
+                ))  # fmt: skip
+    return problems
+
+
+FIXED_BY_THE_BASE = (
+    ("regions", lambda s: list(s.regions)),
+    ("courts.tiers", lambda s: list(s.courts.tiers)),
+    ("children.age_bands", lambda s: [b.name for b in s.children.age_bands]),
+    ("children.attributes", lambda s: {k: list(v) for k, v in s.children.attributes.items()}),
+)
+"""Names that label results; a policy may change values but not add or remove these."""
+
+
+def _raise_cross_references(scenario: Scenario, tree: SourceTree) -> None:
+    found = cross_reference_problems(scenario)
+    if found:
+        raise ScenarioError([Problem(*tree.locate(path), format_key_path(path), message) for path, message in found])
+
+
+class LoadedScenario(BaseModel):
+    """A validated scenario with where it came from and the scenarios its policies make, by date."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    scenario: Scenario
+    source: SourceTree
+    path: str
+    periods: list[tuple[float, Scenario]]  # (simulation day, scenario in force from then), first at day 0
+
+
+def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[dict, str]], str | None]:
+    """(mapping, key) pairs a dotted path names; ``*`` stands for every key of a mapping."""
+    if not isinstance(node, dict):
+        return [], f"'{'.'.join(done)}' is not a mapping of keys"
+    head, rest = parts[0], parts[1:]
+    keys = list(node) if head == "*" else [head]
+    if not rest:
+        return [(node, k) for k in keys], None
+    found: list[tuple[dict, str]] = []
+    for key in keys:
+        if key not in node:
+            return [], f"'{'.'.join([*done, key])}' is not a key of the scenario"
+        more, problem = _targets(node[key], rest, [*done, key])
+        if problem:
+            return [], problem
+        found += more
+    return found, None
+
+
+def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
+    """Apply one policy change to a plain dict; return a problem text or None.
+
+    ``regions.*.court.sitting_hours_per_day.*`` names every tier in every region, so an option such as
+    "10% more judges" is one line that stays right when the baseline's capacities change.
+    """
+    targets, problem = _targets(data, dotted.split("."), [])
+    if problem:
+        return problem
+    if not targets:
+        return f"'{dotted}' names nothing"
+    for node, key in targets:
+        if scale:
+            current = node.get(key)
+            if isinstance(current, bool) or not isinstance(current, int | float):
+                return f"'{dotted}' is not a number, so it cannot be scaled"
+            node[key] = current * value
+        else:
+            node[key] = copy.deepcopy(value)
+    return None
+
+
+def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
+    """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
+    periods: list[tuple[float, Scenario]] = [(0.0, base)]
+    data = copy.deepcopy(tree.data)
+    data.pop("policies", None)
+    order = sorted(range(len(base.policies)), key=lambda i: base.policies[i].date)
+    problems: list[Problem] = []
+    for i in order:
+        policy = base.policies[i]
+        file, line = tree.locate(("policies", i))
+        where = f"policies[{i}] ({policy.name})"
+        for kind, changes in (("set", policy.set), ("scale", policy.scale)):
+            for dotted, value in changes.items():
+                problem = set_path(data, dotted, value, scale=kind == "scale")
+                if problem:
+                    key_file, key_line = tree.locate(("policies", i, kind, dotted))
+                    problems.append(Problem(key_file, key_line, f"policies[{i}].{kind}.{dotted}", problem))
+        # Errors are found in the data as the policy leaves it, but belong to the policy's line.
+        changed = SourceTree(data=data, files=tree.files, locations={})
+        try:
+            scenario = Scenario.model_validate(data)
+        except ValidationError as err:
+            for p in problems_from_validation_error(err, changed, Scenario).problems:
+                problems.append(Problem(file, line, where, f"makes {p.key_path} invalid: {p.message}"))
+            data = copy.deepcopy(periods[-1][1].model_dump(mode="json", by_alias=True, exclude={"policies"}))
+            continue
+        for path, message in cross_reference_problems(scenario):
+            problems.append(Problem(file, line, where, f"makes {format_key_path(path)} invalid: {message}"))
+        for name, names_of in FIXED_BY_THE_BASE:
+            before, after = names_of(base), names_of(scenario)
+            if after != before:
+                added = [f"{name}.{x}" for x in after if x not in before]
+                removed = [f"{name}.{x}" for x in before if x not in after]
+                change = "; ".join(
+                    [f"adds {', '.join(added)}"] * bool(added) + [f"removes {', '.join(removed)}"] * bool(removed)
+                ) or f"changes {name}"
+                problems.append(Problem(
+                    file, line, where, f"{change}: names that label the results must stay as in the base scenario",
+                ))  # fmt: skip
+        periods.append((max(0.0, base.day_of(policy.date)), scenario))
+    if problems:
+        raise ScenarioError(problems)
+    return periods
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Load and validate a scenario file; raise ScenarioError naming file, line and key for every problem."""
+    tree = load_tree(path)
+    try:
+        scenario = Scenario.model_validate(tree.data)
+    except ValidationError as err:
+        raise problems_from_validation_error(err, tree, Scenario) from None
+    _raise_cross_references(scenario, tree)
+    periods = _policy_periods(tree, scenario)
+    return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods)
+
+
+def scenario_from_dict(data: dict, name: str = "<dict>") -> LoadedScenario:
+    """Validate a scenario given as a Python dict (for notebooks and tests)."""
+    tree = SourceTree(data=data, files=[name])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise problems_from_validation_error(err, tree, Scenario) from None
+    _raise_cross_references(scenario, tree)
+    return LoadedScenario(scenario=scenario, source=tree, path=name, periods=_policy_periods(tree, scenario))
