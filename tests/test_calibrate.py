@@ -22,8 +22,8 @@ import yaml
 from pydantic import TypeAdapter
 from scipy import special, stats
 
-from sim.scenario.calibration import CalibrationError, CalibrationWarning, best_yaml, fit_arrivals, fit_durations
 from sim.cli.main import main
+from sim.scenario.calibration import CalibrationError, CalibrationWarning, best_yaml, fit_arrivals, fit_durations
 from sim.scenario.distributions import Distribution
 from sim.scenario.schema import Demand
 

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.analysis import delay
-from sim.experiment.executors import LocalExecutor
-from sim.experiment.replications import finished_replications, prepare_directory, replication_dir, run_experiment
-from sim.experiment.manifest import scenario_hash
 from sim.analysis.indicators import SUMMARY_COLUMNS
+from sim.experiment.executors import LocalExecutor
+from sim.experiment.manifest import scenario_hash
+from sim.experiment.replications import finished_replications, prepare_directory, replication_dir, run_experiment
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.schema import load_scenario
 

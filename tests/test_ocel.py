@@ -10,8 +10,8 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sim.outputs import ocel
 from sim.api import ResultsDirError
+from sim.outputs import ocel
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "ocel20-json-schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim.outputs import figures as plots
-from sim.outputs import report
 from sim.api import open_results
 from sim.cli.main import main
+from sim.outputs import figures as plots
+from sim.outputs import report
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

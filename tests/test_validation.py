@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.experiment.validation import model_values, published_figures, to_markdown, validation_table
 from sim.model.replication import Replication
 from sim.scenario.schema import scenario_from_dict
-from sim.experiment.validation import model_values, published_figures, to_markdown, validation_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

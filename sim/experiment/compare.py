@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.analysis import indicators as metrics
+from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.replications import (
     RunResult,
     collect_indicators,
@@ -36,7 +37,6 @@ from sim.experiment.replications import (
     run_experiment,
     write_csv,
 )
-from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.scenario.schema import CASE_TYPES, LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 

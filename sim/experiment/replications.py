@@ -41,9 +41,9 @@ import pyarrow.parquet as pq
 
 from sim.analysis import delay
 from sim.analysis import indicators as metrics
-from sim.model.columns import write_atomically
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
+from sim.model.columns import write_atomically
 from sim.model.replication import Replication
 from sim.scenario.schema import LoadedScenario, Scenario
 

@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.delay import case_events
 from sim.api import ResultsDirError, check_results_dir, read_table, replications_in
 from sim.model.columns import write_atomically
-from sim.analysis.delay import case_events
 
 RUN_MAX_CHILDREN = 10_000
 """Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
