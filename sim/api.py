@@ -206,7 +206,7 @@ class Results:
 
     # indicators
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
-        """Child-centred indicators (sim.analysis.delay): summarised across replications (mean, 95% CI), or per replication."""
+        """Child-centred indicators (sim.analysis.delay): summarised (mean, 95% CI), or per replication."""
         from sim.analysis import delay
         from sim.analysis import indicators as metrics
 

@@ -92,7 +92,8 @@ KNOWN_UNDESCRIBED = {
 def test_committed_reference_equals_a_fresh_generation() -> None:
     committed = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
     assert committed == reference.render(), (
-        "docs/scenario-reference.md is out of date with sim/scenario/schema.py or sim/scenario/distributions.py; regenerate it "
+        "docs/scenario-reference.md is out of date with sim/scenario/schema.py or "
+        "sim/scenario/distributions.py; regenerate it "
         "with: PYTHONPATH=. python -m sim.scenario.reference > docs/scenario-reference.md"
     )
 

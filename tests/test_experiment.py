@@ -81,13 +81,14 @@ def test_summary_has_the_child_centred_indicators_with_confidence_intervals(seri
         row = summary.loc[key]
         assert row["replications"] == 3, key
         assert row["ci95_low"] <= row["mean"] <= row["ci95_high"], key
-    assert ("time_to_disposal_weeks_mean", "all", "all") in summary.index  # sim.analysis.indicators' indicators are kept
+    assert ("time_to_disposal_weeks_mean", "all", "all") in summary.index  # indicators.py's are kept
     weeks = summary.loc[("time_to_disposal_weeks_mean", "all", "all"), "mean"]
     assert summary.loc[("days_to_disposal_mean", "all", "all"), "mean"] == pytest.approx(weeks * 7)
 
 
 def test_per_replication_child_indicators_match_those_of_the_combined_tables(serial_run) -> None:
-    """Computed replication by replication in the workers, they equal sim.analysis.delay on the whole run (as the API does)."""
+    """Computed replication by replication in the workers, they equal sim.analysis.delay on the whole run
+    (as the API does)."""
     out = serial_run.out
     children, stages = pd.read_parquet(out / "children.parquet"), pd.read_parquet(out / "stages.parquet")
     manifest = json.loads((out / "manifest.json").read_text())

@@ -1,4 +1,5 @@
-"""Figures (sim/outputs/figures.py), the report (sim/outputs/report.py) and one child's journey (sim/outputs/journey.py)."""
+"""Figures (sim/outputs/figures.py), the report (sim/outputs/report.py) and one child's journey
+(sim/outputs/journey.py)."""
 
 from __future__ import annotations
 

@@ -39,10 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.indicators import INDICATOR_COLUMNS, WEEK_DAYS, group_label, groups, results_rows
-from sim.scenario.schema import DAYS_PER_YEAR
+from sim.analysis.indicators import INDICATOR_COLUMNS, group_label, groups, results_rows
+from sim.vocabulary import AGENCIES, DAYS_PER_YEAR, WEEK_DAYS
 
-AGENCIES = ("court", "cafcass", "local_authority", "experts")
 KINDS = ("wait", "active")
 ATTRIBUTION_COLUMNS = [f"{kind}_{agency}_days" for kind in KINDS for agency in AGENCIES]
 """The eight columns of children.parquet that split a child's days in proceedings (four waits, four actives)."""

@@ -32,14 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.vocabulary import AGENCIES, TARGET_WEEKS, WEEK_DAYS
+
 INDICATOR_COLUMNS = ["replication", "indicator", "breakdown", "group", "value"]
 SUMMARY_COLUMNS = ["indicator", "breakdown", "group", "mean", "ci95_low", "ci95_high", "sd", "replications"]
-WEEK_DAYS = 7.0
-TARGET_WEEKS = 26.0
-"""The statutory limit for care proceedings (Children and Families Act 2014), used for every case type."""
 
 DISPOSAL_BREAKDOWNS = ("case_type", "pathway", "domestic_abuse")
-AGENCIES = ("court", "cafcass", "local_authority", "experts")
 CHILD_COLUMNS = [
     "replication",
     "child_id",

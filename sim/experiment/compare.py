@@ -37,8 +37,9 @@ from sim.experiment.replications import (
     run_experiment,
     write_csv,
 )
-from sim.scenario.schema import CASE_TYPES, LoadedScenario, load_scenario
+from sim.scenario.schema import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
+from sim.vocabulary import CASE_TYPES
 
 KEYS = ["indicator", "breakdown", "group"]
 COMPARE_COLUMNS = [

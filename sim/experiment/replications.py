@@ -5,7 +5,7 @@ A run directory looks like this::
     DIR/manifest.json                 how to reproduce the run (written at the start, and again at the end)
     DIR/replications/rep-0000/        one folder per replication, written as it finishes:
         children.parquet stages.parquet timeline.parquet   (each file atomic)
-        indicators.parquet                                  (its indicators: sim.analysis.indicators, then sim.analysis.delay)
+        indicators.parquet                                  (its indicators, from sim.analysis)
         stats.json                                          (written last: the replication is complete)
     DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
     DIR/indicators.csv                one row per replication and indicator
@@ -115,7 +115,7 @@ def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
-    """The indicators of the replication whose tables are in ``directory``: :mod:`sim.analysis.indicators`' then :mod:`sim.analysis.delay`'s.
+    """The indicators of the replication whose tables are in ``directory``, from :mod:`sim.analysis`.
 
     Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
     ``scenario`` places the results period of the child-centred stock indicators (inferred from the children

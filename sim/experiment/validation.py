@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.indicators import TARGET_WEEKS, WEEK_DAYS, t_interval
-from sim.scenario.schema import DAYS_PER_YEAR, LoadedScenario, load_scenario
+from sim.analysis.indicators import t_interval
+from sim.scenario.schema import LoadedScenario, load_scenario
+from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
-YEAR_DAYS = 365.0
+
 SNAPSHOT_MONTH_DAY = (12, 31)
 """Outstanding cases and long waits are published at the end of December: read the model at each 31 December."""
 
@@ -114,7 +115,7 @@ def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedS
             open_public = _open_at(kids[kids["case_type"].astype(str) == "public_law"], date)
             if len(open_public):
                 days_open = (date - pd.to_datetime(open_public["start_date"])).dt.days
-                waits.append(float(np.mean(days_open > YEAR_DAYS)))
+                waits.append(float(np.mean(days_open > DAYS_PER_YEAR)))
         values["public_law_children_waiting_over_a_year_share"] = float(np.mean(waits)) if waits else np.nan
         values.update(_timeline_values(timeline[timeline["replication"] == replication], start, end, limits))
         rows += [(int(replication), key, value) for key, value in values.items()]

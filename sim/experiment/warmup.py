@@ -31,7 +31,8 @@ import pyarrow.parquet as pq
 from sim.analysis import indicators as metrics
 from sim.experiment.replications import prepare_directory, replication_dir, run_experiment, write_csv
 from sim.model.columns import write_atomically
-from sim.scenario.schema import DAYS_PER_YEAR, LoadedScenario, load_scenario, scenario_from_dict
+from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict
+from sim.vocabulary import DAYS_PER_YEAR
 
 BATCH = 5
 

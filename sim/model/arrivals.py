@@ -12,7 +12,8 @@ import datetime as dt
 
 import numpy as np
 
-from sim.scenario.schema import CASE_TYPES, DAYS_PER_YEAR, Scenario
+from sim.scenario.schema import Scenario
+from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR
 
 
 def segment_bounds(sim_start: dt.date, end_day: float, change_days: list[float]) -> list[float]:

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import math
 
-AGENCIES = ("court", "cafcass", "local_authority", "experts")
-COURT, CAFCASS, LOCAL_AUTHORITY, EXPERTS = range(len(AGENCIES))
-
-STATUS_OPEN, STATUS_DISPOSED, STATUS_DIVERTED = "open", "disposed", "diverted"
-
 
 class Child:
     """A child: one identifier across every agency and every return to court."""

@@ -25,9 +25,18 @@ from sim.model.columns import (
     as_small_int,
     as_timestamp,
 )
-from sim.model.entities import AGENCIES, STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN, Case
-from sim.model.pathways import PATHWAYS, STAGES
-from sim.scenario.schema import CASE_TYPES, DAYS_PER_YEAR, Scenario
+from sim.model.entities import Case
+from sim.scenario.schema import Scenario
+from sim.vocabulary import (
+    AGENCIES,
+    CASE_TYPES,
+    DAYS_PER_YEAR,
+    PATHWAYS,
+    STAGES,
+    STATUS_DISPOSED,
+    STATUS_DIVERTED,
+    STATUS_OPEN,
+)
 
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
 

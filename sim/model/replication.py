@@ -23,8 +23,7 @@ from sim.model.agencies.court import Court
 from sim.model.agencies.experts import Experts
 from sim.model.agencies.local_authority import LocalAuthorities
 from sim.model.arrivals import arrivals_between, segment_bounds
-from sim.model.entities import STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN, Case, Child
-from sim.model.pathways import ENTRY_STAGES
+from sim.model.entities import Case, Child
 from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
@@ -32,7 +31,16 @@ from sim.model.pathways.public_law import public_law
 from sim.model.random_streams import RandomStreams
 from sim.model.records import Labels, Recorder
 from sim.scenario.distributions import Sampler, Uniforms
-from sim.scenario.schema import CASE_TYPES, DAYS_PER_YEAR, LISTING_CLASSES, LoadedScenario, Scenario
+from sim.scenario.schema import LoadedScenario, Scenario
+from sim.vocabulary import (
+    CASE_TYPES,
+    DAYS_PER_YEAR,
+    ENTRY_STAGES,
+    LISTING_CLASSES,
+    STATUS_DISPOSED,
+    STATUS_DIVERTED,
+    STATUS_OPEN,
+)
 
 DURATION_KEYS = (
     "public_law.pre_proceedings.duration_days",

@@ -23,8 +23,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.analysis.delay import delay_attribution  # noqa: E402
-from sim.analysis.indicators import TARGET_WEEKS, WEEK_DAYS, disposed_rows  # noqa: E402
+from sim.analysis.indicators import disposed_rows  # noqa: E402
 from sim.model.columns import write_atomically  # noqa: E402
+from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
 
 FORMATS = ("png", "svg")
 AGENCY_LABELS = {

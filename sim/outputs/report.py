@@ -2,7 +2,8 @@
 
 ``python run_sim.py report DIR`` (and the end of ``run``) writes ``DIR/report.html`` from the results
 directory: what was run, the headline indicators with 95% confidence intervals (``summary.csv``), the
-child-centred indicators (:mod:`sim.analysis.delay`), the figures (:mod:`sim.outputs.figures`, embedded as base64 PNG), the
+child-centred indicators (:mod:`sim.analysis.delay`), the figures (:mod:`sim.outputs.figures`, embedded
+as base64 PNG), the
 assumptions in force (the starting state, policies, every scenario key that differs from
 ``scenarios/baseline.yaml``, and the assumptions log ``docs/assumptions.md`` quoted), replications, seeds
 and versions (``manifest.json``), and the STRESS-DES reporting items the tool can fill in itself.
@@ -440,7 +441,8 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
     period = delay.run_period(manifest) if manifest else delay.infer_period(children)
     child = metrics.summarise(delay.indicators(children, stages, period, by_month=False))
     parts.append(
-        "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/delay.py): times in days, the share of a "
+        "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/delay.py): times in days, "
+        "the share of a "
         "child's life spent in proceedings, long waits and hearings. Times and shares count children whose case "
         "started in the results period; counts of children open at the end and child-days count every child in "
         "proceedings at the time (including cases from a warm-up or a declared open caseload).</p>"

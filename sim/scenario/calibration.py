@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from sim.cli.main import UserError
-from sim.scenario.schema import DAYS_PER_YEAR
+from sim.vocabulary import DAYS_PER_YEAR
 
 FAMILIES = ("exponential", "gamma", "lognormal", "weibull")
 EMPIRICAL_VALUES_MAX = 200
@@ -942,7 +942,7 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- command line
 def add_parser(sub: argparse._SubParsersAction, add_execution: Any = None) -> None:  # noqa: ARG001 - the hook
-    from sim.scenario.schema import CASE_TYPES
+    from sim.vocabulary import CASE_TYPES
 
     p = sub.add_parser("calibrate", help="fit duration distributions or demand to data and print scenario YAML")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)

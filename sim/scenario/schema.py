@@ -25,15 +25,7 @@ from sim.scenario.yaml_file import (
     problems_from_validation_error,
     suggest,
 )
-
-CASE_TYPES = ("public_law", "private_law", "domestic_abuse")
-"""Case types with arrivals of their own; Pathfinder is a routing of private law, not a case type."""
-
-PATHWAY_NAMES = ("public_law", "private_law", "pathfinder", "domestic_abuse")
-"""Pathways: the case types, with private law split into the standard and the Pathfinder routes."""
-
-LISTING_CLASSES = ("domestic_abuse", "public_law", "private_law_with_domestic_abuse", "private_law")
-"""What the listing diary ranks hearings by."""
+from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, ENTRY_STAGES, LISTING_CLASSES, PATHWAYS
 
 SHARE_TOLERANCE = 1e-6
 
@@ -458,7 +450,7 @@ class Scenario(Strict):
     private_law: PrivateLaw
     pathfinder: Pathfinder
     domestic_abuse: DomesticAbuse
-    recurrence: dict[Literal[PATHWAY_NAMES], dict[Name, Recurrence]] = Field(  # type: ignore[valid-type]
+    recurrence: dict[Literal[PATHWAYS], dict[Name, Recurrence]] = Field(  # type: ignore[valid-type]
         default={}, description="Return to court, by pathway and outcome name."
     )
     policies: list[Policy] = Field(default=[], description="Changes at dates, applied in date order.")
@@ -502,9 +494,6 @@ class Scenario(Strict):
 
     def day_of(self, date: dt.date) -> float:
         return float((date - self.sim_start_date).days)
-
-
-DAYS_PER_YEAR = 365.25
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -562,8 +551,6 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
         for outcome in by_outcome:
             if outcome not in outcomes:
                 problems.append((("recurrence", pathway, outcome), f"'{outcome}' is not an outcome of {pathway}"))
-    from sim.model.pathways import ENTRY_STAGES  # the pathways define where a case can start
-
     for case_type, open_cases in scenario.starting_state.open_cases.items():
         for stage in open_cases.by_stage:
             if stage not in ENTRY_STAGES[case_type]:

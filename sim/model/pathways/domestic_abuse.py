@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.model.entities import Case
-from sim.model.pathways import ENTRY_STAGES, STAGE
 from sim.model.pathways.steps import Steps, hearing
+from sim.vocabulary import ENTRY_STAGES, STAGE
 
 if TYPE_CHECKING:
     from sim.model.replication import Replication

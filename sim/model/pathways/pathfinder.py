@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.model.entities import CAFCASS, COURT, LOCAL_AUTHORITY, Case
-from sim.model.pathways import STAGE
+from sim.model.entities import Case
 from sim.model.pathways.steps import Steps, active_work, hearing, team_work
+from sim.vocabulary import CAFCASS, COURT, LOCAL_AUTHORITY, STAGE
 
 if TYPE_CHECKING:
     from sim.model.replication import Replication

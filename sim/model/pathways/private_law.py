@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.model.entities import CAFCASS, LOCAL_AUTHORITY, Case
-from sim.model.pathways import ENTRY_STAGES, STAGE
+from sim.model.entities import Case
 from sim.model.pathways.steps import Steps, hearing, team_work
+from sim.vocabulary import CAFCASS, ENTRY_STAGES, LOCAL_AUTHORITY, STAGE
 
 if TYPE_CHECKING:
     from sim.model.replication import Replication

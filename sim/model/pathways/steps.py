@@ -12,7 +12,8 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from sim.model.agencies.caseload import CaseloadTeam
-from sim.model.entities import COURT, Case
+from sim.model.entities import Case
+from sim.vocabulary import COURT
 
 if TYPE_CHECKING:
     from sim.model.replication import Replication
