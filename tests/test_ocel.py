@@ -10,7 +10,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sim.api import ResultsDirError
+from sim.experiment.results_folder import ResultsDirError
 from sim.outputs import ocel
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "ocel20-json-schema.json").read_text(encoding="utf-8"))

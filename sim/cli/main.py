@@ -135,12 +135,8 @@ def _print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment.replications import (
-        check_same_scenario,
-        prepare_directory,
-        resume_options,
-        run_experiment,
-    )
+    from sim.experiment.replications import check_same_scenario, resume_options, run_experiment
+    from sim.experiment.results_folder import prepare_directory
     from sim.scenario.schema import load_scenario
 
     argv = [sys.executable, *sys.argv] if args.argv is None else args.argv
@@ -310,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     args.argv = None if argv is None else ["run_sim.py", *argv]
     from sim.experiment.executors import ExecutorError
-    from sim.experiment.replications import RunDirectoryError
+    from sim.experiment.results_folder import RunDirectoryError
 
     try:
         return args.func(args)

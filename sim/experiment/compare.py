@@ -29,14 +29,8 @@ import pyarrow.parquet as pq
 
 from sim.analysis import indicators as metrics
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
-from sim.experiment.replications import (
-    RunResult,
-    collect_indicators,
-    prepare_directory,
-    replication_dir,
-    run_experiment,
-    write_csv,
-)
+from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.scenario.schema import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 from sim.vocabulary import CASE_TYPES

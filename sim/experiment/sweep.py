@@ -31,7 +31,8 @@ import yaml
 
 from sim.analysis import indicators as metrics
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
-from sim.experiment.replications import RunResult, prepare_directory, run_experiment, write_csv
+from sim.experiment.replications import RunResult, run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory
 from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict, set_path
 from sim.scenario.yaml_file import Problem, ScenarioError
 

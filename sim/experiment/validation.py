@@ -240,7 +240,8 @@ def add_parser(sub: argparse._SubParsersAction, add_execution: Callable[[argpars
 
 def cmd_validation(args: argparse.Namespace) -> int:
     from sim.cli.main import _err, default_out, executor_for, progress_enabled
-    from sim.experiment.replications import prepare_directory, run_experiment
+    from sim.experiment.replications import run_experiment
+    from sim.experiment.results_folder import prepare_directory
     from sim.model.columns import write_atomically
 
     loaded = load_scenario(args.scenario)

@@ -29,7 +29,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.analysis import indicators as metrics
-from sim.experiment.replications import prepare_directory, replication_dir, run_experiment, write_csv
+from sim.experiment.replications import run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.columns import write_atomically
 from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR

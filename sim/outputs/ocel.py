@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.delay import case_events
-from sim.api import ResultsDirError, check_results_dir, read_table, replications_in
+from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
 from sim.model.columns import write_atomically
 
 RUN_MAX_CHILDREN = 10_000

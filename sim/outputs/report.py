@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.api import check_results_dir, read_manifest, read_table
+from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
 from sim.model.columns import write_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -571,7 +571,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.api import ResultsDirError
+    from sim.experiment.results_folder import ResultsDirError
 
     try:
         path = write_report(args.directory)
