@@ -9,10 +9,7 @@ written by ``python run_sim.py validation``, never typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.indicators import t_interval
-from sim.scenario.schema import LoadedScenario, load_scenario
+from sim.scenario.schema import LoadedScenario
 from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
@@ -223,49 +220,11 @@ def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
     return validation_table(model_values(children, timeline, loaded))
 
 
-# ------------------------------------------------------------------------------------------ command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Callable[[argparse.ArgumentParser], None]) -> None:
-    from sim.cli.main import _positive_int
-
-    p = sub.add_parser("validation", help="run the baseline and compare it with published figures")
-    p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
-    p.add_argument("--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead")
-    p.add_argument("--out", default=None, metavar="DIR", help="output directory for the run")
-    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
-    p.add_argument("--write", default="docs/validation.md", metavar="FILE", help="the record to write")
-    add_execution(p)
-    p.set_defaults(func=cmd_validation)
-
-
-def cmd_validation(args: argparse.Namespace) -> int:
-    from sim.cli.main import _err, default_out, executor_for, progress_enabled
-    from sim.experiment.replications import run_experiment
-    from sim.experiment.results_folder import prepare_directory
-    from sim.model.columns import write_atomically
-
-    loaded = load_scenario(args.scenario)
-    if args.from_run:
-        out = Path(args.from_run)
-    else:
-        out = Path(args.out) if args.out else default_out(f"validation-{loaded.scenario.name}")
-        prepare_directory(out, force=args.force)
-        with executor_for(args, out) as executor:
-            run_experiment(loaded, out, replications=args.replications, executor=executor,
-                           show_progress=progress_enabled(), argv=args.argv or sys.argv, log=_err)  # fmt: skip
-    table = validate_run(out, loaded)
-    table.to_csv(out / "validation.csv", index=False)
-    s = loaded.scenario
-    about = {
-        "generated": dt.date.today().isoformat(), "scenario": args.scenario, "seed": s.seed,
-        "replications": int(table["replications"].max()), "run_years": s.run_years, "start_date": s.start_date,
-        "warm_up_days": s.starting_state.warm_up_days, "out": out,
-    }  # fmt: skip
-    text = to_markdown(table, about)
-    write_atomically(Path(args.write), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    for r in table.itertuples():
-        mark = "ok  " if r.within_tolerance else "MISS"
-        print(f"{mark} {r.indicator}: model {_number(r.model_mean, r.published)}, "
-              f"published {_number(r.published, r.published)}")  # fmt: skip
-    print(f"wrote {args.write} and {out / 'validation.csv'}")
-    return 0
+# ------------------------------------------------------------------------------------------ printing
+def summary_lines(table: pd.DataFrame) -> list[str]:
+    """One line per figure: ok or MISS, the model's value and the published one."""
+    return [
+        f"{'ok  ' if r.within_tolerance else 'MISS'} {r.indicator}: model {_number(r.model_mean, r.published)}, "
+        f"published {_number(r.published, r.published)}"
+        for r in table.itertuples()
+    ]
