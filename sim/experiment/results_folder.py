@@ -58,6 +58,7 @@ RUN_OUTPUTS = (
     "report.html",  # sim.outputs.report
     "journey_rep-*.ocel.json",  # sim.outputs.ocel
     "validation.csv",  # sim.experiment.validation
+    "validation.md",
     "compare.csv",  # sim.experiment.compare
     "delay_distributions.png",
     "differences_forest.png",

@@ -3,8 +3,10 @@
 Each indicator here is measured the way the published figure is: time to disposal over *cases disposed in
 the period* (as Family Court Statistics Quarterly counts them, one per case, whatever year they began), the
 open caseload at court, Cafcass caseloads per adviser. The published values, sources, tolerances and what
-would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``docs/validation.md`` is
-written by ``python run_sim.py validation``, never typed by hand.
+would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``python run_sim.py validation``
+writes the record (``validation.md``) and the table (``validation.csv``) into its output folder; the copy
+kept with the documentation, ``docs/validation.md``, is written only when asked (``--docs``), never typed by
+hand.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import pandas as pd
 import yaml
 
 from sim.analysis.indicators import t_interval
+from sim.experiment.results_folder import read_table
+from sim.model.columns import write_atomically
 from sim.scenario.schema import LoadedScenario
 from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
+VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
 
 SNAPSHOT_MONTH_DAY = (12, 31)
@@ -174,7 +179,7 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         f"{about['generated']}; do not edit by hand. Scenario `{about['scenario']}` ({about['replications']} "
         f"replications, root seed {about['seed']}, {about['run_years']:g} years of results from "
         f"{about['start_date']} after {about['warm_up_days']:g} warm-up days). To regenerate: "
-        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']}`.",
+        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']} --docs`.",
         "",
         "Time to disposal is measured over cases disposed in the results period, one per case, as FCSQ counts "
         "them; outstanding cases and long waits at each 31 December in the results period. The interval is a "
@@ -214,13 +219,47 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
 
 
 def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
-    """The validation table for a finished run directory."""
-    children = pd.read_parquet(out / "children.parquet")
-    timeline = pd.read_parquet(out / "timeline.parquet")
+    """The validation table for a finished run directory (:class:`ResultsDirError` if it has no combined tables)."""
+    children = read_table(out, "children")
+    timeline = read_table(out, "timeline")
     return validation_table(model_values(children, timeline, loaded))
 
 
-# ------------------------------------------------------------------------------------------ printing
+# ------------------------------------------------------------------------------------------ the record
+@dataclass
+class ValidationRecord:
+    """What :func:`write_validation` wrote: the table and the files."""
+
+    table: pd.DataFrame
+    written: list[Path]
+
+
+def write_validation(
+    out: Path, loaded: LoadedScenario, scenario: str, also: list[Path] | tuple[Path, ...] = ()
+) -> ValidationRecord:
+    """Validate the finished run in ``out``: write ``out/validation.csv`` and ``out/validation.md``, and the same
+    record to each path of ``also`` (``docs/validation.md`` when the command is asked for it).
+
+    ``scenario`` is the scenario as the command was given it, quoted in the record's "to regenerate" line.
+    """
+    out = Path(out)
+    table = validate_run(out, loaded)
+    s = loaded.scenario
+    about = {
+        "generated": dt.date.today().isoformat(), "scenario": scenario, "seed": s.seed,
+        "replications": int(table["replications"].max()), "run_years": s.run_years, "start_date": s.start_date,
+        "warm_up_days": s.starting_state.warm_up_days, "out": out,
+    }  # fmt: skip
+    text = to_markdown(table, about)
+    csv = out / VALIDATION_CSV
+    write_atomically(csv, lambda tmp: table.to_csv(tmp, index=False))
+    written = [csv]
+    for path in [out / VALIDATION_MD, *map(Path, also)]:
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        written.append(path)
+    return ValidationRecord(table, written)
+
+
 def summary_lines(table: pd.DataFrame) -> list[str]:
     """One line per figure: ok or MISS, the model's value and the published one."""
     return [
