@@ -1,5 +1,8 @@
 """``calibrate durations FILE.csv`` and ``calibrate arrivals FILE.csv``: fit scenario inputs to data and print
 the YAML blocks (:mod:`sim.scenario.calibration` does the fitting; see docs/calibration.md).
+
+QQ plots go to ``--plot DIR``, or by default to a new folder under ``results/`` (never next to the data, which
+may be in the source tree).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.cli.common import EXIT_OK, err
+from sim.cli.common import EXIT_OK, default_out, err
 from sim.scenario.calibration import (
     FAMILIES,
     CalibrationError,
@@ -38,15 +41,16 @@ from sim.vocabulary import CASE_TYPES
 
 
 def default_plot_dir(csv: Path) -> tuple[Path, str]:
-    directory = csv.resolve().parent / f"{csv.stem}-calibration"
+    """A new folder ``results/calibration-STEM-TIME/`` (a temporary directory if results/ cannot be written)."""
+    directory = default_out(f"calibration-{safe_stem(csv.stem)}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         probe = directory / ".write-test"
         probe.write_text("")
         probe.unlink()
-        return directory, "next to the CSV"
+        return directory, "in a new results folder"
     except OSError:
-        return Path(tempfile.mkdtemp(prefix="fjsim-calibration-")), "in a temporary directory (the CSV's is read-only)"
+        return Path(tempfile.mkdtemp(prefix="fjsim-calibration-")), "in a temporary directory (results/ is read-only)"
 
 
 def cmd_durations(args: argparse.Namespace) -> int:
@@ -169,7 +173,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--column", required=True, metavar="NAME", help="column holding the durations")
     d.add_argument("--by", default=None, metavar="GROUP", help="fit each value of this column separately")
     d.add_argument(
-        "--plot", default=None, metavar="DIR", help="write QQ plots here (default: FILE-calibration/)"
+        "--plot", default=None, metavar="DIR", help="write QQ plots here (default: new results/calibration-FILE-TIME/)"
     )
     d.add_argument("--no-plot", action="store_true", help="draw no QQ plots")
     d.add_argument("--key", default="duration_days", help="key of the printed YAML line (default duration_days)")
