@@ -18,15 +18,15 @@ Runs go through :func:`sim.experiment.replications.run_experiment` (the code beh
 notebook run writes the same files, manifest and seeds as the command line. :func:`open_results` opens
 the directory of an earlier run. ``docs/analysis.md`` is a worked example.
 
-The functions that read a results directory (:func:`read_table`, :func:`check_results_dir`) live here
-too; the journey log, the journey text and the report use them.
+The functions that read a results directory (:func:`read_table`, :func:`check_results_dir`,
+:func:`replications_in`, :func:`read_manifest`) are those of :mod:`sim.experiment.results_folder`, exposed
+here for notebooks.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import json
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,85 +34,32 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
+from sim.experiment.results_folder import (  # the readers of a results folder, for notebooks
+    TABLES,
+    ResultsDirError,
+    check_results_dir,
+    read_manifest,
+    read_table,
+    replications_in,
+)
 from sim.scenario.schema import LoadedScenario
 
-TABLES = ("children", "stages", "timeline")
-
-
-# ---------------------------------------------------------------------------------------------- results directories
-class ResultsDirError(ValueError):
-    """A directory that is not the output of a run (or lacks what was asked of it): a user error."""
-
-
-def _replication_dir(directory: Path, replication: int) -> Path:
-    return Path(directory) / "replications" / f"rep-{replication:04d}"
-
-
-def check_results_dir(directory: str | Path) -> Path:
-    """Raise :class:`ResultsDirError` unless ``directory`` holds a run's children and stages tables."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ResultsDirError(f"{directory} is not a directory (give the --out directory of a run)")
-    combined = all((directory / f"{t}.parquet").exists() for t in ("children", "stages"))
-    per_replication = any(directory.glob("replications/rep-*/children.parquet"))
-    if not (combined or per_replication):
-        raise ResultsDirError(
-            f"{directory} is not a results directory: it has no children.parquet and stages.parquet "
-            "(give the --out directory of a finished run)"
-        )
-    return directory
-
-
-def replications_in(directory: str | Path) -> list[int]:
-    """The replications whose tables a results directory holds, in order."""
-    directory = Path(directory)
-    found = sorted(
-        int(p.parent.name.removeprefix("rep-"))
-        for p in directory.glob("replications/rep-*/stats.json")
-        if (p.parent / "children.parquet").exists()
-    )
-    if found:
-        return found
-    path = directory / "children.parquet"
-    if path.exists():
-        reps = pq.read_table(path, columns=["replication"]).column("replication").to_pandas()
-        return sorted(int(r) for r in reps.unique())
-    raise ResultsDirError(f"{directory} holds no replications")
-
-
-def read_table(
-    directory: str | Path,
-    name: str,
-    replication: int | None = None,
-    columns: list[str] | None = None,
-    filters: list[tuple] | None = None,
-) -> pd.DataFrame:
-    """One table (``children``, ``stages`` or ``timeline``) of a results directory, as a DataFrame.
-
-    With ``replication``, only that replication (read from its own folder when it is there, which is
-    faster); ``filters`` are pyarrow filters such as ``[("child_id", "==", 12)]``.
-    """
-    directory = Path(directory)
-    own = _replication_dir(directory, replication) / f"{name}.parquet" if replication is not None else None
-    if own is not None and own.exists():
-        return pq.read_table(own, columns=columns, filters=filters or None).to_pandas()
-    path = directory / f"{name}.parquet"
-    if not path.exists():
-        raise ResultsDirError(f"{directory} has no {name}.parquet")
-    if replication is not None:
-        filters = [("replication", "==", replication), *(filters or [])]
-    return pq.read_table(path, columns=columns, filters=filters or None).to_pandas()
-
-
-def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """The run's manifest.json ({} if there is none)."""
-    path = Path(directory) / "manifest.json"
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))
-
+__all__ = [
+    "TABLES",
+    "Comparison",
+    "Results",
+    "ResultsDirError",
+    "check_results_dir",
+    "compare",
+    "load",
+    "open_results",
+    "read_manifest",
+    "read_table",
+    "replications_in",
+    "run",
+    "with_changes",
+]
 
 # ---------------------------------------------------------------------------------------------- scenarios
 def load(path: str | Path) -> LoadedScenario:
@@ -304,7 +251,8 @@ def run(
     ``force`` replaces an earlier run there. ``seed`` is the root seed (default the scenario's). ``workers``
     is the number of processes (1 runs here; None uses every core). ``report`` also writes report.html.
     """
-    from sim.experiment.replications import prepare_directory, run_experiment
+    from sim.experiment.replications import run_experiment
+    from sim.experiment.results_folder import prepare_directory
 
     loaded = _loaded(scenario)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))

@@ -103,7 +103,7 @@ def test_the_same_seed_gives_the_same_results_as_the_command_line(results: api.R
 
 
 def test_open_results_and_run_refuse_the_wrong_directory(results: api.Results, tmp_path: Path) -> None:
-    from sim.experiment.replications import RunDirectoryError
+    from sim.experiment.results_folder import RunDirectoryError
 
     with pytest.raises(api.ResultsDirError, match="not a results directory"):
         api.open_results(tmp_path)

@@ -195,13 +195,20 @@ def test_durations_command_prints_table_and_block_and_writes_qq_plots(tmp_path, 
     assert "optimistic" in out  # KS p-values with fitted parameters
 
 
-def test_default_plot_directory_is_next_to_the_csv(tmp_path, capsys) -> None:
-    csv = tmp_path / "durations.csv"
+def test_default_plot_directory_is_a_new_results_folder_never_next_to_the_csv(tmp_path, monkeypatch, capsys) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    csv = data / "durations.csv"
     shutil.copy(DURATIONS, csv)
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli(capsys, "calibrate", "durations", str(csv), "--column", "days_to_final_order")
     assert code == 0
-    assert f"next to the CSV: {tmp_path / 'durations-calibration'}" in out
-    assert len(list((tmp_path / "durations-calibration").glob("*.png"))) == 5
+    (made,) = (tmp_path / "results").iterdir()
+    assert made.name.startswith("calibration-durations-")
+    assert len(made.name) == len("calibration-durations-20240101-120000")
+    assert f"in a new results folder: {Path('results') / made.name}" in out
+    assert len(list(made.glob("*.png"))) == 5
+    assert [p.name for p in data.iterdir()] == ["durations.csv"]  # the source tree is left alone
 
 
 def test_by_fits_each_group_and_prints_one_block_each(tmp_path, capsys) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from sim.cli.main import main
-from sim.experiment.replications import prepare_directory
+from sim.experiment.results_folder import prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

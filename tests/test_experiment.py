@@ -14,7 +14,8 @@ from sim.analysis import delay
 from sim.analysis.indicators import SUMMARY_COLUMNS
 from sim.experiment.executors import LocalExecutor
 from sim.experiment.manifest import scenario_hash
-from sim.experiment.replications import finished_replications, prepare_directory, replication_dir, run_experiment
+from sim.experiment.replications import finished_replications, run_experiment
+from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.schema import load_scenario
 

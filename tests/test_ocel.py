@@ -10,7 +10,8 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sim.api import ResultsDirError
+from sim.cli.main import main
+from sim.experiment.results_folder import ResultsDirError
 from sim.outputs import ocel
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "ocel20-json-schema.json").read_text(encoding="utf-8"))
@@ -141,9 +142,9 @@ def test_max_children_samples_by_child_id_with_siblings(results, tmp_path) -> No
 
 
 def test_command_line_and_errors(results, tmp_path, capsys) -> None:  # noqa: ANN001
-    assert ocel.main([str(results.out), "--max-children", "20", "--out", str(tmp_path / "j.json")]) == 0
+    assert main(["ocel", str(results.out), "--max-children", "20", "--out", str(tmp_path / "j.json")]) == 0
     assert (tmp_path / "j.json").exists()
-    assert ocel.main([str(tmp_path)]) == 2
+    assert main(["ocel", str(tmp_path)]) == 2
     assert "not a results directory" in capsys.readouterr().err
     with pytest.raises(ResultsDirError):
         ocel.export(tmp_path / "missing")

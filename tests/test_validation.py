@@ -75,3 +75,81 @@ def test_the_baseline_reproduces_the_figures_it_was_calibrated_to(tmp_path: Path
     assert table.loc["private_law_issued_per_year", "model_mean"] == pytest.approx(51_473, rel=0.10)
     # The share within 26 weeks is calibrated too, but one year of one replication is noisy: a wider check.
     assert table.loc["public_law_within_26_weeks_share", "model_mean"] == pytest.approx(0.29, abs=0.06)
+
+
+# ------------------------------------------------------------------------------------------ the command
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+CHEAP = ["--replications", "2", "--workers", "1"]
+
+
+def test_validation_writes_its_record_into_a_new_results_folder_not_the_docs(tmp_path, monkeypatch, capsys) -> None:
+    from sim.cli.main import main
+
+    tracked = (ROOT / "docs" / "validation.md").read_bytes()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "validation.md").write_text("kept\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validation", str(SMALL), *CHEAP]) == 0
+    (made,) = (tmp_path / "results").iterdir()
+    assert made.name.startswith("validation-small-")
+    record = (made / "validation.md").read_text(encoding="utf-8")
+    assert record.startswith("# Validation against published figures")
+    assert f"validation {SMALL} --replications 2 --docs" in record
+    assert len(pd.read_csv(made / "validation.csv")) == len(published_figures())
+    assert (tmp_path / "docs" / "validation.md").read_text() == "kept\n"
+    assert (ROOT / "docs" / "validation.md").read_bytes() == tracked
+    out = capsys.readouterr().out
+    assert f"wrote {Path('results') / made.name / 'validation.csv'}" in out and "docs" not in out.splitlines()[-1]
+
+
+def test_validation_writes_docs_only_when_asked(tmp_path, monkeypatch, capsys) -> None:
+    from sim.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["validation", str(SMALL), *CHEAP, "--docs", "--out", "run"]) == 2  # no docs/ folder here
+    assert "has no docs/ folder" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "docs").mkdir()
+    assert main(["validation", str(SMALL), *CHEAP, "--docs", "--out", "run"]) == 0
+    written = (tmp_path / "docs" / "validation.md").read_text(encoding="utf-8")
+    assert written == (tmp_path / "run" / "validation.md").read_text(encoding="utf-8")
+    assert str(Path("docs") / "validation.md") in capsys.readouterr().out
+    (tmp_path / "docs" / "validation.md").unlink()
+    assert main(["validation", str(SMALL), "--from-run", "run", "--write", "elsewhere.md"]) == 0
+    assert (tmp_path / "elsewhere.md").read_text(encoding="utf-8") == written
+    assert not (tmp_path / "docs" / "validation.md").exists()
+    assert main(["validation", str(SMALL), "--from-run", str(tmp_path / "docs")]) == 2
+    assert "has no children.parquet" in capsys.readouterr().err
+
+
+def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_could(tmp_path, monkeypatch, capsys):
+    import sim.experiment.replications
+    from sim.cli.main import main
+
+    real = sim.experiment.replications.Replication
+
+    class Flaky(real):
+        def run(self):
+            if self.replication == 1:
+                raise ZeroDivisionError("boom in replication 1")
+            return super().run()
+
+    monkeypatch.setattr(sim.experiment.replications, "Replication", Flaky)
+    out = tmp_path / "out"
+    assert main(["validation", str(SMALL), "--replications", "3", "--workers", "1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "boom in replication 1" in err and "1 replication(s) failed (1)" in err
+    table = pd.read_csv(out / "validation.csv")
+    assert set(table["replications"]) <= {2}
+    assert "(2 replications," in (out / "validation.md").read_text(encoding="utf-8")
+    assert main(["validation", str(SMALL), "--from-run", str(out)]) == 1  # the run it reads had a failure too
+
+    class Broken(real):
+        def run(self):
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(sim.experiment.replications, "Replication", Broken)
+    nothing = tmp_path / "nothing"
+    assert main(["validation", str(SMALL), *CHEAP, "--out", str(nothing)]) == 1
+    assert "every replication failed" in capsys.readouterr().err
+    assert not (nothing / "validation.md").exists() and not (nothing / "validation.csv").exists()

@@ -17,9 +17,8 @@ means. Outputs in ``DIR``:
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +28,8 @@ import pyarrow.parquet as pq
 
 from sim.analysis import indicators as metrics
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
-from sim.experiment.replications import (
-    RunResult,
-    collect_indicators,
-    prepare_directory,
-    replication_dir,
-    run_experiment,
-    write_csv,
-)
+from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.scenario.schema import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 from sim.vocabulary import CASE_TYPES
@@ -209,12 +202,13 @@ def compare(
     argv: list[str] | None = None,
     log: Any = None,
     plots: bool = True,
-    report: bool = False,
+    after_each_run: Callable[[Path], Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RunResult]]:
     """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison.
 
-    With ``report``, each scenario's report.html and journey log are written as soon as its run ends
-    (:func:`sim.outputs.report.after_run`), as ``run`` does.
+    ``after_each_run(directory)`` is called with each scenario's run directory as soon as its run ends (if
+    any replication finished): the command line writes its report.html and journey log there, as ``run``
+    does.
     """
     started_iso, started = now_iso(), time.perf_counter()
     root_seed = loaded[0].scenario.seed if seed is None else seed
@@ -234,10 +228,8 @@ def compare(
             log=log,
             extra_manifest={"comparison": {"directory": str(out), "role": "base" if not runs else "option"}},
         )
-        if report and runs[name].replications_used:
-            from sim.outputs.report import after_run
-
-            after_run(sub, log=log)
+        if after_each_run is not None and runs[name].replications_used:
+            after_each_run(sub)
     base_name = names[0]
     base = collect_indicators(runs[base_name].out, runs[base_name].replications_used)
     tables = [
@@ -272,62 +264,3 @@ def compare(
         option.pop("resolved", None)  # each scenario's own manifest holds it
     write_manifest(out / "manifest.json", manifest)
     return table, runs
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
-    from sim.cli.main import _positive_int, _seed
-
-    p = sub.add_parser(
-        "compare",
-        help="run a base scenario and options on the same random numbers and estimate paired differences",
-    )
-    p.add_argument("base", metavar="BASE", help="the base scenario")
-    p.add_argument("options", nargs="+", metavar="OPTION", help="scenarios to compare with the base")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
-    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the base's seed)")
-    p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/compare-...)")
-    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
-    p.add_argument(
-        "--no-report",
-        action="store_true",
-        help="do not write each scenario's report.html and journey log (python run_sim.py report DIR writes it)",
-    )
-    add_execution(p)
-    p.set_defaults(func=cmd_compare)
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.cli.main import EXIT_FAILED_REPLICATIONS, _err, default_out, executor_for, progress_enabled
-
-    loaded = load_all([args.base, *args.options])
-    out = Path(args.out) if args.out else default_out(f"compare-{loaded[0].scenario.name}")
-    prepare_directory(out, force=args.force)
-    seeds = {s.scenario.seed for s in loaded}
-    if args.seed is None and len(seeds) > 1:
-        _err(f"note: the scenarios declare different seeds; all run with the base's seed {loaded[0].scenario.seed}")
-    with executor_for(args, out) as executor:
-        table, runs = compare(
-            loaded,
-            out,
-            replications=args.replications,
-            seed=args.seed,
-            executor=executor,
-            show_progress=progress_enabled(),
-            argv=args.argv or [sys.executable, *sys.argv],
-            log=_err,
-            report=not args.no_report,
-        )
-    headline = table.set_index(KEYS).loc[lambda t: t.index.isin(metrics.HEADLINE)].reset_index()
-    for _, row in headline.iterrows():
-        verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
-        print(
-            f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
-            f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
-        )
-    print(f"comparison in {out / 'compare.csv'}")
-    failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]
-    if failed:
-        _err("failed replications (see each scenario's manifest.json): " + ", ".join(failed))
-        return EXIT_FAILED_REPLICATIONS
-    return 0

@@ -1,19 +1,9 @@
 """Replications of one scenario: seeds, executors, durable per-replication results, and the run outputs.
 
-A run directory looks like this::
-
-    DIR/manifest.json                 how to reproduce the run (written at the start, and again at the end)
-    DIR/replications/rep-0000/        one folder per replication, written as it finishes:
-        children.parquet stages.parquet timeline.parquet   (each file atomic)
-        indicators.parquet                                  (its indicators, from sim.analysis)
-        stats.json                                          (written last: the replication is complete)
-    DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
-    DIR/indicators.csv                one row per replication and indicator
-    DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications
-    DIR/report.html, DIR/journey_rep-0000.ocel.json         the report and journey log (sim.outputs.report.after_run)
-
-Every file with a final name is complete (written under ``.NAME.partial`` and renamed), and the combined
-tables appear only once every replication has finished.
+The run directory's layout (``DIR/replications/rep-NNNN/``, the combined tables, ``summary.csv``...) is
+described and owned by :mod:`sim.experiment.results_folder`. Every file with a final name is complete
+(written under ``.NAME.partial`` and renamed), and the combined tables appear only once every replication
+has finished.
 
 Replication ``r`` always draws the same random numbers: its streams are seeded from (root seed, r) (see
 :mod:`sim.model.random_streams`), so results do not depend on the number of workers or the executor, and an
@@ -43,21 +33,15 @@ from sim.analysis import delay
 from sim.analysis import indicators as metrics
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
+from sim.experiment.results_folder import DONE_MARKER, REPLICATIONS_DIR, TABLES, RunDirectoryError, replication_dir
 from sim.model.columns import write_atomically
 from sim.model.replication import Replication
 from sim.scenario.schema import LoadedScenario, Scenario
 
-TABLES = ("children", "stages", "timeline")
 STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
 """The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.delay.case_events`)."""
-REPLICATIONS_DIR = "replications"
-DONE_MARKER = "stats.json"
 CONFIRM_REPLICATIONS = 5
 """Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
-
-
-class RunDirectoryError(ValueError):
-    """The output directory cannot be used as asked (exists and is not empty, not a run to resume...)."""
 
 
 # ---------------------------------------------------------------------------------------------- one replication
@@ -84,10 +68,6 @@ class ReplicationResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def replication_dir(out: Path, replication: int) -> Path:
-    return Path(out) / REPLICATIONS_DIR / f"rep-{replication:04d}"
 
 
 def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
@@ -287,66 +267,6 @@ class RunResult:
     failures: list[ReplicationResult]
     manifest: dict[str, Any]
     replications_used: list[int] = field(default_factory=list)
-
-
-def prepare_directory(out: Path, *, force: bool) -> None:
-    """Refuse a non-empty directory unless ``force``; with ``force`` remove what an earlier run wrote there."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise RunDirectoryError(f"{out} exists and is not a directory")
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise RunDirectoryError(
-                f"the output directory {out} already exists and is not empty; choose another --out, "
-                "add --force to replace the results in it, or use --resume to continue a run there"
-            )
-        remove_outputs(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-
-RUN_OUTPUTS = (
-    *[f"{t}.parquet" for t in TABLES],
-    "indicators.csv",
-    "summary.csv",
-    MANIFEST_NAME,
-    "report.html",  # sim.outputs.report
-    "journey_rep-*.ocel.json",  # sim.outputs.ocel
-    "validation.csv",  # sim.experiment.validation
-    "compare.csv",  # sim.experiment.compare
-    "delay_distributions.png",
-    "differences_forest.png",
-    "sweep.csv",  # sim.experiment.sweep
-    "sweep_summary.csv",
-    "tornado.png",
-    "warmup.csv",  # sim.experiment.warmup
-    "warmup.json",
-    "welch.png",
-    ".*.partial",  # a file being written when a run was stopped
-)
-"""What a run (or compare, sweep, warmup, validation) writes at the top of its output directory (glob patterns)."""
-RUN_SUBDIRECTORIES = (REPLICATIONS_DIR, "scenarios", "settings")
-"""Folders of sub-runs: replications/rep-NNNN, compare's scenarios/NAME, sweep's settings/setting-NNN."""
-
-
-def remove_outputs(out: Path) -> list[Path]:
-    """Delete what an earlier run wrote in ``out`` (see RUN_OUTPUTS), leaving anything else; return what went.
-
-    A folder of sub-runs is removed only if it holds nothing but folders, so a user's own ``scenarios/``
-    folder of YAML files is never deleted.
-    """
-    out = Path(out)
-    removed: list[Path] = []
-    for pattern in RUN_OUTPUTS:
-        for path in sorted(out.glob(pattern)):
-            if path.is_file() or path.is_symlink():
-                path.unlink()
-                removed.append(path)
-    for name in RUN_SUBDIRECTORIES:
-        folder = out / name
-        if folder.is_dir() and not folder.is_symlink() and all(p.is_dir() for p in folder.iterdir()):
-            shutil.rmtree(folder)
-            removed.append(folder)
-    return removed
 
 
 def sequential_stop(

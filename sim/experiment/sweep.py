@@ -17,10 +17,8 @@ on the same seeds (common random numbers). Outputs in ``DIR``:
 
 from __future__ import annotations
 
-import argparse
 import copy
 import itertools
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +29,9 @@ import yaml
 
 from sim.analysis import indicators as metrics
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
-from sim.experiment.replications import RunResult, prepare_directory, run_experiment, write_csv
-from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict, set_path
+from sim.experiment.replications import RunResult, run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory
+from sim.scenario.schema import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.yaml_file import Problem, ScenarioError
 
 TORNADO_INDICATOR = metrics.HEADLINE[0]
@@ -281,62 +280,3 @@ def plot_tornado(
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
-    from sim.cli.main import _positive_int, _seed
-
-    p = sub.add_parser("sweep", help="run a scenario at several values of one or more keys")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        required=True,
-        metavar="KEY=V1,V2,...",
-        help="a dotted key path of the scenario and the values to try (repeat for more keys)",
-    )
-    p.add_argument("--one-at-a-time", action="store_true", help="vary one key at a time instead of every combination")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
-    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the scenario's seed)")
-    p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/sweep-...)")
-    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
-    add_execution(p)
-    p.set_defaults(func=cmd_sweep)
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.cli.main import EXIT_FAILED_REPLICATIONS, UserError, _err, default_out, executor_for, progress_enabled
-
-    base = load_scenario(args.scenario)
-    factors: dict[str, list[Any]] = {}
-    try:
-        for text in args.sets:
-            key, values = parse_set(text)
-            if key in factors:
-                raise SweepError(f"--set {key} is given twice")
-            factors[key] = values
-    except SweepError as exc:
-        raise UserError(str(exc)) from None
-    build_settings(base, design(factors, args.one_at_a_time))  # validate before the directory is made
-    out = Path(args.out) if args.out else default_out(f"sweep-{base.scenario.name}")
-    prepare_directory(out, force=args.force)
-    with executor_for(args, out) as executor:
-        table, runs = sweep(
-            base,
-            factors,
-            out,
-            one_at_a_time=args.one_at_a_time,
-            replications=args.replications,
-            seed=args.seed,
-            executor=executor,
-            show_progress=progress_enabled(),
-            argv=args.argv or [sys.executable, *sys.argv],
-            log=_err,
-        )
-    print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
-    if any(run.failures for run in runs.values()):
-        _err("some replications failed; see each setting's manifest.json")
-        return EXIT_FAILED_REPLICATIONS
-    return 0

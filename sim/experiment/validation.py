@@ -3,16 +3,15 @@
 Each indicator here is measured the way the published figure is: time to disposal over *cases disposed in
 the period* (as Family Court Statistics Quarterly counts them, one per case, whatever year they began), the
 open caseload at court, Cafcass caseloads per adviser. The published values, sources, tolerances and what
-would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``docs/validation.md`` is
-written by ``python run_sim.py validation``, never typed by hand.
+would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``python run_sim.py validation``
+writes the record (``validation.md``) and the table (``validation.csv``) into its output folder; the copy
+kept with the documentation, ``docs/validation.md``, is written only when asked (``--docs``), never typed by
+hand.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,12 @@ import pandas as pd
 import yaml
 
 from sim.analysis.indicators import t_interval
-from sim.scenario.schema import LoadedScenario, load_scenario
+from sim.experiment.results_folder import read_table
+from sim.model.columns import write_atomically
+from sim.scenario.schema import LoadedScenario
 from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
+VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
 
 SNAPSHOT_MONTH_DAY = (12, 31)
@@ -177,7 +179,7 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         f"{about['generated']}; do not edit by hand. Scenario `{about['scenario']}` ({about['replications']} "
         f"replications, root seed {about['seed']}, {about['run_years']:g} years of results from "
         f"{about['start_date']} after {about['warm_up_days']:g} warm-up days). To regenerate: "
-        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']}`.",
+        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']} --docs`.",
         "",
         "Time to disposal is measured over cases disposed in the results period, one per case, as FCSQ counts "
         "them; outstanding cases and long waits at each 31 December in the results period. The interval is a "
@@ -217,54 +219,51 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
 
 
 def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
-    """The validation table for a finished run directory."""
-    children = pd.read_parquet(out / "children.parquet")
-    timeline = pd.read_parquet(out / "timeline.parquet")
+    """The validation table for a finished run directory (:class:`ResultsDirError` if it has no combined tables)."""
+    children = read_table(out, "children")
+    timeline = read_table(out, "timeline")
     return validation_table(model_values(children, timeline, loaded))
 
 
-# ------------------------------------------------------------------------------------------ command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Callable[[argparse.ArgumentParser], None]) -> None:
-    from sim.cli.main import _positive_int
+# ------------------------------------------------------------------------------------------ the record
+@dataclass
+class ValidationRecord:
+    """What :func:`write_validation` wrote: the table and the files."""
 
-    p = sub.add_parser("validation", help="run the baseline and compare it with published figures")
-    p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
-    p.add_argument("--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead")
-    p.add_argument("--out", default=None, metavar="DIR", help="output directory for the run")
-    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
-    p.add_argument("--write", default="docs/validation.md", metavar="FILE", help="the record to write")
-    add_execution(p)
-    p.set_defaults(func=cmd_validation)
+    table: pd.DataFrame
+    written: list[Path]
 
 
-def cmd_validation(args: argparse.Namespace) -> int:
-    from sim.cli.main import _err, default_out, executor_for, progress_enabled
-    from sim.experiment.replications import prepare_directory, run_experiment
-    from sim.model.columns import write_atomically
+def write_validation(
+    out: Path, loaded: LoadedScenario, scenario: str, also: list[Path] | tuple[Path, ...] = ()
+) -> ValidationRecord:
+    """Validate the finished run in ``out``: write ``out/validation.csv`` and ``out/validation.md``, and the same
+    record to each path of ``also`` (``docs/validation.md`` when the command is asked for it).
 
-    loaded = load_scenario(args.scenario)
-    if args.from_run:
-        out = Path(args.from_run)
-    else:
-        out = Path(args.out) if args.out else default_out(f"validation-{loaded.scenario.name}")
-        prepare_directory(out, force=args.force)
-        with executor_for(args, out) as executor:
-            run_experiment(loaded, out, replications=args.replications, executor=executor,
-                           show_progress=progress_enabled(), argv=args.argv or sys.argv, log=_err)  # fmt: skip
+    ``scenario`` is the scenario as the command was given it, quoted in the record's "to regenerate" line.
+    """
+    out = Path(out)
     table = validate_run(out, loaded)
-    table.to_csv(out / "validation.csv", index=False)
     s = loaded.scenario
     about = {
-        "generated": dt.date.today().isoformat(), "scenario": args.scenario, "seed": s.seed,
+        "generated": dt.date.today().isoformat(), "scenario": scenario, "seed": s.seed,
         "replications": int(table["replications"].max()), "run_years": s.run_years, "start_date": s.start_date,
         "warm_up_days": s.starting_state.warm_up_days, "out": out,
     }  # fmt: skip
     text = to_markdown(table, about)
-    write_atomically(Path(args.write), lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    for r in table.itertuples():
-        mark = "ok  " if r.within_tolerance else "MISS"
-        print(f"{mark} {r.indicator}: model {_number(r.model_mean, r.published)}, "
-              f"published {_number(r.published, r.published)}")  # fmt: skip
-    print(f"wrote {args.write} and {out / 'validation.csv'}")
-    return 0
+    csv = out / VALIDATION_CSV
+    write_atomically(csv, lambda tmp: table.to_csv(tmp, index=False))
+    written = [csv]
+    for path in [out / VALIDATION_MD, *map(Path, also)]:
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        written.append(path)
+    return ValidationRecord(table, written)
+
+
+def summary_lines(table: pd.DataFrame) -> list[str]:
+    """One line per figure: ok or MISS, the model's value and the published one."""
+    return [
+        f"{'ok  ' if r.within_tolerance else 'MISS'} {r.indicator}: model {_number(r.model_mean, r.published)}, "
+        f"published {_number(r.published, r.published)}"
+        for r in table.itertuples()
+    ]

@@ -16,11 +16,9 @@ Welch's moving averages of both series are plotted (``welch.png``) so the sugges
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +27,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.analysis import indicators as metrics
-from sim.experiment.replications import prepare_directory, replication_dir, run_experiment, write_csv
+from sim.experiment.replications import run_experiment, write_csv
+from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.columns import write_atomically
-from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict
+from sim.scenario.schema import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR
 
 BATCH = 5
@@ -194,52 +193,3 @@ def warmup(
     text = json.dumps(result, indent=2, default=str) + "\n"
     write_atomically(out / "warmup.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return result
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Any) -> None:
-    from sim.cli.main import _positive_int, _seed
-
-    p = sub.add_parser("warmup", help="suggest a warm-up period from runs of the scenario from empty (MSER-5)")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="replications (default 5)")
-    p.add_argument(
-        "--years", type=float, default=None, metavar="Y", help="years to run from empty (default: warm-up + run)"
-    )
-    p.add_argument("--seed", type=_seed, default=None, metavar="S", help="root seed (default: the scenario's seed)")
-    p.add_argument("--window", type=_positive_int, default=None, metavar="W", help="Welch moving-average half-window")
-    p.add_argument("--out", default=None, metavar="DIR", help="output directory (default results/warmup-...)")
-    p.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
-    add_execution(p)
-    p.set_defaults(func=cmd_warmup)
-
-
-def cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.cli.main import UserError, _err, default_out, executor_for, progress_enabled
-
-    loaded = load_scenario(args.scenario)
-    if args.years is not None and not (0 < args.years <= 50):
-        raise UserError(f"--years must be above 0 and at most 50, got {args.years}")
-    out = Path(args.out) if args.out else default_out(f"warmup-{loaded.scenario.name}")
-    prepare_directory(out, force=args.force)
-    with executor_for(args, out) as executor:
-        result = warmup(
-            loaded,
-            out,
-            replications=args.replications,
-            years=args.years,
-            seed=args.seed,
-            executor=executor,
-            show_progress=progress_enabled(),
-            argv=args.argv or [sys.executable, *sys.argv],
-            log=_err,
-            window=args.window,
-        )
-    parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
-    print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
-    if result["may_not_settle"]:
-        print("  warning: a series may not have settled within the run; try a longer run with --years")
-    print("set it in the scenario (and remove any starting_state.open_cases):")
-    print(f"  starting_state:\n    warm_up_days: {result['warm_up_days']}")
-    print(f"Welch plot: {out / 'welch.png'}")
-    return 1 if result["failed_replications"] else 0

@@ -8,15 +8,13 @@ waited for it and how long the work took, the order made, and where the days wen
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from sim.analysis.delay import run_period
-from sim.api import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
+from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
 
 AGENCY_NAMES = {
@@ -186,27 +184,3 @@ def _case_lines(
     if parts:
         lines.append("            Where the days went: " + "; ".join(parts))
     return lines
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "journey",
-        help="print one child's journey across agencies and cases, in plain words",
-        description="Print one child's timeline: every case (returns to court included), each stage with its "
-        "dates, agency, wait and work, the order made, and where the days went.",
-    )
-    p.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
-    p.add_argument("child_id", type=int, metavar="CHILD_ID", help="the child's identifier (child_id)")
-    p.add_argument("--replication", type=int, default=None, metavar="R", help="replication (default the first)")
-    p.set_defaults(func=cmd_journey)
-
-
-def cmd_journey(args: argparse.Namespace) -> int:
-    try:
-        text = describe(args.directory, args.child_id, args.replication)
-    except ResultsDirError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(text)
-    return 0

@@ -26,7 +26,7 @@ For big runs, ``max_children`` keeps an evenly spaced sample of child ids (the w
 earliest arrivals), with every case of each sampled child and the siblings in those cases; everything else
 (stages, hearings, agencies) follows from those cases. From the command line::
 
-    python -m sim.outputs.ocel DIR [--replication R] [--max-children N] [--out FILE]
+    python run_sim.py ocel DIR [--replication R] [--max-children N] [--out FILE]
 
 ``run`` writes ``DIR/journey_rep-0000.ocel.json`` for the first replication, sampling at most
 :data:`RUN_MAX_CHILDREN` children.
@@ -34,10 +34,7 @@ earliest arrivals), with every case of each sampled child and the siblings in th
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.delay import case_events
-from sim.api import ResultsDirError, check_results_dir, read_table, replications_in
+from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
 from sim.model.columns import write_atomically
 
 RUN_MAX_CHILDREN = 10_000
@@ -333,31 +330,3 @@ def export(
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # the C encoder: dump() is pure Python
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.outputs.ocel", description="Write a run's journey log (OCEL 2.0 JSON) for one replication."
-    )
-    parser.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
-    parser.add_argument("--replication", type=int, default=None, metavar="R", help="replication (default the first)")
-    parser.add_argument(
-        "--max-children",
-        type=int,
-        default=None,
-        metavar="N",
-        help="keep an evenly spaced sample of N child ids, with their siblings (default: every child)",
-    )
-    parser.add_argument("--out", default=None, metavar="FILE", help="default DIR/journey_rep-RRRR.ocel.json")
-    args = parser.parse_args(argv)
-    try:
-        path = export(args.directory, args.replication, args.max_children, args.out)
-    except ResultsDirError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"journey log in {path}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -13,20 +13,18 @@ Nothing is fetched from a network: no external CSS, scripts, fonts or images, an
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
 import math
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.api import check_results_dir, read_manifest, read_table
+from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
 from sim.model.columns import write_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -475,7 +473,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
 
 
 def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, Any]) -> str:
-    from sim.outputs import figures as plots
+    import sim.outputs.figures as plots
 
     results_start = period[0]
     made = [
@@ -533,50 +531,3 @@ def write_report(directory: str | Path) -> Path:
     path = Path(directory) / REPORT_NAME
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def after_run(directory: str | Path, log: Any = None) -> list[Path]:
-    """Write the report and the journey log of a finished run; a failure is reported, not raised.
-
-    The run's results are complete and safe whatever happens here, so a problem writing the report is a
-    warning (on ``log``), not a failed run.
-    """
-    from sim.outputs import ocel
-
-    say = log or (lambda message: print(message, file=sys.stderr))
-    written = []
-    try:
-        written.append(write_report(directory))
-    except Exception as exc:  # noqa: BLE001 - see the docstring
-        say(f"warning: could not write the report ({type(exc).__name__}: {exc}); try: python run_sim.py report "
-            f"{directory}")  # fmt: skip
-    try:
-        written.append(ocel.export(directory, max_children=ocel.RUN_MAX_CHILDREN))
-    except Exception as exc:  # noqa: BLE001
-        say(f"warning: could not write the journey log ({type(exc).__name__}: {exc}); try: python -m sim.outputs.ocel "
-            f"{directory}")  # fmt: skip
-    for path in written:
-        print(f"  {'report' if path.suffix == '.html' else 'journey log (OCEL 2.0)'}: {path}")
-    return written
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "report",
-        help="write DIR/report.html: a self-contained report of a run's results, assumptions and set-up",
-    )
-    p.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
-    p.set_defaults(func=cmd_report)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from sim.api import ResultsDirError
-
-    try:
-        path = write_report(args.directory)
-    except ResultsDirError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"report in {path}")
-    return 0

@@ -11,13 +11,11 @@ schema. The same fits are available to notebooks: :func:`fit_durations`, :func:`
 
 from __future__ import annotations
 
-import argparse
 import calendar
 import datetime as dt
 import difflib
 import math
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +26,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.cli.main import UserError
 from sim.vocabulary import DAYS_PER_YEAR
 
 FAMILIES = ("exponential", "gamma", "lognormal", "weibull")
@@ -41,7 +38,7 @@ MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-class CalibrationError(UserError, ValueError):
+class CalibrationError(ValueError):
     """The data cannot be used as given; the message names the file (or row), the column and what to fix."""
 
 
@@ -63,7 +60,7 @@ def _warn(message: str) -> None:
     warnings.warn(message, CalibrationWarning, stacklevel=3)
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -112,14 +109,14 @@ def require_column(df: pd.DataFrame, column: str, source: str) -> None:
     raise CalibrationError(f"{source}: no column '{column}'{hint} (columns: {', '.join(columns) or 'none'})")
 
 
-def _blank(raw: pd.Series) -> np.ndarray:
+def blank_cells(raw: pd.Series) -> np.ndarray:
     if not (raw.dtype == object or pd.api.types.is_string_dtype(raw)):
         return raw.isna().to_numpy(dtype=bool)
     text = raw.astype("string").str.strip()
     return (raw.isna() | (text == "")).to_numpy(dtype=bool)
 
 
-def _first(mask: np.ndarray) -> int:
+def first_index(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
@@ -136,16 +133,16 @@ def numeric_column(raw: pd.Series, column: str, locate: Locate, *, blanks: str, 
     """
     if len(raw) == 0:
         raise CalibrationError(f"{source}, column '{column}': no rows of data")
-    blank = _blank(raw)
+    blank = blank_cells(raw)
     if blank.any() and blanks == "error":
-        i = _first(blank)
+        i = first_index(blank)
         raise CalibrationError(
             f"{locate(i)}, column '{column}': blank cell (write 0 for none){_more(blank, 'blank cells')}"
         )
     values = pd.to_numeric(raw.where(~blank), errors="coerce").to_numpy(dtype=float)
     bad = ~blank & ~np.isfinite(values)
     if bad.any():
-        i = _first(bad)
+        i = first_index(bad)
         cell = str(raw.iloc[i]).strip()
         hint = " (remove thousands separators)" if re.fullmatch(r"[\d,]+(\.\d*)?", cell) else ""
         raise CalibrationError(
@@ -153,7 +150,7 @@ def numeric_column(raw: pd.Series, column: str, locate: Locate, *, blanks: str, 
         )
     negative = ~blank & (values < 0)
     if negative.any():
-        i = _first(negative)
+        i = first_index(negative)
         raise CalibrationError(
             f"{locate(i)}, column '{column}': {_num(values[i])} is negative (a duration or count cannot be)"
             f"{_more(negative, 'negative values')}"
@@ -161,9 +158,9 @@ def numeric_column(raw: pd.Series, column: str, locate: Locate, *, blanks: str, 
     if blank.any():
         if blank.all():
             raise CalibrationError(f"{source}, column '{column}': all {len(raw)} cells are blank; nothing to fit")
-        i = _first(blank)
+        i = first_index(blank)
         _warn(
-            f"{locate(i)}, column '{column}': {_plural(int(blank.sum()), 'blank cell')} "
+            f"{locate(i)}, column '{column}': {plural(int(blank.sum()), 'blank cell')} "
             f"(the first here) ignored; {int((~blank).sum())} values remain"
         )
     return values[~blank]
@@ -467,103 +464,8 @@ def format_table(fits: list[Fit]) -> str:
     return "\n".join(lines)
 
 
-def _safe_stem(text: str) -> str:
+def safe_stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "values"
-
-
-def _default_plot_dir(csv: Path) -> tuple[Path, str]:
-    directory = csv.resolve().parent / f"{csv.stem}-calibration"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-        return directory, "next to the CSV"
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="fjsim-calibration-")), "in a temporary directory (the CSV's is read-only)"
-
-
-def cmd_durations(args: argparse.Namespace) -> int:
-    from sim.cli.main import _err
-
-    csv = Path(args.file)
-    df, locate = read_csv(csv)
-    require_column(df, args.column, str(csv))
-    if args.by:
-        require_column(df, args.by, str(csv))
-    if args.dist and args.dist not in (*FAMILIES, "empirical"):
-        raise CalibrationError(f"--dist must be one of {', '.join((*FAMILIES, 'empirical'))}, not '{args.dist}'")
-    if df.empty:
-        raise CalibrationError(f"{csv}: column '{args.column}' has no values (a header but no rows of data)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CalibrationWarning)
-        numeric_column(df[args.column], args.column, locate, blanks="drop", source=str(csv))  # all checked first
-    for w in caught:
-        _err(f"warning: {w.message}")
-    groups: list[tuple[str | None, pd.DataFrame]]
-    if args.by:
-        blank_group = _blank(df[args.by])
-        if blank_group.any():
-            i = _first(blank_group)
-            _err(f"warning: {locate(i)}: {_plural(int(blank_group.sum()), 'row')} with a blank '{args.by}' ignored")
-        kept = df[~blank_group]
-        groups = [(str(g).strip(), part) for g, part in kept.groupby(kept[args.by].str.strip(), sort=True)]
-    else:
-        groups = [(None, df)]
-    if args.no_plot:
-        plot_dir, where = None, ""
-    elif args.plot:
-        plot_dir, where = Path(args.plot), "as asked"
-    else:
-        plot_dir, where = _default_plot_dir(csv)
-    printed, skipped, plots = 0, [], []
-    for group, part in groups:
-        label = f"{args.by} = {group}" if group is not None else None
-        part_locate: Locate = (lambda idx: lambda i: f"{csv}, line {idx[i] + 2}")(part.index)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", CalibrationWarning)
-            try:
-                values = numeric_column(part[args.column], args.column, part_locate, blanks="drop")
-                fits = fit_durations(values, locate=part_locate)
-            except CalibrationError as exc:
-                if group is None:
-                    raise CalibrationError(f"{csv}, column '{args.column}': {exc}") from None
-                skipped.append(f"{label}: {exc}")
-                continue
-        print(f"{csv}, column '{args.column}'" + (f", {label}" if label else "") + f": {len(values)} values")
-        for w in caught:
-            if "blank cell" not in str(w.message):  # already reported for the whole column
-                _err(f"warning: {label + ': ' if label else ''}{w.message}")
-        print(format_table(fits))
-        chosen = next((f for f in fits if f.name == args.dist), None) if args.dist else fits[0]
-        ranked = [f for f in fits if math.isfinite(f.aic)]
-        if not args.dist:
-            print(f"best by AIC: {chosen.name}")
-            close = [f.name for f in ranked[1:] if f.delta_aic < 2]
-            if close:
-                print(f"  note: {', '.join(close)} within 2 AIC units: the data hardly tell them apart")
-            if chosen.ks_p < 0.05 and chosen.name != "empirical":
-                print(
-                    f"  note: even {chosen.name} departs from the data (KS p = {chosen.ks_p:.2g}); look at the QQ "
-                    "plots, or consider --dist empirical"
-                )
-        if label:
-            print(f"# {label} (n = {len(values)})")
-        print(best_yaml(chosen, args.key))
-        if plot_dir is not None:
-            stem = _safe_stem(args.column + (f"-{group}" if group is not None else ""))
-            plots += qq_plots(fits, values, plot_dir, stem)
-        printed += 1
-        print()
-    for s in skipped:
-        _err(f"warning: skipped {s}")
-    if not printed:
-        raise CalibrationError(f"{csv}, column '{args.column}': no group could be fitted")
-    print("KS p-values are optimistic: the parameters were fitted to the same data (and ties, as in whole days,")
-    print("make them more so). Rank by AIC; use D and the QQ plots to see where and how much a fit departs.")
-    if plots:
-        print(f"QQ plots ({len(plots)}) written {where}: {plot_dir}")
-    return 0
 
 
 # ---------------------------------------------------------------------------------------------- arrivals
@@ -648,9 +550,9 @@ def _check_demand(value: dict[str, Any], text: str) -> None:
 
 
 def _months(raw: pd.Series, column: str, locate: Locate) -> pd.PeriodIndex:
-    blank = _blank(raw)
+    blank = blank_cells(raw)
     if blank.any():
-        i = _first(blank)
+        i = first_index(blank)
         raise CalibrationError(f"{locate(i)}, column '{column}': blank month{_more(blank, 'blank months')}")
     if pd.api.types.is_datetime64_any_dtype(raw):
         dates = pd.to_datetime(raw)
@@ -659,7 +561,7 @@ def _months(raw: pd.Series, column: str, locate: Locate) -> pd.PeriodIndex:
         dates = pd.to_datetime(text, format="ISO8601", errors="coerce")
         bad = dates.isna().to_numpy()
         if bad.any():
-            i = _first(bad)
+            i = first_index(bad)
             raise CalibrationError(
                 f"{locate(i)}, column '{column}': '{text.iloc[i]}' is not a month; write it as 2023-01 or "
                 f"2023-01-01{_more(bad, 'such cells')}"
@@ -671,7 +573,7 @@ def _counts(raw: pd.Series, column: str, locate: Locate) -> np.ndarray:
     counts = numeric_column(raw, column, locate, blanks="error")
     fraction = counts != np.round(counts)
     if fraction.any():
-        i = _first(fraction)
+        i = first_index(fraction)
         raise CalibrationError(
             f"{locate(i)}, column '{column}': {_num(counts[i])} is not a whole number of cases"
             f"{_more(fraction, 'such counts')}"
@@ -723,14 +625,14 @@ def fit_arrivals(
     regions = None
     if by:
         raw = df[by]
-        blank = _blank(raw)
+        blank = blank_cells(raw)
         if blank.any():
-            i = _first(blank)
+            i = first_index(blank)
             raise CalibrationError(f"{locate(i)}, column '{by}': blank region{_more(blank, 'blank cells')}")
         regions = raw.astype(str).str.strip().to_numpy()
         bad = np.array([not NAME.match(r) for r in regions])
         if bad.any():
-            i = _first(bad)
+            i = first_index(bad)
             suggestion = re.sub(r"[^A-Za-z0-9_]+", "_", regions[i]).strip("_").lower()
             raise CalibrationError(
                 f"{locate(i)}, column '{by}': '{regions[i]}' is not a scenario name (a letter, then letters, digits"
@@ -755,7 +657,7 @@ def fit_arrivals(
         if incomplete.any():
             lacking = [f"{m} ({', '.join(wide.columns[wide.loc[m].isna()])})" for m in wide.index[incomplete][:3]]
             _warn(
-                f"{_plural(int(incomplete.sum()), 'month')} without a count for every region left out of the fit: "
+                f"{plural(int(incomplete.sum()), 'month')} without a count for every region left out of the fit: "
                 + "; ".join(lacking)
                 + (" ..." if incomplete.sum() > 3 else "")
             )
@@ -772,14 +674,14 @@ def fit_arrivals(
     series = series.sort_index()
     if len(series) < 12:
         raise CalibrationError(
-            f"{source}: {_plural(len(series), 'month')} of counts"
+            f"{source}: {plural(len(series), 'month')} of counts"
             f"{' with every region' if by else ''}; at least 12 are needed to estimate seasonality"
         )
     full = pd.period_range(series.index[0], series.index[-1], freq="M")
     gaps = [str(m) for m in full.difference(series.index)]
     if gaps:
         _warn(
-            f"{_plural(len(gaps), 'month')} missing between {series.index[0]} and {series.index[-1]} "
+            f"{plural(len(gaps), 'month')} missing between {series.index[0]} and {series.index[-1]} "
             f"({', '.join(gaps[:6])}{' ...' if len(gaps) > 6 else ''}); fitted without them, not as zeros"
         )
     cal = series.index.month.to_numpy()
@@ -860,7 +762,7 @@ def fit_arrivals(
 
 
 def format_arrivals(fit: ArrivalFit) -> str:
-    gaps = f"{_plural(len(fit.gaps), 'month')} missing" if fit.gaps else "no gaps"
+    gaps = f"{plural(len(fit.gaps), 'month')} missing" if fit.gaps else "no gaps"
     lines = [
         f"{fit.n_months} months, {fit.first_month} to {fit.last_month} ({gaps}), {fit.total:,} cases",
         f"cases_per_year is the deseasonalised yearly rate at the start date {fit.start_date}",
@@ -911,76 +813,3 @@ def arrivals_plot(fit: ArrivalFit, path: Path) -> Path:
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
-
-
-def cmd_arrivals(args: argparse.Namespace) -> int:
-    from sim.cli.main import _err
-
-    csv = Path(args.file)
-    df, locate = read_csv(csv)
-    df = df.dropna(how="all")  # blank lines hold no month; the index keeps the line numbers
-    if args.start_date:
-        try:
-            dt.date.fromisoformat(args.start_date)
-        except ValueError:
-            raise CalibrationError(f"--start-date: '{args.start_date}' is not a date like 2023-04-01") from None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CalibrationWarning)
-        fit = fit_arrivals(
-            df, args.date_column, args.count_column, args.by, args.start_date, locate=locate, source=str(csv)
-        )
-    for w in caught:
-        _err(f"warning: {csv}: {w.message}")
-    print(f"{csv}: {format_arrivals(fit)}")
-    print()
-    print(fit.yaml(args.case_type))
-    if args.plot:
-        path = arrivals_plot(fit, Path(args.plot) / f"{_safe_stem(csv.stem)}-arrivals.png")
-        print(f"\nobserved and fitted counts plotted in {path}")
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------- command line
-def add_parser(sub: argparse._SubParsersAction, add_execution: Any = None) -> None:  # noqa: ARG001 - the hook
-    from sim.vocabulary import CASE_TYPES
-
-    p = sub.add_parser("calibrate", help="fit duration distributions or demand to data and print scenario YAML")
-    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-
-    d = kinds.add_parser(
-        "durations",
-        help="fit exponential, gamma, lognormal, Weibull and empirical distributions to durations; rank by AIC",
-        description="Fit distributions to the durations in one column of a CSV (complete cases only: durations of "
-        "open cases are unknown, see docs/calibration.md) and print the best as scenario YAML.",
-    )
-    d.add_argument("file", metavar="FILE.csv")
-    d.add_argument("--column", required=True, metavar="NAME", help="column holding the durations")
-    d.add_argument("--by", default=None, metavar="GROUP", help="fit each value of this column separately")
-    d.add_argument("--plot", default=None, metavar="DIR", help="write QQ plots here (default: FILE-calibration/)")
-    d.add_argument("--no-plot", action="store_true", help="draw no QQ plots")
-    d.add_argument("--key", default="duration_days", help="key of the printed YAML line (default duration_days)")
-    d.add_argument(
-        "--dist",
-        default=None,
-        metavar="NAME",
-        help="print this candidate's block instead of the AIC winner (exponential, gamma, lognormal, weibull, "
-        "empirical)",
-    )
-    d.set_defaults(func=cmd_durations)
-
-    a = kinds.add_parser(
-        "arrivals",
-        help="fit yearly volume, trend and monthly seasonality to monthly counts; print a demand block",
-        description="Fit a Poisson log-linear model, log(count) = a + b*years + month effect, to monthly counts "
-        "and print the demand block the scenario takes.",
-    )
-    a.add_argument("file", metavar="FILE.csv")
-    a.add_argument("--date-column", default="month", metavar="NAME", help="month column (default month)")
-    a.add_argument("--count-column", default="count", metavar="NAME", help="count column (default count)")
-    a.add_argument("--by", default=None, metavar="REGION", help="region column: also estimate region_shares")
-    a.add_argument(
-        "--start-date", default=None, metavar="DATE", help="date cases_per_year applies at (default: first month)"
-    )
-    a.add_argument("--case-type", default=None, choices=CASE_TYPES, help="case type to name in the printed block")
-    a.add_argument("--plot", default=None, metavar="DIR", help="also plot observed and fitted counts into DIR")
-    a.set_defaults(func=cmd_arrivals)

@@ -1,0 +1,162 @@
+"""What every command shares: exit codes, the user error, argument types, messages, executors and options.
+
+Exit codes: 0 success; 1 some replications failed (the others are kept and reported); 2 a user error (a bad
+scenario, a missing file, a bad option, an output directory that is in the way), reported in a paragraph
+without a traceback; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED_REPLICATIONS, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UserError(Exception):
+    """A mistake in how the program was called; the message says what to do instead."""
+
+
+# ---------------------------------------------------------------------------------------------- messages
+def err(message: str) -> None:
+    """A message for the person running the command, on stderr (results go to stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_enabled() -> bool:
+    """Show progress bars only to a person at a terminal, never in CI logs or when stderr is redirected."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty and not os.environ.get("CI")
+
+
+def command_line(args: argparse.Namespace) -> list[str]:
+    """The command line recorded in a manifest: the one given to ``main``, or this process's."""
+    return [sys.executable, *sys.argv] if getattr(args, "argv", None) is None else args.argv
+
+
+# ---------------------------------------------------------------------------------------------- argument types
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
+    return value
+
+
+def percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage such as 5, got {text!r}") from None
+    if not (0 < value < 100) or math.isnan(value):
+        raise argparse.ArgumentTypeError(f"must be above 0 and below 100, got {text}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- output folders
+def default_out(name: str, root: Path = Path("results")) -> Path:
+    """``results/NAME-YYYYmmdd-HHMMSS`` (with ``-2``, ``-3``... if that exists and is not empty)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = root / f"{name}-{stamp}"
+    n = 2
+    while out.exists() and any(out.iterdir()):
+        out = root / f"{name}-{stamp}-{n}"
+        n += 1
+    return out
+
+
+def out_dir(args: argparse.Namespace, name: str) -> Path:
+    """The --out DIR given, or a fresh ``results/NAME-TIME/``."""
+    return Path(args.out) if args.out else default_out(name)
+
+
+# ---------------------------------------------------------------------------------------------- executors
+def make_executor(args: argparse.Namespace):  # noqa: ANN201 - an Executor
+    from sim.experiment.executors import make_executor as make
+
+    return make(getattr(args, "workers", None), getattr(args, "scheduler", None))
+
+
+@contextmanager
+def executor_for(args: argparse.Namespace, out: Path) -> Iterator[Any]:
+    """The executor a command asked for; on Ctrl-C its workers stop at once and the user is told where the
+    partial results are (``main`` then exits 130)."""
+    executor = make_executor(args)
+    try:
+        yield executor
+    except KeyboardInterrupt:
+        getattr(executor, "abort", executor.close)()
+        err(f"interrupted: partial results are in {out}")
+        raise
+    finally:
+        executor.close()
+
+
+# ---------------------------------------------------------------------------------------------- shared options
+def add_execution(parser: argparse.ArgumentParser) -> None:
+    """--workers N and --scheduler ADDRESS."""
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: the number of cores; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="send replications to a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 (workers must share "
+        "the output directory)",
+    )
+
+
+def add_replications(parser: argparse.ArgumentParser, default: int = 5) -> None:
+    parser.add_argument(
+        "--replications", type=positive_int, default=default, metavar="N", help=f"replications (default {default})"
+    )
+
+
+def add_seed(parser: argparse.ArgumentParser, whose: str = "the scenario's") -> None:
+    parser.add_argument("--seed", type=seed, default=None, metavar="S", help=f"root seed (default: {whose} seed)")
+
+
+def add_out(parser: argparse.ArgumentParser, default: str) -> None:
+    """--out DIR (``default`` describes where the results go without it) and --force."""
+    parser.add_argument("--out", default=None, metavar="DIR", help=f"output directory (default {default})")
+    parser.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
+
+
+def add_experiment_options(
+    parser: argparse.ArgumentParser, *, out: str, whose_seed: str | None = "the scenario's", replications: bool = True
+) -> None:
+    """The options of every command that runs replications: --replications, --seed, --out, --force,
+    --workers and --scheduler (``whose_seed=None`` leaves --seed out)."""
+    if replications:
+        add_replications(parser)
+    if whose_seed is not None:
+        add_seed(parser, whose_seed)
+    add_out(parser, out)
+    add_execution(parser)

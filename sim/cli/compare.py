@@ -1,0 +1,71 @@
+"""``compare BASE OPTION...``: a base scenario and options on common random numbers (:mod:`sim.experiment.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_OK,
+    add_experiment_options,
+    command_line,
+    err,
+    executor_for,
+    out_dir,
+    progress_enabled,
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="run a base scenario and options on the same random numbers and estimate paired differences",
+    )
+    p.add_argument("base", metavar="BASE", help="the base scenario")
+    p.add_argument("options", nargs="+", metavar="OPTION", help="scenarios to compare with the base")
+    add_experiment_options(p, out="results/compare-...", whose_seed="the base's")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write each scenario's report.html and journey log (python run_sim.py report DIR writes it)",
+    )
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.analysis.indicators import HEADLINE
+    from sim.cli.results import after_run
+    from sim.experiment.compare import KEYS, compare, load_all
+    from sim.experiment.results_folder import prepare_directory
+
+    loaded = load_all([args.base, *args.options])
+    out = out_dir(args, f"compare-{loaded[0].scenario.name}")
+    prepare_directory(out, force=args.force)
+    seeds = {s.scenario.seed for s in loaded}
+    if args.seed is None and len(seeds) > 1:
+        err(f"note: the scenarios declare different seeds; all run with the base's seed {loaded[0].scenario.seed}")
+    with executor_for(args, out) as executor:
+        table, runs = compare(
+            loaded,
+            out,
+            replications=args.replications,
+            seed=args.seed,
+            executor=executor,
+            show_progress=progress_enabled(),
+            argv=command_line(args),
+            log=err,
+            after_each_run=None if args.no_report else after_run,
+        )
+    headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
+    for _, row in headline.iterrows():
+        verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
+        print(
+            f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
+            f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
+        )
+    print(f"comparison in {out / 'compare.csv'}")
+    failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]
+    if failed:
+        err("failed replications (see each scenario's manifest.json): " + ", ".join(failed))
+        return EXIT_FAILED_REPLICATIONS
+    return EXIT_OK

@@ -1,0 +1,172 @@
+"""``validate FILE...`` and ``run SCENARIO``: check scenario files; run replications of a scenario."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    UserError,
+    add_experiment_options,
+    command_line,
+    default_out,
+    err,
+    make_executor,
+    percent,
+    positive_int,
+    progress_enabled,
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check scenario files and report every problem with its file and line")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="run replications of a scenario and write results, a summary and a manifest")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario YAML file")
+    add_experiment_options(p, out="results/NAME-TIME/")
+    p.add_argument("--resume", default=None, metavar="DIR", help="continue an interrupted run in DIR")
+    p.add_argument(
+        "--precision",
+        type=percent,
+        default=None,
+        metavar="P",
+        help="add replications until the headline indicators' 95%% CI half-width is within P%% of their mean",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="most replications --precision may run (default 50)",
+    )
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write report.html and the journey log at the end (python run_sim.py report DIR writes it)",
+    )
+    p.set_defaults(func=cmd_run)
+
+
+# ---------------------------------------------------------------------------------------------- validate
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario.schema import load_scenario
+    from sim.scenario.yaml_file import ScenarioError
+
+    bad = 0
+    for file in args.files:
+        try:
+            load_scenario(file)
+        except ScenarioError as exc:
+            bad += 1
+            err(str(exc))
+        else:
+            print(f"ok: {file}")
+    if bad:
+        err(f"{bad} of {len(args.files)} scenario file{'s' if len(args.files) > 1 else ''} invalid")
+        return EXIT_USER_ERROR
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- run
+def print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame
+    from sim.analysis.indicators import HEADLINE
+
+    index = summary.set_index(["indicator", "breakdown", "group"])
+    for key in HEADLINE:
+        if key not in index.index:
+            continue
+        row = index.loc[key]
+        ci = "" if math.isnan(row["ci95_low"]) else f" (95% CI {row['ci95_low']:.1f} to {row['ci95_high']:.1f})"
+        label = "all children" if key[1] == "all" else f"{key[1]} {key[2]}"
+        print(f"  {key[0]}, {label}: {row['mean']:.1f}{ci}")
+    print(f"results in {out}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment.replications import check_same_scenario, resume_options, run_experiment
+    from sim.experiment.results_folder import prepare_directory
+    from sim.scenario.schema import load_scenario
+
+    argv = command_line(args)
+    if args.resume:
+        if args.scenario or args.force or args.out:
+            raise UserError("--resume DIR continues the run in DIR: give no scenario, --out or --force with it")
+        out = Path(args.resume)
+        options = resume_options(out)
+        loaded = load_scenario(options["scenario_path"])
+        check_same_scenario(loaded, options["scenario_sha256"])
+        replications = options["replications"]
+        seed = options["seed"]
+        precision = options.get("precision_percent")
+        max_replications = options.get("max_replications")
+    else:
+        if not args.scenario:
+            raise UserError("run needs a scenario file (or --resume DIR to continue an interrupted run)")
+        loaded = load_scenario(args.scenario)  # validate before anything is written
+        out = Path(args.out) if args.out else default_out(loaded.scenario.name)
+        replications, seed = args.replications, args.seed
+        precision, max_replications = args.precision, args.max_replications
+        if precision and max_replications < replications:
+            raise UserError(f"--max-replications ({max_replications}) must be at least --replications ({replications})")
+        prepare_directory(out, force=args.force)
+    executor = make_executor(args)
+    try:
+        try:
+            result = run_experiment(
+                loaded,
+                out,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                show_progress=progress_enabled(),
+                precision=precision,
+                max_replications=max_replications,
+                resume=bool(args.resume),
+                argv=argv,
+                log=err,
+            )
+        except BaseException:
+            getattr(executor, "abort", executor.close)()  # stop the workers now rather than wait for them
+            raise
+        finally:
+            executor.close()
+        return _finish_run(args, loaded, out, result, max_replications)
+    except KeyboardInterrupt:  # during the replications, or while the outputs or the report are written
+        err(
+            f"interrupted: finished replications are kept in {out / 'replications'}; "
+            f"continue with: python run_sim.py run --resume {out}"
+        )
+        return EXIT_INTERRUPTED
+
+
+def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replications: int | None) -> int:  # noqa: ANN001
+    from sim.cli.results import after_run
+
+    print(f"{loaded.scenario.name}: {len(result.replications_used)} replications, root seed {result.root_seed}")
+    precision_info = result.manifest.get("precision")
+    if precision_info:
+        if precision_info["precision_met"]:
+            print(
+                f"  precision {precision_info['precision_percent']}% reached with "
+                f"{precision_info['replications_needed']} replications"
+            )
+        else:
+            print(f"  precision {precision_info['precision_percent']}% NOT reached within {max_replications}")
+    print_headline(result.summary, out)
+    if not args.no_report and result.replications_used:
+        after_run(out)  # report.html and the journey log (issue 4)
+    if result.failures:
+        err(
+            f"{len(result.failures)} replication(s) failed: "
+            + ", ".join(f"{f.replication} (root seed {f.seed}): {f.error}" for f in result.failures)
+            + f"; details in {out / 'manifest.json'}"
+        )
+        return EXIT_FAILED_REPLICATIONS
+    return EXIT_OK

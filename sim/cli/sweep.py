@@ -1,0 +1,69 @@
+"""``sweep SCENARIO --set KEY=V1,V2,...``: a scenario at several values of its keys (:mod:`sim.experiment.sweep`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_OK,
+    UserError,
+    add_experiment_options,
+    command_line,
+    err,
+    executor_for,
+    out_dir,
+    progress_enabled,
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="run a scenario at several values of one or more keys")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted key path of the scenario and the values to try (repeat for more keys)",
+    )
+    p.add_argument("--one-at-a-time", action="store_true", help="vary one key at a time instead of every combination")
+    add_experiment_options(p, out="results/sweep-...")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment.results_folder import prepare_directory
+    from sim.experiment.sweep import build_settings, design, parse_set, sweep
+    from sim.scenario.schema import load_scenario
+
+    base = load_scenario(args.scenario)
+    factors: dict[str, list[Any]] = {}
+    for text in args.sets:
+        key, values = parse_set(text)  # a SweepError is a user error
+        if key in factors:
+            raise UserError(f"--set {key} is given twice")
+        factors[key] = values
+    build_settings(base, design(factors, args.one_at_a_time))  # validate before the directory is made
+    out = out_dir(args, f"sweep-{base.scenario.name}")
+    prepare_directory(out, force=args.force)
+    with executor_for(args, out) as executor:
+        table, runs = sweep(
+            base,
+            factors,
+            out,
+            one_at_a_time=args.one_at_a_time,
+            replications=args.replications,
+            seed=args.seed,
+            executor=executor,
+            show_progress=progress_enabled(),
+            argv=command_line(args),
+            log=err,
+        )
+    print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
+    if any(run.failures for run in runs.values()):
+        err("some replications failed; see each setting's manifest.json")
+        return EXIT_FAILED_REPLICATIONS
+    return EXIT_OK

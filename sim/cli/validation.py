@@ -1,0 +1,107 @@
+"""``validation [SCENARIO]``: run the baseline and compare it with published figures.
+
+The comparison itself is :mod:`sim.experiment.validation`.
+
+The record (``validation.md``) and the table (``validation.csv``) go into the output folder (``--out DIR``,
+``--from-run DIR``, or a fresh ``results/validation-NAME-TIME/``); the tracked ``docs/validation.md`` is
+written only with ``--docs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_OK,
+    UserError,
+    add_experiment_options,
+    command_line,
+    err,
+    executor_for,
+    out_dir,
+    progress_enabled,
+)
+
+DOCS_RECORD = Path("docs") / "validation.md"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validation",
+        help="run the baseline and compare it with published figures",
+        description="Run a scenario (default the baseline) and compare it with published figures. The record "
+        "(validation.md) and the table (validation.csv) are written into the output folder; the copy kept with "
+        "the documentation, docs/validation.md, only with --docs.",
+    )
+    p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
+    add_experiment_options(p, out="results/validation-NAME-TIME/", whose_seed=None)
+    p.add_argument(
+        "--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead (the record goes there)"
+    )
+    p.add_argument(
+        "--docs",
+        action="store_true",
+        help=f"also write the record to {DOCS_RECORD.as_posix()} (run from the repository's root) to update the "
+        "documentation",
+    )
+    p.add_argument("--write", default=None, metavar="FILE", help="also write the record to FILE")
+    p.set_defaults(func=cmd_validation)
+
+
+def _extra_records(args: argparse.Namespace) -> list[Path]:
+    """The copies of the record asked for, checked before anything runs."""
+    paths = []
+    if args.docs:
+        if not DOCS_RECORD.parent.is_dir():
+            raise UserError(
+                f"--docs writes {DOCS_RECORD.as_posix()} of the repository, but {Path.cwd()} has no docs/ folder: "
+                "run the command from the repository's root (or give --write FILE)"
+            )
+        paths.append(DOCS_RECORD)
+    if args.write:
+        path = Path(args.write)
+        if not path.parent.is_dir():
+            raise UserError(f"--write {args.write}: the folder {path.parent} does not exist")
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def cmd_validation(args: argparse.Namespace) -> int:
+    from sim.experiment.replications import run_experiment
+    from sim.experiment.results_folder import prepare_directory, read_manifest
+    from sim.experiment.validation import summary_lines, write_validation
+    from sim.scenario.schema import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    also = _extra_records(args)
+    if args.from_run:
+        if args.out or args.force:
+            raise UserError("--from-run DIR reads a finished run and writes the record there: give no --out or --force")
+        out = Path(args.from_run)
+        failed = [f["replication"] for f in read_manifest(out).get("failed_replications", [])]
+        used = None
+    else:
+        out = out_dir(args, f"validation-{loaded.scenario.name}")
+        prepare_directory(out, force=args.force)
+        with executor_for(args, out) as executor:
+            result = run_experiment(loaded, out, replications=args.replications, executor=executor,
+                                    show_progress=progress_enabled(), argv=command_line(args), log=err)  # fmt: skip
+        failed = [f.replication for f in result.failures]
+        used = result.replications_used
+    if used is not None and not used:
+        err(f"every replication failed, so there is nothing to validate; details in {out / 'manifest.json'}")
+        return EXIT_FAILED_REPLICATIONS
+    record = write_validation(out, loaded, args.scenario, also)
+    for line in summary_lines(record.table):
+        print(line)
+    print("wrote " + ", ".join(str(p) for p in record.written))
+    if failed:
+        err(
+            f"{len(failed)} replication(s) failed ({', '.join(map(str, failed))}): the validation uses the others; "
+            f"details in {out / 'manifest.json'}"
+        )
+        return EXIT_FAILED_REPLICATIONS
+    return EXIT_OK

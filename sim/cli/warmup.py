@@ -1,0 +1,62 @@
+"""``warmup SCENARIO``: suggest a warm-up period from runs of the scenario from empty (:mod:`sim.experiment.warmup`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_OK,
+    UserError,
+    add_experiment_options,
+    command_line,
+    err,
+    executor_for,
+    out_dir,
+    positive_int,
+    progress_enabled,
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("warmup", help="suggest a warm-up period from runs of the scenario from empty (MSER-5)")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument(
+        "--years", type=float, default=None, metavar="Y", help="years to run from empty (default: warm-up + run)"
+    )
+    p.add_argument("--window", type=positive_int, default=None, metavar="W", help="Welch moving-average half-window")
+    add_experiment_options(p, out="results/warmup-...")
+    p.set_defaults(func=cmd_warmup)
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    from sim.experiment.results_folder import prepare_directory
+    from sim.experiment.warmup import warmup
+    from sim.scenario.schema import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    if args.years is not None and not (0 < args.years <= 50):
+        raise UserError(f"--years must be above 0 and at most 50, got {args.years}")
+    out = out_dir(args, f"warmup-{loaded.scenario.name}")
+    prepare_directory(out, force=args.force)
+    with executor_for(args, out) as executor:
+        result = warmup(
+            loaded,
+            out,
+            replications=args.replications,
+            years=args.years,
+            seed=args.seed,
+            executor=executor,
+            show_progress=progress_enabled(),
+            argv=command_line(args),
+            log=err,
+            window=args.window,
+        )
+    parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
+    print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
+    if result["may_not_settle"]:
+        print("  warning: a series may not have settled within the run; try a longer run with --years")
+    print("set it in the scenario (and remove any starting_state.open_cases):")
+    print(f"  starting_state:\n    warm_up_days: {result['warm_up_days']}")
+    print(f"Welch plot: {out / 'welch.png'}")
+    return EXIT_FAILED_REPLICATIONS if result["failed_replications"] else EXIT_OK
