@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from sim.cli.common import EXIT_OK, default_out, err
+from sim.outputs.calibration_figures import arrivals_plot, qq_plots
 from sim.scenario.calibration import (
     FAMILIES,
     CalibrationError,
     CalibrationWarning,
     Locate,
-    arrivals_plot,
     best_yaml,
     blank_cells,
     first_index,
@@ -32,7 +32,6 @@ from sim.scenario.calibration import (
     format_table,
     numeric_column,
     plural,
-    qq_plots,
     read_csv,
     require_column,
     safe_stem,
