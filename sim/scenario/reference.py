@@ -9,6 +9,9 @@ committed file with a fresh generation). Regenerate after changing the schema::
 
 Key paths are dotted; ``<name>`` stands for a key the analyst chooses (or one of a fixed set, listed in the
 type column) and ``[]`` for an item of a list.
+
+Why this module is long: it is one generator, the walk of the schema with the few rules that turn each pydantic
+type and constraint into words; split in two, each half would need the other's rules to be read.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import datetime as dt
 import re
 import types
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -25,6 +28,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sim.scenario import distributions
+from sim.scenario.annotations import is_model, unwrap, without_none
 from sim.scenario.schema import Scenario
 
 DISTRIBUTION_FAMILIES: tuple[type[BaseModel], ...] = (
@@ -68,34 +72,11 @@ class Row:
 
 
 # ---------------------------------------------------------------------------------------------- type helpers
-def _is_model(t: Any) -> bool:
-    return isinstance(t, type) and issubclass(t, BaseModel)
-
-
-def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
-    """Strip ``Annotated`` layers; return the bare type and the metadata found on the way."""
-    metadata: list[Any] = []
-    while get_origin(annotation) is Annotated:
-        args = get_args(annotation)
-        annotation = args[0]
-        metadata.extend(args[1:])
-    return annotation, metadata
-
-
-def _optional(annotation: Any) -> tuple[Any, bool]:
-    """``X | None`` -> (X, True); anything else unchanged."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) < len(get_args(annotation)) and len(args) == 1:
-            return args[0], True
-    return annotation, False
-
-
 def _is_distribution(annotation: Any) -> bool:
-    bare, _ = _unwrap(annotation)
+    bare, _ = unwrap(annotation)
     if get_origin(bare) not in (Union, types.UnionType):
         return False
-    members = {_unwrap(a)[0] for a in get_args(bare)}
+    members = {unwrap(a)[0] for a in get_args(bare)}
     return set(DISTRIBUTION_FAMILIES) <= members
 
 
@@ -168,10 +149,10 @@ def _text_constraints(items: list[Any]) -> list[str]:
 
 def _describe_type(annotation: Any) -> str:
     """A short human name for a type: 'number', 'date', 'mapping of <name> to number', 'distribution' ..."""
-    bare, _ = _unwrap(annotation)
-    bare, optional = _optional(bare)
-    bare, _ = _unwrap(bare)
-    suffix = " or null" if optional else ""
+    bare, _ = unwrap(annotation)
+    bare, nullable = without_none(bare)
+    bare, _ = unwrap(bare)
+    suffix = " or null" if nullable else ""
     if _is_distribution(bare):
         return "[distribution](#distributions)" + suffix
     origin = get_origin(bare)
@@ -183,7 +164,7 @@ def _describe_type(annotation: Any) -> str:
     if origin is list:
         (item,) = get_args(bare)
         return f"list of {_describe_type(item)}{suffix}"
-    if _is_model(bare):
+    if is_model(bare):
         return "mapping" + suffix
     simple = {bool: "true/false", int: "integer", float: "number", str: "text", dt.date: "date (YYYY-MM-DD)"}
     if bare in simple:
@@ -194,7 +175,7 @@ def _describe_type(annotation: Any) -> str:
 
 
 def _describe_key(annotation: Any) -> str:
-    bare, metadata = _unwrap(annotation)
+    bare, metadata = unwrap(annotation)
     if get_origin(bare) is Literal:
         return "`<name>` (" + ", ".join(f"`{a}`" for a in get_args(bare)) + ")"
     if bare is str:
@@ -264,10 +245,10 @@ def _doc(model: Any) -> str:
 
 def _block_doc(annotation: Any) -> str:
     """The docstring of the block a field holds, directly or as the values of a mapping or list."""
-    bare, _ = _unwrap(annotation)
-    bare, _ = _optional(bare)
-    bare, _ = _unwrap(bare)
-    if _is_model(bare):
+    bare, _ = unwrap(annotation)
+    bare, _ = without_none(bare)
+    bare, _ = unwrap(bare)
+    if is_model(bare):
         return _doc(bare)
     if get_origin(bare) in (dict, list) and not _is_distribution(bare):
         return _block_doc(get_args(bare)[-1])
@@ -277,13 +258,13 @@ def _block_doc(annotation: Any) -> str:
 # ---------------------------------------------------------------------------------------------- the walk
 def _container_rows(path: str, annotation: Any, unit: str) -> list[Row]:
     """Rows under a value: the keys of a block, or the items of a mapping or list."""
-    bare, _ = _unwrap(annotation)
-    bare, _ = _optional(bare)
-    bare, _ = _unwrap(bare)
+    bare, _ = unwrap(annotation)
+    bare, _ = without_none(bare)
+    bare, _ = unwrap(bare)
     if _is_distribution(bare):
         return []
     origin = get_origin(bare)
-    if _is_model(bare):
+    if is_model(bare):
         return walk(bare, path + ".")
     if origin is dict:
         key, value = get_args(bare)
@@ -296,10 +277,10 @@ def _container_rows(path: str, annotation: Any, unit: str) -> list[Row]:
 
 def _element_rows(path: str, annotation: Any, unit: str) -> list[Row]:
     """A row for a mapping value or list item only when it is itself a block or a container."""
-    bare, _ = _unwrap(annotation)
-    bare, _ = _optional(bare)
-    bare, _ = _unwrap(bare)
-    if _is_model(bare):
+    bare, _ = unwrap(annotation)
+    bare, _ = without_none(bare)
+    bare, _ = unwrap(bare)
+    if is_model(bare):
         return walk(bare, path + ".")
     if get_origin(bare) in (dict, list):
         return _container_rows(path, bare, unit)
@@ -314,9 +295,9 @@ def walk(model: type[BaseModel], prefix: str = "") -> list[Row]:
         path = prefix + key
         annotation = field.annotation
         metadata = list(field.metadata)
-        bare, inner = _unwrap(annotation)
-        bare, _ = _optional(bare)
-        bare, more = _unwrap(bare)
+        bare, inner = unwrap(annotation)
+        bare, _ = without_none(bare)
+        bare, more = unwrap(bare)
         constraints = _constraints(metadata + inner + more, bare)
         description = (field.description or "").strip()
         own = bool(description)
@@ -381,9 +362,9 @@ def _distribution_section() -> list[str]:
             if field_name == "dist":
                 continue
             key = field.alias or field_name
-            bare, inner = _unwrap(field.annotation)
-            bare, _ = _optional(bare)
-            bare, more = _unwrap(bare)
+            bare, inner = unwrap(field.annotation)
+            bare, _ = without_none(bare)
+            bare, more = unwrap(bare)
             constraints = _constraints(list(field.metadata) + inner + more, bare)
             default = "required" if field.is_required() else "optional"
             cells = [

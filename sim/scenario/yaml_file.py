@@ -13,15 +13,16 @@ import functools
 import operator
 import os
 import re
-import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import pydantic
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sim.scenario.annotations import fields_by_key, is_model, members
 
 MAX_NODES = 200_000
 """Values allowed in a file after alias expansion: far above any real scenario, far below a billion laughs."""
@@ -316,50 +317,22 @@ def load_tree(path: str | Path, max_bytes: int = 1_048_576) -> SourceTree:
     return tree
 
 
-def _members(annotation: Any, data: Any) -> list[Any]:
-    """The types behind Annotated/Union/RootModel; of a union of models, the one the data's tag picks."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _members(get_args(annotation)[0], data)
-    if origin is Union or origin is types.UnionType:
-        found = [m for arg in get_args(annotation) if arg is not type(None) for m in _members(arg, data)]
-        tagged = [  # the member whose Literal field (its discriminator) matches the data
-            m
-            for m in found
-            if _is_model(m) and isinstance(data, dict)
-            for key, ann in _fields(m).items()
-            if get_origin(ann) is Literal and key in data and data[key] in get_args(ann)
-        ]
-        return tagged or found
-    if _is_model(annotation) and issubclass(annotation, pydantic.RootModel):
-        return _members(annotation.model_fields["root"].annotation, data)
-    return [annotation]
-
-
-def _is_model(t: Any) -> bool:
-    return isinstance(t, type) and issubclass(t, pydantic.BaseModel)
-
-
-def _fields(model: type[pydantic.BaseModel]) -> dict[str, Any]:
-    return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
-
-
 def _allowed_keys(root_model: type[pydantic.BaseModel], key_path: KeyPath, data: Any) -> set[str]:
     """Field names allowed where key_path points, found by walking the model types alongside the data."""
     types_here: list[Any] = [root_model]
     for part in key_path:
         next_types: list[Any] = []
-        for t in [m for here in types_here for m in _members(here, data)]:
+        for t in [m for here in types_here for m in members(here, data)]:
             origin = get_origin(t)
-            if _is_model(t) and part in _fields(t):
-                next_types.append(_fields(t)[part])
+            if is_model(t) and part in fields_by_key(t):
+                next_types.append(fields_by_key(t)[part])
             elif isinstance(origin, type) and issubclass(origin, Mapping) and len(get_args(t)) == 2:
                 next_types.append(get_args(t)[1])
             elif isinstance(origin, type) and issubclass(origin, Sequence) and get_args(t):
                 next_types.append(get_args(t)[0])
         types_here = next_types
         data = data[part] if isinstance(data, dict | list) else None
-    return {name for t in types_here for m in _members(t, data) if _is_model(m) for name in _fields(m)}
+    return {name for t in types_here for m in members(t, data) if is_model(m) for name in fields_by_key(m)}
 
 
 def _clean_loc(loc: tuple, data: Any) -> KeyPath:
