@@ -35,37 +35,23 @@ from sim.scenario.schema import LoadedScenario, Scenario
 from sim.vocabulary import (
     CASE_TYPES,
     DAYS_PER_YEAR,
+    DURATION_KEYS,
     ENTRY_STAGES,
     LISTING_CLASSES,
+    PATHWAYS,
     STATUS_DISPOSED,
     STATUS_DIVERTED,
     STATUS_OPEN,
+    TEAM_KINDS,
+    listing_class,
 )
 
-DURATION_KEYS = (
-    "public_law.pre_proceedings.duration_days",
-    "public_law.assessments.duration_days",
-    "public_law.assessments.expert_duration_days",
-    "private_law.safeguarding_days",
-    "private_law.section7.duration_days",
-    "pathfinder.gatekeeping_days",
-    "pathfinder.child_impact_report.duration_days",
-    "pathfinder.review_days",
-)
-DECISION_STREAMS = (
-    "public_law",
-    "private_law",
-    "pathfinder",
-    "domestic_abuse",
-    "listing",
-    "outcome",
-    "recurrence",
-    "case_attributes",
-    "child_attributes",
-    "open_caseload",
-)
+MODEL_DECISIONS = ("listing", "outcome", "recurrence", "case_attributes", "child_attributes", "open_caseload")
+"""Decision streams besides each pathway's own (its branches): listing, outcomes, returns, attributes."""
+DECISION_STREAMS = PATHWAYS + MODEL_DECISIONS
 PUBLIC_LAW, PRIVATE_LAW, DOMESTIC_ABUSE = (CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse"))
-TEAM_KINDS = ("cafcass_short_term", "cafcass_long_term", "local_authority", "experts")
+LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
+"""A case's listing class code, by case type code and domestic-abuse flag."""
 DIARY_MARGIN_DAYS = 400
 """Diaries are laid out this far past the end of the run so late bookings rarely need to grow them."""
 
@@ -80,14 +66,6 @@ def measure_names(tiers: list[str]) -> list[str]:
         + ["utilisation:court"]
         + [f"utilisation:court:{t}" for t in tiers]
     )
-
-
-def value_at(model: Any, dotted: str) -> Any:
-    """Follow a dotted key path through pydantic models and dicts."""
-    node = model
-    for part in dotted.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return node
 
 
 @dataclass
@@ -177,7 +155,7 @@ class Replication:
 
     def _configure(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.durations = {key: self._sampler(key, value_at(scenario, key)) for key in DURATION_KEYS}
+        self.durations = {key: self._sampler(key, scenario.at(key)) for key in DURATION_KEYS}
         self.age_samplers = [
             self._sampler(f"children.age_years.{c}", scenario.children.age_years[c]) for c in CASE_TYPES
         ]
@@ -201,7 +179,7 @@ class Replication:
         self.relist_notice_days = scenario.courts.relist_notice_days
         self.outcome_cumulative = {
             name: _cumulative(getattr(scenario, name).outcomes, self.outcome_names)
-            for name in ("public_law", "private_law", "pathfinder", "domestic_abuse")
+            for name in PATHWAYS
         }
         children = scenario.children
         self.children_cumulative = {
@@ -263,14 +241,15 @@ class Replication:
             local_authority = int(draw() * self.local_authority_counts[region])
         if children is None:
             children = self._new_children(case_type, day)
-        if case_type == DOMESTIC_ABUSE:
-            listing_class = 0
-        elif case_type == PUBLIC_LAW:
-            listing_class = 1
-        else:
-            listing_class = 2 if domestic_abuse else 3
         case = Case(
-            self._next_case_id, case_type, region, local_authority, domestic_abuse, children, day, listing_class
+            self._next_case_id,
+            case_type,
+            region,
+            local_authority,
+            domestic_abuse,
+            children,
+            day,
+            LISTING_CODES[case_type][domestic_abuse],
         )
         self._next_case_id += 1
         for child in children:
