@@ -17,11 +17,9 @@ from typing import Any
 import simpy
 
 from sim.model import engine
-from sim.model.agencies.cafcass import Cafcass
 from sim.model.agencies.caseload import CaseloadTeam
 from sim.model.agencies.court import Court
-from sim.model.agencies.experts import Experts
-from sim.model.agencies.local_authority import LocalAuthorities
+from sim.model.agencies.teams import Teams
 from sim.model.arrivals import arrivals_between, segment_bounds
 from sim.model.entities import Case, Child
 from sim.model.pathways.domestic_abuse import domestic_abuse
@@ -116,9 +114,7 @@ class Replication:
         self.streams = RandomStreams(self.seed, replication)
         self.end_day = base.end_day
         self.court = Court(base, int(self.end_day) + DIARY_MARGIN_DAYS)
-        self.cafcass = Cafcass(self.env, base)
-        self.local_authorities = LocalAuthorities(self.env, base)
-        self.experts = Experts(self.env, base)
+        self.teams = Teams(self.env, base)
         outcomes: list[str] = []
         for _, scenario in self.periods:
             outcomes += [o for o in scenario.outcome_names() if o not in outcomes]
@@ -178,8 +174,7 @@ class Replication:
         self.adjourn_probability = scenario.courts.adjourn_probability
         self.relist_notice_days = scenario.courts.relist_notice_days
         self.outcome_cumulative = {
-            name: _cumulative(getattr(scenario, name).outcomes, self.outcome_names)
-            for name in PATHWAYS
+            name: _cumulative(getattr(scenario, name).outcomes, self.outcome_names) for name in PATHWAYS
         }
         children = scenario.children
         self.children_cumulative = {
@@ -205,9 +200,7 @@ class Replication:
                 yield self.env.timeout(day - self.env.now)
             self._configure(scenario)
             self.court.apply(scenario, int(math.ceil(day)))
-            self.cafcass.apply(scenario)
-            self.local_authorities.apply(scenario)
-            self.experts.apply(scenario)
+            self.teams.apply(scenario)
 
     # ------------------------------------------------------------------ cases and children
     def _new_children(self, case_type: int, day: float) -> list[Child]:
@@ -362,14 +355,8 @@ class Replication:
         interval = self.scenario.monitor_interval_days
         code = {name: i for i, name in enumerate(self.labels.measures)}
         teams: list[tuple[int, int, list[CaseloadTeam]]] = [
-            (code[f"unallocated:{kind}"], code[f"utilisation:{kind}"], members)
-            for kind, members in zip(
-                TEAM_KINDS,
-                (self.cafcass.short_term, self.cafcass.long_term, self.local_authorities.social_workers,
-                 self.experts.assessors),
-                strict=True,
-            )
-        ]  # fmt: skip
+            (code[f"unallocated:{kind}"], code[f"utilisation:{kind}"], self.teams.by_kind[kind]) for kind in TEAM_KINDS
+        ]
         open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
         tier_codes = [code[f"utilisation:court:{t}"] for t in self.court.tiers]
         last_busy = {(k, r): 0.0 for k in range(len(teams)) for r in range(len(self.open_children))}

@@ -23,9 +23,9 @@ def pathfinder(rep: Replication, case: Case) -> Steps:
     rep.issue(case)
     yield from active_work(rep, case, STAGE["gatekeeping"], COURT, "pathfinder.gatekeeping_days")
     if draw() < rep.scenario.pathfinder.child_impact_report.by_local_authority_share:
-        agency, team = LOCAL_AUTHORITY, rep.local_authorities.social_workers[region]
+        agency, team = LOCAL_AUTHORITY, rep.teams.team("local_authority", region)
     else:
-        agency, team = CAFCASS, rep.cafcass.long_term[region]
+        agency, team = CAFCASS, rep.teams.team("cafcass_long_term", region)
     yield from team_work(
         rep, case, STAGE["child_impact_report"], agency, team, "pathfinder.child_impact_report.duration_days"
     )

@@ -27,7 +27,7 @@ def private_law(rep: Replication, case: Case) -> Steps:
         rep.issue(case)
     resolved = False
     if entry <= _ENTRY["first_hearing"]:
-        short_term = rep.cafcass.short_term[region]
+        short_term = rep.teams.team("cafcass_short_term", region)
         checked_here = entry <= _ENTRY["safeguarding_checks"]
         if checked_here:
             yield from team_work(
@@ -50,9 +50,9 @@ def private_law(rep: Replication, case: Case) -> Steps:
                 yield from hearing(rep, case, STAGE["fact_finding_hearing"], "private_law.fact_finding.hearing")
             if draw() < params.section7.share:
                 if draw() < params.section7.by_local_authority_share:
-                    agency, team = LOCAL_AUTHORITY, rep.local_authorities.social_workers[region]
+                    agency, team = LOCAL_AUTHORITY, rep.teams.team("local_authority", region)
                 else:
-                    agency, team = CAFCASS, rep.cafcass.long_term[region]
+                    agency, team = CAFCASS, rep.teams.team("cafcass_long_term", region)
                 yield from team_work(
                     rep, case, STAGE["section7_report"], agency, team, "private_law.section7.duration_days"
                 )

@@ -37,14 +37,14 @@ def public_law(rep: Replication, case: Case) -> Steps:
                 case,
                 STAGE["pre_proceedings"],
                 LOCAL_AUTHORITY,
-                rep.local_authorities.social_workers[region],
+                rep.teams.team("local_authority", region),
                 "public_law.pre_proceedings.duration_days",
             )
             if draw() < rep.scenario.public_law.pre_proceedings.diverted_share:
                 rep.divert(case)
                 return
         rep.issue(case)
-    guardians = rep.cafcass.long_term[region]
+    guardians = rep.teams.team("cafcass_long_term", region)
     yield from allocation(rep, case, STAGE["guardian_allocation"], CAFCASS, guardians)
     if entry <= CMH_ENTRY:
         yield from hearing(rep, case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
@@ -55,7 +55,7 @@ def public_law(rep: Replication, case: Case) -> Steps:
                 case,
                 STAGE["expert_assessment"],
                 EXPERTS,
-                rep.experts.assessors[region],
+                rep.teams.team("experts", region),
                 "public_law.assessments.expert_duration_days",
             )
         else:
@@ -64,7 +64,7 @@ def public_law(rep: Replication, case: Case) -> Steps:
                 case,
                 STAGE["assessment"],
                 LOCAL_AUTHORITY,
-                rep.local_authorities.social_workers[region],
+                rep.teams.team("local_authority", region),
                 "public_law.assessments.duration_days",
             )
     resolved = False
