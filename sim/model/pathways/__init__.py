@@ -2,4 +2,3 @@
 
 The stages, their codes and where an open case can start are words of :mod:`sim.vocabulary`.
 """
-
