@@ -37,6 +37,7 @@ from sim.model.records import Labels, Recorder
 from sim.scenario.distributions import Uniforms
 from sim.scenario.schema import LoadedScenario, Scenario
 from sim.vocabulary import (
+    AGENCIES,
     CASE_TYPES,
     DAYS_PER_YEAR,
     LISTING_CLASSES,
@@ -51,7 +52,7 @@ from sim.vocabulary import (
 MODEL_DECISIONS = ("listing", "outcome", "recurrence", "case_attributes", "child_attributes", "open_caseload")
 """Decision streams besides each pathway's own (its branches): listing, outcomes, returns, attributes."""
 DECISION_STREAMS = PATHWAYS + MODEL_DECISIONS
-PUBLIC_LAW, PRIVATE_LAW, DOMESTIC_ABUSE = (CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse"))
+PUBLIC_LAW_CODE, DOMESTIC_ABUSE_CODE = CASE_TYPES.index("public_law"), CASE_TYPES.index("domestic_abuse")
 LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
 """A case's listing class code, by case type code and domestic-abuse flag."""
 DIARY_MARGIN_DAYS = 400
@@ -202,9 +203,9 @@ class Replication:
 
     def pathway(self, case: Case) -> Steps:
         """The case's pathway, run with this replication as its context."""
-        if case.case_type == PUBLIC_LAW:
+        if case.case_type == PUBLIC_LAW_CODE:
             return public_law(self, case)
-        if case.case_type == DOMESTIC_ABUSE:
+        if case.case_type == DOMESTIC_ABUSE_CODE:
             return domestic_abuse(self, case)
         if case.entry_stage == 0 and self.env.now >= self.params.pathfinder_from_day[case.region]:
             case.pathfinder = True
@@ -223,8 +224,8 @@ class Replication:
         self._count_open(case)
         case.issue_day = now
         case.pre_proceedings_days = now - case.arrival_day
-        case.wait_days = [0.0, 0.0, 0.0, 0.0]
-        case.active_days = [0.0, 0.0, 0.0, 0.0]
+        case.wait_days = [0.0] * len(AGENCIES)
+        case.active_days = [0.0] * len(AGENCIES)
 
     def _close(self, case: Case, status: str) -> None:
         self.recorder.case_closed(case, status, self.env.now)

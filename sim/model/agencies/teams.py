@@ -46,9 +46,6 @@ class Teams:
             for team, (workers, limit) in zip(teams, _capacities(scenario, kind).values(), strict=True):
                 team.set_capacity(workers, limit)
 
-    def all(self) -> list[CaseloadTeam]:
-        return [team for teams in self.by_kind.values() for team in teams]
-
 
 def _capacities(scenario: Scenario, kind: str) -> dict[str, tuple[float, float]]:
     """(workers, caseload limit) of a team kind in each region, by region name."""
