@@ -4,6 +4,11 @@ A scenario is read by :mod:`sim.scenario.yaml_file` (strict YAML with line numbe
 here. Field descriptions are the reference documentation (``docs/scenario-reference.md`` is generated from
 them). Cross-field rules (shares that sum to one, regions that exist, listing classes that are ranked) live
 in validators so that every mistake is reported with its key path.
+
+The module is longer than most (about 700 lines) on purpose: the schema is one tree of blocks, read top to
+bottom as the reference documentation is, and the loader beside it applies policies to that same tree. The
+names it shares with the model (case types, pathways, hearing keys, entry stages) come from
+:mod:`sim.vocabulary`.
 """
 
 from __future__ import annotations
