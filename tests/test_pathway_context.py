@@ -244,3 +244,15 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
         assert len(ends) == 1, "every journey ends once, diverted or disposed"
     assert seen_stages == set(stages), f"stages of the table never recorded: {set(stages) - seen_stages}"
     assert read == set(table.decisions), "the pathway branches on exactly the shares its table lists"
+
+
+def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> None:
+    from sim.model.replication import Replication
+
+    members = {name for name in vars(PathwayContext) if not name.startswith("_")}
+    assert members == {
+        "scenario", "decisions", "team", "hearing", "team_work", "allocation", "active_work", "follow_up",
+        "issue", "divert", "dispose",
+    }  # fmt: skip
+    for implementation in (Replication, FakeContext):
+        assert all(hasattr(implementation, name) for name in members), implementation.__name__
