@@ -1,11 +1,18 @@
-"""The words of the model, defined once: case types, pathways, agencies, stages, listing classes, case
+"""The words of the model, defined once: case types, pathways, agencies, teams, stages, listing classes, case
 statuses and units of time. Every other module imports them from here, so a name cannot drift between the
 schema, the model, the records and the indicators.
+
+Each pathway is one declarative table (:class:`Pathway`): its stages in order, who does each, the scenario key
+of each hearing and duration, its branch decisions and the stages an open case may start at. The schema's
+hearing lists, the entry stages, the model's duration keys and the stage record codes are all derived from
+these tables, so adding a stage is one line here.
 
 This module comes before every package in the one-way flow and imports nothing of the project.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------------------------- time
 DAYS_PER_YEAR = 365.25
@@ -18,54 +25,196 @@ TARGET_WEEKS = 26.0
 CASE_TYPES = ("public_law", "private_law", "domestic_abuse")
 """Case types with arrivals of their own; Pathfinder is a routing of private law, not a case type."""
 
-PATHWAYS = ("public_law", "private_law", "pathfinder", "domestic_abuse")
-"""Pathways: the case types, with private law split into the standard and the Pathfinder routes."""
-
 LISTING_CLASSES = ("domestic_abuse", "public_law", "private_law_with_domestic_abuse", "private_law")
 """What the listing diary ranks hearings by."""
 
 STATUS_OPEN, STATUS_DISPOSED, STATUS_DIVERTED = "open", "disposed", "diverted"
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
 
+
+def listing_class(case_type: str, domestic_abuse: bool) -> str:
+    """The listing class of a case: its case type, with private law split by whether domestic abuse is alleged."""
+    if case_type == "private_law":
+        return "private_law_with_domestic_abuse" if domestic_abuse else "private_law"
+    return case_type
+
+
 # ---------------------------------------------------------------------------------------------- agencies
 AGENCIES = ("court", "cafcass", "local_authority", "experts")
 """The agencies a child's days are attributed to, in the order of the records' agency codes."""
 COURT, CAFCASS, LOCAL_AUTHORITY, EXPERTS = range(len(AGENCIES))
 
-# ---------------------------------------------------------------------------------------------- stages
-STAGES = (
-    "pre_proceedings",
-    "guardian_allocation",
-    "case_management_hearing",
-    "assessment",
-    "expert_assessment",
-    "issues_resolution_hearing",
-    "final_hearing",
-    "safeguarding_checks",
-    "first_hearing",
-    "fact_finding_hearing",
-    "section7_report",
-    "dispute_resolution_hearing",
-    "gatekeeping",
-    "child_impact_report",
-    "decision_hearing",
-    "review",
-    "without_notice_hearing",
-    "return_hearing",
+TEAM_AGENCY = {
+    "cafcass_short_term": "cafcass",
+    "cafcass_long_term": "cafcass",
+    "local_authority": "local_authority",
+    "experts": "experts",
+}
+"""Caseload teams (workers with a caseload limit and an unallocated queue) and the agency each belongs to."""
+TEAM_KINDS = tuple(TEAM_AGENCY)
+
+# ---------------------------------------------------------------------------------------------- pathway tables
+HEARING, TEAM_WORK, ALLOCATION, ACTIVE_WORK, FOLLOW_UP = (
+    "hearing",
+    "team_work",
+    "allocation",
+    "active_work",
+    "follow_up",
 )
+STAGE_KINDS = (HEARING, TEAM_WORK, ALLOCATION, ACTIVE_WORK, FOLLOW_UP)
+"""A hearing is listed in a court diary; team work and an allocation wait for a slot in a caseload team (an
+allocated worker stays with the case); active work only takes time; a follow-up is recorded after the order,
+outside proceedings."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a pathway, as the records name it."""
+
+    name: str
+    kind: str
+    by: tuple[str, ...]
+    """"court" for hearings and court work, else the caseload teams (:data:`TEAM_KINDS`) that may do the work."""
+    key: str = ""
+    """Dotted scenario key: the stage's ``Hearing`` for a hearing, its duration in days for work."""
+    entry: bool = False
+    """An open case of the starting caseload may be in this stage at the start of a run."""
+
+    @property
+    def agencies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(TEAM_AGENCY.get(b, b) for b in self.by))
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """A pathway's stages in the order a case meets them (alternatives side by side) and its branch decisions."""
+
+    name: str
+    case_type: str
+    stages: tuple[Stage, ...]
+    decisions: tuple[str, ...]
+    """Dotted scenario keys of the shares the pathway branches on; all are drawn from the pathway's own stream."""
+
+    @property
+    def hearing_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.stages if s.kind == HEARING)
+
+    @property
+    def duration_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.stages if s.kind != HEARING and s.key)
+
+    @property
+    def entry_stages(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages if s.entry)
+
+    def entry_code(self, stage: str) -> int:
+        """A case's ``entry_stage``: 0 for a new case, else 1 + the stage's place among the entry stages."""
+        return self.entry_stages.index(stage) + 1
+
+
+_COURT = ("court",)
+
+PUBLIC_LAW = Pathway(
+    name="public_law",
+    case_type="public_law",
+    stages=(
+        Stage("pre_proceedings", TEAM_WORK, ("local_authority",), "public_law.pre_proceedings.duration_days"),
+        Stage("guardian_allocation", ALLOCATION, ("cafcass_long_term",)),
+        Stage("case_management_hearing", HEARING, _COURT, "public_law.case_management_hearing", entry=True),
+        Stage("assessment", TEAM_WORK, ("local_authority",), "public_law.assessments.duration_days", entry=True),
+        Stage("expert_assessment", TEAM_WORK, ("experts",), "public_law.assessments.expert_duration_days"),
+        Stage("issues_resolution_hearing", HEARING, _COURT, "public_law.issues_resolution_hearing", entry=True),
+        Stage("final_hearing", HEARING, _COURT, "public_law.final_hearing", entry=True),
+    ),
+    decisions=(
+        "public_law.pre_proceedings.share",
+        "public_law.pre_proceedings.diverted_share",
+        "public_law.assessments.expert_share",
+        "public_law.resolved_at_irh_share",
+    ),
+)
+
+PRIVATE_LAW = Pathway(
+    name="private_law",
+    case_type="private_law",
+    stages=(
+        Stage("safeguarding_checks", TEAM_WORK, ("cafcass_short_term",), "private_law.safeguarding_days", entry=True),
+        Stage("first_hearing", HEARING, _COURT, "private_law.first_hearing", entry=True),
+        Stage("fact_finding_hearing", HEARING, _COURT, "private_law.fact_finding.hearing"),
+        Stage(
+            "section7_report",
+            TEAM_WORK,
+            ("local_authority", "cafcass_long_term"),
+            "private_law.section7.duration_days",
+            entry=True,
+        ),
+        Stage("dispute_resolution_hearing", HEARING, _COURT, "private_law.dispute_resolution_hearing", entry=True),
+        Stage("final_hearing", HEARING, _COURT, "private_law.final_hearing", entry=True),
+    ),
+    decisions=(
+        "private_law.resolved_at_first_hearing_share",
+        "private_law.fact_finding.share_if_domestic_abuse",
+        "private_law.section7.share",
+        "private_law.section7.by_local_authority_share",
+        "private_law.resolved_at_dra_share",
+    ),
+)
+
+PATHFINDER = Pathway(
+    name="pathfinder",
+    case_type="private_law",
+    stages=(
+        Stage("gatekeeping", ACTIVE_WORK, _COURT, "pathfinder.gatekeeping_days"),
+        Stage(
+            "child_impact_report",
+            TEAM_WORK,
+            ("local_authority", "cafcass_long_term"),
+            "pathfinder.child_impact_report.duration_days",
+        ),
+        Stage("decision_hearing", HEARING, _COURT, "pathfinder.decision_hearing"),
+        Stage("review", FOLLOW_UP, _COURT, "pathfinder.review_days"),
+    ),
+    decisions=(
+        "pathfinder.child_impact_report.by_local_authority_share",
+        "pathfinder.resolved_on_papers_share",
+    ),
+)
+
+DOMESTIC_ABUSE = Pathway(
+    name="domestic_abuse",
+    case_type="domestic_abuse",
+    stages=(
+        Stage("without_notice_hearing", HEARING, _COURT, "domestic_abuse.without_notice_hearing"),
+        Stage("return_hearing", HEARING, _COURT, "domestic_abuse.return_hearing", entry=True),
+    ),
+    decisions=("domestic_abuse.without_notice_share",),
+)
+
+PATHWAY_TABLES = {p.name: p for p in (PUBLIC_LAW, PRIVATE_LAW, PATHFINDER, DOMESTIC_ABUSE)}
+"""Every pathway's table, by name. Pathfinder is a routing of private law cases, not a case type of its own."""
+
+# ---------------------------------------------------------------------------------------------- derived words
+PATHWAYS = tuple(PATHWAY_TABLES)
+"""Pathways: the case types, with private law split into the standard and the Pathfinder routes."""
+
+STAGES = tuple(dict.fromkeys(s.name for p in PATHWAY_TABLES.values() for s in p.stages))
 """Stage names are shared across pathways (a final hearing is a final hearing); a record's stage code is the
-index in this tuple."""
+index in this tuple, so a new stage goes at the end of its pathway's table or after every table's stages."""
 STAGE = {name: code for code, name in enumerate(STAGES)}
 
-ENTRY_STAGES: dict[str, tuple[str, ...]] = {
-    "public_law": ("case_management_hearing", "assessment", "issues_resolution_hearing", "final_hearing"),
-    "private_law": (
-        "safeguarding_checks",
-        "first_hearing",
-        "section7_report",
-        "dispute_resolution_hearing",
-        "final_hearing",
-    ),
-    "domestic_abuse": ("return_hearing",),
+ENTRY_STAGES: dict[str, tuple[str, ...]] = {p.name: p.entry_stages for p in PATHWAY_TABLES.values() if p.entry_stages}
+"""Stages an open case can be in at the start of a run, in pathway order, by case type."""
+
+HEARING_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.hearing_keys)
+"""Dotted scenario keys of every hearing a pathway lists."""
+
+HEARINGS_BY_CASE_TYPE = {
+    c: tuple(k for p in PATHWAY_TABLES.values() if p.case_type == c for k in p.hearing_keys) for c in CASE_TYPES
 }
-"""Stages an open case can be in at the start of a run, in pathway order."""
+"""The hearings each case type may need, so a region with demand must have sitting hours for their tiers."""
+
+DURATION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.duration_keys)
+"""Dotted scenario keys of every duration a pathway draws (each has its own random stream)."""
+
+DECISION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.decisions)
+"""Dotted scenario keys of every branch share."""

@@ -1,10 +1,15 @@
-"""Caseload teams: floor(workers x caseload limit) slots, and an unallocated queue served first come first served."""
+"""Caseload teams: floor(workers x caseload limit) slots, and an unallocated queue served first come first served;
+one team per kind and region, built from the scenario's keys and changed by policies."""
 
 from __future__ import annotations
 
 import simpy
+from conftest import SMALL, scenario_data
 
 from sim.model.agencies.caseload import CaseloadTeam, slots_for
+from sim.model.agencies.teams import TEAM_SOURCES, Teams
+from sim.scenario.schema import scenario_from_dict
+from sim.vocabulary import TEAM_KINDS
 
 
 def test_slots_are_workers_times_caseload_limit_rounded_down() -> None:
@@ -141,3 +146,41 @@ def test_mean_busy_slots_match_littles_law_in_a_long_run() -> None:
     # about sqrt(2 x 6 x 3 / 10,000) = 0.06, so 0.3 is five standard errors.
     assert abs(team.busy_area / horizon - 6.0) < 0.3
     assert team.queue_area == 0.0
+
+
+def test_teams_of_every_kind_come_from_their_scenario_keys_and_follow_policies() -> None:
+    data = scenario_data(SMALL)
+    data["policies"] = [
+        {
+            "name": "recruit",
+            "date": "2024-07-01",
+            "scale": {"regions.*.cafcass.long_term_advisers": 2, "experts.caseload_limit": 0.5},
+            "set": {"regions.*.local_authority.social_workers": 0},
+        }
+    ]
+    periods = scenario_from_dict(data).periods
+    base, changed = periods[0][1], periods[-1][1]
+    teams = Teams(simpy.Environment(), base)
+    assert list(teams.by_kind) == list(TEAM_KINDS) == list(TEAM_SOURCES)
+
+    def expected_slots(scenario) -> dict[tuple[str, int], int]:
+        return {
+            (kind, r): slots_for(scenario.at(f"regions.{name}.{workers}"), scenario.at(limit))
+            for kind, (workers, limit) in TEAM_SOURCES.items()
+            for r, name in enumerate(scenario.regions)
+        }
+
+    def slots() -> dict[tuple[str, int], int]:
+        return {(kind, r): teams.team(kind, r).slots for kind in TEAM_KINDS for r in range(len(base.regions))}
+
+    assert slots() == expected_slots(base)
+    assert teams.team("cafcass_long_term", 0).name == f"cafcass_long_term:{next(iter(base.regions))}"
+    teams.apply(changed)
+    after = slots()
+    assert after == expected_slots(changed)
+    assert all(after["local_authority", r] == 0 for r in range(len(base.regions)))
+    assert sum(after[k] for k in after if k[0] == "cafcass_short_term") == sum(
+        slots_for(region.cafcass.short_term_advisers, base.cafcass.short_term_caseload_limit)
+        for region in base.regions.values()
+    )
+    assert all(len(teams.by_kind[kind]) == len(base.regions) for kind in TEAM_KINDS)

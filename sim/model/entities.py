@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from sim.vocabulary import AGENCIES
+
 
 class Child:
     """A child: one identifier across every agency and every return to court."""
@@ -87,8 +89,8 @@ class Case:
         self.hearings = 0
         self.adjournments = 0
         self.vacated = 0
-        self.wait_days = [0.0, 0.0, 0.0, 0.0]
-        self.active_days = [0.0, 0.0, 0.0, 0.0]
+        self.wait_days = [0.0] * len(AGENCIES)
+        self.active_days = [0.0] * len(AGENCIES)
         self.pre_proceedings_days = 0.0
         self.days_before_run = 0.0
         self.entry_stage = 0

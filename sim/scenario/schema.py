@@ -4,6 +4,11 @@ A scenario is read by :mod:`sim.scenario.yaml_file` (strict YAML with line numbe
 here. Field descriptions are the reference documentation (``docs/scenario-reference.md`` is generated from
 them). Cross-field rules (shares that sum to one, regions that exist, listing classes that are ranked) live
 in validators so that every mistake is reported with its key path.
+
+The module is longer than most (about 700 lines) on purpose: the schema is one tree of blocks, read top to
+bottom as the reference documentation is, and the loader beside it applies policies to that same tree. The
+names it shares with the model (case types, pathways, hearing keys, entry stages) come from
+:mod:`sim.vocabulary`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ from sim.scenario.yaml_file import (
     problems_from_validation_error,
     suggest,
 )
-from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, ENTRY_STAGES, LISTING_CLASSES, PATHWAYS
+from sim.vocabulary import (
+    CASE_TYPES,
+    DAYS_PER_YEAR,
+    ENTRY_STAGES,
+    HEARING_KEYS,
+    HEARINGS_BY_CASE_TYPE,
+    LISTING_CLASSES,
+    PATHWAYS,
+)
 
 SHARE_TOLERANCE = 1e-6
 
@@ -455,24 +468,21 @@ class Scenario(Strict):
     )
     policies: list[Policy] = Field(default=[], description="Changes at dates, applied in date order.")
 
+    def at(self, dotted: str) -> Any:
+        """The value at a dotted key path such as ``public_law.final_hearing`` (the tables' keys name values so)."""
+        node: Any = self
+        for part in dotted.split("."):
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        return node
+
     def hearings(self) -> dict[str, Hearing]:
-        return {
-            "public_law.case_management_hearing": self.public_law.case_management_hearing,
-            "public_law.issues_resolution_hearing": self.public_law.issues_resolution_hearing,
-            "public_law.final_hearing": self.public_law.final_hearing,
-            "private_law.first_hearing": self.private_law.first_hearing,
-            "private_law.fact_finding.hearing": self.private_law.fact_finding.hearing,
-            "private_law.dispute_resolution_hearing": self.private_law.dispute_resolution_hearing,
-            "private_law.final_hearing": self.private_law.final_hearing,
-            "pathfinder.decision_hearing": self.pathfinder.decision_hearing,
-            "domestic_abuse.without_notice_hearing": self.domestic_abuse.without_notice_hearing,
-            "domestic_abuse.return_hearing": self.domestic_abuse.return_hearing,
-        }
+        """Every hearing a pathway lists, by its dotted key (from the pathway tables of :mod:`sim.vocabulary`)."""
+        return {key: self.at(key) for key in HEARING_KEYS}
 
     def outcome_names(self) -> list[str]:
         names: list[str] = []
-        for pathway in (self.public_law, self.private_law, self.pathfinder, self.domestic_abuse):
-            names.extend(o for o in pathway.outcomes if o not in names)
+        for pathway in PATHWAYS:
+            names.extend(o for o in getattr(self, pathway).outcomes if o not in names)
         return names
 
     @property
@@ -499,17 +509,6 @@ class Scenario(Strict):
 # ---------------------------------------------------------------------------------------------- loading
 KeyPath = tuple[str | int, ...]
 
-CASE_TYPE_HEARINGS = {
-    "public_law": ("public_law.case_management_hearing", "public_law.issues_resolution_hearing",
-                   "public_law.final_hearing"),
-    "private_law": ("private_law.first_hearing", "private_law.fact_finding.hearing",
-                    "private_law.dispute_resolution_hearing", "private_law.final_hearing",
-                    "pathfinder.decision_hearing"),
-    "domestic_abuse": ("domestic_abuse.without_notice_hearing", "domestic_abuse.return_hearing"),
-}  # fmt: skip
-"""The hearings each case type may need, so a region with demand must have sitting hours for their tiers."""
-
-
 def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
     """Mistakes between blocks (a region or tier that does not exist), each with the key path to blame."""
     problems: list[tuple[KeyPath, str]] = []
@@ -535,7 +534,7 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
     for case_type, demand in scenario.demand.items():
         if demand.cases_per_year <= 0:
             continue
-        needed = {hearings[h].tier for h in CASE_TYPE_HEARINGS[case_type]}
+        needed = {hearings[h].tier for h in HEARINGS_BY_CASE_TYPE[case_type]}
         for region, share in demand.region_shares.items():
             if share <= 0 or region not in regions:
                 continue

@@ -2,35 +2,27 @@
 
 Day-1 checks and gatekeeping by a legal adviser → Child Impact Report by Cafcass or the local authority →
 order on the papers or by consent, or a decision-making hearing → review. No FHDRA, no DRA, no separate
-safeguarding letter: more work up front for Cafcass and the local authority, less court time.
+safeguarding letter: more work up front for Cafcass and the local authority, less court time. The stages,
+their keys and the branch shares are listed in :data:`sim.vocabulary.PATHFINDER`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.model.entities import Case
-from sim.model.pathways.steps import Steps, active_work, hearing, team_work
-from sim.vocabulary import CAFCASS, COURT, LOCAL_AUTHORITY, STAGE
-
-if TYPE_CHECKING:
-    from sim.model.replication import Replication
+from sim.model.pathways.context import PathwayContext, Steps
+from sim.vocabulary import COURT, STAGE
 
 
-def pathfinder(rep: Replication, case: Case) -> Steps:
-    draw = rep.uniforms["pathfinder"]
-    region = case.region
-    rep.issue(case)
-    yield from active_work(rep, case, STAGE["gatekeeping"], COURT, "pathfinder.gatekeeping_days")
-    if draw() < rep.scenario.pathfinder.child_impact_report.by_local_authority_share:
-        agency, team = LOCAL_AUTHORITY, rep.local_authorities.social_workers[region]
+def pathfinder(ctx: PathwayContext, case: Case) -> Steps:
+    draw = ctx.decisions("pathfinder")
+    ctx.issue(case)
+    yield from ctx.active_work(case, STAGE["gatekeeping"], COURT, "pathfinder.gatekeeping_days")
+    if draw.chance(ctx.scenario.pathfinder.child_impact_report.by_local_authority_share):
+        team = "local_authority"
     else:
-        agency, team = CAFCASS, rep.cafcass.long_term[region]
-    yield from team_work(
-        rep, case, STAGE["child_impact_report"], agency, team, "pathfinder.child_impact_report.duration_days"
-    )
-    if draw() >= rep.scenario.pathfinder.resolved_on_papers_share:
-        yield from hearing(rep, case, STAGE["decision_hearing"], "pathfinder.decision_hearing")
-    now = rep.env.now
-    rep.recorder.stage(case.case_id, STAGE["review"], COURT, now, now, now + rep.durations["pathfinder.review_days"]())
-    yield from rep.dispose(case, "pathfinder")
+        team = "cafcass_long_term"
+    yield from ctx.team_work(case, STAGE["child_impact_report"], team, "pathfinder.child_impact_report.duration_days")
+    if not draw.chance(ctx.scenario.pathfinder.resolved_on_papers_share):
+        yield from ctx.hearing(case, STAGE["decision_hearing"], "pathfinder.decision_hearing")
+    ctx.follow_up(case, STAGE["review"], COURT, "pathfinder.review_days")
+    yield from ctx.dispose(case, "pathfinder")

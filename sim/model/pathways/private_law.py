@@ -2,63 +2,52 @@
 
 Cafcass safeguarding checks (the short-term team holds the case to the first hearing) → FHDRA → consent
 order, or directions: fact-finding hearing where domestic abuse is alleged (PD12J), section 7 report by
-Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order.
+Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. The stages, their
+keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.model.entities import Case
-from sim.model.pathways.steps import Steps, hearing, team_work
-from sim.vocabulary import CAFCASS, ENTRY_STAGES, LOCAL_AUTHORITY, STAGE
+from sim.model.pathways.context import PathwayContext, Steps
+from sim.vocabulary import PRIVATE_LAW, STAGE
 
-if TYPE_CHECKING:
-    from sim.model.replication import Replication
+SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
+    PRIVATE_LAW.entry_code(s)
+    for s in ("safeguarding_checks", "first_hearing", "section7_report", "dispute_resolution_hearing")
+)
+SHORT_TERM = "cafcass_short_term"
 
-_ENTRY = {name: i + 1 for i, name in enumerate(ENTRY_STAGES["private_law"])}
 
-
-def private_law(rep: Replication, case: Case) -> Steps:
-    draw = rep.uniforms["private_law"]
+def private_law(ctx: PathwayContext, case: Case) -> Steps:
+    draw = ctx.decisions("private_law")
     entry = case.entry_stage
-    region = case.region
     if entry == 0:
-        rep.issue(case)
+        ctx.issue(case)
     resolved = False
-    if entry <= _ENTRY["first_hearing"]:
-        short_term = rep.cafcass.short_term[region]
-        checked_here = entry <= _ENTRY["safeguarding_checks"]
-        if checked_here:
-            yield from team_work(
-                rep,
-                case,
-                STAGE["safeguarding_checks"],
-                CAFCASS,
-                short_term,
-                "private_law.safeguarding_days",
-                keep_slot=True,
+    if entry <= FIRST_HEARING_ENTRY:
+        checked_here = entry <= SAFEGUARDING_ENTRY
+        if checked_here:  # the short-term adviser keeps the case until the first hearing
+            yield from ctx.team_work(
+                case, STAGE["safeguarding_checks"], SHORT_TERM, "private_law.safeguarding_days", keep_slot=True
             )
-        yield from hearing(rep, case, STAGE["first_hearing"], "private_law.first_hearing")
+        yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing")
         if checked_here:
-            short_term.release()
-        resolved = draw() < rep.scenario.private_law.resolved_at_first_hearing_share
+            ctx.team(SHORT_TERM, case.region).release()
+        resolved = draw.chance(ctx.scenario.private_law.resolved_at_first_hearing_share)
     if not resolved:
-        params = rep.scenario.private_law
-        if entry <= _ENTRY["section7_report"]:
-            if case.domestic_abuse and draw() < params.fact_finding.share_if_domestic_abuse:
-                yield from hearing(rep, case, STAGE["fact_finding_hearing"], "private_law.fact_finding.hearing")
-            if draw() < params.section7.share:
-                if draw() < params.section7.by_local_authority_share:
-                    agency, team = LOCAL_AUTHORITY, rep.local_authorities.social_workers[region]
-                else:
-                    agency, team = CAFCASS, rep.cafcass.long_term[region]
-                yield from team_work(
-                    rep, case, STAGE["section7_report"], agency, team, "private_law.section7.duration_days"
+        params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
+        if entry <= SECTION7_ENTRY:
+            if case.domestic_abuse and draw.chance(params.fact_finding.share_if_domestic_abuse):
+                yield from ctx.hearing(case, STAGE["fact_finding_hearing"], "private_law.fact_finding.hearing")
+            if draw.chance(params.section7.share):
+                team = (
+                    "local_authority" if draw.chance(params.section7.by_local_authority_share) else "cafcass_long_term"
                 )
-        if entry <= _ENTRY["dispute_resolution_hearing"]:
-            yield from hearing(rep, case, STAGE["dispute_resolution_hearing"], "private_law.dispute_resolution_hearing")
-            resolved = draw() < rep.scenario.private_law.resolved_at_dra_share
+                yield from ctx.team_work(case, STAGE["section7_report"], team, "private_law.section7.duration_days")
+        if entry <= DRA_ENTRY:
+            yield from ctx.hearing(case, STAGE["dispute_resolution_hearing"], "private_law.dispute_resolution_hearing")
+            resolved = draw.chance(ctx.scenario.private_law.resolved_at_dra_share)
         if not resolved:
-            yield from hearing(rep, case, STAGE["final_hearing"], "private_law.final_hearing")
-    yield from rep.dispose(case, "private_law")
+            yield from ctx.hearing(case, STAGE["final_hearing"], "private_law.final_hearing")
+    yield from ctx.dispose(case, "private_law")

@@ -2,76 +2,51 @@
 
 Pre-proceedings with the local authority (some cases diverted) → application issued → children's guardian
 allocated (held until the order) → Case Management Hearing → assessments (local authority, or an expert)
-→ Issues Resolution Hearing → final hearing when not resolved → order.
+→ Issues Resolution Hearing → final hearing when not resolved → order. The stages, their keys and the
+branch shares are listed in :data:`sim.vocabulary.PUBLIC_LAW`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.model.entities import Case
-from sim.model.pathways.steps import Steps, allocation, hearing, team_work
-from sim.vocabulary import CAFCASS, ENTRY_STAGES, EXPERTS, LOCAL_AUTHORITY, STAGE
+from sim.model.pathways.context import PathwayContext, Steps
+from sim.vocabulary import PUBLIC_LAW, STAGE
 
-if TYPE_CHECKING:
-    from sim.model.replication import Replication
-
-_ENTRY = {name: i + 1 for i, name in enumerate(ENTRY_STAGES["public_law"])}
-ASSESSMENT_ENTRY, IRH_ENTRY, FINAL_ENTRY = (
-    _ENTRY["assessment"],
-    _ENTRY["issues_resolution_hearing"],
-    _ENTRY["final_hearing"],
+CMH_ENTRY, ASSESSMENT_ENTRY, IRH_ENTRY = (
+    PUBLIC_LAW.entry_code(s) for s in ("case_management_hearing", "assessment", "issues_resolution_hearing")
 )
-CMH_ENTRY = _ENTRY["case_management_hearing"]
+GUARDIANS = "cafcass_long_term"
 
 
-def public_law(rep: Replication, case: Case) -> Steps:
-    params = rep.scenario.public_law
-    draw = rep.uniforms["public_law"]
+def public_law(ctx: PathwayContext, case: Case) -> Steps:
+    draw = ctx.decisions("public_law")
     entry = case.entry_stage
-    region = case.region
     if entry == 0:
-        if draw() < params.pre_proceedings.share:
-            yield from team_work(
-                rep,
-                case,
-                STAGE["pre_proceedings"],
-                LOCAL_AUTHORITY,
-                rep.local_authorities.social_workers[region],
-                "public_law.pre_proceedings.duration_days",
+        if draw.chance(ctx.scenario.public_law.pre_proceedings.share):
+            yield from ctx.team_work(
+                case, STAGE["pre_proceedings"], "local_authority", "public_law.pre_proceedings.duration_days"
             )
-            if draw() < rep.scenario.public_law.pre_proceedings.diverted_share:
-                rep.divert(case)
+            if draw.chance(ctx.scenario.public_law.pre_proceedings.diverted_share):
+                ctx.divert(case)
                 return
-        rep.issue(case)
-    guardians = rep.cafcass.long_term[region]
-    yield from allocation(rep, case, STAGE["guardian_allocation"], CAFCASS, guardians)
+        ctx.issue(case)
+    yield from ctx.allocation(case, STAGE["guardian_allocation"], GUARDIANS)
     if entry <= CMH_ENTRY:
-        yield from hearing(rep, case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
+        yield from ctx.hearing(case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
     if entry <= ASSESSMENT_ENTRY:
-        if draw() < rep.scenario.public_law.assessments.expert_share:
-            yield from team_work(
-                rep,
-                case,
-                STAGE["expert_assessment"],
-                EXPERTS,
-                rep.experts.assessors[region],
-                "public_law.assessments.expert_duration_days",
+        if draw.chance(ctx.scenario.public_law.assessments.expert_share):
+            yield from ctx.team_work(
+                case, STAGE["expert_assessment"], "experts", "public_law.assessments.expert_duration_days"
             )
         else:
-            yield from team_work(
-                rep,
-                case,
-                STAGE["assessment"],
-                LOCAL_AUTHORITY,
-                rep.local_authorities.social_workers[region],
-                "public_law.assessments.duration_days",
+            yield from ctx.team_work(
+                case, STAGE["assessment"], "local_authority", "public_law.assessments.duration_days"
             )
     resolved = False
     if entry <= IRH_ENTRY:
-        yield from hearing(rep, case, STAGE["issues_resolution_hearing"], "public_law.issues_resolution_hearing")
-        resolved = draw() < rep.scenario.public_law.resolved_at_irh_share
+        yield from ctx.hearing(case, STAGE["issues_resolution_hearing"], "public_law.issues_resolution_hearing")
+        resolved = draw.chance(ctx.scenario.public_law.resolved_at_irh_share)
     if not resolved:
-        yield from hearing(rep, case, STAGE["final_hearing"], "public_law.final_hearing")
-    guardians.release()
-    yield from rep.dispose(case, "public_law")
+        yield from ctx.hearing(case, STAGE["final_hearing"], "public_law.final_hearing")
+    ctx.team(GUARDIANS, case.region).release()
+    yield from ctx.dispose(case, "public_law")

@@ -1,0 +1,113 @@
+"""The parameters in force: what the scenario of the current period gives the model, ready to draw from.
+
+A replication configures this once per period (the base scenario, then each policy's). Durations, hearing
+lengths and notice periods become samplers on their own named streams; a sampler is kept while its
+distribution is unchanged, so a policy that changes one value leaves every other stream's draws as they
+were (common random numbers). Shares become cumulative lists for quick category draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sim.model.random_streams import RandomStreams
+from sim.scenario.distributions import Sampler
+from sim.scenario.schema import Scenario
+from sim.vocabulary import CASE_TYPES, DURATION_KEYS, LISTING_CLASSES, PATHWAYS
+
+
+@dataclass
+class HearingPlan:
+    """A hearing as the listing step needs it: the judge tier's code and samplers of its hours and notice."""
+
+    tier: int
+    duration_hours: Sampler
+    notice_days: Sampler
+
+
+class Parameters:
+    """The scenario in force and the samplers and cumulative shares drawn from it."""
+
+    def __init__(self, streams: RandomStreams, outcome_names: list[str], scenario: Scenario) -> None:
+        self.streams = streams
+        self.outcome_names = outcome_names
+        self._rngs: dict[str, Any] = {}
+        self._samplers: dict[str, tuple[Any, Sampler]] = {}
+        self.configure(scenario)
+
+    def sampler(self, key: str, dist: Any) -> Sampler:
+        """Reuse a stage's sampler while its distribution is unchanged, so policies keep common random numbers."""
+        held = self._samplers.get(key)
+        if held is not None and held[0] == dist:
+            return held[1]
+        rng = self._rngs.get(key)
+        if rng is None:
+            rng = self._rngs[key] = self.streams.generator(f"duration:{key}")
+        sampler = Sampler(dist, rng)
+        self._samplers[key] = (dist, sampler)
+        return sampler
+
+    def configure(self, scenario: Scenario) -> None:
+        """Take the values of a period's scenario (called at the start and at each policy's date)."""
+        self.scenario = scenario
+        self.durations = {key: self.sampler(key, scenario.at(key)) for key in DURATION_KEYS}
+        self.age_samplers = [
+            self.sampler(f"children.age_years.{c}", scenario.children.age_years[c]) for c in CASE_TYPES
+        ]
+        self.local_authority_counts = [r.local_authorities for r in scenario.regions.values()]
+        for pathway_name, by_outcome in scenario.recurrence.items():
+            for outcome, spec in by_outcome.items():
+                key = f"recurrence.{pathway_name}.{outcome}.delay_days"
+                self.durations[key] = self.sampler(key, spec.delay_days)
+        tiers = scenario.courts.tiers
+        self.hearings = {
+            key: HearingPlan(
+                tiers.index(h.tier),
+                self.sampler(f"{key}.duration_hours", h.duration_hours),
+                self.sampler(f"{key}.notice_days", h.notice_days),
+            )
+            for key, h in scenario.hearings().items()
+        }
+        self.listing_rank = [scenario.courts.listing.rank_by_class[c] for c in LISTING_CLASSES]
+        self.vacate_probability = scenario.courts.vacate_probability
+        self.adjourn_probability = scenario.courts.adjourn_probability
+        self.relist_notice_days = scenario.courts.relist_notice_days
+        self.outcome_cumulative = {
+            name: cumulative(getattr(scenario, name).outcomes, self.outcome_names) for name in PATHWAYS
+        }
+        children = scenario.children
+        self.children_cumulative = {
+            CASE_TYPES.index(c): cumulative(
+                {str(k): v for k, v in children.per_case[c].items()}, [str(k) for k in children.per_case[c]]
+            )
+            for c in CASE_TYPES
+        }
+        self.children_sizes = {CASE_TYPES.index(c): list(children.per_case[c]) for c in CASE_TYPES}
+        self.attribute_cumulative = [list(running(shares.values())) for shares in children.attributes.values()]
+        self.pathfinder_from_day = [
+            math.inf if r.pathfinder_from is None else scenario.day_of(r.pathfinder_from)
+            for r in scenario.regions.values()
+        ]
+        self.region_cumulative = {
+            c: list(running(scenario.demand[c].region_shares.get(r, 0.0) for r in scenario.regions))
+            for c in scenario.demand
+        }
+
+
+def running(values: Iterable[float]) -> Generator[float, None, None]:
+    """Running totals."""
+    total = 0.0
+    for v in values:
+        total += v
+        yield total
+
+
+def cumulative(shares: dict[str, float], names: list[str]) -> list[float]:
+    """Cumulative probabilities over ``names`` (names without a share get zero)."""
+    result = list(running(shares.get(n, 0.0) for n in names))
+    if result:
+        result[-1] = max(result[-1], 1.0)
+    return result

@@ -1,0 +1,79 @@
+"""What a pathway may ask of the model: the narrow interface that lets a pathway run without a replication.
+
+A pathway is a generator that walks one case through its stages. It needs the steps it is built from, the
+scenario in force, one random stream per decision, and a way to free a caseload slot it kept. Nothing else:
+no court, no records, no counts. :class:`sim.model.replication.Replication` implements this protocol; a
+test can drive a pathway with a small fake of it and a bare ``simpy.Environment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Protocol
+
+from sim.model.entities import Case
+from sim.scenario.schema import Scenario
+
+Steps = Generator[Any, Any, None]
+"""A step or a pathway: a generator used with ``yield from``, yielding SimPy events only when time must pass."""
+
+
+class Chance(Protocol):
+    """A decision's random stream: ``chance(p)`` is True with probability p (a uniform draw below p)."""
+
+    def chance(self, probability: float) -> bool: ...
+
+
+class Slot(Protocol):
+    """A caseload team as a pathway sees it: it can only give back a slot it kept."""
+
+    def release(self) -> None: ...
+
+
+class PathwayContext(Protocol):
+    """The steps, parameters, random streams and teams a pathway uses; ``stage`` is a code of ``STAGE``."""
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario in force now (policies change it from their dates)."""
+        ...
+
+    def decisions(self, pathway: str) -> Chance:
+        """The random stream of a pathway's branch decisions (one per pathway, shared by its decisions)."""
+        ...
+
+    def team(self, kind: str, region: int) -> Slot:
+        """A caseload team of a kind (``TEAM_KINDS``) in a region, to release a slot kept past its stage."""
+        ...
+
+    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
+        """List the hearing at ``hearing_key`` (a dotted scenario key), wait for it and relist it as needed."""
+        ...
+
+    def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
+        """Wait for a slot in the case's team of ``team_kind``, then work for a duration drawn at ``duration_key``."""
+        ...
+
+    def allocation(self, case: Case, stage: int, team_kind: str) -> Steps:
+        """Wait for a worker who stays with the case until the pathway releases the slot."""
+        ...
+
+    def active_work(self, case: Case, stage: int, agency: int, duration_key: str) -> Steps:
+        """Work that needs no scarce capacity: only a drawn duration."""
+        ...
+
+    def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
+        """Record a stage after the order (outside proceedings), lasting a drawn duration; the case does not wait."""
+        ...
+
+    def issue(self, case: Case) -> None:
+        """The application is issued: proceedings start now."""
+        ...
+
+    def divert(self, case: Case) -> None:
+        """The case leaves before issue, without a court case."""
+        ...
+
+    def dispose(self, case: Case, pathway_name: str) -> Steps:
+        """The order is made; the children may come back to court later."""
+        ...

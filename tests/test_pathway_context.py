@@ -1,0 +1,258 @@
+"""Pathways driven on their own: a tiny fake PathwayContext and a bare simpy.Environment, no Replication.
+
+The fake answers every decision from a script, takes one day per step and writes down what the pathway asked
+for. That shows a journey branch by branch, and holds each pathway to its table in sim/vocabulary.py: it
+records only the table's stages, with the table's hearing and duration keys and teams, reads only the
+table's branch shares (and all of them), and gives back every caseload slot it kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import simpy
+from conftest import ONE_REGION, scenario_data
+from pydantic import BaseModel
+
+from sim.model.entities import Case
+from sim.model.pathways.context import PathwayContext, Steps
+from sim.model.pathways.domestic_abuse import domestic_abuse
+from sim.model.pathways.pathfinder import pathfinder
+from sim.model.pathways.private_law import private_law
+from sim.model.pathways.public_law import public_law
+from sim.scenario.schema import Scenario, scenario_from_dict
+from sim.vocabulary import AGENCIES, CASE_TYPES, PATHWAY_TABLES, STAGES, TEAM_AGENCY
+
+STEP_DAYS = 1.0
+MOST_DECISIONS = 6
+"""More than any pathway takes in one journey, so every script covers a whole journey."""
+PATHWAY_FUNCTIONS: dict[str, Callable[[PathwayContext, Case], Steps]] = {
+    "public_law": public_law,
+    "private_law": private_law,
+    "pathfinder": pathfinder,
+    "domestic_abuse": domestic_abuse,
+}
+
+
+class Reading:
+    """A scenario block that writes down the dotted key of every number a pathway reads from it."""
+
+    def __init__(self, node: BaseModel, path: str, read: list[str]) -> None:
+        self._node, self._path, self._read = node, path, read
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._node, name)
+        path = f"{self._path}.{name}" if self._path else name
+        if isinstance(value, BaseModel):
+            return Reading(value, path, self._read)
+        self._read.append(path)
+        return value
+
+
+@dataclass
+class Script:
+    """Answers decisions in turn (then False), writing down each pathway stream asked and each probability."""
+
+    answers: list[bool]
+    asked: list[tuple[str, float]] = field(default_factory=list)
+
+    def stream(self, pathway: str) -> Any:
+        script = self
+
+        class Stream:
+            def chance(self, probability: float) -> bool:
+                script.asked.append((pathway, probability))
+                return script.answers.pop(0) if script.answers else False
+
+        return Stream()
+
+
+class FakeTeam:
+    def __init__(self, log: list[tuple], kind: str, region: int) -> None:
+        self.log, self.kind, self.region = log, kind, region
+
+    def release(self) -> None:
+        self.log.append(("release", self.kind, self.region))
+
+
+class FakeContext:
+    """Every step takes one day; ``log`` is what the pathway did, in order."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, answers: list[bool]) -> None:
+        self.env = env
+        self.read: list[str] = []
+        self._scenario = Reading(scenario, "", self.read)
+        self.script = Script(list(answers))
+        self.log: list[tuple] = []
+
+    @property
+    def scenario(self) -> Any:
+        return self._scenario
+
+    def decisions(self, pathway: str) -> Any:
+        return self.script.stream(pathway)
+
+    def team(self, kind: str, region: int) -> FakeTeam:
+        return FakeTeam(self.log, kind, region)
+
+    def _step(self, *entry: Any) -> Steps:
+        self.log.append(entry)
+        yield self.env.timeout(STEP_DAYS)
+
+    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
+        return self._step("hearing", STAGES[stage], hearing_key)
+
+    def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
+        return self._step("team_work", STAGES[stage], duration_key, team_kind, case.region, keep_slot)
+
+    def allocation(self, case: Case, stage: int, team_kind: str) -> Steps:
+        return self._step("allocation", STAGES[stage], "", team_kind, case.region)
+
+    def active_work(self, case: Case, stage: int, agency: int, duration_key: str) -> Steps:
+        return self._step("active_work", STAGES[stage], duration_key, AGENCIES[agency])
+
+    def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
+        self.log.append(("follow_up", STAGES[stage], duration_key, AGENCIES[agency]))
+
+    def issue(self, case: Case) -> None:
+        self.log.append(("issue", self.env.now))
+
+    def divert(self, case: Case) -> None:
+        self.log.append(("divert", self.env.now))
+
+    def dispose(self, case: Case, pathway_name: str) -> Steps:
+        self.log.append(("dispose", pathway_name, self.env.now))
+        yield from ()
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return scenario_from_dict(scenario_data(ONE_REGION)).scenario
+
+
+def new_case(pathway: str, domestic_abuse: bool = False, entry_stage: int = 0, region: int = 0) -> Case:
+    case_type = PATHWAY_TABLES[pathway].case_type
+    case = Case(0, CASE_TYPES.index(case_type), region, 0, domestic_abuse, [], 0.0, 0)
+    case.entry_stage = entry_stage
+    return case
+
+
+def drive(scenario: Scenario, pathway: str, case: Case, answers: list[bool]) -> FakeContext:
+    """Run one case's pathway to its end on a bare environment."""
+    env = simpy.Environment()
+    context = FakeContext(env, scenario, answers)
+    env.process(PATHWAY_FUNCTIONS[pathway](context, case))
+    env.run()
+    return context
+
+
+def steps_of(context: FakeContext) -> list[tuple]:
+    return [entry[:2] if entry[0] not in ("issue", "divert", "dispose") else entry for entry in context.log]
+
+
+# --- journeys, branch by branch ------------------------------------------------------------------------------
+
+
+def test_a_domestic_abuse_application_heard_without_notice_then_on_notice(scenario: Scenario) -> None:
+    context = drive(scenario, "domestic_abuse", new_case("domestic_abuse"), [True])
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("hearing", "without_notice_hearing"),
+        ("hearing", "return_hearing"),
+        ("dispose", "domestic_abuse", 2 * STEP_DAYS),
+    ]
+    assert context.script.asked == [("domestic_abuse", scenario.domestic_abuse.without_notice_share)]
+    assert context.read == ["domestic_abuse.without_notice_share"]
+
+
+def test_a_domestic_abuse_application_on_notice_and_an_open_case_at_its_return_hearing(scenario: Scenario) -> None:
+    on_notice = drive(scenario, "domestic_abuse", new_case("domestic_abuse"), [False])
+    assert steps_of(on_notice) == [("issue", 0.0), ("hearing", "return_hearing"), ("dispose", "domestic_abuse", 1.0)]
+    entry = PATHWAY_TABLES["domestic_abuse"].entry_code("return_hearing")
+    open_case = drive(scenario, "domestic_abuse", new_case("domestic_abuse", entry_stage=entry), [True])
+    assert steps_of(open_case) == [("hearing", "return_hearing"), ("dispose", "domestic_abuse", 1.0)]
+    assert open_case.script.asked == []  # already issued: no decision to make
+
+
+def test_a_care_case_diverted_in_pre_proceedings_never_reaches_court(scenario: Scenario) -> None:
+    context = drive(scenario, "public_law", new_case("public_law"), [True, True])
+    assert steps_of(context) == [("team_work", "pre_proceedings"), ("divert", STEP_DAYS)]
+    assert context.read == ["public_law.pre_proceedings.share", "public_law.pre_proceedings.diverted_share"]
+
+
+def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: Scenario) -> None:
+    context = drive(scenario, "public_law", new_case("public_law", region=0), [False, False, False])
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("allocation", "guardian_allocation"),
+        ("hearing", "case_management_hearing"),
+        ("team_work", "assessment"),
+        ("hearing", "issues_resolution_hearing"),
+        ("hearing", "final_hearing"),
+        ("release", "cafcass_long_term"),
+        ("dispose", "public_law", 5 * STEP_DAYS),
+    ]
+
+
+# --- every pathway against its table --------------------------------------------------------------------------
+
+
+def journeys(pathway: str) -> Iterator[tuple[Case, list[bool]]]:
+    """Every script of decisions, for new cases with and without domestic abuse and for each entry stage."""
+    entries = range(len(PATHWAY_TABLES[pathway].entry_stages) + 1)
+    for entry, abuse_alleged in itertools.product(entries, (False, True)):
+        for answers in itertools.product((False, True), repeat=MOST_DECISIONS):
+            yield new_case(pathway, abuse_alleged, entry), list(answers)
+
+
+@pytest.mark.parametrize("pathway", list(PATHWAY_FUNCTIONS))
+def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: str) -> None:
+    table = PATHWAY_TABLES[pathway]
+    stages = {s.name: s for s in table.stages}
+    seen_stages: set[str] = set()
+    read: set[str] = set()
+    for case, answers in journeys(pathway):
+        context = drive(scenario, pathway, case, answers)
+        assert {stream for stream, _ in context.script.asked} <= {pathway}, "decisions come from the pathway's stream"
+        read.update(context.read)
+        kept: list[tuple[str, int]] = []
+        for kind, *detail in context.log:
+            if kind in ("issue", "divert", "dispose"):
+                continue
+            if kind == "release":
+                kept.remove(tuple(detail))  # only a slot the case holds is given back
+                continue
+            name, key, *who = detail
+            assert name in stages, f"{pathway} records '{name}', which is not in its table"
+            stage = stages[name]
+            seen_stages.add(name)
+            assert (kind, key) == (stage.kind, stage.key), name
+            if kind in ("team_work", "allocation"):
+                team_kind, region = who[0], who[1]
+                assert team_kind in stage.by, f"{name} done by {team_kind}, not one of {stage.by}"
+                assert TEAM_AGENCY[team_kind] in stage.agencies
+                if kind == "allocation" or who[2]:  # the worker stays with the case
+                    kept.append((team_kind, region))
+            else:
+                assert who == [] or who[0] in stage.agencies, name
+        assert kept == [], f"{pathway} kept slots it never released: {kept}"
+        ends = [entry[0] for entry in context.log if entry[0] in ("divert", "dispose")]
+        assert len(ends) == 1, "every journey ends once, diverted or disposed"
+    assert seen_stages == set(stages), f"stages of the table never recorded: {set(stages) - seen_stages}"
+    assert read == set(table.decisions), "the pathway branches on exactly the shares its table lists"
+
+
+def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> None:
+    from sim.model.replication import Replication
+
+    members = {name for name in vars(PathwayContext) if not name.startswith("_")}
+    assert members == {
+        "scenario", "decisions", "team", "hearing", "team_work", "allocation", "active_work", "follow_up",
+        "issue", "divert", "dispose",
+    }  # fmt: skip
+    for implementation in (Replication, FakeContext):
+        assert all(hasattr(implementation, name) for name in members), implementation.__name__
