@@ -200,22 +200,22 @@ class Results:
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(results start, run end)."""
-        from sim.analysis import delay
+        from sim.analysis import indicators as delay
 
         return delay.run_period(self.manifest) if self.manifest else delay.infer_period(self.children)
 
     # indicators
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
         """Child-centred indicators (sim.analysis.delay): summarised (mean, 95% CI), or per replication."""
-        from sim.analysis import delay
-        from sim.analysis import indicators as metrics
+        from sim.analysis import indicators as delay
+        from sim.analysis import statistics as metrics
 
         rows = delay.indicators(self.children, self.stages, self.period, by_month=by_month)
         return rows if per_replication else metrics.summarise(rows)
 
     def attribution(self, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
         """Where children's days went, by agency and waiting/active (sim.analysis.delay.delay_attribution)."""
-        from sim.analysis import delay
+        from sim.analysis import indicators as delay
 
         return delay.delay_attribution(self.children, by=by, status=status)
 

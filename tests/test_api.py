@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim import api
-from sim.analysis import indicators as metrics
+from sim.analysis import statistics as metrics
 from sim.scenario.schema import LoadedScenario
 from sim.scenario.yaml_file import ScenarioError
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import delay
-from sim.analysis import indicators as metrics
+from sim.analysis import indicators as delay
+from sim.analysis import statistics as metrics
 
 START = dt.date(2024, 1, 1)
 END = pd.Timestamp("2025-01-01")

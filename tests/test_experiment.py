@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.analysis import delay
-from sim.analysis.indicators import SUMMARY_COLUMNS
+from sim.analysis import indicators as delay
+from sim.analysis.statistics import SUMMARY_COLUMNS
 from sim.experiment.executors import LocalExecutor
 from sim.experiment.manifest import scenario_hash
 from sim.experiment.replications import finished_replications, prepare_directory, replication_dir, run_experiment

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import indicators as metrics
+from sim.analysis import statistics as metrics
 from sim.experiment.replications import sequential_stop
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis import indicators as metrics
+from sim.analysis import statistics as metrics
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.replications import (
     RunResult,

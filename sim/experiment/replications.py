@@ -39,8 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.analysis import delay
-from sim.analysis import indicators as metrics
+from sim.analysis import indicators as delay
+from sim.analysis import statistics as metrics
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
 from sim.model.columns import write_atomically

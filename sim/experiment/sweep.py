@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis import indicators as metrics
+from sim.analysis import statistics as metrics
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
 from sim.experiment.replications import RunResult, prepare_directory, run_experiment, write_csv
 from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict, set_path

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.indicators import t_interval
+from sim.analysis.statistics import t_interval
 from sim.scenario.schema import LoadedScenario, load_scenario
 from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 

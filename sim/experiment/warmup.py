@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis import indicators as metrics
+from sim.analysis import statistics as metrics
 from sim.experiment.replications import prepare_directory, replication_dir, run_experiment, write_csv
 from sim.model.columns import write_atomically
 from sim.scenario.schema import LoadedScenario, load_scenario, scenario_from_dict

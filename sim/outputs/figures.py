@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.analysis.delay import delay_attribution  # noqa: E402
-from sim.analysis.indicators import disposed_rows  # noqa: E402
+from sim.analysis.indicators import delay_attribution  # noqa: E402
+from sim.analysis.statistics import disposed_rows  # noqa: E402
 from sim.model.columns import write_atomically  # noqa: E402
 from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
 
@@ -230,7 +230,7 @@ def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
 
 def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None) -> Figure:
     """Children in proceedings on an average day of each month (child-days / days), all regions."""
-    from sim.analysis.delay import child_days_by_month
+    from sim.analysis.indicators import child_days_by_month
 
     monthly = child_days_by_month(children, period)
     monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])

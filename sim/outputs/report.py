@@ -423,8 +423,8 @@ def _replications(manifest: dict[str, Any]) -> str:
 
 def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.DataFrame,
                         stages: pd.DataFrame) -> str:  # fmt: skip
-    from sim.analysis import delay
-    from sim.analysis import indicators as metrics
+    from sim.analysis import indicators as delay
+    from sim.analysis import statistics as metrics
 
     parts = ["<h2>Headline indicators</h2>"]
     summary_path = directory / "summary.csv"
@@ -496,7 +496,7 @@ def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, 
 # ---------------------------------------------------------------------------------------------- the report
 def render(directory: str | Path) -> str:
     """The report for a results directory, as an HTML string."""
-    from sim.analysis import delay
+    from sim.analysis import indicators as delay
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
