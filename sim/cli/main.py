@@ -121,7 +121,7 @@ def executor_for(args: argparse.Namespace, out: Path) -> Iterator[Any]:
 
 
 def _print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame
-    from sim.analysis.statistics import HEADLINE
+    from sim.analysis.indicators import HEADLINE
 
     index = summary.set_index(["indicator", "breakdown", "group"])
     for key in HEADLINE:

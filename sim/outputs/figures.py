@@ -22,12 +22,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.analysis.indicators import delay_attribution  # noqa: E402
-from sim.analysis.statistics import disposed_rows  # noqa: E402
+from sim.analysis.attribution import delay_attribution  # noqa: E402
+from sim.analysis.indicators import KEYS  # noqa: E402
+from sim.analysis.periods import child_days_by_month  # noqa: E402
+from sim.analysis.rows import disposed_rows  # noqa: E402
 from sim.model.columns import write_atomically  # noqa: E402
-from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
+from sim.vocabulary import CASE_TYPES, TARGET_WEEKS, WEEK_DAYS  # noqa: E402
 
 FORMATS = ("png", "svg")
+DPI = 120
+PANEL_WIDTH, PANEL_HEIGHT = 5, 4.5
+"""Inches of one panel of a figure with a panel per group."""
 AGENCY_LABELS = {
     "court": "court",
     "cafcass": "Cafcass",
@@ -43,10 +48,12 @@ TEAM_LABELS = {
 }
 
 
-def save(fig: Figure, directory: str | Path, name: str, dpi: int = 120) -> list[Path]:
+def save(
+    fig: Figure, directory: str | Path, name: str, dpi: int = DPI, formats: Sequence[str] = FORMATS
+) -> list[Path]:
     """Write ``fig`` as DIRECTORY/NAME.png and NAME.svg (each atomically); return the paths."""
     paths = []
-    for fmt in FORMATS:
+    for fmt in formats:
         path = Path(directory) / f"{name}.{fmt}"
         write_atomically(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
         paths.append(path)
@@ -110,19 +117,37 @@ def _target_line(ax: Any, vertical: bool = True) -> None:
     draw(TARGET_WEEKS, color="black", linestyle="--", linewidth=1, label="26 weeks")
 
 
-def disposal_ecdf(children: pd.DataFrame, by: str = "case_type") -> Figure:
-    """Cumulative distribution of weeks from issue to disposal, one line per group, with the 26-week line."""
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for name, weeks in _weeks_by_group(children, by):
-        _ecdf(ax, weeks, label=f"{name} ({len(weeks):,} children)")
-    _target_line(ax)
-    ax.set_xlabel("weeks from issue to disposal")
-    ax.set_ylabel("share of children disposed within that time")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
-    ax.set_title(f"Time to disposal by {label(by)}: share of children disposed within each number of weeks")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
+    """Cumulative distribution of weeks from issue to disposal, with the 26-week line.
+
+    One run (a children table): one panel, a line per group of ``by``. Runs to compare (scenario name ->
+    children table): a panel per group, a line per run, all replications pooled.
+    """
+    if isinstance(children, pd.DataFrame):
+        lines = [(f"{name} ({len(weeks):,} children)", weeks) for name, weeks in _weeks_by_group(children, by)]
+        panels = {f"Time to disposal by {label(by)}: share of children disposed within each number of weeks": lines}
+        title = None
+    else:
+        by_run = {name: dict(_weeks_by_group(frame, by)) for name, frame in children.items()}
+        names = list(dict.fromkeys(group for weeks in by_run.values() for group in weeks))
+        panels = {g: [(run, weeks[g]) for run, weeks in by_run.items() if g in weeks] for g in names}
+        title = f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)"
+    single = title is None
+    width, height = (8, 5) if single else (PANEL_WIDTH * max(1, len(panels)), PANEL_HEIGHT)
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(width, height), squeeze=False)
+    for ax, (heading, lines) in zip(axes[0], panels.items(), strict=False):
+        for name, weeks in lines:
+            _ecdf(ax, weeks, label=name)
+        _target_line(ax)
+        ax.set_title(heading)
+        ax.set_xlabel("weeks from issue to disposal")
+        ax.set_ylabel("share of children disposed within that time" if single else "share of children disposed within")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize="small", loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -230,8 +255,6 @@ def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
 
 def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None) -> Figure:
     """Children in proceedings on an average day of each month (child-days / days), all regions."""
-    from sim.analysis.indicators import child_days_by_month
-
     monthly = child_days_by_month(children, period)
     monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])
     fig, ax = plt.subplots(figsize=(9, 5))
@@ -279,38 +302,17 @@ def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Fig
 
 
 # ---------------------------------------------------------------------------------------------- comparisons
-def compare_ecdf(runs: Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
-    """Overlaid cumulative distributions of time to disposal for two or more runs, one panel per group."""
-    data = {name: dict(_weeks_by_group(children, by)) for name, children in runs.items()}
-    groups = list(dict.fromkeys(g for weeks in data.values() for g in weeks))
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5 * max(1, len(groups)), 4.5), squeeze=False)
-    for ax, group in zip(axes[0], groups, strict=False):
-        for name, weeks in data.items():
-            if group in weeks:
-                _ecdf(ax, weeks[group], label=name)
-        _target_line(ax)
-        ax.set_title(group)
-        ax.set_xlabel("weeks from issue to disposal")
-        ax.set_ylabel("share of children disposed within")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlim(left=0)
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize="small", loc="lower right")
-    fig.suptitle(f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)")
-    fig.tight_layout()
-    return fig
-
-
 def forest(
     differences: pd.DataFrame,
     title: str = "Difference from the base scenario, with paired 95% confidence intervals",
     xlabel: str = "difference (option minus base), in the indicator's units",
 ) -> Figure:
-    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high``.
+    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high`` (or compare.csv's
+    ``difference_mean, difference_ci95_low, difference_ci95_high``).
 
     Optional columns ``option`` (one colour per option), ``breakdown`` and ``group`` (added to the labels).
     """
-    frame = differences.reset_index(drop=True)
+    frame = differences.rename(columns=COMPARE_CSV_NAMES).reset_index(drop=True)
     has_group = "group" in frame.columns and (frame["group"].astype(str) != "all").any()
     frame = frame.assign(
         _label=[
@@ -339,3 +341,117 @@ def forest(
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+COMPARE_CSV_NAMES = {"difference_mean": "difference", "difference_ci95_low": "ci95_low",
+                     "difference_ci95_high": "ci95_high"}  # fmt: skip
+"""compare.csv's column -> the name :func:`forest` reads."""
+COMPARISON_FOREST = [
+    (indicator, breakdown, group)
+    for indicator in ("time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90")
+    for breakdown, group in [("all", "all"), *[("case_type", c) for c in CASE_TYPES]]
+]
+"""The rows of compare.csv in ``differences_forest.png``: time to disposal, overall and by case type."""
+COMPARISON_FIGURES = {"distributions": "delay_distributions", "forest": "differences_forest"}
+COMPARISON_FORMATS = ("png",)
+"""The command-line figures of comparisons, sweeps and warm-ups are PNG only."""
+
+
+def write_comparison_figures(
+    directory: str | Path, table: pd.DataFrame, children: Mapping[str, pd.DataFrame]
+) -> list[Path]:
+    """Draw a comparison's figures into ``directory`` and return their paths.
+
+    ``table`` is compare.csv's table and ``children`` the children of each scenario (name -> table, base
+    first), as :func:`sim.experiment.compare.compare` and :func:`sim.experiment.compare.disposal_children`
+    return them. Writes ``delay_distributions.png`` (:func:`disposal_ecdf` of the scenarios by case type) and
+    ``differences_forest.png`` (:func:`forest` of :data:`COMPARISON_FOREST`).
+    """
+    wanted = table.set_index(KEYS).loc[lambda t: t.index.isin(COMPARISON_FOREST)].reset_index()
+    made = {
+        COMPARISON_FIGURES["distributions"]: disposal_ecdf(children, by="case_type"),
+        COMPARISON_FIGURES["forest"]: forest(
+            wanted,
+            title="Time to disposal: difference from the base scenario",
+            xlabel="difference from base in weeks (option minus base), paired 95% CI",
+        ),
+    }
+    paths = []
+    for name, fig in made.items():
+        paths += save(fig, directory, name, formats=COMPARISON_FORMATS)
+        close(fig)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------- experiments
+WARMUP_FIGURE, SWEEP_FIGURE = "welch", "tornado"
+WELCH_SERIES = {
+    "open_children_mean": "children in open cases",
+    "time_in_system_weeks_mean": "weeks from issue to disposal (by disposal date)",
+}
+"""warmup.csv's series, by their titles in the Welch plot."""
+
+
+def welch(table: pd.DataFrame, warm_up_days: float, interval_days: float, window: int) -> Figure:
+    """Welch's moving averages of the warm-up series, with the suggested warm-up, to check MSER-5 by eye."""
+    from sim.experiment.warmup import welch_moving_average
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    days = table["period"].to_numpy() * interval_days
+    for ax, (column, title) in zip(axes, WELCH_SERIES.items(), strict=True):
+        y = table[column].to_numpy(dtype=float)
+        ax.plot(days, y, color="lightgrey", linewidth=1, label="mean of replications")
+        smooth = welch_moving_average(y, window)
+        ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
+        ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    axes[1].set_xlabel("days from an empty system")
+    fig.tight_layout()
+    return fig
+
+
+def write_warmup_figure(directory: str | Path, result: Mapping[str, Any]) -> list[Path]:
+    """Draw ``welch.png`` into a warm-up directory from its warmup.csv and :func:`sim.experiment.warmup.warmup`'s
+    result; return its path."""
+    table = pd.read_csv(Path(directory) / "warmup.csv")
+    fig = welch(table, result["warm_up_days"], result["monitor_interval_days"], result["welch_window"])
+    paths = save(fig, directory, WARMUP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths
+
+
+def tornado(
+    reference: float, bars: list[tuple[str, float, float]], factors: Mapping[str, Sequence[Any]], one_at_a_time: bool
+) -> Figure:
+    """How far each swept key moves the headline indicator: a bar per key over its values, widest first."""
+    from sim.experiment.sweep import TORNADO_INDICATOR
+
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
+    for y, (key, low, high) in enumerate(reversed(bars)):
+        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
+        ranges = ", ".join(str(v) for v in factors[key])
+        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
+    ax.axvline(reference, color="black", linewidth=1)
+    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
+    indicator, _, group = TORNADO_INDICATOR
+    ax.set_xlabel(
+        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
+    )
+    ax.set_title("Sweep: range of the headline indicator over each key's values")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def write_sweep_figure(directory: str | Path, factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Path]:
+    """Draw ``tornado.png`` into a sweep directory from its sweep_summary.csv; return its path."""
+    from sim.experiment.sweep import design, tornado_bars
+
+    summary = pd.read_csv(Path(directory) / "sweep_summary.csv")
+    reference, bars = tornado_bars(summary, factors, design(factors, one_at_a_time), one_at_a_time)
+    fig = tornado(reference, bars, factors, one_at_a_time)
+    paths = save(fig, directory, SWEEP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.indicators import run_period
+from sim.analysis.periods import run_period
 from sim.api import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
 
