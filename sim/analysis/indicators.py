@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS, attribution_indicators, case_events
-from sim.analysis.periods import Period, child_days_by_month, infer_period, intervals, overlap_days
+from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
 from sim.analysis.rows import breakdowns, group_index
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
@@ -187,7 +187,7 @@ def _domestic_abuse_indicators(rows: Arrays) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------- stocks
 def _stock_indicators(rows: Arrays, period: Period) -> dict[str, float]:
     """Child-days in proceedings inside the period, their daily mean, and children open over long waits at the end."""
-    lo, hi = (np.datetime64(pd.Timestamp(t).date(), "D") for t in period)
+    lo, hi = day(period[0]), day(period[1])
     child_days = float(overlap_days(rows["start"], rows["end"], lo, hi).sum())
     days = float((hi - lo).astype(int))
     out = {

@@ -56,7 +56,8 @@ def intervals(children: pd.DataFrame, run_end: pd.Timestamp) -> tuple[np.ndarray
     return start, end
 
 
-def _day(timestamp: Any) -> np.datetime64:
+def day(timestamp: Any) -> np.datetime64:
+    """The calendar day of a timestamp, as numpy ``datetime64[D]`` (stocks are counted in whole days)."""
     return np.datetime64(pd.Timestamp(timestamp).date(), "D")
 
 
@@ -68,7 +69,7 @@ def overlap_days(start: np.ndarray, end: np.ndarray, lo: np.datetime64, hi: np.d
 
 def months(period: Period) -> list[tuple[str, np.datetime64, np.datetime64]]:
     """(label YYYY-MM, first day, day after the last) of each calendar month of the period, clipped to it."""
-    start, end = _day(period[0]), _day(period[1])
+    start, end = day(period[0]), day(period[1])
     out = []
     month = start.astype("datetime64[M]")
     while month.astype("datetime64[D]") < end:
@@ -125,10 +126,10 @@ def open_over(children: pd.DataFrame, threshold_days: float, dates: Sequence[Any
     reps = _replication_numbers(rows)
     out = []
     for date in dates:
-        day = _day(date)
-        open_then = np.isnat(end) | (end > day)
-        waited_days = (day - start).astype("timedelta64[D]").astype(float)
-        hit = (start <= day) & open_then & (waited_days > threshold_days)
+        on = day(date)
+        open_then = np.isnat(end) | (end > on)
+        waited_days = (on - start).astype("timedelta64[D]").astype(float)
+        hit = (start <= on) & open_then & (waited_days > threshold_days)
         for rep, n in pd.Series(hit).groupby(reps).sum().items():
             out.append((int(rep), pd.Timestamp(date), int(n)))
     return pd.DataFrame(out, columns=["replication", "date", "children"])

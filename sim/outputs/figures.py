@@ -25,14 +25,23 @@ from matplotlib.figure import Figure  # noqa: E402
 from sim.analysis.attribution import delay_attribution  # noqa: E402
 from sim.analysis.indicators import KEYS  # noqa: E402
 from sim.analysis.periods import child_days_by_month  # noqa: E402
-from sim.analysis.rows import disposed_rows  # noqa: E402
+from sim.analysis.rows import disposed_rows, group_index  # noqa: E402
 from sim.model.columns import write_atomically  # noqa: E402
 from sim.vocabulary import CASE_TYPES, TARGET_WEEKS, WEEK_DAYS  # noqa: E402
 
 FORMATS = ("png", "svg")
 DPI = 120
+ONE_PANEL_INCHES = (8, 5)
+OVER_TIME_INCHES = (9, 5)
 PANEL_WIDTH, PANEL_HEIGHT = 5, 4.5
 """Inches of one panel of a figure with a panel per group."""
+MEDIAN, INNER_BAND, OUTER_BAND = 0.5, (0.25, 0.75), (0.05, 0.95)
+"""Fans over time: the median across replications, and bands holding the middle 50% and 90% of them."""
+INNER_ALPHA, OUTER_ALPHA, GRID_ALPHA = 0.3, 0.12, 0.3
+SHARE_AXIS_TOP = 1.02
+"""A share axis ends just above 1, so a line at 100% shows."""
+PERCENT = 100
+UTILISATION_TOP_PERCENT, HEADROOM = 105.0, 1.05
 AGENCY_LABELS = {
     "court": "court",
     "cafcass": "Cafcass",
@@ -61,6 +70,7 @@ def save(
 
 
 def close(fig: Figure) -> None:
+    """Free a figure's memory (pyplot keeps every open figure)."""
     plt.close(fig)
 
 
@@ -75,29 +85,26 @@ def label(value: object, by: str | None = None) -> str:
     return text.replace("_", " ")
 
 
-def _group_values(frame: pd.DataFrame, by: str) -> list[Any]:
-    series = frame[by]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return [v for v in series.cat.categories if (series == v).any()]
-    return sorted(series.dropna().unique().tolist())
-
-
 def _weeks_by_group(children: pd.DataFrame, by: str) -> list[tuple[str, np.ndarray]]:
+    """(group in words, sorted weeks to disposal) of the disposed results children of each group, as the
+    indicators select and order them."""
     disposed = disposed_rows(children)
+    weeks = disposed["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
     out = []
-    for value in _group_values(disposed, by):
-        weeks = disposed.loc[disposed[by] == value, "days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
-        out.append((label(value, by), np.sort(weeks[~np.isnan(weeks)])))
+    for group, index in group_index(disposed, by):
+        values = weeks[index]
+        out.append((label(group, by), np.sort(values[~np.isnan(values)])))
     return out
 
 
 ECDF_POINTS = 2000
 """Above this many children an ECDF is drawn through its quantiles (the picture is the same, the file small)."""
-VIOLIN_SAMPLE = 20_000
-"""Above this many children per group a violin is drawn from a fixed random sample of them."""
+VIOLIN_SAMPLE, SAMPLE_SEED = 20_000, 0
+"""Above this many children per group a violin is drawn from a fixed random sample of them (the same every time)."""
 
 
 def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
+    """One empirical cumulative distribution line of sorted ``weeks``, starting at (0, 0)."""
     n = len(weeks)
     if n > ECDF_POINTS:
         p = np.linspace(0, 1, ECDF_POINTS + 1)
@@ -107,12 +114,14 @@ def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
 
 
 def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
+    """At most ``size`` of the values, drawn without replacement (a violin of millions is slow, not better)."""
     if len(values) <= size:
         return values
-    return np.random.default_rng(0).choice(values, size, replace=False)
+    return np.random.default_rng(SAMPLE_SEED).choice(values, size, replace=False)
 
 
 def _target_line(ax: Any, vertical: bool = True) -> None:
+    """The statutory 26-week limit, against which every time to disposal is read."""
     draw = ax.axvline if vertical else ax.axhline
     draw(TARGET_WEEKS, color="black", linestyle="--", linewidth=1, label="26 weeks")
 
@@ -133,7 +142,7 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
         panels = {g: [(run, weeks[g]) for run, weeks in by_run.items() if g in weeks] for g in names}
         title = f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)"
     single = title is None
-    width, height = (8, 5) if single else (PANEL_WIDTH * max(1, len(panels)), PANEL_HEIGHT)
+    width, height = ONE_PANEL_INCHES if single else (PANEL_WIDTH * max(1, len(panels)), PANEL_HEIGHT)
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(width, height), squeeze=False)
     for ax, (heading, lines) in zip(axes[0], panels.items(), strict=False):
         for name, weeks in lines:
@@ -142,9 +151,9 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
         ax.set_title(heading)
         ax.set_xlabel("weeks from issue to disposal")
         ax.set_ylabel("share of children disposed within that time" if single else "share of children disposed within")
-        ax.set_ylim(0, 1.02)
+        ax.set_ylim(0, SHARE_AXIS_TOP)
         ax.set_xlim(left=0)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=GRID_ALPHA)
     axes[0][0].legend(fontsize="small", loc="lower right")
     if title:
         fig.suptitle(title)
@@ -164,7 +173,7 @@ def disposal_violin(children: pd.DataFrame, by: str = "case_type") -> Figure:
     ax.set_xlabel(f"{label(by)} (children disposed)")
     ax.set_ylim(bottom=0)
     ax.set_title(f"Time to disposal by {label(by)} (line in each violin: median)")
-    ax.grid(axis="y", alpha=0.3)
+    ax.grid(axis="y", alpha=GRID_ALPHA)
     ax.legend(fontsize="small", loc="upper right")
     fig.tight_layout()
     return fig
@@ -184,71 +193,65 @@ def _fan(ax: Any, frame: pd.DataFrame, name: str, color: Any = None) -> None:
     if frame.empty:
         return
     wide = frame.pivot_table(index="date", columns="replication", values="value")
-    q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
-    (line,) = ax.plot(q.index, q[0.5], color=color, label=f"{name} (median)")
-    ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.3, linewidth=0)
-    ax.fill_between(q.index, q[0.05], q[0.95], color=line.get_color(), alpha=0.12, linewidth=0)
+    q = wide.quantile([*OUTER_BAND, *INNER_BAND, MEDIAN], axis=1).T
+    (line,) = ax.plot(q.index, q[MEDIAN], color=color, label=f"{name} (median)")
+    ax.fill_between(q.index, *(q[b] for b in INNER_BAND), color=line.get_color(), alpha=INNER_ALPHA, linewidth=0)
+    ax.fill_between(q.index, *(q[b] for b in OUTER_BAND), color=line.get_color(), alpha=OUTER_ALPHA, linewidth=0)
 
 
-def _results_start(ax: Any, results_start: Any) -> None:
+def _over_time(
+    series: Sequence[tuple[pd.DataFrame, str, Any]], title: str, ylabel: str, replications: int, results_start: Any
+) -> tuple[Figure, Any]:
+    """A figure of fans over time, one per (frame, name, colour), with the results start marked."""
+    fig, ax = plt.subplots(figsize=OVER_TIME_INCHES)
+    for frame, name, color in series:
+        _fan(ax, frame, name, color)
     if results_start is not None:
         ax.axvline(pd.Timestamp(results_start), color="grey", linestyle=":", linewidth=1, label="results start")
-
-
-def _time_axes(ax: Any, title: str, ylabel: str, replications: int) -> None:
     ax.set_title(title)
     ax.set_xlabel("date")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=GRID_ALPHA)
     ax.legend(fontsize="small", loc="upper left", title=f"{replications} replications; bands: middle 50% and 90%",
               title_fontsize="x-small")  # fmt: skip
+    fig.autofmt_xdate()
+    return fig, ax
 
 
 def open_caseload_fan(timeline: pd.DataFrame, results_start: Any = None, by_case_type: bool = True) -> Figure:
     """Open cases over time (all regions): median across replications with 50% and 90% bands."""
-    fig, ax = plt.subplots(figsize=(9, 5))
     measures = sorted({m for m in timeline["measure"].astype(str).unique() if m.startswith("open_cases:")})
-    if by_case_type:
-        for measure in measures:
-            _fan(ax, _series(timeline, measure), label(measure.split(":", 1)[1]))
-    children = _series(timeline, "open_children")
-    _fan(ax, children, "children in open cases", color="black")
-    _results_start(ax, results_start)
-    _time_axes(ax, "Open caseload over time, all regions", "open cases (children: black)",
-               timeline["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    series = [(_series(timeline, m), label(m.split(":", 1)[1]), None) for m in measures] if by_case_type else []
+    series.append((_series(timeline, "open_children"), "children in open cases", "black"))
+    fig, _ = _over_time(series, "Open caseload over time, all regions", "open cases (children: black)",
+                        timeline["replication"].nunique(), results_start)  # fmt: skip
     fig.tight_layout()
     return fig
 
 
 def cafcass_queue(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
     """Cases waiting for a Cafcass officer to be allocated (the unallocated queue), all regions."""
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for team in ("cafcass_short_term", "cafcass_long_term"):
-        _fan(ax, _series(timeline, f"unallocated:{team}"), TEAM_LABELS[team])
-    _results_start(ax, results_start)
-    _time_axes(ax, "Cafcass unallocated queue over time, all regions", "cases waiting for allocation",
-               timeline["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    teams = ("cafcass_short_term", "cafcass_long_term")
+    series = [(_series(timeline, f"unallocated:{team}"), TEAM_LABELS[team], None) for team in teams]
+    fig, _ = _over_time(series, "Cafcass unallocated queue over time, all regions", "cases waiting for allocation",
+                        timeline["replication"].nunique(), results_start)  # fmt: skip
     fig.tight_layout()
     return fig
 
 
 def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
-    """Share of each agency's capacity in use between snapshots (mean over regions), over time."""
-    fig, ax = plt.subplots(figsize=(9, 5))
+    """Share of each agency's capacity in use between snapshots (mean over regions), over time, in percent."""
+    series = []
     for team, name in TEAM_LABELS.items():
         frame = _series(timeline, f"utilisation:{team}", how="mean")
-        frame["value"] *= 100
-        _fan(ax, frame, name)
-    _results_start(ax, results_start)
-    _time_axes(ax, "Utilisation by agency (mean over regions)", "capacity in use (%)",
-               timeline["replication"].nunique())  # fmt: skip
+        frame["value"] *= PERCENT
+        series.append((frame, name, None))
+    fig, ax = _over_time(series, "Utilisation by agency (mean over regions)", "capacity in use (%)",
+                         timeline["replication"].nunique(), results_start)  # fmt: skip
     highs = [np.nanmax(np.asarray(line.get_ydata(), dtype=float)) for line in ax.get_lines() if len(line.get_ydata())]
-    top = max([105.0, *[h * 1.05 for h in highs if np.isfinite(h)]])  # a court day can be overbooked
+    top = max([UTILISATION_TOP_PERCENT, *[h * HEADROOM for h in highs if np.isfinite(h)]])  # a day can be overbooked
     ax.set_ylim(0, top)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
@@ -257,11 +260,10 @@ def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None
     """Children in proceedings on an average day of each month (child-days / days), all regions."""
     monthly = child_days_by_month(children, period)
     monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])
-    fig, ax = plt.subplots(figsize=(9, 5))
-    _fan(ax, monthly, "children in proceedings", color="black")
-    _time_axes(ax, "Child-days in proceedings: children in proceedings on an average day of each month",
-               "children (child-days / days in the month)", children["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    fig, _ = _over_time([(monthly, "children in proceedings", "black")],
+                        "Child-days in proceedings: children in proceedings on an average day of each month",
+                        "children (child-days / days in the month)", children["replication"].nunique(),
+                        None)  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -296,12 +298,16 @@ def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Fig
     ax.set_ylabel(label(by))
     ax.set_title(f"Where children's time in proceedings went, by {label(by)}")
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
 
 
 # ---------------------------------------------------------------------------------------------- comparisons
+def _group_words(group: object) -> str:
+    return "all children" if str(group) == "all" else label(group)
+
+
 def forest(
     differences: pd.DataFrame,
     title: str = "Difference from the base scenario, with paired 95% confidence intervals",
@@ -316,7 +322,7 @@ def forest(
     has_group = "group" in frame.columns and (frame["group"].astype(str) != "all").any()
     frame = frame.assign(
         _label=[
-            label(r["indicator"]) + (f" ({label(r['group'])})" if has_group and str(r["group"]) != "all" else "")
+            label(r["indicator"]) + (f" ({_group_words(r['group'])})" if has_group else "")
             for _, r in frame.iterrows()
         ]
     )
@@ -338,7 +344,7 @@ def forest(
     ax.set_title(title)
     if options != [None]:
         ax.legend(fontsize="small")
-    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
 
@@ -405,7 +411,7 @@ def welch(table: pd.DataFrame, warm_up_days: float, interval_days: float, window
         ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
         ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
         ax.set_title(title)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=GRID_ALPHA)
     axes[0].legend(fontsize="small")
     axes[1].set_xlabel("days from an empty system")
     fig.tight_layout()
@@ -440,7 +446,7 @@ def tornado(
         f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
     )
     ax.set_title("Sweep: range of the headline indicator over each key's values")
-    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
 
