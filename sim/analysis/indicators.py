@@ -85,6 +85,7 @@ def _stats(prefix: str, values: np.ndarray) -> dict[str, float]:
 
 
 def _share(flags: np.ndarray) -> float:
+    """The share of true flags; NaN with none (a share of nobody is unknown, not zero)."""
     return float(np.mean(flags)) if len(flags) else math.nan
 
 
@@ -115,6 +116,7 @@ def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
 
 
 def _take(rows: Arrays, index: np.ndarray) -> Arrays:
+    """The rows at ``index`` (positions or a mask) of every column."""
     return {k: v[index] for k, v in rows.items()}
 
 
@@ -236,6 +238,7 @@ def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[st
 
 
 def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list[int]:
+    """Replication numbers in either table (a table without the column is replication 0)."""
     reps = set(children["replication"].unique().tolist()) if "replication" in children.columns else {0}
     if timeline is not None:
         reps |= set(timeline["replication"].unique().tolist())
@@ -243,6 +246,7 @@ def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list
 
 
 def _one(frame: pd.DataFrame, replication: int) -> pd.DataFrame:
+    """The rows of one replication (all rows of a table without a replication column)."""
     if "replication" not in frame.columns:
         return frame
     return frame[frame["replication"] == replication]

@@ -81,6 +81,7 @@ def months(period: Period) -> list[tuple[str, np.datetime64, np.datetime64]]:
 
 
 def _replication_numbers(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's replication (0 for a table of one replication without the column)."""
     return rows["replication"].to_numpy() if "replication" in rows.columns else np.zeros(len(rows), dtype=int)
 
 

@@ -129,6 +129,7 @@ def disposal_children(runs: Mapping[str, RunResult]) -> dict[str, pd.DataFrame]:
 
 
 def unique_names(loaded: list[LoadedScenario]) -> list[str]:
+    """Scenario names as folder names: a repeated name gets its position appended."""
     names: list[str] = []
     for i, scenario in enumerate(loaded):
         name = scenario.scenario.name

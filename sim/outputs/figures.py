@@ -33,7 +33,7 @@ FORMATS = ("png", "svg")
 DPI = 120
 ONE_PANEL_INCHES = (8, 5)
 OVER_TIME_INCHES = (9, 5)
-PANEL_WIDTH, PANEL_HEIGHT = 5, 4.5
+PANEL_WIDTH_INCHES, PANEL_HEIGHT_INCHES = 5, 4.5
 """Inches of one panel of a figure with a panel per group."""
 MEDIAN, INNER_BAND, OUTER_BAND = 0.5, (0.25, 0.75), (0.05, 0.95)
 """Fans over time: the median across replications, and bands holding the middle 50% and 90% of them."""
@@ -142,7 +142,7 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
         panels = {g: [(run, weeks[g]) for run, weeks in by_run.items() if g in weeks] for g in names}
         title = f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)"
     single = title is None
-    width, height = ONE_PANEL_INCHES if single else (PANEL_WIDTH * max(1, len(panels)), PANEL_HEIGHT)
+    width, height = ONE_PANEL_INCHES if single else (PANEL_WIDTH_INCHES * max(1, len(panels)), PANEL_HEIGHT_INCHES)
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(width, height), squeeze=False)
     for ax, (heading, lines) in zip(axes[0], panels.items(), strict=False):
         for name, weeks in lines:
@@ -305,6 +305,7 @@ def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Fig
 
 # ---------------------------------------------------------------------------------------------- comparisons
 def _group_words(group: object) -> str:
+    """A forest label's group in words: "all" is every child."""
     return "all children" if str(group) == "all" else label(group)
 
 
