@@ -8,7 +8,7 @@
     option = api.with_changes(base, {"regions.*.cafcass.short_term_advisers": 4})
     results = api.run(base, replications=3)             # a temporary directory unless out= is given
     results.summary                                     # mean and 95% CI of every indicator
-    results.indicators()                                # child-centred indicators (sim.analysis.delay), summarised
+    results.indicators()                                # every indicator (sim.analysis.indicators), summarised
     results.plot_disposal_ecdf()                        # a matplotlib Figure
     print(results.journey(results.children["child_id"].iloc[0]))
     comparison = api.compare(base, option, replications=3)
@@ -147,24 +147,27 @@ class Results:
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(results start, run end)."""
-        from sim.analysis import delay
+        from sim.analysis.periods import infer_period, run_period
 
-        return delay.run_period(self.manifest) if self.manifest else delay.infer_period(self.children)
+        return run_period(self.manifest) if self.manifest else infer_period(self.children)
 
     # indicators
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
-        """Child-centred indicators (sim.analysis.delay): summarised (mean, 95% CI), or per replication."""
-        from sim.analysis import delay
-        from sim.analysis import indicators as metrics
+        """Every indicator (sim.analysis.indicators), from the tables: summarised (mean, 95% CI), or per replication.
 
-        rows = delay.indicators(self.children, self.stages, self.period, by_month=by_month)
-        return rows if per_replication else metrics.summarise(rows)
+        The same indicators as summary.csv, and with ``by_month`` child-days in proceedings per calendar month.
+        """
+        from sim.analysis.indicators import indicators
+        from sim.analysis.statistics import summarise
+
+        rows = indicators(self.children, self.stages, self.period, timeline=self.timeline, by_month=by_month)
+        return rows if per_replication else summarise(rows)
 
     def attribution(self, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
-        """Where children's days went, by agency and waiting/active (sim.analysis.delay.delay_attribution)."""
-        from sim.analysis import delay
+        """Where children's days went, by agency and waiting/active (sim.analysis.attribution.delay_attribution)."""
+        from sim.analysis.attribution import delay_attribution
 
-        return delay.delay_attribution(self.children, by=by, status=status)
+        return delay_attribution(self.children, by=by, status=status)
 
     def journey(self, child_id: int, replication: int | None = None) -> str:
         """One child's timeline in plain words (as ``python run_sim.py journey``)."""
@@ -300,7 +303,7 @@ class Comparison:
     def plot_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
         from sim.outputs import figures as plots
 
-        return plots.compare_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
+        return plots.disposal_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
 
     def plot_forest(self, indicators: list[str] | None = None):  # noqa: ANN201
         from sim.outputs import figures as plots
@@ -324,9 +327,11 @@ def compare(
 ) -> Comparison:
     """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
-    Scenarios need different names (``with_changes`` gives a new one).
+    Scenarios need different names (``with_changes`` gives a new one). The comparison's figures are written
+    into ``out`` as by ``python run_sim.py compare`` (:func:`sim.outputs.figures.write_comparison_figures`).
     """
     from sim.experiment import compare as comparing
+    from sim.outputs.figures import write_comparison_figures
 
     loaded = [_loaded(base), *[_loaded(o) for o in options]]
     if not options:
@@ -340,4 +345,5 @@ def compare(
         )
     finally:
         executor.close()
+    write_comparison_figures(directory, table, comparing.disposal_children(runs))
     return Comparison(directory, table, {name: Results(run.out, run_result=run) for name, run in runs.items()})

@@ -10,7 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim import api
-from sim.analysis import indicators as metrics
+from sim.analysis.indicators import INDICATOR_COLUMNS
+from sim.analysis.statistics import SUMMARY_COLUMNS
 from sim.scenario.schema import LoadedScenario
 from sim.scenario.yaml_file import ScenarioError
 
@@ -76,14 +77,14 @@ def test_run_returns_results_with_tables_summary_and_indicators(results: api.Res
     assert set(results.children["replication"]) == {0, 1}
     assert {"requested", "started", "ended", "agency"} <= set(results.stages.columns)
     assert {"date", "measure", "region", "value"} <= set(results.timeline.columns)
-    assert list(results.summary.columns) == metrics.SUMMARY_COLUMNS
+    assert list(results.summary.columns) == SUMMARY_COLUMNS
     assert results.manifest["status"] == "complete"
     assert results.period[0] == pd.Timestamp("2024-01-01")
     summary = results.indicators()
-    assert list(summary.columns) == metrics.SUMMARY_COLUMNS
+    assert list(summary.columns) == SUMMARY_COLUMNS
     assert (summary["replications"] == 2).any()
     per_rep = results.indicators(per_replication=True, by_month=True)
-    assert list(per_rep.columns) == metrics.INDICATOR_COLUMNS and "month" in set(per_rep["breakdown"])
+    assert list(per_rep.columns) == INDICATOR_COLUMNS and "month" in set(per_rep["breakdown"])
     table = results.attribution(by="region")
     assert set(table["group"]) == {"north_east", "wales"}
     assert "Child " in results.journey(int(results.children["child_id"].iloc[0]))

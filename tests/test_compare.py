@@ -71,4 +71,4 @@ def test_compare_writes_each_scenario_report(tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert printed.count("report: ") == 2
     table = pd.read_csv(out / "compare.csv")  # the child-centred indicators are compared too
-    assert {"days_to_disposal_mean", "wait_court_share"} <= set(table["indicator"])
+    assert {"days_to_first_hearing_mean", "wait_court_share"} <= set(table["indicator"])

@@ -50,7 +50,7 @@ def test_every_plot_is_a_labelled_figure_saved_as_png_and_svg(run_dir: Path, tmp
         "utilisation": results.plot_utilisation(),
         "attribution": results.plot_delay_attribution(),
         "child_days": results.plot_child_days(),
-        "compare": plots.compare_ecdf({"a": results.children, "b": results.children.iloc[::2]}),
+        "compare": plots.disposal_ecdf({"a": results.children, "b": results.children.iloc[::2]}),
         "forest": plots.forest(
             pd.DataFrame(
                 {"indicator": ["time_to_disposal_weeks_mean", "disposed_within_26_weeks_share"],
@@ -69,6 +69,10 @@ def test_every_plot_is_a_labelled_figure_saved_as_png_and_svg(run_dir: Path, tmp
     assert "26 weeks" in ecdf_lines and any(label.startswith("public law") for label in ecdf_lines)
     assert any("domestic abuse alleged" in line.get_label() for line in made["ecdf_da"].axes[0].get_lines())
     assert "26 weeks" in [line.get_label() for line in made["violin"].axes[0].get_lines()]
+    # one function for one run and for runs compared: then a panel per group, a line per run
+    compared = made["compare"].axes
+    assert {"public law", "private law"} <= {ax.get_title() for ax in compared}
+    assert [line.get_label() for line in compared[0].get_lines()] == ["a", "b", "26 weeks"]
 
 
 def test_forest_plot_takes_options_and_groups() -> None:
@@ -87,6 +91,18 @@ def test_forest_plot_takes_options_and_groups() -> None:
     assert labels == ["time to disposal weeks mean (public law)", "time to disposal weeks mean (private law)"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["more_judges", "more_cafcass"]
     plots.close(fig)
+
+
+def test_comparison_figures_are_written_from_the_comparisons_tables(run_dir: Path, tmp_path: Path) -> None:
+    children = open_results(run_dir).children
+    table = pd.DataFrame(
+        {"option": "half", "indicator": "time_to_disposal_weeks_mean", "breakdown": ["all", "case_type"],
+         "group": ["all", "public_law"], "difference_mean": [-1.0, -2.0], "difference_ci95_low": [-1.5, -3.0],
+         "difference_ci95_high": [-0.5, -1.0]}
+    )  # fmt: skip
+    paths = plots.write_comparison_figures(tmp_path, table, {"base": children, "half": children.iloc[::2]})
+    assert [p.name for p in paths] == ["delay_distributions.png", "differences_forest.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
 # ---------------------------------------------------------------------------------------------- the report

@@ -1,160 +1,204 @@
-"""Indicators from the records of a run: pure pandas, no SimPy.
+"""Indicators from the records of a run, each computed once, by one function, from the children table.
 
-Every function takes the tables a replication writes (``children.parquet`` and ``timeline.parquet`` read as
-DataFrames, one or many replications) and returns *tidy long* rows::
+Pure pandas and numpy on the tables a replication writes (``children.parquet``, ``stages.parquet`` and
+``timeline.parquet`` read as DataFrames; one or many replications). :func:`indicators` returns *tidy long*
+rows, per replication::
 
     replication, indicator, breakdown, group, value
 
-e.g. ``0, time_to_disposal_weeks_mean, case_type, public_law, 41.3``. Units are in the indicator names
-(``_weeks``, ``_share``, ``_count``). ``breakdown == "all"`` (with ``group == "all"``) is the whole system.
+e.g. ``0, time_to_disposal_weeks_mean, case_type, public_law, 41.3``; :func:`sim.analysis.statistics.summarise`
+puts a mean and a Student-t 95% CI on each. Units are in the names (``_weeks``, ``_days``, ``_share``,
+``_count``): time to disposal is in weeks, as the published figures are; the shorter times (to a first
+hearing, to a safeguarding step, to fact-finding) and the attribution of days to agencies are in days.
+``breakdown == "all"`` (with ``group == "all"``) is every child; the other breakdowns are the case type, the
+pathway, the domestic-abuse flag, the age band, the region and every extra group attribute the scenario
+declares (:func:`sim.analysis.rows.breakdowns`).
 
-What counts:
+Which rows count
+----------------
 
-* Time to disposal is measured on children whose case was **disposed** during the results period, and who
-  neither started during warm-up (``warm_up``) nor were part of the declared open caseload
-  (``from_open_caseload``): their times would be truncated or made up. Each child counts once per case (a
-  case with three siblings counts three times): the indicators are about children, not cases.
-* Percentiles use linear interpolation between order statistics (numpy's default), so they can be
-  checked by hand.
-* Open caseload and the Cafcass unallocated queue are read from the last snapshot in the timeline, summed
-  over regions.
-
-:func:`summarise` turns per-replication rows into the across-replication summary (mean, Student-t 95%
-interval, standard deviation).
+* **Flows** (times to first hearing and to disposal, the 26-week shares, the share of life, hearings per case,
+  domestic-abuse safeguarding times, delay attribution, children and cases started) are measured on results
+  rows (:func:`sim.analysis.rows.results_rows`: not started during the warm-up, not from the declared open
+  caseload, whose times would be truncated or made up). Times to disposal use disposed cases only; the
+  26-week shares are therefore shares of *disposed* cases (see the open-over-a-year counts for the others).
+* **Stocks** (child-days in proceedings, children open over a year or 100 weeks at the end) count every child
+  in proceedings at the time, whenever the case started, but only days inside the results period
+  (:mod:`sim.analysis.periods`). Open caseload and the Cafcass unallocated queue at the end are read from the
+  last snapshot in the timeline, summed over regions.
+* Diverted cases (pre-proceedings that never reached court) have no days in proceedings and are left out.
+* A child counts once per case: a case with three siblings counts three times. Per-case indicators
+  (``public_law_cases_within_26_weeks_share``, hearings per case, fact-finding needed) count each case once.
+* Percentiles use linear interpolation between order statistics (numpy's default), so they can be checked by
+  hand. An indicator that does not apply to a group (no public law case in it, say) is left out for that
+  group; on ``breakdown == "all"`` it is kept, as a missing value.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.vocabulary import AGENCIES, TARGET_WEEKS, WEEK_DAYS
+from sim.analysis.attribution import ATTRIBUTION_COLUMNS, attribution_indicators, case_events
+from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
+from sim.analysis.rows import breakdowns, group_index
+from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
-INDICATOR_COLUMNS = ["replication", "indicator", "breakdown", "group", "value"]
-SUMMARY_COLUMNS = ["indicator", "breakdown", "group", "mean", "ci95_low", "ci95_high", "sd", "replications"]
-
-DISPOSAL_BREAKDOWNS = ("case_type", "pathway", "domestic_abuse")
-CHILD_COLUMNS = [
-    "replication",
-    "child_id",
-    "case_id",
-    *DISPOSAL_BREAKDOWNS,
-    "warm_up",
-    "from_open_caseload",
-    "status",
-    "days_to_disposal",
-    *[f"{kind}_{agency}_days" for agency in AGENCIES for kind in ("wait", "active")],
-]
-"""The columns of children.parquet the indicators need (read only these to keep memory down)."""
+KEYS = ["indicator", "breakdown", "group"]
+INDICATOR_COLUMNS = ["replication", *KEYS, "value"]
+ALL = "all"
+"""The breakdown (and group) of every child."""
+MEDIAN, P90 = 0.5, 0.9
+LONG_WAITS_DAYS = {"1_year": DAYS_PER_YEAR, "100_weeks": 100 * WEEK_DAYS}
+"""Thresholds for long waits, by the label used in indicator names."""
+VOLUME_BREAKDOWNS = (ALL, "case_type")
+"""Children and cases started are counted overall and by case type."""
 CAFCASS_TEAMS = {"short_term": "unallocated:cafcass_short_term", "long_term": "unallocated:cafcass_long_term"}
+EVENT_DAYS = ("days_to_first_safeguarding_step", "days_to_fact_finding")
+"""Per-case times from :func:`sim.analysis.attribution.case_events`, when the stages table is given."""
 
 HEADLINE = [
-    ("time_to_disposal_weeks_mean", "all", "all"),
+    ("time_to_disposal_weeks_mean", ALL, ALL),
     ("time_to_disposal_weeks_mean", "case_type", "public_law"),
     ("time_to_disposal_weeks_mean", "case_type", "private_law"),
 ]
 """The indicators a run is judged by first: the sequential precision rule and the comparison plots use them."""
 
-
-def group_label(value: object) -> str:
-    """A group's name as results show it (booleans as 'true'/'false')."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    return str(value)
+Arrays = dict[str, np.ndarray]
+"""Columns of a set of child rows as numpy arrays: selecting a group is one fancy index per column."""
 
 
-def results_rows(children: pd.DataFrame) -> pd.DataFrame:
-    """Child rows that count for results: not started in warm-up, not from the declared open caseload."""
-    keep = ~children["warm_up"].astype(bool) & ~children["from_open_caseload"].astype(bool)
-    return children[keep]
-
-
-def disposed_rows(children: pd.DataFrame) -> pd.DataFrame:
-    """Results rows of children whose case was disposed (the ones time to disposal is measured on)."""
-    rows = results_rows(children)
-    return rows[rows["status"].astype(str) == "disposed"]
-
-
-def _disposal_stats(weeks: np.ndarray) -> dict[str, float]:
-    n = len(weeks)
-    if n == 0:
-        nan = math.nan
-        return {
-            "time_to_disposal_weeks_mean": nan,
-            "time_to_disposal_weeks_median": nan,
-            "time_to_disposal_weeks_p90": nan,
-            "disposed_within_26_weeks_share": nan,
-            "children_disposed_count": 0.0,
-        }
+# ---------------------------------------------------------------------------------------------- helpers
+def _stats(prefix: str, values: np.ndarray) -> dict[str, float]:
+    """mean, median and p90 (linear interpolation, numpy's default) of the non-missing values."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return {f"{prefix}_mean": math.nan, f"{prefix}_median": math.nan, f"{prefix}_p90": math.nan}
     return {
-        "time_to_disposal_weeks_mean": float(np.mean(weeks)),
-        "time_to_disposal_weeks_median": float(np.quantile(weeks, 0.5)),
-        "time_to_disposal_weeks_p90": float(np.quantile(weeks, 0.9)),
-        "disposed_within_26_weeks_share": float(np.mean(weeks <= TARGET_WEEKS)),
-        "children_disposed_count": float(n),
+        f"{prefix}_mean": float(np.mean(values)),
+        f"{prefix}_median": float(np.quantile(values, MEDIAN)),
+        f"{prefix}_p90": float(np.quantile(values, P90)),
     }
 
 
-def _rows(replication: int, breakdown: str, group: str, values: dict[str, float]) -> Iterable[tuple]:
-    for indicator, value in values.items():
-        yield (replication, indicator, breakdown, group, value)
+def _share(flags: np.ndarray) -> float:
+    """The share of true flags; NaN with none (a share of nobody is unknown, not zero)."""
+    return float(np.mean(flags)) if len(flags) else math.nan
 
 
-def groups(frame: pd.DataFrame, column: str) -> Iterable[tuple[str, pd.DataFrame]]:
-    """Groups of a column in a stable order: category order when categorical, else sorted values."""
-    series = frame[column]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        values = [v for v in series.cat.categories if (series == v).any()]
-    else:
-        values = sorted(series.dropna().unique().tolist())
-    for value in values:
-        yield group_label(value), frame[series == value]
-
-
-def disposal_indicators(children: pd.DataFrame, replication: int) -> list[tuple]:
-    """Time to disposal (mean, median, p90, share within 26 weeks) overall and by each breakdown."""
-    disposed = disposed_rows(children)
-    weeks = disposed["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
-    out = list(_rows(replication, "all", "all", _disposal_stats(weeks)))
-    for breakdown in DISPOSAL_BREAKDOWNS:
-        for group, rows in groups(disposed, breakdown):
-            values = _disposal_stats(rows["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS)
-            out.extend(_rows(replication, breakdown, group, values))
+def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
+    """The columns the indicators read, as arrays, with the status and type tests done once."""
+    status = children["status"].astype(str).to_numpy()
+    start, end = intervals(children, run_end)
+    out: Arrays = {
+        "case_id": children["case_id"].to_numpy(),
+        "child_id": children["child_id"].to_numpy(),
+        "results": ~(children["warm_up"].to_numpy(dtype=bool) | children["from_open_caseload"].to_numpy(dtype=bool)),
+        "disposed": status == STATUS_DISPOSED,
+        "open": status == STATUS_OPEN,
+        "public_law": children["case_type"].astype(str).to_numpy() == "public_law",
+        "private_law_pathway": children["pathway"].astype(str).to_numpy() == "private_law",
+        "domestic_abuse": children["domestic_abuse"].to_numpy(dtype=bool),
+        "start": start,
+        "end": end,
+    }
+    for column in ("age_at_start_years", "days_to_first_hearing", "days_to_disposal", "days_in_proceedings",
+                   "hearings", "adjournments", "vacated", *ATTRIBUTION_COLUMNS):  # fmt: skip
+        out[column] = children[column].to_numpy(dtype=float)
+    out["weeks_to_disposal"] = out["days_to_disposal"] / WEEK_DAYS
+    for column in EVENT_DAYS:
+        if column in children.columns:
+            out[column] = children[column].to_numpy(dtype=float)
     return out
 
 
-def volume_indicators(children: pd.DataFrame, replication: int) -> list[tuple]:
-    """How many children and cases started in the results period, overall and by case type."""
-    rows = results_rows(children)
-    out: list[tuple] = []
+def _take(rows: Arrays, index: np.ndarray) -> Arrays:
+    """The rows at ``index`` (positions or a mask) of every column."""
+    return {k: v[index] for k, v in rows.items()}
 
-    def counts(frame: pd.DataFrame) -> dict[str, float]:
-        return {
-            "cases_started_count": float(frame["case_id"].nunique()),
-            "children_started_count": float(frame["child_id"].nunique()),
-            "child_cases_started_count": float(len(frame)),
-        }
 
-    out.extend(_rows(replication, "all", "all", counts(rows)))
-    for group, frame in groups(rows, "case_type"):
-        out.extend(_rows(replication, "case_type", group, counts(frame)))
+def _per_case(rows: Arrays) -> Arrays:
+    """One row per case (the first child row of each)."""
+    _, first = np.unique(rows["case_id"], return_index=True)
+    return _take(rows, np.sort(first))
+
+
+# ---------------------------------------------------------------------------------------------- flows
+def _disposal_indicators(rows: Arrays) -> dict[str, float]:
+    """Time to disposal in weeks, the 26-week shares and the long waits of the disposed children among ``rows``."""
+    disposed = _take(rows, rows["disposed"])
+    weeks = disposed["weeks_to_disposal"]
+    out = _stats("time_to_disposal_weeks", weeks)
+    out["disposed_within_26_weeks_share"] = _share(weeks <= TARGET_WEEKS)
+    out["children_disposed_count"] = float(len(weeks))
+    public = _per_case(_take(disposed, disposed["public_law"]))
+    if len(public["case_id"]):
+        out["public_law_cases_within_26_weeks_share"] = _share(public["weeks_to_disposal"] <= TARGET_WEEKS)
+    for label, threshold_days in LONG_WAITS_DAYS.items():
+        over = disposed["days_to_disposal"] > threshold_days
+        out[f"children_disposed_after_over_{label}_count"] = float(over.sum())
+        out[f"children_disposed_after_over_{label}_share"] = _share(over)
     return out
 
 
-def delay_attribution(children: pd.DataFrame, replication: int) -> list[tuple]:
-    """Mean weeks a disposed child spent waiting on, and being worked on by, each agency."""
-    disposed = disposed_rows(children)
-    out: list[tuple] = []
-    for agency in AGENCIES:
-        for kind in ("wait", "active"):
-            column = f"{kind}_{agency}_days"
-            values = disposed[column].to_numpy(dtype=float) / WEEK_DAYS
-            mean = float(np.nanmean(values)) if len(values) and not np.isnan(values).all() else math.nan
-            out.append((replication, f"{'waiting' if kind == 'wait' else 'active'}_weeks_mean", "agency", agency, mean))
+def _flow_indicators(rows: Arrays) -> dict[str, float]:
+    """Times, shares and per-case counts of results rows (see the module docstring)."""
+    out = _stats("days_to_first_hearing", rows["days_to_first_hearing"])
+    out.update(_disposal_indicators(rows))
+    spent_days = rows["days_in_proceedings"]
+    issued = ~np.isnan(spent_days)
+    spent_days = spent_days[issued]
+    age_days = rows["age_at_start_years"][issued] * DAYS_PER_YEAR + spent_days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(age_days > 0, spent_days / age_days, np.nan)
+    out.update(_stats("share_of_life_in_proceedings", np.minimum(share, 1.0)))
+    cases = _per_case(_take(rows, rows["disposed"]))
+    for column in ("hearings", "adjournments", "vacated"):
+        per_case = cases[column]
+        out[f"{column}_per_case_mean"] = float(per_case.mean()) if len(per_case) else math.nan
+    return out
+
+
+def _volume_indicators(rows: Arrays) -> dict[str, float]:
+    """How many cases, children and child-cases (a child in each of its cases) started in the results period."""
+    return {
+        "cases_started_count": float(len(np.unique(rows["case_id"]))),
+        "children_started_count": float(len(np.unique(rows["child_id"]))),
+        "child_cases_started_count": float(len(rows["case_id"])),
+    }
+
+
+def _domestic_abuse_indicators(rows: Arrays) -> dict[str, float]:
+    """For children with domestic abuse in the family: days to the first safeguarding step and to fact-finding."""
+    if not all(column in rows for column in EVENT_DAYS):
+        return {}
+    flagged = _take(rows, rows["domestic_abuse"])
+    if not len(flagged["case_id"]):
+        return {}
+    out = _stats("domestic_abuse_days_to_first_safeguarding_step", flagged["days_to_first_safeguarding_step"])
+    out.update(_stats("domestic_abuse_days_to_fact_finding", flagged["days_to_fact_finding"]))
+    private = _per_case(_take(flagged, flagged["disposed"] & flagged["private_law_pathway"]))
+    if len(private["case_id"]):
+        out["domestic_abuse_fact_finding_needed_share"] = _share(~np.isnan(private["days_to_fact_finding"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- stocks
+def _stock_indicators(rows: Arrays, period: Period) -> dict[str, float]:
+    """Child-days in proceedings inside the period, their daily mean, and children open over long waits at the end."""
+    lo, hi = day(period[0]), day(period[1])
+    child_days = float(overlap_days(rows["start"], rows["end"], lo, hi).sum())
+    days = float((hi - lo).astype(int))
+    out = {
+        "child_days_in_proceedings_count": child_days,
+        "open_children_daily_mean": child_days / days if days > 0 else math.nan,
+    }
+    waited_days = rows["days_in_proceedings"][rows["open"]]
+    for label, threshold_days in LONG_WAITS_DAYS.items():
+        out[f"children_open_over_{label}_at_end_count"] = float((waited_days > threshold_days).sum())
     return out
 
 
@@ -167,92 +211,92 @@ def end_state_indicators(timeline: pd.DataFrame, replication: int) -> list[tuple
     out: list[tuple] = []
     open_cases = {m.split(":", 1)[1]: v for m, v in by_measure.items() if m.startswith("open_cases:")}
     if open_cases:
-        out.append((replication, "open_cases_at_end_count", "all", "all", float(sum(open_cases.values()))))
+        out.append((replication, "open_cases_at_end_count", ALL, ALL, float(sum(open_cases.values()))))
         for case_type, value in open_cases.items():
             out.append((replication, "open_cases_at_end_count", "case_type", case_type, float(value)))
     if "open_children" in by_measure:
-        out.append((replication, "open_children_at_end_count", "all", "all", float(by_measure["open_children"])))
+        out.append((replication, "open_children_at_end_count", ALL, ALL, float(by_measure["open_children"])))
     for team, measure in CAFCASS_TEAMS.items():
         if measure in by_measure:
             out.append((replication, "cafcass_unallocated_at_end_count", "team", team, float(by_measure[measure])))
     return out
 
 
-def indicators(children: pd.DataFrame, timeline: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All indicators, per replication, as tidy long rows (see the module docstring)."""
-    reps = set(children["replication"].unique().tolist())
+# ---------------------------------------------------------------------------------------------- all of them
+def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[str, float]:
+    """Every child-centred indicator of one group of child rows."""
+    flows = _take(subset, subset["results"])
+    proceeding = _take(subset, ~np.isnan(subset["days_in_proceedings"]))
+    disposed_days = {column: flows[column][flows["disposed"]] for column in ATTRIBUTION_COLUMNS}
+    return {
+        **_flow_indicators(flows),
+        **(_volume_indicators(flows) if breakdown in VOLUME_BREAKDOWNS else {}),
+        **attribution_indicators(disposed_days),
+        **_domestic_abuse_indicators(flows),
+        **_stock_indicators(proceeding, period),
+    }
+
+
+def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list[int]:
+    """Replication numbers in either table (a table without the column is replication 0)."""
+    reps = set(children["replication"].unique().tolist()) if "replication" in children.columns else {0}
     if timeline is not None:
         reps |= set(timeline["replication"].unique().tolist())
+    return sorted(int(r) for r in reps)
+
+
+def _one(frame: pd.DataFrame, replication: int) -> pd.DataFrame:
+    """The rows of one replication (all rows of a table without a replication column)."""
+    if "replication" not in frame.columns:
+        return frame
+    return frame[frame["replication"] == replication]
+
+
+def indicators(
+    children: pd.DataFrame,
+    stages: pd.DataFrame | None = None,
+    period: Period | None = None,
+    timeline: pd.DataFrame | None = None,
+    by_month: bool = True,
+) -> pd.DataFrame:
+    """Every indicator, per replication, as tidy long rows (see the module docstring).
+
+    ``stages`` adds the domestic-abuse safeguarding and fact-finding indicators; ``period`` (results start,
+    run end; :func:`sim.analysis.periods.run_period` reads it from a manifest) places the stock measures, and
+    is inferred from the children table when not given; ``timeline`` adds the open caseload and Cafcass queue
+    at the end. ``by_month`` adds child-days in proceedings per calendar month (breakdown ``month``, group
+    ``YYYY-MM``).
+    """
+    period = period or infer_period(children)
+    run_end = pd.Timestamp(period[1])
+    group_columns = breakdowns(children)
     rows: list[tuple] = []
-    for rep in sorted(int(r) for r in reps):
-        kids = children[children["replication"] == rep]
-        rows += disposal_indicators(kids, rep)
-        rows += volume_indicators(kids, rep)
-        rows += delay_attribution(kids, rep)
+    for rep in _replications(children, timeline):
+        kids = _one(children, rep).reset_index(drop=True)
+        if stages is not None:
+            times = case_events(kids, _one(stages, rep)).drop(columns=["replication"], errors="ignore")
+            kids = kids.merge(times[["case_id", *EVENT_DAYS]], on="case_id", how="left")
+        arrays = _arrays(kids, run_end)
+        split = [(ALL, ALL, np.arange(len(kids)))]
+        split += [(column, group, index) for column in group_columns for group, index in group_index(kids, column)]
+        for breakdown, group, index in split:
+            values = _group_indicators(_take(arrays, index), breakdown, period)
+            rows += [(rep, name, breakdown, group, value) for name, value in values.items()]
+        if by_month:
+            monthly = child_days_by_month(kids, period)
+            rows += [
+                (rep, "child_days_in_proceedings_count", "month", r.month, float(r.child_days))
+                for r in monthly.itertuples()
+            ]
         if timeline is not None:
-            rows += end_state_indicators(timeline[timeline["replication"] == rep], rep)
+            rows += end_state_indicators(_one(timeline, rep), rep)
     frame = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     frame["replication"] = frame["replication"].astype("int64")
     frame["value"] = frame["value"].astype(float)
-    return frame
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, int]:
-    """(mean, low, high, sd, n) of the non-missing values; the interval is NaN with fewer than two values."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan, 0
-    mean = float(np.mean(values))
-    if n == 1:
-        return mean, math.nan, math.nan, math.nan, 1
-    sd = float(np.std(values, ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half, sd, n
-
-
-def t_intervals(frame: pd.DataFrame, keys: list[str], column: str = "value", level: float = 0.95) -> pd.DataFrame:
-    """:func:`t_interval` of ``column`` within each group of ``keys``, for every group at once.
-
-    Returns the keys and ``mean, ci95_low, ci95_high, sd, replications`` (the count of non-missing values),
-    one row per group in the order groups first appear.
-    """
-    grouped = frame.groupby(keys, sort=False, dropna=False)[column]
-    out = grouped.agg(["mean", "std", "count"]).reset_index()
-    n = out["count"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-        half = quantile * out["std"].to_numpy(dtype=float) / np.sqrt(n)
-    mean = out["mean"].to_numpy(dtype=float)
-    out["ci95_low"] = mean - half
-    out["ci95_high"] = mean + half
-    out = out.rename(columns={"std": "sd", "count": "replications"})
-    out["replications"] = out["replications"].astype("int64")
-    return out[[*keys, "mean", "ci95_low", "ci95_high", "sd", "replications"]]
-
-
-def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
-    """One row per (indicator, breakdown, group): mean across replications, Student-t 95% CI, sd, count.
-
-    Rows keep the order in which indicators first appear, so the file reads the same every time.
-    """
-    if per_replication.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    return t_intervals(per_replication, ["indicator", "breakdown", "group"])[SUMMARY_COLUMNS]
-
-
-def half_width_share(per_replication: pd.DataFrame, targets: Iterable[tuple[str, str, str]] = HEADLINE) -> float:
-    """The largest CI half-width as a share of its mean among ``targets`` (inf when not yet estimable)."""
-    worst = 0.0
-    targets = list(targets)
-    keys = pd.MultiIndex.from_frame(per_replication[["indicator", "breakdown", "group"]])
-    summary = summarise(per_replication[keys.isin(targets)]).set_index(["indicator", "breakdown", "group"])
-    for target in targets:
-        if target not in summary.index:
-            continue
-        row = summary.loc[target]
-        if row["replications"] < 2 or not np.isfinite(row["ci95_high"]) or row["mean"] == 0:
-            return math.inf
-        worst = max(worst, (row["ci95_high"] - row["mean"]) / abs(row["mean"]))
-    return worst
+    # an indicator that does not apply to a group is NaN in every replication: leave it out, except for everyone
+    known = frame.groupby(KEYS, sort=False)["value"].transform("count") > 0
+    frame = frame[known | (frame["breakdown"] == ALL)]
+    order = {name: i for i, name in enumerate(dict.fromkeys(frame["indicator"]))}
+    frame = frame.sort_values(["replication", "indicator"], key=lambda c: c.map(order) if c.name == "indicator" else c,
+                              kind="stable")  # fmt: skip
+    return frame.reset_index(drop=True)

@@ -35,8 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.indicators import HEADLINE
     from sim.cli.results import after_run
-    from sim.experiment.compare import KEYS, compare, load_all
+    from sim.experiment.compare import KEYS, compare, disposal_children, load_all
     from sim.experiment.results_folder import prepare_directory
+    from sim.outputs.figures import write_comparison_figures
 
     loaded = load_all([args.base, *args.options])
     out = out_dir(args, f"compare-{loaded[0].scenario.name}")
@@ -56,6 +57,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             log=err,
             after_each_run=None if args.no_report else after_run,
         )
+    write_comparison_figures(out, table, disposal_children(runs))
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
     for _, row in headline.iterrows():
         verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"

@@ -37,6 +37,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment.results_folder import prepare_directory
     from sim.experiment.sweep import build_settings, design, parse_set, sweep
+    from sim.outputs.figures import write_sweep_figure
     from sim.scenario.schema import load_scenario
 
     base = load_scenario(args.scenario)
@@ -62,6 +63,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             argv=command_line(args),
             log=err,
         )
+    write_sweep_figure(out, factors, args.one_at_a_time)
     print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
     if any(run.failures for run in runs.values()):
         err("some replications failed; see each setting's manifest.json")

@@ -32,6 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_warmup(args: argparse.Namespace) -> int:
     from sim.experiment.results_folder import prepare_directory
     from sim.experiment.warmup import warmup
+    from sim.outputs.figures import write_warmup_figure
     from sim.scenario.schema import load_scenario
 
     loaded = load_scenario(args.scenario)
@@ -52,6 +53,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             log=err,
             window=args.window,
         )
+    write_warmup_figure(out, result)
     parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
     print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
     if result["may_not_settle"]:

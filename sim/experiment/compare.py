@@ -11,14 +11,16 @@ means. Outputs in ``DIR``:
 * ``compare.csv``: for every indicator and option, the base and option means and the mean paired difference
   (option minus base) with a Student-t 95% CI, and whether the interval excludes zero (``distinguishable``);
 * ``delay_distributions.png``: time to disposal of every disposed child, by case type, scenarios overlaid;
-* ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs;
+* ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs
+  (both drawn by :func:`sim.outputs.figures.write_comparison_figures` from :func:`compare`'s table and
+  :func:`disposal_children`: the command calls it after the comparison);
 * ``manifest.json``: the scenarios (with their hashes), the root seed and replications.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis import indicators as metrics
+from sim.analysis.indicators import KEYS
+from sim.analysis.rows import DISPOSAL_COLUMNS
+from sim.analysis.statistics import t_intervals
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.scenario.schema import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
-from sim.vocabulary import CASE_TYPES
 
-KEYS = ["indicator", "breakdown", "group"]
 COMPARE_COLUMNS = [
     "option",
     "indicator",
@@ -49,11 +51,6 @@ COMPARE_COLUMNS = [
     "difference_percent",
     "replications",
     "distinguishable",
-]
-FOREST = [
-    (indicator, breakdown, group)
-    for indicator in ("time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90")
-    for breakdown, group in [("all", "all"), *[("case_type", c) for c in CASE_TYPES]]
 ]
 
 
@@ -79,7 +76,7 @@ def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: st
     joined["difference"] = (joined["value_option"] - joined["value_base"]).where(both)
     joined["base"] = joined["value_base"].where(both)
     joined["option"] = joined["value_option"].where(both)
-    table = metrics.t_intervals(joined, KEYS, "difference")
+    table = t_intervals(joined, KEYS, "difference")
     means = joined.groupby(KEYS, sort=False, dropna=False)[["base", "option"]].mean().reset_index()
     table = table.merge(means, on=KEYS, how="left", sort=False)
     n = table["replications"]
@@ -106,84 +103,25 @@ def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: st
     )
 
 
-def disposal_weeks(out: Path, replications: list[int]) -> pd.DataFrame:
-    """Time to disposal (weeks) of every disposed results child, with its case type, read replication by replication."""
-    frames = []
-    columns = ["case_type", "status", "warm_up", "from_open_caseload", "days_to_disposal"]
-    for r in replications:
-        children = pq.read_table(replication_dir(out, r) / "children.parquet", columns=columns).to_pandas()
-        disposed = metrics.disposed_rows(children)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "case_type": disposed["case_type"].astype(str).to_numpy(),
-                    "weeks": disposed["days_to_disposal"].to_numpy(dtype=float) / metrics.WEEK_DAYS,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["case_type", "weeks"])
+def disposal_children(runs: Mapping[str, RunResult]) -> dict[str, pd.DataFrame]:
+    """Per scenario, the children columns a time to disposal needs, read replication by replication.
 
-
-def plot_distributions(runs: dict[str, RunResult], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(CASE_TYPES), figsize=(5 * len(CASE_TYPES), 4), squeeze=False)
-    data = {name: disposal_weeks(run.out, run.replications_used) for name, run in runs.items()}
-    for ax, case_type in zip(axes[0], CASE_TYPES, strict=True):
-        for name, frame in data.items():
-            weeks = np.sort(frame.loc[frame["case_type"] == case_type, "weeks"].to_numpy())
-            if len(weeks):
-                ax.step(weeks, np.arange(1, len(weeks) + 1) / len(weeks), where="post", label=name)
-        ax.axvline(metrics.TARGET_WEEKS, color="grey", linestyle=":", linewidth=1)
-        ax.set_title(case_type.replace("_", " "))
-        ax.set_xlabel("weeks from issue to disposal")
-        ax.set_ylabel("share of children disposed within")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize="small")
-    fig.suptitle("Time to disposal: cumulative distribution, all replications (dotted: 26 weeks)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_forest(table: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    wanted = table.set_index(KEYS).loc[lambda t: t.index.isin(FOREST)].reset_index()
-    options = list(dict.fromkeys(table["option"]))
-    labels = [f"{i.replace('time_to_disposal_weeks_', '')}: {g.replace('_', ' ')}" for i, _, g in FOREST]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(FOREST) * max(1, len(options)) + 1.5))
-    step = 0.8 / max(1, len(options))
-    for k, option in enumerate(options):
-        rows = wanted[wanted["option"] == option].set_index(KEYS)
-        ys, xs, lows, highs = [], [], [], []
-        for j, key in enumerate(FOREST):
-            if key in rows.index:
-                row = rows.loc[key]
-                ys.append(len(FOREST) - 1 - j + k * step - 0.4 + step / 2)
-                xs.append(row["difference_mean"])
-                lows.append(row["difference_mean"] - row["difference_ci95_low"])
-                highs.append(row["difference_ci95_high"] - row["difference_mean"])
-        errors = np.nan_to_num(np.array([lows, highs], dtype=float))
-        ax.errorbar(xs, ys, xerr=errors, fmt="o", capsize=3, label=option)
-    ax.axvline(0, color="grey", linewidth=1)
-    ax.set_yticks(range(len(FOREST)), labels[::-1])
-    ax.set_xlabel("difference from base in weeks (option - base), paired 95% CI")
-    ax.set_title("Time to disposal: difference from the base scenario")
-    ax.legend(fontsize="small")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    What the comparison figures draw (:func:`sim.outputs.figures.write_comparison_figures`); only these
+    columns are read, so memory holds a few columns of every child, not whole tables.
+    """
+    columns = ["case_type", *DISPOSAL_COLUMNS]
+    out = {}
+    for name, run in runs.items():
+        frames = [
+            pq.read_table(replication_dir(run.out, r) / "children.parquet", columns=columns).to_pandas()
+            for r in run.replications_used
+        ]
+        out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return out
 
 
 def unique_names(loaded: list[LoadedScenario]) -> list[str]:
+    """Scenario names as folder names: a repeated name gets its position appended."""
     names: list[str] = []
     for i, scenario in enumerate(loaded):
         name = scenario.scenario.name
@@ -201,14 +139,13 @@ def compare(
     show_progress: bool = False,
     argv: list[str] | None = None,
     log: Any = None,
-    plots: bool = True,
-    after_each_run: Callable[[Path], Any] | None = None,
+    after_each_run: Callable[[Path], object] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RunResult]]:
     """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison.
 
-    ``after_each_run(directory)`` is called with each scenario's run directory as soon as its run ends (if
-    any replication finished): the command line writes its report.html and journey log there, as ``run``
-    does.
+    ``after_each_run`` is called with each scenario's directory as soon as its run ends (the command passes
+    :func:`sim.outputs.report.after_run`, which writes its report.html and journey log, as ``run`` does).
+    Returns compare.csv's table and the runs; figures are drawn by the caller (the outputs layer).
     """
     started_iso, started = now_iso(), time.perf_counter()
     root_seed = loaded[0].scenario.seed if seed is None else seed
@@ -238,9 +175,6 @@ def compare(
     ]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COMPARE_COLUMNS)
     write_csv(out / "compare.csv", table)
-    if plots:
-        plot_distributions(runs, out / "delay_distributions.png")
-        plot_forest(table, out / "differences_forest.png")
     manifest = build_manifest(
         loaded[0],
         root_seed=root_seed,

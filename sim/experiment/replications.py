@@ -29,8 +29,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.analysis import delay
-from sim.analysis import indicators as metrics
+from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
+from sim.analysis.indicators import indicators as indicator_rows
+from sim.analysis.periods import results_period as period_of
+from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
 from sim.experiment.results_folder import DONE_MARKER, REPLICATIONS_DIR, TABLES, RunDirectoryError, replication_dir
@@ -39,7 +41,7 @@ from sim.model.replication import Replication
 from sim.scenario.schema import LoadedScenario, Scenario
 
 STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
-"""The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.delay.case_events`)."""
+"""The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.attribution.case_events`)."""
 CONFIRM_REPLICATIONS = 5
 """Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
 
@@ -89,9 +91,8 @@ def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
 
 
 def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(results start, run end) of a scenario, as :func:`sim.analysis.delay.run_period` reads them from a manifest."""
-    start = pd.Timestamp(scenario.start_date)
-    return start, start + pd.Timedelta(days=float(scenario.run_years) * delay.DAYS_PER_YEAR)
+    """(results start, run end) of a scenario, as :func:`sim.analysis.periods.run_period` reads them from a manifest."""
+    return period_of(scenario.start_date, scenario.run_years)
 
 
 def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
@@ -104,12 +105,9 @@ def replication_indicators(directory: Path, scenario: Scenario | None = None) ->
     directory = Path(directory)
     children = pq.read_table(directory / "children.parquet").to_pandas()
     timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
-    own = metrics.indicators(children[metrics.CHILD_COLUMNS], timeline)
-    del timeline
     stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
     period = results_period(scenario) if scenario is not None else None
-    child = delay.indicators(children, stages, period, by_month=False)
-    return pd.concat([own, child], ignore_index=True)
+    return indicator_rows(children, stages, period, timeline=timeline, by_month=False)
 
 
 def run_replication(task: ReplicationTask) -> ReplicationResult:
@@ -183,7 +181,7 @@ def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] =
 def collect_indicators(out: Path, replications: list[int]) -> pd.DataFrame:
     frames = [pd.read_parquet(replication_dir(out, r) / "indicators.parquet") for r in replications]
     if not frames:
-        return pd.DataFrame(columns=metrics.INDICATOR_COLUMNS)
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -274,7 +272,7 @@ def sequential_stop(
     precision_percent: float,
     minimum: int,
     confirm: int = CONFIRM_REPLICATIONS,
-    targets: Any = metrics.HEADLINE,
+    targets: Any = HEADLINE,
 ) -> int | None:
     """The replications needed (Hoad, Robinson and Davies 2010), or None if not yet established.
 
@@ -290,7 +288,7 @@ def sequential_stop(
     met = {}
     for n in range(max(2, minimum), contiguous + 1):
         frame = per_replication[per_replication["replication"] < n]
-        met[n] = metrics.half_width_share(frame, targets) * 100 <= precision_percent
+        met[n] = half_width_share(frame, targets) * 100 <= precision_percent
     for n in sorted(met):
         if met[n] and all(met.get(n + k, False) for k in range(1, confirm + 1)):
             return n
@@ -410,7 +408,7 @@ def run_experiment(
         keep_upto = min(target, needed + confirm) if needed is not None else target
         extra["precision"] = {
             "precision_percent": precision,
-            "headline_indicators": [list(t) for t in metrics.HEADLINE],
+            "headline_indicators": [list(t) for t in HEADLINE],
             "replications_needed": needed,
             "precision_met": needed is not None,
             "replications_used": keep_upto,
@@ -425,7 +423,7 @@ def run_experiment(
     if combine and used:
         combine_tables(out, used)
     per_replication = collect_indicators(out, used)
-    summary = metrics.summarise(per_replication)
+    summary = summarise(per_replication)
     write_csv(out / "indicators.csv", per_replication)
     write_csv(out / "summary.csv", summary)
     extra["failed_replications"] = [

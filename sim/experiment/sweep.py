@@ -11,7 +11,8 @@ on the same seeds (common random numbers). Outputs in ``DIR``:
 * ``settings/setting-000/`` ...: a run directory per setting (per-replication results, summary, manifest);
 * ``sweep.csv``: one row per setting, replication and indicator (tidy), with a column per swept key;
 * ``sweep_summary.csv``: one row per setting and indicator with the mean and 95% CI across replications;
-* ``tornado.png``: how far each key moves the headline indicator over its range of values;
+* ``tornado.png``: how far each key moves the headline indicator over its range of values (drawn by
+  :func:`sim.outputs.figures.write_sweep_figure`, which the command calls after the sweep);
 * ``manifest.json``: the base scenario, the keys and values, and the settings.
 """
 
@@ -27,14 +28,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis import indicators as metrics
+from sim.analysis.indicators import HEADLINE
+from sim.analysis.statistics import summarise
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
 from sim.experiment.replications import RunResult, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
 from sim.scenario.schema import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.yaml_file import Problem, ScenarioError
 
-TORNADO_INDICATOR = metrics.HEADLINE[0]
+TORNADO_INDICATOR = HEADLINE[0]
 
 
 class SweepError(ValueError):
@@ -143,7 +145,6 @@ def sweep(
     show_progress: bool = False,
     argv: list[str] | None = None,
     log: Any = None,
-    plots: bool = True,
 ) -> tuple[pd.DataFrame, dict[int, RunResult]]:
     started_iso, started = now_iso(), time.perf_counter()
     settings = design(factors, one_at_a_time)
@@ -178,8 +179,6 @@ def sweep(
     write_csv(out / "sweep.csv", table)
     summary = summarise_settings(table, list(factors))
     write_csv(out / "sweep_summary.csv", summary)
-    if plots:
-        plot_tornado(summary, factors, settings, out / "tornado.png", one_at_a_time)
     manifest = build_manifest(
         base,
         root_seed=root_seed,
@@ -214,7 +213,7 @@ def _cell(value: Any) -> Any:
 def summarise_settings(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     parts = []
     for setting, frame in table.groupby("setting", sort=True):
-        summary = metrics.summarise(frame)
+        summary = summarise(frame)
         summary.insert(0, "setting", setting)
         for k, key in enumerate(keys):
             summary.insert(1 + k, key, frame[key].iloc[0])
@@ -255,28 +254,3 @@ def tornado_bars(
     return reference, bars
 
 
-def plot_tornado(
-    summary: pd.DataFrame, factors: dict[str, list[Any]], settings: list[Setting], path: Path, one_at_a_time: bool
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    reference, bars = tornado_bars(summary, factors, settings, one_at_a_time)
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
-    for y, (key, low, high) in enumerate(reversed(bars)):
-        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
-        ranges = ", ".join(str(v) for v in factors[key])
-        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
-    ax.axvline(reference, color="black", linewidth=1)
-    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
-    indicator, _, group = TORNADO_INDICATOR
-    ax.set_xlabel(
-        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
-    )
-    ax.set_title("Sweep: range of the headline indicator over each key's values")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.indicators import t_interval
+from sim.analysis.statistics import t_interval
 from sim.experiment.results_folder import read_table
 from sim.model.columns import write_atomically
 from sim.scenario.schema import LoadedScenario

@@ -11,7 +11,8 @@ For each series the MSER-5 rule (White 1997; White, Cobb and Spratt 2000) picks 
 series is cut into batches of five observations and the number of batches d dropped from the start is the
 one (in the first half of the series) that minimises the squared standard error of the mean of the rest,
 ``sum((Y_i - mean)^2) / (n - d)^2``. The suggestion is the larger of the two, rounded up to whole weeks.
-Welch's moving averages of both series are plotted (``welch.png``) so the suggestion can be checked by eye.
+Welch's moving averages of both series are plotted (``welch.png``, by
+:func:`sim.outputs.figures.write_warmup_figure`) so the suggestion can be checked by eye.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis import indicators as metrics
+from sim.analysis.rows import DISPOSAL_COLUMNS, disposed_rows
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.columns import write_atomically
 from sim.scenario.schema import LoadedScenario, scenario_from_dict
-from sim.vocabulary import DAYS_PER_YEAR
+from sim.vocabulary import DAYS_PER_YEAR, WEEK_DAYS
 
 BATCH = 5
 
@@ -87,10 +88,10 @@ def series(out: Path, replications: list[int], interval: float) -> pd.DataFrame:
         start = dates.min()
         period = ((dates - start).days / interval).round().astype(int)
         frame = pd.DataFrame({"period": period, "open_children": open_children.to_numpy()})
-        columns = ["status", "warm_up", "from_open_caseload", "end_date", "days_to_disposal"]
-        children = metrics.disposed_rows(pq.read_table(directory / "children.parquet", columns=columns).to_pandas())
+        columns = [*DISPOSAL_COLUMNS, "end_date"]
+        children = disposed_rows(pq.read_table(directory / "children.parquet", columns=columns).to_pandas())
         ended = ((pd.to_datetime(children["end_date"]) - start).dt.days // interval).astype(int)
-        weeks = (children["days_to_disposal"] / metrics.WEEK_DAYS).groupby(ended.to_numpy()).mean()
+        weeks = (children["days_to_disposal"] / WEEK_DAYS).groupby(ended.to_numpy()).mean()
         frame["time_in_system_weeks"] = frame["period"].map(weeks)
         frame["replication"] = r
         frame["date"] = dates
@@ -116,33 +117,6 @@ def suggest(table: pd.DataFrame, interval: float) -> dict[str, Any]:
     weeks = math.ceil(days / 7)
     near_half = any(v["observations"] >= 0.45 * v["of_observations"] for v in found.values())
     return {"warm_up_days": weeks * 7, "series": found, "may_not_settle": near_half}
-
-
-def plot_welch(table: pd.DataFrame, warm_up_days: float, interval: float, path: Path, window: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    days = table["period"].to_numpy() * interval
-    titles = {
-        "open_children_mean": "children in open cases",
-        "time_in_system_weeks_mean": "weeks from issue to disposal (by disposal date)",
-    }
-    for ax, (column, title) in zip(axes, titles.items(), strict=True):
-        y = table[column].to_numpy(dtype=float)
-        ax.plot(days, y, color="lightgrey", linewidth=1, label="mean of replications")
-        smooth = welch_moving_average(y, window)
-        ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
-        ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="small")
-    axes[1].set_xlabel("days from an empty system")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def warmup(
@@ -179,7 +153,6 @@ def warmup(
     result = suggest(table, interval)
     window = window or max(1, len(table) // 20)
     write_csv(out / "warmup.csv", table)
-    plot_welch(table, result["warm_up_days"], interval, out / "welch.png", window)
     result.update(
         {
             "scenario": loaded.path,
@@ -187,6 +160,7 @@ def warmup(
             "run_years_from_empty": empty.scenario.run_years,
             "monitor_interval_days": interval,
             "method": f"MSER-{BATCH} on the across-replication mean of each series; Welch window {window}",
+            "welch_window": window,
             "failed_replications": [f.replication for f in run.failures],
         }
     )

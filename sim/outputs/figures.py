@@ -22,12 +22,26 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.analysis.delay import delay_attribution  # noqa: E402
-from sim.analysis.indicators import disposed_rows  # noqa: E402
+from sim.analysis.attribution import delay_attribution  # noqa: E402
+from sim.analysis.indicators import KEYS  # noqa: E402
+from sim.analysis.periods import child_days_by_month  # noqa: E402
+from sim.analysis.rows import disposed_rows, group_index  # noqa: E402
 from sim.model.columns import write_atomically  # noqa: E402
-from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
+from sim.vocabulary import CASE_TYPES, TARGET_WEEKS, WEEK_DAYS  # noqa: E402
 
 FORMATS = ("png", "svg")
+DPI = 120
+ONE_PANEL_INCHES = (8, 5)
+OVER_TIME_INCHES = (9, 5)
+PANEL_WIDTH_INCHES, PANEL_HEIGHT_INCHES = 5, 4.5
+"""Inches of one panel of a figure with a panel per group."""
+MEDIAN, INNER_BAND, OUTER_BAND = 0.5, (0.25, 0.75), (0.05, 0.95)
+"""Fans over time: the median across replications, and bands holding the middle 50% and 90% of them."""
+INNER_ALPHA, OUTER_ALPHA, GRID_ALPHA = 0.3, 0.12, 0.3
+SHARE_AXIS_TOP = 1.02
+"""A share axis ends just above 1, so a line at 100% shows."""
+PERCENT = 100
+UTILISATION_TOP_PERCENT, HEADROOM = 105.0, 1.05
 AGENCY_LABELS = {
     "court": "court",
     "cafcass": "Cafcass",
@@ -43,10 +57,12 @@ TEAM_LABELS = {
 }
 
 
-def save(fig: Figure, directory: str | Path, name: str, dpi: int = 120) -> list[Path]:
+def save(
+    fig: Figure, directory: str | Path, name: str, dpi: int = DPI, formats: Sequence[str] = FORMATS
+) -> list[Path]:
     """Write ``fig`` as DIRECTORY/NAME.png and NAME.svg (each atomically); return the paths."""
     paths = []
-    for fmt in FORMATS:
+    for fmt in formats:
         path = Path(directory) / f"{name}.{fmt}"
         write_atomically(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
         paths.append(path)
@@ -54,6 +70,7 @@ def save(fig: Figure, directory: str | Path, name: str, dpi: int = 120) -> list[
 
 
 def close(fig: Figure) -> None:
+    """Free a figure's memory (pyplot keeps every open figure)."""
     plt.close(fig)
 
 
@@ -68,29 +85,26 @@ def label(value: object, by: str | None = None) -> str:
     return text.replace("_", " ")
 
 
-def _group_values(frame: pd.DataFrame, by: str) -> list[Any]:
-    series = frame[by]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return [v for v in series.cat.categories if (series == v).any()]
-    return sorted(series.dropna().unique().tolist())
-
-
 def _weeks_by_group(children: pd.DataFrame, by: str) -> list[tuple[str, np.ndarray]]:
+    """(group in words, sorted weeks to disposal) of the disposed results children of each group, as the
+    indicators select and order them."""
     disposed = disposed_rows(children)
+    weeks = disposed["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
     out = []
-    for value in _group_values(disposed, by):
-        weeks = disposed.loc[disposed[by] == value, "days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
-        out.append((label(value, by), np.sort(weeks[~np.isnan(weeks)])))
+    for group, index in group_index(disposed, by):
+        values = weeks[index]
+        out.append((label(group, by), np.sort(values[~np.isnan(values)])))
     return out
 
 
 ECDF_POINTS = 2000
 """Above this many children an ECDF is drawn through its quantiles (the picture is the same, the file small)."""
-VIOLIN_SAMPLE = 20_000
-"""Above this many children per group a violin is drawn from a fixed random sample of them."""
+VIOLIN_SAMPLE, SAMPLE_SEED = 20_000, 0
+"""Above this many children per group a violin is drawn from a fixed random sample of them (the same every time)."""
 
 
 def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
+    """One empirical cumulative distribution line of sorted ``weeks``, starting at (0, 0)."""
     n = len(weeks)
     if n > ECDF_POINTS:
         p = np.linspace(0, 1, ECDF_POINTS + 1)
@@ -100,29 +114,49 @@ def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
 
 
 def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
+    """At most ``size`` of the values, drawn without replacement (a violin of millions is slow, not better)."""
     if len(values) <= size:
         return values
-    return np.random.default_rng(0).choice(values, size, replace=False)
+    return np.random.default_rng(SAMPLE_SEED).choice(values, size, replace=False)
 
 
 def _target_line(ax: Any, vertical: bool = True) -> None:
+    """The statutory 26-week limit, against which every time to disposal is read."""
     draw = ax.axvline if vertical else ax.axhline
     draw(TARGET_WEEKS, color="black", linestyle="--", linewidth=1, label="26 weeks")
 
 
-def disposal_ecdf(children: pd.DataFrame, by: str = "case_type") -> Figure:
-    """Cumulative distribution of weeks from issue to disposal, one line per group, with the 26-week line."""
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for name, weeks in _weeks_by_group(children, by):
-        _ecdf(ax, weeks, label=f"{name} ({len(weeks):,} children)")
-    _target_line(ax)
-    ax.set_xlabel("weeks from issue to disposal")
-    ax.set_ylabel("share of children disposed within that time")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=0)
-    ax.set_title(f"Time to disposal by {label(by)}: share of children disposed within each number of weeks")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
+    """Cumulative distribution of weeks from issue to disposal, with the 26-week line.
+
+    One run (a children table): one panel, a line per group of ``by``. Runs to compare (scenario name ->
+    children table): a panel per group, a line per run, all replications pooled.
+    """
+    if isinstance(children, pd.DataFrame):
+        lines = [(f"{name} ({len(weeks):,} children)", weeks) for name, weeks in _weeks_by_group(children, by)]
+        panels = {f"Time to disposal by {label(by)}: share of children disposed within each number of weeks": lines}
+        title = None
+    else:
+        by_run = {name: dict(_weeks_by_group(frame, by)) for name, frame in children.items()}
+        names = list(dict.fromkeys(group for weeks in by_run.values() for group in weeks))
+        panels = {g: [(run, weeks[g]) for run, weeks in by_run.items() if g in weeks] for g in names}
+        title = f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)"
+    single = title is None
+    width, height = ONE_PANEL_INCHES if single else (PANEL_WIDTH_INCHES * max(1, len(panels)), PANEL_HEIGHT_INCHES)
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(width, height), squeeze=False)
+    for ax, (heading, lines) in zip(axes[0], panels.items(), strict=False):
+        for name, weeks in lines:
+            _ecdf(ax, weeks, label=name)
+        _target_line(ax)
+        ax.set_title(heading)
+        ax.set_xlabel("weeks from issue to disposal")
+        ax.set_ylabel("share of children disposed within that time" if single else "share of children disposed within")
+        ax.set_ylim(0, SHARE_AXIS_TOP)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=GRID_ALPHA)
+    axes[0][0].legend(fontsize="small", loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -139,7 +173,7 @@ def disposal_violin(children: pd.DataFrame, by: str = "case_type") -> Figure:
     ax.set_xlabel(f"{label(by)} (children disposed)")
     ax.set_ylim(bottom=0)
     ax.set_title(f"Time to disposal by {label(by)} (line in each violin: median)")
-    ax.grid(axis="y", alpha=0.3)
+    ax.grid(axis="y", alpha=GRID_ALPHA)
     ax.legend(fontsize="small", loc="upper right")
     fig.tight_layout()
     return fig
@@ -159,86 +193,77 @@ def _fan(ax: Any, frame: pd.DataFrame, name: str, color: Any = None) -> None:
     if frame.empty:
         return
     wide = frame.pivot_table(index="date", columns="replication", values="value")
-    q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
-    (line,) = ax.plot(q.index, q[0.5], color=color, label=f"{name} (median)")
-    ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.3, linewidth=0)
-    ax.fill_between(q.index, q[0.05], q[0.95], color=line.get_color(), alpha=0.12, linewidth=0)
+    q = wide.quantile([*OUTER_BAND, *INNER_BAND, MEDIAN], axis=1).T
+    (line,) = ax.plot(q.index, q[MEDIAN], color=color, label=f"{name} (median)")
+    ax.fill_between(q.index, *(q[b] for b in INNER_BAND), color=line.get_color(), alpha=INNER_ALPHA, linewidth=0)
+    ax.fill_between(q.index, *(q[b] for b in OUTER_BAND), color=line.get_color(), alpha=OUTER_ALPHA, linewidth=0)
 
 
-def _results_start(ax: Any, results_start: Any) -> None:
+def _over_time(
+    series: Sequence[tuple[pd.DataFrame, str, Any]], title: str, ylabel: str, replications: int, results_start: Any
+) -> tuple[Figure, Any]:
+    """A figure of fans over time, one per (frame, name, colour), with the results start marked."""
+    fig, ax = plt.subplots(figsize=OVER_TIME_INCHES)
+    for frame, name, color in series:
+        _fan(ax, frame, name, color)
     if results_start is not None:
         ax.axvline(pd.Timestamp(results_start), color="grey", linestyle=":", linewidth=1, label="results start")
-
-
-def _time_axes(ax: Any, title: str, ylabel: str, replications: int) -> None:
     ax.set_title(title)
     ax.set_xlabel("date")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=GRID_ALPHA)
     ax.legend(fontsize="small", loc="upper left", title=f"{replications} replications; bands: middle 50% and 90%",
               title_fontsize="x-small")  # fmt: skip
+    fig.autofmt_xdate()
+    return fig, ax
 
 
 def open_caseload_fan(timeline: pd.DataFrame, results_start: Any = None, by_case_type: bool = True) -> Figure:
     """Open cases over time (all regions): median across replications with 50% and 90% bands."""
-    fig, ax = plt.subplots(figsize=(9, 5))
     measures = sorted({m for m in timeline["measure"].astype(str).unique() if m.startswith("open_cases:")})
-    if by_case_type:
-        for measure in measures:
-            _fan(ax, _series(timeline, measure), label(measure.split(":", 1)[1]))
-    children = _series(timeline, "open_children")
-    _fan(ax, children, "children in open cases", color="black")
-    _results_start(ax, results_start)
-    _time_axes(ax, "Open caseload over time, all regions", "open cases (children: black)",
-               timeline["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    series = [(_series(timeline, m), label(m.split(":", 1)[1]), None) for m in measures] if by_case_type else []
+    series.append((_series(timeline, "open_children"), "children in open cases", "black"))
+    fig, _ = _over_time(series, "Open caseload over time, all regions", "open cases (children: black)",
+                        timeline["replication"].nunique(), results_start)  # fmt: skip
     fig.tight_layout()
     return fig
 
 
 def cafcass_queue(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
     """Cases waiting for a Cafcass officer to be allocated (the unallocated queue), all regions."""
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for team in ("cafcass_short_term", "cafcass_long_term"):
-        _fan(ax, _series(timeline, f"unallocated:{team}"), TEAM_LABELS[team])
-    _results_start(ax, results_start)
-    _time_axes(ax, "Cafcass unallocated queue over time, all regions", "cases waiting for allocation",
-               timeline["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    teams = ("cafcass_short_term", "cafcass_long_term")
+    series = [(_series(timeline, f"unallocated:{team}"), TEAM_LABELS[team], None) for team in teams]
+    fig, _ = _over_time(series, "Cafcass unallocated queue over time, all regions", "cases waiting for allocation",
+                        timeline["replication"].nunique(), results_start)  # fmt: skip
     fig.tight_layout()
     return fig
 
 
 def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
-    """Share of each agency's capacity in use between snapshots (mean over regions), over time."""
-    fig, ax = plt.subplots(figsize=(9, 5))
+    """Share of each agency's capacity in use between snapshots (mean over regions), over time, in percent."""
+    series = []
     for team, name in TEAM_LABELS.items():
         frame = _series(timeline, f"utilisation:{team}", how="mean")
-        frame["value"] *= 100
-        _fan(ax, frame, name)
-    _results_start(ax, results_start)
-    _time_axes(ax, "Utilisation by agency (mean over regions)", "capacity in use (%)",
-               timeline["replication"].nunique())  # fmt: skip
+        frame["value"] *= PERCENT
+        series.append((frame, name, None))
+    fig, ax = _over_time(series, "Utilisation by agency (mean over regions)", "capacity in use (%)",
+                         timeline["replication"].nunique(), results_start)  # fmt: skip
     highs = [np.nanmax(np.asarray(line.get_ydata(), dtype=float)) for line in ax.get_lines() if len(line.get_ydata())]
-    top = max([105.0, *[h * 1.05 for h in highs if np.isfinite(h)]])  # a court day can be overbooked
+    top = max([UTILISATION_TOP_PERCENT, *[h * HEADROOM for h in highs if np.isfinite(h)]])  # a day can be overbooked
     ax.set_ylim(0, top)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
 
 def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None) -> Figure:
     """Children in proceedings on an average day of each month (child-days / days), all regions."""
-    from sim.analysis.delay import child_days_by_month
-
     monthly = child_days_by_month(children, period)
     monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])
-    fig, ax = plt.subplots(figsize=(9, 5))
-    _fan(ax, monthly, "children in proceedings", color="black")
-    _time_axes(ax, "Child-days in proceedings: children in proceedings on an average day of each month",
-               "children (child-days / days in the month)", children["replication"].nunique())  # fmt: skip
-    fig.autofmt_xdate()
+    fig, _ = _over_time([(monthly, "children in proceedings", "black")],
+                        "Child-days in proceedings: children in proceedings on an average day of each month",
+                        "children (child-days / days in the month)", children["replication"].nunique(),
+                        None)  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -273,32 +298,15 @@ def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Fig
     ax.set_ylabel(label(by))
     ax.set_title(f"Where children's time in proceedings went, by {label(by)}")
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
 
 
 # ---------------------------------------------------------------------------------------------- comparisons
-def compare_ecdf(runs: Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
-    """Overlaid cumulative distributions of time to disposal for two or more runs, one panel per group."""
-    data = {name: dict(_weeks_by_group(children, by)) for name, children in runs.items()}
-    groups = list(dict.fromkeys(g for weeks in data.values() for g in weeks))
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5 * max(1, len(groups)), 4.5), squeeze=False)
-    for ax, group in zip(axes[0], groups, strict=False):
-        for name, weeks in data.items():
-            if group in weeks:
-                _ecdf(ax, weeks[group], label=name)
-        _target_line(ax)
-        ax.set_title(group)
-        ax.set_xlabel("weeks from issue to disposal")
-        ax.set_ylabel("share of children disposed within")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlim(left=0)
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize="small", loc="lower right")
-    fig.suptitle(f"Time to disposal by {label(by)}: scenarios compared (all replications pooled)")
-    fig.tight_layout()
-    return fig
+def _group_words(group: object) -> str:
+    """A forest label's group in words: "all" is every child."""
+    return "all children" if str(group) == "all" else label(group)
 
 
 def forest(
@@ -306,15 +314,16 @@ def forest(
     title: str = "Difference from the base scenario, with paired 95% confidence intervals",
     xlabel: str = "difference (option minus base), in the indicator's units",
 ) -> Figure:
-    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high``.
+    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high`` (or compare.csv's
+    ``difference_mean, difference_ci95_low, difference_ci95_high``).
 
     Optional columns ``option`` (one colour per option), ``breakdown`` and ``group`` (added to the labels).
     """
-    frame = differences.reset_index(drop=True)
+    frame = differences.rename(columns=COMPARE_CSV_NAMES).reset_index(drop=True)
     has_group = "group" in frame.columns and (frame["group"].astype(str) != "all").any()
     frame = frame.assign(
         _label=[
-            label(r["indicator"]) + (f" ({label(r['group'])})" if has_group and str(r["group"]) != "all" else "")
+            label(r["indicator"]) + (f" ({_group_words(r['group'])})" if has_group else "")
             for _, r in frame.iterrows()
         ]
     )
@@ -336,6 +345,120 @@ def forest(
     ax.set_title(title)
     if options != [None]:
         ax.legend(fontsize="small")
-    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
+
+
+COMPARE_CSV_NAMES = {"difference_mean": "difference", "difference_ci95_low": "ci95_low",
+                     "difference_ci95_high": "ci95_high"}  # fmt: skip
+"""compare.csv's column -> the name :func:`forest` reads."""
+COMPARISON_FOREST = [
+    (indicator, breakdown, group)
+    for indicator in ("time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90")
+    for breakdown, group in [("all", "all"), *[("case_type", c) for c in CASE_TYPES]]
+]
+"""The rows of compare.csv in ``differences_forest.png``: time to disposal, overall and by case type."""
+COMPARISON_FIGURES = {"distributions": "delay_distributions", "forest": "differences_forest"}
+COMPARISON_FORMATS = ("png",)
+"""The command-line figures of comparisons, sweeps and warm-ups are PNG only."""
+
+
+def write_comparison_figures(
+    directory: str | Path, table: pd.DataFrame, children: Mapping[str, pd.DataFrame]
+) -> list[Path]:
+    """Draw a comparison's figures into ``directory`` and return their paths.
+
+    ``table`` is compare.csv's table and ``children`` the children of each scenario (name -> table, base
+    first), as :func:`sim.experiment.compare.compare` and :func:`sim.experiment.compare.disposal_children`
+    return them. Writes ``delay_distributions.png`` (:func:`disposal_ecdf` of the scenarios by case type) and
+    ``differences_forest.png`` (:func:`forest` of :data:`COMPARISON_FOREST`).
+    """
+    wanted = table.set_index(KEYS).loc[lambda t: t.index.isin(COMPARISON_FOREST)].reset_index()
+    made = {
+        COMPARISON_FIGURES["distributions"]: disposal_ecdf(children, by="case_type"),
+        COMPARISON_FIGURES["forest"]: forest(
+            wanted,
+            title="Time to disposal: difference from the base scenario",
+            xlabel="difference from base in weeks (option minus base), paired 95% CI",
+        ),
+    }
+    paths = []
+    for name, fig in made.items():
+        paths += save(fig, directory, name, formats=COMPARISON_FORMATS)
+        close(fig)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------- experiments
+WARMUP_FIGURE, SWEEP_FIGURE = "welch", "tornado"
+WELCH_SERIES = {
+    "open_children_mean": "children in open cases",
+    "time_in_system_weeks_mean": "weeks from issue to disposal (by disposal date)",
+}
+"""warmup.csv's series, by their titles in the Welch plot."""
+
+
+def welch(table: pd.DataFrame, warm_up_days: float, interval_days: float, window: int) -> Figure:
+    """Welch's moving averages of the warm-up series, with the suggested warm-up, to check MSER-5 by eye."""
+    from sim.experiment.warmup import welch_moving_average
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    days = table["period"].to_numpy() * interval_days
+    for ax, (column, title) in zip(axes, WELCH_SERIES.items(), strict=True):
+        y = table[column].to_numpy(dtype=float)
+        ax.plot(days, y, color="lightgrey", linewidth=1, label="mean of replications")
+        smooth = welch_moving_average(y, window)
+        ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
+        ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
+        ax.set_title(title)
+        ax.grid(alpha=GRID_ALPHA)
+    axes[0].legend(fontsize="small")
+    axes[1].set_xlabel("days from an empty system")
+    fig.tight_layout()
+    return fig
+
+
+def write_warmup_figure(directory: str | Path, result: Mapping[str, Any]) -> list[Path]:
+    """Draw ``welch.png`` into a warm-up directory from its warmup.csv and :func:`sim.experiment.warmup.warmup`'s
+    result; return its path."""
+    table = pd.read_csv(Path(directory) / "warmup.csv")
+    fig = welch(table, result["warm_up_days"], result["monitor_interval_days"], result["welch_window"])
+    paths = save(fig, directory, WARMUP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths
+
+
+def tornado(
+    reference: float, bars: list[tuple[str, float, float]], factors: Mapping[str, Sequence[Any]], one_at_a_time: bool
+) -> Figure:
+    """How far each swept key moves the headline indicator: a bar per key over its values, widest first."""
+    from sim.experiment.sweep import TORNADO_INDICATOR
+
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
+    for y, (key, low, high) in enumerate(reversed(bars)):
+        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
+        ranges = ", ".join(str(v) for v in factors[key])
+        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
+    ax.axvline(reference, color="black", linewidth=1)
+    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
+    indicator, _, group = TORNADO_INDICATOR
+    ax.set_xlabel(
+        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
+    )
+    ax.set_title("Sweep: range of the headline indicator over each key's values")
+    ax.grid(axis="x", alpha=GRID_ALPHA)
+    fig.tight_layout()
+    return fig
+
+
+def write_sweep_figure(directory: str | Path, factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Path]:
+    """Draw ``tornado.png`` into a sweep directory from its sweep_summary.csv; return its path."""
+    from sim.experiment.sweep import design, tornado_bars
+
+    summary = pd.read_csv(Path(directory) / "sweep_summary.csv")
+    reference, bars = tornado_bars(summary, factors, design(factors, one_at_a_time), one_at_a_time)
+    fig = tornado(reference, bars, factors, one_at_a_time)
+    paths = save(fig, directory, SWEEP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.delay import run_period
+from sim.analysis.periods import run_period
 from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
 

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.delay import case_events
+from sim.analysis.attribution import case_events
 from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
 from sim.model.columns import write_atomically
 
@@ -87,7 +87,7 @@ def _iso_series(values: pd.Series) -> list[str | None]:
 
 def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
     """The OCEL 2.0 document (a dict ready for ``json.dumps``) for one replication's children and stages."""
-    from sim.analysis.delay import breakdowns
+    from sim.analysis.rows import breakdowns
 
     children = children.sort_values(["child_id", "case_number"], kind="stable").reset_index(drop=True)
     stages = stages[stages["case_id"].isin(children["case_id"].unique())]

@@ -2,7 +2,7 @@
 
 ``python run_sim.py report DIR`` (and the end of ``run``) writes ``DIR/report.html`` from the results
 directory: what was run, the headline indicators with 95% confidence intervals (``summary.csv``), the
-child-centred indicators (:mod:`sim.analysis.delay`), the figures (:mod:`sim.outputs.figures`, embedded
+child-centred indicators (:mod:`sim.analysis.indicators`), the figures (:mod:`sim.outputs.figures`, embedded
 as base64 PNG), the
 assumptions in force (the starting state, policies, every scenario key that differs from
 ``scenarios/baseline.yaml``, and the assumptions log ``docs/assumptions.md`` quoted), replications, seeds
@@ -43,9 +43,9 @@ HEADLINE_INDICATORS = [
 ]
 CHILD_HEADLINE = [
     "days_to_first_hearing_median",
-    "days_to_disposal_mean",
-    "days_to_disposal_median",
-    "days_to_disposal_p90",
+    "time_to_disposal_weeks_mean",
+    "time_to_disposal_weeks_median",
+    "time_to_disposal_weeks_p90",
     "public_law_cases_within_26_weeks_share",
     "children_disposed_after_over_1_year_count",
     "children_open_over_1_year_at_end_count",
@@ -421,8 +421,11 @@ def _replications(manifest: dict[str, Any]) -> str:
 
 def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.DataFrame,
                         stages: pd.DataFrame) -> str:  # fmt: skip
-    from sim.analysis import delay
-    from sim.analysis import indicators as metrics
+    from sim.analysis.attribution import delay_attribution
+    from sim.analysis.indicators import indicators
+    from sim.analysis.periods import infer_period, run_period
+    from sim.analysis.rows import breakdowns
+    from sim.analysis.statistics import summarise
 
     parts = ["<h2>Headline indicators</h2>"]
     summary_path = directory / "summary.csv"
@@ -436,11 +439,11 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
         )
     else:
         parts.append("<p>summary.csv is missing from the results directory.</p>")
-    period = delay.run_period(manifest) if manifest else delay.infer_period(children)
-    child = metrics.summarise(delay.indicators(children, stages, period, by_month=False))
+    period = run_period(manifest) if manifest else infer_period(children)
+    child = summarise(indicators(children, stages, period, by_month=False))
     parts.append(
-        "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/delay.py): times in days, "
-        "the share of a "
+        "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/indicators.py): time to "
+        "disposal in weeks, shorter times in days, the share of a "
         "child's life spent in proceedings, long waits and hearings. Times and shares count children whose case "
         "started in the results period; counts of children open at the end and child-days count every child in "
         "proceedings at the time (including cases from a warm-up or a declared open caseload).</p>"
@@ -450,7 +453,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
             numeric={2, 3, 4},
         )  # fmt: skip
     )
-    for breakdown in delay.breakdowns(children):
+    for breakdown in breakdowns(children):
         rows = _summary_rows(child, CHILD_HEADLINE, (breakdown,))
         if rows:
             parts.append(
@@ -458,7 +461,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
                 + _table(["indicator", "group", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
                 + "</details>"
             )
-    table = delay.delay_attribution(children, by="case_type")
+    table = delay_attribution(children, by="case_type")
     rows = [
         [_e(_words(r["group"])), _e(f"{r['kind']} ({_words(r['agency'])})"), _number(r["days_mean"]),
          f"{r['share']:.1%}" if pd.notna(r["share"]) else "–"]
@@ -494,7 +497,7 @@ def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, 
 # ---------------------------------------------------------------------------------------------- the report
 def render(directory: str | Path) -> str:
     """The report for a results directory, as an HTML string."""
-    from sim.analysis import delay
+    from sim.analysis.periods import infer_period, run_period
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
@@ -502,7 +505,7 @@ def render(directory: str | Path) -> str:
     children = read_table(directory, "children")
     stages = read_table(directory, "stages")
     timeline = read_table(directory, "timeline")
-    period = delay.run_period(manifest) if manifest else delay.infer_period(children)
+    period = run_period(manifest) if manifest else infer_period(children)
     name = manifest.get("scenario", {}).get("name", directory.name)
     body = [
         f"<h1>Family justice simulation: {_e(name)}</h1>",

@@ -1,0 +1,137 @@
+"""Where each child's days in proceedings went: waiting for, or worked on by, each agency (delay attribution),
+and when the key events of a case happened (issue, first safeguarding step, fact-finding hearing).
+
+The records split each child's days from issue into four waits and four active times, one per agency; they
+add up to the days in proceedings (less any days before the run began): :func:`check_attribution` finds the
+rows where they do not. :func:`component_days` is the one computation of the mean days and the share of each
+component, used both by the indicators (per group, per replication) and by :func:`delay_attribution` (a table
+pooled over replications, for the report and the figures).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.rows import groups, in_proceedings, results_rows
+from sim.vocabulary import AGENCIES
+
+KINDS = {"wait": "waiting", "active": "active"}
+"""Record column prefix -> the word tables use."""
+ATTRIBUTION_COLUMNS = [f"{kind}_{agency}_days" for kind in KINDS for agency in AGENCIES]
+"""The eight columns of children.parquet that split a child's days in proceedings (four waits, four actives)."""
+ATTRIBUTION_TABLE_COLUMNS = ["group", "agency", "kind", "children", "days_total", "days_mean", "share"]
+STATUS_ALL = "all"
+"""``status`` of :func:`delay_attribution` that takes disposed and open children alike."""
+DEFAULT_TOLERANCE_DAYS = 1e-6
+"""Rounding allowed between the parts and the whole (stage times are kept to the second)."""
+
+SAFEGUARDING_STAGES = ("safeguarding_checks", "gatekeeping", "without_notice_hearing")
+"""The first step that looks at a child's safety: Cafcass checks, Pathfinder gatekeeping, a without-notice hearing."""
+FACT_FINDING_STAGE = "fact_finding_hearing"
+PRE_ISSUE_STAGE = "pre_proceedings"
+
+
+def component_days(days: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float, float]]:
+    """Per attribution column: (days summed, mean days per child row, share of all attributed days).
+
+    ``days`` maps each of :data:`ATTRIBUTION_COLUMNS` to the values of the same child rows. The mean is NaN
+    with no rows, the share NaN when nothing is attributed.
+    """
+    total_days = float(sum(float(np.sum(days[column])) for column in ATTRIBUTION_COLUMNS))
+    out = {}
+    for column in ATTRIBUTION_COLUMNS:
+        values = np.asarray(days[column], dtype=float)
+        summed = float(values.sum())
+        mean = float(values.mean()) if len(values) else math.nan
+        out[column] = (summed, mean, summed / total_days if total_days > 0 else math.nan)
+    return out
+
+
+def attribution_indicators(days: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Indicators of :func:`component_days`: ``wait_court_days_mean``, ``wait_court_share``, ... for these rows."""
+    out: dict[str, float] = {}
+    for column, (_, mean, share) in component_days(days).items():
+        name = column.removesuffix("_days")
+        out[f"{name}_days_mean"] = mean
+        out[f"{name}_share"] = share
+    return out
+
+
+def check_attribution(children: pd.DataFrame, tolerance_days: float = DEFAULT_TOLERANCE_DAYS) -> pd.DataFrame:
+    """Rows whose four waits and four active times do not add up to days_in_proceedings - days_before_run.
+
+    Empty when the account is exact (it should always be: stages after issue run back to back).
+    """
+    rows = in_proceedings(children)
+    parts = rows[ATTRIBUTION_COLUMNS].to_numpy(dtype=float).sum(axis=1)
+    expected = rows["days_in_proceedings"].to_numpy(dtype=float) - rows["days_before_run"].to_numpy(dtype=float)
+    bad = ~(np.abs(parts - expected) <= tolerance_days)
+    out = rows[bad].copy()
+    out["attributed_days"] = parts[bad]
+    out["expected_days"] = expected[bad]
+    return out
+
+
+def delay_attribution(children: pd.DataFrame, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
+    """Where children's days in proceedings went: by agency, waiting or active, summed and averaged by group.
+
+    Rows are results rows of children whose case was ``status`` ("disposed", the default: complete journeys;
+    "open": so far; "all": both). Returns one row per group and component::
+
+        group, agency, kind, children, days_total, days_mean, share
+
+    where ``days_total`` is summed over every child row (over all replications in the table),
+    ``days_mean`` is per child, and ``share`` is the component's share of the group's attributed days.
+    """
+    rows = results_rows(children)
+    if status == STATUS_ALL:
+        rows = in_proceedings(rows)
+    else:
+        rows = rows[rows["status"].astype(str) == status]
+    selected = [("all", rows)] if by is None else list(groups(rows, by))
+    out = []
+    for group, frame in selected:
+        parts = component_days({column: frame[column].to_numpy(dtype=float) for column in ATTRIBUTION_COLUMNS})
+        for kind, word in KINDS.items():
+            for agency in AGENCIES:
+                summed, mean, share = parts[f"{kind}_{agency}_days"]
+                out.append((group, agency, word, len(frame), summed, mean, share))
+    return pd.DataFrame(out, columns=ATTRIBUTION_TABLE_COLUMNS)
+
+
+def case_events(children: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Per (replication, case_id): when the case was issued, its first safeguarding step and fact-finding hearing.
+
+    The issue time is the moment the first stage after issue was requested (stages run back to back from
+    issue); for a case from the declared open caseload, whose early stages were never simulated, and for a
+    case without stages, it is the midnight of its start date. Times are timestamps; the day counts
+    ``days_to_first_safeguarding_step`` and ``days_to_fact_finding`` are from issue to the *start* of the stage.
+    """
+    keys = ["replication", "case_id"] if "replication" in children.columns else ["case_id"]
+    cases = children.drop_duplicates(keys)[[*keys, "start_date", "from_open_caseload"]].copy()
+    cases["start_midnight"] = pd.to_datetime(cases["start_date"])
+    if "replication" not in stages.columns and "replication" in keys:
+        stages = stages.assign(replication=0)
+    stage = stages["stage"].astype(str)
+    after_issue = stages[stage != PRE_ISSUE_STAGE]
+    first = after_issue.groupby(keys, sort=False)["requested"].min().rename("first_requested")
+    safeguarding = (
+        stages[stage.isin(SAFEGUARDING_STAGES)].groupby(keys, sort=False)["started"].min().rename("safeguarding")
+    )
+    fact_finding = stages[stage == FACT_FINDING_STAGE].groupby(keys, sort=False)["started"].min().rename("fact_finding")
+    cases = cases.join(first, on=keys).join(safeguarding, on=keys).join(fact_finding, on=keys)
+    use_first = (
+        cases["first_requested"].notna()
+        & ~cases["from_open_caseload"].astype(bool)
+        & (cases["first_requested"].dt.normalize() == cases["start_midnight"])
+    )
+    cases["issued"] = cases["first_requested"].where(use_first, cases["start_midnight"])
+    day = pd.Timedelta(days=1)
+    cases["days_to_first_safeguarding_step"] = (cases["safeguarding"] - cases["issued"]) / day
+    cases["days_to_fact_finding"] = (cases["fact_finding"] - cases["issued"]) / day
+    columns = ["issued", "safeguarding", "fact_finding", "days_to_first_safeguarding_step", "days_to_fact_finding"]
+    return cases[[*keys, *columns]].reset_index(drop=True)

@@ -1,0 +1,326 @@
+"""Indicators (sim/analysis/indicators.py, with rows.py and periods.py): by hand on made-up rows, and on real runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis import rows as selection
+from sim.analysis.attribution import ATTRIBUTION_COLUMNS
+from sim.analysis.indicators import INDICATOR_COLUMNS, indicators
+from sim.analysis.periods import child_days_by_month, open_over
+from sim.analysis.statistics import summarise
+from sim.vocabulary import AGENCIES, DAYS_PER_YEAR, WEEK_DAYS
+
+START = dt.date(2024, 1, 1)
+END = pd.Timestamp("2025-01-01")
+PERIOD = (pd.Timestamp(START), END)
+
+
+def child_rows(rows: list[dict]) -> pd.DataFrame:
+    """A children table with the columns of children.parquet, from a few hand-written rows."""
+    defaults = {
+        "replication": 0, "case_type": "private_law", "pathway": "private_law", "region": "north",
+        "local_authority": "north_la01", "domestic_abuse": False, "age_at_start_years": 5.0, "age_band": "older",
+        "is_return": False, "case_number": 1, "warm_up": False, "from_open_caseload": False, "status": "disposed",
+        "days_to_first_hearing": 10.0, "days_before_run": 0.0, "pre_proceedings_days": 0.0, "hearings": 2,
+        "adjournments": 0, "vacated": 0, "outcome": "no_order",
+        **{c: 0.0 for c in ATTRIBUTION_COLUMNS},
+    }  # fmt: skip
+    out = []
+    for i, row in enumerate(rows):
+        full = {"child_id": i, "case_id": i, **defaults, **row}
+        start = full["start_date"]
+        full.setdefault("arrival_date", start)
+        if full["status"] == "open":
+            full.setdefault("end_date", None)
+            full.setdefault("days_in_proceedings", (END.date() - start).days)
+            full.setdefault("days_to_disposal", math.nan)
+        else:
+            full.setdefault("days_in_proceedings", (full["end_date"] - start).days)
+            full.setdefault("days_to_disposal", full["days_in_proceedings"])
+        full["wait_court_days"] = full["days_in_proceedings"] - full["days_before_run"]
+        out.append(full)
+    frame = pd.DataFrame(out)
+    order = [
+        "child_id",
+        "case_id",
+        "case_type",
+        "pathway",
+        "region",
+        "local_authority",
+        "domestic_abuse",
+        "age_at_start_years",
+        "age_band",
+        *[c for c in frame.columns if c.startswith("extra_")],
+        "is_return",
+    ]
+    return frame[order + [c for c in frame.columns if c not in order]]  # fmt: skip
+
+
+def value(frame: pd.DataFrame, indicator: str, breakdown: str = "all", group: str = "all") -> float:
+    rows = frame[(frame["indicator"] == indicator) & (frame["breakdown"] == breakdown) & (frame["group"] == group)]
+    assert len(rows) == 1, f"{indicator} {breakdown} {group}: {len(rows)} rows"
+    return float(rows["value"].iloc[0])
+
+
+# ---------------------------------------------------------------------------------------------- by hand
+@pytest.fixture
+def hand() -> pd.DataFrame:
+    d = dt.date
+    return child_rows(
+        [
+            # a baby in care proceedings, disposed after 200 days (over 26 weeks)
+            {"case_type": "public_law", "pathway": "public_law", "age_at_start_years": 0.0, "age_band": "baby",
+             "start_date": d(2024, 1, 1), "end_date": d(2024, 7, 19), "hearings": 3, "adjournments": 1},
+            # public law, 100 days, two siblings in one case (case 1)
+            {"case_id": 1, "case_type": "public_law", "pathway": "public_law", "start_date": d(2024, 2, 1),
+             "end_date": d(2024, 5, 11), "hearings": 2},
+            {"case_id": 1, "case_type": "public_law", "pathway": "public_law", "start_date": d(2024, 2, 1),
+             "end_date": d(2024, 5, 11), "hearings": 2},
+            # private law still open at the end, started 400 days before the end in the warm-up
+            {"warm_up": True, "status": "open", "start_date": d(2023, 11, 28), "domestic_abuse": True},
+            # private law open at the end after 30 days
+            {"status": "open", "start_date": d(2024, 12, 2), "extra_need": "high"},
+            # diverted: never in proceedings
+            {"status": "diverted", "start_date": d(2024, 3, 1), "end_date": d(2024, 3, 20),
+             "days_in_proceedings": math.nan, "days_to_first_hearing": math.nan, "days_to_disposal": math.nan},
+        ]
+    ).assign(extra_need=lambda f: f["extra_need"].fillna("low"))  # fmt: skip
+
+
+def test_breakdowns_include_the_scenarios_extra_attributes(hand: pd.DataFrame) -> None:
+    assert selection.breakdowns(hand) == ["case_type", "pathway", "domestic_abuse", "age_band", "region", "extra_need"]
+
+
+def test_flow_indicators_by_hand(hand: pd.DataFrame) -> None:
+    out = indicators(hand, period=PERIOD, by_month=False)
+    assert list(out.columns) == INDICATOR_COLUMNS
+    # disposed results rows: 200, 100, 100 days
+    assert value(out, "time_to_disposal_weeks_mean") == pytest.approx(400 / 3 / 7)
+    assert value(out, "time_to_disposal_weeks_median") == pytest.approx(100 / 7)
+    assert value(out, "time_to_disposal_weeks_p90") == pytest.approx((100 + 0.8 * 100) / 7)  # linear interpolation
+    # per case: case 0 took 200 days (> 182), case 1 took 100: one of two within 26 weeks
+    assert value(out, "public_law_cases_within_26_weeks_share") == 0.5
+    assert value(out, "hearings_per_case_mean") == 2.5
+    assert value(out, "adjournments_per_case_mean") == 0.5
+    # a baby aged 0 at the start spends all of its life in proceedings; the 5-year-olds 100 / (5 x 365.25 + 100);
+    # the open results child (30 days, aged 5) counts so far; the warm-up and diverted rows do not count
+    shares = [1.0, 100 / (5 * 365.25 + 100), 100 / (5 * 365.25 + 100), 30 / (5 * 365.25 + 30)]
+    assert value(out, "share_of_life_in_proceedings_mean") == pytest.approx(np.mean(shares))
+    assert value(out, "share_of_life_in_proceedings_mean", "age_band", "baby") == 1.0
+    assert value(out, "children_disposed_after_over_1_year_count") == 0
+    assert value(out, "time_to_disposal_weeks_mean", "case_type", "public_law") == pytest.approx(400 / 3 / 7)
+    assert value(out, "time_to_disposal_weeks_mean", "age_band", "baby") == pytest.approx(200 / 7)
+    assert value(out, "days_to_first_hearing_mean", "extra_need", "high") == 10
+
+
+def test_stock_indicators_count_every_child_in_proceedings_inside_the_period(hand: pd.DataFrame) -> None:
+    out = indicators(hand, period=PERIOD, by_month=True)
+    # the warm-up child is open for the whole of 2024 (366 days) and over a year at the end; the other open
+    # child 30 days; the disposed ones 200 + 100 + 100; the diverted child none
+    assert value(out, "child_days_in_proceedings_count") == 366 + 30 + 200 + 100 + 100
+    assert value(out, "open_children_daily_mean") == pytest.approx(796 / 366)
+    assert value(out, "children_open_over_1_year_at_end_count") == 1
+    assert value(out, "children_open_over_100_weeks_at_end_count") == 0
+    assert value(out, "child_days_in_proceedings_count", "month", "2024-01") == 31 + 31  # warm-up child + baby
+    assert value(out, "child_days_in_proceedings_count", "month", "2024-12") == 31 + 30
+    monthly = out[out["breakdown"] == "month"]
+    assert monthly["value"].sum() == value(out, "child_days_in_proceedings_count")
+    # the warm-up child is left out of every flow
+    assert not ((out["breakdown"] == "domestic_abuse") & (out["group"] == "true")
+                & (out["indicator"] == "days_to_first_hearing_mean")).any()  # fmt: skip
+
+
+def test_open_over_a_threshold_at_dates(hand: pd.DataFrame) -> None:
+    counts = open_over(hand, DAYS_PER_YEAR, [dt.date(2024, 6, 30), dt.date(2024, 12, 31)])
+    assert counts["children"].tolist() == [0, 1]
+
+
+# ---------------------------------------------------------------------------------------------- real runs
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    from sim import api
+
+    return api.run("tests/scenarios/small.yaml", replications=2, out=tmp_path_factory.mktemp("small") / "run")
+
+
+def test_indicators_of_a_real_run_summarise_with_intervals(small_run) -> None:  # noqa: ANN001
+    per_rep = indicators(small_run.children, small_run.stages, small_run.period)
+    assert sorted(per_rep["replication"].unique()) == [0, 1]
+    assert set(per_rep["breakdown"]) >= {"all", "case_type", "pathway", "domestic_abuse", "age_band", "region",
+                                         "month"}  # fmt: skip
+    summary = summarise(per_rep)
+    row = summary[(summary["indicator"] == "time_to_disposal_weeks_mean") & (summary["breakdown"] == "all")].iloc[0]
+    assert row["replications"] == 2 and row["ci95_low"] < row["mean"] < row["ci95_high"]
+    # the median by hand: disposed private law children whose case started in the results period
+    children = small_run.children
+    for rep in (0, 1):
+        kids = children[(children["replication"] == rep) & ~children["warm_up"] & ~children["from_open_caseload"]]
+        days = kids[(kids["status"].astype(str) == "disposed") & (kids["case_type"].astype(str) == "private_law")]
+        rep_rows = per_rep[per_rep["replication"] == rep]
+        here = value(rep_rows, "time_to_disposal_weeks_median", "case_type", "private_law")
+        assert here == pytest.approx(float(np.median(days["days_to_disposal"].to_numpy())) / 7)
+    da = per_rep[per_rep["indicator"].str.startswith("domestic_abuse_")]
+    assert {"domestic_abuse_days_to_first_safeguarding_step_median", "domestic_abuse_fact_finding_needed_share"} <= set(
+        da["indicator"]
+    )
+    share = value(per_rep[per_rep["replication"] == 0], "domestic_abuse_fact_finding_needed_share")
+    assert 0 < share < 1
+
+
+def test_warm_up_rows_are_left_out_of_flows_but_counted_in_stocks(small_data, run, tmp_path) -> None:  # noqa: ANN001
+    small_data["starting_state"]["warm_up_days"] = 120
+    small_data["run_years"] = 0.5
+    small_data["children"]["attributes"] = {"care_experienced_parent": {"yes": 0.3, "no": 0.7}}
+    result = run(small_data, tmp_path / "warm")
+    children = result.children
+    assert children["warm_up"].any()
+    assert "care_experienced_parent" in selection.breakdowns(children)
+    start = pd.Timestamp(result.start_date)
+    period = (start, start + pd.Timedelta(days=0.5 * 365.25))
+    out = indicators(children, result.stages, period)
+    results = children[~children["warm_up"] & (children["status"].astype(str) == "disposed")]
+    assert value(out, "time_to_disposal_weeks_mean") == pytest.approx(results["days_to_disposal"].mean() / 7)
+    assert ("care_experienced_parent", "yes") in set(zip(out["breakdown"], out["group"], strict=True))
+    # child-days in the first month include the children whose cases began in the warm-up
+    first = value(out, "child_days_in_proceedings_count", "month", f"{start:%Y-%m}")
+    without = child_days_by_month(children[~children["warm_up"]], period)
+    assert first > without[without["month"] == f"{start:%Y-%m}"]["child_days"].sum()
+
+
+# ---------------------------------------------------------------------------------- disposals, volumes, end state
+def child(child_id, case_id, case_type, status, days, *, pathway=None, da=False, warm_up=False, open_caseload=False):
+    """A row for :func:`child_rows`: disposed after ``days``, open at the end, or diverted."""
+    row = {"child_id": child_id, "case_id": case_id, "case_type": case_type, "pathway": pathway or case_type,
+           "domestic_abuse": da, "warm_up": warm_up, "from_open_caseload": open_caseload, "status": status,
+           "start_date": START}  # fmt: skip
+    if status == "disposed":
+        row["end_date"] = START + dt.timedelta(days=days)
+    elif status == "diverted":
+        row.update(end_date=START + dt.timedelta(days=19), days_in_proceedings=math.nan, days_to_disposal=math.nan,
+                   days_to_first_hearing=math.nan)  # fmt: skip
+    return row
+
+
+@pytest.fixture
+def children() -> pd.DataFrame:
+    frame = child_rows(
+        [
+            child(1, 1, "public_law", "disposed", 70, da=True),  # 10 weeks, two siblings
+            child(2, 1, "public_law", "disposed", 70, da=True),
+            child(3, 2, "public_law", "disposed", 210),  # 30 weeks
+            child(4, 3, "private_law", "disposed", 140, pathway="pathfinder"),  # 20 weeks
+            child(5, 4, "private_law", "open", math.nan, da=True),
+            child(6, 5, "public_law", "disposed", 7, warm_up=True),  # excluded: started in warm-up
+            child(7, 6, "public_law", "disposed", 14, open_caseload=True),  # excluded: declared open case
+            child(8, 7, "public_law", "diverted", math.nan),
+        ]
+    )
+    frame[ATTRIBUTION_COLUMNS] = 0.0
+    frame.loc[0, "wait_court_days"] = 14.0  # two weeks waiting for the court, for one child of four
+    frame.loc[0, "active_cafcass_days"] = 28.0
+    for column in ("case_type", "pathway", "status"):
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+@pytest.fixture
+def timeline() -> pd.DataFrame:
+    rows = []
+    for date, scale in (("2024-01-01", 1), ("2024-01-08", 2)):
+        for region, base in (("north", 1.0), ("south", 2.0)):
+            rows += [
+                (0, pd.Timestamp(date), "open_cases:public_law", region, base * scale),
+                (0, pd.Timestamp(date), "open_cases:private_law", region, 10 * base * scale),
+                (0, pd.Timestamp(date), "open_children", region, 5 * base * scale),
+                (0, pd.Timestamp(date), "unallocated:cafcass_short_term", region, base * scale + 1),
+                (0, pd.Timestamp(date), "unallocated:cafcass_long_term", region, 0.0),
+            ]
+    return pd.DataFrame(rows, columns=["replication", "date", "measure", "region", "value"])
+
+
+def test_indicators_are_tidy_long_rows(children, timeline) -> None:
+    result = indicators(children, period=PERIOD, timeline=timeline)
+    assert list(result.columns) == ["replication", "indicator", "breakdown", "group", "value"]
+    assert set(result["replication"]) == {0}
+    assert not result.duplicated(["replication", "indicator", "breakdown", "group"]).any()
+
+
+def test_time_to_disposal_counts_each_disposed_results_child(children, timeline) -> None:
+    result = indicators(children, period=PERIOD, timeline=timeline)
+    # disposed results children: 10, 10, 30 (public law) and 20 (private law, Pathfinder) weeks
+    assert value(result, "time_to_disposal_weeks_mean") == pytest.approx(17.5)
+    assert value(result, "time_to_disposal_weeks_median") == pytest.approx(15.0)
+    assert value(result, "time_to_disposal_weeks_p90") == pytest.approx(27.0)  # 20 + 0.7 * (30 - 20)
+    assert value(result, "disposed_within_26_weeks_share") == pytest.approx(0.75)
+    assert value(result, "children_disposed_count") == 4
+    assert value(result, "time_to_disposal_weeks_mean", "case_type", "public_law") == pytest.approx(50 / 3)
+    assert value(result, "time_to_disposal_weeks_p90", "case_type", "public_law") == pytest.approx(26.0)
+    assert value(result, "disposed_within_26_weeks_share", "case_type", "public_law") == pytest.approx(2 / 3)
+    assert value(result, "time_to_disposal_weeks_mean", "case_type", "private_law") == pytest.approx(20.0)
+    assert value(result, "time_to_disposal_weeks_mean", "pathway", "pathfinder") == pytest.approx(20.0)
+    assert value(result, "time_to_disposal_weeks_mean", "domestic_abuse", "true") == pytest.approx(10.0)
+    assert value(result, "time_to_disposal_weeks_mean", "domestic_abuse", "false") == pytest.approx(25.0)
+    # nobody on the standard private law pathway was disposed: no times, a count of none
+    private = result[(result.breakdown == "pathway") & (result.group == "private_law")]
+    assert not private["indicator"].str.startswith("time_to_disposal").any()
+    assert value(result, "children_disposed_count", "pathway", "private_law") == 0
+    # per case, not per child: public law cases 1 (10 weeks) and 2 (30 weeks), one of two within 26 weeks
+    assert value(result, "public_law_cases_within_26_weeks_share") == pytest.approx(0.5)
+
+
+def test_volumes_exclude_warm_up_and_open_caseload(children, timeline) -> None:
+    result = indicators(children, period=PERIOD, timeline=timeline)
+    assert value(result, "cases_started_count") == 5
+    assert value(result, "children_started_count") == 6
+    assert value(result, "child_cases_started_count") == 6
+    assert value(result, "cases_started_count", "case_type", "public_law") == 3
+
+
+def test_delay_attribution_is_mean_days_per_disposed_child(children, timeline) -> None:
+    result = indicators(children, period=PERIOD, timeline=timeline)
+    assert value(result, "wait_court_days_mean") == pytest.approx(14 / 4)  # two weeks / 4 children
+    assert value(result, "active_cafcass_days_mean") == pytest.approx(28 / 4)
+    assert value(result, "wait_experts_days_mean") == 0
+    assert value(result, "wait_court_share") == pytest.approx(14 / 42)
+    assert {f"wait_{agency}_days_mean" for agency in AGENCIES} <= set(result["indicator"])
+
+
+def test_end_state_from_last_snapshot_summed_over_regions(children, timeline) -> None:
+    result = indicators(children, period=PERIOD, timeline=timeline)
+    assert value(result, "open_cases_at_end_count", "case_type", "public_law") == 6  # 2 + 4
+    assert value(result, "open_cases_at_end_count", "case_type", "private_law") == 60
+    assert value(result, "open_cases_at_end_count") == 66
+    assert value(result, "open_children_at_end_count") == 30
+    assert value(result, "cafcass_unallocated_at_end_count", "team", "short_term") == 8  # (2 + 1) + (4 + 1)
+    assert value(result, "cafcass_unallocated_at_end_count", "team", "long_term") == 0
+
+
+def test_indicators_are_computed_per_replication(children) -> None:
+    second = children.copy()
+    second["replication"] = 1
+    second["days_to_disposal"] = second["days_to_disposal"] * 2
+    result = indicators(pd.concat([children, second], ignore_index=True), period=PERIOD)
+    assert value(result[result.replication == 0], "time_to_disposal_weeks_mean") == pytest.approx(17.5)
+    assert value(result[result.replication == 1], "time_to_disposal_weeks_mean") == pytest.approx(35.0)
+
+
+def test_no_disposals_gives_missing_times_and_zero_count(children) -> None:
+    none = children[children.status != "disposed"]
+    result = indicators(none, period=PERIOD)
+    assert math.isnan(value(result, "time_to_disposal_weeks_mean"))
+    assert value(result, "children_disposed_count") == 0
+
+
+def test_time_to_disposal_weeks_is_days_over_a_week(children) -> None:
+    """Time to disposal is reported once, in weeks: no day-based twin."""
+    result = indicators(children, period=PERIOD)
+    assert not result["indicator"].str.startswith("days_to_disposal").any()
+    assert not result["indicator"].isin(["waiting_weeks_mean", "active_weeks_mean"]).any()
+    weeks = np.array([70, 70, 210, 140]) / WEEK_DAYS
+    assert value(result, "time_to_disposal_weeks_mean") == pytest.approx(weeks.mean())
