@@ -24,8 +24,8 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.model.replication import Replication  # noqa: E402
-from sim.scenario.schema import load_scenario  # noqa: E402
+from sim.model.replication import Replication
+from sim.scenario.schema import load_scenario
 
 TARGET_SECONDS = 15.0
 TARGET_RATIO = 0.70
@@ -80,8 +80,10 @@ def main() -> int:
     model_rate = stats.events / model_seconds
     bare_rate = stats.events / bare_seconds
     scenario = loaded.scenario
-    print(f"scenario                 {args.scenario} ({scenario.run_years:g} years after "
-          f"{scenario.starting_state.warm_up_days:g} warm-up days)")
+    print(
+        f"scenario                 {args.scenario} ({scenario.run_years:g} years after "
+        f"{scenario.starting_state.warm_up_days:g} warm-up days)"
+    )
     print(f"cases simulated          {stats.cases_created:,} ({stats.children_created:,} children)")
     print(f"events                   {stats.events:,}")
     print(f"model wall time          {model_seconds:.1f} s (target <= {TARGET_SECONDS:g} s)")

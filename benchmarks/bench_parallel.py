@@ -36,8 +36,8 @@ def mib(rusage_who: int) -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # macOS reports bytes, Linux KiB
 
 
-def load(path: Path, run_years: float | None):  # noqa: ANN201 - a LoadedScenario
-    from sim.scenario.schema import load_scenario, scenario_from_dict
+def load(path: Path, run_years: float | None):
+    from sim.scenario.loading import load_scenario, scenario_from_dict
 
     loaded = load_scenario(path)
     if run_years is None:
@@ -63,18 +63,36 @@ def child(args: argparse.Namespace) -> int:
         executor.close()
     seconds = time.perf_counter() - started
     replication_seconds = [r.wall_seconds for r in result.results.values()]
-    print(json.dumps({
-        "workers": args.workers, "wall_seconds": seconds, "replications": len(result.replications_used),
-        "failures": len(result.failures), "replication_seconds_sum": sum(replication_seconds),
-        "parent_peak_rss_mib": mib(resource.RUSAGE_SELF),
-        "cases": sum(r.stats["cases_created"] for r in result.results.values() if r.ok),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "workers": args.workers,
+                "wall_seconds": seconds,
+                "replications": len(result.replications_used),
+                "failures": len(result.failures),
+                "replication_seconds_sum": sum(replication_seconds),
+                "parent_peak_rss_mib": mib(resource.RUSAGE_SELF),
+                "cases": sum(r.stats["cases_created"] for r in result.results.values() if r.ok),
+            }
+        )
+    )
     return 0
 
 
 def run_mode(args: argparse.Namespace, workers: int, out: Path) -> dict:
-    command = [sys.executable, __file__, "--child", "--workers", str(workers), "--out", str(out),
-               "--replications", str(args.replications), "--scenario", str(args.scenario)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--replications",
+        str(args.replications),
+        "--scenario",
+        str(args.scenario),
+    ]
     if args.run_years is not None:
         command += ["--run-years", str(args.run_years)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -100,19 +118,25 @@ def main() -> int:
     root = args.out or Path(tempfile.mkdtemp(prefix="bench-parallel-"))
     loaded = load(args.scenario, args.run_years)
     s = loaded.scenario
-    print(f"{args.scenario.name}: {args.replications} replications of {s.run_years:g} years after "
-          f"{s.starting_state.warm_up_days:g} warm-up days; {os.cpu_count()} cores; "
-          f"load average before {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"{args.scenario.name}: {args.replications} replications of {s.run_years:g} years after "
+        f"{s.starting_state.warm_up_days:g} warm-up days; {os.cpu_count()} cores; "
+        f"load average before {os.getloadavg()[0]:.2f}"
+    )
     serial = run_mode(args, 1, root / "serial")
     parallel = run_mode(args, args.workers, root / f"workers-{args.workers}")
     for r in (serial, parallel):
-        print(f"workers {r['workers']}: wall {r['wall_seconds']:6.1f} s ({r['replications']} replications, "
-              f"{r['cases']:,} cases, replications' own time {r['replication_seconds_sum']:.1f} s); "
-              f"parent peak RSS {r['parent_peak_rss_mib']:,.0f} MiB")  # fmt: skip
+        print(
+            f"workers {r['workers']}: wall {r['wall_seconds']:6.1f} s ({r['replications']} replications, "
+            f"{r['cases']:,} cases, replications' own time {r['replication_seconds_sum']:.1f} s); "
+            f"parent peak RSS {r['parent_peak_rss_mib']:,.0f} MiB"
+        )
     speedup = serial["wall_seconds"] / parallel["wall_seconds"]
     verdict = "met" if speedup >= TARGET_SPEEDUP else "NOT met"
-    print(f"speed-up {speedup:.2f} on {args.workers} workers (target >= {TARGET_SPEEDUP}: {verdict}); "
-          f"load average after {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"speed-up {speedup:.2f} on {args.workers} workers (target >= {TARGET_SPEEDUP}: {verdict}); "
+        f"load average after {os.getloadavg()[0]:.2f}"
+    )
     serial_dir, parallel_dir = root / "serial", root / f"workers-{args.workers}"
     same = all(
         pq.read_table(serial_dir / f"{t}.parquet").equals(pq.read_table(parallel_dir / f"{t}.parquet")) for t in TABLES

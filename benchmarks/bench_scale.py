@@ -43,11 +43,11 @@ def rss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
-def scaled_scenario(path: Path, factor: float, run_years: float, warm_up_days: float):  # noqa: ANN201
+def scaled_scenario(path: Path, factor: float, run_years: float, warm_up_days: float):
     """The scenario with volume and capacity multiplied by ``factor`` and the given horizon, validated."""
     import yaml
 
-    from sim.scenario.schema import scenario_from_dict, set_path
+    from sim.scenario.loading import scenario_from_dict, set_path
 
     data = copy.deepcopy(yaml.safe_load(path.read_text(encoding="utf-8")))
     if "extends" in data:
@@ -77,11 +77,21 @@ def child(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - started
         peak = rss_mib()
         written = sum(p.stat().st_size for p in Path(out).glob("*.parquet"))
-    print(json.dumps({
-        "factor": args.factor, "cases": stats.cases_created, "children": stats.children_created,
-        "open_at_end": stats.cases_open_at_end, "events": stats.events, "wall_seconds": seconds,
-        "rss_before_run_mib": before, "peak_rss_mib": peak, "parquet_mib": written / 2**20,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "factor": args.factor,
+                "cases": stats.cases_created,
+                "children": stats.children_created,
+                "open_at_end": stats.cases_open_at_end,
+                "events": stats.events,
+                "wall_seconds": seconds,
+                "rss_before_run_mib": before,
+                "peak_rss_mib": peak,
+                "parquet_mib": written / 2**20,
+            }
+        )
+    )
     return 0
 
 
@@ -97,21 +107,38 @@ def main() -> int:
     if args.child:
         return child(args)
 
-    print(f"{args.scenario.name}: {args.run_years:g} year(s) of results after {args.warm_up_days:g} warm-up days, "
-          "volume and capacity x factor, one replication per fresh process")  # fmt: skip
-    print(f"{'factor':>6} {'cases':>10} {'open at end':>12} {'events':>12} {'wall s':>8} {'RSS built MiB':>15} "
-          f"{'peak RSS MiB':>13} {'Parquet MiB':>12}")  # fmt: skip
+    print(
+        f"{args.scenario.name}: {args.run_years:g} year(s) of results after {args.warm_up_days:g} warm-up days, "
+        "volume and capacity x factor, one replication per fresh process"
+    )
+    print(
+        f"{'factor':>6} {'cases':>10} {'open at end':>12} {'events':>12} {'wall s':>8} {'RSS built MiB':>15} "
+        f"{'peak RSS MiB':>13} {'Parquet MiB':>12}"
+    )
     for factor in args.factors:
-        command = [sys.executable, __file__, "--child", "--factor", str(factor), "--scenario", str(args.scenario),
-                   "--run-years", str(args.run_years), "--warm-up-days", str(args.warm_up_days)]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--factor",
+            str(factor),
+            "--scenario",
+            str(args.scenario),
+            "--run-years",
+            str(args.run_years),
+            "--warm-up-days",
+            str(args.warm_up_days),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return done.returncode
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{r['factor']:>6g} {r['cases']:>10,} {r['open_at_end']:>12,} {r['events']:>12,} "
-              f"{r['wall_seconds']:>8.1f} {r['rss_before_run_mib']:>15,.0f} {r['peak_rss_mib']:>13,.0f} "
-              f"{r['parquet_mib']:>12,.1f}")  # fmt: skip
+        print(
+            f"{r['factor']:>6g} {r['cases']:>10,} {r['open_at_end']:>12,} {r['events']:>12,} "
+            f"{r['wall_seconds']:>8.1f} {r['rss_before_run_mib']:>15,.0f} {r['peak_rss_mib']:>13,.0f} "
+            f"{r['parquet_mib']:>12,.1f}"
+        )
     return 0
 
 

@@ -43,7 +43,7 @@ from sim.experiment.results_folder import (  # the readers of a results folder, 
     read_table,
     replications_in,
 )
-from sim.scenario.schema import LoadedScenario
+from sim.scenario.loading import LoadedScenario
 
 __all__ = [
     "TABLES",
@@ -61,10 +61,11 @@ __all__ = [
     "with_changes",
 ]
 
+
 # ---------------------------------------------------------------------------------------------- scenarios
 def load(path: str | Path) -> LoadedScenario:
     """Load and validate a scenario file (raises ScenarioError naming file, line and key of every problem)."""
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     return load_scenario(path)
 
@@ -89,7 +90,7 @@ def with_changes(loaded: LoadedScenario, changes: Mapping[str, Any], name: str |
     that does not exist, or a value the schema refuses, raises ScenarioError. ``name`` renames the scenario
     (default: the original name with ``_changed``), so results and comparisons can tell the two apart.
     """
-    from sim.scenario.schema import scenario_from_dict, set_path
+    from sim.scenario.loading import scenario_from_dict, set_path
     from sim.scenario.yaml_file import Problem, ScenarioError
 
     data = copy.deepcopy(loaded.source.data)
@@ -188,37 +189,37 @@ class Results:
         return export(self.out, replication, max_children)
 
     # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG)
-    def plot_disposal_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
+    def plot_disposal_ecdf(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
         return plots.disposal_ecdf(self.children, by=by)
 
-    def plot_disposal_violin(self, by: str = "case_type"):  # noqa: ANN201
+    def plot_disposal_violin(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
         return plots.disposal_violin(self.children, by=by)
 
-    def plot_open_caseload(self):  # noqa: ANN201
+    def plot_open_caseload(self):
         from sim.outputs import figures as plots
 
         return plots.open_caseload_fan(self.timeline, results_start=self.period[0])
 
-    def plot_cafcass_queue(self):  # noqa: ANN201
+    def plot_cafcass_queue(self):
         from sim.outputs import figures as plots
 
         return plots.cafcass_queue(self.timeline, results_start=self.period[0])
 
-    def plot_utilisation(self):  # noqa: ANN201
+    def plot_utilisation(self):
         from sim.outputs import figures as plots
 
         return plots.utilisation(self.timeline, results_start=self.period[0])
 
-    def plot_delay_attribution(self, by: str = "case_type"):  # noqa: ANN201
+    def plot_delay_attribution(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
         return plots.delay_attribution_bars(self.children, by=by)
 
-    def plot_child_days(self):  # noqa: ANN201
+    def plot_child_days(self):
         from sim.outputs import figures as plots
 
         return plots.child_days_fan(self.children, self.period)
@@ -229,7 +230,7 @@ def open_results(directory: str | Path) -> Results:
     return Results(Path(directory))
 
 
-def _executor(workers: int | None, scheduler: str | None = None):  # noqa: ANN202
+def _executor(workers: int | None, scheduler: str | None = None):
     from sim.experiment.executors import make_executor
 
     return make_executor(workers, scheduler)
@@ -296,25 +297,30 @@ class Comparison:
             table = table[table["indicator"] == indicator]
         table = table[(table["breakdown"] == breakdown) & (table["group"] == group)]
         return table.rename(
-            columns={"difference_mean": "difference", "difference_ci95_low": "ci95_low",
-                     "difference_ci95_high": "ci95_high"}
-        )  # fmt: skip
+            columns={
+                "difference_mean": "difference",
+                "difference_ci95_low": "ci95_low",
+                "difference_ci95_high": "ci95_high",
+            }
+        )
 
-    def plot_ecdf(self, by: str = "case_type"):  # noqa: ANN201 - a matplotlib Figure
+    def plot_ecdf(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
         return plots.disposal_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
 
-    def plot_forest(self, indicators: list[str] | None = None):  # noqa: ANN201
-        from sim.outputs import figures as plots
+    def plot_forest(self, indicators: list[str] | None = None):
+        from sim.outputs.experiment_figures import forest
 
         wanted = indicators or [
-            "time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90",
+            "time_to_disposal_weeks_mean",
+            "time_to_disposal_weeks_median",
+            "time_to_disposal_weeks_p90",
             "disposed_within_26_weeks_share",
-        ]  # fmt: skip
+        ]
         table = self.differences()
         table = table[table["indicator"].isin(wanted)]
-        return plots.forest(table, title="Difference from the base scenario (option minus base), all children")
+        return forest(table, title="Difference from the base scenario (option minus base), all children")
 
 
 def compare(
@@ -328,10 +334,10 @@ def compare(
     """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
     Scenarios need different names (``with_changes`` gives a new one). The comparison's figures are written
-    into ``out`` as by ``python run_sim.py compare`` (:func:`sim.outputs.figures.write_comparison_figures`).
+    into ``out`` as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
     """
     from sim.experiment import compare as comparing
-    from sim.outputs.figures import write_comparison_figures
+    from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = [_loaded(base), *[_loaded(o) for o in options]]
     if not options:

@@ -57,7 +57,7 @@ class RunResult:
 def run_replication(data: dict[str, Any], directory: Path, seed: int | None = None, replication: int = 0) -> RunResult:
     """Validate a scenario dict, run one replication into ``directory`` and read its three tables."""
     from sim.model.replication import Replication
-    from sim.scenario.schema import scenario_from_dict
+    from sim.scenario.loading import scenario_from_dict
 
     loaded = scenario_from_dict(copy.deepcopy(data))
     directory.mkdir(parents=True, exist_ok=True)
@@ -75,3 +75,11 @@ def run_replication(data: dict[str, Any], directory: Path, seed: int | None = No
 def run():
     """``run(data, tmp_path / "a")``: one replication of a scenario dict, as tables."""
     return run_replication
+
+
+@pytest.fixture
+def hand() -> pd.DataFrame:
+    """Six made-up children whose indicators can be worked out by hand (tests/made_up.py)."""
+    from made_up import hand_rows
+
+    return hand_rows()

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from sim import api
 from sim.analysis.indicators import INDICATOR_COLUMNS
 from sim.analysis.statistics import SUMMARY_COLUMNS
-from sim.scenario.schema import LoadedScenario
+from sim.scenario.loading import LoadedScenario
 from sim.scenario.yaml_file import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def test_with_changes_reports_bad_changes_with_their_key(changes: dict, message:
     assert message in str(error.value)
 
 
-def test_with_changes_keeps_policies(small_data, tmp_path: Path) -> None:  # noqa: ANN001
+def test_with_changes_keeps_policies(small_data, tmp_path: Path) -> None:
     import yaml
 
     small_data["policies"] = [
@@ -88,8 +88,15 @@ def test_run_returns_results_with_tables_summary_and_indicators(results: api.Res
     table = results.attribution(by="region")
     assert set(table["group"]) == {"north_east", "wales"}
     assert "Child " in results.journey(int(results.children["child_id"].iloc[0]))
-    for method in ("plot_disposal_ecdf", "plot_disposal_violin", "plot_open_caseload", "plot_cafcass_queue",
-                   "plot_utilisation", "plot_delay_attribution", "plot_child_days"):  # fmt: skip
+    for method in (
+        "plot_disposal_ecdf",
+        "plot_disposal_violin",
+        "plot_open_caseload",
+        "plot_cafcass_queue",
+        "plot_utilisation",
+        "plot_delay_attribution",
+        "plot_child_days",
+    ):
         assert isinstance(getattr(results, method)(), Figure), method
 
 
@@ -113,7 +120,7 @@ def test_open_results_and_run_refuse_the_wrong_directory(results: api.Results, t
 
 
 # ---------------------------------------------------------------------------------------------- docs/analysis.md
-def test_the_worked_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+def test_the_worked_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """Run every Python block of docs/analysis.md in order, in one namespace, from the checkout's root."""
     blocks = PYTHON_BLOCK.findall(ANALYSIS.read_text(encoding="utf-8"))
     assert len(blocks) >= 8
@@ -125,7 +132,7 @@ def test_the_worked_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     namespace: dict = {"__name__": "analysis"}
     for i, block in enumerate(blocks):
         try:
-            exec(compile(block, f"docs/analysis.md block {i + 1}", "exec"), namespace)  # noqa: S102
+            exec(compile(block, f"docs/analysis.md block {i + 1}", "exec"), namespace)
         except Exception as exc:  # pragma: no cover - the message says which block failed
             raise AssertionError(f"docs/analysis.md block {i + 1} failed: {exc!r}\n{block}") from exc
     out = capsys.readouterr().out

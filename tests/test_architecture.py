@@ -145,3 +145,48 @@ def test_a_long_module_says_why_at_its_top(name: str) -> None:
         f"{path.relative_to(ROOT)} has {lines} lines (over {MAX_MODULE_LINES}): split it, or say why it is long in "
         f"its docstring after '{LONG_MODULE_REASON}'"
     )
+
+
+# ---------------------------------------------------------------------------------------------- finer rules
+def imports_in(package: str) -> list[tuple[str, set[str]]]:
+    """(module, the sim modules and the outside packages it imports) for every module of ``sim.<package>``."""
+    found = modules()
+    known = set(found)
+    rows = []
+    for name, path in found.items():
+        if name == f"sim.{package}" or name.startswith(f"sim.{package}."):
+            outside = {
+                alias.name.split(".")[0]
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Import)
+                for alias in node.names
+            }
+            rows.append((name, {target for target, _ in imports_of(path, known)} | outside))
+    return rows
+
+
+def test_the_vocabulary_imports_nothing_of_the_project() -> None:
+    assert import_graph()["sim.vocabulary"] == set()
+
+
+def test_only_the_command_line_parses_arguments() -> None:
+    users = [
+        name
+        for package in ("scenario", "model", "analysis", "experiment", "outputs")
+        for name, imported in imports_in(package)
+        if "argparse" in imported
+    ]
+    assert not users, f"command-line options belong in sim/cli: {users}"
+
+
+def test_agencies_know_nothing_of_pathways_or_the_replication() -> None:
+    for name, imported in imports_in("model.agencies"):
+        assert not {m for m in imported if m.startswith(("sim.model.pathways", "sim.model.replication"))}, name
+
+
+def test_a_pathway_sees_only_its_context_the_entities_and_the_words() -> None:
+    allowed = {"sim.model.entities", "sim.model.pathways.context", "sim.scenario.schema", "sim.vocabulary"}
+    for name, imported in imports_in("model.pathways"):
+        if name.rpartition(".")[2] in ("pathways", "steps", "context"):
+            continue
+        assert {m for m in imported if m.startswith("sim")} <= allowed, name

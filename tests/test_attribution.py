@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_indicators import hand  # noqa: F401 - the hand-made children of the indicator tests, a fixture
 
 from sim.analysis import attribution
 
 
-def test_attribution_by_hand(hand: pd.DataFrame) -> None:  # noqa: F811
+def test_attribution_by_hand(hand: pd.DataFrame) -> None:
     assert attribution.check_attribution(hand).empty
     broken = hand.copy()
     broken.loc[0, "active_cafcass_days"] = 5.0
@@ -36,13 +35,13 @@ def test_component_days_by_hand() -> None:
 
 # ---------------------------------------------------------------------------------------------- real runs
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def small_run(tmp_path_factory: pytest.TempPathFactory):
     from sim import api
 
     return api.run("tests/scenarios/small.yaml", replications=2, out=tmp_path_factory.mktemp("small") / "run")
 
 
-def test_waits_and_active_times_add_up_to_days_in_proceedings_in_a_real_run(small_run) -> None:  # noqa: ANN001
+def test_waits_and_active_times_add_up_to_days_in_proceedings_in_a_real_run(small_run) -> None:
     children = small_run.children
     rows = children[children["days_in_proceedings"].notna()]
     parts = rows[attribution.ATTRIBUTION_COLUMNS].sum(axis=1).to_numpy()
@@ -52,7 +51,7 @@ def test_waits_and_active_times_add_up_to_days_in_proceedings_in_a_real_run(smal
     assert attribution.check_attribution(children).empty
 
 
-def test_safeguarding_and_fact_finding_times_are_stage_starts_after_issue(small_run) -> None:  # noqa: ANN001
+def test_safeguarding_and_fact_finding_times_are_stage_starts_after_issue(small_run) -> None:
     children = small_run.children[small_run.children["replication"] == 0]
     stages = small_run.stages[small_run.stages["replication"] == 0]
     events = attribution.case_events(children, stages).set_index("case_id")

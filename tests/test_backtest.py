@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "backtest"))
-import backtest  # noqa: E402  (the back-test's own module, beside its scenario and expected results)
+import backtest
 
 
 @pytest.fixture(scope="module")

@@ -213,9 +213,16 @@ def test_default_plot_directory_is_a_new_results_folder_never_next_to_the_csv(tm
 
 def test_by_fits_each_group_and_prints_one_block_each(tmp_path, capsys) -> None:
     code, out, err = run_cli(
-        capsys, "calibrate", "durations", str(DURATIONS), "--column", "days_to_final_order",
-        "--by", "local_authority", "--no-plot",
-    )  # fmt: skip
+        capsys,
+        "calibrate",
+        "durations",
+        str(DURATIONS),
+        "--column",
+        "days_to_final_order",
+        "--by",
+        "local_authority",
+        "--no-plot",
+    )
     assert code == 0, err
     assert "# local_authority = kent (n = 149)" in out and "# local_authority = leeds (n = 149)" in out
     blocks = yaml_lines(out)
@@ -229,9 +236,18 @@ def test_by_fits_each_group_and_prints_one_block_each(tmp_path, capsys) -> None:
 
 def test_dist_prints_the_chosen_candidate(capsys) -> None:
     code, out, _ = run_cli(
-        capsys, "calibrate", "durations", str(DURATIONS), "--column", "days_to_final_order", "--no-plot",
-        "--dist", "empirical", "--key", "age_days",
-    )  # fmt: skip
+        capsys,
+        "calibrate",
+        "durations",
+        str(DURATIONS),
+        "--column",
+        "days_to_final_order",
+        "--no-plot",
+        "--dist",
+        "empirical",
+        "--key",
+        "age_days",
+    )
     assert code == 0
     (block,) = yaml_lines(out, "age_days")
     assert block["dist"] == "empirical" and len(block["bin_edges"]) == len(block["weights"]) + 1
@@ -300,7 +316,7 @@ SEASONALITY = np.array([1.1, 1.0, 1.0, 0.95, 1.0, 0.95, 1.0, 0.9, 1.0, 1.05, 1.0
 def expected_counts(small_data: dict, cases: float = 1200.0, months: int = 48) -> pd.DataFrame:
     """Expected private law cases per month and region under the simulator's own rate (sim.model.arrivals)."""
     from sim.model.arrivals import rate_per_day
-    from sim.scenario.schema import scenario_from_dict
+    from sim.scenario.loading import scenario_from_dict
 
     small_data["demand"]["private_law"].update(
         cases_per_year=cases, trend_per_year=0.05, monthly_seasonality=SEASONALITY.tolist()
@@ -361,9 +377,17 @@ def test_start_date_moves_cases_per_year_along_the_trend() -> None:
 
 def test_arrivals_command_prints_a_demand_block_the_scenario_accepts(capsys, small_data, tmp_path) -> None:
     code, out, err = run_cli(
-        capsys, "calibrate", "arrivals", str(MONTHLY), "--by", "region", "--case-type", "private_law",
-        "--plot", str(tmp_path),
-    )  # fmt: skip
+        capsys,
+        "calibrate",
+        "arrivals",
+        str(MONTHLY),
+        "--by",
+        "region",
+        "--case-type",
+        "private_law",
+        "--plot",
+        str(tmp_path),
+    )
     assert code == 0, err
     for label in ("cases_per_year", "trend_per_year", "seasonality Jan", "share wales", "95% interval"):
         assert label in out
@@ -372,7 +396,7 @@ def test_arrivals_command_prints_a_demand_block_the_scenario_accepts(capsys, sma
     Demand.model_validate(demand)
     assert sum(demand["region_shares"].values()) == pytest.approx(1, abs=1e-9)
     assert abs(demand["cases_per_year"] - 6000) < 300 and abs(demand["trend_per_year"] + 0.03) < 0.02
-    from sim.scenario.schema import scenario_from_dict
+    from sim.scenario.loading import scenario_from_dict
 
     small_data["demand"]["private_law"] = demand  # pasted into a scenario, it loads
     scenario_from_dict(small_data)

@@ -8,7 +8,7 @@ from conftest import SMALL, scenario_data
 
 from sim.model.agencies.caseload import CaseloadTeam, slots_for
 from sim.model.agencies.teams import TEAM_SOURCES, Teams
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario.loading import scenario_from_dict
 from sim.vocabulary import TEAM_KINDS
 
 

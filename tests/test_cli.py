@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from sim.cli.main import main
+from sim.cli.main import build_parser, main
 from sim.experiment.results_folder import prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,3 +240,31 @@ def test_precision_option_reports_the_replications_needed(tmp_path, capsys) -> N
         assert f"reached with {info['replications_needed']} replications" in printed
     assert len(manifest["replications"]) == info["replications_used"] <= 12
     assert main(["run", str(SMALL), "--precision", "0"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------- usage
+def test_usage_names_the_program_as_it_was_run(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/fjsim"])
+    assert build_parser().prog == "fjsim"
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: fjsim ")
+    monkeypatch.setattr(sys, "argv", ["run_sim.py"])
+    assert main(["run", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: run_sim.py run ")
+
+
+def test_every_command_is_listed_once() -> None:
+    parser = build_parser("run_sim.py")
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert list(sub.choices) == [
+        "validate",
+        "run",
+        "compare",
+        "sweep",
+        "warmup",
+        "calibrate",
+        "validation",
+        "journey",
+        "report",
+        "ocel",
+    ]

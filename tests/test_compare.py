@@ -29,9 +29,20 @@ def test_compare_writes_paired_differences_and_plots(tmp_path, capsys) -> None:
     )
     out = tmp_path / "out"
     code = main(
-        ["compare", str(SMALL), str(same), str(judges), "--replications", "3", "--out", str(out), "--workers", "1",
-         "--no-report"]
-    )  # fmt: skip
+        [
+            "compare",
+            str(SMALL),
+            str(same),
+            str(judges),
+            "--replications",
+            "3",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--no-report",
+        ]
+    )
     assert code == 0
     for name in ("compare.csv", "delay_distributions.png", "differences_forest.png", "manifest.json"):
         assert (out / name).is_file(), name

@@ -25,7 +25,8 @@ import yaml
 from pydantic import BaseModel, Field
 
 from sim.scenario import reference
-from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))

@@ -18,7 +18,7 @@ from sim.experiment.manifest import scenario_hash
 from sim.experiment.replications import finished_replications, run_experiment
 from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.random_streams import STREAM_SCHEME
-from sim.scenario.schema import load_scenario
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -88,8 +88,9 @@ def test_summary_has_the_child_centred_indicators_with_confidence_intervals(seri
     assert not {"days_to_disposal_mean", "waiting_weeks_mean", "active_weeks_mean"} & indicators_in_summary
     # the mean of the per-replication means, by hand from the combined children table
     children = pd.read_parquet(serial_run.out / "children.parquet")
-    disposed = children[~children["warm_up"] & ~children["from_open_caseload"]
-                        & (children["status"].astype(str) == "disposed")]  # fmt: skip
+    disposed = children[
+        ~children["warm_up"] & ~children["from_open_caseload"] & (children["status"].astype(str) == "disposed")
+    ]
     by_hand = (disposed.groupby("replication")["days_to_disposal"].mean() / 7).mean()
     assert summary.loc[("time_to_disposal_weeks_mean", "all", "all"), "mean"] == pytest.approx(by_hand)
 

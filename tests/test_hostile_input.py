@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli.main import main
-from sim.scenario.schema import load_scenario
+from sim.scenario.loading import load_scenario
 from sim.scenario.yaml_file import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent

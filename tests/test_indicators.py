@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from made_up import PERIOD, START, child_rows
 
 from sim.analysis import rows as selection
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS
@@ -15,51 +16,6 @@ from sim.analysis.indicators import INDICATOR_COLUMNS, indicators
 from sim.analysis.periods import child_days_by_month, open_over
 from sim.analysis.statistics import summarise
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR, WEEK_DAYS
-
-START = dt.date(2024, 1, 1)
-END = pd.Timestamp("2025-01-01")
-PERIOD = (pd.Timestamp(START), END)
-
-
-def child_rows(rows: list[dict]) -> pd.DataFrame:
-    """A children table with the columns of children.parquet, from a few hand-written rows."""
-    defaults = {
-        "replication": 0, "case_type": "private_law", "pathway": "private_law", "region": "north",
-        "local_authority": "north_la01", "domestic_abuse": False, "age_at_start_years": 5.0, "age_band": "older",
-        "is_return": False, "case_number": 1, "warm_up": False, "from_open_caseload": False, "status": "disposed",
-        "days_to_first_hearing": 10.0, "days_before_run": 0.0, "pre_proceedings_days": 0.0, "hearings": 2,
-        "adjournments": 0, "vacated": 0, "outcome": "no_order",
-        **{c: 0.0 for c in ATTRIBUTION_COLUMNS},
-    }  # fmt: skip
-    out = []
-    for i, row in enumerate(rows):
-        full = {"child_id": i, "case_id": i, **defaults, **row}
-        start = full["start_date"]
-        full.setdefault("arrival_date", start)
-        if full["status"] == "open":
-            full.setdefault("end_date", None)
-            full.setdefault("days_in_proceedings", (END.date() - start).days)
-            full.setdefault("days_to_disposal", math.nan)
-        else:
-            full.setdefault("days_in_proceedings", (full["end_date"] - start).days)
-            full.setdefault("days_to_disposal", full["days_in_proceedings"])
-        full["wait_court_days"] = full["days_in_proceedings"] - full["days_before_run"]
-        out.append(full)
-    frame = pd.DataFrame(out)
-    order = [
-        "child_id",
-        "case_id",
-        "case_type",
-        "pathway",
-        "region",
-        "local_authority",
-        "domestic_abuse",
-        "age_at_start_years",
-        "age_band",
-        *[c for c in frame.columns if c.startswith("extra_")],
-        "is_return",
-    ]
-    return frame[order + [c for c in frame.columns if c not in order]]  # fmt: skip
 
 
 def value(frame: pd.DataFrame, indicator: str, breakdown: str = "all", group: str = "all") -> float:
@@ -69,30 +25,6 @@ def value(frame: pd.DataFrame, indicator: str, breakdown: str = "all", group: st
 
 
 # ---------------------------------------------------------------------------------------------- by hand
-@pytest.fixture
-def hand() -> pd.DataFrame:
-    d = dt.date
-    return child_rows(
-        [
-            # a baby in care proceedings, disposed after 200 days (over 26 weeks)
-            {"case_type": "public_law", "pathway": "public_law", "age_at_start_years": 0.0, "age_band": "baby",
-             "start_date": d(2024, 1, 1), "end_date": d(2024, 7, 19), "hearings": 3, "adjournments": 1},
-            # public law, 100 days, two siblings in one case (case 1)
-            {"case_id": 1, "case_type": "public_law", "pathway": "public_law", "start_date": d(2024, 2, 1),
-             "end_date": d(2024, 5, 11), "hearings": 2},
-            {"case_id": 1, "case_type": "public_law", "pathway": "public_law", "start_date": d(2024, 2, 1),
-             "end_date": d(2024, 5, 11), "hearings": 2},
-            # private law still open at the end, started 400 days before the end in the warm-up
-            {"warm_up": True, "status": "open", "start_date": d(2023, 11, 28), "domestic_abuse": True},
-            # private law open at the end after 30 days
-            {"status": "open", "start_date": d(2024, 12, 2), "extra_need": "high"},
-            # diverted: never in proceedings
-            {"status": "diverted", "start_date": d(2024, 3, 1), "end_date": d(2024, 3, 20),
-             "days_in_proceedings": math.nan, "days_to_first_hearing": math.nan, "days_to_disposal": math.nan},
-        ]
-    ).assign(extra_need=lambda f: f["extra_need"].fillna("low"))  # fmt: skip
-
-
 def test_breakdowns_include_the_scenarios_extra_attributes(hand: pd.DataFrame) -> None:
     assert selection.breakdowns(hand) == ["case_type", "pathway", "domestic_abuse", "age_band", "region", "extra_need"]
 
@@ -132,8 +64,11 @@ def test_stock_indicators_count_every_child_in_proceedings_inside_the_period(han
     monthly = out[out["breakdown"] == "month"]
     assert monthly["value"].sum() == value(out, "child_days_in_proceedings_count")
     # the warm-up child is left out of every flow
-    assert not ((out["breakdown"] == "domestic_abuse") & (out["group"] == "true")
-                & (out["indicator"] == "days_to_first_hearing_mean")).any()  # fmt: skip
+    assert not (
+        (out["breakdown"] == "domestic_abuse")
+        & (out["group"] == "true")
+        & (out["indicator"] == "days_to_first_hearing_mean")
+    ).any()
 
 
 def test_open_over_a_threshold_at_dates(hand: pd.DataFrame) -> None:
@@ -143,17 +78,16 @@ def test_open_over_a_threshold_at_dates(hand: pd.DataFrame) -> None:
 
 # ---------------------------------------------------------------------------------------------- real runs
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def small_run(tmp_path_factory: pytest.TempPathFactory):
     from sim import api
 
     return api.run("tests/scenarios/small.yaml", replications=2, out=tmp_path_factory.mktemp("small") / "run")
 
 
-def test_indicators_of_a_real_run_summarise_with_intervals(small_run) -> None:  # noqa: ANN001
+def test_indicators_of_a_real_run_summarise_with_intervals(small_run) -> None:
     per_rep = indicators(small_run.children, small_run.stages, small_run.period)
     assert sorted(per_rep["replication"].unique()) == [0, 1]
-    assert set(per_rep["breakdown"]) >= {"all", "case_type", "pathway", "domestic_abuse", "age_band", "region",
-                                         "month"}  # fmt: skip
+    assert set(per_rep["breakdown"]) >= {"all", "case_type", "pathway", "domestic_abuse", "age_band", "region", "month"}
     summary = summarise(per_rep)
     row = summary[(summary["indicator"] == "time_to_disposal_weeks_mean") & (summary["breakdown"] == "all")].iloc[0]
     assert row["replications"] == 2 and row["ci95_low"] < row["mean"] < row["ci95_high"]
@@ -173,7 +107,7 @@ def test_indicators_of_a_real_run_summarise_with_intervals(small_run) -> None:  
     assert 0 < share < 1
 
 
-def test_warm_up_rows_are_left_out_of_flows_but_counted_in_stocks(small_data, run, tmp_path) -> None:  # noqa: ANN001
+def test_warm_up_rows_are_left_out_of_flows_but_counted_in_stocks(small_data, run, tmp_path) -> None:
     small_data["starting_state"]["warm_up_days"] = 120
     small_data["run_years"] = 0.5
     small_data["children"]["attributes"] = {"care_experienced_parent": {"yes": 0.3, "no": 0.7}}
@@ -196,14 +130,26 @@ def test_warm_up_rows_are_left_out_of_flows_but_counted_in_stocks(small_data, ru
 # ---------------------------------------------------------------------------------- disposals, volumes, end state
 def child(child_id, case_id, case_type, status, days, *, pathway=None, da=False, warm_up=False, open_caseload=False):
     """A row for :func:`child_rows`: disposed after ``days``, open at the end, or diverted."""
-    row = {"child_id": child_id, "case_id": case_id, "case_type": case_type, "pathway": pathway or case_type,
-           "domestic_abuse": da, "warm_up": warm_up, "from_open_caseload": open_caseload, "status": status,
-           "start_date": START}  # fmt: skip
+    row = {
+        "child_id": child_id,
+        "case_id": case_id,
+        "case_type": case_type,
+        "pathway": pathway or case_type,
+        "domestic_abuse": da,
+        "warm_up": warm_up,
+        "from_open_caseload": open_caseload,
+        "status": status,
+        "start_date": START,
+    }
     if status == "disposed":
         row["end_date"] = START + dt.timedelta(days=days)
     elif status == "diverted":
-        row.update(end_date=START + dt.timedelta(days=19), days_in_proceedings=math.nan, days_to_disposal=math.nan,
-                   days_to_first_hearing=math.nan)  # fmt: skip
+        row.update(
+            end_date=START + dt.timedelta(days=19),
+            days_in_proceedings=math.nan,
+            days_to_disposal=math.nan,
+            days_to_first_hearing=math.nan,
+        )
     return row
 
 

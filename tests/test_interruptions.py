@@ -47,7 +47,7 @@ def start(*args: str) -> subprocess.Popen:
     )
 
 
-def wait_until(condition, process: subprocess.Popen, timeout: float = 60.0) -> bool:  # noqa: ANN001
+def wait_until(condition, process: subprocess.Popen, timeout: float = 60.0) -> bool:
     """Poll ``condition()`` until it holds (True) or the process has ended (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,10 +118,24 @@ def reference(longer, tmp_path_factory) -> tuple[Path, float]:
     """An uninterrupted run, and how long its replications took."""
     out = tmp_path_factory.mktemp("reference") / "out"
     done = subprocess.run(
-        [sys.executable, "run_sim.py", "run", str(longer), "--replications", str(REPLICATIONS), "--workers", "1",
-         "--out", str(out), "--no-report"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "run_sim.py",
+            "run",
+            str(longer),
+            "--replications",
+            str(REPLICATIONS),
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return out, json.loads((out / "manifest.json").read_text())["wall_seconds"]
 
@@ -129,8 +143,11 @@ def reference(longer, tmp_path_factory) -> tuple[Path, float]:
 def resume(out: Path, workers: int = 1) -> None:
     done = subprocess.run(
         [sys.executable, "run_sim.py", "run", "--resume", str(out), "--workers", str(workers), "--no-report"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
 
@@ -141,8 +158,9 @@ def test_a_killed_run_leaves_whole_files_and_resumes_to_the_same_results(attempt
     reference_out, run_seconds = reference
     out = tmp_path / "out"
     delay = KILL_TIMES.uniform(0.05, 0.9) * run_seconds
-    process = start("run", str(longer), "--replications", str(REPLICATIONS), "--workers", "1", "--out", str(out),
-                    "--no-report")  # fmt: skip
+    process = start(
+        "run", str(longer), "--replications", str(REPLICATIONS), "--workers", "1", "--out", str(out), "--no-report"
+    )
     try:
         assert wait_until(lambda: (out / "manifest.json").exists(), process), process.communicate()[1]
         time.sleep(delay)
@@ -167,8 +185,9 @@ def test_workers_exit_when_the_parent_is_killed(longer, reference, tmp_path) -> 
     if not Path("/proc/self/stat").exists():
         pytest.skip("reads the process table from /proc")
     out = tmp_path / "out"
-    process = start("run", str(longer), "--replications", str(REPLICATIONS), "--workers", "2", "--out", str(out),
-                    "--no-report")  # fmt: skip
+    process = start(
+        "run", str(longer), "--replications", str(REPLICATIONS), "--workers", "2", "--out", str(out), "--no-report"
+    )
     try:
         started = wait_until(lambda: len(list((out / "replications").glob("rep-*"))) >= 2, process)
         assert started, process.communicate()[1]
@@ -192,8 +211,9 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(workers, longer, tmp_path) -> N
     if not Path("/proc/self/stat").exists():
         pytest.skip("reads the process table from /proc")
     out = tmp_path / "out"
-    process = start("run", str(longer), "--replications", "12", "--workers", str(workers), "--out", str(out),
-                    "--no-report")  # fmt: skip
+    process = start(
+        "run", str(longer), "--replications", "12", "--workers", str(workers), "--out", str(out), "--no-report"
+    )
     try:
         started = wait_until(lambda: len(list((out / "replications").glob("rep-*"))) >= workers, process)
         assert started, process.communicate()[1]

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model.agencies.court import Calendar, Court, ListingDiary
-from sim.scenario.schema import Courts, scenario_from_dict
+from sim.scenario.loading import scenario_from_dict
+from sim.scenario.schema import Courts
 
 MONDAY = dt.date(2024, 1, 1)
 WEEKDAYS = [0, 1, 2, 3, 4]

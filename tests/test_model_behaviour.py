@@ -224,13 +224,22 @@ def small_open_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
         "warm_up_days": 0,
         "open_cases": {
             "public_law": {
-                "by_stage": {"case_management_hearing": 10, "assessment": 30, "issues_resolution_hearing": 15,
-                             "final_hearing": 15},
+                "by_stage": {
+                    "case_management_hearing": 10,
+                    "assessment": 30,
+                    "issues_resolution_hearing": 15,
+                    "final_hearing": 15,
+                },
                 "age_days": {"dist": "uniform", "low": 10, "high": 300},
             },
             "private_law": {
-                "by_stage": {"safeguarding_checks": 10, "first_hearing": 20, "section7_report": 30,
-                             "dispute_resolution_hearing": 10, "final_hearing": 20},
+                "by_stage": {
+                    "safeguarding_checks": 10,
+                    "first_hearing": 20,
+                    "section7_report": 30,
+                    "dispute_resolution_hearing": 10,
+                    "final_hearing": 20,
+                },
                 "age_days": {"dist": "uniform", "low": 10, "high": 400},
             },
             "domestic_abuse": {"by_stage": {"return_hearing": 10}, "age_days": 10},
@@ -600,9 +609,16 @@ def test_an_open_caseload_starts_cases_at_their_declared_stages(tmp_path: Path) 
     first_stages = {case_id: list(stages_of(result, case_id).stage) for case_id in children.index}
     expected = {
         "public_law": [
-            ["guardian_allocation", "case_management_hearing", "assessment", "issues_resolution_hearing",
-             "final_hearing"]
-        ] * 2 + [["guardian_allocation", "final_hearing"]] * 3,
+            [
+                "guardian_allocation",
+                "case_management_hearing",
+                "assessment",
+                "issues_resolution_hearing",
+                "final_hearing",
+            ]
+        ]
+        * 2
+        + [["guardian_allocation", "final_hearing"]] * 3,
         "private_law": [["first_hearing"]] * 4 + [["dispute_resolution_hearing"]],
         "domestic_abuse": [["return_hearing"]] * 2,
     }

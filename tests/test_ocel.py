@@ -19,14 +19,14 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Fo
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def results(tmp_path_factory: pytest.TempPathFactory):
     from sim import api
 
     return api.run("tests/scenarios/small.yaml", replications=2, out=tmp_path_factory.mktemp("ocel") / "run")
 
 
 @pytest.fixture(scope="module")
-def journey(results) -> tuple[Path, dict]:  # noqa: ANN001
+def journey(results) -> tuple[Path, dict]:
     path = ocel.export(results.out)
     return path, json.loads(path.read_text(encoding="utf-8"))
 
@@ -36,11 +36,23 @@ def test_the_schema_is_a_valid_json_schema_that_refuses_broken_logs() -> None:
     good = {
         "objectTypes": [{"name": "child", "attributes": [{"name": "age_band", "type": "string"}]}],
         "eventTypes": [{"name": "case issued", "attributes": []}],
-        "objects": [{"id": "child-1", "type": "child",
-                     "attributes": [{"name": "age_band", "time": "2024-01-01T00:00:00Z", "value": "under_1"}]}],
-        "events": [{"id": "e1", "type": "case issued", "time": "2024-01-02T10:00:00Z", "attributes": [],
-                    "relationships": [{"objectId": "child-1", "qualifier": "subject child"}]}],
-    }  # fmt: skip
+        "objects": [
+            {
+                "id": "child-1",
+                "type": "child",
+                "attributes": [{"name": "age_band", "time": "2024-01-01T00:00:00Z", "value": "under_1"}],
+            }
+        ],
+        "events": [
+            {
+                "id": "e1",
+                "type": "case issued",
+                "time": "2024-01-02T10:00:00Z",
+                "attributes": [],
+                "relationships": [{"objectId": "child-1", "qualifier": "subject child"}],
+            }
+        ],
+    }
     assert not list(VALIDATOR.iter_errors(good))
     for breaks in (
         lambda d: d.pop("events"),
@@ -57,7 +69,7 @@ def test_the_schema_is_a_valid_json_schema_that_refuses_broken_logs() -> None:
         assert list(VALIDATOR.iter_errors(bad)), "the schema should refuse this document"
 
 
-def test_the_journey_log_validates_against_the_ocel_schema(results, journey) -> None:  # noqa: ANN001
+def test_the_journey_log_validates_against_the_ocel_schema(results, journey) -> None:
     path, full = journey
     assert path.name == "journey_rep-0000.ocel.json"
     # jsonschema takes ~10 s over the whole log, so validate the log of a sample of 120 children (and the
@@ -73,7 +85,7 @@ def test_the_journey_log_validates_against_the_ocel_schema(results, journey) -> 
     assert len({e["type"] for e in document["events"]}) >= 0.8 * len({e["type"] for e in full["events"]})
 
 
-def test_every_reference_resolves_and_every_type_is_declared(journey) -> None:  # noqa: ANN001
+def test_every_reference_resolves_and_every_type_is_declared(journey) -> None:
     _, document = journey
     ids = {o["id"] for o in document["objects"]}
     assert len(ids) == len(document["objects"]), "object ids are unique"
@@ -92,7 +104,7 @@ def test_every_reference_resolves_and_every_type_is_declared(journey) -> None:  
     assert {"case issued", "order made", "safeguarding_checks started", "final_hearing ended"} <= set(event_types)
 
 
-def test_a_returning_child_is_linked_to_both_of_its_cases(results, journey) -> None:  # noqa: ANN001
+def test_a_returning_child_is_linked_to_both_of_its_cases(results, journey) -> None:
     _, document = journey
     children = results.children[results.children["replication"] == 0]
     returning = children[children["is_return"]]
@@ -106,30 +118,39 @@ def test_a_returning_child_is_linked_to_both_of_its_cases(results, journey) -> N
     later = next(o for o in document["objects"] if o["id"] == f"case-{cases[1]}")
     assert {"objectId": f"case-{cases[0]}", "qualifier": "return after"} in later["relationships"]
     # the child's events cover both cases, end to end, across agencies
-    mine = [e for e in document["events"] if {"objectId": f"child-{child_id}", "qualifier": "subject child"}
-            in e["relationships"]]  # fmt: skip
+    mine = [
+        e
+        for e in document["events"]
+        if {"objectId": f"child-{child_id}", "qualifier": "subject child"} in e["relationships"]
+    ]
     case_of = {e["id"]: next(r["objectId"] for r in e["relationships"] if r["qualifier"] == "case") for e in mine}
     assert set(case_of.values()) == {f"case-{c}" for c in cases}
     assert [e["type"] for e in mine].count("case issued") == len(cases)
-    agencies = {r["objectId"].split("-")[0] for e in mine for r in e["relationships"] if r["qualifier"] in
-                ("heard by", "allocated to", "handled by")}  # fmt: skip
+    agencies = {
+        r["objectId"].split("-")[0]
+        for e in mine
+        for r in e["relationships"]
+        if r["qualifier"] in ("heard by", "allocated to", "handled by")
+    }
     assert "court" in agencies and len(agencies) >= 2
 
 
-def test_stage_events_carry_the_stage_table_times(results, journey) -> None:  # noqa: ANN001
+def test_stage_events_carry_the_stage_table_times(results, journey) -> None:
     _, document = journey
     stages = results.stages[results.stages["replication"] == 0]
     started = [e for e in document["events"] if e["type"].endswith(" started")]
     assert len(started) == len(stages)
     first = stages.sort_values("started").iloc[0]
     event = next(
-        e for e in started if e["type"] == f"{first['stage']} started"
+        e
+        for e in started
+        if e["type"] == f"{first['stage']} started"
         and {"objectId": f"case-{first['case_id']}", "qualifier": "case"} in e["relationships"]
-    )  # fmt: skip
+    )
     assert pd.Timestamp(event["time"].rstrip("Z")) == first["started"]
 
 
-def test_max_children_samples_by_child_id_with_siblings(results, tmp_path) -> None:  # noqa: ANN001
+def test_max_children_samples_by_child_id_with_siblings(results, tmp_path) -> None:
     path = ocel.export(results.out, replication=1, max_children=50, out=tmp_path / "sample.json")
     document = json.loads(path.read_text(encoding="utf-8"))
     assert not list(VALIDATOR.iter_errors(document))
@@ -141,7 +162,7 @@ def test_max_children_samples_by_child_id_with_siblings(results, tmp_path) -> No
     assert ids[-1] > children["child_id"].quantile(0.9)
 
 
-def test_command_line_and_errors(results, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_command_line_and_errors(results, tmp_path, capsys) -> None:
     assert main(["ocel", str(results.out), "--max-children", "20", "--out", str(tmp_path / "j.json")]) == 0
     assert (tmp_path / "j.json").exists()
     assert main(["ocel", str(tmp_path)]) == 2

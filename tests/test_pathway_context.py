@@ -24,7 +24,8 @@ from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
 from sim.model.pathways.public_law import public_law
-from sim.scenario.schema import Scenario, scenario_from_dict
+from sim.scenario.loading import scenario_from_dict
+from sim.scenario.schema import Scenario
 from sim.vocabulary import AGENCIES, CASE_TYPES, PATHWAY_TABLES, STAGES, TEAM_AGENCY
 
 STEP_DAYS = 1.0
@@ -251,8 +252,17 @@ def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> Non
 
     members = {name for name in vars(PathwayContext) if not name.startswith("_")}
     assert members == {
-        "scenario", "decisions", "team", "hearing", "team_work", "allocation", "active_work", "follow_up",
-        "issue", "divert", "dispose",
-    }  # fmt: skip
+        "scenario",
+        "decisions",
+        "team",
+        "hearing",
+        "team_work",
+        "allocation",
+        "active_work",
+        "follow_up",
+        "issue",
+        "divert",
+        "dispose",
+    }
     for implementation in (Replication, FakeContext):
         assert all(hasattr(implementation, name) for name in members), implementation.__name__

@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 
 from sim.api import open_results
 from sim.cli.main import main
+from sim.outputs import experiment_figures, report
 from sim.outputs import figures as plots
-from sim.outputs import report
+from sim.outputs import html as report_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -51,13 +52,17 @@ def test_every_plot_is_a_labelled_figure_saved_as_png_and_svg(run_dir: Path, tmp
         "attribution": results.plot_delay_attribution(),
         "child_days": results.plot_child_days(),
         "compare": plots.disposal_ecdf({"a": results.children, "b": results.children.iloc[::2]}),
-        "forest": plots.forest(
+        "forest": experiment_figures.forest(
             pd.DataFrame(
-                {"indicator": ["time_to_disposal_weeks_mean", "disposed_within_26_weeks_share"],
-                 "difference": [-1.5, 0.04], "ci95_low": [-2.5, 0.01], "ci95_high": [-0.5, 0.07]}
+                {
+                    "indicator": ["time_to_disposal_weeks_mean", "disposed_within_26_weeks_share"],
+                    "difference": [-1.5, 0.04],
+                    "ci95_low": [-2.5, 0.01],
+                    "ci95_high": [-0.5, 0.07],
+                }
             )
         ),
-    }  # fmt: skip
+    }
     for name, fig in made.items():
         assert isinstance(fig, Figure), name
         _labelled(fig)
@@ -86,7 +91,7 @@ def test_forest_plot_takes_options_and_groups() -> None:
             "ci95_high": [-0.5, -1.0, 1.1, 0.2],
         }
     )
-    fig = plots.forest(table)
+    fig = experiment_figures.forest(table)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["time to disposal weeks mean (public law)", "time to disposal weeks mean (private law)"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["more_judges", "more_cafcass"]
@@ -96,11 +101,17 @@ def test_forest_plot_takes_options_and_groups() -> None:
 def test_comparison_figures_are_written_from_the_comparisons_tables(run_dir: Path, tmp_path: Path) -> None:
     children = open_results(run_dir).children
     table = pd.DataFrame(
-        {"option": "half", "indicator": "time_to_disposal_weeks_mean", "breakdown": ["all", "case_type"],
-         "group": ["all", "public_law"], "difference_mean": [-1.0, -2.0], "difference_ci95_low": [-1.5, -3.0],
-         "difference_ci95_high": [-0.5, -1.0]}
-    )  # fmt: skip
-    paths = plots.write_comparison_figures(tmp_path, table, {"base": children, "half": children.iloc[::2]})
+        {
+            "option": "half",
+            "indicator": "time_to_disposal_weeks_mean",
+            "breakdown": ["all", "case_type"],
+            "group": ["all", "public_law"],
+            "difference_mean": [-1.0, -2.0],
+            "difference_ci95_low": [-1.5, -3.0],
+            "difference_ci95_high": [-0.5, -1.0],
+        }
+    )
+    paths = experiment_figures.write_comparison_figures(tmp_path, table, {"base": children, "half": children.iloc[::2]})
     assert [p.name for p in paths] == ["delay_distributions.png", "differences_forest.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
@@ -145,12 +156,24 @@ def test_the_report_shows_what_was_run_and_the_key_figures(run_dir: Path, html: 
     assert manifest["packages"]["simpy"] in html
     # child-centred indicators, attribution, assumptions, starting state and STRESS-DES
     for text in (
-        "Children at the centre", "share of life in proceedings mean", "Where the time went", "waiting (court)",
-        "Starting state", "started empty", "Differences from the baseline",
-        "<code>run_years</code>", "<code>regions.wales.cafcass.short_term_advisers</code>",
-        "Assumptions log", "Judicial time is pooled",
-        "STRESS-DES", "Run length", "Initialisation", "Random sampling", "System specification", "run time",
-    ):  # fmt: skip
+        "Children at the centre",
+        "share of life in proceedings mean",
+        "Where the time went",
+        "waiting (court)",
+        "Starting state",
+        "started empty",
+        "Differences from the baseline",
+        "<code>run_years</code>",
+        "<code>regions.wales.cafcass.short_term_advisers</code>",
+        "Assumptions log",
+        "Judicial time is pooled",
+        "STRESS-DES",
+        "Run length",
+        "Initialisation",
+        "Random sampling",
+        "System specification",
+        "run time",
+    ):
         assert text in html, text
 
 
@@ -165,15 +188,15 @@ def test_the_report_command(run_dir: Path, tmp_path: Path, capsys: pytest.Captur
 
 def test_baseline_differences_and_quoted_markdown() -> None:
     from sim.experiment.manifest import resolved_scenario
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     assert report.differences_from_baseline(resolved_scenario(load_scenario(report.BASELINE))) == []
-    text = report.markdown_to_html(
+    text = report_html.markdown_to_html(
         "# Title\n\nSome `code` and **bold**, see [x](y.md).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     )
     assert "<code>code</code>" in text and "<strong>bold</strong>" in text and "<td>2</td>" in text
     assert "href" not in text
-    assert report._e("see https://example.org") == "see https:&#47;&#47;example.org"
+    assert report_html.escape("see https://example.org") == "see https:&#47;&#47;example.org"
 
 
 # ---------------------------------------------------------------------------------------------- journey

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from sim.model.replication import Replication
-from sim.scenario.schema import scenario_from_dict, set_path
+from sim.scenario.loading import scenario_from_dict, set_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -38,7 +38,7 @@ SCALED = {
 }
 
 
-def scaled_small(run_years: int):  # noqa: ANN201 - a LoadedScenario
+def scaled_small(run_years: int):
     data = copy.deepcopy(yaml.safe_load(SMALL.read_text(encoding="utf-8")))
     for key, factor in SCALED.items():
         assert set_path(data, key, factor, scale=True) is None, key

@@ -505,12 +505,16 @@ def test_extends_replaces_a_distribution_of_another_family_whole(tmp_path: Path)
         "extends: base.yaml\nstage:\n  duration_days: {dist: gamma, shape: 2, scale: 40}\n"
     )
     assert load_tree(tmp_path / "option.yaml").data["stage"]["duration_days"] == {
-        "dist": "gamma", "shape": 2, "scale": 40,
-    }  # fmt: skip
+        "dist": "gamma",
+        "shape": 2,
+        "scale": 40,
+    }
     (tmp_path / "same.yaml").write_text("extends: base.yaml\nstage:\n  duration_days: {dist: lognormal, median: 60}\n")
     assert load_tree(tmp_path / "same.yaml").data["stage"]["duration_days"] == {
-        "dist": "lognormal", "median": 60, "sigma": 0.5,
-    }  # fmt: skip
+        "dist": "lognormal",
+        "median": 60,
+        "sigma": 0.5,
+    }
 
 
 def test_a_typo_of_a_key_the_extended_file_sets_still_gets_a_suggestion(tmp_path: Path) -> None:

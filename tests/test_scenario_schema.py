@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SMALL, scenario_data
 
-from sim.scenario.schema import load_scenario, scenario_from_dict
+from sim.scenario.loading import load_scenario, scenario_from_dict
 from sim.scenario.yaml_file import ScenarioError
 
 Change = Callable[[dict], object]

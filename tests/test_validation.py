@@ -11,7 +11,7 @@ import yaml
 
 from sim.experiment.validation import model_values, published_figures, to_markdown, validation_table
 from sim.model.replication import Replication
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario.loading import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,15 +59,19 @@ def test_the_baseline_reproduces_the_figures_it_was_calibrated_to(tmp_path: Path
     data["run_years"] = 1
     loaded = scenario_from_dict(data, "baseline (one year)")
     Replication(loaded, 0, tmp_path).run()
-    values = model_values(pd.read_parquet(tmp_path / "children.parquet"),
-                          pd.read_parquet(tmp_path / "timeline.parquet"), loaded)  # fmt: skip
+    values = model_values(
+        pd.read_parquet(tmp_path / "children.parquet"), pd.read_parquet(tmp_path / "timeline.parquet"), loaded
+    )
     table = validation_table(values).set_index("key")
     assert len(table) == len(published_figures())
     assert table["model_mean"].notna().all()
     calibrated_or_inputs = (
-        "public_law_mean_weeks", "public_law_median_weeks", "private_law_mean_weeks",
-        "public_law_issued_per_year", "public_law_children_per_case",
-    )  # fmt: skip
+        "public_law_mean_weeks",
+        "public_law_median_weeks",
+        "private_law_mean_weeks",
+        "public_law_issued_per_year",
+        "public_law_children_per_case",
+    )
     for key in calibrated_or_inputs:
         assert table.loc[key, "within_tolerance"], table.loc[key, ["model_mean", "published"]].to_dict()
     # Private law returns to court (mean 18 months after an order) are still building up one year after a

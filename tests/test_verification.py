@@ -113,7 +113,7 @@ def replicate_one(task: dict[str, Any]) -> dict[str, float]:
     at each date), using snapshots whose interval lies wholly inside it.
     """
     from sim.model.replication import Replication
-    from sim.scenario.schema import scenario_from_dict
+    from sim.scenario.loading import scenario_from_dict
 
     loaded = scenario_from_dict(task["data"])
     scenario = loaded.scenario
@@ -304,7 +304,7 @@ def little_data() -> dict[str, Any]:
 def small_run(tmp_path_factory) -> dict[str, Any]:
     """One long replication of small.yaml after a three-year warm-up, as tables."""
     from sim.model.replication import Replication
-    from sim.scenario.schema import scenario_from_dict
+    from sim.scenario.loading import scenario_from_dict
 
     loaded = scenario_from_dict(little_data())
     out = tmp_path_factory.mktemp("little")

@@ -16,7 +16,8 @@ import annotated_types
 import pytest
 from pydantic import BaseModel
 
-from sim.scenario.schema import Hearing, Scenario, load_scenario
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Hearing, Scenario
 from sim.vocabulary import (
     CASE_TYPES,
     DECISION_KEYS,

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.cli.main import main
 from sim.experiment.warmup import from_empty, mser, welch_moving_average
-from sim.scenario.schema import load_scenario
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"

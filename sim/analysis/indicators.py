@@ -105,8 +105,16 @@ def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
         "start": start,
         "end": end,
     }
-    for column in ("age_at_start_years", "days_to_first_hearing", "days_to_disposal", "days_in_proceedings",
-                   "hearings", "adjournments", "vacated", *ATTRIBUTION_COLUMNS):  # fmt: skip
+    for column in (
+        "age_at_start_years",
+        "days_to_first_hearing",
+        "days_to_disposal",
+        "days_in_proceedings",
+        "hearings",
+        "adjournments",
+        "vacated",
+        *ATTRIBUTION_COLUMNS,
+    ):
         out[column] = children[column].to_numpy(dtype=float)
     out["weeks_to_disposal"] = out["days_to_disposal"] / WEEK_DAYS
     for column in EVENT_DAYS:
@@ -297,6 +305,7 @@ def indicators(
     known = frame.groupby(KEYS, sort=False)["value"].transform("count") > 0
     frame = frame[known | (frame["breakdown"] == ALL)]
     order = {name: i for i, name in enumerate(dict.fromkeys(frame["indicator"]))}
-    frame = frame.sort_values(["replication", "indicator"], key=lambda c: c.map(order) if c.name == "indicator" else c,
-                              kind="stable")  # fmt: skip
+    frame = frame.sort_values(
+        ["replication", "indicator"], key=lambda c: c.map(order) if c.name == "indicator" else c, kind="stable"
+    )
     return frame.reset_index(drop=True)

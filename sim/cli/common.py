@@ -93,7 +93,7 @@ def out_dir(args: argparse.Namespace, name: str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- executors
-def make_executor(args: argparse.Namespace):  # noqa: ANN201 - an Executor
+def make_executor(args: argparse.Namespace):
     from sim.experiment.executors import make_executor as make
 
     return make(getattr(args, "workers", None), getattr(args, "scheduler", None))

@@ -37,7 +37,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.cli.results import after_run
     from sim.experiment.compare import KEYS, compare, disposal_children, load_all
     from sim.experiment.results_folder import prepare_directory
-    from sim.outputs.figures import write_comparison_figures
+    from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = load_all([args.base, *args.options])
     out = out_dir(args, f"compare-{loaded[0].scenario.name}")

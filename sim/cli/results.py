@@ -82,14 +82,18 @@ def after_run(directory: str | Path) -> list[Path]:
     written = []
     try:
         written.append(write_report(directory))
-    except Exception as exc:  # noqa: BLE001 - see the docstring
-        err(f"warning: could not write the report ({type(exc).__name__}: {exc}); try: python run_sim.py report "
-            f"{directory}")  # fmt: skip
+    except Exception as exc:
+        err(
+            f"warning: could not write the report ({type(exc).__name__}: {exc}); try: python run_sim.py report "
+            f"{directory}"
+        )
     try:
         written.append(ocel.export(directory, max_children=ocel.RUN_MAX_CHILDREN))
-    except Exception as exc:  # noqa: BLE001
-        err(f"warning: could not write the journey log ({type(exc).__name__}: {exc}); try: python run_sim.py ocel "
-            f"{directory}")  # fmt: skip
+    except Exception as exc:
+        err(
+            f"warning: could not write the journey log ({type(exc).__name__}: {exc}); try: python run_sim.py ocel "
+            f"{directory}"
+        )
     for path in written:
         print(f"  {'report' if path.suffix == '.html' else 'journey log (OCEL 2.0)'}: {path}")
     return written

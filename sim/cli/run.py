@@ -56,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
     from sim.scenario.yaml_file import ScenarioError
 
     bad = 0
@@ -75,7 +75,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- run
-def print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame
+def print_headline(summary, out: Path) -> None:
     from sim.analysis.indicators import HEADLINE
 
     index = summary.set_index(["indicator", "breakdown", "group"])
@@ -92,7 +92,7 @@ def print_headline(summary, out: Path) -> None:  # noqa: ANN001 - a DataFrame
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.replications import check_same_scenario, resume_options, run_experiment
     from sim.experiment.results_folder import prepare_directory
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     argv = command_line(args)
     if args.resume:
@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replications: int | None) -> int:  # noqa: ANN001
+def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replications: int | None) -> int:
     from sim.cli.results import after_run
 
     print(f"{loaded.scenario.name}: {len(result.replications_used)} replications, root seed {result.root_seed}")

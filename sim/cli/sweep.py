@@ -37,8 +37,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment.results_folder import prepare_directory
     from sim.experiment.sweep import build_settings, design, parse_set, sweep
-    from sim.outputs.figures import write_sweep_figure
-    from sim.scenario.schema import load_scenario
+    from sim.outputs.experiment_figures import write_sweep_figure
+    from sim.scenario.loading import load_scenario
 
     base = load_scenario(args.scenario)
     factors: dict[str, list[Any]] = {}

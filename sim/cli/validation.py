@@ -73,7 +73,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
     from sim.experiment.replications import run_experiment
     from sim.experiment.results_folder import prepare_directory, read_manifest
     from sim.experiment.validation import summary_lines, write_validation
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
     also = _extra_records(args)
@@ -87,8 +87,15 @@ def cmd_validation(args: argparse.Namespace) -> int:
         out = out_dir(args, f"validation-{loaded.scenario.name}")
         prepare_directory(out, force=args.force)
         with executor_for(args, out) as executor:
-            result = run_experiment(loaded, out, replications=args.replications, executor=executor,
-                                    show_progress=progress_enabled(), argv=command_line(args), log=err)  # fmt: skip
+            result = run_experiment(
+                loaded,
+                out,
+                replications=args.replications,
+                executor=executor,
+                show_progress=progress_enabled(),
+                argv=command_line(args),
+                log=err,
+            )
         failed = [f.replication for f in result.failures]
         used = result.replications_used
     if used is not None and not used:

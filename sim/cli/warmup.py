@@ -32,8 +32,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_warmup(args: argparse.Namespace) -> int:
     from sim.experiment.results_folder import prepare_directory
     from sim.experiment.warmup import warmup
-    from sim.outputs.figures import write_warmup_figure
-    from sim.scenario.schema import load_scenario
+    from sim.outputs.experiment_figures import write_warmup_figure
+    from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
     if args.years is not None and not (0 < args.years <= 50):

@@ -12,7 +12,7 @@ means. Outputs in ``DIR``:
   (option minus base) with a Student-t 95% CI, and whether the interval excludes zero (``distinguishable``);
 * ``delay_distributions.png``: time to disposal of every disposed child, by case type, scenarios overlaid;
 * ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs
-  (both drawn by :func:`sim.outputs.figures.write_comparison_figures` from :func:`compare`'s table and
+  (both drawn by :func:`sim.outputs.experiment_figures.write_comparison_figures` from :func:`compare`'s table and
   :func:`disposal_children`: the command calls it after the comparison);
 * ``manifest.json``: the scenarios (with their hashes), the root seed and replications.
 """
@@ -34,7 +34,7 @@ from sim.analysis.statistics import t_intervals
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
-from sim.scenario.schema import LoadedScenario, load_scenario
+from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 
 COMPARE_COLUMNS = [
@@ -106,7 +106,7 @@ def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: st
 def disposal_children(runs: Mapping[str, RunResult]) -> dict[str, pd.DataFrame]:
     """Per scenario, the children columns a time to disposal needs, read replication by replication.
 
-    What the comparison figures draw (:func:`sim.outputs.figures.write_comparison_figures`); only these
+    What the comparison figures draw (:func:`sim.outputs.experiment_figures.write_comparison_figures`); only these
     columns are read, so memory holds a few columns of every child, not whole tables.
     """
     columns = ["case_type", *DISPOSAL_COLUMNS]

@@ -24,7 +24,7 @@ from typing import Any
 
 from sim.model.columns import write_atomically
 from sim.model.random_streams import STREAM_SCHEME
-from sim.scenario.schema import LoadedScenario
+from sim.scenario.loading import LoadedScenario
 
 MANIFEST_NAME = "manifest.json"
 PACKAGES = {

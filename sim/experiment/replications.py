@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -35,10 +33,12 @@ from sim.analysis.periods import results_period as period_of
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
+from sim.experiment.progress import QueueDrain, RunProgress
 from sim.experiment.results_folder import DONE_MARKER, REPLICATIONS_DIR, TABLES, RunDirectoryError, replication_dir
 from sim.model.columns import write_atomically
 from sim.model.replication import Replication
-from sim.scenario.schema import LoadedScenario, Scenario
+from sim.scenario.loading import LoadedScenario
+from sim.scenario.schema import Scenario
 
 STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
 """The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.attribution.case_events`)."""
@@ -189,71 +189,6 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
 
 
-# ---------------------------------------------------------------------------------------------- progress
-class RunProgress:
-    """A tqdm bar counting replications, advanced by fractions of running replications."""
-
-    def __init__(self, total: int, enabled: bool, description: str) -> None:
-        self.enabled = enabled
-        self.fractions: dict[int, float] = {}
-        self.lock = threading.Lock()
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                desc=description,
-                unit="rep",
-                bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} replications [{elapsed}<{remaining}]",
-            )
-
-    def update(self, replication: int, fraction: float) -> None:
-        if self.bar is None:
-            return
-        with self.lock:
-            self.fractions[replication] = max(fraction, self.fractions.get(replication, 0.0))
-            self.bar.n = min(self.bar.total, sum(self.fractions.values()))
-            self.bar.refresh()
-
-    def set_total(self, total: int) -> None:
-        if self.bar is not None:
-            self.bar.total = total
-            self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-class _QueueDrain:
-    """Reads (replication, fraction) messages from worker processes into the progress bar."""
-
-    def __init__(self, progress: RunProgress) -> None:
-        self.manager = multiprocessing.get_context("spawn").Manager()
-        self.queue = self.manager.Queue()
-        self.progress = progress
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                item = self.queue.get()
-            except (EOFError, OSError):
-                return
-            if item is None:
-                return
-            self.progress.update(*item)
-
-    def close(self) -> None:
-        try:
-            self.queue.put(None)
-            self.thread.join(timeout=5)
-        finally:
-            self.manager.shutdown()
-
-
 # ---------------------------------------------------------------------------------------------- a run
 @dataclass
 class RunResult:
@@ -364,7 +299,7 @@ def run_experiment(
     drain, reporter = None, None
     if show_progress and getattr(executor, "supports_progress_queue", False):
         if executor.workers > 1:  # worker processes report through a queue
-            drain = _QueueDrain(progress)
+            drain = QueueDrain(progress)
             reporter = drain.queue
         else:
             reporter = progress.update

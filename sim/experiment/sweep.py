@@ -12,7 +12,7 @@ on the same seeds (common random numbers). Outputs in ``DIR``:
 * ``sweep.csv``: one row per setting, replication and indicator (tidy), with a column per swept key;
 * ``sweep_summary.csv``: one row per setting and indicator with the mean and 95% CI across replications;
 * ``tornado.png``: how far each key moves the headline indicator over its range of values (drawn by
-  :func:`sim.outputs.figures.write_sweep_figure`, which the command calls after the sweep);
+  :func:`sim.outputs.experiment_figures.write_sweep_figure`, which the command calls after the sweep);
 * ``manifest.json``: the base scenario, the keys and values, and the settings.
 """
 
@@ -33,7 +33,7 @@ from sim.analysis.statistics import summarise
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
 from sim.experiment.replications import RunResult, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
-from sim.scenario.schema import LoadedScenario, scenario_from_dict, set_path
+from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.yaml_file import Problem, ScenarioError
 
 TORNADO_INDICATOR = HEADLINE[0]
@@ -252,5 +252,3 @@ def tornado_bars(
                 bars.append((key, min(effects), max(effects)))
     bars.sort(key=lambda bar: bar[2] - bar[1], reverse=True)
     return reference, bars
-
-

@@ -23,7 +23,7 @@ import yaml
 from sim.analysis.statistics import t_interval
 from sim.experiment.results_folder import read_table
 from sim.model.columns import write_atomically
-from sim.scenario.schema import LoadedScenario
+from sim.scenario.loading import LoadedScenario
 from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
@@ -90,8 +90,10 @@ def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedS
     scenario = loaded.scenario
     start = pd.Timestamp(scenario.start_date)
     end = start + pd.Timedelta(days=scenario.run_days)
-    limits = {"long_term": scenario.cafcass.long_term_caseload_limit,
-              "short_term": scenario.cafcass.short_term_caseload_limit}  # fmt: skip
+    limits = {
+        "long_term": scenario.cafcass.long_term_caseload_limit,
+        "short_term": scenario.cafcass.short_term_caseload_limit,
+    }
     rows: list[tuple[int, str, float]] = []
     for replication, kids in children.groupby("replication", sort=True):
         cases = _cases_disposed_in_period(kids, start)
@@ -124,8 +126,9 @@ def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedS
     return pd.DataFrame(rows, columns=["replication", "key", "value"])
 
 
-def _timeline_values(timeline: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                     limits: dict[str, float]) -> dict[str, float]:  # fmt: skip
+def _timeline_values(
+    timeline: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, limits: dict[str, float]
+) -> dict[str, float]:
     """Outstanding cases at each 31 December; Cafcass caseloads averaged over the results period."""
     dates = pd.to_datetime(timeline["date"])
     in_period = timeline[(dates >= start) & (dates < end)]
@@ -152,13 +155,24 @@ def validation_table(values: pd.DataFrame, figures: list[Figure] | None = None) 
         series = values.loc[values["key"] == figure.key, "value"].to_numpy()
         mean, low, high, _, n = t_interval(series)
         gap = (mean - figure.published) / figure.published if figure.published else np.nan
-        rows.append({
-            "key": figure.key, "indicator": figure.label, "published": figure.published, "period": figure.period,
-            "source": figure.source, "model_mean": mean, "ci95_low": low, "ci95_high": high, "replications": n,
-            "difference_share": gap, "tolerance": figure.tolerance,
-            "within_tolerance": bool(abs(gap) <= figure.tolerance) if n else False,
-            "calibrated_to_it": figure.calibrated, "if_missed": figure.if_missed,
-        })  # fmt: skip
+        rows.append(
+            {
+                "key": figure.key,
+                "indicator": figure.label,
+                "published": figure.published,
+                "period": figure.period,
+                "source": figure.source,
+                "model_mean": mean,
+                "ci95_low": low,
+                "ci95_high": high,
+                "replications": n,
+                "difference_share": gap,
+                "tolerance": figure.tolerance,
+                "within_tolerance": bool(abs(gap) <= figure.tolerance) if n else False,
+                "calibrated_to_it": figure.calibrated,
+                "if_missed": figure.if_missed,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -189,8 +203,11 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        interval = (f" ({_number(r.ci95_low, r.published)} to {_number(r.ci95_high, r.published)})"
-                    if r.ci95_low == r.ci95_low else "")  # fmt: skip
+        interval = (
+            f" ({_number(r.ci95_low, r.published)} to {_number(r.ci95_high, r.published)})"
+            if r.ci95_low == r.ci95_low
+            else ""
+        )
         verdict = "yes" if r.within_tolerance else "**no**"
         tag = " (calibrated to it)" if r.calibrated_to_it else ""
         lines.append(
@@ -203,8 +220,10 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
     if misses.empty:
         lines.append("None: every indicator is within its tolerance.")
     for r in misses.itertuples():
-        lines.append(f"- **{r.indicator}**: model {_number(r.model_mean, r.published)} against "
-                     f"{_number(r.published, r.published)} published. {r.if_missed}")  # fmt: skip
+        lines.append(
+            f"- **{r.indicator}**: model {_number(r.model_mean, r.published)} against "
+            f"{_number(r.published, r.published)} published. {r.if_missed}"
+        )
     calibrated = table[table["calibrated_to_it"]]["indicator"].tolist()
     lines += [
         "",
@@ -246,10 +265,15 @@ def write_validation(
     table = validate_run(out, loaded)
     s = loaded.scenario
     about = {
-        "generated": dt.date.today().isoformat(), "scenario": scenario, "seed": s.seed,
-        "replications": int(table["replications"].max()), "run_years": s.run_years, "start_date": s.start_date,
-        "warm_up_days": s.starting_state.warm_up_days, "out": out,
-    }  # fmt: skip
+        "generated": dt.date.today().isoformat(),
+        "scenario": scenario,
+        "seed": s.seed,
+        "replications": int(table["replications"].max()),
+        "run_years": s.run_years,
+        "start_date": s.start_date,
+        "warm_up_days": s.starting_state.warm_up_days,
+        "out": out,
+    }
     text = to_markdown(table, about)
     csv = out / VALIDATION_CSV
     write_atomically(csv, lambda tmp: table.to_csv(tmp, index=False))

@@ -12,7 +12,7 @@ series is cut into batches of five observations and the number of batches d drop
 one (in the first half of the series) that minimises the squared standard error of the mean of the rest,
 ``sum((Y_i - mean)^2) / (n - d)^2``. The suggestion is the larger of the two, rounded up to whole weeks.
 Welch's moving averages of both series are plotted (``welch.png``, by
-:func:`sim.outputs.figures.write_warmup_figure`) so the suggestion can be checked by eye.
+:func:`sim.outputs.experiment_figures.write_warmup_figure`) so the suggestion can be checked by eye.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sim.analysis.rows import DISPOSAL_COLUMNS, disposed_rows
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.model.columns import write_atomically
-from sim.scenario.schema import LoadedScenario, scenario_from_dict
+from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR, WEEK_DAYS
 
 BATCH = 5

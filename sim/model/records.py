@@ -59,12 +59,31 @@ class Labels:
 
 
 CASE_FIELDS = (
-    "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return", "warm_up",
-    "from_open_caseload", "status", "arrival_date", "start_date", "end_date", "days_to_first_hearing",
-    "days_to_disposal", "days_in_proceedings",
-    *(f"wait_{agency}_days" for agency in AGENCIES), *(f"active_{agency}_days" for agency in AGENCIES),
-    "days_before_run", "pre_proceedings_days", "hearings", "adjournments", "vacated", "outcome",
-)  # fmt: skip
+    "case_id",
+    "case_type",
+    "pathway",
+    "region",
+    "local_authority",
+    "domestic_abuse",
+    "is_return",
+    "warm_up",
+    "from_open_caseload",
+    "status",
+    "arrival_date",
+    "start_date",
+    "end_date",
+    "days_to_first_hearing",
+    "days_to_disposal",
+    "days_in_proceedings",
+    *(f"wait_{agency}_days" for agency in AGENCIES),
+    *(f"active_{agency}_days" for agency in AGENCIES),
+    "days_before_run",
+    "pre_proceedings_days",
+    "hearings",
+    "adjournments",
+    "vacated",
+    "outcome",
+)
 """What a case contributes to each of its children's rows, in the order ``case_closed`` appends them."""
 
 CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
@@ -80,25 +99,51 @@ class Recorder:
         constants = {"replication": replication}
         date = as_date(origin)
         case_converters = {
-            "case_id": as_int, "case_type": as_labels(CASE_TYPES), "pathway": as_labels(PATHWAYS),
-            "region": as_labels(labels.regions), "local_authority": as_labels(labels.local_authorities),
-            "domestic_abuse": as_bool, "is_return": as_bool, "warm_up": as_bool, "from_open_caseload": as_bool,
-            "status": as_labels(STATUSES), "arrival_date": date, "start_date": date, "end_date": date,
-            "hearings": as_small_int, "adjournments": as_small_int, "vacated": as_small_int,
+            "case_id": as_int,
+            "case_type": as_labels(CASE_TYPES),
+            "pathway": as_labels(PATHWAYS),
+            "region": as_labels(labels.regions),
+            "local_authority": as_labels(labels.local_authorities),
+            "domestic_abuse": as_bool,
+            "is_return": as_bool,
+            "warm_up": as_bool,
+            "from_open_caseload": as_bool,
+            "status": as_labels(STATUSES),
+            "arrival_date": date,
+            "start_date": date,
+            "end_date": date,
+            "hearings": as_small_int,
+            "adjournments": as_small_int,
+            "vacated": as_small_int,
             "outcome": as_labels(labels.outcomes),
-        }  # fmt: skip
+        }
         self._case_index = {name: i for i, name in enumerate(CASE_FIELDS)}
-        self._output = (
-            ["child_id", "case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse",
-             "age_at_start_years", "age_band", *labels.attributes, "is_return", "case_number"]
-            + [f for f in CASE_FIELDS if f not in {"case_id", "case_type", "pathway", "region", "local_authority",
-                                                   "domestic_abuse", "is_return"}]
-        )  # fmt: skip
+        self._output = [
+            "child_id",
+            "case_id",
+            "case_type",
+            "pathway",
+            "region",
+            "local_authority",
+            "domestic_abuse",
+            "age_at_start_years",
+            "age_band",
+            *labels.attributes,
+            "is_return",
+            "case_number",
+        ] + [
+            f
+            for f in CASE_FIELDS
+            if f not in {"case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return"}
+        ]
         converters = {
-            **case_converters, "child_id": as_int, "age_at_start_years": as_float,
-            "age_band": as_labels(labels.age_bands), "case_number": as_small_int,
+            **case_converters,
+            "child_id": as_int,
+            "age_at_start_years": as_float,
+            "age_band": as_labels(labels.age_bands),
+            "case_number": as_small_int,
             **{name: as_labels(values) for name, values in labels.attributes.items()},
-        }  # fmt: skip
+        }
         self.children = TableSink(
             directory / "children.parquet",
             [Column(name, converters.get(name, as_float)) for name in self._output],
@@ -159,16 +204,34 @@ class Recorder:
         in_proceedings = now - case.issue_day if issued else math.nan
         start = case.issue_day if issued else case.arrival_day
         row = len(self._cases) // len(CASE_FIELDS)
-        self._cases.extend((
-            case.case_id, case.case_type,
-            self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
-            case.region, self.labels.la_offset[case.region] + case.local_authority, case.domestic_abuse,
-            case.is_return, case.warm_up, case.from_open_caseload, self._status_code[status],
-            case.arrival_day, start, end, case.first_hearing_day - case.issue_day,
-            in_proceedings if status == STATUS_DISPOSED else math.nan, in_proceedings,
-            *wait, *active, case.days_before_run, case.pre_proceedings_days,
-            case.hearings, case.adjournments, case.vacated, case.outcome,
-        ))  # fmt: skip
+        self._cases.extend(
+            (
+                case.case_id,
+                case.case_type,
+                self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
+                case.region,
+                self.labels.la_offset[case.region] + case.local_authority,
+                case.domestic_abuse,
+                case.is_return,
+                case.warm_up,
+                case.from_open_caseload,
+                self._status_code[status],
+                case.arrival_day,
+                start,
+                end,
+                case.first_hearing_day - case.issue_day,
+                in_proceedings if status == STATUS_DISPOSED else math.nan,
+                in_proceedings,
+                *wait,
+                *active,
+                case.days_before_run,
+                case.pre_proceedings_days,
+                case.hearings,
+                case.adjournments,
+                case.vacated,
+                case.outcome,
+            )
+        )
         kids = self._kids
         for child in case.children:
             kids.extend((child.child_id, row, child.birth_day, child.cases))

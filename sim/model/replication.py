@@ -35,7 +35,8 @@ from sim.model.pathways.steps import StageSteps
 from sim.model.random_streams import RandomStreams
 from sim.model.records import Labels, Recorder
 from sim.scenario.distributions import Uniforms
-from sim.scenario.schema import LoadedScenario, Scenario
+from sim.scenario.loading import LoadedScenario
+from sim.scenario.schema import Scenario
 from sim.vocabulary import (
     AGENCIES,
     CASE_TYPES,

@@ -92,12 +92,12 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
     ]
     for case in rows.itertuples():
         lines.append("")
-        lines += _case_lines(case, stages[stages["case_id"] == case.case_id], child_id, directory, replication,
-                             run_end)  # fmt: skip
+        lines += _case_lines(case, stages[stages["case_id"] == case.case_id], child_id, directory, replication, run_end)
     total = float(rows["days_in_proceedings"].fillna(0).sum())
     last = rows.iloc[-1]
-    age_end = last["age_at_start_years"] + (0 if math.isnan(last["days_in_proceedings"]) else
-                                            last["days_in_proceedings"] / DAYS_PER_YEAR)  # fmt: skip
+    age_end = last["age_at_start_years"] + (
+        0 if math.isnan(last["days_in_proceedings"]) else last["days_in_proceedings"] / DAYS_PER_YEAR
+    )
     lines.append("")
     lines.append(
         f"In all: {_days(total)} in proceedings over {len(rows)} case{'s' if len(rows) > 1 else ''}"
@@ -105,14 +105,15 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
             f", {total / (age_end * DAYS_PER_YEAR):.0%} of the child's life by the end of the last one"
             if age_end > 0 and total > 0
             else ""
-        )  # fmt: skip
+        )
     )
     return "\n".join(lines)
 
 
 def _siblings(directory: Path, replication: int, case_id: int, child_id: int) -> list[int]:
-    kids = read_table(directory, "children", replication, columns=["child_id", "case_id"],
-                      filters=[("case_id", "==", int(case_id))])  # fmt: skip
+    kids = read_table(
+        directory, "children", replication, columns=["child_id", "case_id"], filters=[("case_id", "==", int(case_id))]
+    )
     return sorted(int(k) for k in kids["child_id"] if int(k) != int(child_id))
 
 
@@ -139,8 +140,10 @@ def _case_lines(
     for row in pre.to_dict("records"):
         lines.append(_stage_line(pd.Series(row)) + " (before the application)")
     if str(c.status) == "diverted":
-        lines.append(f"{_date(c.end_date)}  {prefix} {c.case_id} ({kind}) in {c.region}: diverted before reaching "
-                     f"court (pre-proceedings with {c.local_authority})")  # fmt: skip
+        lines.append(
+            f"{_date(c.end_date)}  {prefix} {c.case_id} ({kind}) in {c.region}: diverted before reaching "
+            f"court (pre-proceedings with {c.local_authority})"
+        )
         return lines
     if pd.isna(c.days_in_proceedings):
         lines.append(f"{prefix} {c.case_id} ({kind}) in {c.region}: still in pre-proceedings at the end of the run")

@@ -127,14 +127,22 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
     regions = sorted({c["region"] for c in case_rows})
     for region in regions:
         for kind in ("court", "cafcass", "experts"):
-            objects.append({"id": f"{kind}-{region}", "type": AGENCY_OBJECT[kind],
-                            "attributes": [{"name": "region", "time": EPOCH, "value": region}]})  # fmt: skip
+            objects.append(
+                {
+                    "id": f"{kind}-{region}",
+                    "type": AGENCY_OBJECT[kind],
+                    "attributes": [{"name": "region", "time": EPOCH, "value": region}],
+                }
+            )
     for la, region in sorted({(c["la"], c["region"]) for c in case_rows}):
         objects.append(
-            {"id": f"la-{la}", "type": "local authority",
-             "attributes": [{"name": "region", "time": EPOCH, "value": region}],
-             "relationships": [{"objectId": f"court-{region}", "qualifier": "in the area of"}]}
-        )  # fmt: skip
+            {
+                "id": f"la-{la}",
+                "type": "local authority",
+                "attributes": [{"name": "region", "time": EPOCH, "value": region}],
+                "relationships": [{"objectId": f"court-{region}", "qualifier": "in the area of"}],
+            }
+        )
 
     # children: one object each, with the age band at the start of each of their cases
     kid_rows = pd.DataFrame(
@@ -153,8 +161,11 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             attributes = [{"name": "age_at_first_case_years", "time": EPOCH, "value": row["age"]}]
             attributes += [{"name": c, "time": EPOCH, "value": row[c]} for c in extra if c != "age_band"]
             child = child_objects[row["child_id"]] = {
-                "id": f"child-{row['child_id']}", "type": "child", "attributes": attributes, "relationships": []
-            }  # fmt: skip
+                "id": f"child-{row['child_id']}",
+                "type": "child",
+                "attributes": attributes,
+                "relationships": [],
+            }
         child["attributes"].append({"name": "age_band", "time": issued_of[row["case_id"]], "value": row["age_band"]})
         child["relationships"].append({"objectId": f"case-{row['case_id']}", "qualifier": "subject of"})
     objects += child_objects.values()
@@ -200,8 +211,18 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
     events: list[tuple[str, int, dict[str, Any]]] = []
 
     def event(kind: str, time: str, attributes: dict[str, Any], relationships: list[dict[str, str]]) -> None:
-        events.append((time, len(events), {"type": kind, "time": time, "relationships": relationships,
-                       "attributes": [{"name": k, "value": v} for k, v in attributes.items()]}))  # fmt: skip
+        events.append(
+            (
+                time,
+                len(events),
+                {
+                    "type": kind,
+                    "time": time,
+                    "relationships": relationships,
+                    "attributes": [{"name": k, "value": v} for k, v in attributes.items()],
+                },
+            )
+        )
 
     for case in case_rows:
         case_id, region, status = case["case_id"], case["region"], case["status"]
@@ -229,17 +250,21 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
         if status == "disposed":
             attributes.append({"name": "outcome", "time": status_time, "value": case["outcome"]})
             attributes.append({"name": "days_to_disposal", "time": status_time, "value": days})
-        objects.append({"id": f"case-{case_id}", "type": "case", "attributes": attributes,
-                        "relationships": relationships})  # fmt: skip
+        objects.append(
+            {"id": f"case-{case_id}", "type": "case", "attributes": attributes, "relationships": relationships}
+        )
 
         if status != "diverted":
             event(
                 "case issued",
                 case["issued"],
                 {"case_type": case["case_type"], "pathway": case["pathway"], "is_return": case["is_return"]},
-                [*own, {"objectId": f"court-{region}", "qualifier": "issued in"},
-                 {"objectId": la, "qualifier": "local authority"}],
-            )  # fmt: skip
+                [
+                    *own,
+                    {"objectId": f"court-{region}", "qualifier": "issued in"},
+                    {"objectId": la, "qualifier": "local authority"},
+                ],
+            )
         for row in stages_of.get(case_id, []):
             agency = row["agency"]
             if agency == "court":
@@ -257,11 +282,19 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             event(f"{stage} started", row["started"], {**base, "waited_days": row["waited"]}, links)
             event(f"{stage} ended", row["ended"], {**base, "active_days": row["worked"]}, links)
         if status == "disposed":
-            event("order made", closing, {"outcome": case["outcome"], "days_to_disposal": days},
-                  [*own, {"objectId": f"court-{region}", "qualifier": "made by"}])  # fmt: skip
+            event(
+                "order made",
+                closing,
+                {"outcome": case["outcome"], "days_to_disposal": days},
+                [*own, {"objectId": f"court-{region}", "qualifier": "made by"}],
+            )
         elif status == "diverted":
-            event("case diverted", closing, {"case_type": case["case_type"]},
-                  [*own, {"objectId": la, "qualifier": "local authority"}])  # fmt: skip
+            event(
+                "case diverted",
+                closing,
+                {"case_type": case["case_type"]},
+                [*own, {"objectId": la, "qualifier": "local authority"}],
+            )
 
     events.sort(key=lambda e: (e[0], e[1]))
     ordered = [{"id": f"e{i + 1}", **e} for i, (_, _, e) in enumerate(events)]
@@ -279,9 +312,17 @@ def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, An
     child += [{"name": c, "type": _ocel_type(children[c].dtype)} for c in extra if c != "age_band"]
     case = [
         {"name": n, "type": "boolean" if n in ("domestic_abuse", "is_return") else "string"}
-        for n in ("case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return", "status",
-                  "outcome")
-    ] + [{"name": "days_to_disposal", "type": "float"}]  # fmt: skip
+        for n in (
+            "case_type",
+            "pathway",
+            "region",
+            "local_authority",
+            "domestic_abuse",
+            "is_return",
+            "status",
+            "outcome",
+        )
+    ] + [{"name": "days_to_disposal", "type": "float"}]
     hearing = [{"name": "stage", "type": "string"}, {"name": "listed", "type": "time"}]
     return [
         {"name": "child", "attributes": child},
@@ -299,9 +340,14 @@ def _event_types(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             value = attribute["value"]
             declared.setdefault(
                 attribute["name"],
-                "boolean" if isinstance(value, bool) else "float" if isinstance(value, float) else
-                "integer" if isinstance(value, int) else "string",
-            )  # fmt: skip
+                "boolean"
+                if isinstance(value, bool)
+                else "float"
+                if isinstance(value, float)
+                else "integer"
+                if isinstance(value, int)
+                else "string",
+            )
     return [
         {"name": name, "attributes": [{"name": a, "type": t} for a, t in attributes.items()]}
         for name, attributes in sorted(kinds.items())

@@ -13,11 +13,6 @@ Nothing is fetched from a network: no external CSS, scripts, fonts or images, an
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import math
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +21,8 @@ import pandas as pd
 
 from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
 from sim.model.columns import write_atomically
+from sim.outputs.html import CSS, escape, figure_html, format_value, html_table, markdown_to_html, number, words
+from sim.outputs.stress_des import stress_des_section
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -59,169 +56,20 @@ CHILD_HEADLINE = [
     "domestic_abuse_fact_finding_needed_share",
 ]
 
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 2em auto; max-width: 1100px;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
-h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: 90%; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-figure { margin: 1.5em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 90%; color: #444; }
-code { background: #f4f4f4; padding: 0 .2em; }
-.note { background: #fff8e0; border-left: 4px solid #e0b000; padding: .5em 1em; }
-details { margin: .8em 0; }
-summary { cursor: pointer; font-weight: 600; }
-"""
-
-
-# ---------------------------------------------------------------------------------------------- small helpers
-def _e(value: Any) -> str:
-    """Escape for HTML, and break any URL scheme so the file never refers to a network resource."""
-    return html.escape(str(value)).replace("://", ":&#47;&#47;")
-
-
-def _number(value: Any, digits: int = 1) -> str:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return _e(value)
-    if math.isnan(x):
-        return "–"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.{digits}f}"
-
-
-def _format(indicator: str, value: Any) -> str:
-    if indicator.endswith("_share") or indicator.startswith("share_"):
-        try:
-            x = float(value)
-        except (TypeError, ValueError):
-            return _e(value)
-        return "–" if math.isnan(x) else f"{x:.1%}"
-    return _number(value, 0 if indicator.endswith("_count") else 1)
-
-
-def _table(header: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
-    numeric = numeric or set()
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _words(name: Any) -> str:
-    text = str(name)
-    if text in ("true", "True"):
-        return "yes"
-    if text in ("false", "False"):
-        return "no"
-    return text.replace("_", " ")
-
 
 def _summary_rows(summary: pd.DataFrame, indicators: list[str], breakdowns: tuple[str, ...]) -> list[list[str]]:
     rows = []
     for indicator in indicators:
         for _, r in summary[(summary["indicator"] == indicator) & summary["breakdown"].isin(breakdowns)].iterrows():
-            who = "all children" if r["breakdown"] == "all" else f"{_words(r['breakdown'])}: {_words(r['group'])}"
+            who = "all children" if r["breakdown"] == "all" else f"{words(r['breakdown'])}: {words(r['group'])}"
             ci = (
-                f"{_format(indicator, r['ci95_low'])} to {_format(indicator, r['ci95_high'])}"
+                f"{format_value(indicator, r['ci95_low'])} to {format_value(indicator, r['ci95_high'])}"
                 if pd.notna(r["ci95_low"])
                 else "– (one replication)"
             )
-            n = _number(r["replications"], 0)
-            rows.append([_e(_words(indicator)), _e(who), _format(indicator, r["mean"]), ci, n])
+            n = number(r["replications"], 0)
+            rows.append([escape(words(indicator)), escape(who), format_value(indicator, r["mean"]), ci, n])
     return rows
-
-
-def figure_html(fig: Any, caption: str) -> str:
-    """A matplotlib figure as an embedded base64 PNG with a caption (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (
-        f"<figure><img alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
-
-
-# ---------------------------------------------------------------------------------------------- markdown (quoted docs)
-def _inline(text: str) -> str:
-    out = _e(text)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
-    out = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", out)  # links become their text
-    return out
-
-
-def markdown_to_html(text: str) -> str:
-    """Just enough Markdown for the project's docs: headings, paragraphs, lists, tables, code, bold."""
-    lines = text.splitlines()
-    out: list[str] = []
-    paragraph: list[str] = []
-    items: list[str] = []
-    ordered = False
-    table: list[list[str]] = []
-
-    def flush() -> None:
-        nonlocal paragraph, items, table
-        if paragraph:
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-            paragraph = []
-        if items:
-            tag = "ol" if ordered else "ul"
-            out.append(f"<{tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + f"</{tag}>")
-            items = []
-        if table:
-            header, *body = table
-            body = [r for r in body if not all(re.fullmatch(r":?-{3,}:?", c.strip()) for c in r)]
-            out.append(
-                "<table><thead><tr>"
-                + "".join(f"<th>{_inline(c)}</th>" for c in header)
-                + "</tr></thead><tbody>"
-                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
-                + "</tbody></table>"
-            )
-            table = []
-
-    for line in lines:
-        stripped = line.strip()
-        heading = re.match(r"^(#{1,4})\s+(.*)", stripped)
-        bullet = re.match(r"^(?:[-*]|(\d+)\.)\s+(.*)", stripped)
-        if not stripped:
-            flush()
-        elif heading:
-            flush()
-            level = min(6, len(heading.group(1)) + 2)
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
-        elif stripped.startswith("|"):
-            if paragraph or items:
-                flush()
-            table.append([c.strip() for c in stripped.strip("|").split("|")])
-        elif bullet and not line.startswith("    "):
-            if paragraph or table:
-                flush()
-            ordered = bullet.group(1) is not None
-            items.append(bullet.group(2))
-        elif items and line.startswith(" "):
-            items[-1] += " " + stripped
-        else:
-            if table:
-                flush()
-            paragraph.append(stripped)
-    flush()
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------- scenario differences
@@ -241,7 +89,7 @@ def differences_from_baseline(resolved: dict[str, Any], baseline: Path = BASELIN
     only one side has shows ``None`` on the other side.
     """
     from sim.experiment.manifest import resolved_scenario
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     base = _flatten(resolved_scenario(load_scenario(baseline)))
     mine = _flatten(resolved)
@@ -254,24 +102,24 @@ def _what_was_run(manifest: dict[str, Any], directory: Path) -> str:
     scenario = manifest.get("scenario", {})
     resolved = scenario.get("resolved", {})
     files = "".join(
-        f"<li><code>{_e(f['path'])}</code> (sha256 <code>{_e(f.get('sha256'))}</code>)</li>"
+        f"<li><code>{escape(f['path'])}</code> (sha256 <code>{escape(f.get('sha256'))}</code>)</li>"
         for f in scenario.get("files", [])
     )
     options = manifest.get("run_options", {})
     rows = [
-        ["Scenario", f"<strong>{_e(scenario.get('name', '?'))}</strong>"],
-        ["Description", _e(resolved.get("description", ""))],
-        ["Scenario file", f"<code>{_e(scenario.get('path', '?'))}</code>"],
+        ["Scenario", f"<strong>{escape(scenario.get('name', '?'))}</strong>"],
+        ["Description", escape(resolved.get("description", ""))],
+        ["Scenario file", f"<code>{escape(scenario.get('path', '?'))}</code>"],
         ["Files read", f"<ul>{files}</ul>" if files else "–"],
-        ["Resolved scenario sha256", f"<code>{_e(scenario.get('resolved_sha256', '?'))}</code>"],
-        ["Results directory", f"<code>{_e(directory)}</code>"],
-        ["Replications", _e(len([r for r in manifest.get("replications", {}).values() if r.get("ok")]))],
-        ["Root seed", _e(manifest.get("random", {}).get("root_seed", options.get("seed", "?")))],
-        ["Status", _e(manifest.get("status", "?"))],
-        ["Started / ended", f"{_e(manifest.get('started'))} / {_e(manifest.get('ended'))}"],
-        ["Command line", f"<code>{_e(' '.join(manifest.get('command_line', [])))}</code>"],
+        ["Resolved scenario sha256", f"<code>{escape(scenario.get('resolved_sha256', '?'))}</code>"],
+        ["Results directory", f"<code>{escape(directory)}</code>"],
+        ["Replications", escape(len([r for r in manifest.get("replications", {}).values() if r.get("ok")]))],
+        ["Root seed", escape(manifest.get("random", {}).get("root_seed", options.get("seed", "?")))],
+        ["Status", escape(manifest.get("status", "?"))],
+        ["Started / ended", f"{escape(manifest.get('started'))} / {escape(manifest.get('ended'))}"],
+        ["Command line", f"<code>{escape(' '.join(manifest.get('command_line', [])))}</code>"],
     ]
-    return "<h2>What was run</h2>" + _table(["", ""], rows)
+    return "<h2>What was run</h2>" + html_table(["", ""], rows)
 
 
 def _starting_state(manifest: dict[str, Any]) -> str:
@@ -280,14 +128,14 @@ def _starting_state(manifest: dict[str, Any]) -> str:
     if kind == "warm_up":
         text = (
             f"The model started empty on {start.get('simulation_start_date')} and ran a warm-up of "
-            f"{_number(start.get('warm_up_days'), 0)} days before results start on {start.get('results_start_date')}. "
+            f"{number(start.get('warm_up_days'), 0)} days before results start on {start.get('results_start_date')}. "
             "Cases that started during the warm-up are flagged <code>warm_up</code> and left out of times and "
             "shares; children still in proceedings from them count in open caseloads and child-days."
         )
     elif kind == "open_caseload":
         counts = {k: v.get("by_stage", v) for k, v in start.get("open_cases", {}).items()}
         text = (
-            f"The run started on {start.get('results_start_date')} from a declared open caseload ({_e(counts)}). "
+            f"The run started on {start.get('results_start_date')} from a declared open caseload ({escape(counts)}). "
             "Those cases are flagged <code>from_open_caseload</code>: their earlier history was not simulated, so "
             "they are left out of times and shares; they count in open caseloads and child-days."
         )
@@ -303,8 +151,8 @@ def _assumptions(manifest: dict[str, Any]) -> str:
     parts = ["<h2>Assumptions in force</h2>", _starting_state(manifest)]
     policies = manifest.get("policies", [])
     if policies:
-        rows = [[_e(p["name"]), _e(p["date"]), _e(p.get("set")), _e(p.get("scale"))] for p in policies]
-        parts.append("<h3>Policies</h3>" + _table(["policy", "from", "sets", "scales"], rows))
+        rows = [[escape(p["name"]), escape(p["date"]), escape(p.get("set")), escape(p.get("scale"))] for p in policies]
+        parts.append("<h3>Policies</h3>" + html_table(["policy", "from", "sets", "scales"], rows))
     else:
         parts.append("<h3>Policies</h3><p>None: the scenario holds for the whole run.</p>")
     resolved = manifest.get("scenario", {}).get("resolved")
@@ -312,17 +160,17 @@ def _assumptions(manifest: dict[str, Any]) -> str:
         try:
             diffs = differences_from_baseline(resolved)
         except Exception as exc:  # the baseline may be mid-edit; the report still stands
-            parts.append(f"<p>Could not compare with scenarios/baseline.yaml: {_e(exc)}</p>")
+            parts.append(f"<p>Could not compare with scenarios/baseline.yaml: {escape(exc)}</p>")
         else:
             changed = [d for d in diffs if d[0] not in ("name", "description")]
             if not changed:
                 parts.append("<h3>Differences from the baseline</h3><p>None: this run is the baseline scenario.</p>")
             else:
-                rows = [[f"<code>{_e(k)}</code>", _e(a), _e(b)] for k, a, b in changed]
+                rows = [[f"<code>{escape(k)}</code>", escape(a), escape(b)] for k, a, b in changed]
                 parts.append(
                     f"<h3>Differences from the baseline</h3><p>{len(changed)} scenario keys differ from "
                     "<code>scenarios/baseline.yaml</code> (as that file is now; None: not set on that side).</p>"
-                    + _table(["key", "this run", "baseline"], rows)
+                    + html_table(["key", "this run", "baseline"], rows)
                 )
     if ASSUMPTIONS.exists():
         parts.append(
@@ -336,91 +184,41 @@ def _assumptions(manifest: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _stress_des(manifest: dict[str, Any], directory: Path) -> str:
-    resolved = manifest.get("scenario", {}).get("resolved", {})
-    start = manifest.get("starting_state", {})
-    options = manifest.get("run_options", {})
-    reps = manifest.get("replications", {})
-    ok = [r for r in reps.values() if r.get("ok")]
-    packages = manifest.get("packages", {})
-    code = manifest.get("code", {})
-    machine = manifest.get("machine", {})
-    precision = manifest.get("precision")
-    estimation = (
-        f"{len(ok)} independent replications; each indicator is averaged over replications with a Student-t 95% "
-        "confidence interval (summary.csv)."
-    )
-    if precision:
-        estimation += (
-            f" Replications were added until the headline indicators' 95% CI half-width was within "
-            f"{precision.get('precision_percent')}% of the mean ({precision.get('method')}); precision "
-            f"{'reached' if precision.get('precision_met') else 'NOT reached'}."
-        )
-    kind = start.get("starting_state_kind", "?")
-    initial = {
-        "warm_up": f"warm-up from empty for {_number(start.get('warm_up_days'), 0)} days",
-        "open_caseload": "a declared open caseload at the start date",
-        "empty": "empty, no warm-up",
-    }.get(kind, kind)
-    wall = manifest.get("wall_seconds")
-    rows = [
-        ["1.2", "Model outputs", "children.parquet (a row per child per case), stages.parquet, timeline.parquet, "
-         "indicators.csv, summary.csv, journey log (OCEL 2.0), this report"],
-        ["2.3", "Scenario logic", f"{len(manifest.get('policies', []))} policies; differences from the baseline "
-         "listed under Assumptions"],
-        ["3.3", "Input parameters", f"scenario {_e(manifest.get('scenario', {}).get('path'))}, resolved sha256 "
-         f"<code>{_e(manifest.get('scenario', {}).get('resolved_sha256'))}</code>"],
-        ["4.1", "Initialisation", _e(initial)],
-        ["4.2", "Run length", f"{_e(resolved.get('run_years'))} years of results from "
-         f"{_e(start.get('results_start_date'))}; snapshots every {_e(resolved.get('monitor_interval_days'))} days"],
-        ["4.3", "Estimation approach", _e(estimation)],
-        ["5.1", "Software", _e(", ".join(f"{k} {v}" for k, v in packages.items()))],
-        ["5.2", "Random sampling", f"root seed {_e(manifest.get('random', {}).get('root_seed'))}; "
-         f"{_e(manifest.get('random', {}).get('stream_scheme'))}; one named stream per source of randomness"],
-        ["5.3", "Model execution", f"SimPy process-based discrete-event simulation; executor "
-         f"{_e(options.get('executor', '?'))}"],
-        ["5.4", "System specification", _e(f"{machine.get('platform')}, {machine.get('cpu_count')} CPUs "
-         f"({machine.get('hostname')}); run time {_number(wall, 1)} s")],
-        ["6.1", "Code access", _e(f"git commit {code.get('commit')}"
-         f"{' with uncommitted changes' if code.get('dirty') else ''}")],
-    ]  # fmt: skip
-    return (
-        "<h2>STRESS-DES items filled in by the tool</h2><p>Items of the STRESS-DES reporting checklist (Monks "
-        "et al. 2019) that the tool knows; the others (objectives, logic, data, calibration) are in "
-        "<code>docs/model.md</code>.</p>" + _table(["item", "section", "this run"], rows)
-    )
-
-
 def _replications(manifest: dict[str, Any]) -> str:
     rows = []
     for key, r in sorted(manifest.get("replications", {}).items()):
         stats = r.get("run_stats") or {}
-        rows.append([
-            _e(r.get("replication", key)), _e(r.get("seed")), "yes" if r.get("ok") else f"no: {_e(r.get('error'))}",
-            _number(stats.get("cases_created"), 0), _number(stats.get("children_created"), 0),
-            _number(stats.get("returns_started"), 0), _number(r.get("wall_seconds"), 2),
-        ])  # fmt: skip
+        rows.append(
+            [
+                escape(r.get("replication", key)),
+                escape(r.get("seed")),
+                "yes" if r.get("ok") else f"no: {escape(r.get('error'))}",
+                number(stats.get("cases_created"), 0),
+                number(stats.get("children_created"), 0),
+                number(stats.get("returns_started"), 0),
+                number(r.get("wall_seconds"), 2),
+            ]
+        )
     packages = manifest.get("packages", {})
     code = manifest.get("code", {})
-    versions = _table(
+    versions = html_table(
         ["", ""],
-        [[_e(k), _e(v)] for k, v in packages.items()]
-        + [["code commit", _e(code.get("commit"))], ["uncommitted changes", _e(code.get("dirty"))]],
+        [[escape(k), escape(v)] for k, v in packages.items()]
+        + [["code commit", escape(code.get("commit"))], ["uncommitted changes", escape(code.get("dirty"))]],
     )
     return (
         "<h2>Replications, seeds and versions</h2>"
-        + _table(
+        + html_table(
             ["replication", "root seed", "ok", "cases", "children", "returns to court", "seconds"],
             rows,
             numeric={3, 4, 5, 6},
-        )  # fmt: skip
+        )
         + "<p>Replication <em>r</em> draws its random numbers from streams seeded by (root seed, <em>r</em>), so "
         "a replication is the same whatever the number of workers.</p>" + versions
     )
 
 
-def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.DataFrame,
-                        stages: pd.DataFrame) -> str:  # fmt: skip
+def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.DataFrame, stages: pd.DataFrame) -> str:
     from sim.analysis.attribution import delay_attribution
     from sim.analysis.indicators import indicators
     from sim.analysis.periods import infer_period, run_period
@@ -435,7 +233,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
         parts.append(
             "<p>Mean across replications with a Student-t 95% confidence interval (from <code>summary.csv</code>). "
             "Times are measured on children whose case was disposed and started in the results period.</p>"
-            + _table(["indicator", "children", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
+            + html_table(["indicator", "children", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
         )
     else:
         parts.append("<p>summary.csv is missing from the results directory.</p>")
@@ -447,30 +245,35 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
         "child's life spent in proceedings, long waits and hearings. Times and shares count children whose case "
         "started in the results period; counts of children open at the end and child-days count every child in "
         "proceedings at the time (including cases from a warm-up or a declared open caseload).</p>"
-        + _table(
+        + html_table(
             ["indicator", "children", "mean", "95% CI", "replications"],
             _summary_rows(child, CHILD_HEADLINE, ("all",)),
             numeric={2, 3, 4},
-        )  # fmt: skip
+        )
     )
     for breakdown in breakdowns(children):
         rows = _summary_rows(child, CHILD_HEADLINE, (breakdown,))
         if rows:
             parts.append(
-                f"<details><summary>By {_e(_words(breakdown))}</summary>"
-                + _table(["indicator", "group", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
+                f"<details><summary>By {escape(words(breakdown))}</summary>"
+                + html_table(["indicator", "group", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
                 + "</details>"
             )
     table = delay_attribution(children, by="case_type")
     rows = [
-        [_e(_words(r["group"])), _e(f"{r['kind']} ({_words(r['agency'])})"), _number(r["days_mean"]),
-         f"{r['share']:.1%}" if pd.notna(r["share"]) else "–"]
-        for _, r in table.iterrows() if r["days_total"] > 0
-    ]  # fmt: skip
+        [
+            escape(words(r["group"])),
+            escape(f"{r['kind']} ({words(r['agency'])})"),
+            number(r["days_mean"]),
+            f"{r['share']:.1%}" if pd.notna(r["share"]) else "–",
+        ]
+        for _, r in table.iterrows()
+        if r["days_total"] > 0
+    ]
     parts.append(
         "<h2>Where the time went</h2><p>Each disposed child's days from issue to disposal, split into waiting for "
         "and active work by each agency (all replications pooled; the parts add up to the days in proceedings).</p>"
-        + _table(["case type", "component", "mean days per child", "share of the days"], rows, numeric={2, 3})
+        + html_table(["case type", "component", "mean days per child", "share of the days"], rows, numeric={2, 3})
     )
     return "\n".join(parts)
 
@@ -480,8 +283,10 @@ def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, 
 
     results_start = period[0]
     made = [
-        (plots.disposal_ecdf(children, "case_type"),
-         "Time to disposal by case type (dashed: 26 weeks). Each line rises as children's cases are disposed."),
+        (
+            plots.disposal_ecdf(children, "case_type"),
+            "Time to disposal by case type (dashed: 26 weeks). Each line rises as children's cases are disposed.",
+        ),
         (plots.disposal_ecdf(children, "domestic_abuse"), "Time to disposal, with and without domestic abuse alleged."),
         (plots.disposal_violin(children, "case_type"), "Spread of time to disposal by case type."),
         (plots.disposal_violin(children, "domestic_abuse"), "Spread of time to disposal by domestic-abuse flag."),
@@ -490,7 +295,7 @@ def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, 
         (plots.cafcass_queue(timeline, results_start), "Cases waiting for a Cafcass officer to be allocated."),
         (plots.utilisation(timeline, results_start), "Share of each agency's capacity in use."),
         (plots.delay_attribution_bars(children, "case_type"), "Where disposed children's days went, by case type."),
-    ]  # fmt: skip
+    ]
     return "<h2>Figures</h2>" + "\n".join(figure_html(fig, caption) for fig, caption in made)
 
 
@@ -508,7 +313,7 @@ def render(directory: str | Path) -> str:
     period = run_period(manifest) if manifest else infer_period(children)
     name = manifest.get("scenario", {}).get("name", directory.name)
     body = [
-        f"<h1>Family justice simulation: {_e(name)}</h1>",
+        f"<h1>Family justice simulation: {escape(name)}</h1>",
         f"<p class='note'>Simulated results, not forecasts: they follow from the scenario and assumptions below. "
         f"Results period {period[0]:%d %B %Y} to {period[1]:%d %B %Y}.</p>",
         _what_was_run(manifest, directory),
@@ -516,13 +321,13 @@ def render(directory: str | Path) -> str:
         _figures(children, timeline, period),
         _assumptions(manifest),
         _replications(manifest),
-        _stress_des(manifest, directory),
+        stress_des_section(manifest, directory),
         f"<p><small>Report written {pd.Timestamp.now():%Y-%m-%d %H:%M} in "
         f"{time.perf_counter() - started:.1f} s by sim/outputs/report.py.</small></p>",
     ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(name)}: simulation report</title><style>{CSS}</style></head>\n<body>\n"
+        f"<title>{escape(name)}: simulation report</title><style>{CSS}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )

@@ -5,37 +5,24 @@ here. Field descriptions are the reference documentation (``docs/scenario-refere
 them). Cross-field rules (shares that sum to one, regions that exist, listing classes that are ranked) live
 in validators so that every mistake is reported with its key path.
 
-The module is longer than most (about 700 lines) on purpose: the schema is one tree of blocks, read top to
-bottom as the reference documentation is, and the loader beside it applies policies to that same tree. The
-names it shares with the model (case types, pathways, hearing keys, entry stages) come from
-:mod:`sim.vocabulary`.
+Why this module is long: the schema is one tree of blocks, read top to bottom as the reference documentation
+is; split, a block's meaning would sit in another file from the blocks it refers to. Loading a file, its
+cross-references and its policies are in :mod:`sim.scenario.loading`. The names the schema shares with the
+model (case types, pathways, hearing keys, entry stages) come from :mod:`sim.vocabulary`.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.distributions import Distribution
-from sim.scenario.yaml_file import (
-    Problem,
-    ScenarioError,
-    SourceTree,
-    format_key_path,
-    load_tree,
-    problems_from_validation_error,
-    suggest,
-)
 from sim.vocabulary import (
     CASE_TYPES,
     DAYS_PER_YEAR,
-    ENTRY_STAGES,
     HEARING_KEYS,
-    HEARINGS_BY_CASE_TYPE,
     LISTING_CLASSES,
     PATHWAYS,
 )
@@ -504,192 +491,3 @@ class Scenario(Strict):
 
     def day_of(self, date: dt.date) -> float:
         return float((date - self.sim_start_date).days)
-
-
-# ---------------------------------------------------------------------------------------------- loading
-KeyPath = tuple[str | int, ...]
-
-def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
-    """Mistakes between blocks (a region or tier that does not exist), each with the key path to blame."""
-    problems: list[tuple[KeyPath, str]] = []
-    regions = set(scenario.regions)
-    tiers = scenario.courts.tiers
-    for case_type, demand in scenario.demand.items():
-        for region in demand.region_shares:
-            if region not in regions:
-                hint = f"; did you mean '{suggest(region, regions)}'?" if suggest(region, regions) else ""
-                problems.append((("demand", case_type, "region_shares", region), f"unknown region '{region}'{hint}"))
-    for name, region in scenario.regions.items():
-        for tier in region.court.sitting_hours_per_day:
-            if tier not in tiers:
-                problems.append(
-                    (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
-                )
-    hearings = scenario.hearings()
-    for path, hearing in hearings.items():
-        if hearing.tier not in tiers:
-            problems.append(
-                ((*path.split("."), "tier"), f"'{hearing.tier}' is not one of courts.tiers ({', '.join(tiers)})")
-            )
-    for case_type, demand in scenario.demand.items():
-        if demand.cases_per_year <= 0:
-            continue
-        needed = {hearings[h].tier for h in HEARINGS_BY_CASE_TYPE[case_type]}
-        for region, share in demand.region_shares.items():
-            if share <= 0 or region not in regions:
-                continue
-            hours = scenario.regions[region].court.sitting_hours_per_day
-            for tier in sorted(needed & set(tiers)):
-                if hours.get(tier, 0) <= 0:
-                    problems.append((
-                        ("regions", region, "court", "sitting_hours_per_day"),
-                        f"no sitting hours for '{tier}', which hears {case_type} cases that arrive in {region}",
-                    ))  # fmt: skip
-    for pathway, by_outcome in scenario.recurrence.items():
-        outcomes = getattr(scenario, pathway).outcomes
-        for outcome in by_outcome:
-            if outcome not in outcomes:
-                problems.append((("recurrence", pathway, outcome), f"'{outcome}' is not an outcome of {pathway}"))
-    for case_type, open_cases in scenario.starting_state.open_cases.items():
-        for stage in open_cases.by_stage:
-            if stage not in ENTRY_STAGES[case_type]:
-                problems.append((
-                    ("starting_state", "open_cases", case_type, "by_stage", stage),
-                    f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
-                ))  # fmt: skip
-    return problems
-
-
-FIXED_BY_THE_BASE = (
-    ("regions", lambda s: list(s.regions)),
-    ("courts.tiers", lambda s: list(s.courts.tiers)),
-    ("children.age_bands", lambda s: [b.name for b in s.children.age_bands]),
-    ("children.attributes", lambda s: {k: list(v) for k, v in s.children.attributes.items()}),
-)
-"""Names that label results; a policy may change values but not add or remove these."""
-
-
-def _raise_cross_references(scenario: Scenario, tree: SourceTree) -> None:
-    found = cross_reference_problems(scenario)
-    if found:
-        raise ScenarioError([Problem(*tree.locate(path), format_key_path(path), message) for path, message in found])
-
-
-class LoadedScenario(BaseModel):
-    """A validated scenario with where it came from and the scenarios its policies make, by date."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-
-    scenario: Scenario
-    source: SourceTree
-    path: str
-    periods: list[tuple[float, Scenario]]  # (simulation day, scenario in force from then), first at day 0
-
-
-def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[dict, str]], str | None]:
-    """(mapping, key) pairs a dotted path names; ``*`` stands for every key of a mapping."""
-    if not isinstance(node, dict):
-        return [], f"'{'.'.join(done)}' is not a mapping of keys"
-    head, rest = parts[0], parts[1:]
-    keys = list(node) if head == "*" else [head]
-    if not rest:
-        return [(node, k) for k in keys], None
-    found: list[tuple[dict, str]] = []
-    for key in keys:
-        if key not in node:
-            return [], f"'{'.'.join([*done, key])}' is not a key of the scenario"
-        more, problem = _targets(node[key], rest, [*done, key])
-        if problem:
-            return [], problem
-        found += more
-    return found, None
-
-
-def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
-    """Apply one policy change to a plain dict; return a problem text or None.
-
-    ``regions.*.court.sitting_hours_per_day.*`` names every tier in every region, so an option such as
-    "10% more judges" is one line that stays right when the baseline's capacities change.
-    """
-    targets, problem = _targets(data, dotted.split("."), [])
-    if problem:
-        return problem
-    if not targets:
-        return f"'{dotted}' names nothing"
-    for node, key in targets:
-        if scale:
-            current = node.get(key)
-            if isinstance(current, bool) or not isinstance(current, int | float):
-                return f"'{dotted}' is not a number, so it cannot be scaled"
-            node[key] = current * value
-        else:
-            node[key] = copy.deepcopy(value)
-    return None
-
-
-def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
-    """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
-    periods: list[tuple[float, Scenario]] = [(0.0, base)]
-    data = copy.deepcopy(tree.data)
-    data.pop("policies", None)
-    order = sorted(range(len(base.policies)), key=lambda i: base.policies[i].date)
-    problems: list[Problem] = []
-    for i in order:
-        policy = base.policies[i]
-        file, line = tree.locate(("policies", i))
-        where = f"policies[{i}] ({policy.name})"
-        for kind, changes in (("set", policy.set), ("scale", policy.scale)):
-            for dotted, value in changes.items():
-                problem = set_path(data, dotted, value, scale=kind == "scale")
-                if problem:
-                    key_file, key_line = tree.locate(("policies", i, kind, dotted))
-                    problems.append(Problem(key_file, key_line, f"policies[{i}].{kind}.{dotted}", problem))
-        # Errors are found in the data as the policy leaves it, but belong to the policy's line.
-        changed = SourceTree(data=data, files=tree.files, locations={})
-        try:
-            scenario = Scenario.model_validate(data)
-        except ValidationError as err:
-            for p in problems_from_validation_error(err, changed, Scenario).problems:
-                problems.append(Problem(file, line, where, f"makes {p.key_path} invalid: {p.message}"))
-            data = copy.deepcopy(periods[-1][1].model_dump(mode="json", by_alias=True, exclude={"policies"}))
-            continue
-        for path, message in cross_reference_problems(scenario):
-            problems.append(Problem(file, line, where, f"makes {format_key_path(path)} invalid: {message}"))
-        for name, names_of in FIXED_BY_THE_BASE:
-            before, after = names_of(base), names_of(scenario)
-            if after != before:
-                added = [f"{name}.{x}" for x in after if x not in before]
-                removed = [f"{name}.{x}" for x in before if x not in after]
-                change = "; ".join(
-                    [f"adds {', '.join(added)}"] * bool(added) + [f"removes {', '.join(removed)}"] * bool(removed)
-                ) or f"changes {name}"
-                problems.append(Problem(
-                    file, line, where, f"{change}: names that label the results must stay as in the base scenario",
-                ))  # fmt: skip
-        periods.append((max(0.0, base.day_of(policy.date)), scenario))
-    if problems:
-        raise ScenarioError(problems)
-    return periods
-
-
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Load and validate a scenario file; raise ScenarioError naming file, line and key for every problem."""
-    tree = load_tree(path)
-    try:
-        scenario = Scenario.model_validate(tree.data)
-    except ValidationError as err:
-        raise problems_from_validation_error(err, tree, Scenario) from None
-    _raise_cross_references(scenario, tree)
-    periods = _policy_periods(tree, scenario)
-    return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods)
-
-
-def scenario_from_dict(data: dict, name: str = "<dict>") -> LoadedScenario:
-    """Validate a scenario given as a Python dict (for notebooks and tests)."""
-    tree = SourceTree(data=data, files=[name])
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as err:
-        raise problems_from_validation_error(err, tree, Scenario) from None
-    _raise_cross_references(scenario, tree)
-    return LoadedScenario(scenario=scenario, source=tree, path=name, periods=_policy_periods(tree, scenario))

@@ -41,7 +41,7 @@ def simulate(directory: Path) -> dict[str, pd.DataFrame]:
         sys.path.insert(0, str(ROOT))
     from sim.experiment.replications import replication_indicators
     from sim.model.replication import Replication
-    from sim.scenario.schema import load_scenario
+    from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(SCENARIO)
     directory.mkdir(parents=True, exist_ok=True)

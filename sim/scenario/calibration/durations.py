@@ -90,8 +90,9 @@ def _fit_exponential(x: np.ndarray) -> Fit:
     frozen = stats.expon(scale=mean)
     d, p = _ks(x, frozen.cdf)
     ll = float(frozen.logpdf(x).sum())
-    return Fit("exponential", {"mean": mean}, {"mean": mean / math.sqrt(n)}, 1, ll, 2 - 2 * ll, d, p, n, 0,
-               ppf=frozen.ppf)  # fmt: skip
+    return Fit(
+        "exponential", {"mean": mean}, {"mean": mean / math.sqrt(n)}, 1, ll, 2 - 2 * ll, d, p, n, 0, ppf=frozen.ppf
+    )
 
 
 def _fit_lognormal(x: np.ndarray) -> Fit:
@@ -180,8 +181,19 @@ def _histogram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _fit_empirical(x: np.ndarray, all_values: np.ndarray) -> Fit:
     n = len(x)
     if len(all_values) <= EMPIRICAL_VALUES_MAX:
-        return Fit("empirical", {"values": sorted(all_values.tolist())}, {}, n, math.nan, math.nan, 0.0, 1.0, n, 0,
-                   ppf=lambda q: np.quantile(x, q))  # fmt: skip
+        return Fit(
+            "empirical",
+            {"values": sorted(all_values.tolist())},
+            {},
+            n,
+            math.nan,
+            math.nan,
+            0.0,
+            1.0,
+            n,
+            0,
+            ppf=lambda q: np.quantile(x, q),
+        )
     edges, counts = _histogram(x)
     cum = np.concatenate([[0.0], np.cumsum(counts) / n])
     widths = np.diff(edges)

@@ -1,0 +1,190 @@
+"""Figures of experiments: paired differences of a comparison (forest, distributions), the sweep's tornado and
+the warm-up's Welch plot. Drawn after the experiment has written its tables, by the command or the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display is needed or wanted
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analysis.indicators import KEYS
+from sim.outputs.figures import (
+    GRID_ALPHA,
+    close,
+    disposal_ecdf,
+    label,
+    save,
+)
+from sim.vocabulary import CASE_TYPES
+
+
+# ---------------------------------------------------------------------------------------------- comparisons
+def _group_words(group: object) -> str:
+    """A forest label's group in words: "all" is every child."""
+    return "all children" if str(group) == "all" else label(group)
+
+
+def forest(
+    differences: pd.DataFrame,
+    title: str = "Difference from the base scenario, with paired 95% confidence intervals",
+    xlabel: str = "difference (option minus base), in the indicator's units",
+) -> Figure:
+    """Forest plot of paired differences: columns ``indicator, difference, ci95_low, ci95_high`` (or compare.csv's
+    ``difference_mean, difference_ci95_low, difference_ci95_high``).
+
+    Optional columns ``option`` (one colour per option), ``breakdown`` and ``group`` (added to the labels).
+    """
+    frame = differences.rename(columns=COMPARE_CSV_NAMES).reset_index(drop=True)
+    has_group = "group" in frame.columns and (frame["group"].astype(str) != "all").any()
+    frame = frame.assign(
+        _label=[
+            label(r["indicator"]) + (f" ({_group_words(r['group'])})" if has_group else "") for _, r in frame.iterrows()
+        ]
+    )
+    options: Sequence[Any] = list(dict.fromkeys(frame["option"])) if "option" in frame.columns else [None]
+    labels = list(dict.fromkeys(frame["_label"]))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) * max(1, len(options)) + 1.8))
+    step = 0.8 / max(1, len(options))
+    for k, option in enumerate(options):
+        rows = frame if option is None else frame[frame["option"] == option]
+        ys = [labels.index(text) + (k - (len(options) - 1) / 2) * step for text in rows["_label"]]
+        x = rows["difference"].to_numpy(dtype=float)
+        err = np.nan_to_num(np.vstack([x - rows["ci95_low"].to_numpy(float), rows["ci95_high"].to_numpy(float) - x]))
+        ax.errorbar(x, ys, xerr=err, fmt="o", capsize=3, label=None if option is None else str(option))
+    ax.axvline(0, color="grey", linewidth=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("indicator")
+    ax.set_title(title)
+    if options != [None]:
+        ax.legend(fontsize="small")
+    ax.grid(axis="x", alpha=GRID_ALPHA)
+    fig.tight_layout()
+    return fig
+
+
+COMPARE_CSV_NAMES = {
+    "difference_mean": "difference",
+    "difference_ci95_low": "ci95_low",
+    "difference_ci95_high": "ci95_high",
+}
+"""compare.csv's column -> the name :func:`forest` reads."""
+COMPARISON_FOREST = [
+    (indicator, breakdown, group)
+    for indicator in ("time_to_disposal_weeks_mean", "time_to_disposal_weeks_median", "time_to_disposal_weeks_p90")
+    for breakdown, group in [("all", "all"), *[("case_type", c) for c in CASE_TYPES]]
+]
+"""The rows of compare.csv in ``differences_forest.png``: time to disposal, overall and by case type."""
+COMPARISON_FIGURES = {"distributions": "delay_distributions", "forest": "differences_forest"}
+COMPARISON_FORMATS = ("png",)
+"""The command-line figures of comparisons, sweeps and warm-ups are PNG only."""
+
+
+def write_comparison_figures(
+    directory: str | Path, table: pd.DataFrame, children: Mapping[str, pd.DataFrame]
+) -> list[Path]:
+    """Draw a comparison's figures into ``directory`` and return their paths.
+
+    ``table`` is compare.csv's table and ``children`` the children of each scenario (name -> table, base
+    first), as :func:`sim.experiment.compare.compare` and :func:`sim.experiment.compare.disposal_children`
+    return them. Writes ``delay_distributions.png`` (:func:`disposal_ecdf` of the scenarios by case type) and
+    ``differences_forest.png`` (:func:`forest` of :data:`COMPARISON_FOREST`).
+    """
+    wanted = table.set_index(KEYS).loc[lambda t: t.index.isin(COMPARISON_FOREST)].reset_index()
+    made = {
+        COMPARISON_FIGURES["distributions"]: disposal_ecdf(children, by="case_type"),
+        COMPARISON_FIGURES["forest"]: forest(
+            wanted,
+            title="Time to disposal: difference from the base scenario",
+            xlabel="difference from base in weeks (option minus base), paired 95% CI",
+        ),
+    }
+    paths = []
+    for name, fig in made.items():
+        paths += save(fig, directory, name, formats=COMPARISON_FORMATS)
+        close(fig)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------- experiments
+WARMUP_FIGURE, SWEEP_FIGURE = "welch", "tornado"
+WELCH_SERIES = {
+    "open_children_mean": "children in open cases",
+    "time_in_system_weeks_mean": "weeks from issue to disposal (by disposal date)",
+}
+"""warmup.csv's series, by their titles in the Welch plot."""
+
+
+def welch(table: pd.DataFrame, warm_up_days: float, interval_days: float, window: int) -> Figure:
+    """Welch's moving averages of the warm-up series, with the suggested warm-up, to check MSER-5 by eye."""
+    from sim.experiment.warmup import welch_moving_average
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    days = table["period"].to_numpy() * interval_days
+    for ax, (column, title) in zip(axes, WELCH_SERIES.items(), strict=True):
+        y = table[column].to_numpy(dtype=float)
+        ax.plot(days, y, color="lightgrey", linewidth=1, label="mean of replications")
+        smooth = welch_moving_average(y, window)
+        ax.plot(days[: len(smooth)], smooth, color="tab:blue", label=f"Welch moving average (w={window})")
+        ax.axvline(warm_up_days, color="tab:red", linestyle="--", label=f"suggested warm-up {warm_up_days:g} days")
+        ax.set_title(title)
+        ax.grid(alpha=GRID_ALPHA)
+    axes[0].legend(fontsize="small")
+    axes[1].set_xlabel("days from an empty system")
+    fig.tight_layout()
+    return fig
+
+
+def write_warmup_figure(directory: str | Path, result: Mapping[str, Any]) -> list[Path]:
+    """Draw ``welch.png`` into a warm-up directory from its warmup.csv and :func:`sim.experiment.warmup.warmup`'s
+    result; return its path."""
+    table = pd.read_csv(Path(directory) / "warmup.csv")
+    fig = welch(table, result["warm_up_days"], result["monitor_interval_days"], result["welch_window"])
+    paths = save(fig, directory, WARMUP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths
+
+
+def tornado(
+    reference: float, bars: list[tuple[str, float, float]], factors: Mapping[str, Sequence[Any]], one_at_a_time: bool
+) -> Figure:
+    """How far each swept key moves the headline indicator: a bar per key over its values, widest first."""
+    from sim.experiment.sweep import TORNADO_INDICATOR
+
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
+    for y, (key, low, high) in enumerate(reversed(bars)):
+        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
+        ranges = ", ".join(str(v) for v in factors[key])
+        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
+    ax.axvline(reference, color="black", linewidth=1)
+    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
+    indicator, _, group = TORNADO_INDICATOR
+    ax.set_xlabel(
+        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
+    )
+    ax.set_title("Sweep: range of the headline indicator over each key's values")
+    ax.grid(axis="x", alpha=GRID_ALPHA)
+    fig.tight_layout()
+    return fig
+
+
+def write_sweep_figure(directory: str | Path, factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Path]:
+    """Draw ``tornado.png`` into a sweep directory from its sweep_summary.csv; return its path."""
+    from sim.experiment.sweep import design, tornado_bars
+
+    summary = pd.read_csv(Path(directory) / "sweep_summary.csv")
+    reference, bars = tornado_bars(summary, factors, design(factors, one_at_a_time), one_at_a_time)
+    fig = tornado(reference, bars, factors, one_at_a_time)
+    paths = save(fig, directory, SWEEP_FIGURE, formats=COMPARISON_FORMATS)
+    close(fig)
+    return paths

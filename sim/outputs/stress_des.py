@@ -1,0 +1,99 @@
+"""The STRESS-DES reporting items (Monks et al. 2019) that a run can fill in about itself, from its manifest.
+
+The report shows them as a table so a reader can check the simulation study against the checklist without
+asking for the code; the items a person must write (objectives, logic, data sources) are in docs/model.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.outputs.html import escape, html_table, number
+
+
+def stress_des_section(manifest: dict[str, Any], directory: Path) -> str:
+    resolved = manifest.get("scenario", {}).get("resolved", {})
+    start = manifest.get("starting_state", {})
+    options = manifest.get("run_options", {})
+    reps = manifest.get("replications", {})
+    ok = [r for r in reps.values() if r.get("ok")]
+    packages = manifest.get("packages", {})
+    code = manifest.get("code", {})
+    machine = manifest.get("machine", {})
+    precision = manifest.get("precision")
+    estimation = (
+        f"{len(ok)} independent replications; each indicator is averaged over replications with a Student-t 95% "
+        "confidence interval (summary.csv)."
+    )
+    if precision:
+        estimation += (
+            f" Replications were added until the headline indicators' 95% CI half-width was within "
+            f"{precision.get('precision_percent')}% of the mean ({precision.get('method')}); precision "
+            f"{'reached' if precision.get('precision_met') else 'NOT reached'}."
+        )
+    kind = start.get("starting_state_kind", "?")
+    initial = {
+        "warm_up": f"warm-up from empty for {number(start.get('warm_up_days'), 0)} days",
+        "open_caseload": "a declared open caseload at the start date",
+        "empty": "empty, no warm-up",
+    }.get(kind, kind)
+    wall = manifest.get("wall_seconds")
+    rows = [
+        [
+            "1.2",
+            "Model outputs",
+            "children.parquet (a row per child per case), stages.parquet, timeline.parquet, "
+            "indicators.csv, summary.csv, journey log (OCEL 2.0), this report",
+        ],
+        [
+            "2.3",
+            "Scenario logic",
+            f"{len(manifest.get('policies', []))} policies; differences from the baseline listed under Assumptions",
+        ],
+        [
+            "3.3",
+            "Input parameters",
+            f"scenario {escape(manifest.get('scenario', {}).get('path'))}, resolved sha256 "
+            f"<code>{escape(manifest.get('scenario', {}).get('resolved_sha256'))}</code>",
+        ],
+        ["4.1", "Initialisation", escape(initial)],
+        [
+            "4.2",
+            "Run length",
+            f"{escape(resolved.get('run_years'))} years of results from "
+            f"{escape(start.get('results_start_date'))}; snapshots every "
+            f"{escape(resolved.get('monitor_interval_days'))} days",
+        ],
+        ["4.3", "Estimation approach", escape(estimation)],
+        ["5.1", "Software", escape(", ".join(f"{k} {v}" for k, v in packages.items()))],
+        [
+            "5.2",
+            "Random sampling",
+            f"root seed {escape(manifest.get('random', {}).get('root_seed'))}; "
+            f"{escape(manifest.get('random', {}).get('stream_scheme'))}; one named stream per source of randomness",
+        ],
+        [
+            "5.3",
+            "Model execution",
+            f"SimPy process-based discrete-event simulation; executor {escape(options.get('executor', '?'))}",
+        ],
+        [
+            "5.4",
+            "System specification",
+            escape(
+                f"{machine.get('platform')}, {machine.get('cpu_count')} CPUs "
+                f"({machine.get('hostname')}); run time {number(wall, 1)} s"
+            ),
+        ],
+        [
+            "6.1",
+            "Code access",
+            escape(f"git commit {code.get('commit')}{' with uncommitted changes' if code.get('dirty') else ''}"),
+        ],
+    ]
+    return (
+        "<h2>STRESS-DES items filled in by the tool</h2><p>Items of the STRESS-DES reporting checklist (Monks "
+        "et al. 2019) that the tool knows; the others (objectives, logic, data, calibration) are in "
+        "<code>docs/model.md</code>.</p>" + html_table(["item", "section", "this run"], rows)
+    )
