@@ -44,12 +44,15 @@ from sim.experiment.results_folder import (  # the readers of a results folder, 
     replications_in,
 )
 from sim.scenario.loading import LoadedScenario
+from sim.scenario.yaml_file import ScenarioError
 
 __all__ = [
     "TABLES",
     "Comparison",
+    "LoadedScenario",
     "Results",
     "ResultsDirError",
+    "ScenarioError",
     "check_results_dir",
     "compare",
     "load",

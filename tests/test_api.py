@@ -142,3 +142,20 @@ def test_the_worked_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert isinstance(namespace["comparison"], api.Comparison)
     table = namespace["table"]
     assert {"difference", "ci95_low", "ci95_high"} <= set(table.columns) and len(table) == 1
+
+
+def test_the_facade_names_what_it_offers() -> None:
+    """``from sim.api import *`` gives a notebook the facade's functions and classes, and nothing private."""
+    import inspect
+
+    defined_here = {
+        name
+        for name, value in vars(api).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and getattr(value, "__module__", "") == api.__name__
+    }
+    assert defined_here <= set(api.__all__)
+    assert all(hasattr(api, name) for name in api.__all__)
+    assert not [name for name in api.__all__ if name.startswith("_")]
+    assert len(api.__all__) < 30

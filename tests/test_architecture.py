@@ -190,3 +190,32 @@ def test_a_pathway_sees_only_its_context_the_entities_and_the_words() -> None:
         if name.rpartition(".")[2] in ("pathways", "steps", "context"):
             continue
         assert {m for m in imported if m.startswith("sim")} <= allowed, name
+
+
+# ---------------------------------------------------------------------------------------------- the README
+def readme_modules() -> set[str]:
+    """The modules and packages the README's layout lists, as paths (indentation gives the folder)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Repository layout", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    listed: set[str] = set()
+    folders: list[tuple[int, str]] = []
+    for line in block.splitlines():
+        entry = line.split()[0] if line.strip() else ""
+        indent = len(line) - len(line.lstrip())
+        if not (entry.endswith("/") or entry.endswith(".py")) or indent > 40:
+            continue
+        folders = [(i, f) for i, f in folders if i < indent]
+        path = "".join(f for _, f in folders) + entry
+        if entry.endswith("/"):
+            folders.append((indent, entry))
+        if path.startswith("sim/") and path != "sim/":
+            listed.add(path.rstrip("/"))
+    return listed
+
+
+def test_the_readme_lists_every_module_and_nothing_else() -> None:
+    tree = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    tree |= {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*") if p.is_dir() and p.name != "__pycache__"}
+    listed = readme_modules()
+    assert not tree - listed, f"in the tree, not in the README's layout: {sorted(tree - listed)}"
+    assert not listed - tree, f"in the README's layout, not in the tree: {sorted(listed - tree)}"
