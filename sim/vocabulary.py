@@ -79,6 +79,10 @@ class Stage:
     """Dotted scenario key: the stage's ``Hearing`` for a hearing, its duration in days for work."""
     entry: bool = False
     """An open case of the starting caseload may be in this stage at the start of a run."""
+    since: int = 1
+    """The round of the stage list that added the stage. Record codes are given round by round (every table's
+    stages of round 1 in table order, then round 2, ...), so a stage added to the middle of a journey later
+    takes a code after every older one and old results keep their meaning."""
 
     @property
     def agencies(self) -> tuple[str, ...]:
@@ -94,6 +98,9 @@ class Pathway:
     stages: tuple[Stage, ...]
     decisions: tuple[str, ...]
     """Dotted scenario keys of the shares the pathway branches on; all are drawn from the pathway's own stream."""
+    counts: tuple[str, ...] = ()
+    """Dotted scenario keys of counts the pathway draws from the same stream (the share of cases with each
+    number, e.g. of further hearings)."""
 
     @property
     def hearing_keys(self) -> tuple[str, ...]:
@@ -119,18 +126,32 @@ PUBLIC_LAW = Pathway(
     case_type="public_law",
     stages=(
         Stage("pre_proceedings", TEAM_WORK, ("local_authority",), "public_law.pre_proceedings.duration_days"),
+        Stage("urgent_hearing", HEARING, _COURT, "public_law.urgent_hearing.hearing", since=2),
         Stage("guardian_allocation", ALLOCATION, ("cafcass_long_term",)),
         Stage("case_management_hearing", HEARING, _COURT, "public_law.case_management_hearing", entry=True),
         Stage("assessment", TEAM_WORK, ("local_authority",), "public_law.assessments.duration_days", entry=True),
         Stage("expert_assessment", TEAM_WORK, ("experts",), "public_law.assessments.expert_duration_days"),
+        Stage(
+            "further_case_management_hearing",
+            HEARING,
+            _COURT,
+            "public_law.further_case_management.hearing",
+            since=2,
+        ),
         Stage("issues_resolution_hearing", HEARING, _COURT, "public_law.issues_resolution_hearing", entry=True),
+        Stage("contested_further_hearing", HEARING, _COURT, "public_law.contested_further_hearings.hearing", since=2),
         Stage("final_hearing", HEARING, _COURT, "public_law.final_hearing", entry=True),
     ),
     decisions=(
         "public_law.pre_proceedings.share",
         "public_law.pre_proceedings.diverted_share",
+        "public_law.urgent_hearing.share",
         "public_law.assessments.expert_share",
         "public_law.resolved_at_irh_share",
+    ),
+    counts=(
+        "public_law.further_case_management.count_shares",
+        "public_law.contested_further_hearings.count_shares",
     ),
 )
 
@@ -165,18 +186,23 @@ PATHFINDER = Pathway(
     case_type="private_law",
     stages=(
         Stage("gatekeeping", ACTIVE_WORK, _COURT, "pathfinder.gatekeeping_days"),
+        Stage("domestic_abuse_referral", ACTIVE_WORK, _COURT, "pathfinder.domestic_abuse_referral_days", since=2),
         Stage(
             "child_impact_report",
             TEAM_WORK,
             ("local_authority", "cafcass_long_term"),
             "pathfinder.child_impact_report.duration_days",
         ),
+        Stage("second_gatekeeping", ACTIVE_WORK, _COURT, "pathfinder.second_gatekeeping_days", since=2),
+        Stage("fact_finding_hearing", HEARING, _COURT, "pathfinder.fact_finding.hearing", since=2),
         Stage("decision_hearing", HEARING, _COURT, "pathfinder.decision_hearing"),
         Stage("review", FOLLOW_UP, _COURT, "pathfinder.review_days"),
     ),
     decisions=(
         "pathfinder.child_impact_report.by_local_authority_share",
+        "pathfinder.fact_finding.share_if_domestic_abuse",
         "pathfinder.resolved_on_papers_share",
+        "pathfinder.review_share",
     ),
 )
 
@@ -197,9 +223,12 @@ PATHWAY_TABLES = {p.name: p for p in (PUBLIC_LAW, PRIVATE_LAW, PATHFINDER, DOMES
 PATHWAYS = tuple(PATHWAY_TABLES)
 """Pathways: the case types, with private law split into the standard and the Pathfinder routes."""
 
-STAGES = tuple(dict.fromkeys(s.name for p in PATHWAY_TABLES.values() for s in p.stages))
+STAGES = tuple(
+    dict.fromkeys(s.name for s in sorted((s for p in PATHWAY_TABLES.values() for s in p.stages), key=lambda s: s.since))
+)
 """Stage names are shared across pathways (a final hearing is a final hearing); a record's stage code is the
-index in this tuple, so a new stage goes at the end of its pathway's table or after every table's stages."""
+index in this tuple. Codes are given round by round (:attr:`Stage.since`, a stable sort keeps table order within
+a round), so a new stage takes the next round's number wherever it sits in its journey."""
 STAGE = {name: code for code, name in enumerate(STAGES)}
 
 ENTRY_STAGES: dict[str, tuple[str, ...]] = {p.name: p.entry_stages for p in PATHWAY_TABLES.values() if p.entry_stages}
@@ -218,3 +247,6 @@ DURATION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.duration_key
 
 DECISION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.decisions)
 """Dotted scenario keys of every branch share."""
+
+COUNT_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.counts)
+"""Dotted scenario keys of every count a pathway draws (the share of cases with each number)."""

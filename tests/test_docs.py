@@ -319,6 +319,23 @@ def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
     assert _differences(base, option) == {"name", "description", "regions"}
 
 
+def test_hearings_as_published_gives_the_published_hearings_per_care_case() -> None:
+    """Published: 5.8 hearings per public law case (2019/20), 6.2 (early 2022). The option changes only public
+    law's new hearings; the baseline leaves them off, at the 2.8 of the old structure."""
+    from sim.model.pathways.public_law import expected_hearings
+
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
+    option = load_scenario(ROOT / "scenarios" / "hearings_as_published.yaml").scenario
+    assert 5.8 <= expected_hearings(option) <= 6.2
+    needed = 1 + 1 + (1 - base.public_law.resolved_at_irh_share)  # CMH, IRH and the final hearing when contested
+    assert expected_hearings(base) == pytest.approx(needed / (1 - base.courts.adjourn_probability))
+    assert _differences(base, option) == {"name", "description", "public_law"}
+    changed = {
+        k for k in type(base.public_law).model_fields if getattr(base.public_law, k) != getattr(option.public_law, k)
+    }
+    assert changed == {"urgent_hearing", "further_case_management", "contested_further_hearings"}
+
+
 def _differences(a: Scenario, b: Scenario) -> set[str]:
     da, db = a.model_dump(), b.model_dump()
     return {key for key in da if da[key] != db[key]}

@@ -19,7 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ONE_REGION, SMALL, RunResult, run_replication, scenario_data
+from conftest import ONE_REGION, ROOT, SMALL, RunResult, run_replication, scenario_data
+
+from sim.model.pathways.public_law import expected_hearings
+from sim.scenario.loading import scenario_from_dict
 
 START = dt.date(2024, 1, 1)
 DAY = pd.Timedelta(days=1)
@@ -192,6 +195,37 @@ def test_every_hearing_that_goes_ahead_or_is_adjourned_is_counted(small_run: Run
     assert disposed.adjournments.sum() > 10 and disposed.vacated.sum() > 10
     expected = completed.reindex(disposed.index, fill_value=0) + disposed.adjournments
     assert (disposed.hearings == expected).all()
+
+
+def test_care_cases_have_the_hearings_per_case_their_parameters_imply(tmp_path: Path) -> None:
+    """expected_hearings (the urgent hearing's share, the mean counts of further hearings, the contested share
+    and the adjournments) against the hearings counted in a run: new care cases of the first year, all disposed
+    within two years with ample capacity, at the hearings_as_published.yaml values."""
+    data = one_region(public_law=500)
+    assert expected_hearings(scenario_from_dict(data).scenario) == 3.0  # CMH, IRH, final hearing: nothing added
+    data["run_years"] = 2
+    data["courts"]["adjourn_probability"] = 0.1
+    published = scenario_data(ROOT / "scenarios" / "hearings_as_published.yaml")["public_law"]
+    law = data["public_law"]
+    law["pre_proceedings"]["share"] = 0.0
+    law["resolved_at_irh_share"] = 0.4
+    law["urgent_hearing"]["share"] = published["urgent_hearing"]["share"]
+    for key in ("further_case_management", "contested_further_hearings"):
+        law[key]["count_shares"] = published[key]["count_shares"]
+    expected = expected_hearings(scenario_from_dict(data).scenario)
+    assert expected == pytest.approx((0.68 + 1 + 1.87 + 1 + 0.6 * (0.7 + 1)) / 0.9)
+
+    result = run_replication(data, tmp_path)
+    cases = result.children.drop_duplicates("case_id")
+    first_year = cases[pd.to_datetime(cases.arrival_date) < pd.Timestamp("2025-01-01")]
+    assert len(first_year) > 400 and (first_year.status == "disposed").all()
+    hearings = first_year.hearings.astype(float)
+    standard_error = hearings.std() / math.sqrt(len(hearings))
+    assert abs(hearings.mean() - expected) < 3 * standard_error
+    stages = result.stages[result.stages.case_id.isin(first_year.case_id)].stage.astype(str)
+    urgent_share = (stages == "urgent_hearing").sum() / len(first_year)
+    assert urgent_share == pytest.approx(0.68, abs=0.07)
+    assert (stages == "further_case_management_hearing").sum() / len(first_year) == pytest.approx(1.87, abs=0.15)
 
 
 def test_pre_proceedings_can_divert_a_case_before_issue(tmp_path: Path) -> None:
@@ -508,7 +542,10 @@ def test_private_law_cases_follow_pathfinder_from_the_date_it_is_switched_on(how
     stages = result.stages
     assert set(stages.stage[stages.case_id.isin(pathfinder_cases)]) <= {
         "gatekeeping",
+        "domestic_abuse_referral",
         "child_impact_report",
+        "second_gatekeeping",
+        "fact_finding_hearing",
         "decision_hearing",
         "review",
     }
@@ -516,7 +553,8 @@ def test_private_law_cases_follow_pathfinder_from_the_date_it_is_switched_on(how
 
 
 def test_a_pathfinder_case_matches_a_hand_calculation(tmp_path: Path) -> None:
-    """Gatekeeping 5 days → Child Impact Report by Cafcass, 56 days → resolved on the papers → review 90 days."""
+    """Gatekeeping 5 days → Child Impact Report by Cafcass, 56 days → second gatekeeping, 3 days → resolved on
+    the papers → review 90 days."""
     data = one_region(private_law=30)
     data["regions"]["only"]["pathfinder_from"] = "2023-01-01"
     result = run_replication(data, tmp_path)
@@ -524,12 +562,41 @@ def test_a_pathfinder_case_matches_a_hand_calculation(tmp_path: Path) -> None:
     assert len(disposed) > 15
     for case_id, child in disposed.iterrows():
         s = stages_of(result, case_id)
-        assert list(s.stage) == ["gatekeeping", "child_impact_report", "review"]
+        assert list(s.stage) == ["gatekeeping", "child_impact_report", "second_gatekeeping", "review"]
         arrival = s.requested_day[0]
-        assert child.days_to_disposal == pytest.approx(5 + 56, abs=SECOND)
+        assert child.days_to_disposal == pytest.approx(5 + 56 + 3, abs=SECOND)
         assert math.isnan(child.days_to_first_hearing) and child.hearings == 0
-        assert child.active_court_days == pytest.approx(5) and child.active_cafcass_days == pytest.approx(56)
-        assert s.ended_day[2] == pytest.approx(arrival + 61 + 90, abs=SECOND)
+        assert child.active_court_days == pytest.approx(5 + 3) and child.active_cafcass_days == pytest.approx(56)
+        assert s.ended_day[3] == pytest.approx(arrival + 64 + 90, abs=SECOND)
+
+
+def test_a_pathfinder_case_with_abuse_alleged_matches_a_hand_calculation(tmp_path: Path) -> None:
+    """Gatekeeping 5 → referral to domestic-abuse support 2 → report 56 → second gatekeeping 3 → fact-finding
+    hearing (notice 42) → decision-making hearing (notice 35) → order; the review is not drawn."""
+    data = one_region(private_law=30)
+    data["regions"]["only"]["pathfinder_from"] = "2023-01-01"
+    data["children"]["domestic_abuse_share"]["private_law"] = 1.0
+    data["pathfinder"]["resolved_on_papers_share"] = 0.0
+    data["pathfinder"]["review_share"] = 0.0
+    result = run_replication(data, tmp_path)
+    disposed = result.children[result.children.status == "disposed"].set_index("case_id")
+    assert len(disposed) > 10
+    for case_id, child in disposed.iterrows():
+        s = stages_of(result, case_id)
+        assert list(s.stage) == [
+            "gatekeeping",
+            "domestic_abuse_referral",
+            "child_impact_report",
+            "second_gatekeeping",
+            "fact_finding_hearing",
+            "decision_hearing",
+        ]
+        arrival = s.requested_day[0]
+        fact_finding = listed(arrival + 5 + 2 + 56 + 3, 42)
+        decision = listed(fact_finding + 1, 35)
+        assert s.started_day[4] == fact_finding and s.started_day[5] == decision
+        assert child.days_to_disposal == pytest.approx(decision + 1 - arrival, abs=SECOND)
+        assert child.hearings == 2
 
 
 def test_a_policy_changing_sitting_weekdays_takes_effect_at_its_date(tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytest
 import simpy
-from conftest import ONE_REGION, scenario_data
+from conftest import SMALL, scenario_data
 from pydantic import BaseModel
 
 from sim.model.entities import Case
-from sim.model.pathways.context import PathwayContext, Steps
+from sim.model.pathways.context import PathwayContext, Steps, draw_count
 from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
@@ -29,8 +30,10 @@ from sim.scenario.schema import Scenario
 from sim.vocabulary import AGENCIES, CASE_TYPES, PATHWAY_TABLES, STAGES, TEAM_AGENCY
 
 STEP_DAYS = 1.0
-MOST_DECISIONS = 6
-"""More than any pathway takes in one journey, so every script covers a whole journey."""
+MOST_DECISIONS = 10
+"""As many as any pathway takes in one journey (public law: four shares, the urgent hearing, up to three draws
+for the further case management hearings and two for the further hearings of a contested case), so the
+scripts cover every combination of answers."""
 PATHWAY_FUNCTIONS: dict[str, Callable[[PathwayContext, Case], Steps]] = {
     "public_law": public_law,
     "private_law": private_law,
@@ -132,7 +135,9 @@ class FakeContext:
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    return scenario_from_dict(scenario_data(ONE_REGION)).scenario
+    """small.yaml: every share strictly between 0 and 1 and counts of more than one number, so a script can
+    take every branch."""
+    return scenario_from_dict(scenario_data(SMALL)).scenario
 
 
 def new_case(pathway: str, domestic_abuse: bool = False, entry_stage: int = 0, region: int = 0) -> Case:
@@ -186,16 +191,109 @@ def test_a_care_case_diverted_in_pre_proceedings_never_reaches_court(scenario: S
 
 
 def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: Scenario) -> None:
-    context = drive(scenario, "public_law", new_case("public_law", region=0), [False, False, False])
+    """No pre-proceedings, an urgent hearing at issue, no expert, the first count (none) of further CMHs, not
+    resolved at the IRH, then two further hearings (the largest count, taken without a draw)."""
+    answers = [False, True, False, True, False, False]
+    context = drive(scenario, "public_law", new_case("public_law", region=0), answers)
     assert steps_of(context) == [
         ("issue", 0.0),
+        ("hearing", "urgent_hearing"),
         ("allocation", "guardian_allocation"),
         ("hearing", "case_management_hearing"),
         ("team_work", "assessment"),
         ("hearing", "issues_resolution_hearing"),
+        ("hearing", "contested_further_hearing"),
+        ("hearing", "contested_further_hearing"),
         ("hearing", "final_hearing"),
         ("release", "cafcass_long_term"),
-        ("dispose", "public_law", 5 * STEP_DAYS),
+        ("dispose", "public_law", 8 * STEP_DAYS),
+    ]
+    params = scenario.public_law
+    assert context.script.asked == [
+        ("public_law", params.pre_proceedings.share),
+        ("public_law", params.urgent_hearing.share),
+        ("public_law", params.assessments.expert_share),
+        ("public_law", params.further_case_management.count_shares[0]),
+        ("public_law", params.resolved_at_irh_share),
+        ("public_law", params.contested_further_hearings.count_shares[0]),
+        (
+            "public_law",
+            params.contested_further_hearings.count_shares[1] / (1 - params.contested_further_hearings.count_shares[0]),
+        ),
+    ]
+
+
+def test_a_care_case_resolved_at_the_irh_after_three_further_case_management_hearings(scenario: Scenario) -> None:
+    """Every count draw answered no: the largest count of further CMHs; resolved at the IRH, so no further
+    hearings and no final hearing."""
+    answers = [True, False, False, False, False, False, False, True]
+    context = drive(scenario, "public_law", new_case("public_law"), answers)
+    hearings = [name for kind, name, *_ in context.log if kind == "hearing"]
+    assert hearings == [
+        "case_management_hearing",
+        *["further_case_management_hearing"] * 3,
+        "issues_resolution_hearing",
+    ]
+    assert steps_of(context)[0] == ("team_work", "pre_proceedings")  # then issued: no urgent hearing
+
+
+def test_a_count_is_drawn_one_number_at_a_time_from_the_pathway_stream() -> None:
+    """Scripted: the first yes gives its number; with no yes the largest number is taken without a draw. A
+    random stream: each number comes up in its share of cases."""
+    shares = {0: 0.1, 1: 0.25, 2: 0.33, 3: 0.32}
+    for answers, expected in (([True], 0), ([False, True], 1), ([False, False, True], 2), ([False] * 3, 3)):
+        script = Script(list(answers))
+        assert draw_count(script.stream("public_law"), shares) == expected
+        assert len(script.asked) == min(expected + 1, 3)
+    assert draw_count(Script([]).stream("x"), {2: 1.0}) == 2  # one number: no draw at all
+
+    class Uniform:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(1)
+
+        def chance(self, probability: float) -> bool:
+            return bool(self.rng.random() < probability)
+
+    stream, draws = Uniform(), 40_000
+    counts = np.bincount([draw_count(stream, shares) for _ in range(draws)], minlength=4) / draws
+    assert counts == pytest.approx(list(shares.values()), abs=0.01)
+
+
+def test_a_pathfinder_case_with_abuse_alleged_is_referred_for_support_and_may_need_a_fact_finding(
+    scenario: Scenario,
+) -> None:
+    """Cafcass writes the report; fact-finding needed; not resolved on the papers; the order is reviewed."""
+    context = drive(scenario, "pathfinder", new_case("pathfinder", domestic_abuse=True), [False, True, False, True])
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("active_work", "gatekeeping"),
+        ("active_work", "domestic_abuse_referral"),
+        ("team_work", "child_impact_report"),
+        ("active_work", "second_gatekeeping"),
+        ("hearing", "fact_finding_hearing"),
+        ("hearing", "decision_hearing"),
+        ("follow_up", "review"),
+        ("dispose", "pathfinder", 6 * STEP_DAYS),
+    ]
+    assert [entry[2] for entry in context.log if entry[0] == "hearing"] == [
+        "pathfinder.fact_finding.hearing",
+        "pathfinder.decision_hearing",
+    ]
+
+
+def test_a_pathfinder_case_without_abuse_alleged_skips_the_referral_and_the_fact_finding(scenario: Scenario) -> None:
+    context = drive(scenario, "pathfinder", new_case("pathfinder", domestic_abuse=False), [True, True, False])
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("active_work", "gatekeeping"),
+        ("team_work", "child_impact_report"),
+        ("active_work", "second_gatekeeping"),
+        ("dispose", "pathfinder", 3 * STEP_DAYS),
+    ]
+    assert [p for _, p in context.script.asked] == [
+        scenario.pathfinder.child_impact_report.by_local_authority_share,
+        scenario.pathfinder.resolved_on_papers_share,
+        scenario.pathfinder.review_share,
     ]
 
 
@@ -244,7 +342,7 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
         ends = [entry[0] for entry in context.log if entry[0] in ("divert", "dispose")]
         assert len(ends) == 1, "every journey ends once, diverted or disposed"
     assert seen_stages == set(stages), f"stages of the table never recorded: {set(stages) - seen_stages}"
-    assert read == set(table.decisions), "the pathway branches on exactly the shares its table lists"
+    assert read == set(table.decisions) | set(table.counts), "the pathway reads exactly the shares its table lists"
 
 
 def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> None:

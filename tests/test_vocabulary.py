@@ -20,6 +20,7 @@ from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Hearing, Scenario
 from sim.vocabulary import (
     CASE_TYPES,
+    COUNT_KEYS,
     DECISION_KEYS,
     DURATION_KEYS,
     ENTRY_STAGES,
@@ -33,6 +34,8 @@ from sim.vocabulary import (
     STAGE_KINDS,
     STAGES,
     TEAM_KINDS,
+    Pathway,
+    Stage,
     listing_class,
 )
 
@@ -57,6 +60,12 @@ STAGE_CODES = (
     "review",
     "without_notice_hearing",
     "return_hearing",
+    # round 2: public law hearings to the published count, and the complete Pathfinder route
+    "urgent_hearing",
+    "further_case_management_hearing",
+    "contested_further_hearing",
+    "domestic_abuse_referral",
+    "second_gatekeeping",
 )
 """The records store a stage's index: written out here so that a reordered table fails, not old results."""
 
@@ -95,6 +104,20 @@ def test_stage_codes_are_those_the_records_were_written_with() -> None:
     assert all(STAGE[name] == code for code, name in enumerate(STAGE_CODES))
 
 
+def test_a_stage_added_in_a_later_round_takes_a_code_after_every_older_stage() -> None:
+    """Public law's urgent hearing comes second in its journey but was added in round 2: its code comes after
+    every stage of round 1, so results written before it existed keep their meaning."""
+    assert PATHWAY_TABLES["public_law"].stages[1].name == "urgent_hearing"
+    first_round = {
+        name: min(s.since for p in PATHWAY_TABLES.values() for s in p.stages if s.name == name) for name in STAGES
+    }
+    assert list(first_round.values()) == sorted(first_round.values())  # codes never go back to an earlier round
+    assert STAGE["urgent_hearing"] > STAGE["return_hearing"]
+    # Pathfinder's fact-finding, added in round 2, reuses the stage name (and code) private law gave it in round 1
+    assert first_round["fact_finding_hearing"] == 1
+    assert "pathfinder.fact_finding.hearing" in PATHWAY_TABLES["pathfinder"].hearing_keys
+
+
 def test_the_tables_cover_the_pathways_and_case_types() -> None:
     assert PATHWAYS == ("public_law", "private_law", "pathfinder", "domestic_abuse")
     assert {p.case_type for p in PATHWAY_TABLES.values()} == set(CASE_TYPES)
@@ -128,6 +151,12 @@ def test_every_hearing_key_is_a_hearing_of_the_schema_and_every_hearing_has_a_ke
 
 def test_hearings_by_case_type_include_pathfinder_with_private_law() -> None:
     assert "pathfinder.decision_hearing" in HEARINGS_BY_CASE_TYPE["private_law"]
+    assert "pathfinder.fact_finding.hearing" in HEARINGS_BY_CASE_TYPE["private_law"]
+    assert {
+        "public_law.urgent_hearing.hearing",
+        "public_law.further_case_management.hearing",
+        "public_law.contested_further_hearings.hearing",
+    } <= set(HEARINGS_BY_CASE_TYPE["public_law"])
     assert sorted(k for keys in HEARINGS_BY_CASE_TYPE.values() for k in keys) == sorted(HEARING_KEYS)
 
 
@@ -146,6 +175,35 @@ def test_every_decision_is_a_probability_of_the_schema(baseline: Scenario) -> No
             constraints = schema_field(key).metadata
             assert annotated_types.Ge(0) in constraints and annotated_types.Le(1) in constraints, key
             assert 0 <= baseline.at(key) <= 1, key
+
+
+def test_every_count_is_a_share_per_number_of_the_schema(baseline: Scenario) -> None:
+    assert COUNT_KEYS == (
+        "public_law.further_case_management.count_shares",
+        "public_law.contested_further_hearings.count_shares",
+    )
+    for key in COUNT_KEYS:
+        assert key.startswith("public_law.")
+        shares = baseline.at(key)
+        assert all(isinstance(n, int) and n >= 0 for n in shares), key
+        assert sum(shares.values()) == pytest.approx(1.0), key
+    assert not set(COUNT_KEYS) & set(DECISION_KEYS)
+
+
+def test_a_table_lists_a_new_hearing_once_and_the_schema_follows() -> None:
+    """A made-up table: its hearing and duration keys are read off its stages, the count keys are its own."""
+    table = Pathway(
+        "made_up",
+        "public_law",
+        (
+            Stage("a_hearing", HEARING, ("court",), "made_up.a_hearing"),
+            Stage("work", "active_work", ("court",), "made_up.work_days", since=2),
+        ),
+        decisions=("made_up.share",),
+        counts=("made_up.count_shares",),
+    )
+    assert table.hearing_keys == ("made_up.a_hearing",) and table.duration_keys == ("made_up.work_days",)
+    assert table.counts == ("made_up.count_shares",) and table.entry_stages == ()
 
 
 def test_entry_stages_come_from_the_tables_in_pathway_order() -> None:

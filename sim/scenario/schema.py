@@ -306,14 +306,49 @@ class Assessments(Strict):
     expert_duration_days: Distribution = Field(description="Expert assessment, in days, once an expert is allocated.")
 
 
+class UrgentHearing(Strict):
+    share: Probability = Field(
+        description="Share of issued care applications heard at an urgent or interim hearing soon after issue "
+        "(an interim order sought on short notice), before the guardian is allocated."
+    )
+    hearing: Hearing = Field(description="The urgent or interim hearing at issue.")
+
+
+class FurtherHearings(Strict):
+    count_shares: dict[Annotated[int, Field(ge=0, le=20)], Probability] = Field(
+        description="Share of cases with each number of further hearings (0, 1, 2, ...); must sum to 1."
+    )
+    hearing: Hearing = Field(description="Each further hearing.")
+
+    @field_validator("count_shares")
+    @classmethod
+    def _sums_to_one(cls, value: dict[int, float]) -> dict[int, float]:
+        return _check_shares(value, "count_shares")
+
+    @property
+    def mean_count(self) -> float:
+        """The expected number of further hearings per case."""
+        return sum(count * share for count, share in self.count_shares.items())
+
+
 class PublicLaw(WithOutcomes):
     """Care and supervision proceedings under the Public Law Outline (PD12A)."""
 
     pre_proceedings: PreProceedings
+    urgent_hearing: UrgentHearing = Field(
+        description="An urgent or interim hearing soon after issue, for a share of care applications."
+    )
     case_management_hearing: Hearing
     assessments: Assessments
+    further_case_management: FurtherHearings = Field(
+        description="Further case management hearings after the assessments, before the Issues Resolution Hearing."
+    )
     issues_resolution_hearing: Hearing
     resolved_at_irh_share: Probability = Field(description="Share of cases resolved at the Issues Resolution Hearing.")
+    contested_further_hearings: FurtherHearings = Field(
+        description="Further hearings (a further IRH, directions) before the final hearing of a case not resolved "
+        "at the IRH."
+    )
     final_hearing: Hearing
 
 
@@ -356,15 +391,34 @@ class ChildImpactReport(Strict):
     duration_days: Distribution = Field(description="Writing the Child Impact Report, in days, once allocated.")
 
 
+class PathfinderFactFinding(Strict):
+    share_if_domestic_abuse: Probability = Field(
+        description="Share of Pathfinder cases with domestic abuse alleged that need a fact-finding hearing after "
+        "the second gatekeeping."
+    )
+    hearing: Hearing = Field(description="The fact-finding hearing (PD12J).")
+
+
 class Pathfinder(WithOutcomes):
     """The Pathfinder private law model: investigation up front, less court time."""
 
     gatekeeping_days: Distribution = Field(description="Day-1 checks and gatekeeping by a legal adviser, in days.")
+    domestic_abuse_referral_days: Distribution = Field(
+        description="Referral to domestic-abuse support where abuse is alleged, in days from gatekeeping to the "
+        "start of the Child Impact Report."
+    )
     child_impact_report: ChildImpactReport
+    second_gatekeeping_days: Distribution = Field(
+        description="Second gatekeeping: the court reads the Child Impact Report and decides the route, in days."
+    )
+    fact_finding: PathfinderFactFinding = Field(
+        description="A fact-finding hearing where domestic abuse is alleged, before any decision-making hearing."
+    )
     resolved_on_papers_share: Probability = Field(
         description="Share ending with an order on the papers or by consent after the report."
     )
     decision_hearing: Hearing
+    review_share: Probability = Field(description="Share of cases whose order is reviewed afterwards.")
     review_days: Distribution = Field(
         description="Review after the order, in days (recorded, not counted in proceedings)."
     )

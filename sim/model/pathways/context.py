@@ -24,6 +24,20 @@ class Chance(Protocol):
     def chance(self, probability: float) -> bool: ...
 
 
+def draw_count(draw: Chance, count_shares: dict[int, float]) -> int:
+    """A number drawn from the share of cases with each number, with the pathway's own stream: one chance per
+    number tried, smallest first, each conditional on the smaller numbers not drawn. The largest number is
+    taken without a draw, so a count with one number (``{0: 1.0}``) uses no random number."""
+    counts = sorted(count_shares)
+    left = 1.0
+    for count in counts[:-1]:
+        share = count_shares[count]
+        if left <= share or draw.chance(share / left):
+            return count
+        left -= share
+    return counts[-1]
+
+
 class Slot(Protocol):
     """A caseload team as a pathway sees it: it can only give back a slot it kept."""
 
