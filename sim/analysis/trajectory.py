@@ -1,0 +1,182 @@
+"""The model measured the way figures are published, at their own dates: one value per replication and point.
+
+:func:`measure` takes a run's children table (one or many replications), its timeline (or None) and the
+published points (:func:`sim.experiment.trajectory.published_trajectory`, or any frame with ``indicator``,
+``start`` and ``date``) and returns ``replication, date, indicator, model``. Periods are whole days, both ends
+included; a stock is read at the end of its ``date``.
+
+* **Outstanding cases** (``*_outstanding_*``): cases issued and not disposed at the end of the date, by case
+  type, one per case. From the timeline when it is given (the last snapshot on or before the date, summed over
+  regions: the model's own count of open cases), else from the children table. Warm-up cases and the declared
+  open caseload count: the courts count every open case.
+* **Change on the year**: outstanding at the date less outstanding a year (365 days) before.
+* **Mean weeks to disposal** and **share within 26 weeks**: over cases *disposed in the period*, one per case,
+  weeks from issue to disposal (public law: first disposal; private law, both routes: the final order; the
+  model has one disposal per case), whenever they started. Cases of the declared open caseload count with
+  their declared issue dates.
+* **Cases started**: cases issued in the period (returns to court included), one per case.
+* **Hearings per case**: mean hearings of cases disposed in the period.
+
+An indicator the model does not measure (an input such as days sat, or a figure counted on another basis) has
+a missing value, as has a period in which nothing was disposed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
+
+MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
+DAYS_IN_A_YEAR_BEFORE = 365
+"""'Change on the year' compares the date with the same date a (non-leap) year before."""
+ONE_DAY = pd.Timedelta(days=1)
+
+Cases = pd.DataFrame
+"""One row per case of one replication: case_type, status, start and end (timestamps), weeks, hearings."""
+
+
+def _cases(children: pd.DataFrame) -> Cases:
+    """One row per case that reached court (diverted cases never did)."""
+    rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & children["start_date"].notna()]
+    rows = rows.drop_duplicates(["replication", "case_id"])
+    return pd.DataFrame(
+        {
+            "replication": rows["replication"].to_numpy(),
+            "case_type": rows["case_type"].astype(str).to_numpy(),
+            "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
+            "start": pd.to_datetime(rows["start_date"]).to_numpy(),
+            "end": pd.to_datetime(rows["end_date"]).to_numpy(),
+            "weeks": (rows["days_to_disposal"].astype(float) / WEEK_DAYS).to_numpy(),
+            "hearings": rows["hearings"].astype(float).to_numpy(),
+        }
+    )
+
+
+def _outstanding_from_cases(cases: Cases, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
+    chosen = cases[cases["case_type"].isin(case_types)]
+    still_open = chosen["end"].isna() | (chosen["end"] > date)
+    return float(((chosen["start"] <= date) & still_open).sum())
+
+
+def _outstanding_from_timeline(timeline: pd.DataFrame, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
+    measures = [f"open_cases:{c}" for c in case_types]
+    rows = timeline[timeline["measure"].astype(str).isin(measures)]
+    dates = pd.to_datetime(rows["date"])
+    before = rows[dates <= date]
+    if before.empty:
+        return np.nan
+    last = before[pd.to_datetime(before["date"]) == pd.to_datetime(before["date"]).max()]
+    return float(last["value"].sum())
+
+
+def _disposed_in(cases: Cases, case_types: tuple[str, ...], start: pd.Timestamp, date: pd.Timestamp) -> Cases:
+    return cases[
+        cases["disposed"] & cases["case_type"].isin(case_types) & (cases["end"] >= start) & (cases["end"] <= date)
+    ]
+
+
+def _mean_or_nan(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else np.nan
+
+
+class _Reading:
+    """What one replication offers the measures: its cases and, if given, its timeline."""
+
+    def __init__(self, cases: Cases, timeline: pd.DataFrame | None) -> None:
+        self.cases = cases
+        self.timeline = timeline
+
+    def outstanding(self, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
+        if self.timeline is not None and not self.timeline.empty:
+            return _outstanding_from_timeline(self.timeline, case_types, date)
+        return _outstanding_from_cases(self.cases, case_types, date)
+
+
+Measure = Callable[[_Reading, pd.Timestamp, pd.Timestamp], float]
+"""(reading, period start or NaT, date) -> the model's value."""
+
+PUBLIC, PRIVATE, DOMESTIC_ABUSE = ("public_law",), ("private_law",), ("domestic_abuse",)
+
+
+def _outstanding(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: reading.outstanding(case_types, date)
+
+
+def _change_on_year(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        before = date - pd.Timedelta(days=DAYS_IN_A_YEAR_BEFORE)
+        return reading.outstanding(case_types, date) - reading.outstanding(case_types, before)
+
+    return value
+
+
+def _mean_weeks(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.cases, case_types, start, date)["weeks"])
+
+
+def _within_26_weeks(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        weeks = _disposed_in(reading.cases, case_types, start, date)["weeks"]
+        return _mean_or_nan(weeks <= TARGET_WEEKS)
+
+    return value
+
+
+def _started(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = reading.cases
+        chosen = cases["case_type"].isin(case_types) & (cases["start"] >= start) & (cases["start"] <= date)
+        return float(chosen.sum())
+
+    return value
+
+
+def _hearings(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.cases, case_types, start, date)["hearings"])
+
+
+MEASURES: dict[str, Measure] = {
+    "public_law_outstanding_hmcts": _outstanding(PUBLIC),
+    "public_law_outstanding_nao": _outstanding(PUBLIC),
+    "private_law_outstanding_hmcts": _outstanding(PRIVATE),
+    "private_law_outstanding_nao": _outstanding(PRIVATE),
+    "public_and_private_law_outstanding_nao": _outstanding(PUBLIC + PRIVATE),
+    "public_law_outstanding_change_on_year": _change_on_year(PUBLIC),
+    "public_law_mean_weeks": _mean_weeks(PUBLIC),
+    "public_law_within_26_weeks_share": _within_26_weeks(PUBLIC),
+    "private_law_mean_weeks": _mean_weeks(PRIVATE),
+    "public_law_cases_started": _started(PUBLIC),
+    "public_law_cases_started_quarterly": _started(PUBLIC),
+    "private_law_cases_started": _started(PRIVATE),
+    "private_law_cases_started_quarterly": _started(PRIVATE),
+    "domestic_abuse_cases_started": _started(DOMESTIC_ABUSE),
+    "public_law_hearings_per_case": _hearings(PUBLIC),
+}
+"""The indicators the model measures, by the name the published trajectory gives them."""
+STOCKS = {name for name in MEASURES if "_outstanding" in name}
+"""Indicators read at a date; the others are flows over a period and need its start."""
+
+
+def measure(children: pd.DataFrame, timeline: pd.DataFrame | None, points: pd.DataFrame) -> pd.DataFrame:
+    """The model's value of each point's indicator at the point's date, per replication (see the module)."""
+    cases = _cases(children)
+    replications = sorted(set(children["replication"].unique().tolist()))
+    rows: list[tuple[int, pd.Timestamp, str, float]] = []
+    for replication in replications:
+        own_timeline = None if timeline is None else timeline[timeline["replication"] == replication]
+        reading = _Reading(cases[cases["replication"] == replication], own_timeline)
+        for point in points.itertuples(index=False):
+            date = pd.Timestamp(point.date)
+            start = pd.Timestamp(point.start) if pd.notna(point.start) else pd.NaT
+            how = MEASURES.get(point.indicator)
+            if how is None or (pd.isna(start) and point.indicator not in STOCKS):
+                value = np.nan  # not measured, or a flow given without its period
+            else:
+                # a period's last day counts whole: anything on that day is in it
+                value = how(reading, start, date + ONE_DAY - pd.Timedelta(microseconds=1))
+            rows.append((int(replication), date, str(point.indicator), value))
+    return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
