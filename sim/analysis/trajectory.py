@@ -17,17 +17,22 @@ included; a stock is read at the end of its ``date``.
 * **Cases started**: cases issued in the period (returns to court included), one per case.
 * **Hearings per case**: mean hearings of cases disposed in the period.
 
+:func:`band` puts the mean and a 95% prediction interval across replications on each point.
+
 An indicator the model does not measure (an input such as days sat, or a figure counted on another basis) has
 a missing value, as has a period in which nothing was disposed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
 from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
@@ -180,3 +185,39 @@ def measure(children: pd.DataFrame, timeline: pd.DataFrame | None, points: pd.Da
                 value = how(reading, start, date + ONE_DAY - pd.Timedelta(microseconds=1))
             rows.append((int(replication), date, str(point.indicator), value))
     return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------- across replications
+BAND_COLUMNS = ["date", "indicator", "model", "lower", "upper", "replications"]
+BAND_LEVEL = 0.95
+
+
+def natural_bounds(indicator: str) -> tuple[float, float]:
+    """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative."""
+    if indicator.endswith("_share"):
+        return 0.0, 1.0
+    if "_change" in indicator:
+        return -math.inf, math.inf
+    return 0.0, math.inf
+
+
+def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
+    """Mean across replications and a Student-t *prediction* interval for one replication, within natural bounds.
+
+    A published figure is one realisation of the real system, so it is compared with where one run of the
+    model falls, not with the mean of many: ``mean ± t(n-1) * sd * sqrt(1 + 1/n)``, then clipped to
+    :func:`natural_bounds` (the mean is always inside). Fewer than two values give no interval.
+    """
+    grouped = measured.groupby(["date", "indicator"], sort=True)["model"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = stats.t.ppf(0.5 + level / 2, np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan))
+        half = quantile * out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
+    mean = out["mean"].to_numpy(dtype=float)
+    low = np.array([natural_bounds(i)[0] for i in out["indicator"]])
+    high = np.array([natural_bounds(i)[1] for i in out["indicator"]])
+    out["lower"] = np.clip(mean - half, low, high)
+    out["upper"] = np.clip(mean + half, low, high)
+    out = out.rename(columns={"mean": "model", "count": "replications"})
+    return out[BAND_COLUMNS]
