@@ -11,7 +11,7 @@ import pytest
 
 from sim.scenario.loading import load_scenario, scenario_from_dict
 from sim.scenario.yaml_file import ScenarioError
-from tests.conftest import SMALL
+from tests.conftest import SMALL, scenario_data
 
 
 def _public_law_issued(children: pd.DataFrame) -> pd.Series:
@@ -98,3 +98,89 @@ def test_days_sat_needs_a_reference(tmp_path: Path) -> None:
     [(_, key, message)] = _problems(tmp_path, "history:\n  rows: [{date: 2024-07-01, days_sat: 120000}]\n")
     assert key == "history"
     assert "days_sat_reference" in message
+
+
+# ---------------------------------------------------------------------------------------------- starting state
+def _open_caseload(data: dict[str, Any], booked: bool = True) -> dict[str, Any]:
+    data["starting_state"] = {
+        "warm_up_days": 0,
+        "open_cases": {
+            "public_law": {
+                "by_region": {
+                    "north_east": {
+                        "final_hearing": {
+                            "count": 10,
+                            "age_days": 200,
+                            **({"next_hearing_days": {"dist": "uniform", "low": 20, "high": 40}} if booked else {}),
+                        },
+                        "assessment": {"count": 8, "age_days": {"dist": "uniform", "low": 30, "high": 90}},
+                    },
+                    "wales": {"case_management_hearing": {"count": 5, "age_days": 10}},
+                }
+            },
+            "private_law": {
+                "by_region": {
+                    "wales": {
+                        "first_hearing": {"count": 6, "age_days": 40, **({"next_hearing_days": 21} if booked else {})}
+                    }
+                }
+            },
+        },
+    }
+    return data
+
+
+def _first_stage_after_allocation(stages: pd.DataFrame, case_ids: pd.Series) -> pd.Series:
+    own = stages[stages["case_id"].isin(case_ids) & (stages["stage"] != "guardian_allocation")]
+    return own.sort_values(["case_id", "requested"]).groupby("case_id")["stage"].first()
+
+
+def test_a_run_starts_inside_the_declared_backlog_by_region_and_stage(
+    small_data: dict[str, Any], run, tmp_path: Path
+) -> None:
+    result = run(_open_caseload(small_data), tmp_path / "run")
+    timeline = result.timeline[pd.to_datetime(result.timeline["date"]) == pd.Timestamp(result.start_date)]
+    at_start = timeline.set_index(["measure", "region"])["value"]
+    assert at_start["open_cases:public_law", "north_east"] == 18
+    assert at_start["open_cases:public_law", "wales"] == 5
+    assert at_start["open_cases:private_law", "wales"] == 6
+    assert at_start["open_cases:private_law", "north_east"] == 0
+    cases = result.children[result.children["from_open_caseload"]].drop_duplicates("case_id").set_index("case_id")
+    # a case in assessment at the start may be with an expert (the pathway's branch)
+    first = _first_stage_after_allocation(result.stages, cases.index.to_series()).replace(
+        {"expert_assessment": "assessment"}
+    )
+    declared = pd.concat([cases[["case_type", "region"]], first.rename("stage")], axis=1)
+    counts = declared.groupby(["case_type", "region", "stage"], observed=True).size().to_dict()
+    assert counts == {
+        ("public_law", "north_east", "final_hearing"): 10,
+        ("public_law", "north_east", "assessment"): 8,
+        ("public_law", "wales", "case_management_hearing"): 5,
+        ("private_law", "wales", "first_hearing"): 6,
+    }
+    ages = cases.groupby(["region", declared["stage"]], observed=True)["days_before_run"]
+    assert ages.min()["north_east", "final_hearing"] == ages.max()["north_east", "final_hearing"] == 200
+    assert 30 <= ages.min()["north_east", "assessment"] <= ages.max()["north_east", "assessment"] <= 90
+    assert ages.max()["wales", "case_management_hearing"] == 10
+
+
+def test_hearings_booked_ahead_are_heard_on_their_days_not_after_a_new_notice_period(
+    small_data: dict[str, Any], run, tmp_path: Path
+) -> None:
+    def first_hearing_days(booked: bool) -> pd.Series:
+        result = run(_open_caseload(scenario_data(SMALL), booked), tmp_path / f"booked_{booked}")
+        cases = result.children[result.children["from_open_caseload"]].drop_duplicates("case_id")
+        # days from the start date to the first hearing
+        cases = cases.assign(day=cases["days_to_first_hearing"] - cases["days_before_run"])
+        return cases.set_index(["case_type", "region", "days_before_run"])["day"]
+
+    booked, fresh = first_hearing_days(True), first_hearing_days(False)
+    finals = booked["public_law", "north_east", 200]  # the final hearings (the assessments are younger)
+    # ten final hearings booked between day 20 and day 40, heard on those days or soon after (a full day moves one)
+    assert len(finals) == 10
+    assert finals.min() >= 20 and finals.median() <= 45
+    # a private law first hearing booked for day 21 is heard then (vacated or full lists can push it back)
+    first_hearings = booked["private_law", "wales", 40]
+    assert (first_hearings >= 21).all() and first_hearings.median() <= 28
+    # without the booking the final hearing waits for its notice period (median 105 days)
+    assert fresh["public_law", "north_east", 200].median() > 60

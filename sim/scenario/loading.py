@@ -24,7 +24,9 @@ from sim.scenario.yaml_file import (
 )
 from sim.vocabulary import (
     ENTRY_STAGES,
+    HEARING,
     HEARINGS_BY_CASE_TYPE,
+    PATHWAY_TABLES,
 )
 
 
@@ -80,7 +82,34 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                         f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
                     )
                 )
+        problems += _open_case_problems(scenario, case_type)
     return problems + history_problems(scenario)
+
+
+def _open_case_problems(scenario: Scenario, case_type: str) -> list[tuple[KeyPath, str]]:
+    """Regions and stages of the open caseload declared by region, and hearings booked only at hearing stages."""
+    open_cases = scenario.starting_state.open_cases[case_type]
+    at = ("starting_state", "open_cases", case_type)
+    hearings = {s.name for s in PATHWAY_TABLES[case_type].stages if s.kind == HEARING}
+    problems: list[tuple[KeyPath, str]] = []
+    if open_cases.next_hearing_days is not None and not set(open_cases.by_stage) <= hearings:
+        others = sorted(set(open_cases.by_stage) - hearings)
+        problems.append(((*at, "next_hearing_days"), f"by_stage has stages that are not hearings: {', '.join(others)}"))
+    for region, stages in open_cases.by_region.items():
+        if region not in scenario.regions:
+            hint = f"; did you mean '{suggest(region, scenario.regions)}'?" if suggest(region, scenario.regions) else ""
+            problems.append(((*at, "by_region", region), f"unknown region '{region}'{hint}"))
+        for stage, declared in stages.items():
+            if stage not in ENTRY_STAGES[case_type]:
+                problems.append(
+                    (
+                        (*at, "by_region", region, stage),
+                        f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
+                    )
+                )
+            elif declared.next_hearing_days is not None and stage not in hearings:
+                problems.append(((*at, "by_region", region, stage, "next_hearing_days"), f"'{stage}' is not a hearing"))
+    return problems
 
 
 FIXED_BY_THE_BASE = (
