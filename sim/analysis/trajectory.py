@@ -61,27 +61,8 @@ def _cases(children: pd.DataFrame) -> Cases:
     )
 
 
-def _outstanding_from_cases(cases: Cases, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
-    chosen = cases[cases["case_type"].isin(case_types)]
-    still_open = chosen["end"].isna() | (chosen["end"] > date)
-    return float(((chosen["start"] <= date) & still_open).sum())
-
-
-def _outstanding_from_timeline(timeline: pd.DataFrame, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
-    measures = [f"open_cases:{c}" for c in case_types]
-    rows = timeline[timeline["measure"].astype(str).isin(measures)]
-    dates = pd.to_datetime(rows["date"])
-    before = rows[dates <= date]
-    if before.empty:
-        return np.nan
-    last = before[pd.to_datetime(before["date"]) == pd.to_datetime(before["date"]).max()]
-    return float(last["value"].sum())
-
-
-def _disposed_in(cases: Cases, case_types: tuple[str, ...], start: pd.Timestamp, date: pd.Timestamp) -> Cases:
-    return cases[
-        cases["disposed"] & cases["case_type"].isin(case_types) & (cases["end"] >= start) & (cases["end"] <= date)
-    ]
+def _disposed_in(cases: Cases, start: pd.Timestamp, date: pd.Timestamp) -> Cases:
+    return cases[cases["disposed"] & (cases["end"] >= start) & (cases["end"] <= date)]
 
 
 def _mean_or_nan(values: pd.Series) -> float:
@@ -89,16 +70,38 @@ def _mean_or_nan(values: pd.Series) -> float:
 
 
 class _Reading:
-    """What one replication offers the measures: its cases and, if given, its timeline."""
+    """What one replication offers the measures: its cases by case types and, if given, its open-case series
+    (each worked out once, as the calibration measures many points of many runs)."""
 
     def __init__(self, cases: Cases, timeline: pd.DataFrame | None) -> None:
         self.cases = cases
-        self.timeline = timeline
+        self.timeline = timeline if timeline is not None and not timeline.empty else None
+        self._cases: dict[tuple[str, ...], Cases] = {}
+        self._open: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def of(self, case_types: tuple[str, ...]) -> Cases:
+        if case_types not in self._cases:
+            self._cases[case_types] = self.cases[self.cases["case_type"].isin(case_types)]
+        return self._cases[case_types]
+
+    def _open_series(self, case_types: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(snapshot times in ns, open cases of these types summed over regions), in date order."""
+        if case_types not in self._open:
+            assert self.timeline is not None
+            rows = self.timeline[self.timeline["measure"].astype(str).isin([f"open_cases:{c}" for c in case_types])]
+            series = rows.groupby(pd.to_datetime(rows["date"]))["value"].sum().sort_index()
+            self._open[case_types] = (series.index.to_numpy(dtype="datetime64[ns]"), series.to_numpy(dtype=float))
+        return self._open[case_types]
 
     def outstanding(self, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
-        if self.timeline is not None and not self.timeline.empty:
-            return _outstanding_from_timeline(self.timeline, case_types, date)
-        return _outstanding_from_cases(self.cases, case_types, date)
+        """From the last snapshot on or before the date when there is a timeline, else from the cases."""
+        if self.timeline is not None:
+            times, values = self._open_series(case_types)
+            at = int(np.searchsorted(times, np.datetime64(date, "ns"), side="right"))
+            return float(values[at - 1]) if at else np.nan
+        chosen = self.of(case_types)
+        still_open = chosen["end"].isna() | (chosen["end"] > date)
+        return float(((chosen["start"] <= date) & still_open).sum())
 
 
 Measure = Callable[[_Reading, pd.Timestamp, pd.Timestamp], float]
@@ -120,12 +123,12 @@ def _change_on_year(case_types: tuple[str, ...]) -> Measure:
 
 
 def _mean_weeks(case_types: tuple[str, ...]) -> Measure:
-    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.cases, case_types, start, date)["weeks"])
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["weeks"])
 
 
 def _within_26_weeks(case_types: tuple[str, ...]) -> Measure:
     def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
-        weeks = _disposed_in(reading.cases, case_types, start, date)["weeks"]
+        weeks = _disposed_in(reading.of(case_types), start, date)["weeks"]
         return _mean_or_nan(weeks <= TARGET_WEEKS)
 
     return value
@@ -133,15 +136,14 @@ def _within_26_weeks(case_types: tuple[str, ...]) -> Measure:
 
 def _started(case_types: tuple[str, ...]) -> Measure:
     def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
-        cases = reading.cases
-        chosen = cases["case_type"].isin(case_types) & (cases["start"] >= start) & (cases["start"] <= date)
-        return float(chosen.sum())
+        cases = reading.of(case_types)
+        return float(((cases["start"] >= start) & (cases["start"] <= date)).sum())
 
     return value
 
 
 def _hearings(case_types: tuple[str, ...]) -> Measure:
-    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.cases, case_types, start, date)["hearings"])
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["hearings"])
 
 
 MEASURES: dict[str, Measure] = {
