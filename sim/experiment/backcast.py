@@ -118,14 +118,31 @@ def _last_day(loaded: LoadedScenario) -> pd.Timestamp:
     return pd.Timestamp(scenario.start_date) + pd.Timedelta(days=int(scenario.run_days) - 1)
 
 
+CHILD_COLUMNS = [
+    "replication",
+    "case_id",
+    "case_type",
+    "status",
+    "start_date",
+    "end_date",
+    "days_to_disposal",
+    "hearings",
+]
+"""What :func:`sim.analysis.trajectory.measure` reads of the children table."""
+
+
 def _measure_run(
-    out: Path, points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp
+    out: Path, replications: list[int], points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    children = read_table(out, "children")
-    timeline = read_table(out, "timeline")
-    measured = measure(children, timeline, points[_inside(points, first, last)])
-    dense = measure(children, timeline, grid(points, first, last))
-    return measured, dense
+    """The published points and the grid measured one replication at a time (a national run is large)."""
+    inside, dense_points = points[_inside(points, first, last)], grid(points, first, last)
+    measured, dense = [], []
+    for replication in replications:
+        children = read_table(out, "children", replication, columns=CHILD_COLUMNS)
+        timeline = read_table(out, "timeline", replication)
+        measured.append(measure(children, timeline, inside))
+        dense.append(measure(children, timeline, dense_points))
+    return pd.concat(measured, ignore_index=True), pd.concat(dense, ignore_index=True)
 
 
 def backcast(
@@ -161,7 +178,7 @@ def backcast(
     first = pd.Timestamp(scenario.start_date)
     last = _last_day(loaded)
     if run.replications_used:
-        measured, dense = _measure_run(out, points, first, last)
+        measured, dense = _measure_run(out, run.replications_used, points, first, last)
     else:
         measured = dense = pd.DataFrame(columns=["replication", "date", "indicator", "model"])
     projected = None
