@@ -264,6 +264,7 @@ def test_every_command_is_listed_once() -> None:
         "warmup",
         "calibrate",
         "validation",
+        "backcast",
         "journey",
         "report",
         "ocel",

@@ -52,6 +52,7 @@ class Case:
         "pre_proceedings_days",
         "days_before_run",
         "entry_stage",
+        "booked_day",
         "listing_class",
         "stage",
         "stage_agency",
@@ -94,6 +95,8 @@ class Case:
         self.pre_proceedings_days = 0.0
         self.days_before_run = 0.0
         self.entry_stage = 0
+        self.booked_day = math.nan
+        """Day of a hearing already booked before the run (an open case of the starting state); NaN for none."""
         self.listing_class = listing_class
         self.stage = -1
         self.stage_agency = -1

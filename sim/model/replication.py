@@ -281,23 +281,43 @@ class Replication:
                 engine.start(self.pathway(self.new_case(case_type, region, day)))
 
     def _open_caseload(self) -> None:
-        """Start the declared open cases at their stages, issued some days before the start date."""
+        """Start the declared open cases at their stages, issued some days before the start date: by stage with
+        regions drawn by demand shares, then by region and stage, each with its ages and hearings booked ahead."""
         base = self.scenario
         draw = self.uniforms["open_caseload"]
+        regions = list(base.regions)
         for case_type, open_cases in base.starting_state.open_cases.items():
-            code = CASE_TYPES.index(case_type)
-            age = self.params.sampler(f"starting_state.open_cases.{case_type}.age_days", open_cases.age_days)
-            table = PATHWAY_TABLES[case_type]
-            for stage, count in open_cases.by_stage.items():
-                for _ in range(int(round(count))):
-                    region = draw.choose(self.params.region_cumulative[case_type])
-                    case = self.new_case(code, region, 0.0)
-                    case.from_open_caseload = True
-                    case.entry_stage = table.entry_code(stage)
-                    case.issue_day = case.arrival_day = -age()
-                    self._count_open(case)
-                    case.days_before_run = -case.issue_day
-                    engine.start(self.pathway(case))
+            key = f"starting_state.open_cases.{case_type}"
+            if open_cases.by_stage:
+                age = self.params.sampler(f"{key}.age_days", open_cases.age_days)
+                booked = self._booked_sampler(f"{key}.next_hearing_days", open_cases.next_hearing_days)
+                for stage, count in open_cases.by_stage.items():
+                    for _ in range(int(round(count))):
+                        region = draw.choose(self.params.region_cumulative[case_type])
+                        self._start_open_case(case_type, region, stage, age, booked)
+            for region_name, stages in open_cases.by_region.items():
+                for stage, declared in stages.items():
+                    where = f"{key}.by_region.{region_name}.{stage}"
+                    age = self.params.sampler(f"{where}.age_days", declared.age_days)
+                    booked = self._booked_sampler(f"{where}.next_hearing_days", declared.next_hearing_days)
+                    for _ in range(int(round(declared.count))):
+                        self._start_open_case(case_type, regions.index(region_name), stage, age, booked)
+
+    def _booked_sampler(self, key: str, dist: Any) -> Callable[[], float] | None:
+        return None if dist is None else self.params.sampler(key, dist)
+
+    def _start_open_case(
+        self, case_type: str, region: int, stage: str, age: Callable[[], float], booked: Callable[[], float] | None
+    ) -> None:
+        case = self.new_case(CASE_TYPES.index(case_type), region, 0.0)
+        case.from_open_caseload = True
+        case.entry_stage = PATHWAY_TABLES[case_type].entry_code(stage)
+        case.issue_day = case.arrival_day = -age()
+        if booked is not None:
+            case.booked_day = self.scenario.results_start_day + booked()
+        self._count_open(case)
+        case.days_before_run = -case.issue_day
+        engine.start(self.pathway(case))
 
     def run(self) -> RunStats:
         started = time.perf_counter()

@@ -133,7 +133,13 @@ def _starting_state(manifest: dict[str, Any]) -> str:
             "shares; children still in proceedings from them count in open caseloads and child-days."
         )
     elif kind == "open_caseload":
-        counts = {k: v.get("by_stage", v) for k, v in start.get("open_cases", {}).items()}
+        counts = {
+            k: {
+                **v.get("by_stage", {}),
+                **{f"{r}: {s}": d["count"] for r, stages in v.get("by_region", {}).items() for s, d in stages.items()},
+            }
+            for k, v in start.get("open_cases", {}).items()
+        }
         text = (
             f"The run started on {start.get('results_start_date')} from a declared open caseload ({escape(counts)}). "
             "Those cases are flagged <code>from_open_caseload</code>: their earlier history was not simulated, so "

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.scenario.schema import Scenario
+from sim.scenario.history import history_policies, history_problems
+from sim.scenario.schema import Policy, Scenario
 from sim.scenario.yaml_file import (
     KeyPath,
     Problem,
@@ -23,7 +24,9 @@ from sim.scenario.yaml_file import (
 )
 from sim.vocabulary import (
     ENTRY_STAGES,
+    HEARING,
     HEARINGS_BY_CASE_TYPE,
+    PATHWAY_TABLES,
 )
 
 
@@ -79,6 +82,33 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                         f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
                     )
                 )
+        problems += _open_case_problems(scenario, case_type)
+    return problems + history_problems(scenario)
+
+
+def _open_case_problems(scenario: Scenario, case_type: str) -> list[tuple[KeyPath, str]]:
+    """Regions and stages of the open caseload declared by region, and hearings booked only at hearing stages."""
+    open_cases = scenario.starting_state.open_cases[case_type]
+    at = ("starting_state", "open_cases", case_type)
+    hearings = {s.name for s in PATHWAY_TABLES[case_type].stages if s.kind == HEARING}
+    problems: list[tuple[KeyPath, str]] = []
+    if open_cases.next_hearing_days is not None and not set(open_cases.by_stage) <= hearings:
+        others = sorted(set(open_cases.by_stage) - hearings)
+        problems.append(((*at, "next_hearing_days"), f"by_stage has stages that are not hearings: {', '.join(others)}"))
+    for region, stages in open_cases.by_region.items():
+        if region not in scenario.regions:
+            hint = f"; did you mean '{suggest(region, scenario.regions)}'?" if suggest(region, scenario.regions) else ""
+            problems.append(((*at, "by_region", region), f"unknown region '{region}'{hint}"))
+        for stage, declared in stages.items():
+            if stage not in ENTRY_STAGES[case_type]:
+                problems.append(
+                    (
+                        (*at, "by_region", region, stage),
+                        f"unknown stage '{stage}'; {case_type} cases can start in {', '.join(ENTRY_STAGES[case_type])}",
+                    )
+                )
+            elif declared.next_hearing_days is not None and stage not in hearings:
+                problems.append(((*at, "by_region", region, stage, "next_hearing_days"), f"'{stage}' is not a hearing"))
     return problems
 
 
@@ -154,18 +184,20 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
     data = copy.deepcopy(tree.data)
     data.pop("policies", None)
-    order = sorted(range(len(base.policies)), key=lambda i: base.policies[i].date)
+    # History rows come first on a shared date, so a policy of that date applies on top of them.
+    dated: list[tuple[KeyPath, Policy]] = [*history_policies(base)]
+    dated += [(("policies", i), policy) for i, policy in enumerate(base.policies)]
+    dated.sort(key=lambda entry: entry[1].date)
     problems: list[Problem] = []
-    for i in order:
-        policy = base.policies[i]
-        file, line = tree.locate(("policies", i))
-        where = f"policies[{i}] ({policy.name})"
+    for at, policy in dated:
+        file, line = tree.locate(at)
+        where = f"{format_key_path(at)} ({policy.name})"
         for kind, changes in (("set", policy.set), ("scale", policy.scale)):
             for dotted, value in changes.items():
                 problem = set_path(data, dotted, value, scale=kind == "scale")
                 if problem:
-                    key_file, key_line = tree.locate(("policies", i, kind, dotted))
-                    problems.append(Problem(key_file, key_line, f"policies[{i}].{kind}.{dotted}", problem))
+                    key_file, key_line = tree.locate((*at, kind, dotted))
+                    problems.append(Problem(key_file, key_line, f"{format_key_path(at)}.{kind}.{dotted}", problem))
         # Errors are found in the data as the policy leaves it, but belong to the policy's line.
         changed = SourceTree(data=data, files=tree.files, locations={})
         try:

@@ -443,9 +443,41 @@ class Recurrence(Strict):
 
 
 # ---------------------------------------------------------------------------------------------- run set-up
+class OpenStage(Strict):
+    """Open cases of one type in one region and stage at the start, with their ages and next hearings."""
+
+    count: NonNegative = Field(description="Open cases in this region and stage at the start date.")
+    age_days: Distribution = Field(description="Days since issue of these cases at the start date.")
+    next_hearing_days: Distribution | None = Field(
+        default=None,
+        description="For a hearing stage: days from the start date to the hearing already booked (lists full "
+        "ahead); null to list it as a new request would be.",
+    )
+
+
 class OpenCases(Strict):
-    by_stage: dict[Name, NonNegative] = Field(description="Open cases at the start, by the stage they are in.")
-    age_days: Distribution = Field(description="Days since issue of an open case at the start.")
+    by_stage: dict[Name, NonNegative] = Field(
+        default={}, description="Open cases at the start, by the stage they are in; regions drawn by demand shares."
+    )
+    age_days: Distribution | None = Field(
+        default=None, description="Days since issue of an open case of by_stage at the start (needed with by_stage)."
+    )
+    next_hearing_days: Distribution | None = Field(
+        default=None,
+        description="For cases of by_stage in a hearing stage: days from the start date to the hearing already "
+        "booked; null to list it as a new request would be.",
+    )
+    by_region: dict[Name, dict[Name, OpenStage]] = Field(
+        default={},
+        description="Open cases at the start by region and stage, each with its own ages and booked hearings "
+        "(in addition to by_stage).",
+    )
+
+    @model_validator(mode="after")
+    def _ages_given(self) -> OpenCases:
+        if self.by_stage and self.age_days is None:
+            raise ValueError("by_stage needs age_days (the days since issue of those cases)")
+        return self
 
 
 class StartingState(Strict):
@@ -462,6 +494,79 @@ class StartingState(Strict):
     def _one_way(self) -> StartingState:
         if self.warm_up_days > 0 and self.open_cases:
             raise ValueError("give warm_up_days or open_cases, not both")
+        return self
+
+
+class HistoryRow(Strict):
+    """Demand and capacity from a date until the next row, as the published series give them."""
+
+    date: dt.date = Field(description="First day of the period (a year or a quarter) this row describes.")
+    cases_per_year: dict[Literal[CASE_TYPES], Positive] = Field(  # type: ignore[valid-type]
+        default={},
+        description="Cases arriving nationally per year in this period, by case type (a quarter's count times 4); "
+        "the yearly trend is set to 0 from here; case types left out keep their volume.",
+    )
+    sitting_hours_scale: Positive | None = Field(
+        default=None,
+        description="Court sitting hours in every region and tier as a multiple of the scenario's own; null keeps "
+        "the previous row's capacity.",
+    )
+    days_sat: Positive | None = Field(
+        default=None,
+        description="Family Court days sat a year in this period; the sitting-hour scale is days_sat over "
+        "history.days_sat_reference. Give this or sitting_hours_scale, not both.",
+    )
+    cafcass_advisers_scale: Positive | None = Field(
+        default=None,
+        description="Cafcass advisers (short- and long-term, every region) as a multiple of the scenario's own; null "
+        "keeps the previous row's.",
+    )
+    source: str = Field(default="", description="Where the figures of this row come from.")
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> HistoryRow:
+        if self.sitting_hours_scale is not None and self.days_sat is not None:
+            raise ValueError("give sitting_hours_scale or days_sat, not both")
+        return self
+
+
+class CapacityDip(Strict):
+    """A fall in court capacity for a while (the 2020-21 pandemic), on top of the history rows; an assumption."""
+
+    start: dt.date = Field(description="First day of the fall.")
+    length_days: NonNegative = Field(description="Days the fall lasts; capacity returns to the rows' value after.")
+    depth_share: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        description="Share of sitting hours lost during the fall (0.2 is a fifth fewer)."
+    )
+
+
+class History(Strict):
+    """A back-cast's inputs: demand and capacity over time, compiled into dated changes (see docs/model.md)."""
+
+    days_sat_reference: Positive | None = Field(
+        default=None,
+        description="Family Court days sat a year that the regions' sitting hours stand for; needed by rows "
+        "that give days_sat.",
+    )
+    capacity_dip: CapacityDip | None = Field(
+        default=None, description="A temporary fall in court sitting hours; null for none."
+    )
+    rows: list[HistoryRow] = Field(default=[], description="Periods of the history, in date order.")
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_in_order(cls, value: list[HistoryRow]) -> list[HistoryRow]:
+        dates = [row.date for row in value]
+        for i, (before, after) in enumerate(zip(dates, dates[1:], strict=False)):
+            if after <= before:
+                raise ValueError(f"rows must be in date order: rows[{i + 1}] ({after}) is not after {before}")
+        return value
+
+    @model_validator(mode="after")
+    def _reference_given(self) -> History:
+        needs = [i for i, row in enumerate(self.rows) if row.days_sat is not None]
+        if needs and self.days_sat_reference is None:
+            raise ValueError(f"rows {needs} give days_sat, which needs days_sat_reference")
         return self
 
 
@@ -508,6 +613,10 @@ class Scenario(Strict):
         default={}, description="Return to court, by pathway and outcome name."
     )
     policies: list[Policy] = Field(default=[], description="Changes at dates, applied in date order.")
+    history: History = Field(
+        default_factory=History,
+        description="Demand and capacity by period for a back-cast; each row becomes a dated change.",
+    )
 
     def at(self, dotted: str) -> Any:
         """The value at a dotted key path such as ``public_law.final_hearing`` (the tables' keys name values so)."""

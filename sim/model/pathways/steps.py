@@ -64,6 +64,8 @@ class StageSteps:
         diary = self.court.diaries[case.region][plan.tier]
         hours = plan.duration_hours()
         earliest = env.now + plan.notice_days()
+        if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
+            earliest, case.booked_day = case.booked_day, math.nan
         chance = self.listing_draws
         while True:
             now = env.now

@@ -1,0 +1,225 @@
+"""The model measured the way figures are published, at their own dates: one value per replication and point.
+
+:func:`measure` takes a run's children table (one or many replications), its timeline (or None) and the
+published points (:func:`sim.experiment.trajectory.published_trajectory`, or any frame with ``indicator``,
+``start`` and ``date``) and returns ``replication, date, indicator, model``. Periods are whole days, both ends
+included; a stock is read at the end of its ``date``.
+
+* **Outstanding cases** (``*_outstanding_*``): cases issued and not disposed at the end of the date, by case
+  type, one per case. From the timeline when it is given (the last snapshot on or before the date, summed over
+  regions: the model's own count of open cases), else from the children table. Warm-up cases and the declared
+  open caseload count: the courts count every open case.
+* **Change on the year**: outstanding at the date less outstanding a year (365 days) before.
+* **Mean weeks to disposal** and **share within 26 weeks**: over cases *disposed in the period*, one per case,
+  weeks from issue to disposal (public law: first disposal; private law, both routes: the final order; the
+  model has one disposal per case), whenever they started. Cases of the declared open caseload count with
+  their declared issue dates.
+* **Cases started**: cases issued in the period (returns to court included), one per case.
+* **Hearings per case**: mean hearings of cases disposed in the period.
+
+:func:`band` puts the mean and a 95% prediction interval across replications on each point.
+
+An indicator the model does not measure (an input such as days sat, or a figure counted on another basis) has
+a missing value, as has a period in which nothing was disposed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
+from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
+
+MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
+DAYS_IN_A_YEAR_BEFORE = 365
+"""'Change on the year' compares the date with the same date a (non-leap) year before."""
+ONE_DAY = pd.Timedelta(days=1)
+
+Cases = pd.DataFrame
+"""One row per case of one replication: case_type, status, start and end (timestamps), weeks, hearings."""
+
+
+def _cases(children: pd.DataFrame) -> Cases:
+    """One row per case that reached court (diverted cases never did)."""
+    rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & children["start_date"].notna()]
+    rows = rows.drop_duplicates(["replication", "case_id"])
+    return pd.DataFrame(
+        {
+            "replication": rows["replication"].to_numpy(),
+            "case_type": rows["case_type"].astype(str).to_numpy(),
+            "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
+            "start": pd.to_datetime(rows["start_date"]).to_numpy(),
+            "end": pd.to_datetime(rows["end_date"]).to_numpy(),
+            "weeks": (rows["days_to_disposal"].astype(float) / WEEK_DAYS).to_numpy(),
+            "hearings": rows["hearings"].astype(float).to_numpy(),
+        }
+    )
+
+
+def _disposed_in(cases: Cases, start: pd.Timestamp, date: pd.Timestamp) -> Cases:
+    return cases[cases["disposed"] & (cases["end"] >= start) & (cases["end"] <= date)]
+
+
+def _mean_or_nan(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else np.nan
+
+
+class _Reading:
+    """What one replication offers the measures: its cases by case types and, if given, its open-case series
+    (each worked out once, as the calibration measures many points of many runs)."""
+
+    def __init__(self, cases: Cases, timeline: pd.DataFrame | None) -> None:
+        self.cases = cases
+        self.timeline = timeline if timeline is not None and not timeline.empty else None
+        self._cases: dict[tuple[str, ...], Cases] = {}
+        self._open: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def of(self, case_types: tuple[str, ...]) -> Cases:
+        if case_types not in self._cases:
+            self._cases[case_types] = self.cases[self.cases["case_type"].isin(case_types)]
+        return self._cases[case_types]
+
+    def _open_series(self, case_types: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(snapshot times in ns, open cases of these types summed over regions), in date order."""
+        if case_types not in self._open:
+            assert self.timeline is not None
+            rows = self.timeline[self.timeline["measure"].astype(str).isin([f"open_cases:{c}" for c in case_types])]
+            series = rows.groupby(pd.to_datetime(rows["date"]))["value"].sum().sort_index()
+            self._open[case_types] = (series.index.to_numpy(dtype="datetime64[ns]"), series.to_numpy(dtype=float))
+        return self._open[case_types]
+
+    def outstanding(self, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
+        """From the last snapshot on or before the date when there is a timeline, else from the cases."""
+        if self.timeline is not None:
+            times, values = self._open_series(case_types)
+            at = int(np.searchsorted(times, np.datetime64(date, "ns"), side="right"))
+            return float(values[at - 1]) if at else np.nan
+        chosen = self.of(case_types)
+        still_open = chosen["end"].isna() | (chosen["end"] > date)
+        return float(((chosen["start"] <= date) & still_open).sum())
+
+
+Measure = Callable[[_Reading, pd.Timestamp, pd.Timestamp], float]
+"""(reading, period start or NaT, date) -> the model's value."""
+
+PUBLIC, PRIVATE, DOMESTIC_ABUSE = ("public_law",), ("private_law",), ("domestic_abuse",)
+
+
+def _outstanding(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: reading.outstanding(case_types, date)
+
+
+def _change_on_year(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        before = date - pd.Timedelta(days=DAYS_IN_A_YEAR_BEFORE)
+        return reading.outstanding(case_types, date) - reading.outstanding(case_types, before)
+
+    return value
+
+
+def _mean_weeks(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["weeks"])
+
+
+def _within_26_weeks(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        weeks = _disposed_in(reading.of(case_types), start, date)["weeks"]
+        return _mean_or_nan(weeks <= TARGET_WEEKS)
+
+    return value
+
+
+def _started(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = reading.of(case_types)
+        return float(((cases["start"] >= start) & (cases["start"] <= date)).sum())
+
+    return value
+
+
+def _hearings(case_types: tuple[str, ...]) -> Measure:
+    return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["hearings"])
+
+
+MEASURES: dict[str, Measure] = {
+    "public_law_outstanding_hmcts": _outstanding(PUBLIC),
+    "public_law_outstanding_nao": _outstanding(PUBLIC),
+    "private_law_outstanding_hmcts": _outstanding(PRIVATE),
+    "private_law_outstanding_nao": _outstanding(PRIVATE),
+    "public_and_private_law_outstanding_nao": _outstanding(PUBLIC + PRIVATE),
+    "public_law_outstanding_change_on_year": _change_on_year(PUBLIC),
+    "public_law_mean_weeks": _mean_weeks(PUBLIC),
+    "public_law_within_26_weeks_share": _within_26_weeks(PUBLIC),
+    "private_law_mean_weeks": _mean_weeks(PRIVATE),
+    "public_law_cases_started": _started(PUBLIC),
+    "public_law_cases_started_quarterly": _started(PUBLIC),
+    "private_law_cases_started": _started(PRIVATE),
+    "private_law_cases_started_quarterly": _started(PRIVATE),
+    "domestic_abuse_cases_started": _started(DOMESTIC_ABUSE),
+    "public_law_hearings_per_case": _hearings(PUBLIC),
+}
+"""The indicators the model measures, by the name the published trajectory gives them."""
+STOCKS = {name for name in MEASURES if "_outstanding" in name}
+"""Indicators read at a date; the others are flows over a period and need its start."""
+
+
+def measure(children: pd.DataFrame, timeline: pd.DataFrame | None, points: pd.DataFrame) -> pd.DataFrame:
+    """The model's value of each point's indicator at the point's date, per replication (see the module)."""
+    cases = _cases(children)
+    replications = sorted(set(children["replication"].unique().tolist()))
+    rows: list[tuple[int, pd.Timestamp, str, float]] = []
+    for replication in replications:
+        own_timeline = None if timeline is None else timeline[timeline["replication"] == replication]
+        reading = _Reading(cases[cases["replication"] == replication], own_timeline)
+        for point in points.itertuples(index=False):
+            date = pd.Timestamp(point.date)
+            start = pd.Timestamp(point.start) if pd.notna(point.start) else pd.NaT
+            how = MEASURES.get(point.indicator)
+            if how is None or (pd.isna(start) and point.indicator not in STOCKS):
+                value = np.nan  # not measured, or a flow given without its period
+            else:
+                # a period's last day counts whole: anything on that day is in it
+                value = how(reading, start, date + ONE_DAY - pd.Timedelta(microseconds=1))
+            rows.append((int(replication), date, str(point.indicator), value))
+    return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------- across replications
+BAND_COLUMNS = ["date", "indicator", "model", "lower", "upper", "replications"]
+BAND_LEVEL = 0.95
+
+
+def natural_bounds(indicator: str) -> tuple[float, float]:
+    """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative."""
+    if indicator.endswith("_share"):
+        return 0.0, 1.0
+    if "_change" in indicator:
+        return -math.inf, math.inf
+    return 0.0, math.inf
+
+
+def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
+    """Mean across replications and a Student-t *prediction* interval for one replication, within natural bounds.
+
+    A published figure is one realisation of the real system, so it is compared with where one run of the
+    model falls, not with the mean of many: ``mean ± t(n-1) * sd * sqrt(1 + 1/n)``, then clipped to
+    :func:`natural_bounds` (the mean is always inside). Fewer than two values give no interval.
+    """
+    grouped = measured.groupby(["date", "indicator"], sort=True)["model"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = stats.t.ppf(0.5 + level / 2, np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan))
+        half = quantile * out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
+    mean = out["mean"].to_numpy(dtype=float)
+    low = np.array([natural_bounds(i)[0] for i in out["indicator"]])
+    high = np.array([natural_bounds(i)[1] for i in out["indicator"]])
+    out["lower"] = np.clip(mean - half, low, high)
+    out["upper"] = np.clip(mean + half, low, high)
+    out = out.rename(columns={"mean": "model", "count": "replications"})
+    return out[BAND_COLUMNS]

@@ -1,0 +1,102 @@
+"""``backcast [SCENARIO]``: run a history scenario and compare it with the published trajectory 2018-2024.
+
+The running and measuring are :mod:`sim.experiment.backcast`; the figure :mod:`sim.outputs.backcast_figure`.
+``backcast.csv``, ``backcast.png`` and ``backcast.md`` go into the output folder; the tracked
+``docs/backcast.md`` is written only with ``--docs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_FAILED_REPLICATIONS,
+    EXIT_OK,
+    UserError,
+    add_experiment_options,
+    command_line,
+    err,
+    executor_for,
+    out_dir,
+    progress_enabled,
+)
+
+DOCS_RECORD = Path("docs") / "backcast.md"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backcast",
+        help="run a history scenario and compare it with the published trajectory 2018-2024",
+        description="Run a scenario with a history of demand and capacity (default scenarios/backcast.yaml), "
+        "measure the model at every published point's date as the figure is published, and write backcast.csv, "
+        "backcast.png and backcast.md into the output folder (docs/backcast.md only with --docs).",
+    )
+    p.add_argument("scenario", nargs="?", default="scenarios/backcast.yaml", metavar="SCENARIO")
+    add_experiment_options(p, out="results/backcast-NAME-TIME/")
+    p.add_argument(
+        "--until",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="run on to this date, past the last published point, with the inputs held at their last values",
+    )
+    p.add_argument(
+        "--docs",
+        action="store_true",
+        help=f"also write the record to {DOCS_RECORD.as_posix()} (run from the repository's root)",
+    )
+    p.set_defaults(func=cmd_backcast)
+
+
+def cmd_backcast(args: argparse.Namespace) -> int:
+    from sim.experiment.backcast import BackcastError, backcast, write_record
+    from sim.experiment.results_folder import prepare_directory
+    from sim.outputs.backcast_figure import write_backcast_figure
+    from sim.scenario.loading import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    if args.docs and not DOCS_RECORD.parent.is_dir():
+        raise UserError(
+            f"--docs writes {DOCS_RECORD.as_posix()} of the repository, but {Path.cwd()} has no docs/ folder: "
+            "run the command from the repository's root"
+        )
+    out = out_dir(args, f"backcast-{loaded.scenario.name}")
+    prepare_directory(out, force=args.force)
+    try:
+        with executor_for(args, out) as executor:
+            result = backcast(
+                loaded,
+                out,
+                replications=args.replications,
+                seed=args.seed,
+                until=args.until,
+                executor=executor,
+                show_progress=progress_enabled(),
+                argv=command_line(args),
+                log=err,
+            )
+    except BackcastError as exc:
+        raise UserError(str(exc)) from None
+    if not result.replications_used:
+        err(f"every replication failed, so there is nothing to compare; details in {out / 'manifest.json'}")
+        return EXIT_FAILED_REPLICATIONS
+    result.written += write_backcast_figure(out, result.table, result.trajectory)
+    write_record(out, result, loaded, args.scenario, [DOCS_RECORD] if args.docs else [])
+    compared = result.table[result.table["published"].notna() & result.table["model"].notna()]
+    inside = ((compared["published"] >= compared["lower"]) & (compared["published"] <= compared["upper"])).mean()
+    print(f"{len(compared)} published points compared; {inside:.0%} inside the model's 95% band")
+    print("wrote " + ", ".join(str(p) for p in result.written))
+    if result.failed_replications:
+        err(f"{len(result.failed_replications)} replication(s) failed; details in {out / 'manifest.json'}")
+        return EXIT_FAILED_REPLICATIONS
+    return EXIT_OK

@@ -1,0 +1,63 @@
+"""The back-cast command end to end on a tiny history scenario: its table holds every published point, fitted only
+up to 2023, with the model's band around its mean."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli.main import main
+from sim.experiment.backcast import grid, run_until
+from sim.experiment.trajectory import published_trajectory
+from sim.scenario.loading import load_scenario
+from tests.conftest import SCENARIOS
+
+TINY = SCENARIOS / "backcast_tiny.yaml"
+
+
+@pytest.mark.slow
+def test_the_backcast_command_writes_every_published_point_with_the_models_band(tmp_path: Path) -> None:
+    out = tmp_path / "backcast"
+    code = main(
+        ["backcast", str(TINY), "--replications", "2", "--seed", "3", "--out", str(out), "--until", "2024-07-15"]
+    )
+    assert code == 0
+    table = pd.read_csv(out / "backcast.csv", parse_dates=["date"])
+    assert list(table.columns) == ["date", "indicator", "model", "lower", "upper", "published", "source", "fitted"]
+    published = published_trajectory()
+    keys = set(zip(table["date"], table["indicator"], strict=True))
+    assert set(zip(published["date"], published["indicator"], strict=True)) <= keys
+    assert (table["fitted"] == (table["date"] <= pd.Timestamp("2023-12-31"))).all()
+    with_model = table[table["model"].notna()]
+    # the run covers Q4 2023 to mid 2024: the points inside it are measured, fitted and held out alike
+    assert {"public_law_mean_weeks", "public_law_cases_started_quarterly"} <= set(with_model["indicator"])
+    assert with_model["fitted"].any() and (~with_model["fitted"]).any()
+    assert (with_model["lower"] <= with_model["model"]).all() and (with_model["model"] <= with_model["upper"]).all()
+    shares = with_model[with_model["indicator"].str.endswith("_share")]
+    assert shares[["lower", "upper"]].stack().between(0, 1).all()
+    # --until runs past the scenario's last whole day (30 March 2024): quarters ending after it that have no
+    # published point get rows with no published value
+    projected = table[table["published"].isna()]
+    assert set(projected["date"]) == {pd.Timestamp("2024-03-31"), pd.Timestamp("2024-06-30")}
+    for name in ("backcast.png", "backcast.md"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_until_extends_the_run_and_the_grid_holds_whole_periods_inside_it() -> None:
+    loaded = run_until(load_scenario(TINY), dt.date(2024, 12, 31))
+    assert loaded.scenario.start_date + dt.timedelta(days=round(loaded.scenario.run_days)) == dt.date(2025, 1, 1)
+    points = grid(published_trajectory(), pd.Timestamp("2023-10-01"), pd.Timestamp("2024-12-31"))
+    quarterly = points[points["indicator"] == "public_law_mean_weeks"]["date"].dt.date.tolist()
+    assert quarterly == [
+        dt.date(2023, 12, 31),
+        dt.date(2024, 3, 31),
+        dt.date(2024, 6, 30),
+        dt.date(2024, 9, 30),
+        dt.date(2024, 12, 31),
+    ]
+    # a yearly flow needs the whole year inside the run: 2024 only
+    yearly = points[points["indicator"] == "public_law_cases_started"]["date"].dt.date.tolist()
+    assert yearly == [dt.date(2024, 12, 31)]

@@ -1,0 +1,133 @@
+"""The model measured as figures are published (sim.analysis.trajectory), on made-up children worked out by hand,
+and the published trajectory read as data (sim.experiment.trajectory)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from sim.analysis.trajectory import MEASURES, measure
+from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
+from tests.made_up import child_rows
+
+d = dt.date
+
+
+def _children() -> pd.DataFrame:
+    public = {"case_type": "public_law", "pathway": "public_law"}
+    return child_rows(
+        [
+            # case 0: public law, 120 days (17.1 weeks), disposed in Q2 2023, 3 hearings
+            {"case_id": 0, **public, "start_date": d(2023, 1, 10), "end_date": d(2023, 5, 10), "hearings": 3},
+            # case 1: public law, two siblings, 272 days (38.9 weeks), disposed on the last day of Q2 2023
+            {"case_id": 1, **public, "start_date": d(2022, 10, 1), "end_date": d(2023, 6, 30), "hearings": 5},
+            {"case_id": 1, **public, "start_date": d(2022, 10, 1), "end_date": d(2023, 6, 30), "hearings": 5},
+            # case 2: public law still open
+            {"case_id": 2, **public, "status": "open", "start_date": d(2023, 2, 1)},
+            # case 3: private law, 106 days, closed in Q2 2023
+            {"case_id": 3, "start_date": d(2023, 3, 1), "end_date": d(2023, 6, 15)},
+            # case 4: private law by the Pathfinder route, 122 days, closed in Q2 2023
+            {"case_id": 4, "pathway": "pathfinder", "start_date": d(2022, 12, 1), "end_date": d(2023, 4, 2)},
+            # case 5: public law diverted before court: never counted
+            {
+                "case_id": 5,
+                **public,
+                "status": "diverted",
+                "start_date": d(2023, 3, 1),
+                "end_date": d(2023, 3, 20),
+                "days_in_proceedings": math.nan,
+                "days_to_disposal": math.nan,
+            },
+            # case 6: public law issued on 31 March, disposed the day after Q2 2023 ends
+            {"case_id": 6, **public, "start_date": d(2023, 3, 31), "end_date": d(2023, 7, 1), "hearings": 4},
+        ]
+    )
+
+
+def _points(*rows: tuple[str, str]) -> pd.DataFrame:
+    out = []
+    for indicator, period in rows:
+        start, end = period_bounds(period)
+        out.append(
+            {"indicator": indicator, "start": pd.Timestamp(start) if start else pd.NaT, "date": pd.Timestamp(end)}
+        )
+    return pd.DataFrame(out)
+
+
+def _values(frame: pd.DataFrame) -> dict[tuple[str, str], float]:
+    return {(r.indicator, r.date.date().isoformat()): r.model for r in frame.itertuples()}
+
+
+def test_durations_are_over_cases_disposed_in_the_quarter_one_per_case() -> None:
+    points = _points(
+        ("public_law_mean_weeks", "2023Q2"),
+        ("public_law_within_26_weeks_share", "2023Q2"),
+        ("private_law_mean_weeks", "2023Q2"),
+        ("public_law_hearings_per_case", "2023Q2"),
+        ("public_law_mean_weeks", "2023Q1"),
+    )
+    values = _values(measure(_children(), None, points))
+    # cases 0 and 1 (not 6, disposed on 1 July; case 1 once although it has two children)
+    assert values["public_law_mean_weeks", "2023-06-30"] == pytest.approx((120 + 272) / 2 / 7)
+    assert values["public_law_within_26_weeks_share", "2023-06-30"] == 0.5
+    assert values["public_law_hearings_per_case", "2023-06-30"] == 4.0
+    # both routes of private law: cases 3 and 4
+    assert values["private_law_mean_weeks", "2023-06-30"] == pytest.approx((106 + 122) / 2 / 7)
+    # nothing was disposed in Q1 2023
+    assert math.isnan(values["public_law_mean_weeks", "2023-03-31"])
+
+
+def test_outstanding_cases_are_issued_and_not_disposed_at_the_end_of_the_date() -> None:
+    points = _points(
+        ("public_law_outstanding_nao", "2023-03-31"),
+        ("public_law_outstanding_hmcts", "2023-06-30"),
+        ("public_and_private_law_outstanding_nao", "2023-03-31"),
+        ("public_law_outstanding_change_on_year", "2023-06-30"),
+        ("public_law_cases_started", "2023"),
+        ("family_court_days_sat", "2023"),
+    )
+    values = _values(measure(_children(), None, points))
+    # cases 0, 1, 2 and 6 (issued that day); the diverted case 5 never
+    assert values["public_law_outstanding_nao", "2023-03-31"] == 4
+    # case 1 was disposed on 30 June, so only 2 and 6 are open at its end
+    assert values["public_law_outstanding_hmcts", "2023-06-30"] == 2
+    # and the private law cases 3 and 4
+    assert values["public_and_private_law_outstanding_nao", "2023-03-31"] == 6
+    assert values["public_law_outstanding_change_on_year", "2023-06-30"] == 2 - 0
+    assert values["public_law_cases_started", "2023-12-31"] == 3  # cases 0, 2 and 6
+    assert math.isnan(values["family_court_days_sat", "2023-12-31"])  # an input: not measured
+
+
+def test_outstanding_cases_come_from_the_timeline_when_it_is_given_per_replication() -> None:
+    children = pd.concat([_children(), _children().assign(replication=1)], ignore_index=True)
+    timeline = pd.DataFrame(
+        [
+            (replication, snapshot, "open_cases:public_law", region, value * (1 + replication))
+            for replication in (0, 1)
+            for snapshot, values in ((d(2023, 3, 26), (3, 4)), (d(2023, 4, 2), (10, 10)))
+            for region, value in zip(("north", "wales"), values, strict=True)
+        ],
+        columns=["replication", "date", "measure", "region", "value"],
+    )
+    points = _points(("public_law_outstanding_nao", "2023-03-31"))
+    frame = measure(children, timeline, points)
+    assert list(frame.columns) == ["replication", "date", "indicator", "model"]
+    # the last snapshot on or before the date (26 March), summed over regions
+    assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
+
+
+def test_every_published_point_has_a_period_and_only_points_up_to_2023_are_fitted() -> None:
+    points = published_trajectory()
+    assert set(points["fitted"]) == {True, False}
+    assert (points["fitted"] == (points["date"] <= pd.Timestamp(FIT_UNTIL))).all()
+    assert ((points["start"].isna()) | (points["start"] <= points["date"])).all()
+    # the NAO and HMCTS bases are separate indicators, never one series
+    bases = points[points["indicator"].str.contains("outstanding")].groupby("indicator")["basis"].unique()
+    assert all(len(b) == 1 for b in bases)
+    measured = set(points.loc[points["measured"], "indicator"])
+    assert measured == set(MEASURES)
+    q = period_bounds("2019/20")
+    assert q == (d(2019, 4, 1), d(2020, 3, 31))
