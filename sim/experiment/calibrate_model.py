@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy.optimize import minimize
+from scipy.stats import qmc
 
 from sim.experiment.calibration_evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
 from sim.experiment.calibration_targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
@@ -59,8 +60,17 @@ class Fit:
     search_evaluations: int
 
 
+def design_points(parameters: int, per_parameter: int, seed: int) -> np.ndarray:
+    """A Latin hypercube in the unit cube (``per_parameter`` points per parameter), the same for the same seed."""
+    count = parameters * per_parameter
+    if count == 0:
+        return np.empty((0, parameters))
+    return qmc.LatinHypercube(d=parameters, seed=np.random.default_rng(seed)).random(count)
+
+
 def search(evaluator: Evaluator, max_evaluations: int) -> Fit:
-    """Nelder-Mead on the unit cube of the bounds, from the start values, within ``max_evaluations`` runs."""
+    """A Latin hypercube over the bounds, then Nelder-Mead in their unit cube from the best point seen so far,
+    within ``max_evaluations`` runs (the start included)."""
     spec = evaluator.targets.spec
     lower = np.array([p.lower for p in spec.parameters])
     width = np.array([p.upper for p in spec.parameters]) - lower
@@ -72,38 +82,40 @@ def search(evaluator: Evaluator, max_evaluations: int) -> Fit:
     start = evaluator(tuple(evaluator.targets.start), "start")
     done: list[Evaluation] = [start]
 
-    def f(u: np.ndarray) -> float:
+    def f(u: np.ndarray, phase: str = "search") -> float:
         key = evaluator.key(values(u))
         if key not in evaluator.cache and len(done) >= max_evaluations:
             raise _BudgetSpent
-        evaluation = evaluator(key, "search")
+        evaluation = evaluator(key, phase)
         if evaluation not in done:
             done.append(evaluation)
         return evaluation.objective
 
-    u0 = (np.array(start.values) - lower) / width
-    simplex = [u0]
-    for j in range(len(u0)):
-        step = settings.initial_step_share if u0[j] + settings.initial_step_share <= 1 else -settings.initial_step_share
-        simplex.append(u0 + step * np.eye(len(u0))[j])
     reason = "budget: --max-evaluations reached"
-    if max_evaluations > 1:
-        try:
-            result = minimize(
-                f,
-                u0,
-                method="Nelder-Mead",
-                bounds=[(0.0, 1.0)] * len(u0),
-                options={
-                    "initial_simplex": np.array(simplex),
-                    "xatol": settings.tolerance_share,
-                    "fatol": settings.objective_tolerance,
-                    "maxfev": 100 * max_evaluations,  # repeat visits are cached; the budget counts runs
-                },
-            )
-            reason = f"converged: {result.message}" if result.success else f"stopped: {result.message}"
-        except _BudgetSpent:
-            pass
+    try:
+        for u in design_points(len(lower), settings.design_points_per_parameter, evaluator.seed):
+            f(u, "design")
+        best = min(done, key=lambda e: (e.objective, e.index))
+        u0 = (np.array(best.values) - lower) / width
+        simplex = [u0]
+        for j in range(len(u0)):
+            step = settings.initial_step_share
+            simplex.append(u0 + (step if u0[j] + step <= 1 else -step) * np.eye(len(u0))[j])
+        result = minimize(
+            f,
+            u0,
+            method="Nelder-Mead",
+            bounds=[(0.0, 1.0)] * len(u0),
+            options={
+                "initial_simplex": np.array(simplex),
+                "xatol": settings.tolerance_share,
+                "fatol": settings.objective_tolerance,
+                "maxfev": 100 * max_evaluations,  # repeat visits are cached; the budget counts runs
+            },
+        )
+        reason = f"converged: {result.message}" if result.success else f"stopped: {result.message}"
+    except _BudgetSpent:
+        pass
     best = min(done, key=lambda e: (e.objective, e.index))
     return Fit(start=start, best=best, stop_reason=reason, search_evaluations=len(done))
 
@@ -161,6 +173,11 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
     changes: dict[str, Any] = {}
     for p in parameters:
         for path in concrete_keys(data, p.key):
+            parent: Any = data
+            for key in path[:-1]:
+                parent = parent[key]
+            if isinstance(parent, dict) and "dist" in parent:  # a distribution is written whole, with its family
+                path = path[:-1]
             node, value = changes, data
             for key in path[:-1]:
                 node = node.setdefault(key, {})

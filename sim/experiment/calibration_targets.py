@@ -101,10 +101,15 @@ class IdentifiabilitySettings(BaseModel):
 
 
 class OptimiserSettings(BaseModel):
-    """Nelder-Mead in the unit cube of the bounds (docs/calibration.md)."""
+    """A Latin hypercube, then Nelder-Mead in the unit cube of the bounds (docs/calibration.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    design_points_per_parameter: Annotated[int, Field(ge=0, le=50)] = Field(
+        2,
+        description="Points of a Latin hypercube over the bounds, per parameter, run before the local search; it "
+        "starts from the best point seen (a start in a flat region, where capacity never binds, is left at once).",
+    )
     initial_step_share: Annotated[float, Field(gt=0, le=1)] = Field(
         0.25, description="Size of the first simplex, as a share of each parameter's range."
     )
@@ -185,6 +190,25 @@ def concrete_keys(data: Any, dotted: str) -> list[tuple[str, ...]]:
     return paths
 
 
+def _unknown_key(data: dict, dotted: str) -> str:
+    """What is wrong with a key that names nothing: the first part that is not there, with a suggestion."""
+    node: Any = data
+    done: list[str] = []
+    for part in dotted.split("."):
+        if not isinstance(node, dict):
+            return f"'{'.'.join(done)}' is a value, not a mapping of keys"
+        if part == "*":
+            node = next(iter(node.values()), None)
+        elif part not in node:
+            close = suggest(part, node)
+            hint = f"; did you mean '{'.'.join([*done, close])}'?" if close else ""
+            return f"'{'.'.join([*done, part])}' is not a key of the resolved scenario{hint}"
+        else:
+            node = node[part]
+        done.append(part)
+    return f"'{dotted}' names nothing in the scenario"
+
+
 def _default_start(parameter: FreeParameter, data: dict) -> float:
     """The scenario's own value ('set', when every matched key has the same number) or 1 ('scale'), if in
     bounds; else the middle of the bounds."""
@@ -245,13 +269,17 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
     if problems:
         return problems, ()
     data = resolved_data(loaded)
+    for i, p in enumerate(spec.parameters):
+        if not concrete_keys(data, p.key):
+            add(("parameters", i, "key"), f"parameters[{i}].key", _unknown_key(data, p.key))
+    if problems:
+        return problems, ()
     start = tuple(p.start if p.start is not None else _default_start(p, data) for p in spec.parameters)
     for i, p in enumerate(spec.parameters):
         for what, value in (("lower", p.lower), ("upper", p.upper), ("start", start[i])):
-            values = tuple(value if j == i else start[j] for j in range(len(start)))
             try:
-                scenario_at(loaded, spec.parameters, values)
-            except ValueError as exc:  # set_path: a key that does not exist, or a scale of a non-number
+                scenario_at(loaded, [p], (value,))
+            except ValueError as exc:  # set_path: a scale of something that is not a number
                 add(("parameters", i, "key"), f"parameters[{i}].key", str(exc).split(": ", 1)[-1])
                 break
             except ScenarioError as exc:
