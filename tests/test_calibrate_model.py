@@ -130,6 +130,26 @@ def test_collinear_and_silent_columns_are_named() -> None:
         np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 0.0]), names[:2], min_response=0.05, condition_limit=30
     )
     assert two.identified == {"a": True, "b": False}
+    # a step that moved the targets by less than their replication noise may have caught a jump, not a slope
+    noisy = assess(
+        np.array([[1.0, 0.0], [0.0, 1.0]]),
+        np.ones(2),
+        names[:2],
+        min_response=0.05,
+        condition_limit=30,
+        step_over_noise=np.array([3.0, 0.5]),
+    )
+    assert noisy.verdicts["a"] == "identified"
+    assert noisy.verdicts["b"].startswith("not identified: its step moves no fitted target beyond the replication")
+    unknown = assess(
+        np.eye(2),
+        np.ones(2),
+        names[:2],
+        min_response=0.05,
+        condition_limit=30,
+        step_over_noise=np.array([np.nan, np.nan]),
+    )
+    assert all(unknown.identified.values())
 
 
 # ---------------------------------------------------------------------------------------------- out of sample

@@ -125,7 +125,9 @@ def sensitivity(evaluator: Evaluator, best: Evaluation) -> tuple[pd.DataFrame, I
     """Finite differences at the fit, one parameter at a time, on the same seeds; the verdicts."""
     spec = evaluator.targets.spec
     share = spec.identifiability.step_share
-    rows, columns = [], []
+    rows, columns, over_noise = [], [], []
+    use = evaluator.fitted & (evaluator.weights > 0)
+    standard_error = best.sds / math.sqrt(best.replications)
     for j, p in enumerate(spec.parameters):
         width = p.upper - p.lower
         step = share * width if best.values[j] + share * width <= p.upper else -share * width
@@ -136,6 +138,10 @@ def sensitivity(evaluator: Evaluator, best: Evaluation) -> tuple[pd.DataFrame, I
         with np.errstate(divide="ignore", invalid="ignore"):
             elasticity = ((other.means - best.means) / best.means) / relative_x
         columns.append(per_range)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.abs(other.means - best.means)[use] / standard_error[use]
+        ratios = ratios[~np.isnan(ratios)]  # one replication: no noise estimate
+        over_noise.append(float(ratios.max()) if len(ratios) else math.nan)
         for i, t in enumerate(spec.targets):
             rows.append(
                 {
@@ -150,17 +156,18 @@ def sensitivity(evaluator: Evaluator, best: Evaluation) -> tuple[pd.DataFrame, I
                     "model_stepped": other.means[i],
                     "change_per_range": per_range[i],
                     "elasticity": elasticity[i],
-                    "noise_share": best.sds[i] / math.sqrt(best.replications) / abs(t.published),
+                    "noise_share": standard_error[i] / abs(t.published),
                 }
             )
     matrix = np.column_stack(columns)
-    use = evaluator.fitted & (evaluator.weights > 0)
     verdict = assess(
         matrix[use],
         evaluator.weights[use],
         [p.label for p in spec.parameters],
         min_response=spec.identifiability.min_response,
         condition_limit=spec.identifiability.condition_limit,
+        step_over_noise=np.array(over_noise),
+        noise_multiple=spec.identifiability.noise_multiple,
     )
     return pd.DataFrame(rows), verdict
 
@@ -252,6 +259,7 @@ def parameters_table(targets: Targets, fit: Fit, verdict: Identifiability) -> pd
                 "start": fit.start.values[j],
                 "fitted": fit.best.values[j],
                 "response": verdict.response[j],
+                "step_over_noise": verdict.step_over_noise[j],
                 "identified": verdict.identified[p.label],
                 "verdict": verdict.verdicts[p.label],
             }

@@ -95,6 +95,11 @@ class IdentifiabilitySettings(BaseModel):
         description="A parameter is not identified when moving it over its whole range moves the weighted fitted "
         "targets by less than this (a share of their published values).",
     )
+    noise_multiple: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        1.0,
+        description="A parameter is not identified when its step moves no fitted target by more than this many "
+        "standard errors of the target's mean across replications (with two replications or more).",
+    )
     condition_limit: Annotated[float, Field(gt=1, allow_inf_nan=False)] = Field(
         30.0, description="A direction whose singular value is below the largest / this is too weak to pin."
     )

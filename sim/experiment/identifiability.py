@@ -7,6 +7,9 @@ objective's residuals in the unit cube the optimiser searches, so its singular v
 objective curves in each direction:
 
 * a parameter whose column is near zero moves no target: the fit cannot pin it (it stays where it started);
+* a parameter whose step moves no fitted target by more than its replication noise (standard errors of the
+  mean, when there are two replications or more) may only have caught a jump of the noisy objective: its
+  column cannot be trusted, and it is not identified either;
 * a small singular value (below the largest divided by ``condition_limit``) is a direction along which
   parameters trade off against each other with the targets unchanged: the parameters that carry it are
   confounded, and only their combination is pinned. More parameters than fitted targets always leaves such
@@ -29,6 +32,7 @@ class Identifiability:
 
     names: list[str]
     response: np.ndarray  # per parameter: norm of its weighted column
+    step_over_noise: np.ndarray  # per parameter: largest change of a fitted target in standard errors (NaN: none)
     singular_values: np.ndarray  # largest first; zeros for directions no target sees
     condition_number: float
     weakest_direction: dict[str, float]  # parameter -> loading (unit length)
@@ -50,9 +54,18 @@ def _svd(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def assess(
-    sensitivity: np.ndarray, weights: np.ndarray, names: list[str], *, min_response: float, condition_limit: float
+    sensitivity: np.ndarray,
+    weights: np.ndarray,
+    names: list[str],
+    *,
+    min_response: float,
+    condition_limit: float,
+    step_over_noise: np.ndarray | None = None,
+    noise_multiple: float = 1.0,
 ) -> Identifiability:
-    """Verdicts from ``sensitivity`` (fitted targets x parameters, relative change per range) and the weights."""
+    """Verdicts from ``sensitivity`` (fitted targets x parameters, relative change per range) and the weights;
+    ``step_over_noise`` (per parameter, NaN when unknown) is the largest change a step made to a fitted target,
+    in standard errors of its mean."""
     weighted = np.sqrt(np.asarray(weights, dtype=float))[:, None] * np.asarray(sensitivity, dtype=float)
     weighted = np.nan_to_num(weighted, nan=0.0)
     response = np.linalg.norm(weighted, axis=0)
@@ -61,12 +74,18 @@ def assess(
     condition = float(largest / values[-1]) if values[-1] > 0 else float("inf")
     weakest = vectors[-1] * (np.sign(vectors[-1][np.argmax(np.abs(vectors[-1]))]) or 1.0)
     verdicts: dict[str, str] = {}
+    noise = np.full(len(names), np.nan) if step_over_noise is None else np.asarray(step_over_noise, dtype=float)
     silent = response < min_response
     for j, name in enumerate(names):
         if silent[j]:
             verdicts[name] = (
                 f"not identified: no fitted target responds (response {response[j]:.3g} over the whole range, "
                 f"below {min_response:g})"
+            )
+        elif noise[j] < noise_multiple:  # False for NaN
+            verdicts[name] = (
+                f"not identified: its step moves no fitted target beyond the replication noise (at most "
+                f"{noise[j]:.2g} standard errors)"
             )
     keep = np.flatnonzero(~silent)
     if len(keep):
@@ -90,6 +109,7 @@ def assess(
     return Identifiability(
         names=list(names),
         response=response,
+        step_over_noise=noise,
         singular_values=values,
         condition_number=condition,
         weakest_direction={name: float(v) for name, v in zip(names, weakest, strict=True)},
