@@ -264,6 +264,7 @@ def test_the_command_writes_a_fitted_scenario_that_runs(tmp_path: Path, capsys: 
     assert (evaluations["phase"] == "sensitivity").sum() <= 2  # one per parameter, unless already cached
     best = evaluations[evaluations["phase"] != "sensitivity"].sort_values("objective").iloc[0]
     fitted = load_scenario(out / "fitted.yaml").scenario
+    assert fitted.name == "small_short_fitted"
     assert fitted.courts.adjourn_probability == pytest.approx(best["adjournment"])
     hours = load_scenario(SCENARIO).scenario.regions["wales"].court.sitting_hours_per_day["district_judge"]
     assert fitted.regions["wales"].court.sitting_hours_per_day["district_judge"] == pytest.approx(

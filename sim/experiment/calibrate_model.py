@@ -6,12 +6,13 @@ on the *same* root seed and replications every time: common random numbers, so t
 because the parameters differ, and the objective is a deterministic function of them. The objective is the
 weighted sum of squared relative errors over the fitted targets, ``sum w_i ((model_i - published_i) /
 published_i)^2``, ``model_i`` the mean over replications (infinite when the model gives no value). The search
-is Nelder-Mead in the unit cube of the bounds: no gradients (the objective is a step function of the
-parameters at a fine scale, even on common random numbers), few parameters, and a first simplex a quarter of
-each range wide, so it steps over the fine steps instead of being trapped by them. Evaluations are cached by
-parameter vector; ``max_evaluations`` bounds the runs the search may make. Then a finite-difference
-sensitivity matrix at the fit (same seeds; :mod:`sim.experiment.identifiability`) says which parameters the
-targets pin. See docs/calibration.md.
+is a small Latin hypercube over the bounds (so a start on a plateau, where capacity never binds, is left),
+then Nelder-Mead in the unit cube of the bounds from the best point seen: no gradients (the objective is a
+step function of the parameters at a fine scale, even on common random numbers), few parameters, and a first
+simplex a quarter of each range wide, so it steps over the fine steps instead of being trapped by them.
+Evaluations are cached by parameter vector; ``max_evaluations`` bounds the runs the search may make. Then a
+finite-difference sensitivity matrix at the fit (same seeds; :mod:`sim.experiment.identifiability`) says which
+parameters the targets pin. See docs/calibration.md.
 
 Outputs in the output folder: ``evaluations/eval-NNNN/`` (each evaluation's manifest, indicators and measured
 values; per-replication tables are removed once measured unless ``keep_runs``), ``evaluations.csv``,
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import TypeAdapter, ValidationError
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
@@ -42,8 +44,10 @@ from sim.experiment.identifiability import Identifiability, assess
 from sim.experiment.manifest import build_manifest, now_iso, sha256_file, write_manifest
 from sim.experiment.replications import write_csv
 from sim.scenario.loading import LoadedScenario, load_scenario
+from sim.scenario.schema import Name
 
 FITTED_SCENARIO = "fitted.yaml"
+FITTED_SUFFIX = "_fitted"
 __all__ = ["EVALUATIONS_DIR", "FITTED_SCENARIO", "CalibrationModelError", "CalibrationResult", "calibrate_model"]
 
 
@@ -173,6 +177,15 @@ def sensitivity(evaluator: Evaluator, best: Evaluation) -> tuple[pd.DataFrame, I
 
 
 # ---------------------------------------------------------------------------------------------- outputs
+def fitted_name(loaded: LoadedScenario) -> str:
+    """``NAME_fitted``, so the fitted scenario's results are told apart from the input's (the input's name when
+    that would be too long for a name)."""
+    try:
+        return TypeAdapter(Name).validate_python(f"{loaded.scenario.name}{FITTED_SUFFIX}")
+    except ValidationError:
+        return loaded.scenario.name
+
+
 def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple[float, ...], out: Path) -> str:
     """YAML that extends the input scenario and sets every key the fitted parameters change."""
     parameters = targets.spec.parameters
@@ -199,7 +212,8 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
         f"# Fitted by calibrate model to {targets.path} on {dt.date.today()}: {fitted}.\n"
         "# See fit.csv and identifiability.csv next to this file before using it.\n"
     )
-    body = yaml.safe_dump({"extends": base, **changes}, sort_keys=False, default_flow_style=False)
+    name = fitted_name(loaded)
+    body = yaml.safe_dump({"extends": base, "name": name, **changes}, sort_keys=False, default_flow_style=False)
     return header + body
 
 
@@ -208,7 +222,9 @@ def write_fitted_scenario(loaded: LoadedScenario, targets: Targets, values: tupl
     path = Path(out) / FITTED_SCENARIO
     path.write_text(fitted_scenario_text(loaded, targets, values, out), encoding="utf-8")
     written = load_scenario(path).scenario
-    expected = scenario_at(loaded, targets.spec.parameters, values).scenario
+    expected = scenario_at(loaded, targets.spec.parameters, values).scenario.model_copy(
+        update={"name": fitted_name(loaded)}
+    )
     if written != expected:
         raise RuntimeError(f"{path} does not reproduce the fitted scenario (a bug: please report it)")
     return path
