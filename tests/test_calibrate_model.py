@@ -21,7 +21,7 @@ import yaml
 from sim.cli.main import main
 from sim.experiment.calibrate_model import calibrate_model
 from sim.experiment.calibration_evaluator import CalibrationModelError, Evaluator, objective_value
-from sim.experiment.calibration_measures import indicators_measure, run_end_date
+from sim.experiment.calibration_measures import indicators_measure, run_end_date, run_tables
 from sim.experiment.calibration_targets import TargetsError, load_targets, scenario_at
 from sim.experiment.identifiability import assess
 from sim.experiment.replications import run_experiment
@@ -280,3 +280,15 @@ def test_the_command_reports_a_bad_targets_file(tmp_path: Path, capsys: pytest.C
     bad.write_text(TARGETS.read_text().replace("upper: 0.4", "uper: 0.4"))
     assert main(["calibrate", "model", str(SCENARIO), str(bad), "--out", str(tmp_path / "out")]) == 2
     assert "bad.yaml:" in capsys.readouterr().err
+
+
+def test_a_measure_can_read_every_replication_of_the_run(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    run_experiment(loaded, tmp_path, replications=2, seed=SEED, combine=False)
+    children, timeline = run_tables(tmp_path)
+    assert sorted(children["replication"].unique()) == [0, 1] and sorted(timeline["replication"].unique()) == [0, 1]
+    measured = indicators_measure(tmp_path, loaded, pd.DataFrame(columns=["indicator", "date"]))
+    # every child row of this run (no warm-up, no open caseload) is a child case started in the results period
+    started = measured[measured["indicator"] == "child_cases_started_count"].set_index("replication")["model"]
+    assert list(started) == [float((children["replication"] == r).sum()) for r in (0, 1)]
+    assert set(measured["date"]) == {run_end_date(loaded)}

@@ -12,6 +12,10 @@ Built in:
   results period, dated at the run's end. An indicator of every child is named as it is
   (``time_to_disposal_weeks_mean``); one of a group is ``NAME[BREAKDOWN=GROUP]``
   (``open_cases_at_end_count[case_type=public_law]``).
+
+A measure that reads the records (children, timeline) gets them with :func:`run_tables`; the trajectory measure
+of the back-cast (``sim.analysis.trajectory.measure(children, timeline, points)``) plugs in as
+``MEASURES["trajectory"] = lambda run, loaded, points: measure(*run_tables(run), points)``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 
 from sim.analysis.indicators import ALL
 from sim.analysis.periods import results_period
+from sim.experiment.results_folder import read_table, replications_in
 from sim.scenario.loading import LoadedScenario
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
@@ -56,6 +61,16 @@ def indicators_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) 
         },
         columns=MEASURE_COLUMNS,
     )
+
+
+def run_tables(run: Path, names: tuple[str, ...] = ("children", "timeline")) -> list[pd.DataFrame]:
+    """The named tables of every replication of a run, in replication order (for a measure that reads records,
+    such as the trajectory: ``measure(*run_tables(run), points)``). Read while the per-replication folders exist,
+    which is when a measure is called."""
+    replications = replications_in(run)
+    return [
+        pd.concat([read_table(run, name, replication=r) for r in replications], ignore_index=True) for name in names
+    ]
 
 
 MEASURES: dict[str, Measure] = {"indicators": indicators_measure}
