@@ -1,5 +1,7 @@
 """``calibrate durations FILE.csv`` and ``calibrate arrivals FILE.csv``: fit scenario inputs to data and print
-the YAML blocks (:mod:`sim.scenario.calibration` does the fitting; see docs/calibration.md).
+the YAML blocks (:mod:`sim.scenario.calibration` does the fitting; see docs/calibration.md). ``calibrate model
+SCENARIO TARGETS.yaml``: fit a scenario's free parameters to published targets by simulation
+(:mod:`sim.experiment.calibrate_model`).
 
 QQ plots go to ``--plot DIR``, or by default to a new folder under ``results/`` (never next to the data, which
 may be in the source tree).
@@ -13,10 +15,22 @@ import math
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.cli.common import EXIT_OK, default_out, err
+from sim.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_experiment_options,
+    add_replications,
+    command_line,
+    default_out,
+    err,
+    executor_for,
+    out_dir,
+    positive_int,
+)
 from sim.outputs.calibration_figures import arrivals_plot, qq_plots
 from sim.scenario.calibration import (
     FAMILIES,
@@ -37,6 +51,9 @@ from sim.scenario.calibration import (
     safe_stem,
 )
 from sim.vocabulary import CASE_TYPES
+
+if TYPE_CHECKING:
+    from sim.experiment.calibrate_model import CalibrationResult
 
 
 def default_plot_dir(csv: Path) -> tuple[Path, str]:
@@ -158,8 +175,80 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from sim.experiment.calibrate_model import CalibrationModelError, calibrate_model
+    from sim.experiment.calibration_targets import TargetsError, load_targets
+    from sim.experiment.results_folder import prepare_directory
+    from sim.scenario.loading import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    try:
+        targets = load_targets(args.targets, loaded)
+    except TargetsError as exc:
+        err(f"error: the targets file has problems (file:line: key: message):\n{exc}")
+        return EXIT_USER_ERROR
+    out = out_dir(args, f"calibration-{loaded.scenario.name}")
+    prepare_directory(out, force=args.force)
+    fitted = sum(targets.fitted)
+    err(
+        f"fitting {len(targets.spec.parameters)} parameters to {fitted} targets "
+        f"({len(targets.fitted) - fitted} out-of-sample checks); at most {args.max_evaluations} runs of "
+        f"{args.replications} replications, then {len(targets.spec.parameters)} for the sensitivity matrix"
+    )
+    try:
+        with executor_for(args, out) as executor:
+            result = calibrate_model(
+                loaded,
+                targets,
+                out,
+                replications=args.replications,
+                seed=args.seed,
+                executor=executor,
+                max_evaluations=args.max_evaluations,
+                keep_runs=args.keep_runs,
+                argv=command_line(args),
+                log=err,
+            )
+    except CalibrationModelError as exc:
+        err(f"error: {exc}")
+        return EXIT_USER_ERROR
+    print(format_result(result))
+    return EXIT_OK
+
+
+def format_result(result: CalibrationResult) -> str:
+    """What a person reads first: the objective, each parameter with its verdict, every target's error."""
+    fit, verdict = result.fit, result.identifiability
+    parameters, table = result.tables["parameters.csv"], result.tables["fit.csv"]
+    lines = [
+        f"objective {fit.start.objective:.4g} at the start, {fit.best.objective:.4g} at the fit "
+        f"({fit.search_evaluations} runs; {fit.stop_reason})",
+        "",
+        "parameter: start -> fit [bounds]: identifiability",
+    ]
+    for r in parameters.itertuples():
+        lines.append(f"  {r.parameter}: {r.start:.4g} -> {r.fitted:.4g} [{r.lower:g}, {r.upper:g}]: {r.verdict}")
+    values = ", ".join(f"{v:.3g}" for v in verdict.singular_values)
+    lines += [
+        f"singular values {values}; condition number {verdict.condition_number:.3g}; weakest direction "
+        f"{verdict.describe_weakest()}",
+        "",
+        "target (date): published, model at the start -> at the fit (relative error at the fit)",
+    ]
+    for r in table.itertuples():
+        kind = "fitted" if r.fitted else "out of sample"
+        lines.append(
+            f"  {r.indicator} ({r.date}, {kind}): {r.published:.4g}, {r.model_start:.4g} -> {r.model_fit:.4g} "
+            f"({r.relative_error_fit:+.1%})"
+        )
+    lines += ["", f"fitted scenario: {result.fitted_scenario}", f"tables: {result.out}"]
+    return "\n".join(lines)
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("calibrate", help="fit duration distributions or demand to data and print scenario YAML")
+    p = sub.add_parser(
+        "calibrate", help="fit duration distributions or demand to data, or the model to published targets"
+    )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
 
     d = kinds.add_parser(
@@ -201,3 +290,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--case-type", default=None, choices=CASE_TYPES, help="case type to name in the printed block")
     a.add_argument("--plot", default=None, metavar="DIR", help="also plot observed and fitted counts into DIR")
     a.set_defaults(func=cmd_arrivals)
+
+    m = kinds.add_parser(
+        "model",
+        help="fit a scenario's free parameters to published targets by simulation; say which the targets pin",
+        description="Fit the free parameters a targets file declares (with bounds) to its fitted targets by "
+        "Nelder-Mead on common random numbers, then assess identifiability from a sensitivity matrix at the fit. "
+        "Targets after fit_until, or marked fitted: false, are reported as out-of-sample checks, never fitted. "
+        "See docs/calibration.md.",
+    )
+    m.add_argument("scenario", metavar="SCENARIO")
+    m.add_argument("targets", metavar="TARGETS.yaml")
+    m.add_argument(
+        "--max-evaluations",
+        type=positive_int,
+        default=40,
+        metavar="N",
+        help="runs the search may make, the start included (default 40); the sensitivity matrix adds one per parameter",
+    )
+    m.add_argument("--keep-runs", action="store_true", help="keep every evaluation's per-replication tables (large)")
+    add_replications(m, default=2)
+    add_experiment_options(m, out="results/calibration-SCENARIO-...", replications=False)
+    m.set_defaults(func=cmd_model)

@@ -68,11 +68,17 @@ RUN_OUTPUTS = (
     "warmup.csv",  # sim.experiment.warmup
     "warmup.json",
     "welch.png",
+    "fit.csv",  # sim.experiment.calibrate_model
+    "evaluations.csv",
+    "identifiability.csv",
+    "parameters.csv",
+    "fitted.yaml",
     ".*.partial",  # a file being written when a run was stopped
 )
 """What a run (or compare, sweep, warmup, validation) writes at the top of its output directory (glob patterns)."""
-RUN_SUBDIRECTORIES = (REPLICATIONS_DIR, "scenarios", "settings")
-"""Folders of sub-runs: replications/rep-NNNN, compare's scenarios/NAME, sweep's settings/setting-NNN."""
+RUN_SUBDIRECTORIES = (REPLICATIONS_DIR, "scenarios", "settings", "evaluations")
+"""Folders of sub-runs: replications/rep-NNNN, compare's scenarios/NAME, sweep's settings/setting-NNN,
+calibrate model's evaluations/eval-NNNN."""
 
 
 def prepare_directory(out: str | Path, *, force: bool) -> None:

@@ -1,0 +1,77 @@
+"""How ``calibrate model`` reads a finished run at the targets' dates: measures, registered by name.
+
+A measure maps a finished run folder to a table ``[replication, date, indicator, model]``: one value per
+replication for each (indicator, date) it can read. It is given the scenario that ran and the points the
+targets ask for (a table ``[indicator, date]``), so a measure that can read the model at any date (the
+published trajectory, quarter by quarter) reads only those. A targets file names its measure
+(``measure: indicators``); :data:`MEASURES` resolves the name, so a new measure is one function and one entry.
+
+Built in:
+
+* ``indicators``: the run's own indicators (``indicators.csv``, :mod:`sim.analysis.indicators`) over the
+  results period, dated at the run's end. An indicator of every child is named as it is
+  (``time_to_disposal_weeks_mean``); one of a group is ``NAME[BREAKDOWN=GROUP]``
+  (``open_cases_at_end_count[case_type=public_law]``).
+
+A measure that reads the records (children, timeline) gets them with :func:`run_tables`; the trajectory measure
+of the back-cast (``sim.analysis.trajectory.measure(children, timeline, points)``) plugs in as
+``MEASURES["trajectory"] = lambda run, loaded, points: measure(*run_tables(run), points)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis.indicators import ALL
+from sim.analysis.periods import results_period
+from sim.experiment.results_folder import read_table, replications_in
+from sim.scenario.loading import LoadedScenario
+
+MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
+POINT_COLUMNS = ["indicator", "date"]
+
+Measure = Callable[[Path, LoadedScenario, pd.DataFrame], pd.DataFrame]
+"""(run folder, the scenario that ran, points [indicator, date]) -> [replication, date, indicator, model]."""
+
+
+def indicator_label(indicator: str, breakdown: str, group: str) -> str:
+    """``NAME`` for every child, ``NAME[BREAKDOWN=GROUP]`` for a group."""
+    return indicator if breakdown == ALL and group == ALL else f"{indicator}[{breakdown}={group}]"
+
+
+def run_end_date(loaded: LoadedScenario) -> dt.date:
+    """The calendar day the results period ends on (a one-year run from 2023-01-01 ends on 2023-12-31)."""
+    return results_period(loaded.scenario.start_date, loaded.scenario.run_years)[1].date()
+
+
+def indicators_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) -> pd.DataFrame:
+    """Every indicator of the run's ``indicators.csv``, dated at the run's end (``points`` are not needed)."""
+    table = pd.read_csv(Path(run) / "indicators.csv")
+    labels = [indicator_label(*row) for row in table[["indicator", "breakdown", "group"]].astype(str).itertuples(False)]
+    return pd.DataFrame(
+        {
+            "replication": table["replication"].astype(int),
+            "date": run_end_date(loaded),
+            "indicator": labels,
+            "model": table["value"].astype(float),
+        },
+        columns=MEASURE_COLUMNS,
+    )
+
+
+def run_tables(run: Path, names: tuple[str, ...] = ("children", "timeline")) -> list[pd.DataFrame]:
+    """The named tables of every replication of a run, in replication order (for a measure that reads records,
+    such as the trajectory: ``measure(*run_tables(run), points)``). Read while the per-replication folders exist,
+    which is when a measure is called."""
+    replications = replications_in(run)
+    return [
+        pd.concat([read_table(run, name, replication=r) for r in replications], ignore_index=True) for name in names
+    ]
+
+
+MEASURES: dict[str, Measure] = {"indicators": indicators_measure}
+"""Measures by the name a targets file gives in ``measure:``."""

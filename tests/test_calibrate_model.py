@@ -1,0 +1,294 @@
+"""``calibrate model``: the fit finds parameters it was hidden from, says which parameters the targets cannot
+pin, and never fits an out-of-sample target.
+
+"Published" values are the model's own at known parameters, on the same seed as the fit (common random numbers),
+so the truth is a point the search can reach exactly. Parameter recovery runs tests/scenarios/small.yaml for a
+year with two replications: on half a year with one replication (the first design of this test) the capacity
+targets moved less with the sitting hours than with the replication noise, and the search stopped at 1.1 for
+a truth of 0.7. The other tests use half a year (tests/calibration/small_short.yaml, about 0.1 s a replication).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.cli.main import main
+from sim.experiment.calibrate_model import calibrate_model
+from sim.experiment.calibration_evaluator import CalibrationModelError, Evaluator, objective_value
+from sim.experiment.calibration_measures import indicators_measure, run_end_date, run_tables
+from sim.experiment.calibration_targets import TargetsError, load_targets, scenario_at
+from sim.experiment.identifiability import assess
+from sim.experiment.replications import run_experiment
+from sim.scenario.loading import load_scenario
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = HERE / "calibration" / "small_short.yaml"
+SMALL = HERE / "scenarios" / "small.yaml"
+TARGETS = HERE / "calibration" / "small_targets.yaml"
+SEED = 11
+ADJOURNMENT = {"name": "adjournment", "key": "courts.adjourn_probability", "lower": 0.0, "upper": 0.4}
+SITTING = {
+    "name": "sitting_hours",
+    "key": "regions.*.court.sitting_hours_per_day.*",
+    "change": "scale",
+    "lower": 0.5,
+    "upper": 1.5,
+}
+
+
+def model_values(loaded, parameters: list[dict], values: tuple[float, ...], tmp: Path, replications: int) -> pd.Series:
+    """The model's mean of every indicator at known parameter values, on the test seed."""
+    from sim.experiment.calibration_targets import FreeParameter
+
+    scenario = scenario_at(loaded, [FreeParameter(**p) for p in parameters], values)
+    tmp.mkdir(parents=True)
+    run_experiment(scenario, tmp, replications=replications, seed=SEED, combine=False)
+    measured = indicators_measure(tmp, scenario, pd.DataFrame(columns=["indicator", "date"]))
+    return measured.groupby("indicator")["model"].mean()
+
+
+def write_targets(path: Path, parameters: list[dict], targets: list[dict], **extra) -> Path:
+    path.write_text(yaml.safe_dump({**extra, "parameters": parameters, "targets": targets}, sort_keys=False))
+    return path
+
+
+def target(indicator: str, published: float, date: str, **extra) -> dict:
+    return {"indicator": indicator, "date": date, "published": float(published), "source": "the model", **extra}
+
+
+# ---------------------------------------------------------------------------------------------- recovery
+@pytest.mark.slow
+def test_the_fit_recovers_parameters_hidden_from_it(tmp_path: Path) -> None:
+    loaded = load_scenario(SMALL)
+    end = run_end_date(loaded).isoformat()
+    truth = (0.2, 0.7)
+    values = model_values(loaded, [ADJOURNMENT, SITTING], truth, tmp_path / "truth", replications=2)
+    names = ["adjournments_per_case_mean", "days_to_first_hearing_mean", "open_cases_at_end_count"]
+    parameters = [{**ADJOURNMENT, "start": 0.05}, {**SITTING, "start": 1.3}]
+    path = write_targets(tmp_path / "t.yaml", parameters, [target(n, values[n], end) for n in names])
+    out = tmp_path / "out"
+    out.mkdir()
+    targets = load_targets(path, loaded)
+    result = calibrate_model(loaded, targets, out, replications=2, seed=SEED, max_evaluations=30)
+    fitted = result.fit.best.values
+    # Tolerances written before the first run: within an eighth of each range of the truth.
+    assert abs(fitted[0] - truth[0]) <= 0.05, fitted
+    assert abs(fitted[1] - truth[1]) <= 0.125, fitted
+    assert result.fit.best.objective <= 0.1 * result.fit.start.objective
+    assert all(result.identifiability.identified.values()), result.identifiability.verdicts
+    table = pd.read_csv(out / "fit.csv")
+    assert (table["relative_error_fit"].abs() <= table["relative_error_start"].abs()).all()
+
+
+# ---------------------------------------------------------------------------------------------- identifiability
+@pytest.mark.slow
+def test_a_parameter_no_target_responds_to_is_not_identified(tmp_path: Path) -> None:
+    # No domestic-abuse remedy cases arrive, so their return hearing's notice period moves nothing.
+    scenario = tmp_path / "no_da.yaml"
+    scenario.write_text(f"extends: {SCENARIO}\ndemand:\n  domestic_abuse:\n    cases_per_year: 0\n")
+    loaded = load_scenario(scenario)
+    end = run_end_date(loaded).isoformat()
+    silent = {"name": "return_notice", "key": "domestic_abuse.return_hearing.notice_days.value", "change": "scale"}
+    parameters = [ADJOURNMENT, {**silent, "lower": 0.5, "upper": 2.0}]
+    path = write_targets(
+        tmp_path / "t.yaml",
+        parameters,
+        [target("adjournments_per_case_mean", 0.3, end), target("days_to_first_hearing_mean", 50, end)],
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = calibrate_model(loaded, load_targets(path, loaded), out, replications=1, seed=SEED, max_evaluations=6)
+    verdicts = result.identifiability.verdicts
+    assert verdicts["return_notice"].startswith("not identified: no fitted target responds"), verdicts
+    assert verdicts["adjournment"] == "identified", verdicts
+    assert result.identifiability.condition_number == float("inf")
+    assert result.identifiability.describe_weakest() == "+1.00 return_notice"
+    table = pd.read_csv(out / "identifiability.csv")
+    assert (table[table["parameter"] == "return_notice"]["change_per_range"] == 0).all()
+    parameters_csv = pd.read_csv(out / "parameters.csv").set_index("parameter")
+    assert not parameters_csv.loc["return_notice", "identified"]
+
+
+def test_collinear_and_silent_columns_are_named() -> None:
+    names = ["a", "b", "c"]
+    clear = assess(np.array([[1.0, 0.0], [0.0, 1.0]]), np.ones(2), names[:2], min_response=0.05, condition_limit=30)
+    assert clear.identified == {"a": True, "b": True} and clear.condition_number == pytest.approx(1.0)
+    # b moves the targets exactly as a does, c moves nothing: only a + b is pinned.
+    matrix = np.array([[1.0, 2.0, 0.0], [0.5, 1.0, 0.001]])
+    found = assess(matrix, np.ones(2), names, min_response=0.05, condition_limit=30)
+    assert found.verdicts["c"].startswith("not identified: no fitted target responds")
+    assert found.verdicts["a"].startswith("not identified: confounded with b")
+    assert found.verdicts["b"].startswith("not identified: confounded with a")
+    # a weight of zero hides a target: then one target cannot pin two parameters
+    two = assess(
+        np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 0.0]), names[:2], min_response=0.05, condition_limit=30
+    )
+    assert two.identified == {"a": True, "b": False}
+    # a step that moved the targets by less than their replication noise may have caught a jump, not a slope
+    noisy = assess(
+        np.array([[1.0, 0.0], [0.0, 1.0]]),
+        np.ones(2),
+        names[:2],
+        min_response=0.05,
+        condition_limit=30,
+        step_over_noise=np.array([3.0, 0.5]),
+    )
+    assert noisy.verdicts["a"] == "identified"
+    assert noisy.verdicts["b"].startswith("not identified: its step moves no fitted target beyond the replication")
+    unknown = assess(
+        np.eye(2),
+        np.ones(2),
+        names[:2],
+        min_response=0.05,
+        condition_limit=30,
+        step_over_noise=np.array([np.nan, np.nan]),
+    )
+    assert all(unknown.identified.values())
+
+
+# ---------------------------------------------------------------------------------------------- out of sample
+def test_only_fitted_targets_enter_the_objective() -> None:
+    means, published = np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0, 300.0])
+    weights, fitted = np.array([1.0, 2.0, 1.0]), np.array([True, True, False])
+    assert objective_value(means, published, weights, fitted) == pytest.approx(2.0 * 0.5**2)
+    assert objective_value(np.array([1.0, np.nan, 3.0]), published, weights, fitted) == float("inf")
+    assert objective_value(np.array([1.0, 2.0, np.nan]), published, weights, fitted) == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_an_unfitted_target_does_not_change_the_fit(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    end = run_end_date(loaded).isoformat()
+    tables = []
+    for held_back in (400.0, 4000.0):
+        path = write_targets(
+            tmp_path / f"t{held_back:g}.yaml",
+            [{**ADJOURNMENT, "start": 0.05}],
+            [target("adjournments_per_case_mean", 0.3, end), target("open_cases_at_end_count", held_back, end)],
+            fit_until="2024-12-31",
+        )
+        path.write_text(path.read_text().replace(f"published: {held_back}", f"published: {held_back}\n  fitted: false"))
+        targets = load_targets(path, loaded)
+        assert targets.fitted == [True, False]
+        out = tmp_path / f"out{held_back:g}"
+        out.mkdir()
+        calibrate_model(loaded, targets, out, replications=1, seed=SEED, max_evaluations=6)
+        tables.append(pd.read_csv(out / "evaluations.csv"))
+        fit = pd.read_csv(out / "fit.csv")
+        assert fit.loc[1, "published"] == held_back and not fit.loc[1, "fitted"]
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_targets_after_fit_until_are_checks_and_cannot_be_forced_in(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    targets = [
+        target("adjournments_per_case_mean", 0.3, "2023-12-31"),
+        target("open_cases_at_end_count", 9, "2024-07-01"),
+    ]
+    path = write_targets(tmp_path / "t.yaml", [ADJOURNMENT], targets, fit_until="2023-12-31")
+    assert load_targets(path, loaded).fitted == [True, False]
+    targets[1]["fitted"] = True
+    path = write_targets(tmp_path / "t.yaml", [ADJOURNMENT], targets, fit_until="2023-12-31")
+    with pytest.raises(TargetsError, match=r"t\.yaml:\d+: targets\[1\]\.fitted: dated 2024-07-01, after fit_until"):
+        load_targets(path, loaded)
+
+
+# ---------------------------------------------------------------------------------------------- the file
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["parameters"][0].update(lower=0.5), r"parameters\[0\]\.upper: must be above lower"),
+        (lambda d: d["parameters"][0].update(upper=1.5), r"adjournment = 1\.5 makes the scenario invalid"),
+        (
+            lambda d: d["parameters"][0].update(key="courts.adjourn_probabilty"),
+            r"parameters\[0\]\.key: 'courts\.adjourn_probabilty' is not a key .*"
+            r"did you mean 'courts\.adjourn_probability'",
+        ),
+        (lambda d: d["parameters"][1].update(colour=1), r"unknown key 'colour'"),
+        (lambda d: d.update(measure="indicator"), r"unknown measure 'indicator'; did you mean 'indicators'"),
+        (lambda d: d["targets"][0].update(published=0), r"targets\[0\]\.published: must not be zero"),
+        (lambda d: d["targets"][0].update(date="2024-02-30"), r"targets\[0\]\.date"),
+        (lambda d: [t.update(fitted=False) for t in d["targets"]], r"no target is fitted"),
+    ],
+)
+def test_a_bad_targets_file_is_reported_with_file_and_line(tmp_path: Path, change, message: str) -> None:
+    data = yaml.safe_load(TARGETS.read_text())
+    change(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(TargetsError, match=rf"bad\.yaml:\d+: .*{message}"):
+        load_targets(path, load_scenario(SCENARIO))
+
+
+def test_a_target_the_measure_does_not_give_is_named_with_its_line(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    end = run_end_date(loaded).isoformat()
+    path = write_targets(tmp_path / "t.yaml", [ADJOURNMENT], [target("adjournment_per_case_mean", 0.3, end)])
+    evaluator = Evaluator(loaded, load_targets(path, loaded), tmp_path / "out", replications=1, seed=SEED)
+    with pytest.raises(CalibrationModelError, match=r"t\.yaml:\d+: .*did you mean 'adjournments_per_case_mean'"):
+        evaluator((0.1,), "start")
+    path = write_targets(tmp_path / "t.yaml", [ADJOURNMENT], [target("adjournments_per_case_mean", 0.3, "2023-01-01")])
+    evaluator = Evaluator(loaded, load_targets(path, loaded), tmp_path / "out2", replications=1, seed=SEED)
+    with pytest.raises(CalibrationModelError, match=f"reads adjournments_per_case_mean at {end}, not 2023-01-01"):
+        evaluator((0.1,), "start")
+
+
+def test_evaluations_share_seeds_and_are_cached(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    targets = load_targets(TARGETS, loaded)
+    first = Evaluator(loaded, targets, tmp_path / "a", replications=1, seed=SEED)
+    again = Evaluator(loaded, targets, tmp_path / "b", replications=1, seed=SEED)
+    one = first((0.1, 1.0), "start")
+    assert first((0.1, 1.0 + 1e-15), "search") is one and len(first.evaluations) == 1
+    np.testing.assert_array_equal(again((0.1, 1.0), "start").means, one.means)
+    assert not (tmp_path / "a" / "evaluations" / "eval-0000" / "replications").exists()
+
+
+# ---------------------------------------------------------------------------------------------- the command
+def test_the_command_writes_a_fitted_scenario_that_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = ["calibrate", "model", str(SCENARIO), str(TARGETS), "--out", str(out), "--replications", "1"]
+    assert main([*argv, "--max-evaluations", "4", "--workers", "1", "--seed", str(SEED)]) == 0
+    printed = capsys.readouterr().out
+    assert "identifiability" in printed and "out of sample" in printed
+    for name in ("fit.csv", "evaluations.csv", "identifiability.csv", "parameters.csv", "manifest.json"):
+        assert (out / name).exists(), name
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert (evaluations["phase"] != "sensitivity").sum() == 4  # --max-evaluations: the start and three more
+    assert (evaluations["phase"] == "sensitivity").sum() <= 2  # one per parameter, unless already cached
+    best = evaluations[evaluations["phase"] != "sensitivity"].sort_values("objective").iloc[0]
+    fitted = load_scenario(out / "fitted.yaml").scenario
+    assert fitted.name == "small_short_fitted"
+    assert fitted.courts.adjourn_probability == pytest.approx(best["adjournment"])
+    hours = load_scenario(SCENARIO).scenario.regions["wales"].court.sitting_hours_per_day["district_judge"]
+    assert fitted.regions["wales"].court.sitting_hours_per_day["district_judge"] == pytest.approx(
+        hours * best["sitting_hours"]
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "calibrate_model" and manifest["status"] == "complete"
+    assert set(manifest["identifiability"]["verdicts"]) == {"adjournment", "sitting_hours"}
+
+
+def test_the_command_reports_a_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TARGETS.read_text().replace("upper: 0.4", "uper: 0.4"))
+    assert main(["calibrate", "model", str(SCENARIO), str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "bad.yaml:" in capsys.readouterr().err
+
+
+def test_a_measure_can_read_every_replication_of_the_run(tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIO)
+    run_experiment(loaded, tmp_path, replications=2, seed=SEED, combine=False)
+    children, timeline = run_tables(tmp_path)
+    assert sorted(children["replication"].unique()) == [0, 1] and sorted(timeline["replication"].unique()) == [0, 1]
+    measured = indicators_measure(tmp_path, loaded, pd.DataFrame(columns=["indicator", "date"]))
+    # every child row of this run (no warm-up, no open caseload) is a child case started in the results period
+    started = measured[measured["indicator"] == "child_cases_started_count"].set_index("replication")["model"]
+    assert list(started) == [float((children["replication"] == r).sum()) for r in (0, 1)]
+    assert set(measured["date"]) == {run_end_date(loaded)}
