@@ -3,6 +3,7 @@ one team per kind and region, built from the scenario's keys and changed by poli
 
 from __future__ import annotations
 
+import pytest
 import simpy
 from conftest import SMALL, scenario_data
 
@@ -314,3 +315,43 @@ def test_teams_take_their_stretch_and_delay_from_the_scenario() -> None:
     assert expert.stretched_slots == expert.slots
     teams.apply(changed)
     assert expert.stretched_slots == slots_for(expert.workers, changed.experts.caseload_limit * 2)
+
+
+def test_in_a_replication_the_timeline_shows_a_stretched_team_above_its_average(tmp_path) -> None:
+    """One region, 1,000 private law cases a year, 12 short-term advisers at an average of 10: each case holds
+    an adviser about 50 days (checks, then to the FHDRA), so about 137 are needed against 120 at the average
+    and 156 stretched (x1.3). Over three years the queue grows with a hard cap and settles with the stretch,
+    and the timeline reports the stretched team above 100% of its average, with more than 10 cases per adviser.
+    """
+    from conftest import ONE_REGION, run_replication
+
+    def run(stretch: float, name: str) -> dict[str, list[float]]:
+        data = scenario_data(ONE_REGION)
+        data["run_years"] = 3
+        data["demand"]["private_law"]["cases_per_year"] = 1000
+        data["regions"]["only"]["cafcass"]["short_term_advisers"] = 12
+        data["cafcass"]["short_term_caseload_stretch_max"] = stretch
+        data["cafcass"]["short_term_allocation_delay_days"] = 7
+        timeline = run_replication(data, tmp_path / name).timeline
+        measure = timeline["measure"].astype(str)
+        return {
+            key: timeline.loc[measure == f"{key}:cafcass_short_term", "value"].tolist()
+            for key in ("unallocated", "utilisation", "caseload_per_worker")
+        }
+
+    def thirds(values: list[float]) -> tuple[float, float]:
+        third = len(values) // 3
+        return sum(values[:third]) / third, sum(values[-third:]) / third
+
+    capped, stretched = run(1.0, "capped"), run(1.3, "stretched")
+    first, last = thirds(capped["unallocated"])
+    assert last > 2 * first + 50  # a hard cap: the queue grows
+    assert max(capped["caseload_per_worker"]) <= 10 + 1e-6 and max(capped["utilisation"]) <= 1 + 1e-6
+    first, last = thirds(stretched["unallocated"])
+    assert abs(last - first) < 0.25 * first + 5  # stretched: no trend
+    assert max(stretched["utilisation"]) > 1.2  # above 100% of the average ...
+    assert max(stretched["utilisation"]) <= 1.3 + 1e-6  # ... never above the stretch
+    per_worker = stretched["caseload_per_worker"][1:]
+    assert 10.5 < sum(per_worker) / len(per_worker) < 13  # mean cases per adviser: above the average of 10
+    utilisation = stretched["utilisation"][1:]
+    assert per_worker == pytest.approx([u * 10 for u in utilisation])  # 120 slots / 12 advisers = 10 per adviser
