@@ -167,11 +167,14 @@ class Results:
         rows = indicators(self.children, self.stages, self.period, timeline=self.timeline, by_month=by_month)
         return rows if per_replication else summarise(rows)
 
-    def attribution(self, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
-        """Where children's days went, by agency and waiting/active (sim.analysis.attribution.delay_attribution)."""
+    def attribution(
+        self, by: str | None = "case_type", status: str = "disposed", split_court_wait: bool = False
+    ) -> pd.DataFrame:
+        """Where children's days went, by agency and waiting/active (sim.analysis.attribution.delay_attribution);
+        ``split_court_wait`` splits the court's wait into notice and waiting for a listing."""
         from sim.analysis.attribution import delay_attribution
 
-        return delay_attribution(self.children, by=by, status=status)
+        return delay_attribution(self.children, by=by, status=status, split_court_wait=split_court_wait)
 
     def journey(self, child_id: int, replication: int | None = None) -> str:
         """One child's timeline in plain words (as ``python run_sim.py journey``)."""

@@ -159,7 +159,8 @@ def test_the_report_shows_what_was_run_and_the_key_figures(run_dir: Path, html: 
         "Children at the centre",
         "share of life in proceedings mean",
         "Where the time went",
-        "waiting (court)",
+        "notice (court)",  # the court's wait, split into the notice the rules set ...
+        "waiting for a listing (court)",  # ... and waiting for a listing because the lists are full
         "Starting state",
         "started empty",
         "Differences from the baseline",

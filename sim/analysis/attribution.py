@@ -3,9 +3,12 @@ and when the key events of a case happened (issue, first safeguarding step, fact
 
 The records split each child's days from issue into four waits and four active times, one per agency; they
 add up to the days in proceedings (less any days before the run began): :func:`check_attribution` finds the
-rows where they do not. :func:`component_days` is the one computation of the mean days and the share of each
-component, used both by the indicators (per group, per replication) and by :func:`delay_attribution` (a table
-pooled over replications, for the report and the figures).
+rows where they do not. The wait for the court is itself two things that call for different remedies: the
+procedural notice the rules or directions set (``notice_court_days``: from a hearing's request to the earliest
+day it may be listed) and the wait for a listing because the lists are full (``listing_court_days``, the rest).
+A team's wait is its unallocated queue (waiting for allocation). :func:`component_days` is the one computation
+of the mean days and the share of each component, used both by the indicators (per group, per replication) and
+by :func:`delay_attribution` (a table pooled over replications, for the report and the figures).
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ KINDS = {"wait": "waiting", "active": "active"}
 """Record column prefix -> the word tables use."""
 ATTRIBUTION_COLUMNS = [f"{kind}_{agency}_days" for kind in KINDS for agency in AGENCIES]
 """The eight columns of children.parquet that split a child's days in proceedings (four waits, four actives)."""
+NOTICE_COLUMN = "notice_court_days"
+"""The part of ``wait_court_days`` that was procedural notice (children.parquet)."""
+LISTING_COLUMN = "listing_court_days"
+"""The rest of ``wait_court_days``: waiting for a listing (derived, not stored)."""
+COURT_WAIT_COLUMN = "wait_court_days"
+SPLIT_KINDS = {"notice": "notice", "listing": "waiting for a listing"}
+"""Kinds of the court's wait when it is split: column prefix -> the word tables use."""
+TEAM_WAIT_WORD = "waiting for allocation"
+"""What a caseload team's wait is, in a split table: its unallocated queue."""
 ATTRIBUTION_TABLE_COLUMNS = ["group", "agency", "kind", "children", "days_total", "days_mean", "share"]
 STATUS_ALL = "all"
 """``status`` of :func:`delay_attribution` that takes disposed and open children alike."""
@@ -51,18 +63,36 @@ def component_days(days: Mapping[str, np.ndarray]) -> dict[str, tuple[float, flo
     return out
 
 
+def court_wait_split(days: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``notice_court_days`` and ``listing_court_days`` of the same rows: the court's wait, notice and the rest."""
+    notice = np.asarray(days[NOTICE_COLUMN], dtype=float)
+    return {NOTICE_COLUMN: notice, LISTING_COLUMN: np.asarray(days[COURT_WAIT_COLUMN], dtype=float) - notice}
+
+
 def attribution_indicators(days: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """Indicators of :func:`component_days`: ``wait_court_days_mean``, ``wait_court_share``, ... for these rows."""
+    """Indicators of :func:`component_days`: ``wait_court_days_mean``, ``wait_court_share``, ... for these rows.
+
+    With ``notice_court_days`` among ``days``, also ``notice_court_days_mean`` / ``_share`` and
+    ``listing_court_days_mean`` / ``_share``: the two parts of the court's wait (they add up to it).
+    """
     out: dict[str, float] = {}
-    for column, (_, mean, share) in component_days(days).items():
+    parts = component_days(days)
+    for column, (_, mean, share) in parts.items():
         name = column.removesuffix("_days")
         out[f"{name}_days_mean"] = mean
         out[f"{name}_share"] = share
+    if NOTICE_COLUMN in days:
+        total_days = sum(summed for summed, _, _ in parts.values())
+        for column, values in court_wait_split(days).items():
+            name = column.removesuffix("_days")
+            out[f"{name}_days_mean"] = float(values.mean()) if len(values) else math.nan
+            out[f"{name}_share"] = float(values.sum()) / total_days if total_days > 0 else math.nan
     return out
 
 
 def check_attribution(children: pd.DataFrame, tolerance_days: float = DEFAULT_TOLERANCE_DAYS) -> pd.DataFrame:
-    """Rows whose four waits and four active times do not add up to days_in_proceedings - days_before_run.
+    """Rows whose four waits and four active times do not add up to days_in_proceedings - days_before_run,
+    or whose notice for hearings is not a part (0 to the whole) of their wait for the court.
 
     Empty when the account is exact (it should always be: stages after issue run back to back).
     """
@@ -70,13 +100,20 @@ def check_attribution(children: pd.DataFrame, tolerance_days: float = DEFAULT_TO
     parts = rows[ATTRIBUTION_COLUMNS].to_numpy(dtype=float).sum(axis=1)
     expected = rows["days_in_proceedings"].to_numpy(dtype=float) - rows["days_before_run"].to_numpy(dtype=float)
     bad = ~(np.abs(parts - expected) <= tolerance_days)
+    if NOTICE_COLUMN in rows.columns:
+        split = court_wait_split(
+            {column: rows[column].to_numpy(dtype=float) for column in (NOTICE_COLUMN, COURT_WAIT_COLUMN)}
+        )
+        bad |= ~((split[NOTICE_COLUMN] >= -tolerance_days) & (split[LISTING_COLUMN] >= -tolerance_days))
     out = rows[bad].copy()
     out["attributed_days"] = parts[bad]
     out["expected_days"] = expected[bad]
     return out
 
 
-def delay_attribution(children: pd.DataFrame, by: str | None = "case_type", status: str = "disposed") -> pd.DataFrame:
+def delay_attribution(
+    children: pd.DataFrame, by: str | None = "case_type", status: str = "disposed", split_court_wait: bool = False
+) -> pd.DataFrame:
     """Where children's days in proceedings went: by agency, waiting or active, summed and averaged by group.
 
     Rows are results rows of children whose case was ``status`` ("disposed", the default: complete journeys;
@@ -86,6 +123,9 @@ def delay_attribution(children: pd.DataFrame, by: str | None = "case_type", stat
 
     where ``days_total`` is summed over every child row (over all replications in the table),
     ``days_mean`` is per child, and ``share`` is the component's share of the group's attributed days.
+    Kinds are "waiting" and "active"; with ``split_court_wait`` (and a table with ``notice_court_days``) the
+    court's waiting row becomes two, "notice" and "waiting for a listing", and the teams' waiting is called
+    "waiting for allocation". The shares still add up to one.
     """
     rows = results_rows(children)
     if status == STATUS_ALL:
@@ -94,12 +134,30 @@ def delay_attribution(children: pd.DataFrame, by: str | None = "case_type", stat
         rows = rows[rows["status"].astype(str) == status]
     selected = [("all", rows)] if by is None else list(groups(rows, by))
     out = []
+    split = split_court_wait and NOTICE_COLUMN in rows.columns
     for group, frame in selected:
-        parts = component_days({column: frame[column].to_numpy(dtype=float) for column in ATTRIBUTION_COLUMNS})
+        days = {column: frame[column].to_numpy(dtype=float) for column in ATTRIBUTION_COLUMNS}
+        parts = component_days(days)
+        if split:
+            days[NOTICE_COLUMN] = frame[NOTICE_COLUMN].to_numpy(dtype=float)
+            total_days = sum(summed for summed, _, _ in parts.values())
+            for prefix, values in court_wait_split(days).items():
+                summed = float(values.sum())
+                parts[prefix] = (
+                    summed,
+                    float(values.mean()) if len(values) else math.nan,
+                    summed / total_days if total_days > 0 else math.nan,
+                )
         for kind, word in KINDS.items():
             for agency in AGENCIES:
-                summed, mean, share = parts[f"{kind}_{agency}_days"]
-                out.append((group, agency, word, len(frame), summed, mean, share))
+                column = f"{kind}_{agency}_days"
+                if not split or kind != "wait":
+                    out.append((group, agency, word, len(frame), *parts[column]))
+                elif column != COURT_WAIT_COLUMN:
+                    out.append((group, agency, TEAM_WAIT_WORD, len(frame), *parts[column]))
+                else:
+                    out.append((group, agency, SPLIT_KINDS["notice"], len(frame), *parts[NOTICE_COLUMN]))
+                    out.append((group, agency, SPLIT_KINDS["listing"], len(frame), *parts[LISTING_COLUMN]))
     return pd.DataFrame(out, columns=ATTRIBUTION_TABLE_COLUMNS)
 
 

@@ -9,7 +9,9 @@ rows, per replication::
 e.g. ``0, time_to_disposal_weeks_mean, case_type, public_law, 41.3``; :func:`sim.analysis.statistics.summarise`
 puts a mean and a Student-t 95% CI on each. Units are in the names (``_weeks``, ``_days``, ``_share``,
 ``_count``): time to disposal is in weeks, as the published figures are; the shorter times (to a first
-hearing, to a safeguarding step, to fact-finding) and the attribution of days to agencies are in days.
+hearing, to a safeguarding step, to fact-finding) and the attribution of days to agencies are in days. The
+court's wait (``wait_court_days_mean``) is also split into procedural notice (``notice_court_days_mean``) and
+waiting for a listing (``listing_court_days_mean``), with their ``_share`` of attributed days.
 ``breakdown == "all"`` (with ``group == "all"``) is every child; the other breakdowns are the case type, the
 pathway, the domestic-abuse flag, the age band, the region and every extra group attribute the scenario
 declares (:func:`sim.analysis.rows.breakdowns`).
@@ -41,7 +43,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.analysis.attribution import ATTRIBUTION_COLUMNS, attribution_indicators, case_events
+from sim.analysis.attribution import ATTRIBUTION_COLUMNS, NOTICE_COLUMN, attribution_indicators, case_events
 from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
 from sim.analysis.rows import breakdowns, group_index
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
@@ -117,6 +119,8 @@ def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
     ):
         out[column] = children[column].to_numpy(dtype=float)
     out["weeks_to_disposal"] = out["days_to_disposal"] / WEEK_DAYS
+    if NOTICE_COLUMN in children.columns:  # results written before the court's wait was split lack it
+        out[NOTICE_COLUMN] = children[NOTICE_COLUMN].to_numpy(dtype=float)
     for column in EVENT_DAYS:
         if column in children.columns:
             out[column] = children[column].to_numpy(dtype=float)
@@ -235,7 +239,9 @@ def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[st
     """Every child-centred indicator of one group of child rows."""
     flows = _take(subset, subset["results"])
     proceeding = _take(subset, ~np.isnan(subset["days_in_proceedings"]))
-    disposed_days = {column: flows[column][flows["disposed"]] for column in ATTRIBUTION_COLUMNS}
+    disposed_days = {
+        column: flows[column][flows["disposed"]] for column in (*ATTRIBUTION_COLUMNS, NOTICE_COLUMN) if column in flows
+    }
     return {
         **_flow_indicators(flows),
         **(_volume_indicators(flows) if breakdown in VOLUME_BREAKDOWNS else {}),

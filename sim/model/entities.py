@@ -3,7 +3,9 @@
 A child keeps one identifier for life: it is carried into every case the child is in, including a return
 to court years later. A case holds its children (siblings), its place (region, local authority), and a
 running account of days spent waiting for, and being worked on by, each agency. Stages after issue run
-back to back, so the account adds up exactly to the days in proceedings.
+back to back, so the account adds up exactly to the days in proceedings. Of the days waiting for the court,
+the account keeps apart the procedural notice (from a hearing's request to the earliest day it may be
+listed); the rest of that wait is for a listing, because the lists are full.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Case:
         "vacated",
         "wait_days",
         "active_days",
+        "notice_court_days",
         "pre_proceedings_days",
         "days_before_run",
         "entry_stage",
@@ -58,6 +61,9 @@ class Case:
         "stage_agency",
         "stage_requested",
         "stage_started",
+        "stage_notice_days",
+        "stage_notice_from",
+        "stage_notice_until",
         "diverted",
     )
 
@@ -92,6 +98,7 @@ class Case:
         self.vacated = 0
         self.wait_days = [0.0] * len(AGENCIES)
         self.active_days = [0.0] * len(AGENCIES)
+        self.notice_court_days = 0.0
         self.pre_proceedings_days = 0.0
         self.days_before_run = 0.0
         self.entry_stage = 0
@@ -102,6 +109,9 @@ class Case:
         self.stage_agency = -1
         self.stage_requested = math.nan
         self.stage_started = math.nan
+        self.stage_notice_days = 0.0
+        self.stage_notice_from = math.nan
+        self.stage_notice_until = math.nan
         self.diverted = False
 
     def begin(self, stage: int, agency: int, now: float) -> None:
@@ -110,6 +120,34 @@ class Case:
         self.stage_agency = agency
         self.stage_requested = now
         self.stage_started = math.nan
+        self.stage_notice_days = 0.0
+        self.stage_notice_from = math.nan
+        self.stage_notice_until = math.nan
+
+    def give_notice(self, now: float, earliest_day: float) -> None:
+        """A hearing is (re)listed at ``now`` and may not be heard before ``earliest_day``: that is notice."""
+        self.end_notice(now)
+        self.stage_notice_from = now
+        self.stage_notice_until = max(now, earliest_day)
+
+    def end_notice(self, now: float) -> None:
+        """The listing ends (heard, or vacated early): count the notice elapsed by ``now`` and stop counting."""
+        self.stage_notice_days += self.notice_elapsed(now)
+        self.stage_notice_from = math.nan
+        self.stage_notice_until = math.nan
+
+    def notice_elapsed(self, now: float) -> float:
+        """Days of the current listing's notice period that have passed by ``now`` (0 with no listing)."""
+        start = self.stage_notice_from
+        if start != start:  # NaN: no listing under way
+            return 0.0
+        return min(max(now, start), self.stage_notice_until) - start
+
+    def in_progress_notice_days(self, now: float) -> float:
+        """Days of the stage under way that were procedural notice for a hearing, as of ``now``."""
+        if self.stage < 0:
+            return 0.0
+        return self.stage_notice_days + self.notice_elapsed(now)
 
     def in_progress_days(self, now: float) -> tuple[float, float]:
         """(waiting, active) days of the stage under way, as of ``now``."""

@@ -1,8 +1,10 @@
 """The timeline: open cases, unallocated queues and utilisation, snapshot by region at a fixed interval.
 
 Open cases are issued and not yet disposed (the published 'outstanding cases'); cases in pre-proceedings are
-counted apart. Utilisation is the share of a team's slots, or a court's sitting hours, used since the last
-snapshot.
+counted apart. Utilisation is the share of a team's slots at its average caseload, or of a court's sitting
+hours, used since the last snapshot: a team stretched above its average caseload is above 1. The caseload per
+worker is the mean work held per full-time-equivalent worker since the last snapshot, to set against the
+published average caseload.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def measure_names(tiers: list[str]) -> list[str]:
         + ["open_children", "pre_proceedings_cases"]
         + [f"unallocated:{k}" for k in TEAM_KINDS]
         + [f"utilisation:{k}" for k in TEAM_KINDS]
+        + [f"caseload_per_worker:{k}" for k in TEAM_KINDS]
         + ["utilisation:court"]
         + [f"utilisation:court:{t}" for t in tiers]
     )
@@ -60,7 +63,15 @@ def monitor(
 ) -> Generator[Any, Any, None]:
     """Snapshot open cases, queues and utilisation every ``interval_days``, by region."""
     code = {name: i for i, name in enumerate(recorder.labels.measures)}
-    team_rows = [(code[f"unallocated:{kind}"], code[f"utilisation:{kind}"], teams.by_kind[kind]) for kind in TEAM_KINDS]
+    team_rows = [
+        (
+            code[f"unallocated:{kind}"],
+            code[f"utilisation:{kind}"],
+            code[f"caseload_per_worker:{kind}"],
+            teams.by_kind[kind],
+        )
+        for kind in TEAM_KINDS
+    ]
     open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
     tier_codes = [code[f"utilisation:court:{t}"] for t in court.tiers]
     regions = range(len(counts.children))
@@ -74,13 +85,14 @@ def monitor(
                 record(now, measure, r, counts.by_case_type[c][r])
             record(now, code["open_children"], r, counts.children[r])
             record(now, code["pre_proceedings_cases"], r, counts.pre_proceedings[r])
-            for k, (unallocated, utilisation, members) in enumerate(team_rows):
+            for k, (unallocated, utilisation, caseload, members) in enumerate(team_rows):
                 team = members[r]
                 team.update_areas()
                 record(now, unallocated, r, team.unallocated)
                 if now > last_day:
                     busy = (team.busy_area - last_busy[k, r]) / (now - last_day)
                     record(now, utilisation, r, busy / team.slots if team.slots else math.nan)
+                    record(now, caseload, r, busy / team.workers if team.workers else math.nan)
                 last_busy[k, r] = team.busy_area
             if now > last_day:
                 used_all = available_all = 0.0

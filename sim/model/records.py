@@ -2,7 +2,8 @@
 
 The child table is the joined-up view the real system lacks: one child identifier, every case the child is
 in (a return to court is a new row with the same identifier), the days spent waiting for and worked on by
-each agency. Rows are written when a case closes, and for open cases at the end of the run.
+each agency (with the days of the court wait that were procedural notice, ``notice_court_days``; a stage
+row's ``notice_days`` likewise). Rows are written when a case closes, and for open cases at the end of the run.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from sim.vocabulary import (
 )
 
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
+STAGE_WIDTH = 7
+"""Values in a stage row: case, stage, agency, requested, started, ended, notice days."""
 
 
 class Labels:
@@ -77,6 +80,7 @@ CASE_FIELDS = (
     "days_in_proceedings",
     *(f"wait_{agency}_days" for agency in AGENCIES),
     *(f"active_{agency}_days" for agency in AGENCIES),
+    "notice_court_days",
     "days_before_run",
     "pre_proceedings_days",
     "hearings",
@@ -161,6 +165,7 @@ class Recorder:
                 Column("requested", as_timestamp(origin)),
                 Column("started", as_timestamp(origin)),
                 Column("ended", as_timestamp(origin)),
+                Column("notice_days", as_float),
             ],
             constants,
         )
@@ -180,9 +185,12 @@ class Recorder:
         self._pathway_of_type = [PATHWAYS.index(c) for c in CASE_TYPES]
         self._status_code = {s: i for i, s in enumerate(STATUSES)}
 
-    def stage(self, case_id: int, stage: int, agency: int, requested: float, started: float, ended: float) -> None:
-        self._stage_rows.extend((case_id, stage, agency, requested, started, ended))
-        if len(self._stage_rows) >= self.stages.chunk_rows * 6:
+    def stage(
+        self, case_id: int, stage: int, agency: int, requested: float, started: float, ended: float, notice_days: float
+    ) -> None:
+        """A stage row; ``notice_days`` is the part of its wait (requested to started) that was procedural notice."""
+        self._stage_rows.extend((case_id, stage, agency, requested, started, ended, notice_days))
+        if len(self._stage_rows) >= self.stages.chunk_rows * STAGE_WIDTH:
             self.stages.flush()
             self._stage_rows = self.stages.rows
 
@@ -191,6 +199,7 @@ class Recorder:
         issued = case.issue_day == case.issue_day  # not NaN
         wait = case.wait_days
         active = case.active_days
+        notice = case.notice_court_days
         if status == STATUS_OPEN:
             end = math.nan
             if issued and case.stage_agency >= 0:
@@ -199,6 +208,7 @@ class Recorder:
                 active = list(active)
                 wait[case.stage_agency] += waiting
                 active[case.stage_agency] += working
+                notice += case.in_progress_notice_days(now)
         else:
             end = now
         in_proceedings = now - case.issue_day if issued else math.nan
@@ -224,6 +234,7 @@ class Recorder:
                 in_proceedings,
                 *wait,
                 *active,
+                notice,
                 case.days_before_run,
                 case.pre_proceedings_days,
                 case.hearings,

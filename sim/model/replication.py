@@ -227,6 +227,7 @@ class Replication:
         case.pre_proceedings_days = now - case.arrival_day
         case.wait_days = [0.0] * len(AGENCIES)
         case.active_days = [0.0] * len(AGENCIES)
+        case.notice_court_days = 0.0
 
     def _close(self, case: Case, status: str) -> None:
         self.recorder.case_closed(case, status, self.env.now)

@@ -2,7 +2,8 @@
 
 ``python run_sim.py journey DIR CHILD_ID [--replication R]`` prints every case the child was in (a return
 to court is a later case with the same child), each stage with its dates, the agency, how long the child
-waited for it and how long the work took, the order made, and where the days went. Read from
+waited for it (for a hearing: how much was the notice the rules set and how much waiting for a listing) and
+how long the work took, the order made, and where the days went. Read from
 ``children.parquet`` and ``stages.parquet`` of a results directory (the first replication unless told).
 """
 
@@ -56,7 +57,13 @@ def _stage_line(row: pd.Series) -> str:
     worked = (row["ended"] - row["started"]) / pd.Timedelta(days=1)
     span = f"{_date(row['requested'])} → {_date(row['ended'])}"
     name = _words(stage)
-    if stage.endswith("hearing"):
+    notice = row.get("notice_days", math.nan)
+    if stage.endswith("hearing") and pd.notna(notice):
+        text = (
+            f"{name}: waited {_days(waited)}: {_days(notice)} of notice, then {_days(waited - notice)} for a "
+            f"listing; heard on {_date(row['started'])}"
+        )
+    elif stage.endswith("hearing"):  # results written before notice was recorded
         text = f"{name}: waited {_days(waited)} for a court listing; heard on {_date(row['started'])}"
     elif stage == "guardian_allocation":
         text = f"children's guardian allocated by Cafcass after {_days(waited)}"
@@ -183,7 +190,9 @@ def _case_lines(
     for agency in AGENCIES:
         wait, active = getattr(c, f"wait_{agency}_days"), getattr(c, f"active_{agency}_days")
         if wait >= 0.5 or active >= 0.5:
-            parts.append(f"{AGENCY_NAMES[agency]} {round(wait)} waiting + {round(active)} active")
+            notice = getattr(c, "notice_court_days", math.nan) if agency == "court" else math.nan
+            split = f" ({round(notice)} notice, {round(wait - notice)} for a listing)" if pd.notna(notice) else ""
+            parts.append(f"{AGENCY_NAMES[agency]} {round(wait)} waiting{split} + {round(active)} active")
     if parts:
         lines.append("            Where the days went: " + "; ".join(parts))
     return lines

@@ -181,6 +181,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             "ended": _iso_series(stages["ended"]),
             "waited": ((stages["started"] - stages["requested"]) / DAY).round(4).to_numpy(),
             "worked": ((stages["ended"] - stages["started"]) / DAY).round(4).to_numpy(),
+            "notice": stages["notice_days"].round(4).to_numpy() if "notice_days" in stages else np.nan,
         }
     ).to_dict("records")
     stages_of: dict[int, list[dict[str, Any]]] = {}
@@ -279,7 +280,10 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             stage = row["stage"]
             base = {"stage": stage, "agency": agency}
             event(f"{stage} requested", row["requested"], base, links)
-            event(f"{stage} started", row["started"], {**base, "waited_days": row["waited"]}, links)
+            waited = {"waited_days": row["waited"]}
+            if "hearing" in row and row["notice"] == row["notice"]:  # not NaN: the wait split in two
+                waited |= {"notice_days": row["notice"], "listing_wait_days": round(row["waited"] - row["notice"], 4)}
+            event(f"{stage} started", row["started"], {**base, **waited}, links)
             event(f"{stage} ended", row["ended"], {**base, "active_days": row["worked"]}, links)
         if status == "disposed":
             event(

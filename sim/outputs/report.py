@@ -265,7 +265,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
                 + html_table(["indicator", "group", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
                 + "</details>"
             )
-    table = delay_attribution(children, by="case_type")
+    table = delay_attribution(children, by="case_type", split_court_wait=True)
     rows = [
         [
             escape(words(r["group"])),
@@ -278,7 +278,10 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
     ]
     parts.append(
         "<h2>Where the time went</h2><p>Each disposed child's days from issue to disposal, split into waiting for "
-        "and active work by each agency (all replications pooled; the parts add up to the days in proceedings).</p>"
+        "and active work by each agency (all replications pooled; the parts add up to the days in proceedings). "
+        "The wait for the court is split into the procedural notice the rules or directions set (from a hearing's "
+        "request to the earliest day it may be listed) and waiting for a listing because the lists are full; a "
+        "team's wait is waiting for allocation (its unallocated queue).</p>"
         + html_table(["case type", "component", "mean days per child", "share of the days"], rows, numeric={2, 3})
     )
     return "\n".join(parts)

@@ -32,6 +32,8 @@ SHARE_TOLERANCE = 1e-6
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Stretch = Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
+"""How far above its average caseload a worker may go: 1 (a hard cap) to 5 times."""
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="A day of the year as MM-DD.")]
 
@@ -139,10 +141,32 @@ class Cafcass(Strict):
     """National Cafcass settings; advisers per region are under regions.<name>.cafcass."""
 
     short_term_caseload_limit: Positive = Field(
-        description="Private law cases one short-term (to first hearing) adviser holds at most."
+        description="Private law cases one short-term (to first hearing) adviser holds on average (the published "
+        "average caseload); the most held is this times short_term_caseload_stretch_max."
     )
     long_term_caseload_limit: Positive = Field(
-        description="Cases (guardianships, section 7 reports, child impact reports) a long-term adviser holds at most."
+        description="Cases (guardianships, section 7 reports, child impact reports) a long-term adviser holds on "
+        "average; the most held is this times long_term_caseload_stretch_max."
+    )
+    short_term_caseload_stretch_max: Stretch = Field(
+        default=1.0,
+        description="Most a short-term adviser holds when work is waiting, as a multiple of the average caseload "
+        "(1 makes the average a hard cap).",
+    )
+    long_term_caseload_stretch_max: Stretch = Field(
+        default=1.0,
+        description="Most a long-term adviser holds when work is waiting, as a multiple of the average caseload "
+        "(1 makes the average a hard cap).",
+    )
+    short_term_allocation_delay_days: NonNegative = Field(
+        default=0.0,
+        description="Days unallocated short-term work waits before it is allocated to an adviser above the average "
+        "caseload (unused when the stretch is 1).",
+    )
+    long_term_allocation_delay_days: NonNegative = Field(
+        default=0.0,
+        description="Days unallocated long-term work waits before it is allocated to an adviser above the average "
+        "caseload (unused when the stretch is 1).",
     )
 
 
@@ -150,14 +174,37 @@ class LocalAuthorities(Strict):
     """National local authority settings; social workers per region are under regions.<name>.local_authority."""
 
     caseload_limit: Positive = Field(
-        description="Court-related pieces of work (pre-proceedings, assessments, reports) a social worker holds."
+        description="Court-related pieces of work (pre-proceedings, assessments, reports) a social worker holds on "
+        "average; the most held is this times caseload_stretch_max."
+    )
+    caseload_stretch_max: Stretch = Field(
+        default=1.0,
+        description="Most a social worker holds when work is waiting, as a multiple of the average caseload "
+        "(1 makes the average a hard cap).",
+    )
+    allocation_delay_days: NonNegative = Field(
+        default=0.0,
+        description="Days unallocated work waits before it is allocated to a social worker above the average "
+        "caseload (unused when the stretch is 1).",
     )
 
 
 class Experts(Strict):
     """National settings for expert assessors (psychologists, psychiatrists, independent social workers)."""
 
-    caseload_limit: Positive = Field(description="Assessments one expert carries at once.")
+    caseload_limit: Positive = Field(
+        description="Assessments one expert carries at once on average; the most is this times caseload_stretch_max."
+    )
+    caseload_stretch_max: Stretch = Field(
+        default=1.0,
+        description="Most assessments an expert carries when work is waiting, as a multiple of the average "
+        "(1 makes the average a hard cap).",
+    )
+    allocation_delay_days: NonNegative = Field(
+        default=0.0,
+        description="Days waiting assessments wait before an expert takes one above the average (unused when the "
+        "stretch is 1).",
+    )
 
 
 class RegionCourt(Strict):
@@ -168,10 +215,12 @@ class RegionCourt(Strict):
 
 class RegionCafcass(Strict):
     short_term_advisers: NonNegative = Field(
-        description="Full-time-equivalent advisers in short-term private law teams."
+        description="Full-time-equivalent advisers in short-term private law teams (each holds the average caseload "
+        "cafcass.short_term_caseload_limit, more when stretched)."
     )
     long_term_advisers: NonNegative = Field(
-        description="Full-time-equivalent advisers in long-term teams (guardians, reports)."
+        description="Full-time-equivalent advisers in long-term teams (guardians, reports), each holding "
+        "cafcass.long_term_caseload_limit on average."
     )
 
 

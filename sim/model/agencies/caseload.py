@@ -1,9 +1,14 @@
-"""Workers with a caseload limit, and the queue of work waiting to be allocated.
+"""Workers with an average caseload, and the queue of work waiting to be allocated.
 
-Cafcass advisers, local authority social workers and experts all hold a number of cases at once. A team
-has ``floor(workers x caseload_limit)`` slots; work that finds no free slot joins the unallocated queue and
-is allocated first come, first served as slots free. Allocation when a slot is free is arithmetic: the
-caller gets ``None`` and carries on without yielding, so only work that really waits costs an event.
+Cafcass advisers, local authority social workers and experts all hold a number of cases at once. The published
+caseloads (Cafcass short-term teams 32.5, long-term teams about 18) are *averages*, not caps: under pressure a
+team takes on more, but not at once. So a team has ``floor(workers x average caseload)`` slots at its average,
+and up to ``floor(workers x average x stretch)`` slots when work is waiting. Work that finds no free slot at the
+average joins the unallocated queue and is allocated first come, first served as slots free; work that has
+waited ``allocation_delay_days`` (the time a manager takes to hand unallocated work to someone already at
+their average) may take a stretched slot. With a stretch of 1 there are no stretched slots and no timers: the
+average is a hard cap, as before. Allocation when a slot is free is arithmetic: the caller gets ``None`` and
+carries on without yielding, so only work that really waits costs an event.
 """
 
 from __future__ import annotations
@@ -13,18 +18,44 @@ from collections import deque
 
 import simpy
 
+NO_STRETCH = 1.0
+"""A stretch factor that makes the average caseload a hard cap."""
+
 
 class CaseloadTeam:
-    """One team's slots and unallocated queue."""
+    """One team's slots (at its average caseload and stretched), and its unallocated queue."""
 
-    __slots__ = ("env", "name", "slots", "busy", "queue", "busy_area", "queue_area", "_last_change")
+    __slots__ = (
+        "env",
+        "name",
+        "workers",
+        "slots",
+        "stretched_slots",
+        "allocation_delay_days",
+        "busy",
+        "queue",
+        "busy_area",
+        "queue_area",
+        "_last_change",
+    )
 
-    def __init__(self, env: simpy.Environment, name: str, workers: float, caseload_limit: float) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        workers: float,
+        caseload_limit: float,
+        stretch_max: float = NO_STRETCH,
+        allocation_delay_days: float = 0.0,
+    ) -> None:
         self.env = env
         self.name = name
+        self.workers = workers
         self.slots = slots_for(workers, caseload_limit)
+        self.stretched_slots = max(self.slots, slots_for(workers, caseload_limit * stretch_max))
+        self.allocation_delay_days = allocation_delay_days
         self.busy = 0
-        self.queue: deque[simpy.Event] = deque()
+        self.queue: deque[tuple[float, simpy.Event]] = deque()
         self.busy_area = 0.0
         self.queue_area = 0.0
         self._last_change = 0.0
@@ -44,7 +75,14 @@ class CaseloadTeam:
             self.busy += 1
             return None
         event = self.env.event()
-        self.queue.append(event)
+        now = self.env.now
+        self.queue.append((now, event))
+        if self.stretched_slots > self.slots:
+            if self.allocation_delay_days > 0:
+                timer = self.env.timeout(self.allocation_delay_days)
+                timer.callbacks.append(self._on_delay)
+            else:
+                self._allocate()
         return event
 
     def release(self) -> None:
@@ -53,21 +91,54 @@ class CaseloadTeam:
         self.busy -= 1
         self._allocate()
 
-    def set_capacity(self, workers: float, caseload_limit: float) -> None:
+    def set_capacity(
+        self,
+        workers: float,
+        caseload_limit: float,
+        stretch_max: float = NO_STRETCH,
+        allocation_delay_days: float = 0.0,
+    ) -> None:
         """Recruitment or attrition: new slots are used at once; lost slots go as work finishes."""
         self.update_areas()
+        self.workers = workers
         self.slots = slots_for(workers, caseload_limit)
+        self.stretched_slots = max(self.slots, slots_for(workers, caseload_limit * stretch_max))
+        self.allocation_delay_days = allocation_delay_days
+        self._allocate()
+        if self.stretched_slots > self.slots:  # work queued before a stretch was allowed gets its timer now
+            for requested, _ in self.queue:
+                remaining_days = requested + allocation_delay_days - self.env.now
+                if remaining_days > 0:
+                    self.env.timeout(remaining_days).callbacks.append(self._on_delay)
+
+    def _on_delay(self, _event: simpy.Event) -> None:
+        self.update_areas()
         self._allocate()
 
     def _allocate(self) -> None:
+        """First come, first served: at the average while slots are free, then stretched for work that has waited."""
         queue = self.queue
         while queue and self.busy < self.slots:
             self.busy += 1
-            queue.popleft().succeed()
+            queue.popleft()[1].succeed()
+        if self.stretched_slots > self.slots:
+            waited_since = self.env.now - self.allocation_delay_days + DELAY_TOLERANCE_DAYS
+            while queue and self.busy < self.stretched_slots and queue[0][0] <= waited_since:
+                self.busy += 1
+                queue.popleft()[1].succeed()
 
     @property
     def unallocated(self) -> int:
         return len(self.queue)
+
+    @property
+    def caseload_per_worker(self) -> float:
+        """Pieces of work held per worker now (NaN with no workers); above the average when the team is stretched."""
+        return self.busy / self.workers if self.workers else math.nan
+
+
+DELAY_TOLERANCE_DAYS = 1e-9
+"""Work whose allocation delay ends now may be allocated even if floating point puts the end a hair later."""
 
 
 def slots_for(workers: float, caseload_limit: float) -> int:

@@ -2,7 +2,9 @@
 
 Each step is a generator used with ``yield from``. It marks the stage as requested, waits (for a listing or
 a free slot), works, and records the stage with its agency, so the case's account of waiting and active
-days stays exact. A step yields only when time must pass: a free slot is taken without an event.
+days stays exact. A hearing also counts its procedural notice: from each (re)listing request to the earliest
+day the hearing may be listed; the rest of its wait is for a listing (full lists, vacated or adjourned
+hearings). A step yields only when time must pass: a free slot is taken without an event.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class StageSteps:
         requested = case.stage_requested
         case.wait_days[agency] += started - requested
         case.active_days[agency] += now - started
-        self.recorder.stage(case.case_id, case.stage, agency, requested, started, now)
+        notice_days = case.stage_notice_days
+        case.notice_court_days += notice_days
+        self.recorder.stage(case.case_id, case.stage, agency, requested, started, now, notice_days)
         case.stage = -1
 
     def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
@@ -69,16 +73,18 @@ class StageSteps:
         chance = self.listing_draws
         while True:
             now = env.now
-            day = diary.book(
-                math.ceil(earliest - LISTING_TOLERANCE_DAYS), hours, params.listing_rank[case.listing_class], int(now)
-            )
+            earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
+            case.give_notice(now, earliest_day)
+            day = diary.book(earliest_day, hours, params.listing_rank[case.listing_class], int(now))
             if chance() < params.vacate_probability:
                 yield env.timeout(chance() * (day - now))
                 diary.release(day, hours)
+                case.end_notice(env.now)
                 case.vacated += 1
                 earliest = env.now + params.relist_notice_days
                 continue
             yield env.timeout(day + HEARING_DAYS - now)
+            case.end_notice(env.now)  # heard on ``day``, on or after the earliest day: the whole notice counts
             case.hearings += 1
             if case.first_hearing_day != case.first_hearing_day:  # NaN: this is the first
                 case.first_hearing_day = float(day)
@@ -124,4 +130,4 @@ class StageSteps:
     def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
         """A stage after the order (Pathfinder's review): recorded with its drawn duration; the case does not wait."""
         now = self.env.now
-        self.recorder.stage(case.case_id, stage, agency, now, now, now + self.params.durations[duration_key]())
+        self.recorder.stage(case.case_id, stage, agency, now, now, now + self.params.durations[duration_key](), 0.0)
