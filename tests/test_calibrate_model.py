@@ -19,12 +19,19 @@ import pytest
 import yaml
 
 from sim.cli.main import main
-from sim.experiment.calibrate_model import calibrate_model
-from sim.experiment.calibration_evaluator import CalibrationModelError, Evaluator, objective_value
-from sim.experiment.calibration_measures import indicators_measure, run_end_date, run_tables
-from sim.experiment.calibration_targets import TargetsError, load_targets, scenario_at
-from sim.experiment.identifiability import assess
+from sim.experiment.model_calibration.evaluator import CalibrationModelError, Evaluator, objective_value
+from sim.experiment.model_calibration.fit import calibrate_model
+from sim.experiment.model_calibration.identifiability import assess
+from sim.experiment.model_calibration.measures import (
+    MEASURES,
+    POINT_COLUMNS,
+    indicators_measure,
+    run_end_date,
+    run_tables,
+)
+from sim.experiment.model_calibration.targets import TargetsError, load_targets, scenario_at
 from sim.experiment.replications import run_experiment
+from sim.experiment.trajectory import period_bounds
 from sim.scenario.loading import load_scenario
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +51,7 @@ SITTING = {
 
 def model_values(loaded, parameters: list[dict], values: tuple[float, ...], tmp: Path, replications: int) -> pd.Series:
     """The model's mean of every indicator at known parameter values, on the test seed."""
-    from sim.experiment.calibration_targets import FreeParameter
+    from sim.experiment.model_calibration.targets import FreeParameter
 
     scenario = scenario_at(loaded, [FreeParameter(**p) for p in parameters], values)
     tmp.mkdir(parents=True)
@@ -292,3 +299,32 @@ def test_a_measure_can_read_every_replication_of_the_run(tmp_path: Path) -> None
     started = measured[measured["indicator"] == "child_cases_started_count"].set_index("replication")["model"]
     assert list(started) == [float((children["replication"] == r).sum()) for r in (0, 1)]
     assert set(measured["date"]) == {run_end_date(loaded)}
+
+
+@pytest.mark.slow
+def test_the_trajectory_measure_reads_stocks_at_dates_and_flows_over_periods(tmp_path: Path) -> None:
+    """``measure: trajectory`` reads a run as figures are published: outstanding cases at a date, and the mean
+    public law cases issued in a quarter (the target's ``period``), for every replication."""
+    loaded = load_scenario(SCENARIO)
+    run_experiment(loaded, tmp_path, replications=2, seed=SEED, combine=False)
+    end = run_end_date(loaded)
+    quarter = f"{end.year}Q{(end.month - 1) // 3 + 1}"
+    points = pd.DataFrame(
+        [("public_law_outstanding_nao", end, None), ("public_law_cases_started", end, quarter)], columns=POINT_COLUMNS
+    )
+    measured = MEASURES["trajectory"](tmp_path, loaded, points).set_index(["indicator", "replication"])["model"]
+    children, _ = run_tables(tmp_path)
+    last_day = pd.Timestamp(end) + pd.Timedelta(days=1)
+    for replication in (0, 1):
+        own = children[(children["replication"] == replication) & (children["case_type"] == "public_law")]
+        issued = own["days_in_proceedings"].notna()  # neither diverted nor still in pre-proceedings
+        cases = own[issued].drop_duplicates("case_id")
+        started = pd.to_datetime(cases["start_date"]) < last_day
+        ended = pd.to_datetime(cases["end_date"]) < last_day
+        open_at_end = int((started & ~(ended & (cases["status"] == "disposed"))).sum())
+        # the timeline's last snapshot is taken at the start of the end day: a case issued that day may be missing
+        assert measured[("public_law_outstanding_nao", replication)] == pytest.approx(open_at_end, abs=2)
+        first_day = pd.Timestamp(period_bounds(quarter)[0])
+        issued_in_quarter = int((pd.to_datetime(cases["start_date"]) >= first_day).sum())
+        assert measured[("public_law_cases_started", replication)] == issued_in_quarter
+    assert set(MEASURES["trajectory"](tmp_path, loaded, points)["date"]) == {end}

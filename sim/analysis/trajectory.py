@@ -36,6 +36,18 @@ from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
 from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
+CHILD_COLUMNS = [
+    "replication",
+    "case_id",
+    "case_type",
+    "status",
+    "start_date",
+    "end_date",
+    "days_to_disposal",
+    "days_in_proceedings",
+    "hearings",
+]
+"""What :func:`measure` reads of the children table (a caller can read only these)."""
 DAYS_IN_A_YEAR_BEFORE = 365
 """'Change on the year' compares the date with the same date a (non-leap) year before."""
 ONE_DAY = pd.Timedelta(days=1)
@@ -45,8 +57,10 @@ Cases = pd.DataFrame
 
 
 def _cases(children: pd.DataFrame) -> Cases:
-    """One row per case that reached court (diverted cases never did)."""
-    rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & children["start_date"].notna()]
+    """One row per case that reached court: diverted cases never did, and a case still in pre-proceedings at the
+    end of the run has not yet (no days in proceedings), though its start date is filled with its arrival."""
+    issued = children["start_date"].notna() & children["days_in_proceedings"].notna()
+    rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & issued]
     rows = rows.drop_duplicates(["replication", "case_id"])
     return pd.DataFrame(
         {

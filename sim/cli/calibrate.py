@@ -1,7 +1,7 @@
 """``calibrate durations FILE.csv`` and ``calibrate arrivals FILE.csv``: fit scenario inputs to data and print
 the YAML blocks (:mod:`sim.scenario.calibration` does the fitting; see docs/calibration.md). ``calibrate model
 SCENARIO TARGETS.yaml``: fit a scenario's free parameters to published targets by simulation
-(:mod:`sim.experiment.calibrate_model`).
+(:mod:`sim.experiment.model_calibration.fit`).
 
 QQ plots go to ``--plot DIR``, or by default to a new folder under ``results/`` (never next to the data, which
 may be in the source tree).
@@ -53,7 +53,7 @@ from sim.scenario.calibration import (
 from sim.vocabulary import CASE_TYPES
 
 if TYPE_CHECKING:
-    from sim.experiment.calibrate_model import CalibrationResult
+    from sim.experiment.model_calibration.fit import CalibrationResult
 
 
 def default_plot_dir(csv: Path) -> tuple[Path, str]:
@@ -176,8 +176,8 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from sim.experiment.calibrate_model import CalibrationModelError, calibrate_model
-    from sim.experiment.calibration_targets import TargetsError, load_targets
+    from sim.experiment.model_calibration.fit import CalibrationModelError, calibrate_model
+    from sim.experiment.model_calibration.targets import TargetsError, load_targets
     from sim.experiment.results_folder import prepare_directory
     from sim.scenario.loading import load_scenario
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.trajectory import STOCKS, band, measure
+from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import read_table
 from sim.experiment.trajectory import FIT_UNTIL, published_trajectory
@@ -116,19 +116,6 @@ def _last_day(loaded: LoadedScenario) -> pd.Timestamp:
     """The last whole day of a scenario's results period."""
     scenario = loaded.scenario
     return pd.Timestamp(scenario.start_date) + pd.Timedelta(days=int(scenario.run_days) - 1)
-
-
-CHILD_COLUMNS = [
-    "replication",
-    "case_id",
-    "case_type",
-    "status",
-    "start_date",
-    "end_date",
-    "days_to_disposal",
-    "hearings",
-]
-"""What :func:`sim.analysis.trajectory.measure` reads of the children table."""
 
 
 def _measure_run(

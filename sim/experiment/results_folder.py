@@ -68,7 +68,7 @@ RUN_OUTPUTS = (
     "warmup.csv",  # sim.experiment.warmup
     "warmup.json",
     "welch.png",
-    "fit.csv",  # sim.experiment.calibrate_model
+    "fit.csv",  # sim.experiment.model_calibration.fit
     "evaluations.csv",
     "identifiability.csv",
     "parameters.csv",

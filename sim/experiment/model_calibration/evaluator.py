@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiment.calibration_measures import MEASURES, POINT_COLUMNS
-from sim.experiment.calibration_targets import Targets, scenario_at
+from sim.experiment.model_calibration.measures import MEASURES, POINT_COLUMNS
+from sim.experiment.model_calibration.targets import Targets, scenario_at
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import REPLICATIONS_DIR
 from sim.scenario.loading import LoadedScenario
@@ -79,7 +79,7 @@ class Evaluator:
         self.say = log or (lambda message: None)
         spec = targets.spec
         self.measure = MEASURES[spec.measure]
-        self.points = pd.DataFrame([(t.indicator, t.date) for t in spec.targets], columns=POINT_COLUMNS)
+        self.points = pd.DataFrame([(t.indicator, t.date, t.period) for t in spec.targets], columns=POINT_COLUMNS)
         self.published = np.array([t.published for t in spec.targets])
         self.weights = np.array([t.weight for t in spec.targets])
         self.fitted = np.array(targets.fitted)

@@ -13,9 +13,11 @@ Built in:
   (``time_to_disposal_weeks_mean``); one of a group is ``NAME[BREAKDOWN=GROUP]``
   (``open_cases_at_end_count[case_type=public_law]``).
 
-A measure that reads the records (children, timeline) gets them with :func:`run_tables`; the trajectory measure
-of the back-cast (``sim.analysis.trajectory.measure(children, timeline, points)``) plugs in as
-``MEASURES["trajectory"] = lambda run, loaded, points: measure(*run_tables(run), points)``.
+* ``trajectory``: the model measured as each figure is published (:mod:`sim.analysis.trajectory`, the back-cast's
+  measure): a stock at the target's date, a flow over the target's ``period`` (``2023Q2``, ``2023``) ending at
+  its date, so a targets file can take its points from ``sim/data/published_trajectory.yaml``.
+
+A measure that reads the records (children, timeline) gets them with :func:`run_tables`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sim.experiment.results_folder import read_table, replications_in
 from sim.scenario.loading import LoadedScenario
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
-POINT_COLUMNS = ["indicator", "date"]
+POINT_COLUMNS = ["indicator", "date", "period"]
 
 Measure = Callable[[Path, LoadedScenario, pd.DataFrame], pd.DataFrame]
 """(run folder, the scenario that ran, points [indicator, date]) -> [replication, date, indicator, model]."""
@@ -73,5 +75,25 @@ def run_tables(run: Path, names: tuple[str, ...] = ("children", "timeline")) -> 
     ]
 
 
-MEASURES: dict[str, Measure] = {"indicators": indicators_measure}
+def trajectory_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) -> pd.DataFrame:
+    """Each point's indicator as published (:func:`sim.analysis.trajectory.measure`): a flow over its period."""
+    from sim.analysis.trajectory import measure
+    from sim.experiment.trajectory import period_bounds
+
+    def start_of(period: object) -> pd.Timestamp:
+        first = period_bounds(str(period))[0] if isinstance(period, str) and period.strip() else None
+        return pd.Timestamp(first) if first is not None else pd.NaT
+
+    asked = pd.DataFrame(
+        {
+            "indicator": points["indicator"].astype(str),
+            "start": [start_of(p) for p in points["period"]],
+            "date": pd.to_datetime(points["date"]),
+        }
+    )
+    measured = measure(*run_tables(run), asked)
+    return measured.assign(date=pd.to_datetime(measured["date"]).dt.date)[MEASURE_COLUMNS]
+
+
+MEASURES: dict[str, Measure] = {"indicators": indicators_measure, "trajectory": trajectory_measure}
 """Measures by the name a targets file gives in ``measure:``."""

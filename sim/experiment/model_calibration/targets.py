@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.experiment.calibration_measures import MEASURES
+from sim.experiment.model_calibration.measures import MEASURES
 from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.schema import Name
 from sim.scenario.yaml_file import (

@@ -11,7 +11,7 @@ then Nelder-Mead in the unit cube of the bounds from the best point seen: no gra
 step function of the parameters at a fine scale, even on common random numbers), few parameters, and a first
 simplex a quarter of each range wide, so it steps over the fine steps instead of being trapped by them.
 Evaluations are cached by parameter vector; ``max_evaluations`` bounds the runs the search may make. Then a
-finite-difference sensitivity matrix at the fit (same seeds; :mod:`sim.experiment.identifiability`) says which
+finite-difference sensitivity matrix at the fit (same seeds; :mod:`.identifiability`) says which
 parameters the targets pin. See docs/calibration.md.
 
 Outputs in the output folder: ``evaluations/eval-NNNN/`` (each evaluation's manifest, indicators and measured
@@ -38,10 +38,10 @@ from pydantic import TypeAdapter, ValidationError
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from sim.experiment.calibration_evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
-from sim.experiment.calibration_targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
-from sim.experiment.identifiability import Identifiability, assess
 from sim.experiment.manifest import build_manifest, now_iso, sha256_file, write_manifest
+from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
+from sim.experiment.model_calibration.identifiability import Identifiability, assess
+from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
 from sim.experiment.replications import write_csv
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Name
