@@ -90,7 +90,7 @@ class Listing(Strict):
         description="Within this many days of a sitting day, any hearing may use all of its remaining hours."
     )
     urgent_hearings: list[Literal[HEARING_KEYS]] = Field(  # type: ignore[valid-type]
-        default=[],
+        default=["domestic_abuse.without_notice_hearing"],
         description="Hearings heard as urgent: on the first sitting day on or after their notice, displacing "
         "hearings of lower rank (a higher rank number) when the day is full; [] lists every hearing alike.",
     )
