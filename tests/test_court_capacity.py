@@ -201,3 +201,36 @@ def test_cases_keep_one_centre_are_listed_there_and_draw_it_from_a_stream_of_the
     wait = north_east.groupby(north_east.court_centre.astype(str)).wait_court_days.mean()
     assert np.isfinite(wait).all()
     assert wait["north_east_small"] > 1.25 * wait["north_east_big"]
+
+
+def test_a_policy_can_move_hours_between_centres_from_its_date(small_data: dict) -> None:
+    small_data["regions"]["wales"]["court"]["centres"] = 2
+    small_data["policies"] = [
+        {
+            "name": "Cardiff gets more",
+            "date": "2024-03-01",
+            "set": {
+                "regions.wales.court.centres": {
+                    "centre_1": {"hours_share": 0.8, "cases_share": 0.5},
+                    "centre_2": {"hours_share": 0.2, "cases_share": 0.5},
+                }
+            },
+        }
+    ]
+    loaded = scenario_from_dict(small_data)
+    court = Court(loaded.scenario, 400)
+    day = int(loaded.periods[1][0])
+    court.apply(loaded.periods[1][1], day)
+    district = court.tiers.index("district_judge")
+    first, second = court.diaries[1][0][district], court.diaries[1][1][district]
+    assert first.capacity[day - 1] == second.capacity[day - 1] == pytest.approx(0.5 * 3.7)
+    assert (first.capacity[day], second.capacity[day]) == (pytest.approx(0.8 * 3.7), pytest.approx(0.2 * 3.7))
+
+
+def test_a_policy_may_not_rename_centres(small_data: dict) -> None:
+    small_data["regions"]["wales"]["court"]["centres"] = 2
+    small_data["policies"] = [
+        {"name": "a third centre", "date": "2024-03-01", "set": {"regions.wales.court.centres": 3}}
+    ]
+    with pytest.raises(ScenarioError, match="adds regions.wales.court.centres.centre_3"):
+        scenario_from_dict(small_data)

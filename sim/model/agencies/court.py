@@ -362,6 +362,7 @@ class Court:
         listing = courts.listing
         calendar_changed = self.calendar.change(courts, from_day)
         hours = self._hours(scenario)
+        self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
         for r in range(len(self.regions)):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):
                 for t in range(len(self.tiers)):
