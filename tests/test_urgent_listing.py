@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from conftest import ONE_REGION, run_replication, scenario_data
 
-from sim.model.agencies.court import Calendar, Listed, ListingDiary
-from sim.scenario.schema import Courts
+from sim.model.agencies.court import Calendar, Court, Listed, ListingDiary
+from sim.scenario.schema import Courts, Scenario
 
 MONDAY = dt.date(2024, 1, 1)
 URGENT_RANK, PUBLIC_RANK, PRIVATE_RANK = 0, 1, 2
@@ -198,14 +198,32 @@ def test_hearing_counts_stay_consistent_when_hearings_move(tmp_path: Path) -> No
     assert disposed.displaced.sum() > 0 and disposed.vacated.sum() > 0
 
 
-def test_a_cut_in_sitting_hours_vacates_listed_hearings_and_raises_later_waits(tmp_path: Path) -> None:
+def test_a_cut_in_sitting_hours_vacates_listed_hearings_and_raises_later_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = busy_magistrates()
     data["courts"]["listing"]["urgent_hearings"] = []
     before = run_replication(data, tmp_path / "before")
     data["policies"] = [
         {"name": "a fifth fewer hours", "date": "2024-07-01", "scale": {"regions.*.court.sitting_hours_per_day.*": 0.8}}
     ]
+    overbooked: list[int] = []
+    listed_days: list[int] = []
+    apply = Court.apply
+
+    def apply_and_check(court: Court, scenario: Scenario, from_day: int) -> None:
+        """Right after the cut, no day from its date holds more than its hours (bar a lone long hearing)."""
+        apply(court, scenario, from_day)
+        magistrates = court.diaries[0][0][court.tiers.index("magistrates")]
+        for day, on_day in magistrates.listed.items():
+            if day >= from_day and on_day:
+                listed_days.append(day)
+                if magistrates.booked[day] > magistrates.capacity[day] + 1e-9 and len(on_day) > 1:
+                    overbooked.append(day)
+
+    monkeypatch.setattr(Court, "apply", apply_and_check)
     after = run_replication(data, tmp_path / "after")
+    assert len(listed_days) > 50 and not overbooked
     assert after.children.drop_duplicates("case_id").vacated.sum() > 20  # nothing is vacated at random here
     assert before.children.drop_duplicates("case_id").vacated.sum() == 0
     cut = pd.Timestamp("2024-07-01")
