@@ -234,3 +234,23 @@ def test_a_policy_may_not_rename_centres(small_data: dict) -> None:
     ]
     with pytest.raises(ScenarioError, match="adds regions.wales.court.centres.centre_3"):
         scenario_from_dict(small_data)
+
+
+def test_a_run_on_capacity_from_days_sat_and_a_cut_in_days_sat_from_a_date(small_data: dict, tmp_path: Path) -> None:
+    """small.yaml at 1/25 scale sits about 5,560 hours a year: 124,280 days x 0.009 x 5 hours is about that."""
+    data = from_days_sat(
+        small_data,
+        children_work_share=0.009,
+        tier_shares={"magistrates": 0.18, "district_judge": 0.52, "circuit_judge": 0.30},
+    )
+    data["courts"]["vacate_probability"] = 0
+    steady = run_replication(data, tmp_path / "steady")
+    data["policies"] = [
+        {"name": "a fifth fewer days sat", "date": "2024-06-03", "scale": {"courts.capacity.days_sat_per_year": 0.8}}
+    ]
+    cut = run_replication(data, tmp_path / "cut")
+    utilisation = steady.timeline[steady.timeline.measure.astype(str) == "utilisation:court"].value
+    assert utilisation.notna().all() and 0.3 < utilisation.iloc[10:].mean() < 1.0
+    assert steady.children.drop_duplicates("case_id").vacated.sum() == 0
+    assert cut.children.drop_duplicates("case_id").vacated.sum() > 10  # listed work moved by the cut
+    assert cut.children.wait_court_days.mean() > steady.children.wait_court_days.mean()
