@@ -300,15 +300,15 @@ def test_the_court_has_a_diary_per_region_and_tier_with_that_regions_hours(small
     assert court.tiers == ["magistrates", "district_judge", "circuit_judge"]
     for r, region in enumerate(scenario.regions.values()):
         for t, tier in enumerate(court.tiers):
-            assert available(court.diaries[r][t], 1) == pytest.approx(region.court.sitting_hours_per_day[tier])
-    assert available(court.diaries[0][0], 0) == pytest.approx(2.6 * 0.2)  # 1 January is in the Christmas recess
+            assert available(court.diaries[r][0][t], 1) == pytest.approx(region.court.sitting_hours_per_day[tier])
+    assert available(court.diaries[0][0][0], 0) == pytest.approx(2.6 * 0.2)  # 1 January is in the Christmas recess
 
 
 def test_a_new_period_changes_only_the_hours_that_changed_from_its_day(small_data: dict) -> None:
     court = Court(scenario_from_dict(small_data).scenario, 100)
     small_data["regions"]["wales"]["court"]["sitting_hours_per_day"]["circuit_judge"] = 10.0
     court.apply(scenario_from_dict(small_data).scenario, from_day=30)
-    wales_circuit = court.diaries[1][2]
+    wales_circuit = court.diaries[1][0][2]
     assert available(wales_circuit, 29) == pytest.approx(2.1)  # Tuesday 30 January
     assert available(wales_circuit, 30) == pytest.approx(10.0)
-    assert available(court.diaries[0][2], 30) == pytest.approx(4.2)  # north east unchanged
+    assert available(court.diaries[0][0][2], 30) == pytest.approx(4.2)  # north east unchanged

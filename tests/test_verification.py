@@ -280,7 +280,10 @@ SNAPSHOT_TOLERANCE = 0.02
 """The timeline samples the open caseload once a week; its mean over ~520 snapshots matches the exact time
 average (the integral of the caseload from each case's arrival and end) to about 1%: the sampling error of
 the mean of a slowly varying count. Disposals after a hearing happen at whole days, as snapshots do, so a
-snapshot may or may not count that day's disposals: under a day's disposals, well under 1% of the caseload."""
+snapshot may or may not count that day's disposals: under a day's disposals, well under 1% of the caseload for
+cases that last months. Domestic-abuse remedies heard as urgent work last about six weeks, so a day's disposals
+are a few percent of their caseload (and weekly snapshots, all on a Monday, meet the same weekday's disposals
+each time): ``little`` adds a day's exits over the caseload to this tolerance."""
 
 LITTLE_TOLERANCE = 0.10
 """L = lambda W on a finite window [T0, T1]: lambda counts the cases entering (issued, for the open caseload)
@@ -387,7 +390,7 @@ def little(label: str, caseload: float, start: pd.Series, end: pd.Series, first:
     )
     print(line)
     assert entered.sum() > 500, line
-    assert exact == pytest.approx(caseload, rel=SNAPSHOT_TOLERANCE), line
+    assert exact == pytest.approx(caseload, rel=SNAPSHOT_TOLERANCE + rate / caseload), line
     assert rate * mean_time == pytest.approx(caseload, rel=LITTLE_TOLERANCE), line
     return line
 

@@ -35,6 +35,7 @@ class Case:
         "case_type",
         "region",
         "local_authority",
+        "court_centre",
         "domestic_abuse",
         "pathfinder",
         "children",
@@ -49,6 +50,7 @@ class Case:
         "hearings",
         "adjournments",
         "vacated",
+        "displaced",
         "wait_days",
         "active_days",
         "notice_court_days",
@@ -82,6 +84,8 @@ class Case:
         self.case_type = case_type
         self.region = region
         self.local_authority = local_authority
+        self.court_centre = 0
+        """The court centre (of its region) where all the case's hearings are listed."""
         self.domestic_abuse = domestic_abuse
         self.pathfinder = False
         self.children = children
@@ -96,6 +100,8 @@ class Case:
         self.hearings = 0
         self.adjournments = 0
         self.vacated = 0
+        self.displaced = 0
+        """Listed hearings moved to a later day to make room for urgent work."""
         self.wait_days = [0.0] * len(AGENCIES)
         self.active_days = [0.0] * len(AGENCIES)
         self.notice_court_days = 0.0

@@ -96,8 +96,8 @@ def monitor(
                 last_busy[k, r] = team.busy_area
             if now > last_day:
                 used_all = available_all = 0.0
-                for measure, diary in zip(tier_codes, court.diaries[r], strict=True):
-                    used, available = diary.used_and_available_hours(int(last_day), int(now))
+                for t, measure in enumerate(tier_codes):
+                    used, available = court.used_and_available_hours(r, t, int(last_day), int(now))
                     used_all += used
                     available_all += available
                     record(now, measure, r, used / available if available else math.nan)

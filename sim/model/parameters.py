@@ -26,6 +26,8 @@ class HearingPlan:
     tier: int
     duration_hours: Sampler
     notice_days: Sampler
+    urgent: bool = False
+    """Listed as urgent work (``courts.listing.urgent_hearings``): it may displace lower-ranked hearings."""
 
 
 class Parameters:
@@ -68,6 +70,7 @@ class Parameters:
                 tiers.index(h.tier),
                 self.sampler(f"{key}.duration_hours", h.duration_hours),
                 self.sampler(f"{key}.notice_days", h.notice_days),
+                key in scenario.courts.listing.urgent_hearings,
             )
             for key, h in scenario.hearings().items()
         }
@@ -75,6 +78,13 @@ class Parameters:
         self.vacate_probability = scenario.courts.vacate_probability
         self.adjourn_probability = scenario.courts.adjourn_probability
         self.relist_notice_days = scenario.courts.relist_notice_days
+        self.urgent_relist_notice_days = scenario.courts.urgent_relist_notice_days
+        self.adjourn_added_at_full_list = scenario.courts.adjourn_probability_added_at_full_list
+        self.centre_cumulative = [
+            list(running(region.court.centre_shares()[1])) if region.court.centre_names()[1:] else None
+            for region in scenario.regions.values()
+        ]
+        """Cumulative shares of cases by court centre in each region; None where a region has one centre."""
         self.outcome_cumulative = {
             name: cumulative(getattr(scenario, name).outcomes, self.outcome_names) for name in PATHWAYS
         }

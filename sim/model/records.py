@@ -54,6 +54,11 @@ class Labels:
         for name, region in scenario.regions.items():
             self.la_offset.append(len(self.local_authorities))
             self.local_authorities += [f"{name}_la{i + 1:02d}" for i in range(region.local_authorities)]
+        self.court_centres: list[str] = []
+        self.centre_offset: list[int] = []
+        for name, region in scenario.regions.items():
+            self.centre_offset.append(len(self.court_centres))
+            self.court_centres += [f"{name}_{centre}" for centre in region.court.centre_names()]
         self.age_bands = [band.name for band in scenario.children.age_bands]
         self.age_band_bounds = [band.below_years for band in scenario.children.age_bands]
         self.attributes = {name: list(shares) for name, shares in scenario.children.attributes.items()}
@@ -67,6 +72,7 @@ CASE_FIELDS = (
     "pathway",
     "region",
     "local_authority",
+    "court_centre",
     "domestic_abuse",
     "is_return",
     "warm_up",
@@ -86,9 +92,15 @@ CASE_FIELDS = (
     "hearings",
     "adjournments",
     "vacated",
+    "displaced",
     "outcome",
 )
 """What a case contributes to each of its children's rows, in the order ``case_closed`` appends them."""
+
+CHILD_LEADING_CASE_FIELDS = frozenset(
+    ("case_id", "case_type", "pathway", "region", "local_authority", "court_centre", "domestic_abuse", "is_return")
+)
+"""Case fields that come before the child's own columns in the child table; the rest follow them."""
 
 CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
 """What a child contributes, followed by its extra attribute codes."""
@@ -119,6 +131,8 @@ class Recorder:
             "hearings": as_small_int,
             "adjournments": as_small_int,
             "vacated": as_small_int,
+            "displaced": as_small_int,
+            "court_centre": as_labels(labels.court_centres),
             "outcome": as_labels(labels.outcomes),
         }
         self._case_index = {name: i for i, name in enumerate(CASE_FIELDS)}
@@ -129,17 +143,14 @@ class Recorder:
             "pathway",
             "region",
             "local_authority",
+            "court_centre",
             "domestic_abuse",
             "age_at_start_years",
             "age_band",
             *labels.attributes,
             "is_return",
             "case_number",
-        ] + [
-            f
-            for f in CASE_FIELDS
-            if f not in {"case_id", "case_type", "pathway", "region", "local_authority", "domestic_abuse", "is_return"}
-        ]
+        ] + [f for f in CASE_FIELDS if f not in CHILD_LEADING_CASE_FIELDS]
         converters = {
             **case_converters,
             "child_id": as_int,
@@ -221,6 +232,7 @@ class Recorder:
                 self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
                 case.region,
                 self.labels.la_offset[case.region] + case.local_authority,
+                self.labels.centre_offset[case.region] + case.court_centre,
                 case.domestic_abuse,
                 case.is_return,
                 case.warm_up,
@@ -240,6 +252,7 @@ class Recorder:
                 case.hearings,
                 case.adjournments,
                 case.vacated,
+                case.displaced,
                 case.outcome,
             )
         )

@@ -50,7 +50,15 @@ from sim.vocabulary import (
     listing_class,
 )
 
-MODEL_DECISIONS = ("listing", "outcome", "recurrence", "case_attributes", "child_attributes", "open_caseload")
+MODEL_DECISIONS = (
+    "listing",
+    "outcome",
+    "recurrence",
+    "case_attributes",
+    "child_attributes",
+    "open_caseload",
+    "court_centre",
+)
 """Decision streams besides each pathway's own (its branches): listing, outcomes, returns, attributes."""
 DECISION_STREAMS = PATHWAYS + MODEL_DECISIONS
 PUBLIC_LAW_CODE, DOMESTIC_ABUSE_CODE = CASE_TYPES.index("public_law"), CASE_TYPES.index("domestic_abuse")
@@ -175,6 +183,7 @@ class Replication:
         children: list[Child] | None = None,
         domestic_abuse: bool | None = None,
         local_authority: int | None = None,
+        court_centre: int | None = None,
     ) -> Case:
         draw = self.uniforms["case_attributes"]
         if domestic_abuse is None:
@@ -194,6 +203,11 @@ class Replication:
             LISTING_CODES[case_type][domestic_abuse],
         )
         self._next_case_id += 1
+        centres = self.params.centre_cumulative[region]
+        if court_centre is not None:
+            case.court_centre = court_centre
+        elif centres is not None:  # one centre: nothing drawn, so no other draw moves
+            case.court_centre = self.uniforms["court_centre"].choose(centres)
         for child in children:
             child.cases += 1
         case.warm_up = day < self.scenario.results_start_day
@@ -265,6 +279,7 @@ class Replication:
             case.children,
             case.domestic_abuse,
             case.local_authority,
+            case.court_centre,
         )
         new.is_return = True
         yield from self.pathway(new)

@@ -175,6 +175,8 @@ def _case_lines(
         hearings += f", {c.adjournments} adjourned"
     if c.vacated:
         hearings += f", {c.vacated} vacated before the day"
+    if getattr(c, "displaced", 0):  # results written before urgent listing have no such column
+        hearings += f", {c.displaced} moved to a later day for urgent work"
     if str(c.status) == "disposed":
         weeks = c.days_to_disposal / 7
         lines.append(

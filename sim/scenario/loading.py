@@ -40,12 +40,7 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
             if region not in regions:
                 hint = f"; did you mean '{suggest(region, regions)}'?" if suggest(region, regions) else ""
                 problems.append((("demand", case_type, "region_shares", region), f"unknown region '{region}'{hint}"))
-    for name, region in scenario.regions.items():
-        for tier in region.court.sitting_hours_per_day:
-            if tier not in tiers:
-                problems.append(
-                    (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
-                )
+    problems += _capacity_problems(scenario)
     hearings = scenario.hearings()
     for path, hearing in hearings.items():
         if hearing.tier not in tiers:
@@ -59,7 +54,9 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
         for region, share in demand.region_shares.items():
             if share <= 0 or region not in regions:
                 continue
-            hours = scenario.regions[region].court.sitting_hours_per_day
+            hours = _sitting_hours_or_shares(scenario, region)
+            if hours is None:  # reported above: no hours given either way
+                continue
             for tier in sorted(needed & set(tiers)):
                 if hours.get(tier, 0) <= 0:
                     problems.append(
@@ -112,9 +109,54 @@ def _open_case_problems(scenario: Scenario, case_type: str) -> list[tuple[KeyPat
     return problems
 
 
+def _capacity_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
+    """Sitting hours are given one way only: by hand per region, or derived from courts.capacity."""
+    problems: list[tuple[KeyPath, str]] = []
+    tiers = scenario.courts.tiers
+    capacity = scenario.courts.capacity
+    for name, region in scenario.regions.items():
+        hours = region.court.sitting_hours_per_day
+        if capacity is not None and hours is not None:
+            problems.append(
+                (
+                    ("regions", name, "court", "sitting_hours_per_day"),
+                    "courts.capacity derives sitting hours from days sat: give hours one way only (remove this key, "
+                    "or courts.capacity)",
+                )
+            )
+        elif capacity is None and hours is None:
+            problems.append(
+                (("regions", name, "court"), "no sitting_hours_per_day: give them here, or give courts.capacity")
+            )
+        for tier in hours or {}:
+            if tier not in tiers:
+                problems.append(
+                    (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
+                )
+    if capacity is not None:
+        for tier in capacity.tier_shares:
+            if tier not in tiers:
+                problems.append((("courts", "capacity", "tier_shares", tier), f"'{tier}' is not one of courts.tiers"))
+        for region in capacity.region_shares or {}:
+            if region not in scenario.regions:
+                problems.append((("courts", "capacity", "region_shares", region), f"unknown region '{region}'"))
+    return problems
+
+
+def _sitting_hours_or_shares(scenario: Scenario, region: str) -> dict[str, float] | None:
+    """A region's hours by tier, or with courts.capacity a number that is positive when the tier has hours."""
+    capacity = scenario.courts.capacity
+    if capacity is None:
+        return scenario.regions[region].court.sitting_hours_per_day
+    region_share = 1.0 if capacity.region_shares is None else capacity.region_shares.get(region, 0.0)
+    national = capacity.days_sat_per_year * capacity.children_work_share * region_share
+    return {tier: national * share for tier, share in capacity.tier_shares.items()}
+
+
 FIXED_BY_THE_BASE = (
     ("regions", lambda s: list(s.regions)),
     ("courts.tiers", lambda s: list(s.courts.tiers)),
+    ("regions", lambda s: [f"{r}.court.centres.{c}" for r, g in s.regions.items() for c in g.court.centre_names()]),
     ("children.age_bands", lambda s: [b.name for b in s.children.age_bands]),
     ("children.attributes", lambda s: {k: list(v) for k, v in s.children.attributes.items()}),
 )
@@ -209,9 +251,11 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
             continue
         for path, message in cross_reference_problems(scenario):
             problems.append(Problem(file, line, where, f"makes {format_key_path(path)} invalid: {message}"))
+        changed_names: set[str] = set()
         for name, names_of in FIXED_BY_THE_BASE:
             before, after = names_of(base), names_of(scenario)
-            if after != before:
+            if after != before and name not in changed_names:  # a new region is not also a new court centre
+                changed_names.add(name)
                 added = [f"{name}.{x}" for x in after if x not in before]
                 removed = [f"{name}.{x}" for x in before if x not in after]
                 change = (

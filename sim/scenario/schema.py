@@ -91,6 +91,11 @@ class Listing(Strict):
     release_days: NonNegative = Field(
         description="Within this many days of a sitting day, any hearing may use all of its remaining hours."
     )
+    urgent_hearings: list[Literal[HEARING_KEYS]] = Field(  # type: ignore[valid-type]
+        default=["domestic_abuse.without_notice_hearing"],
+        description="Hearings heard as urgent: on the first sitting day on or after their notice, displacing "
+        "hearings of lower rank (a higher rank number) when the day is full; [] lists every hearing alike.",
+    )
 
     @model_validator(mode="after")
     def _ranks_cover_classes(self) -> Listing:
@@ -106,8 +111,46 @@ class Listing(Strict):
         return self
 
 
+class CourtCapacity(Strict):
+    """Sitting hours derived from published days sat, instead of hours set by hand for each region.
+
+    Each region's hours per sitting day for a tier are days_sat_per_year x children_work_share x
+    hours_per_sitting_day x the tier's share x the region's share, spread over the sitting days of a year.
+    """
+
+    days_sat_per_year: NonNegative = Field(
+        description="Family Court days sat in a year, all family work including divorce (published: 132,855 in "
+        "2023, 124,280 in 2024)."
+    )
+    children_work_share: Probability = Field(
+        description="Share of those days that is children's public and private law and domestic-abuse work (the "
+        "rest is divorce, financial remedies, adoption and other family work)."
+    )
+    hours_per_sitting_day: Positive = Field(description="Hours of hearings a judge hears on a day sat.")
+    tier_shares: dict[Name, Probability] = Field(
+        description="Share of those days sat by each judge tier (of courts.tiers); must sum to 1."
+    )
+    region_shares: dict[Name, Probability] | None = Field(
+        default=None,
+        description="Share of the hours in each region; must sum to 1. Null: each tier's hours follow the "
+        "regions' demand for that tier (cases a year x mean hours of the tier's hearings), so capacity per "
+        "case is the same everywhere.",
+    )
+
+    @field_validator("tier_shares")
+    @classmethod
+    def _tiers_sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        return _check_shares(value, "tier_shares")
+
+    @field_validator("region_shares")
+    @classmethod
+    def _regions_sum_to_one(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return None if value is None else _check_shares(value, "region_shares")
+
+
 class Courts(Strict):
-    """National court settings; sitting hours per region are under regions.<name>.court."""
+    """National court settings; sitting hours per region are under regions.<name>.court, or derived from
+    courts.capacity."""
 
     tiers: list[Name] = Field(min_length=1, description="Judge tiers, e.g. district_judge, circuit_judge, magistrates.")
     sitting_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
@@ -123,6 +166,21 @@ class Courts(Strict):
     )
     relist_notice_days: NonNegative = Field(
         description="Earliest a vacated or adjourned hearing can be relisted, in days after the decision."
+    )
+    urgent_relist_notice_days: NonNegative = Field(
+        default=0,
+        description="Earliest a vacated or adjourned urgent hearing (listing.urgent_hearings) can be relisted, in "
+        "days after the decision; it is then listed as urgent again.",
+    )
+    adjourn_probability_added_at_full_list: Probability = Field(
+        default=0,
+        description="Extra chance of adjournment on a day whose list is full, in proportion to the share of the "
+        "day's hours booked (0: adjournment does not depend on list load).",
+    )
+    capacity: CourtCapacity | None = Field(
+        default=None,
+        description="Derive every region's sitting hours from days sat; then no region may give "
+        "sitting_hours_per_day. Null: hours are set by hand per region.",
     )
 
 
@@ -207,10 +265,47 @@ class Experts(Strict):
     )
 
 
+class CourtCentre(Strict):
+    """A named court centre: its own listing diaries with a share of the region's hours and cases."""
+
+    hours_share: Probability = Field(description="Share of the region's sitting hours (each tier) at this centre.")
+    cases_share: Probability = Field(description="Share of the region's cases listed at this centre.")
+
+
+MAX_COURT_CENTRES = 100
+
+
 class RegionCourt(Strict):
-    sitting_hours_per_day: dict[Name, NonNegative] = Field(
-        description="Judicial sitting hours available on a normal sitting day, by judge tier."
+    sitting_hours_per_day: dict[Name, NonNegative] | None = Field(
+        default=None,
+        description="Judicial sitting hours available on a normal sitting day, by judge tier (leave out when "
+        "courts.capacity derives them).",
     )
+    centres: Annotated[int, Field(ge=1, le=MAX_COURT_CENTRES)] | dict[Name, CourtCentre] = Field(
+        default=1,
+        description="Court centres, each with its own listing diary per tier: a count (equal shares of hours and "
+        "cases) or named centres with their shares. A case is listed at one centre for life.",
+    )
+
+    @field_validator("centres")
+    @classmethod
+    def _centre_shares(cls, value: int | dict[str, CourtCentre]) -> int | dict[str, CourtCentre]:
+        if isinstance(value, dict):
+            _check_shares({k: c.hours_share for k, c in value.items()}, "centres' hours_share")
+            _check_shares({k: c.cases_share for k, c in value.items()}, "centres' cases_share")
+        return value
+
+    def centre_names(self) -> list[str]:
+        """The centres' names: as given, or centre_1 ... centre_n for a count."""
+        if isinstance(self.centres, dict):
+            return list(self.centres)
+        return [f"centre_{i + 1}" for i in range(self.centres)]
+
+    def centre_shares(self) -> tuple[list[float], list[float]]:
+        """(hours shares, cases shares) of the centres, in the order of centre_names."""
+        if isinstance(self.centres, dict):
+            return [c.hours_share for c in self.centres.values()], [c.cases_share for c in self.centres.values()]
+        return [1.0 / self.centres] * self.centres, [1.0 / self.centres] * self.centres
 
 
 class RegionCafcass(Strict):

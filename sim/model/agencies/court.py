@@ -5,6 +5,15 @@ depends on rank: a hearing of rank r may fill a day only up to ``booking_limit_s
 hours when booked more than ``release_days`` ahead, so the rest stays free for more urgent work; inside the
 release window any hearing may take what is left. Booking is arithmetic on arrays, not a SimPy resource:
 a case waits for its hearing with a single timeout.
+
+Each hearing listed by the model is a :class:`Listed` held on its day, so the diary can move it: an urgent hearing
+(a without-notice application) displaces lower-ranked work from a full day, and a cut in sitting hours vacates
+what no longer fits. A moved hearing only ever goes later; the case, waking on its old day, sees the new one and
+waits on, so the common path (a hearing never moved) stays one timeout.
+
+Why this module is long: the diary's booking, its bookkeeping of who holds which hours and the two ways listed
+work is moved (displacement, a cut in hours) share the same arrays and the same cache of full days; split, each
+would reach into the others' state.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import math
 
 import numpy as np
 
+from sim.model.agencies.court_capacity import CALENDAR_DAYS_COUNTED, region_tier_hours
 from sim.scenario.schema import Courts, Scenario
 
 HOURS_BUCKET = 0.25
@@ -24,6 +34,25 @@ DIARY_EXTENSION_DAYS = 365
 
 MAX_LISTING_SEARCH_DAYS = 20 * 365
 """A hearing that finds no room in twenty years means a diary without sitting hours: fail, don't loop."""
+
+HOURS_TOLERANCE = 1e-9
+"""Booked hours are sums of floats: a day within this of its capacity is full, not overbooked."""
+
+
+class Listed:
+    """A hearing in a diary: its day, hours and rank, and how often the court moved it (the case reads these)."""
+
+    __slots__ = ("day", "hours", "rank", "urgent", "displaced", "vacated")
+
+    def __init__(self, day: int, hours: float, rank: int, urgent: bool) -> None:
+        self.day = day
+        self.hours = hours
+        self.rank = rank
+        self.urgent = urgent
+        self.displaced = 0
+        """Times moved off a full day to make room for an urgent hearing."""
+        self.vacated = 0
+        """Times vacated because sitting hours were cut below what was booked on its day."""
 
 
 def _day_of_year_key(date: dt.date) -> tuple[int, int]:
@@ -74,15 +103,40 @@ class Calendar:
 class ListingDiary:
     """One region's diary for one judge tier."""
 
-    __slots__ = ("calendar", "hours_per_day", "capacity", "booked", "limit_share", "release_days", "_full")
+    __slots__ = (
+        "calendar",
+        "hours_per_day",
+        "capacity",
+        "booked",
+        "limit_share",
+        "release_days",
+        "relist_notice_days",
+        "urgent_relist_notice_days",
+        "listed",
+        "_kept_from",
+        "_full",
+    )
 
-    def __init__(self, calendar: Calendar, hours_per_day: float, limit_share: list[float], release_days: float) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        hours_per_day: float,
+        limit_share: list[float],
+        release_days: float,
+        relist_notice_days: float = 0.0,
+        urgent_relist_notice_days: float = 0.0,
+    ) -> None:
         self.calendar = calendar
         self.hours_per_day = hours_per_day
         self.capacity: list[float] = [hours_per_day * s for s in calendar.shares]
         self.booked: list[float] = [0.0] * len(self.capacity)
         self.limit_share = list(limit_share)
         self.release_days = release_days
+        self.relist_notice_days = relist_notice_days
+        self.urgent_relist_notice_days = urgent_relist_notice_days
+        self.listed: dict[int, list[Listed]] = {}
+        """Hearings listed through :meth:`list_hearing`, by day, in the order they were listed; past days dropped."""
+        self._kept_from = 0
         self._full: dict[tuple[int, int], tuple[int, int, float]] = {}
 
     def _grow(self, searching_from: int) -> None:
@@ -128,6 +182,105 @@ class ListingDiary:
                     return d
             d += 1
 
+    def list_hearing(self, earliest_day: int, hours: float, rank: int, today: int, urgent: bool = False) -> Listed:
+        """Book a hearing (as urgent work if ``urgent``) and hold it on its day so the court can move it later."""
+        if today > self._kept_from:
+            for day in range(self._kept_from, today):
+                self.listed.pop(day, None)
+            self._kept_from = today
+        book = self.book_urgent if urgent else self.book
+        day = book(earliest_day, hours, rank, today)
+        listed = Listed(day, hours, rank, urgent)
+        self._hold(listed)
+        return listed
+
+    def _hold(self, listed: Listed) -> None:
+        on_day = self.listed.get(listed.day)
+        if on_day is None:
+            self.listed[listed.day] = [listed]
+        else:
+            on_day.append(listed)
+
+    def cancel(self, listed: Listed) -> None:
+        """A listed hearing is vacated before its day: it leaves the list and its hours are freed."""
+        self.listed[listed.day].remove(listed)
+        self.release(listed.day, listed.hours)
+
+    def book_urgent(self, earliest_day: int, hours: float, rank: int, today: int) -> int:
+        """Book urgent work on the first sitting day on or after ``earliest_day``, making room if the day is full.
+
+        Urgent work may use all of a day's hours. On a full day, listed hearings of lower rank (a higher rank
+        number) that are not urgent themselves are displaced, lowest rank and latest listed first, until the
+        urgent hearing fits; each displaced hearing moves to the first day with room after this one. A day
+        where even that would not make room is passed over.
+        """
+        capacity, booked = self.capacity, self.booked
+        d = earliest_day
+        while True:
+            while d >= len(capacity):
+                self._grow(earliest_day)
+            c = capacity[d]
+            if c > 0.0:
+                b = booked[d]
+                if hours <= c - b + HOURS_TOLERANCE or b == 0.0:
+                    booked[d] = b + hours
+                    return d
+                movable = [x for x in reversed(self.listed.get(d, ())) if x.rank > rank and not x.urgent]
+                left = b - sum(x.hours for x in movable)
+                if movable and (hours <= c - left + HOURS_TOLERANCE or left <= HOURS_TOLERANCE):
+                    movable.sort(key=lambda x: x.rank, reverse=True)  # stable: latest listed first within a rank
+                    moved = []
+                    for x in movable:
+                        if hours <= c - b + HOURS_TOLERANCE or b <= HOURS_TOLERANCE:
+                            break
+                        self.listed[d].remove(x)
+                        b -= x.hours
+                        moved.append(x)
+                    booked[d] = (0.0 if b <= HOURS_TOLERANCE else b) + hours
+                    self._reopen(d)
+                    for x in moved:
+                        x.day = self.book(d + 1, x.hours, x.rank, today)
+                        x.displaced += 1
+                        self._hold(x)
+                    return d
+            d += 1
+
+    def _vacate_excess(self, from_day: int) -> None:
+        """Sitting hours fell from ``from_day``: vacate what no longer fits, lowest rank first, and relist it.
+
+        A day keeps a lone hearing longer than its hours (as booking allows one on an empty day). A vacated
+        hearing is relisted no sooner than its relist notice from ``from_day`` and never before its old day.
+        """
+        capacity, booked = self.capacity, self.booked
+        vacated: list[Listed] = []
+        for d in sorted(day for day in self.listed if day >= from_day):
+            c, b = capacity[d], booked[d]
+            if b <= c + HOURS_TOLERANCE:
+                continue
+            on_day = self.listed[d]
+            for x in sorted(reversed(on_day), key=lambda x: x.rank, reverse=True):
+                if b <= c + HOURS_TOLERANCE or (c > 0.0 and len(on_day) == 1):
+                    break
+                on_day.remove(x)
+                b -= x.hours
+                vacated.append(x)
+            booked[d] = 0.0 if b <= HOURS_TOLERANCE else b
+        if not vacated:
+            return
+        self._reopen(from_day)
+        for x in sorted(vacated, key=lambda x: (x.rank, x.day)):
+            notice = self.urgent_relist_notice_days if x.urgent else self.relist_notice_days
+            earliest = max(x.day + 1, math.ceil(from_day + notice))
+            book = self.book_urgent if x.urgent else self.book
+            x.day = book(earliest, x.hours, x.rank, from_day)
+            x.vacated += 1
+            self._hold(x)
+
+    def load_share(self, day: int) -> float:
+        """Share of a day's sitting hours booked (1 or more on a full day)."""
+        c = self.capacity[day]
+        return self.booked[day] / c if c > 0.0 else 1.0
+
     def release(self, day: int, hours: float) -> None:
         """Give back a vacated hearing's hours; earlier days may have room again."""
         self.booked[day] = max(0.0, self.booked[day] - hours)
@@ -139,14 +292,16 @@ class ListingDiary:
         for d in range(max(0, from_day), len(self.capacity)):
             self.capacity[d] = self.hours_per_day * shares[d]
         self._reopen(from_day)
+        self._vacate_excess(from_day)
 
     def set_hours_per_day(self, hours_per_day: float, from_day: int) -> None:
-        """A policy changes sitting hours from a date; hearings already booked stay where they are."""
+        """A policy changes sitting hours from a date; listed hearings that no longer fit are vacated and relisted."""
         self.hours_per_day = hours_per_day
         shares = self.calendar.shares
         for d in range(max(0, from_day), len(self.capacity)):
             self.capacity[d] = hours_per_day * shares[d]
         self._reopen(from_day)
+        self._vacate_excess(from_day)
 
     def set_listing(self, limit_share: list[float], release_days: float, from_day: int) -> None:
         self.limit_share = list(limit_share)
@@ -165,36 +320,66 @@ class ListingDiary:
 
 
 class Court:
-    """All listing diaries: one per region and judge tier."""
+    """All listing diaries: one per region, court centre and judge tier (``diaries[region][centre][tier]``)."""
 
     def __init__(self, scenario: Scenario, horizon_days: int) -> None:
         self.tiers = list(scenario.courts.tiers)
         self.regions = list(scenario.regions)
         self.calendar = Calendar(scenario.courts, scenario.sim_start_date, horizon_days)
-        listing = scenario.courts.listing
-        self.diaries: list[list[ListingDiary]] = [
+        self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
+        courts = scenario.courts
+        listing = courts.listing
+        hours = self._hours(scenario)
+        self.diaries: list[list[list[ListingDiary]]] = [
             [
-                ListingDiary(
-                    self.calendar,
-                    region.court.sitting_hours_per_day.get(tier, 0.0),
-                    listing.booking_limit_share_by_rank,
-                    listing.release_days,
-                )
-                for tier in self.tiers
+                [
+                    ListingDiary(
+                        self.calendar,
+                        hours[r][t] * centre_share,
+                        listing.booking_limit_share_by_rank,
+                        listing.release_days,
+                        courts.relist_notice_days,
+                        courts.urgent_relist_notice_days,
+                    )
+                    for t in range(len(self.tiers))
+                ]
+                for centre_share in self.centre_hours_shares[r]
             ]
-            for region in scenario.regions.values()
+            for r in range(len(self.regions))
         ]
+
+    @staticmethod
+    def _hours(scenario: Scenario) -> list[list[float]]:
+        """Hours per normal sitting day by [region][tier], by hand or derived from days sat (courts.capacity)."""
+        shares: list[float] = []
+        if scenario.courts.capacity is not None:
+            shares = sitting_shares(scenario.courts, scenario.sim_start_date, CALENDAR_DAYS_COUNTED).tolist()
+        return region_tier_hours(scenario, shares)
 
     def apply(self, scenario: Scenario, from_day: int) -> None:
         """Bring sitting hours and listing rules in line with a new period's scenario."""
-        listing = scenario.courts.listing
-        calendar_changed = self.calendar.change(scenario.courts, from_day)
-        for r, region in enumerate(scenario.regions.values()):
-            for t, tier in enumerate(self.tiers):
-                diary = self.diaries[r][t]
-                if calendar_changed:
-                    diary.relay(from_day)
-                hours = region.court.sitting_hours_per_day.get(tier, 0.0)
-                if hours != diary.hours_per_day:
-                    diary.set_hours_per_day(hours, from_day)
-                diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
+        courts = scenario.courts
+        listing = courts.listing
+        calendar_changed = self.calendar.change(courts, from_day)
+        hours = self._hours(scenario)
+        self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
+        for r in range(len(self.regions)):
+            for centre, centre_share in enumerate(self.centre_hours_shares[r]):
+                for t in range(len(self.tiers)):
+                    diary = self.diaries[r][centre][t]
+                    diary.relist_notice_days = courts.relist_notice_days
+                    diary.urgent_relist_notice_days = courts.urgent_relist_notice_days
+                    if calendar_changed:
+                        diary.relay(from_day)
+                    if hours[r][t] * centre_share != diary.hours_per_day:
+                        diary.set_hours_per_day(hours[r][t] * centre_share, from_day)
+                    diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
+
+    def used_and_available_hours(self, region: int, tier: int, first_day: int, last_day: int) -> tuple[float, float]:
+        """Hours booked and available in a region's tier, all centres together, on days first_day..last_day-1."""
+        used = available = 0.0
+        for centre in self.diaries[region]:
+            u, a = centre[tier].used_and_available_hours(first_day, last_day)
+            used += u
+            available += a
+        return used, available

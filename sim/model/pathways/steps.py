@@ -60,14 +60,20 @@ class StageSteps:
         case.stage = -1
 
     def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
-        """List a hearing, wait for its day, and relist it if it is vacated beforehand or adjourned on the day."""
+        """List a hearing, wait for its day, and relist it if it is vacated beforehand or adjourned on the day.
+
+        The court may move a listed hearing later (displaced by urgent work, or vacated by a cut in sitting
+        hours): the case wakes on the old day, finds the new one and waits on. Urgent hearings are relisted
+        as urgent, after their own relist notice.
+        """
         env = self.env
         params = self.params
         plan = params.hearings[hearing_key]
         case.begin(stage, COURT, env.now)
-        diary = self.court.diaries[case.region][plan.tier]
+        diary = self.court.diaries[case.region][case.court_centre][plan.tier]
         hours = plan.duration_hours()
         earliest = env.now + plan.notice_days()
+        urgent = plan.urgent
         if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
             earliest, case.booked_day = case.booked_day, math.nan
         chance = self.listing_draws
@@ -75,22 +81,33 @@ class StageSteps:
             now = env.now
             earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
             case.give_notice(now, earliest_day)
-            day = diary.book(earliest_day, hours, params.listing_rank[case.listing_class], int(now))
+            rank = params.listing_rank[case.listing_class]  # a policy may change ranks between relistings
+            listed = diary.list_hearing(earliest_day, hours, rank, int(now), urgent)
+            day = listed.day
             if chance() < params.vacate_probability:
                 yield env.timeout(chance() * (day - now))
-                diary.release(day, hours)
+                diary.cancel(listed)
                 case.end_notice(env.now)
-                case.vacated += 1
-                earliest = env.now + params.relist_notice_days
+                case.vacated += 1 + listed.vacated
+                case.displaced += listed.displaced
+                earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
             yield env.timeout(day + HEARING_DAYS - now)
+            while listed.day != day:  # moved later by the court while the case waited: waiting for a listing
+                day = listed.day
+                yield env.timeout(day + HEARING_DAYS - env.now)
             case.end_notice(env.now)  # heard on ``day``, on or after the earliest day: the whole notice counts
+            case.vacated += listed.vacated
+            case.displaced += listed.displaced
             case.hearings += 1
             if case.first_hearing_day != case.first_hearing_day:  # NaN: this is the first
                 case.first_hearing_day = float(day)
-            if chance() < params.adjourn_probability:
+            adjourn = params.adjourn_probability
+            if params.adjourn_added_at_full_list:
+                adjourn = min(1.0, adjourn + params.adjourn_added_at_full_list * min(1.0, diary.load_share(day)))
+            if chance() < adjourn:
                 case.adjournments += 1
-                earliest = env.now + params.relist_notice_days
+                earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
             break
         self._close_stage(case, float(day))

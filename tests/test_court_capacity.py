@@ -1,0 +1,256 @@
+"""Court capacity from published days sat, and court centres with lists of their own.
+
+Sitting hours can be set by hand per region and tier (``regions.<r>.court.sitting_hours_per_day``) or derived
+from days sat (``courts.capacity``), one way only. A region may have several court centres, each with its own
+diary per tier; a case is listed at one centre for life. Day 0 is Monday 1 January 2024.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import SMALL, run_replication, scenario_data
+
+from sim.model.agencies.court import Court, sitting_shares
+from sim.model.agencies.court_capacity import (
+    CALENDAR_DAYS_COUNTED,
+    full_sitting_days_per_year,
+    hours_per_sitting_day,
+)
+from sim.scenario.loading import load_scenario, scenario_from_dict
+from sim.scenario.yaml_file import ScenarioError
+
+CAPACITY = {
+    "days_sat_per_year": 124_280,
+    "children_work_share": 0.5,
+    "hours_per_sitting_day": 5,
+    "tier_shares": {"magistrates": 0.2, "district_judge": 0.5, "circuit_judge": 0.3},
+}
+
+
+def from_days_sat(data: dict, **capacity: object) -> dict:
+    """The scenario with its hand-set hours replaced by hours derived from days sat."""
+    for region in data["regions"].values():
+        region["court"].pop("sitting_hours_per_day", None)
+    data["courts"]["capacity"] = {**CAPACITY, **capacity}
+    return data
+
+
+def weekday_hours(court: Court, region: int, tier: int, centre: int = 0) -> float:
+    """Sitting hours of a normal weekday (Tuesday 9 January 2024: no recess)."""
+    return court.diaries[region][centre][tier].capacity[8]
+
+
+# --- the arithmetic ----------------------------------------------------------------------------------------
+
+
+def test_hours_per_sitting_day_is_the_hand_computation() -> None:
+    # 124,280 days x 0.5 children's work x 5 hours x 0.6 of them this tier x 0.2 in this region = 37,284 hours
+    # a year, spread over 250 full sitting days: 149.136 hours a sitting day.
+    assert hours_per_sitting_day(124_280, 0.5, 5, 0.6, 0.2, 250) == pytest.approx(149.136)
+    assert hours_per_sitting_day(124_280 * 0.8, 0.5, 5, 0.6, 0.2, 250) == pytest.approx(149.136 * 0.8)
+    with pytest.raises(ValueError):
+        hours_per_sitting_day(124_280, 0.5, 5, 0.6, 0.2, 0)
+
+
+def test_a_year_of_weekdays_without_recess_has_261_and_a_quarter_full_sitting_days(small_data: dict) -> None:
+    courts = scenario_from_dict(small_data).scenario.courts.model_copy(update={"recess": []})
+    shares = sitting_shares(courts, dt.date(2024, 1, 1), CALENDAR_DAYS_COUNTED).tolist()
+    # 1,461 days from a Monday: 208 weeks and Monday to Friday again, so 1,045 weekdays in four years.
+    assert full_sitting_days_per_year(shares) == pytest.approx(1045 / 4)
+
+
+def test_the_diaries_of_a_year_hold_the_days_sat_they_are_given(small_data: dict) -> None:
+    """Summed over regions and tiers, four years of diary hold 4 x days sat x children's share x hours a day."""
+    data = from_days_sat(small_data, region_shares={"north_east": 0.7, "wales": 0.3})
+    court = Court(scenario_from_dict(data).scenario, CALENDAR_DAYS_COUNTED)
+    total = sum(sum(d.capacity[:CALENDAR_DAYS_COUNTED]) for region in court.diaries for d in region[0])
+    assert total == pytest.approx(4 * 124_280 * 0.5 * 5)
+    district = court.tiers.index("district_judge")
+    assert weekday_hours(court, 0, district) / weekday_hours(court, 1, district) == pytest.approx(0.7 / 0.3)
+
+
+def test_by_default_each_region_gets_hours_in_proportion_to_its_demand(small_data: dict) -> None:
+    """small.yaml puts 65% of every case type in the north east, so it gets 65% of every tier's hours."""
+    court = Court(scenario_from_dict(from_days_sat(small_data)).scenario, CALENDAR_DAYS_COUNTED)
+    for t in range(len(court.tiers)):
+        assert weekday_hours(court, 0, t) / weekday_hours(court, 1, t) == pytest.approx(0.65 / 0.35)
+    small_data["demand"]["public_law"]["region_shares"] = {"north_east": 0.9, "wales": 0.1}
+    court = Court(scenario_from_dict(small_data).scenario, CALENDAR_DAYS_COUNTED)
+    circuit, magistrates = court.tiers.index("circuit_judge"), court.tiers.index("magistrates")
+    assert weekday_hours(court, 0, circuit) / weekday_hours(court, 1, circuit) == pytest.approx(0.9 / 0.1)
+    # magistrates hear no public law here, so their split still follows the other case types
+    assert weekday_hours(court, 0, magistrates) / weekday_hours(court, 1, magistrates) == pytest.approx(0.65 / 0.35)
+
+
+def test_a_policy_that_scales_days_sat_reaches_the_diaries_from_its_date(small_data: dict) -> None:
+    data = from_days_sat(small_data)
+    data["policies"] = [
+        {"name": "fewer days sat", "date": "2024-03-01", "scale": {"courts.capacity.days_sat_per_year": 0.8}}
+    ]
+    loaded = scenario_from_dict(data)
+    court = Court(loaded.scenario, 400)
+    before = [weekday_hours(court, r, t) for r in range(2) for t in range(3)]
+    day = int(loaded.periods[1][0])  # Friday 1 March 2024
+    court.apply(loaded.periods[1][1], day)
+    for r in range(2):
+        for t in range(3):
+            diary = court.diaries[r][0][t]
+            assert diary.capacity[day - 1] == pytest.approx(before[3 * r + t])
+            assert diary.capacity[day] == pytest.approx(0.8 * before[3 * r + t])
+
+
+# --- one way only, with a clear located error --------------------------------------------------------------
+
+
+def test_hours_given_both_ways_are_an_error_at_the_regions_key(small_data: dict) -> None:
+    small_data["courts"]["capacity"] = CAPACITY
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(small_data)
+    keys = [p.key_path for p in info.value.problems]
+    assert keys == ["regions.north_east.court.sitting_hours_per_day", "regions.wales.court.sitting_hours_per_day"]
+    assert "one way only" in str(info.value)
+
+
+def test_hours_given_neither_way_are_an_error(small_data: dict) -> None:
+    del small_data["regions"]["wales"]["court"]["sitting_hours_per_day"]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(small_data)
+    assert [p.key_path for p in info.value.problems] == ["regions.wales.court"]
+    assert "courts.capacity" in str(info.value)
+
+
+def test_the_error_names_the_file_and_line(tmp_path: Path, small_data: dict) -> None:
+    small_data["courts"]["capacity"] = CAPACITY
+    path = tmp_path / "both.yaml"
+    path.write_text(yaml.safe_dump(small_data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = info.value.problems[0]
+    assert first.file == str(path) and first.line is not None
+    assert "sitting_hours_per_day" in lines[first.line - 1]
+
+
+def test_capacity_shares_must_name_real_tiers_and_regions_and_sum_to_one(small_data: dict) -> None:
+    data = from_days_sat(small_data, tier_shares={"magistrates": 0.5, "high_court": 0.5})
+    with pytest.raises(ScenarioError, match="courts.capacity.tier_shares.high_court"):
+        scenario_from_dict(data)
+    data = from_days_sat(scenario_data(SMALL), region_shares={"north_east": 0.5, "wales": 0.4})
+    with pytest.raises(ScenarioError, match="sum to 1"):
+        scenario_from_dict(data)
+
+
+# --- court centres -----------------------------------------------------------------------------------------
+
+
+def test_centres_split_a_regions_hours_and_each_has_its_own_diaries(small_data: dict) -> None:
+    small_data["regions"]["north_east"]["court"]["centres"] = {
+        "newcastle": {"hours_share": 0.75, "cases_share": 0.6},
+        "durham": {"hours_share": 0.25, "cases_share": 0.4},
+    }
+    small_data["regions"]["wales"]["court"]["centres"] = 2
+    court = Court(scenario_from_dict(small_data).scenario, 100)
+    assert [len(region) for region in court.diaries] == [2, 2]
+    district = court.tiers.index("district_judge")
+    assert weekday_hours(court, 0, district, 0) == pytest.approx(0.75 * 7.4)
+    assert weekday_hours(court, 0, district, 1) == pytest.approx(0.25 * 7.4)
+    assert weekday_hours(court, 1, district, 1) == pytest.approx(0.5 * 3.7)
+    assert court.used_and_available_hours(0, district, 8, 9) == (0.0, pytest.approx(7.4))
+
+
+def test_centre_shares_must_sum_to_one(small_data: dict) -> None:
+    small_data["regions"]["wales"]["court"]["centres"] = {
+        "cardiff": {"hours_share": 0.5, "cases_share": 0.5},
+        "wrexham": {"hours_share": 0.4, "cases_share": 0.5},
+    }
+    with pytest.raises(ScenarioError, match="regions.wales.court.centres"):
+        scenario_from_dict(small_data)
+
+
+def test_cases_keep_one_centre_are_listed_there_and_draw_it_from_a_stream_of_their_own(
+    small_data: dict, tmp_path: Path
+) -> None:
+    """Half the cases at a centre with a tenth of the hours wait longer for the court; nothing else moves."""
+    one = run_replication(small_data, tmp_path / "one")
+    small_data["regions"]["north_east"]["court"]["centres"] = {
+        "big": {"hours_share": 0.9, "cases_share": 0.5},
+        "small": {"hours_share": 0.1, "cases_share": 0.5},
+    }
+    two = run_replication(small_data, tmp_path / "two")
+    children = two.children
+    assert set(one.children.court_centre.astype(str)) == {"north_east_centre_1", "wales_centre_1"}
+    north_east = children[children.region.astype(str) == "north_east"]
+    shares = north_east.drop_duplicates("case_id").court_centre.astype(str).value_counts(normalize=True)
+    assert shares["north_east_big"] == pytest.approx(0.5, abs=0.06)
+    assert set(children[children.region.astype(str) == "wales"].court_centre.astype(str)) == {"wales_centre_1"}
+    # The same cases and children arrive: the centre draw comes from its own stream.
+    first = ["child_id", "case_type", "region", "local_authority", "arrival_date", "domestic_abuse"]
+    a = one.children[one.children.case_number == 1][first].sort_values("child_id").reset_index(drop=True)
+    b = two.children[two.children.case_number == 1][first].sort_values("child_id").reset_index(drop=True)
+    assert len(a) > 500 and a.equals(b)
+    # A child who returns to court comes back to the same centre.
+    by_child = children.groupby("child_id").court_centre.nunique()
+    assert (by_child == 1).all()
+    # Hearings are listed at the case's centre: the small centre's cases wait longer for the court (in one year,
+    # from empty, much of a court wait is notice, which is the same at both centres).
+    wait = north_east.groupby(north_east.court_centre.astype(str)).wait_court_days.mean()
+    assert np.isfinite(wait).all()
+    assert wait["north_east_small"] > 1.25 * wait["north_east_big"]
+
+
+def test_a_policy_can_move_hours_between_centres_from_its_date(small_data: dict) -> None:
+    small_data["regions"]["wales"]["court"]["centres"] = 2
+    small_data["policies"] = [
+        {
+            "name": "Cardiff gets more",
+            "date": "2024-03-01",
+            "set": {
+                "regions.wales.court.centres": {
+                    "centre_1": {"hours_share": 0.8, "cases_share": 0.5},
+                    "centre_2": {"hours_share": 0.2, "cases_share": 0.5},
+                }
+            },
+        }
+    ]
+    loaded = scenario_from_dict(small_data)
+    court = Court(loaded.scenario, 400)
+    day = int(loaded.periods[1][0])
+    court.apply(loaded.periods[1][1], day)
+    district = court.tiers.index("district_judge")
+    first, second = court.diaries[1][0][district], court.diaries[1][1][district]
+    assert first.capacity[day - 1] == second.capacity[day - 1] == pytest.approx(0.5 * 3.7)
+    assert (first.capacity[day], second.capacity[day]) == (pytest.approx(0.8 * 3.7), pytest.approx(0.2 * 3.7))
+
+
+def test_a_policy_may_not_rename_centres(small_data: dict) -> None:
+    small_data["regions"]["wales"]["court"]["centres"] = 2
+    small_data["policies"] = [
+        {"name": "a third centre", "date": "2024-03-01", "set": {"regions.wales.court.centres": 3}}
+    ]
+    with pytest.raises(ScenarioError, match="adds regions.wales.court.centres.centre_3"):
+        scenario_from_dict(small_data)
+
+
+def test_a_run_on_capacity_from_days_sat_and_a_cut_in_days_sat_from_a_date(small_data: dict, tmp_path: Path) -> None:
+    """small.yaml at 1/25 scale sits about 5,560 hours a year: 124,280 days x 0.009 x 5 hours is about that."""
+    data = from_days_sat(
+        small_data,
+        children_work_share=0.009,
+        tier_shares={"magistrates": 0.18, "district_judge": 0.52, "circuit_judge": 0.30},
+    )
+    data["courts"]["vacate_probability"] = 0
+    steady = run_replication(data, tmp_path / "steady")
+    data["policies"] = [
+        {"name": "a fifth fewer days sat", "date": "2024-06-03", "scale": {"courts.capacity.days_sat_per_year": 0.8}}
+    ]
+    cut = run_replication(data, tmp_path / "cut")
+    utilisation = steady.timeline[steady.timeline.measure.astype(str) == "utilisation:court"].value
+    assert utilisation.notna().all() and 0.3 < utilisation.iloc[10:].mean() < 1.0
+    assert steady.children.drop_duplicates("case_id").vacated.sum() == 0
+    assert cut.children.drop_duplicates("case_id").vacated.sum() > 10  # listed work moved by the cut
+    assert cut.children.wait_court_days.mean() > steady.children.wait_court_days.mean()
