@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import warnings
@@ -302,6 +303,18 @@ def test_more_judges_is_baseline_sitting_hours_plus_ten_percent() -> None:
         for tier, hours in region.court.sitting_hours_per_day.items():
             assert option.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours * 1.1)
     assert _differences(base, option) == {"name", "description", "regions"}
+
+
+def test_the_capacity_shock_cuts_sitting_hours_by_a_fifth_through_2024_and_restores_them() -> None:
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
+    loaded = load_scenario(ROOT / "scenarios" / "capacity_shock.yaml")
+    (_, _), (cut_day, cut), (restored_day, restored) = loaded.periods
+    assert cut_day == base.day_of(dt.date(2024, 1, 1)) and restored_day == base.day_of(dt.date(2025, 1, 1))
+    for name, region in base.regions.items():
+        for tier, hours in region.court.sitting_hours_per_day.items():
+            assert cut.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours * 0.8)
+            assert restored.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours)
+    assert _differences(base, cut) == {"name", "description", "regions"}
 
 
 def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
