@@ -328,3 +328,21 @@ def test_the_trajectory_measure_reads_stocks_at_dates_and_flows_over_periods(tmp
         issued_in_quarter = int((pd.to_datetime(cases["start_date"]) >= first_day).sum())
         assert measured[("public_law_cases_started", replication)] == issued_in_quarter
     assert set(MEASURES["trajectory"](tmp_path, loaded, points)["date"]) == {end}
+
+
+def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() -> None:
+    """scenarios/calibration/backcast_targets.yaml loads against the back-cast, each value is the published one,
+    and no point after 2023 can enter the objective."""
+    from sim.experiment.trajectory import published_trajectory
+
+    root = HERE.parent
+    targets = load_targets(
+        root / "scenarios" / "calibration" / "backcast_targets.yaml",
+        load_scenario(root / "scenarios" / "backcast.yaml"),
+    )
+    published = published_trajectory().set_index(["indicator", "date"])["value"]
+    spec = targets.spec
+    assert spec.measure == "trajectory" and len(spec.targets) >= 40
+    for target, fitted in zip(spec.targets, targets.fitted, strict=True):
+        assert published[(target.indicator, pd.Timestamp(target.date))] == target.published, target
+        assert fitted == (target.date.year <= 2023), target
