@@ -263,7 +263,7 @@ def write_record(out: Path, result: BackcastResult, loaded: LoadedScenario, scen
         "scenario": scenario,
         "seed": result.root_seed,
         "start_date": s.start_date,
-        "end_date": s.start_date + dt.timedelta(days=int(s.run_days) - 1),
+        "end_date": _last_day(loaded).date(),
         "warm_up_days": s.starting_state.warm_up_days,
     }
     text = to_markdown(result, about)

@@ -65,19 +65,25 @@ def indicators_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) 
     )
 
 
-def run_tables(run: Path, names: tuple[str, ...] = ("children", "timeline")) -> list[pd.DataFrame]:
+def run_tables(
+    run: Path, names: tuple[str, ...] = ("children", "timeline"), columns: dict[str, list[str]] | None = None
+) -> list[pd.DataFrame]:
     """The named tables of every replication of a run, in replication order (for a measure that reads records,
-    such as the trajectory: ``measure(*run_tables(run), points)``). Read while the per-replication folders exist,
-    which is when a measure is called."""
+    such as the trajectory), with only the ``columns`` given for a table. Read while the per-replication folders
+    exist, which is when a measure is called."""
     replications = replications_in(run)
+    wanted = columns or {}
     return [
-        pd.concat([read_table(run, name, replication=r) for r in replications], ignore_index=True) for name in names
+        pd.concat(
+            [read_table(run, name, replication=r, columns=wanted.get(name)) for r in replications], ignore_index=True
+        )
+        for name in names
     ]
 
 
 def trajectory_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) -> pd.DataFrame:
     """Each point's indicator as published (:func:`sim.analysis.trajectory.measure`): a flow over its period."""
-    from sim.analysis.trajectory import measure
+    from sim.analysis.trajectory import CHILD_COLUMNS, measure
     from sim.experiment.trajectory import period_bounds
 
     def start_of(period: object) -> pd.Timestamp:
@@ -91,7 +97,7 @@ def trajectory_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) 
             "date": pd.to_datetime(points["date"]),
         }
     )
-    measured = measure(*run_tables(run), asked)
+    measured = measure(*run_tables(run, columns={"children": CHILD_COLUMNS}), asked)
     return measured.assign(date=pd.to_datetime(measured["date"]).dt.date)[MEASURE_COLUMNS]
 
 
