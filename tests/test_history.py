@@ -96,8 +96,8 @@ def test_an_unknown_case_type_and_a_negative_value_are_reported_at_their_keys(tm
 
 def test_days_sat_needs_a_reference(tmp_path: Path) -> None:
     [(_, key, message)] = _problems(tmp_path, "history:\n  rows: [{date: 2024-07-01, days_sat: 120000}]\n")
-    assert key == "history"
-    assert "days_sat_reference" in message
+    assert key == "history.rows[0].days_sat"
+    assert "days_sat_reference" in message and "courts.capacity" in message
 
 
 # ---------------------------------------------------------------------------------------------- starting state

@@ -28,6 +28,8 @@ class HearingPlan:
     notice_days: Sampler
     urgent: bool = False
     """Listed as urgent work (``courts.listing.urgent_hearings``): it may displace lower-ranked hearings."""
+    notice_from_issue: bool = False
+    """The notice runs from the application's issue, not from the request (the FHDRA's 4 weeks)."""
 
 
 class Parameters:
@@ -71,6 +73,7 @@ class Parameters:
                 self.sampler(f"{key}.duration_hours", h.duration_hours),
                 self.sampler(f"{key}.notice_days", h.notice_days),
                 key in scenario.courts.listing.urgent_hearings,
+                h.notice_from_issue,
             )
             for key, h in scenario.hearings().items()
         }

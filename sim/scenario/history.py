@@ -1,10 +1,11 @@
 """A scenario's ``history:`` compiled into dated changes, so a back-cast needs no code path of its own.
 
 Each history row (and each end of the capacity dip) becomes a :class:`~sim.scenario.schema.Policy` that *sets*
-absolute values: demand per case type as given (trend 0 from there), and every region's sitting hours and
-Cafcass advisers as the base scenario's values times the scale in force (a row's scale, or its days sat over
-the reference, times one minus the dip's depth while the dip lasts). Values are always worked out from the base
-scenario, so rows do not compound; a policy dated after a row applies on top of it until the next row.
+absolute values: demand per case type as given (trend 0 from there), and every region's sitting hours (or
+``courts.capacity.days_sat_per_year``) and Cafcass advisers as the base scenario's values times the scale in
+force (a row's scale, or its days sat over the reference, times one minus the dip's depth while the dip lasts).
+Values are always worked out from the base scenario, so rows do not compound; a policy dated after a row applies on
+top of it until the next row.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ def history_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                         f"the scenario has no demand.{case_type} block to change",
                     )
                 )
+        if row.days_sat is not None and _days_sat_reference(scenario) is None:
+            problems.append(
+                (
+                    ("history", "rows", i, "days_sat"),
+                    "days_sat needs history.days_sat_reference (the days sat the sitting hours stand for) "
+                    "or courts.capacity",
+                )
+            )
     return problems
 
 
@@ -46,12 +55,22 @@ def _changes(base: Scenario, state: dict[str, Any], sitting: float) -> dict[str,
     for case_type, cases in state["cases_per_year"].items():
         out[f"demand.{case_type}.cases_per_year"] = cases
         out[f"demand.{case_type}.trend_per_year"] = 0.0
+    capacity = base.courts.capacity
+    if capacity is not None:
+        out["courts.capacity.days_sat_per_year"] = capacity.days_sat_per_year * sitting
     for name, region in base.regions.items():
-        for tier, hours in region.court.sitting_hours_per_day.items():
+        for tier, hours in (region.court.sitting_hours_per_day or {}).items():
             out[f"regions.{name}.court.sitting_hours_per_day.{tier}"] = hours * sitting
         for key in ADVISER_KEYS:
             out[f"regions.{name}.cafcass.{key}"] = getattr(region.cafcass, key) * state["advisers"]
     return out
+
+
+def _days_sat_reference(base: Scenario) -> float | None:
+    """The days sat the base's capacity stands for: the history's reference, else courts.capacity's days sat."""
+    if base.history.days_sat_reference is not None:
+        return base.history.days_sat_reference
+    return None if base.courts.capacity is None else base.courts.capacity.days_sat_per_year
 
 
 def history_policies(base: Scenario) -> list[tuple[KeyPath, Policy]]:
@@ -76,8 +95,9 @@ def history_policies(base: Scenario) -> list[tuple[KeyPath, Policy]]:
             state["cases_per_year"] = {**state["cases_per_year"], **row.cases_per_year}
             if row.sitting_hours_scale is not None:
                 state["sitting"] = row.sitting_hours_scale
-            if row.days_sat is not None and history.days_sat_reference is not None:
-                state["sitting"] = row.days_sat / history.days_sat_reference
+            reference = _days_sat_reference(base)
+            if row.days_sat is not None and reference is not None:
+                state["sitting"] = row.days_sat / reference
             if row.cafcass_advisers_scale is not None:
                 state["advisers"] = row.cafcass_advisers_scale
         sitting = _sitting_scale(history, state["sitting"], date)

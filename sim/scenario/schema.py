@@ -193,6 +193,12 @@ class Hearing(Strict):
         description="Earliest listing, in days after the hearing is requested: the notice and preparation the "
         "court's directions allow (a bare number for a fixed notice period)."
     )
+    notice_from_issue: bool = Field(
+        default=False,
+        description="Count the notice from the day the application was issued, not from the hearing's request: "
+        "the Child Arrangements Programme lists the FHDRA no sooner than about 4 weeks after issue, with the "
+        "safeguarding checks running in that time.",
+    )
 
 
 class Cafcass(Strict):
@@ -690,7 +696,7 @@ class History(Strict):
     days_sat_reference: Positive | None = Field(
         default=None,
         description="Family Court days sat a year that the regions' sitting hours stand for; needed by rows "
-        "that give days_sat.",
+        "that give days_sat unless courts.capacity gives days sat (then it defaults to those).",
     )
     capacity_dip: CapacityDip | None = Field(
         default=None, description="A temporary fall in court sitting hours; null for none."
@@ -705,13 +711,6 @@ class History(Strict):
             if after <= before:
                 raise ValueError(f"rows must be in date order: rows[{i + 1}] ({after}) is not after {before}")
         return value
-
-    @model_validator(mode="after")
-    def _reference_given(self) -> History:
-        needs = [i for i, row in enumerate(self.rows) if row.days_sat is not None]
-        if needs and self.days_sat_reference is None:
-            raise ValueError(f"rows {needs} give days_sat, which needs days_sat_reference")
-        return self
 
 
 class Policy(Strict):

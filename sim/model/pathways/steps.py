@@ -73,6 +73,8 @@ class StageSteps:
         diary = self.court.diaries[case.region][case.court_centre][plan.tier]
         hours = plan.duration_hours()
         earliest = env.now + plan.notice_days()
+        if plan.notice_from_issue and case.issue_day == case.issue_day:  # counted from issue, never before now
+            earliest = max(env.now, earliest - (env.now - case.issue_day))
         urgent = plan.urgent
         if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
             earliest, case.booked_day = case.booked_day, math.nan
