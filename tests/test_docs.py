@@ -297,24 +297,23 @@ def _from_start_date(path: Path) -> tuple[Scenario, Scenario]:
     return base, loaded.periods[-1][1]
 
 
-def test_more_judges_is_baseline_sitting_hours_plus_ten_percent() -> None:
-    base, option = _from_start_date(ROOT / "scenarios" / "more_judges.yaml")
-    for name, region in base.regions.items():
-        for tier, hours in region.court.sitting_hours_per_day.items():
-            assert option.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours * 1.1)
-    assert _differences(base, option) == {"name", "description", "regions"}
+def test_more_and_fewer_judges_are_baseline_days_sat_plus_and_minus_ten_percent() -> None:
+    for name, factor in (("more_judges", 1.1), ("fewer_judges", 0.9)):
+        base, option = _from_start_date(ROOT / "scenarios" / f"{name}.yaml")
+        days = base.courts.capacity.days_sat_per_year
+        assert option.courts.capacity.days_sat_per_year == pytest.approx(days * factor)
+        assert _differences(base, option) == {"name", "description", "courts"}
 
 
-def test_the_capacity_shock_cuts_sitting_hours_by_a_fifth_through_2024_and_restores_them() -> None:
+def test_the_capacity_shock_cuts_days_sat_by_a_fifth_through_2024_and_restores_them() -> None:
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
     loaded = load_scenario(ROOT / "scenarios" / "capacity_shock.yaml")
     (_, _), (cut_day, cut), (restored_day, restored) = loaded.periods
     assert cut_day == base.day_of(dt.date(2024, 1, 1)) and restored_day == base.day_of(dt.date(2025, 1, 1))
-    for name, region in base.regions.items():
-        for tier, hours in region.court.sitting_hours_per_day.items():
-            assert cut.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours * 0.8)
-            assert restored.regions[name].court.sitting_hours_per_day[tier] == pytest.approx(hours)
-    assert _differences(base, cut) == {"name", "description", "regions"}
+    days = base.courts.capacity.days_sat_per_year
+    assert cut.courts.capacity.days_sat_per_year == pytest.approx(days * 0.8)
+    assert restored.courts.capacity.days_sat_per_year == pytest.approx(days)
+    assert _differences(base, cut) == {"name", "description", "courts"}
 
 
 def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
@@ -332,21 +331,30 @@ def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
     assert _differences(base, option) == {"name", "description", "regions"}
 
 
-def test_hearings_as_published_gives_the_published_hearings_per_care_case() -> None:
-    """Published: 5.8 hearings per public law case (2019/20), 6.2 (early 2022). The option changes only public
-    law's new hearings; the baseline leaves them off, at the 2.8 of the old structure."""
+def test_the_baseline_gives_the_published_hearings_per_care_case() -> None:
+    """Published: 5.8 hearings per public law case (2019/20), 6.2 (early 2022); the baseline's urgent hearings,
+    further case management and further contested hearings bring it there, adjournments counted."""
     from sim.model.pathways.public_law import expected_hearings
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
-    option = load_scenario(ROOT / "scenarios" / "hearings_as_published.yaml").scenario
-    assert 5.8 <= expected_hearings(option) <= 6.2
+    assert 5.8 <= expected_hearings(base) <= 6.2
+    without = base.model_copy(
+        update={
+            "public_law": base.public_law.model_copy(
+                update={
+                    "urgent_hearing": base.public_law.urgent_hearing.model_copy(update={"share": 0.0}),
+                    "further_case_management": base.public_law.further_case_management.model_copy(
+                        update={"count_shares": {0: 1.0}}
+                    ),
+                    "contested_further_hearings": base.public_law.contested_further_hearings.model_copy(
+                        update={"count_shares": {0: 1.0}}
+                    ),
+                }
+            )
+        }
+    )
     needed = 1 + 1 + (1 - base.public_law.resolved_at_irh_share)  # CMH, IRH and the final hearing when contested
-    assert expected_hearings(base) == pytest.approx(needed / (1 - base.courts.adjourn_probability))
-    assert _differences(base, option) == {"name", "description", "public_law"}
-    changed = {
-        k for k in type(base.public_law).model_fields if getattr(base.public_law, k) != getattr(option.public_law, k)
-    }
-    assert changed == {"urgent_hearing", "further_case_management", "contested_further_hearings"}
+    assert expected_hearings(without) == pytest.approx(needed / (1 - base.courts.adjourn_probability))
 
 
 def _differences(a: Scenario, b: Scenario) -> set[str]:

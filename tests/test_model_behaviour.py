@@ -200,12 +200,12 @@ def test_every_hearing_that_goes_ahead_or_is_adjourned_is_counted(small_run: Run
 def test_care_cases_have_the_hearings_per_case_their_parameters_imply(tmp_path: Path) -> None:
     """expected_hearings (the urgent hearing's share, the mean counts of further hearings, the contested share
     and the adjournments) against the hearings counted in a run: new care cases of the first year, all disposed
-    within two years with ample capacity, at the hearings_as_published.yaml values."""
+    within two years with ample capacity, at the baseline's values."""
     data = one_region(public_law=500)
     assert expected_hearings(scenario_from_dict(data).scenario) == 3.0  # CMH, IRH, final hearing: nothing added
     data["run_years"] = 2
     data["courts"]["adjourn_probability"] = 0.1
-    published = scenario_data(ROOT / "scenarios" / "hearings_as_published.yaml")["public_law"]
+    published = scenario_data(ROOT / "scenarios" / "baseline.yaml")["public_law"]
     law = data["public_law"]
     law["pre_proceedings"]["share"] = 0.0
     law["resolved_at_irh_share"] = 0.4
