@@ -13,7 +13,7 @@ from sim.cli.main import main
 from sim.experiment.backcast import grid, run_until
 from sim.experiment.trajectory import published_trajectory
 from sim.scenario.loading import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 TINY = SCENARIOS / "backcast_tiny.yaml"
 
@@ -61,3 +61,38 @@ def test_until_extends_the_run_and_the_grid_holds_whole_periods_inside_it() -> N
     # a yearly flow needs the whole year inside the run: 2024 only
     yearly = points[points["indicator"] == "public_law_cases_started"]["date"].dt.date.tolist()
     assert yearly == [dt.date(2024, 12, 31)]
+
+
+# Tolerances of the national back-cast, written down (and committed) before the fitted back-cast was run:
+BACKCAST_MEDIAN_RELATIVE_ERROR_FITTED = 0.20
+"""Half the fitted points (2018-2023) within 20% of the published value."""
+PANDEMIC_RISE_MIN_WEEKS = 5.0
+"""Public law mean weeks rise by at least 5 weeks from Q2 2019 to Q1 2022 (published: 33 to 49)."""
+PEAK_BACKLOG_TOLERANCE = 0.30
+"""Public and private law outstanding at the August 2021 peak (NAO: 65,743) within 30%."""
+OUT_OF_SAMPLE_TOLERANCE = 0.25
+"""Public law mean weeks in Q2 2024 (published 41, never fitted) within 25%."""
+
+
+@pytest.mark.slow
+def test_the_national_backcast_follows_the_published_trajectory(tmp_path: Path) -> None:
+    """scenarios/backcast.yaml as fitted: the run through 2018-2024 against the published points."""
+    out = tmp_path / "national"
+    assert main(["backcast", str(ROOT / "scenarios" / "backcast.yaml"), "--replications", "2", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "backcast.csv", parse_dates=["date"])
+    measured = table[table["model"].notna() & table["published"].notna()]
+    fitted = measured[measured["fitted"]]
+    relative = ((fitted["model"] - fitted["published"]) / fitted["published"]).abs()
+    assert relative.median() <= BACKCAST_MEDIAN_RELATIVE_ERROR_FITTED, fitted.to_string()
+
+    def model(indicator: str, date: str) -> tuple[float, float]:
+        row = measured[(measured["indicator"] == indicator) & (measured["date"] == pd.Timestamp(date))]
+        assert len(row) == 1, (indicator, date)
+        return float(row["model"].iloc[0]), float(row["published"].iloc[0])
+
+    rise = model("public_law_mean_weeks", "2022-03-31")[0] - model("public_law_mean_weeks", "2019-06-30")[0]
+    assert rise >= PANDEMIC_RISE_MIN_WEEKS
+    peak, published_peak = model("public_and_private_law_outstanding_nao", "2021-08-31")
+    assert abs(peak - published_peak) <= PEAK_BACKLOG_TOLERANCE * published_peak
+    held_out, published_held_out = model("public_law_mean_weeks", "2024-06-30")
+    assert abs(held_out - published_held_out) <= OUT_OF_SAMPLE_TOLERANCE * published_held_out
