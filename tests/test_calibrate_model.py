@@ -346,3 +346,83 @@ def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() 
     for target, fitted in zip(spec.targets, targets.fitted, strict=True):
         assert published[(target.indicator, pd.Timestamp(target.date))] == target.published, target
         assert fitted == (target.date.year <= 2023), target
+
+
+# ---------------------------------------------------------------------------------------------- regions
+REGIONAL = HERE / "calibration" / "small_regional.yaml"
+INDEX = "courts.capacity.capacity_per_case_index"
+
+
+def test_one_parameter_may_set_several_keys_and_add_regions_to_an_index_left_empty(tmp_path: Path) -> None:
+    """small_regional.yaml gives no capacity_per_case_index: the parameter adds the regions it names, all at the
+    one value; several keys need a name for the outputs."""
+    loaded = load_scenario(REGIONAL)
+    both = {"name": "both", "key": [f"{INDEX}.north_east", f"{INDEX}.wales"], "lower": 0.6, "upper": 1.6, "start": 1}
+    end = run_end_date(loaded).isoformat()
+    path = write_targets(tmp_path / "t.yaml", [both], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    targets = load_targets(path, loaded)
+    changed = scenario_at(loaded, targets.spec.parameters, (1.3,)).scenario
+    assert changed.courts.capacity.capacity_per_case_index == {"north_east": 1.3, "wales": 1.3}
+    nameless = {k: v for k, v in both.items() if k != "name"}
+    path = write_targets(tmp_path / "t.yaml", [nameless], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    with pytest.raises(TargetsError, match=r"t\.yaml:\d+: parameters\[0\].*needs a name"):
+        load_targets(path, loaded)
+    # a key the index may add is still checked: a misspelt region is an unknown region of the scenario
+    wrong = {**both, "key": [f"{INDEX}.north_east", f"{INDEX}.walse"]}
+    path = write_targets(tmp_path / "t.yaml", [wrong], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    with pytest.raises(TargetsError, match=r"unknown region 'walse'"):
+        load_targets(path, loaded)
+
+
+def test_a_regional_target_must_name_a_region_of_the_scenario(tmp_path: Path) -> None:
+    loaded = load_scenario(REGIONAL)
+    wales = {"name": "wales", "key": f"{INDEX}.wales", "lower": 0.6, "upper": 1.6}
+    path = write_targets(
+        tmp_path / "t.yaml", [wales], [target("public_law_mean_weeks[region=walse]", 20, "2024-12-31", period="2024")]
+    )
+    with pytest.raises(TargetsError, match=r"t\.yaml:\d+: targets\[0\]\.indicator: unknown region 'walse'; did you"):
+        load_targets(path, loaded)
+
+
+def test_the_command_fits_a_regions_capacity_per_case_to_a_regional_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A smoke run of the regional fit on small_regional.yaml: public law durations in 2024 by region, read as
+    published (measure: trajectory), the Welsh index free; the fitted scenario carries the index."""
+    parameters = [{"name": "wales_index", "key": f"{INDEX}.wales", "lower": 0.6, "upper": 1.6, "start": 1.0}]
+    regional = [
+        target(f"public_law_mean_weeks[region={region}]", weeks, "2024-12-31", period="2024")
+        for region, weeks in (("wales", 12.0), ("north_east", 20.0))
+    ]
+    path = write_targets(tmp_path / "t.yaml", parameters, regional, measure="trajectory", fit_until="2024-12-31")
+    out = tmp_path / "out"
+    argv = ["calibrate", "model", str(REGIONAL), str(path), "--out", str(out), "--replications", "1"]
+    assert main([*argv, "--max-evaluations", "3", "--workers", "1", "--seed", str(SEED)]) == 0
+    assert "public_law_mean_weeks[region=wales]" in capsys.readouterr().out
+    fit = pd.read_csv(out / "fit.csv").set_index("indicator")
+    assert fit["model_fit"].notna().all() and fit["fitted"].all()
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    best = evaluations[evaluations["phase"] != "sensitivity"].sort_values("objective").iloc[0]
+    fitted = load_scenario(out / "fitted.yaml").scenario
+    assert fitted.courts.capacity.capacity_per_case_index == {"wales": pytest.approx(best["wales_index"])}
+
+
+def test_the_regional_targets_are_the_published_spread_and_fit_regional_capacity() -> None:
+    """scenarios/calibration/regional_targets.yaml loads against the baseline: Wales 24 and London 53 weeks in 2024
+    (NAO), both fitted, by London and the South East together and by Wales."""
+    root = HERE.parent
+    targets = load_targets(
+        root / "scenarios" / "calibration" / "regional_targets.yaml",
+        load_scenario(root / "scenarios" / "baseline.yaml"),
+    )
+    spec = targets.spec
+    assert spec.measure == "trajectory" and targets.fitted == [True, True]
+    assert {(t.indicator, t.period, t.published) for t in spec.targets} == {
+        ("public_law_mean_weeks[region=wales]", "2024", 24.0),
+        ("public_law_mean_weeks[region=london]", "2024", 53.0),
+    }
+    assert [p.keys for p in spec.parameters] == [
+        (f"{INDEX}.london", f"{INDEX}.south_east"),
+        (f"{INDEX}.wales",),
+    ]
+    assert targets.start == (1.0, 1.0)

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import SMALL, run_replication, scenario_data
@@ -102,6 +103,95 @@ def test_a_policy_that_scales_days_sat_reaches_the_diaries_from_its_date(small_d
             diary = court.diaries[r][0][t]
             assert diary.capacity[day - 1] == pytest.approx(before[3 * r + t])
             assert diary.capacity[day] == pytest.approx(0.8 * before[3 * r + t])
+
+
+# --- capacity per case by region ---------------------------------------------------------------------------
+
+
+def tier_totals(court: Court) -> list[float]:
+    """A normal weekday's hours of each tier, summed over regions."""
+    return [sum(weekday_hours(court, r, t) for r in range(len(court.diaries))) for t in range(len(court.tiers))]
+
+
+def test_the_capacity_per_case_index_moves_hours_between_regions_and_keeps_each_tiers_total(small_data: dict) -> None:
+    """Demand puts 65% of every tier in the north east; Wales at twice the hours per case gets 0.35 x 2 of 1.35."""
+    even = Court(scenario_from_dict(from_days_sat(scenario_data(SMALL))).scenario, CALENDAR_DAYS_COUNTED)
+    tilted = Court(
+        scenario_from_dict(from_days_sat(small_data, capacity_per_case_index={"wales": 2.0})).scenario,
+        CALENDAR_DAYS_COUNTED,
+    )
+    assert tier_totals(tilted) == pytest.approx(tier_totals(even))
+    for t in range(len(tilted.tiers)):
+        assert weekday_hours(tilted, 1, t) / tier_totals(tilted)[t] == pytest.approx(0.7 / 1.35)
+        assert weekday_hours(tilted, 0, t) / weekday_hours(tilted, 1, t) == pytest.approx(0.65 / 0.7)
+    # the index is relative: the same index everywhere is no index at all
+    both = from_days_sat(scenario_data(SMALL), capacity_per_case_index={"north_east": 1.5, "wales": 1.5})
+    assert Court(scenario_from_dict(both).scenario, CALENDAR_DAYS_COUNTED).diaries[1][0][0].capacity[8] == (
+        pytest.approx(weekday_hours(even, 1, 0))
+    )
+
+
+def test_a_policy_sets_one_regions_index_from_its_date_by_its_dotted_key(small_data: dict) -> None:
+    """The file gives no index; a policy reaches into the empty mapping for Wales alone."""
+    data = from_days_sat(small_data)
+    data["policies"] = [
+        {"name": "Wales gets more", "date": "2024-03-01", "set": {"courts.capacity.capacity_per_case_index.wales": 2}}
+    ]
+    loaded = scenario_from_dict(data)
+    assert loaded.periods[1][1].courts.capacity.capacity_per_case_index == {"wales": 2.0}
+    court = Court(loaded.scenario, 400)
+    district = court.tiers.index("district_judge")
+    before = [weekday_hours(court, r, district) for r in range(2)]
+    day = int(loaded.periods[1][0])
+    court.apply(loaded.periods[1][1], day)
+    wales = court.diaries[1][0][district]
+    assert wales.capacity[day - 1] == pytest.approx(before[1])
+    assert wales.capacity[day] == pytest.approx(sum(before) * 0.7 / 1.35)
+
+
+def test_a_region_with_more_capacity_per_case_waits_less_for_the_court(small_data: dict, tmp_path: Path) -> None:
+    """On a congested court (days sat cut to about half what small.yaml's hand-set hours give), each region's
+    hearings wait less beyond their notice when it has half as much again capacity per case as the other region
+    than when the other has. (The regions' waits differ anyway: Wales hears private law by the Pathfinder route.)"""
+    data = from_days_sat(
+        small_data,
+        children_work_share=0.005,
+        tier_shares={"magistrates": 0.18, "district_judge": 0.52, "circuit_judge": 0.30},
+    )
+    waits = {}
+    for favoured in ("north_east", "wales"):
+        data["courts"]["capacity"]["capacity_per_case_index"] = {favoured: 1.5}
+        run = run_replication(data, tmp_path / favoured)
+        hearings = run.stages[run.stages.agency.astype(str) == "court"]
+        region = run.children.drop_duplicates("case_id").set_index("case_id").region.astype(str)
+        beyond_notice_days = (hearings.started - hearings.requested) / pd.Timedelta(days=1) - hearings.notice_days
+        waits[favoured] = beyond_notice_days.groupby(hearings.case_id.map(region)).mean()
+    for region in ("north_east", "wales"):
+        other = "wales" if region == "north_east" else "north_east"
+        assert waits[region][region] < 0.85 * waits[other][region], waits
+
+
+def test_an_index_for_an_unknown_region_or_with_region_shares_is_an_error_at_its_line(
+    tmp_path: Path, small_data: dict
+) -> None:
+    data = from_days_sat(small_data, capacity_per_case_index={"walse": 1.2})
+    path = tmp_path / "unknown.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.key_path == "courts.capacity.capacity_per_case_index.walse"
+    assert "unknown region 'walse'; did you mean 'wales'?" in problem.message
+    assert "walse" in path.read_text(encoding="utf-8").splitlines()[problem.line - 1]
+    data = from_days_sat(
+        scenario_data(SMALL),
+        region_shares={"north_east": 0.6, "wales": 0.4},
+        capacity_per_case_index={"wales": 1.2},
+    )
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert [p.key_path for p in info.value.problems] == ["courts.capacity.capacity_per_case_index"]
+    assert "give one or the other" in str(info.value)
 
 
 # --- one way only, with a clear located error --------------------------------------------------------------

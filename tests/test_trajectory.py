@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from sim.analysis.trajectory import MEASURES, measure
+from sim.analysis.trajectory import MEASURES, measure, natural_bounds
 from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
 from tests.made_up import child_rows
 
@@ -117,6 +117,48 @@ def test_outstanding_cases_come_from_the_timeline_when_it_is_given_per_replicati
     assert list(frame.columns) == ["replication", "date", "indicator", "model"]
     # the last snapshot on or before the date (26 March), summed over regions
     assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
+
+
+def test_a_point_of_one_region_counts_only_that_regions_cases_and_snapshots() -> None:
+    """``NAME[region=REGION]`` reads the same measure over one region: the published regional spread (Wales 24
+    weeks, London 53) is read as the national figure is."""
+    public = {"case_type": "public_law", "pathway": "public_law"}
+    wales = child_rows(
+        [
+            # case 10: public law in Wales, 70 days (10 weeks), disposed in Q2 2023
+            {"case_id": 10, **public, "region": "wales", "start_date": d(2023, 3, 1), "end_date": d(2023, 5, 10)},
+            # case 11: public law in Wales, still open
+            {"case_id": 11, **public, "region": "wales", "status": "open", "start_date": d(2023, 2, 1)},
+        ]
+    )
+    children = pd.concat([_children(), wales], ignore_index=True)
+    points = _points(
+        ("public_law_mean_weeks[region=wales]", "2023Q2"),
+        ("public_law_mean_weeks[region=north]", "2023Q2"),
+        ("public_law_mean_weeks", "2023Q2"),
+        ("public_law_outstanding_nao[region=wales]", "2023-03-31"),
+        ("public_law_within_26_weeks_share[region=north]", "2023Q2"),
+        ("public_law_mean_weeks[region=scotland]", "2023Q2"),
+    )
+    values = _values(measure(children, None, points))
+    assert values["public_law_mean_weeks[region=wales]", "2023-06-30"] == pytest.approx(10)
+    # the north's cases 0 and 1, as in the national test above; nationally, Wales's case 10 as well
+    assert values["public_law_mean_weeks[region=north]", "2023-06-30"] == pytest.approx((120 + 272) / 2 / 7)
+    assert values["public_law_mean_weeks", "2023-06-30"] == pytest.approx((120 + 272 + 70) / 3 / 7)
+    assert values["public_law_outstanding_nao[region=wales]", "2023-03-31"] == 2  # cases 10 and 11
+    assert values["public_law_within_26_weeks_share[region=north]", "2023-06-30"] == 0.5
+    assert math.isnan(values["public_law_mean_weeks[region=scotland]", "2023-06-30"])  # no such cases
+    # a stock of one region comes from that region's snapshots when there is a timeline
+    timeline = pd.DataFrame(
+        [
+            (0, d(2023, 3, 26), "open_cases:public_law", "north", 3),
+            (0, d(2023, 3, 26), "open_cases:public_law", "wales", 4),
+        ],
+        columns=["replication", "date", "measure", "region", "value"],
+    )
+    stock = measure(children, timeline, _points(("public_law_outstanding_nao[region=wales]", "2023-03-31")))
+    assert stock["model"].tolist() == [4]
+    assert natural_bounds("public_law_within_26_weeks_share[region=wales]") == (0.0, 1.0)
 
 
 def test_every_published_point_has_a_period_and_only_points_up_to_2023_are_fitted() -> None:

@@ -19,6 +19,10 @@ included; a stock is read at the end of its ``date``.
 
 :func:`band` puts the mean and a 95% prediction interval across replications on each point.
 
+A point of one region is named as the run's indicators name a group, ``NAME[region=REGION]``
+(``public_law_mean_weeks[region=wales]``): the same measure over that region's cases only (and, for a stock, that
+region's snapshots), so the published regional spread is read exactly as the national figure is.
+
 An indicator the model does not measure (an input such as days sat, or a figure counted on another basis) has
 a missing value, as has a period in which nothing was disposed.
 """
@@ -26,6 +30,7 @@ a missing value, as has a period in which nothing was disposed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -40,6 +45,7 @@ CHILD_COLUMNS = [
     "replication",
     "case_id",
     "case_type",
+    "region",
     "status",
     "start_date",
     "end_date",
@@ -51,6 +57,15 @@ CHILD_COLUMNS = [
 DAYS_IN_A_YEAR_BEFORE = 365
 """'Change on the year' compares the date with the same date a (non-leap) year before."""
 ONE_DAY = pd.Timedelta(days=1)
+REGIONAL_LABEL = re.compile(r"(?P<indicator>[^\[\]]+)\[region=(?P<region>[^\[\]]+)\]")
+"""``NAME[region=REGION]``: a point of one region, labelled as :mod:`sim.analysis.indicators` labels a group."""
+
+
+def split_region(label: str) -> tuple[str, str | None]:
+    """(indicator, region) of a point's label; the region is None for a national point."""
+    match = REGIONAL_LABEL.fullmatch(label)
+    return (match["indicator"], match["region"]) if match else (label, None)
+
 
 Cases = pd.DataFrame
 """One row per case of one replication: case_type, status, start and end (timestamps), weeks, hearings."""
@@ -66,6 +81,7 @@ def _cases(children: pd.DataFrame) -> Cases:
         {
             "replication": rows["replication"].to_numpy(),
             "case_type": rows["case_type"].astype(str).to_numpy(),
+            "region": (rows["region"].astype(str) if "region" in rows else pd.Series("", index=rows.index)).to_numpy(),
             "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
             "start": pd.to_datetime(rows["start_date"]).to_numpy(),
             "end": pd.to_datetime(rows["end_date"]).to_numpy(),
@@ -92,6 +108,14 @@ class _Reading:
         self.timeline = timeline if timeline is not None and not timeline.empty else None
         self._cases: dict[tuple[str, ...], Cases] = {}
         self._open: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._regions: dict[str, _Reading] = {}
+
+    def region(self, name: str) -> _Reading:
+        """The same reading of one region's cases and snapshots (kept, as many points ask for the same region)."""
+        if name not in self._regions:
+            timeline = None if self.timeline is None else self.timeline[self.timeline["region"].astype(str) == name]
+            self._regions[name] = _Reading(self.cases[self.cases["region"] == name], timeline)
+        return self._regions[name]
 
     def of(self, case_types: tuple[str, ...]) -> Cases:
         if case_types not in self._cases:
@@ -193,12 +217,14 @@ def measure(children: pd.DataFrame, timeline: pd.DataFrame | None, points: pd.Da
         for point in points.itertuples(index=False):
             date = pd.Timestamp(point.date)
             start = pd.Timestamp(point.start) if pd.notna(point.start) else pd.NaT
-            how = MEASURES.get(point.indicator)
-            if how is None or (pd.isna(start) and point.indicator not in STOCKS):
+            indicator, region = split_region(str(point.indicator))
+            how = MEASURES.get(indicator)
+            if how is None or (pd.isna(start) and indicator not in STOCKS):
                 value = np.nan  # not measured, or a flow given without its period
             else:
                 # a period's last day counts whole: anything on that day is in it
-                value = how(reading, start, date + ONE_DAY - pd.Timedelta(microseconds=1))
+                own = reading if region is None else reading.region(region)
+                value = how(own, start, date + ONE_DAY - pd.Timedelta(microseconds=1))
             rows.append((int(replication), date, str(point.indicator), value))
     return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
 
@@ -210,6 +236,7 @@ BAND_LEVEL = 0.95
 
 def natural_bounds(indicator: str) -> tuple[float, float]:
     """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative."""
+    indicator = split_region(indicator)[0]
     if indicator.endswith("_share"):
         return 0.0, 1.0
     if "_change" in indicator:

@@ -137,9 +137,23 @@ def _capacity_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
         for tier in capacity.tier_shares:
             if tier not in tiers:
                 problems.append((("courts", "capacity", "tier_shares", tier), f"'{tier}' is not one of courts.tiers"))
-        for region in capacity.region_shares or {}:
-            if region not in scenario.regions:
-                problems.append((("courts", "capacity", "region_shares", region), f"unknown region '{region}'"))
+        for key in ("region_shares", "capacity_per_case_index"):
+            for region in getattr(capacity, key) or {}:
+                if region not in scenario.regions:
+                    hint = (
+                        f"; did you mean '{suggest(region, scenario.regions)}'?"
+                        if suggest(region, scenario.regions)
+                        else ""
+                    )
+                    problems.append((("courts", "capacity", key, region), f"unknown region '{region}'{hint}"))
+        if capacity.region_shares is not None and capacity.capacity_per_case_index:
+            problems.append(
+                (
+                    ("courts", "capacity", "capacity_per_case_index"),
+                    "region_shares fixes each region's hours outright, so there are no demand-based shares to index: "
+                    "give one or the other",
+                )
+            )
     return problems
 
 
@@ -224,8 +238,9 @@ def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
 def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
     """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
-    data = copy.deepcopy(tree.data)
-    data.pop("policies", None)
+    # Every default filled in, so a policy can reach into a key the file leaves out (such as one region of
+    # courts.capacity.capacity_per_case_index), as the calibration's free parameters do.
+    data = base.model_dump(mode="json", by_alias=True, exclude={"policies"})
     # History rows come first on a shared date, so a policy of that date applies on top of them.
     dated: list[tuple[KeyPath, Policy]] = [*history_policies(base)]
     dated += [(("policies", i), policy) for i, policy in enumerate(base.policies)]

@@ -115,7 +115,8 @@ class CourtCapacity(Strict):
     """Sitting hours derived from published days sat, instead of hours set by hand for each region.
 
     Each region's hours per sitting day for a tier are days_sat_per_year x children_work_share x
-    hours_per_sitting_day x the tier's share x the region's share, spread over the sitting days of a year.
+    hours_per_sitting_day x the tier's share x the region's share, spread over the sitting days of a year. The
+    region's share follows its demand for the tier, tilted by capacity_per_case_index, unless region_shares fixes it.
     """
 
     days_sat_per_year: NonNegative = Field(
@@ -135,6 +136,15 @@ class CourtCapacity(Strict):
         description="Share of the hours in each region; must sum to 1. Null: each tier's hours follow the "
         "regions' demand for that tier (cases a year x mean hours of the tier's hearings), so capacity per "
         "case is the same everywhere.",
+    )
+    capacity_per_case_index: dict[Name, Positive] = Field(
+        default={},
+        description="Court hours per case in a region relative to the national level (1; a region not named is "
+        "1), applied on top of the demand-based shares and renormalised within each tier so the total hours are "
+        "unchanged: regions then differ because their capacity per case differs, and the published regional spread "
+        "of durations comes from capacity and demand. Not published: fitted to that spread "
+        "(scenarios/calibration/regional_targets.yaml). Only with region_shares null, which fixes the hours "
+        "outright.",
     )
 
     @field_validator("tier_shares")

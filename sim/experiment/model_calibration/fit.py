@@ -192,7 +192,7 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
     data = apply_values(resolved_data(loaded), parameters, values)
     changes: dict[str, Any] = {}
     for p in parameters:
-        for path in concrete_keys(data, p.key):
+        for path in (path for key in p.keys for path in concrete_keys(data, key)):
             parent: Any = data
             for key in path[:-1]:
                 parent = parent[key]
@@ -268,7 +268,7 @@ def parameters_table(targets: Targets, fit: Fit, verdict: Identifiability) -> pd
         rows.append(
             {
                 "parameter": p.label,
-                "key": p.key,
+                "key": ", ".join(p.keys),
                 "change": p.change,
                 "lower": p.lower,
                 "upper": p.upper,

@@ -15,7 +15,9 @@ Built in:
 
 * ``trajectory``: the model measured as each figure is published (:mod:`sim.analysis.trajectory`, the back-cast's
   measure): a stock at the target's date, a flow over the target's ``period`` (``2023Q2``, ``2023``) ending at
-  its date, so a targets file can take its points from ``sim/data/published_trajectory.yaml``.
+  its date, so a targets file can take its points from ``sim/data/published_trajectory.yaml``. A figure of one
+  region is ``NAME[region=REGION]`` (``public_law_mean_weeks[region=wales]``), labelled as the ``indicators``
+  measure labels a group: the same measure over that region's cases.
 
 A measure that reads the records (children, timeline) gets them with :func:`run_tables`.
 """

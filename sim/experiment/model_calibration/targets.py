@@ -9,9 +9,11 @@ an out-of-sample check, so a figure held back (2024, for the back-cast) can neve
 target marked ``fitted: true`` after ``fit_until`` is an error, not a silent exception.
 
 Free parameters are changed as policies change a scenario (:func:`sim.scenario.loading.set_path`): a dotted
-key, ``*`` for every key of a mapping, and ``set`` (every matched key takes the value) or ``scale`` (every
-matched key is multiplied by it). They are applied to the resolved base scenario, before its policies, so a
-policy that scales a capacity later scales the fitted value.
+key, ``*`` for every key of a mapping, or a list of keys that move together (London and the South East, which
+the PAC names as one), and ``set`` (every matched key takes the value) or ``scale`` (every matched key is
+multiplied by it). They are applied to the resolved base scenario, before its policies, so a policy that scales
+a capacity later scales the fitted value. A key may name an entry an open mapping does not have yet (one region
+of ``courts.capacity.capacity_per_case_index``, which the baseline leaves empty): setting it adds the entry.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.analysis.trajectory import split_region
 from sim.experiment.model_calibration.measures import MEASURES
+from sim.scenario.annotations import fields_by_key, is_model, members
 from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
-from sim.scenario.schema import Name
+from sim.scenario.schema import Name, Scenario
 from sim.scenario.yaml_file import (
     Problem,
     ScenarioError,
@@ -48,8 +52,15 @@ class FreeParameter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Name | None = Field(None, description="Short label for the outputs (default: the key).")
-    key: str = Field(min_length=1, description="Dotted scenario key; '*' stands for every key of a mapping.")
+    name: Name | None = Field(
+        None, description="Short label for the outputs (default: the key; needed when there are several keys)."
+    )
+    key: (
+        Annotated[str, Field(min_length=1)] | Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    ) = Field(
+        description="Dotted scenario key ('*' stands for every key of a mapping), or a list of keys that all take "
+        "the one value."
+    )
     change: Literal["set", "scale"] = Field(
         "set", description="'set': every matched key takes the value; 'scale': every matched key is multiplied by it."
     )
@@ -59,9 +70,20 @@ class FreeParameter(BaseModel):
         None, description="Where the search starts (default: the scenario's value for 'set', 1 for 'scale')."
     )
 
+    @model_validator(mode="after")
+    def _named_if_several(self) -> FreeParameter:
+        if isinstance(self.key, list) and len(self.key) > 1 and self.name is None:
+            raise ValueError("a parameter with several keys needs a name for the outputs")
+        return self
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The dotted keys the parameter sets, one or more."""
+        return (self.key,) if isinstance(self.key, str) else tuple(self.key)
+
     @property
     def label(self) -> str:
-        return self.name or self.key
+        return self.name or ", ".join(self.keys)
 
 
 class Target(BaseModel):
@@ -69,7 +91,10 @@ class Target(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    indicator: str = Field(min_length=1, description="Indicator as the measure names it.")
+    indicator: str = Field(
+        min_length=1,
+        description="Indicator as the measure names it; NAME[region=REGION] for one region's figure.",
+    )
     date: dt.date = Field(description="Date the figure describes (the measure reads the model at this date).")
     period: str | None = Field(None, description="What the figure covers, e.g. 'Q3 2023' (shown in fit.csv).")
     published: Finite = Field(description="The published value (not zero: errors are relative to it).")
@@ -167,9 +192,10 @@ def apply_values(data: dict, parameters: list[FreeParameter], values: tuple[floa
     """A copy of ``data`` with each parameter's value applied; raises ValueError naming the key."""
     changed = copy.deepcopy(data)
     for parameter, value in zip(parameters, values, strict=True):
-        problem = set_path(changed, parameter.key, float(value), scale=parameter.change == "scale")
-        if problem:
-            raise ValueError(f"{parameter.key}: {problem}")
+        for key in parameter.keys:
+            problem = set_path(changed, key, float(value), scale=parameter.change == "scale")
+            if problem:
+                raise ValueError(f"{key}: {problem}")
     return changed
 
 
@@ -180,19 +206,40 @@ def scenario_at(loaded: LoadedScenario, parameters: list[FreeParameter], values:
 
 
 def concrete_keys(data: Any, dotted: str) -> list[tuple[str, ...]]:
-    """Every key path a dotted key with ``*`` names in ``data``, e.g. each tier of each region."""
+    """Every key path a dotted key with ``*`` names in ``data``, e.g. each tier of each region; a last part an
+    open mapping of the schema does not have yet (a region of an index left empty) is named too, as setting it
+    adds it."""
+    parts = dotted.split(".")
     paths: list[tuple[str, ...]] = [()]
-    for part in dotted.split("."):
+    for i, part in enumerate(parts):
         found = []
         for path in paths:
             node = data
             for key in path:
                 node = node[key]
             if isinstance(node, dict):
-                keys = list(node) if part == "*" else [part] if part in node else []
+                new = i == len(parts) - 1 and part != "*" and part not in node and _open_mapping(path, data)
+                keys = list(node) if part == "*" else [part] if part in node or new else []
                 found += [(*path, key) for key in keys]
         paths = found
     return paths
+
+
+def _open_mapping(path: tuple[str, ...], data: Any) -> bool:
+    """Whether the scenario schema has a mapping of free keys (``dict[Name, ...]``) at ``path``, not a model."""
+    annotation: Any = Scenario
+    node = data
+    for key in (*path, None):
+        kinds = [m for m in members(annotation, node) if is_model(m) or get_origin(m) is dict]
+        if not kinds:
+            return False
+        if key is None:
+            return get_origin(kinds[0]) is dict
+        annotation = fields_by_key(kinds[0]).get(key) if is_model(kinds[0]) else get_args(kinds[0])[1]
+        node = node.get(key) if isinstance(node, dict) else None
+        if annotation is None:
+            return False
+    return False
 
 
 def _unknown_key(data: dict, dotted: str) -> str:
@@ -222,11 +269,11 @@ def _default_start(parameter: FreeParameter, data: dict) -> float:
         value = 1.0
     else:
         values = set()
-        for path in concrete_keys(data, parameter.key):
+        for path in (path for dotted in parameter.keys for path in concrete_keys(data, dotted)):
             node: Any = data
             for key in path:
-                node = node[key]
-            values.add(node)
+                node = node.get(key) if isinstance(node, dict) else None
+            values.add(node)  # None (an entry not there yet) gives the middle of the bounds
         value = values.pop() if len(values) == 1 else middle
         if isinstance(value, bool) or not isinstance(value, int | float):
             value = middle
@@ -263,6 +310,11 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
         points.setdefault((t.indicator, t.date), i)
         if t.published == 0:
             add(("targets", i, "published"), f"{where}.published", "must not be zero: errors are relative to it")
+        region = split_region(t.indicator)[1]
+        if region is not None and region not in loaded.scenario.regions:
+            close = suggest(region, loaded.scenario.regions)
+            hint = f"; did you mean '{close}'?" if close else f" (regions: {', '.join(loaded.scenario.regions)})"
+            add(("targets", i, "indicator"), f"{where}.indicator", f"unknown region '{region}'{hint}")
         if t.fitted is True and spec.fit_until is not None and t.date > spec.fit_until:
             add(
                 ("targets", i, "fitted"),
@@ -275,8 +327,10 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
         return problems, ()
     data = resolved_data(loaded)
     for i, p in enumerate(spec.parameters):
-        if not concrete_keys(data, p.key):
-            add(("parameters", i, "key"), f"parameters[{i}].key", _unknown_key(data, p.key))
+        for j, key in enumerate(p.keys):
+            if not concrete_keys(data, key):
+                at: tuple[str | int, ...] = ("parameters", i, "key") + ((j,) if isinstance(p.key, list) else ())
+                add(at, f"parameters[{i}].key" + (f"[{j}]" if isinstance(p.key, list) else ""), _unknown_key(data, key))
     if problems:
         return problems, ()
     start = tuple(p.start if p.start is not None else _default_start(p, data) for p in spec.parameters)

@@ -3,7 +3,9 @@
 An analyst who asks what more judge time buys thinks in days sat (124,280 in 2024), not in hours per region and
 tier. With ``courts.capacity`` the model derives each region's and tier's sitting hours per day from days sat,
 the share of them that is children's work, the hours in a sitting day and the shares by tier and region, so a
-policy can scale days sat from a date and the diaries follow.
+policy can scale days sat from a date and the diaries follow. By default each tier's hours are shared among the
+regions as their demand for it, so capacity per case is equal everywhere; ``capacity_per_case_index`` tilts that
+split, region by region, keeping each tier's total.
 """
 
 from __future__ import annotations
@@ -65,6 +67,20 @@ def demand_region_shares(scenario: Scenario) -> dict[str, list[float]]:
     return shares
 
 
+def indexed_region_shares(by_tier: dict[str, list[float]], index: list[float]) -> dict[str, list[float]]:
+    """Each tier's demand-based shares times each region's capacity-per-case index, renormalised within the tier.
+
+    A region with index 1.2 gets 20% more hours per case than one with index 1, and the tier's hours in total
+    stay the days sat give: the index moves hours between regions, it does not add any.
+    """
+    out: dict[str, list[float]] = {}
+    for tier, shares in by_tier.items():
+        weighted = [share * factor for share, factor in zip(shares, index, strict=True)]
+        total = sum(weighted)
+        out[tier] = [w / total for w in weighted] if total > 0 else list(shares)
+    return out
+
+
 def region_tier_hours(scenario: Scenario, sitting_shares: list[float]) -> list[list[float]]:
     """Sitting hours per normal sitting day, [region][tier]: as set by hand, or derived from courts.capacity."""
     tiers = scenario.courts.tiers
@@ -73,7 +89,8 @@ def region_tier_hours(scenario: Scenario, sitting_shares: list[float]) -> list[l
         return [[(r.court.sitting_hours_per_day or {}).get(t, 0.0) for t in tiers] for r in scenario.regions.values()]
     full_days = full_sitting_days_per_year(sitting_shares)
     if capacity.region_shares is None:
-        by_tier = demand_region_shares(scenario)
+        index = [capacity.capacity_per_case_index.get(name, 1.0) for name in scenario.regions]
+        by_tier = indexed_region_shares(demand_region_shares(scenario), index)
         region_share = [[by_tier[t][r] for t in tiers] for r in range(len(scenario.regions))]
     else:
         region_share = [[capacity.region_shares.get(name, 0.0)] * len(tiers) for name in scenario.regions]
