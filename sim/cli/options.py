@@ -39,7 +39,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "share within 26 weeks and outstanding cases, and the weeks per 1% of days sat: options.csv, "
         "elasticity.csv and options.md in the output folder (docs/options.md only with --docs).",
     )
-    p.add_argument("study", nargs="?", default=DEFAULT_STUDY, metavar="STUDY.yaml")
+    p.add_argument(
+        "study",
+        nargs="?",
+        default=DEFAULT_STUDY,
+        metavar="STUDY.yaml",
+        help=f"the study file (default {DEFAULT_STUDY})",
+    )
     add_experiment_options(p, out="results/options-NAME-TIME/", whose_seed="the base's")
     p.add_argument(
         "--docs",
