@@ -265,6 +265,7 @@ def test_every_command_is_listed_once() -> None:
         "calibrate",
         "validation",
         "backcast",
+        "options",
         "journey",
         "report",
         "ocel",

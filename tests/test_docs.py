@@ -25,6 +25,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field
 
+from sim.experiment.options_study import load_study
 from sim.scenario import reference
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
@@ -275,7 +276,9 @@ def test_relative_links_lead_to_files(path: Path) -> None:
 
 # --- scenarios --------------------------------------------------------------------------------------------------
 
-SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
+STUDY_FILES = [ROOT / "scenarios" / "options.yaml"]
+"""Not scenarios: the options study `run_sim.py options` reads (tests/test_options.py loads it)."""
+SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p not in STUDY_FILES)
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
@@ -284,6 +287,12 @@ def test_every_scenario_validates_and_is_described(path: Path) -> None:
     assert loaded.scenario.description.strip(), f"{path.name} needs a description"
     readme = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
     assert path.name in readme, f"scenarios/README.md should say what {path.name} asks"
+
+
+@pytest.mark.parametrize("path", STUDY_FILES, ids=lambda p: p.name)
+def test_every_study_file_validates_and_is_described(path: Path) -> None:
+    load_study(path)
+    assert path.name in (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
 
 
 def _from_start_date(path: Path) -> tuple[Scenario, Scenario]:

@@ -1,12 +1,12 @@
 """Command line: ``python run_sim.py COMMAND`` (validate, run, compare, sweep, warmup, calibrate, validation,
-backcast, journey, report, ocel; ``--help`` on each); installed, the same commands are ``fjsim COMMAND``.
+backcast, options, journey, report, ocel; ``--help`` on each); installed, the same commands are ``fjsim COMMAND``.
 
 The parser is built from one module per command or group (:mod:`sim.cli.run`, :mod:`sim.cli.compare`,
 :mod:`sim.cli.sweep`, :mod:`sim.cli.warmup`, :mod:`sim.cli.calibrate`, :mod:`sim.cli.validation`,
-:mod:`sim.cli.backcast`, :mod:`sim.cli.results`), and the errors the library raises are turned into messages
-and exit codes here, in one place. Exit codes: 0 success; 1 some replications failed (the others are kept and
-reported); 2 a user error (a bad scenario, a missing file, a bad option, an output directory that is in the
-way), reported in a paragraph without a traceback; 130 interrupted (Ctrl-C).
+:mod:`sim.cli.backcast`, :mod:`sim.cli.options`, :mod:`sim.cli.results`), and the errors the library raises are
+turned into messages and exit codes here, in one place. Exit codes: 0 success; 1 some replications failed (the
+others are kept and reported); 2 a user error (a bad scenario, a missing file, a bad option, an output directory
+that is in the way), reported in a paragraph without a traceback; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sim.cli import backcast, calibrate, compare, results, run, sweep, validation, warmup
+from sim.cli import backcast, calibrate, compare, options, results, run, sweep, validation, warmup
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError, err
 from sim.scenario.yaml_file import ScenarioError
 
-COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, results)
+COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, options, results)
 """Each adds its subcommands with ``add_parsers(sub)``, in this order in ``--help``."""
 
 

@@ -73,6 +73,9 @@ RUN_OUTPUTS = (
     "identifiability.csv",
     "parameters.csv",
     "fitted.yaml",
+    "options.csv",  # sim.experiment.options
+    "elasticity.csv",
+    "options.md",  # sim.outputs.options_record
     ".*.partial",  # a file being written when a run was stopped
 )
 """What a run (or compare, sweep, warmup, validation) writes at the top of its output directory (glob patterns)."""
