@@ -1,5 +1,9 @@
 """The results period of a run, and children in proceedings over it (stocks by month and at given dates).
 
+:func:`last_day` is the one definition of where a results period ends: the run's indicators, the model
+calibration, the back-cast and the validation all take it from here, so a published point dated on the last
+day is inside the run for each of them.
+
 Stocks count every child in proceedings at the time, whenever the case started (warm-up and declared open
 caseload included), but only days inside the results period: that is what the timeline's ``open_children``
 measure counts. Dates are whole days (numpy ``datetime64[D]``).
@@ -17,13 +21,36 @@ from sim.analysis.rows import in_proceedings, results_rows
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_OPEN
 
 Period = tuple[pd.Timestamp, pd.Timestamp]
-"""(results start, run end) of a run."""
+"""(results start, run end) of a run: the first day, and the midnight that ends the last day."""
+ONE_DAY = pd.Timedelta(days=1)
+
+
+def last_day(start_date: Any, run_years: float) -> pd.Timestamp:
+    """The last day of the results period, counted whole: a point dated on it is inside the run.
+
+    A whole number of years is calendar years, whatever the leap days: start + run_years years - 1 day (a
+    five-year run from 2020-01-01 ends on 2024-12-31, a one-year run from 2023-01-01 on 2023-12-31). A fraction
+    of a year is run_years x DAYS_PER_YEAR days to the nearest day (the back-cast's ``--until`` runs a whole
+    number of days, so it ends on the day asked for). The simulation runs run_years x DAYS_PER_YEAR days, so
+    its end can fall up to three quarters of a day either side of the end of this day.
+    """
+    start = pd.Timestamp(start_date).normalize()
+    years = float(run_years)
+    if years.is_integer():
+        return start + pd.DateOffset(years=int(years)) - ONE_DAY
+    return start + pd.Timedelta(days=round(years * DAYS_PER_YEAR)) - ONE_DAY
 
 
 def results_period(start_date: Any, run_years: float) -> Period:
-    """(results start, run end): the start date and start + run_years Julian years."""
-    start = pd.Timestamp(start_date)
-    return start, start + pd.Timedelta(days=float(run_years) * DAYS_PER_YEAR)
+    """(results start, run end): the start date, and the midnight that ends :func:`last_day`."""
+    return pd.Timestamp(start_date), last_day(start_date, run_years) + ONE_DAY
+
+
+def inside(points: pd.DataFrame, first: Any, last: Any) -> pd.Series:
+    """Which points (columns ``start``, ``date``) lie wholly in the days ``first`` to ``last``, both included: a
+    flow's whole period, a stock (no ``start``) at its date."""
+    begins = pd.to_datetime(points["start"]).fillna(pd.to_datetime(points["date"]))
+    return (begins >= pd.Timestamp(first)) & (pd.to_datetime(points["date"]) <= pd.Timestamp(last))
 
 
 def run_period(manifest: dict[str, Any]) -> Period:

@@ -7,7 +7,8 @@ and writes ``backcast.csv`` (:data:`BACKCAST_COLUMNS`: the mean across replicati
 interval for one replication, the published value, its source and whether the calibration may fit it),
 ``backcast.png`` (drawn by :mod:`sim.outputs.backcast_figure`) and ``backcast.md``.
 
-A point outside the results period (before the start date, or after the end of the run) has no model value.
+A point outside the results period (before the start date, or after its last day, :func:`sim.analysis.periods.last_day`:
+a point dated on the last day is inside) has no model value.
 ``until`` runs on past the scenario's end with its inputs held at their last values (the last history row
 stays in force); the model's values at each quarter (or year) end past the scenario's own end and after an
 indicator's last published point are then added as rows with no published value.
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.periods import inside, last_day
 from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import read_table
@@ -89,13 +91,7 @@ def grid(points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.Da
         for start, end in _period_ends(first, last, yearly):
             rows.append({"indicator": indicator, "start": pd.NaT if indicator in STOCKS else start, "date": end})
     frame = pd.DataFrame(rows, columns=["indicator", "start", "date"])
-    return frame[_inside(frame, first, last)].reset_index(drop=True)
-
-
-def _inside(points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
-    """Points whose whole period lies in the results period (a stock at its date)."""
-    begins = points["start"].fillna(points["date"])
-    return (begins >= first) & (points["date"] <= last)
+    return frame[inside(frame, first, last)].reset_index(drop=True)
 
 
 def backcast_table(measured: pd.DataFrame, points: pd.DataFrame, projected: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -113,21 +109,20 @@ def backcast_table(measured: pd.DataFrame, points: pd.DataFrame, projected: pd.D
 
 
 def _last_day(loaded: LoadedScenario) -> pd.Timestamp:
-    """The last whole day of a scenario's results period."""
-    scenario = loaded.scenario
-    return pd.Timestamp(scenario.start_date) + pd.Timedelta(days=int(scenario.run_days) - 1)
+    """The last day of a scenario's results period (:func:`sim.analysis.periods.last_day`)."""
+    return last_day(loaded.scenario.start_date, loaded.scenario.run_years)
 
 
 def _measure_run(
     out: Path, replications: list[int], points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The published points and the grid measured one replication at a time (a national run is large)."""
-    inside, dense_points = points[_inside(points, first, last)], grid(points, first, last)
+    asked, dense_points = points[inside(points, first, last)], grid(points, first, last)
     measured, dense = [], []
     for replication in replications:
         children = read_table(out, "children", replication, columns=CHILD_COLUMNS)
         timeline = read_table(out, "timeline", replication)
-        measured.append(measure(children, timeline, inside))
+        measured.append(measure(children, timeline, asked))
         dense.append(measure(children, timeline, dense_points))
     return pd.concat(measured, ignore_index=True), pd.concat(dense, ignore_index=True)
 

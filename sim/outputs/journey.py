@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.periods import run_period
+from sim.analysis.periods import ONE_DAY, run_period
 from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
 
@@ -184,7 +184,7 @@ def _case_lines(
             f"({weeks:.1f} weeks) after issue{' -- over the 26-week limit' if weeks > 26 else ''}; {hearings}"
         )
     else:
-        when = _date(run_end) if run_end is not None else "the end of the run"
+        when = _date(run_end - ONE_DAY) if run_end is not None else "the end of the run"  # its last day
         lines.append(f"{when}  Still open at the end of the run after {_days(c.days_in_proceedings)}; {hearings}")
     for row in stages[names == "review"].to_dict("records"):
         lines.append(_stage_line(pd.Series(row)))

@@ -311,7 +311,7 @@ def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, 
 # ---------------------------------------------------------------------------------------------- the report
 def render(directory: str | Path) -> str:
     """The report for a results directory, as an HTML string."""
-    from sim.analysis.periods import infer_period, run_period
+    from sim.analysis.periods import ONE_DAY, infer_period, run_period
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
@@ -324,7 +324,7 @@ def render(directory: str | Path) -> str:
     body = [
         f"<h1>Family justice simulation: {escape(name)}</h1>",
         f"<p class='note'>Simulated results, not forecasts: they follow from the scenario and assumptions below. "
-        f"Results period {period[0]:%d %B %Y} to {period[1]:%d %B %Y}.</p>",
+        f"Results period {period[0]:%d %B %Y} to {period[1] - ONE_DAY:%d %B %Y}.</p>",
         _what_was_run(manifest, directory),
         _indicator_sections(directory, manifest, children, stages),
         _figures(children, timeline, period),

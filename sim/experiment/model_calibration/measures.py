@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.indicators import ALL
-from sim.analysis.periods import results_period
+from sim.analysis.periods import last_day
 from sim.experiment.results_folder import read_table, replications_in
 from sim.scenario.loading import LoadedScenario
 
@@ -48,8 +48,9 @@ def indicator_label(indicator: str, breakdown: str, group: str) -> str:
 
 
 def run_end_date(loaded: LoadedScenario) -> dt.date:
-    """The calendar day the results period ends on (a one-year run from 2023-01-01 ends on 2023-12-31)."""
-    return results_period(loaded.scenario.start_date, loaded.scenario.run_years)[1].date()
+    """The last day of the results period (:func:`sim.analysis.periods.last_day`: a one-year run from 2023-01-01
+    ends on 2023-12-31)."""
+    return last_day(loaded.scenario.start_date, loaded.scenario.run_years).date()
 
 
 def indicators_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) -> pd.DataFrame:
