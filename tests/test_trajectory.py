@@ -11,6 +11,7 @@ import pytest
 
 from sim.analysis.trajectory import MEASURES, measure, natural_bounds
 from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
+from sim.experiment.validation import published_figures
 from tests.made_up import child_rows
 
 d = dt.date
@@ -170,6 +171,64 @@ def test_every_published_point_has_a_period_and_only_points_up_to_2023_are_fitte
     bases = points[points["indicator"].str.contains("outstanding")].groupby("indicator")["basis"].unique()
     assert all(len(b) == 1 for b in bases)
     measured = set(points.loc[points["measured"], "indicator"])
-    assert measured == set(MEASURES)
+    # every measure serves the trajectory or the validation's published figures, which are measured here too
+    assert measured | {figure.indicator for figure in published_figures()} == set(MEASURES)
     q = period_bounds("2019/20")
     assert q == (d(2019, 4, 1), d(2020, 3, 31))
+
+
+def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_caseloads() -> None:
+    """The measures the validation's published figures need, worked out by hand on made-up cases."""
+    public = {"case_type": "public_law", "pathway": "public_law"}
+    children = child_rows(
+        [
+            # case 0: two siblings, open since 1 January 2022 (over a year by March 2023)
+            {"case_id": 0, **public, "status": "open", "start_date": d(2022, 1, 1)},
+            {"case_id": 0, **public, "status": "open", "start_date": d(2022, 1, 1)},
+            # case 1: two siblings, open from 1 June 2023
+            {"case_id": 1, **public, "status": "open", "start_date": d(2023, 6, 1)},
+            {"case_id": 1, **public, "status": "open", "start_date": d(2023, 6, 1)},
+            # cases 2-4: disposed in 2023 after 70, 140 and 350 days, 14 of them waiting for a guardian
+            {"case_id": 2, **public, "start_date": d(2023, 1, 1), "end_date": d(2023, 3, 12), "wait_cafcass_days": 14},
+            {"case_id": 3, **public, "start_date": d(2023, 1, 1), "end_date": d(2023, 5, 21), "wait_cafcass_days": 14},
+            {"case_id": 4, **public, "start_date": d(2023, 1, 1), "end_date": d(2023, 12, 17), "wait_cafcass_days": 14},
+        ]
+    )
+    points = _points(
+        ("public_law_median_weeks", "2023"),
+        ("cafcass_s31_involvement_weeks", "2023"),
+        ("public_law_children_per_case", "2022"),
+        ("public_law_children_per_case", "2023"),
+        ("public_law_children_waiting_over_a_year_share", "2023-03-31"),
+        ("public_law_children_waiting_over_a_year_share", "2023-12-31"),
+    )
+    values = _values(measure(children, None, points))
+    assert values["public_law_median_weeks", "2023-12-31"] == 20  # 140 days of 70, 140 and 350
+    assert values["cafcass_s31_involvement_weeks", "2023-12-31"] == pytest.approx((70 + 140 + 350) / 3 / 7 - 2)
+    assert values["public_law_children_per_case", "2022-12-31"] == 2  # case 0 only
+    assert values["public_law_children_per_case", "2023-12-31"] == pytest.approx(
+        5 / 4
+    )  # cases 1 (2 children), 2, 3 and 4
+    # 31 March 2023: cases 0 (2 children, over a year), 3 and 4 open (2 was disposed) -> 2 of 4 children
+    assert values["public_law_children_waiting_over_a_year_share", "2023-03-31"] == pytest.approx(2 / 4)
+    # 31 December 2023: cases 0 and 1 open -> 2 of 4 children
+    assert values["public_law_children_waiting_over_a_year_share", "2023-12-31"] == pytest.approx(2 / 4)
+    timeline = pd.DataFrame(
+        [
+            (0, d(2023, 11, 26), "caseload_per_worker:cafcass_long_term", "north", 30.0),
+            (0, d(2023, 12, 3), "caseload_per_worker:cafcass_long_term", "north", 16.0),
+            (0, d(2023, 12, 3), "caseload_per_worker:cafcass_long_term", "wales", 20.0),
+            (0, d(2024, 1, 7), "caseload_per_worker:cafcass_long_term", "north", 24.0),
+        ],
+        columns=["replication", "date", "measure", "region", "value"],
+    )
+    caseload = pd.DataFrame(
+        {
+            "indicator": ["cafcass_long_term_caseload_per_worker"],
+            "start": [pd.Timestamp("2023-12-01")],
+            "date": [pd.Timestamp("2024-01-31")],
+        }
+    )
+    # the snapshots from December to January (not November's), over regions
+    assert measure(children, timeline, caseload)["model"].tolist() == [20.0]
+    assert math.isnan(measure(children, None, caseload)["model"].iloc[0])  # needs the timeline

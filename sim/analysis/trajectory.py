@@ -2,20 +2,28 @@
 
 :func:`measure` takes a run's children table (one or many replications), its timeline (or None) and the
 published points (:func:`sim.experiment.trajectory.published_trajectory`, or any frame with ``indicator``,
-``start`` and ``date``) and returns ``replication, date, indicator, model``. Periods are whole days, both ends
-included; a stock is read at the end of its ``date``.
+``start`` and ``date``) and returns ``replication, date, indicator, model``, replication by replication and each
+in the points' order. Periods are whole days, both ends included; a stock is read at the end of its ``date``.
+The validation (:mod:`sim.experiment.validation`), the back-cast and the model calibration all measure here.
 
 * **Outstanding cases** (``*_outstanding_*``): cases issued and not disposed at the end of the date, by case
   type, one per case. From the timeline when it is given (the last snapshot on or before the date, summed over
   regions: the model's own count of open cases), else from the children table. Warm-up cases and the declared
   open caseload count: the courts count every open case.
 * **Change on the year**: outstanding at the date less outstanding a year (365 days) before.
-* **Mean weeks to disposal** and **share within 26 weeks**: over cases *disposed in the period*, one per case,
-  weeks from issue to disposal (public law: first disposal; private law, both routes: the final order; the
-  model has one disposal per case), whenever they started. Cases of the declared open caseload count with
-  their declared issue dates.
-* **Cases started**: cases issued in the period (returns to court included), one per case.
+* **Children waiting over a year** (a stock): of the children in public law cases outstanding at the end of
+  the date, the share whose case had then been open longer than a year (:data:`DAYS_PER_YEAR` days).
+* **Mean and median weeks to disposal** and **share within 26 weeks**: over cases *disposed in the period*, one
+  per case, weeks from issue to disposal (public law: first disposal; private law, both routes: the final
+  order; the model has one disposal per case), whenever they started. Cases of the declared open caseload
+  count with their declared issue dates.
+* **Cafcass involvement in care cases**: weeks from issue to disposal less the weeks spent waiting for Cafcass
+  (a guardian holds the case from allocation to the order), over public law cases disposed in the period.
+* **Cases started**: cases issued in the period (returns to court included), one per case; **children per
+  case**: the mean children of those cases.
 * **Hearings per case**: mean hearings of cases disposed in the period.
+* **Cafcass caseloads per worker**: the timeline's work held per worker (``caseload_per_worker``), averaged
+  over the snapshots in the period and the regions (needs the timeline).
 
 :func:`band` puts the mean and a 95% prediction interval across replications on each point.
 
@@ -38,7 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
-from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
+from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
 CHILD_COLUMNS = [
@@ -52,6 +60,7 @@ CHILD_COLUMNS = [
     "days_to_disposal",
     "days_in_proceedings",
     "hearings",
+    "wait_cafcass_days",
 ]
 """What :func:`measure` reads of the children table (a caller can read only these)."""
 DAYS_IN_A_YEAR_BEFORE = 365
@@ -68,7 +77,8 @@ def split_region(label: str) -> tuple[str, str | None]:
 
 
 Cases = pd.DataFrame
-"""One row per case of one replication: case_type, status, start and end (timestamps), weeks, hearings."""
+"""One row per case: replication, case_type, disposed, start and end (timestamps), weeks, hearings, children and
+weeks waiting for Cafcass."""
 
 
 def _cases(children: pd.DataFrame) -> Cases:
@@ -76,7 +86,9 @@ def _cases(children: pd.DataFrame) -> Cases:
     end of the run has not yet (no days in proceedings), though its start date is filled with its arrival."""
     issued = children["start_date"].notna() & children["days_in_proceedings"].notna()
     rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & issued]
-    rows = rows.drop_duplicates(["replication", "case_id"])
+    siblings = rows.groupby(["replication", "case_id"], sort=False)["case_id"].transform("size")
+    first = ~rows.duplicated(["replication", "case_id"])
+    rows, siblings = rows[first], siblings[first]
     return pd.DataFrame(
         {
             "replication": rows["replication"].to_numpy(),
@@ -87,6 +99,8 @@ def _cases(children: pd.DataFrame) -> Cases:
             "end": pd.to_datetime(rows["end_date"]).to_numpy(),
             "weeks": (rows["days_to_disposal"].astype(float) / WEEK_DAYS).to_numpy(),
             "hearings": rows["hearings"].astype(float).to_numpy(),
+            "children": siblings.to_numpy(dtype=float),
+            "cafcass_wait_weeks": (rows["wait_cafcass_days"].astype(float) / WEEK_DAYS).to_numpy(),
         }
     )
 
@@ -137,9 +151,21 @@ class _Reading:
             times, values = self._open_series(case_types)
             at = int(np.searchsorted(times, np.datetime64(date, "ns"), side="right"))
             return float(values[at - 1]) if at else np.nan
+        return float(len(self.open_at(case_types, date)))
+
+    def open_at(self, case_types: tuple[str, ...], date: pd.Timestamp) -> Cases:
+        """The cases issued and not disposed at the date, from the cases."""
         chosen = self.of(case_types)
         still_open = chosen["end"].isna() | (chosen["end"] > date)
-        return float(((chosen["start"] <= date) & still_open).sum())
+        return chosen[(chosen["start"] <= date) & still_open]
+
+    def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""
+        if self.timeline is None:
+            return np.nan
+        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
+        when = pd.to_datetime(rows["date"])
+        return _mean_or_nan(rows.loc[(when >= start) & (when <= date), "value"].astype(float).dropna())
 
 
 Measure = Callable[[_Reading, pd.Timestamp, pd.Timestamp], float]
@@ -184,6 +210,45 @@ def _hearings(case_types: tuple[str, ...]) -> Measure:
     return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["hearings"])
 
 
+def _median_weeks(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        weeks = _disposed_in(reading.of(case_types), start, date)["weeks"]
+        return float(weeks.median()) if len(weeks) else np.nan
+
+    return value
+
+
+def _weeks_less_cafcass_wait(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = _disposed_in(reading.of(case_types), start, date)
+        return _mean_or_nan(cases["weeks"] - cases["cafcass_wait_weeks"])
+
+    return value
+
+
+def _children_per_case_started(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = reading.of(case_types)
+        return _mean_or_nan(cases.loc[(cases["start"] >= start) & (cases["start"] <= date), "children"])
+
+    return value
+
+
+def _children_open_over_a_year(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = reading.open_at(case_types, date)
+        if not cases["children"].sum():
+            return np.nan
+        over = (date - cases["start"]) > pd.Timedelta(days=DAYS_PER_YEAR)
+        return float(cases.loc[over, "children"].sum() / cases["children"].sum())
+
+    return value
+
+
+def _timeline_mean(measure_name: str) -> Measure:
+    return lambda reading, start, date: reading.timeline_mean(measure_name, start, date)
+
+
 MEASURES: dict[str, Measure] = {
     "public_law_outstanding_hmcts": _outstanding(PUBLIC),
     "public_law_outstanding_nao": _outstanding(PUBLIC),
@@ -200,9 +265,15 @@ MEASURES: dict[str, Measure] = {
     "private_law_cases_started_quarterly": _started(PRIVATE),
     "domestic_abuse_cases_started": _started(DOMESTIC_ABUSE),
     "public_law_hearings_per_case": _hearings(PUBLIC),
+    "public_law_median_weeks": _median_weeks(PUBLIC),
+    "public_law_children_waiting_over_a_year_share": _children_open_over_a_year(PUBLIC),
+    "cafcass_s31_involvement_weeks": _weeks_less_cafcass_wait(PUBLIC),
+    "public_law_children_per_case": _children_per_case_started(PUBLIC),
+    "cafcass_long_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_long_term"),
+    "cafcass_short_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_short_term"),
 }
 """The indicators the model measures, by the name the published trajectory gives them."""
-STOCKS = {name for name in MEASURES if "_outstanding" in name}
+STOCKS = {name for name in MEASURES if "_outstanding" in name} | {"public_law_children_waiting_over_a_year_share"}
 """Indicators read at a date; the others are flows over a period and need its start."""
 
 

@@ -1,6 +1,7 @@
-"""``validation [SCENARIO]``: run the baseline and compare it with published figures.
+"""``validation [SCENARIO]``: run the baseline and compare it with published figures, each at its own date.
 
-The comparison itself is :mod:`sim.experiment.validation`.
+The comparison itself is :mod:`sim.experiment.validation`; it prints one line per figure (ok, MISS, or out of
+the run).
 
 The record (``validation.md``) and the table (``validation.csv``) go into the output folder (``--out DIR``,
 ``--from-run DIR``, or a fresh ``results/validation-NAME-TIME/``); the tracked ``docs/validation.md`` is
@@ -31,9 +32,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validation",
         help="run the baseline and compare it with published figures",
-        description="Run a scenario (default the baseline) and compare it with published figures. The record "
-        "(validation.md) and the table (validation.csv) are written into the output folder; the copy kept with "
-        "the documentation, docs/validation.md, only with --docs.",
+        description="Run a scenario (default the baseline) and compare it with published figures, each measured "
+        "at its own date (a figure dated outside the run's results period is listed as outside the run, not "
+        "compared). The record (validation.md) and the table (validation.csv) are written into the output folder; "
+        "the copy kept with the documentation, docs/validation.md, only with --docs.",
     )
     p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
     add_experiment_options(p, out="results/validation-NAME-TIME/", whose_seed=None)

@@ -1,12 +1,17 @@
-"""Validation against published figures: the model's values, with 95% intervals, beside what was published.
+"""Validation against published figures: the model's values at each figure's own date, beside what was published.
 
-Each indicator here is measured the way the published figure is: time to disposal over *cases disposed in
-the period* (as Family Court Statistics Quarterly counts them, one per case, whatever year they began), the
-open caseload at court, Cafcass caseloads per adviser. The published values, sources, tolerances and what
-would explain a miss are data (``sim/data/published_figures.yaml``), not code. ``python run_sim.py validation``
-writes the record (``validation.md``) and the table (``validation.csv``) into its output folder; the copy
-kept with the documentation, ``docs/validation.md``, is written only when asked (``--docs``), never typed by
-hand.
+Each figure has a date, and a flow (a duration, cases started, a caseload averaged over months) the first day
+of its period too (``sim/data/published_figures.yaml``). It is measured in the model the way it is published,
+at that date, by the back-cast's measure (:func:`sim.analysis.trajectory.measure`): time to disposal over *cases
+disposed in the period* (as Family Court Statistics Quarterly counts them, one per case, whatever year they
+began), outstanding cases at the end of the date, Cafcass caseloads per worker over the period. A figure
+whose date or period is not wholly inside the run's results period (its start date to
+:func:`sim.analysis.periods.last_day`) is listed as outside the run, not compared. The published values,
+dates, sources, tolerances and what would explain a miss are data, not code.
+
+``python run_sim.py validation`` writes the record (``validation.md``) and the table (``validation.csv``) into
+its output folder; the copy kept with the documentation, ``docs/validation.md``, is written only when asked
+(``--docs``), never typed by hand.
 """
 
 from __future__ import annotations
@@ -20,155 +25,152 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.analysis.periods import inside, last_day
 from sim.analysis.statistics import t_interval
+from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.results_folder import read_table
 from sim.model.columns import write_atomically
 from sim.scenario.loading import LoadedScenario
-from sim.vocabulary import DAYS_PER_YEAR, TARGET_WEEKS, WEEK_DAYS
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"
+COMPARED, OUTSIDE, NO_VALUE = "compared", "outside the run", "no model value"
+"""A figure's status: measured at its date and compared, dated outside the results period, or inside it but with
+nothing to measure (no case disposed in its period, say)."""
 
-SNAPSHOT_MONTH_DAY = (12, 31)
-"""Outstanding cases and long waits are published at the end of December: read the model at each 31 December."""
+RunPeriod = tuple[pd.Timestamp, pd.Timestamp]
+"""(first day, last day) of a run's results period, both included."""
+
+
+class FiguresError(ValueError):
+    """The published figures file is malformed (the message names the file and the figure)."""
 
 
 @dataclass(frozen=True)
 class Figure:
     key: str
     label: str
+    indicator: str
+    """How the model measures it: a name in :data:`sim.analysis.trajectory.MEASURES`."""
     published: float
     period: str
+    """The period as published, for the reader."""
+    start: dt.date | None
+    """The first day of a flow's period (None for a stock)."""
+    date: dt.date
+    """The day a stock is read at the end of, or the last day of a flow's period."""
     source: str
     tolerance: float
     calibrated: bool
     if_missed: str
 
 
+def _figure(key: str, entry: dict[str, Any], path: Path) -> Figure:
+    """One figure, checked: a known indicator, a date, and a period start exactly when it is a flow."""
+    where = f"{path.name}: {key}"
+    try:
+        figure = Figure(key=key, **{"start": None, **entry})
+    except TypeError as err:
+        raise FiguresError(f"{where}: {err}") from None
+    if figure.indicator not in MEASURES:
+        raise FiguresError(
+            f"{where}: indicator '{figure.indicator}' is not one the model measures ({', '.join(MEASURES)})"
+        )
+    if not isinstance(figure.date, dt.date):
+        raise FiguresError(f"{where}: date must be a day such as 2024-12-31, not {figure.date!r}")
+    if figure.indicator in STOCKS and figure.start is not None:
+        raise FiguresError(f"{where}: {figure.indicator} is read at a date: give no start")
+    if figure.indicator not in STOCKS and not isinstance(figure.start, dt.date):
+        raise FiguresError(f"{where}: {figure.indicator} is a flow over a period: give its first day as start")
+    if figure.start is not None and figure.start > figure.date:
+        raise FiguresError(f"{where}: start {figure.start} is after date {figure.date}")
+    return figure
+
+
 def published_figures(path: Path = PUBLISHED_FIGURES) -> list[Figure]:
+    """Every figure of the file, in its order (:class:`FiguresError` naming the figure if one is malformed)."""
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
-    return [Figure(key=key, **entry) for key, entry in data.items()]
+    return [_figure(key, entry, Path(path)) for key, entry in data.items()]
 
 
-# ------------------------------------------------------------------------------------------ model indicators
-def _cases_disposed_in_period(children: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """One row per case disposed on or after the start date (warm-up starts included, as FCSQ counts them)."""
-    done = children[
-        (children["status"].astype(str) == "disposed")
-        & ~children["from_open_caseload"].astype(bool)
-        & (pd.to_datetime(children["end_date"]) >= start)
-    ]
-    return done.drop_duplicates(["replication", "case_id"])
-
-
-def _issued_in_period(children: pd.DataFrame, case_type: str, start: pd.Timestamp) -> pd.DataFrame:
-    """Child rows of cases of one type issued at court on or after the start date (returns to court included)."""
-    return children[
-        (children["case_type"].astype(str) == case_type)
-        & children["days_in_proceedings"].notna()
-        & (pd.to_datetime(children["start_date"]) >= start)
-        & ~children["from_open_caseload"].astype(bool)
-    ]
-
-
-def _snapshots(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
-    years = range(start.year, end.year + 1)
-    dates = [pd.Timestamp(dt.date(y, *SNAPSHOT_MONTH_DAY)) for y in years]
-    return [d for d in dates if start <= d < end] or [end - pd.Timedelta(days=1)]
-
-
-def _open_at(children: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
-    started = pd.to_datetime(children["start_date"])
-    ended = pd.to_datetime(children["end_date"])
-    issued = children["days_to_first_hearing"].notna() | children["days_in_proceedings"].notna()
-    return children[issued & (started <= date) & (ended.isna() | (ended > date))]
-
-
-def model_values(children: pd.DataFrame, timeline: pd.DataFrame, loaded: LoadedScenario) -> pd.DataFrame:
-    """Per replication, the value of every validation indicator (columns: replication, key, value)."""
+def run_period(loaded: LoadedScenario) -> RunPeriod:
+    """The first and last day of the scenario's results period (:func:`sim.analysis.periods.last_day`)."""
     scenario = loaded.scenario
-    start = pd.Timestamp(scenario.start_date)
-    end = start + pd.Timedelta(days=scenario.run_days)
-    limits = {
-        "long_term": scenario.cafcass.long_term_caseload_limit,
-        "short_term": scenario.cafcass.short_term_caseload_limit,
-    }
-    rows: list[tuple[int, str, float]] = []
-    for replication, kids in children.groupby("replication", sort=True):
-        cases = _cases_disposed_in_period(kids, start)
-        public = cases[cases["case_type"].astype(str) == "public_law"]
-        private = cases[cases["case_type"].astype(str) == "private_law"]
-        weeks = public["days_to_disposal"].to_numpy() / WEEK_DAYS
-        guardian_weeks = (public["days_to_disposal"] - public["wait_cafcass_days"]).to_numpy() / WEEK_DAYS
-        values: dict[str, float] = {
-            "public_law_mean_weeks": float(np.mean(weeks)) if len(weeks) else np.nan,
-            "public_law_median_weeks": float(np.median(weeks)) if len(weeks) else np.nan,
-            "public_law_within_26_weeks_share": float(np.mean(weeks <= TARGET_WEEKS)) if len(weeks) else np.nan,
-            "private_law_mean_weeks": float(private["days_to_disposal"].mean() / WEEK_DAYS),
-            "cafcass_s31_involvement_weeks": float(np.mean(guardian_weeks)) if len(weeks) else np.nan,
+    return pd.Timestamp(scenario.start_date), last_day(scenario.start_date, scenario.run_years)
+
+
+def figure_points(figures: list[Figure]) -> pd.DataFrame:
+    """The figures as points to measure: ``key, indicator, start, date``."""
+    return pd.DataFrame(
+        {
+            "key": [f.key for f in figures],
+            "indicator": [f.indicator for f in figures],
+            "start": pd.to_datetime([f.start for f in figures]),
+            "date": pd.to_datetime([f.date for f in figures]),
         }
-        years = scenario.run_days / DAYS_PER_YEAR
-        for case_type in ("public_law", "private_law"):
-            issued = _issued_in_period(kids, case_type, start)
-            values[f"{case_type}_issued_per_year"] = issued["case_id"].nunique() / years
-            if case_type == "public_law":
-                values["public_law_children_per_case"] = float(issued.groupby("case_id").size().mean())
-        waits = []
-        for date in _snapshots(start, end):
-            open_public = _open_at(kids[kids["case_type"].astype(str) == "public_law"], date)
-            if len(open_public):
-                days_open = (date - pd.to_datetime(open_public["start_date"])).dt.days
-                waits.append(float(np.mean(days_open > DAYS_PER_YEAR)))
-        values["public_law_children_waiting_over_a_year_share"] = float(np.mean(waits)) if waits else np.nan
-        values.update(_timeline_values(timeline[timeline["replication"] == replication], start, end, limits))
-        rows += [(int(replication), key, value) for key, value in values.items()]
-    return pd.DataFrame(rows, columns=["replication", "key", "value"])
+    )
 
 
-def _timeline_values(
-    timeline: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, limits: dict[str, float]
-) -> dict[str, float]:
-    """Outstanding cases at each 31 December; Cafcass caseloads averaged over the results period."""
-    dates = pd.to_datetime(timeline["date"])
-    in_period = timeline[(dates >= start) & (dates < end)]
-    by_date = in_period.groupby(["measure", "date"], observed=True)["value"]
-    totals = by_date.sum().reset_index()
-    snapshot_dates = _snapshots(start, end)
-    values: dict[str, float] = {}
-    for case_type in ("public_law", "private_law"):
-        series = totals[totals["measure"].astype(str) == f"open_cases:{case_type}"].set_index("date")["value"]
-        series.index = pd.to_datetime(series.index)
-        at = [series[series.index <= d].iloc[-1] for d in snapshot_dates if (series.index <= d).any()]
-        values[f"{case_type}_outstanding_cases"] = float(np.mean(at)) if at else np.nan
-    for team, limit in limits.items():
-        utilisation = in_period[in_period["measure"].astype(str) == f"utilisation:cafcass_{team}"]["value"]
-        values[f"cafcass_{team}_caseload"] = float(utilisation.mean() * limit)
-    return values
+def inside_run(figures: list[Figure], run: RunPeriod) -> list[bool]:
+    """Whether each figure's date, and a flow's whole period, lies in the results period."""
+    return inside(figure_points(figures), *run).tolist() if figures else []
+
+
+# ------------------------------------------------------------------------------------------ model values
+def model_values(
+    children: pd.DataFrame, timeline: pd.DataFrame | None, loaded: LoadedScenario, figures: list[Figure] | None = None
+) -> pd.DataFrame:
+    """Per replication, the value of every figure inside the run at its own date (columns: replication, key,
+    value), measured as the trajectory is (:func:`sim.analysis.trajectory.measure`)."""
+    figures = published_figures() if figures is None else figures
+    chosen = [f for f, within in zip(figures, inside_run(figures, run_period(loaded)), strict=True) if within]
+    if not chosen or children.empty:
+        return pd.DataFrame(columns=["replication", "key", "value"])
+    points = figure_points(chosen)
+    measured = measure(children, timeline, points)  # replication by replication, each in the points' order
+    replications = len(measured) // len(points)
+    return pd.DataFrame(
+        {
+            "replication": measured["replication"].to_numpy(),
+            "key": np.tile(points["key"].to_numpy(), replications),
+            "value": measured["model"].to_numpy(dtype=float),
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------------ the table
-def validation_table(values: pd.DataFrame, figures: list[Figure] | None = None) -> pd.DataFrame:
-    """One row per published figure: the model's mean and 95% interval, and whether it is within tolerance."""
+def _when(figure: Figure) -> str:
+    return f"{figure.start} to {figure.date}" if figure.start is not None else str(figure.date)
+
+
+def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure] | None = None) -> pd.DataFrame:
+    """One row per published figure, in the file's order: where it was measured, the model's mean and 95% interval,
+    the difference and whether it is within tolerance; a figure outside ``run`` is listed, not compared."""
+    figures = published_figures() if figures is None else figures
     rows = []
-    for figure in figures or published_figures():
-        series = values.loc[values["key"] == figure.key, "value"].to_numpy()
+    for figure, within in zip(figures, inside_run(figures, run), strict=True):
+        series = values.loc[values["key"] == figure.key, "value"].to_numpy(dtype=float) if within else np.array([])
         mean, low, high, _, n = t_interval(series)
-        gap = (mean - figure.published) / figure.published if figure.published else np.nan
+        status = OUTSIDE if not within else COMPARED if n else NO_VALUE
+        difference = mean - figure.published
         rows.append(
             {
                 "key": figure.key,
                 "indicator": figure.label,
                 "published": figure.published,
                 "period": figure.period,
+                "measured_at": _when(figure),
                 "source": figure.source,
+                "status": status,
                 "model_mean": mean,
                 "ci95_low": low,
                 "ci95_high": high,
                 "replications": n,
-                "difference_share": gap,
+                "difference": difference,
+                "difference_share": difference / figure.published if figure.published else np.nan,
                 "tolerance": figure.tolerance,
-                "within_tolerance": bool(abs(gap) <= figure.tolerance) if n else False,
+                "within_tolerance": bool(n and abs(difference) <= figure.tolerance * abs(figure.published)),
                 "calibrated_to_it": figure.calibrated,
                 "if_missed": figure.if_missed,
             }
@@ -184,23 +186,41 @@ def _number(value: float, like: float) -> str:
     return f"{value:,.0f}" if like >= 1000 else f"{value:,.1f}"
 
 
+def _verdict(r: Any, run_text: str) -> str:
+    if r.status == OUTSIDE:
+        return f"outside the run ({run_text}): not compared"
+    if r.status == NO_VALUE:
+        return "no model value: not compared"
+    tag = " (calibrated to it)" if r.calibrated_to_it else ""
+    return f"{'yes' if r.within_tolerance else '**no**'} (±{r.tolerance:.0%}){tag}"
+
+
 def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
-    """The validation record: a table, then what explains each miss."""
+    """The validation record: how figures are compared, a table, then what explains each miss."""
+    run_text = f"results {about['start_date']} to {about['last_day']}"
     lines = [
         "# Validation against published figures",
         "",
         "Generated by `python run_sim.py validation` on "
         f"{about['generated']}; do not edit by hand. Scenario `{about['scenario']}` ({about['replications']} "
         f"replications, root seed {about['seed']}, {about['run_years']:g} years of results from "
-        f"{about['start_date']} after {about['warm_up_days']:g} warm-up days). To regenerate: "
-        f"`python run_sim.py validation {about['scenario']} --replications {about['replications']} --docs`.",
+        f"{about['start_date']} to {about['last_day']} after {about['warm_up_days']:g} warm-up days). To "
+        f"regenerate: `python run_sim.py validation {about['scenario']} --replications {about['replications']} "
+        "--docs`.",
         "",
-        "Time to disposal is measured over cases disposed in the results period, one per case, as FCSQ counts "
-        "them; outstanding cases and long waits at each 31 December in the results period. The interval is a "
-        "Student-t 95% confidence interval across replications.",
+        "Each published figure is measured in the model at its own date, the way it is published (the back-cast's "
+        "measure, sim/analysis/trajectory.py): a stock (outstanding cases, long waits) at the end of its date, a "
+        "flow over its period (time to disposal over cases disposed in the period, one per case, as FCSQ counts "
+        "them; cases started; Cafcass caseloads averaged over the period). The model column is the mean across "
+        "replications with a Student-t 95% confidence interval of that mean. A figure is within tolerance when "
+        "the model's mean differs from the published value by no more than the tolerance, a share of the "
+        "published value. A figure whose date or period is not wholly inside the results period "
+        f"({about['start_date']} to {about['last_day']}, both days included) is listed as outside the run and "
+        "not compared: no value of another date stands in for it.",
         "",
-        "| indicator | published (period, source) | model (95% interval) | difference | within tolerance |",
-        "|---|---|---|---|---|",
+        "| indicator | published (period, source) | measured at | model (95% interval) | difference | "
+        "within tolerance |",
+        "|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         interval = (
@@ -208,22 +228,31 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
             if r.ci95_low == r.ci95_low
             else ""
         )
-        verdict = "yes" if r.within_tolerance else "**no**"
-        tag = " (calibrated to it)" if r.calibrated_to_it else ""
+        difference = f"{r.difference_share:+.0%}" if r.difference_share == r.difference_share else "–"
         lines.append(
-            f"| {r.indicator} | {_number(r.published, r.published)} ({r.period}, {r.source}) | "
-            f"{_number(r.model_mean, r.published)}{interval} | {r.difference_share:+.0%} | "
-            f"{verdict} (±{r.tolerance:.0%}){tag} |"
+            f"| {r.indicator} | {_number(r.published, r.published)} ({r.period}, {r.source}) | {r.measured_at} | "
+            f"{_number(r.model_mean, r.published)}{interval} | {difference} | {_verdict(r, run_text)} |"
         )
-    misses = table[~table["within_tolerance"]]
+    compared = table[table["status"] == COMPARED]
+    misses = compared[~compared["within_tolerance"]]
     lines += ["", "## Misses and what would explain them", ""]
     if misses.empty:
-        lines.append("None: every indicator is within its tolerance.")
+        lines.append("None: every figure compared is within its tolerance.")
     for r in misses.itertuples():
         lines.append(
             f"- **{r.indicator}**: model {_number(r.model_mean, r.published)} against "
             f"{_number(r.published, r.published)} published. {r.if_missed}"
         )
+    outside = table[table["status"] == OUTSIDE]
+    if not outside.empty:
+        lines += [
+            "",
+            "## Outside the run",
+            "",
+            f"{len(outside)} of {len(table)} figures are dated outside this run's results period ({run_text}): "
+            + "; ".join(f"{r.indicator} ({r.measured_at})" for r in outside.itertuples())
+            + ". A scenario whose results period covers their dates compares them.",
+        ]
     calibrated = table[table["calibrated_to_it"]]["indicator"].tolist()
     lines += [
         "",
@@ -239,9 +268,9 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
 
 def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
     """The validation table for a finished run directory (:class:`ResultsDirError` if it has no combined tables)."""
-    children = read_table(out, "children")
+    children = read_table(out, "children", columns=CHILD_COLUMNS)
     timeline = read_table(out, "timeline")
-    return validation_table(model_values(children, timeline, loaded))
+    return validation_table(model_values(children, timeline, loaded), run_period(loaded))
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -271,6 +300,7 @@ def write_validation(
         "replications": int(table["replications"].max()),
         "run_years": s.run_years,
         "start_date": s.start_date,
+        "last_day": run_period(loaded)[1].date(),
         "warm_up_days": s.starting_state.warm_up_days,
         "out": out,
     }
@@ -285,9 +315,14 @@ def write_validation(
 
 
 def summary_lines(table: pd.DataFrame) -> list[str]:
-    """One line per figure: ok or MISS, the model's value and the published one."""
-    return [
-        f"{'ok  ' if r.within_tolerance else 'MISS'} {r.indicator}: model {_number(r.model_mean, r.published)}, "
-        f"published {_number(r.published, r.published)}"
-        for r in table.itertuples()
-    ]
+    """One line per figure: ok, MISS, out (of the run) or none (no model value); the model's value, the published."""
+    lines = []
+    for r in table.itertuples():
+        published = _number(r.published, r.published)
+        if r.status == COMPARED:
+            verdict = "ok  " if r.within_tolerance else "MISS"
+            model = f"model {_number(r.model_mean, r.published)}"
+        else:
+            verdict, model = ("out " if r.status == OUTSIDE else "none"), r.status
+        lines.append(f"{verdict} {r.indicator} ({r.measured_at}): {model}, published {published}")
+    return lines
