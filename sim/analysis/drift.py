@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.analysis import trajectory
+from sim.analysis.periods import last_day
 from sim.analysis.statistics import t_interval
 
 DRIFT_INDICATORS = (
@@ -46,7 +47,7 @@ def yearly_points(start_date: object, run_years: int, indicators: tuple[str, ...
     rows = []
     for year in range(int(run_years)):
         first = start + pd.DateOffset(years=year)
-        last = start + pd.DateOffset(years=year + 1) - pd.Timedelta(days=1)
+        last = last_day(start, year + 1)  # the last day of a run of year + 1 years (sim.analysis.periods)
         for indicator in indicators:
             stock = indicator in trajectory.STOCKS
             rows.append({"indicator": indicator, "date": last, "start": pd.NaT if stock else first, "year": year + 1})
