@@ -327,3 +327,17 @@ def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_coul
     assert main(["validation", str(SMALL), *CHEAP, "--out", str(nothing)]) == 1
     assert "every replication failed" in capsys.readouterr().err
     assert not (nothing / "validation.md").exists() and not (nothing / "validation.csv").exists()
+
+
+def test_a_malformed_figures_file_is_reported_before_anything_runs(tmp_path, monkeypatch, capsys) -> None:
+    import sim.experiment.validation as validation
+    from sim.cli.main import main
+
+    broken = tmp_path / "published_figures.yaml"
+    broken.write_text("a_figure: {label: x, indicator: public_law_mean_weeks, date: 2023-12-31}\n", encoding="utf-8")
+    real = validation.published_figures
+    monkeypatch.setattr(validation, "published_figures", lambda: real(broken))
+    out = tmp_path / "out"
+    assert main(["validation", str(SMALL), *CHEAP, "--out", str(out)]) == 2
+    assert "error: published_figures.yaml: a_figure:" in capsys.readouterr().err
+    assert not out.exists()

@@ -46,9 +46,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from sim.experiment.executors import ExecutorError
     from sim.experiment.results_folder import ResultsDirError, RunDirectoryError
     from sim.experiment.sweep import SweepError
+    from sim.experiment.validation import FiguresError
     from sim.scenario.calibration import CalibrationError
 
-    return (UserError, RunDirectoryError, ResultsDirError, ExecutorError, CalibrationError, SweepError)
+    return (UserError, RunDirectoryError, ResultsDirError, ExecutorError, CalibrationError, SweepError, FiguresError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

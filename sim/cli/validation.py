@@ -74,10 +74,11 @@ def _extra_records(args: argparse.Namespace) -> list[Path]:
 def cmd_validation(args: argparse.Namespace) -> int:
     from sim.experiment.replications import run_experiment
     from sim.experiment.results_folder import prepare_directory, read_manifest
-    from sim.experiment.validation import summary_lines, write_validation
+    from sim.experiment.validation import published_figures, summary_lines, write_validation
     from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
+    published_figures()  # a malformed figures file is reported before anything runs
     also = _extra_records(args)
     if args.from_run:
         if args.out or args.force:
