@@ -16,11 +16,11 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    command_line,
     err,
     executor_for,
     out_dir,
-    progress_enabled,
+    require_docs_folder,
+    run_settings,
 )
 
 DOCS_RECORD = Path("docs") / "backcast.md"
@@ -65,11 +65,8 @@ def cmd_backcast(args: argparse.Namespace) -> int:
     from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
-    if args.docs and not DOCS_RECORD.parent.is_dir():
-        raise UserError(
-            f"--docs writes {DOCS_RECORD.as_posix()} of the repository, but {Path.cwd()} has no docs/ folder: "
-            "run the command from the repository's root"
-        )
+    if args.docs:
+        require_docs_folder(DOCS_RECORD)
     out = out_dir(args, f"backcast-{loaded.scenario.name}")
     prepare_directory(out, force=args.force)
     try:
@@ -77,13 +74,9 @@ def cmd_backcast(args: argparse.Namespace) -> int:
             result = backcast(
                 loaded,
                 out,
-                replications=args.replications,
-                seed=args.seed,
                 until=args.until,
                 executor=executor,
-                show_progress=progress_enabled(),
-                argv=command_line(args),
-                log=err,
+                **run_settings(args),
             )
     except BackcastError as exc:
         raise UserError(str(exc)) from None

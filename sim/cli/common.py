@@ -45,6 +45,26 @@ def command_line(args: argparse.Namespace) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- argument types
+def run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What every experiment command passes on from its options: replications, seed, progress, argv, log."""
+    return {
+        "replications": args.replications,
+        "seed": getattr(args, "seed", None),  # validation has no --seed: the scenario's
+        "show_progress": progress_enabled(),
+        "argv": command_line(args),
+        "log": err,
+    }
+
+
+def require_docs_folder(record: Path) -> None:
+    """``--docs`` writes into the repository's docs/: refuse before running when there is none here."""
+    if not record.parent.is_dir():
+        raise UserError(
+            f"--docs writes {record.as_posix()} of the repository, but {Path.cwd()} has no docs/ folder: "
+            "run the command from the repository's root"
+        )
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -8,11 +8,10 @@ from sim.cli.common import (
     EXIT_FAILED_REPLICATIONS,
     EXIT_OK,
     add_experiment_options,
-    command_line,
     err,
     executor_for,
     out_dir,
-    progress_enabled,
+    run_settings,
 )
 
 
@@ -49,13 +48,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         table, runs = compare(
             loaded,
             out,
-            replications=args.replications,
-            seed=args.seed,
             executor=executor,
-            show_progress=progress_enabled(),
-            argv=command_line(args),
-            log=err,
             after_each_run=None if args.no_report else after_run,
+            **run_settings(args),
         )
     write_comparison_figures(out, table, disposal_children(runs))
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()

@@ -17,13 +17,12 @@ from sim.cli.common import (
     EXIT_FAILED_REPLICATIONS,
     EXIT_OK,
     EXIT_USER_ERROR,
-    UserError,
     add_experiment_options,
-    command_line,
     err,
     executor_for,
     out_dir,
-    progress_enabled,
+    require_docs_folder,
+    run_settings,
 )
 
 DOCS_RECORD = Path("docs") / "options.md"
@@ -73,23 +72,16 @@ def cmd_options(args: argparse.Namespace) -> int:
     except StudyError as exc:
         err(f"error: the options study has problems (file:line: key: message):\n{exc}")
         return EXIT_USER_ERROR
-    if args.docs and not DOCS_RECORD.parent.is_dir():
-        raise UserError(
-            f"--docs writes {DOCS_RECORD.as_posix()} of the repository, but {Path.cwd()} has no docs/ folder: "
-            "run the command from the repository's root"
-        )
+    if args.docs:
+        require_docs_folder(DOCS_RECORD)
     out = out_dir(args, f"options-{study.base.scenario.name}")
     prepare_directory(out, force=args.force)
     with executor_for(args, out) as executor:
         result = run_study(
             study,
             out,
-            replications=args.replications,
-            seed=args.seed,
             executor=executor,
-            show_progress=progress_enabled(),
-            argv=command_line(args),
-            log=err,
+            **run_settings(args),
         )
     result.written += write_options_record(
         result, out, regenerate_command(args, result.root_seed), [DOCS_RECORD] if args.docs else []

@@ -10,11 +10,10 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    command_line,
     err,
     executor_for,
     out_dir,
-    progress_enabled,
+    run_settings,
 )
 
 
@@ -56,12 +55,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             factors,
             out,
             one_at_a_time=args.one_at_a_time,
-            replications=args.replications,
-            seed=args.seed,
             executor=executor,
-            show_progress=progress_enabled(),
-            argv=command_line(args),
-            log=err,
+            **run_settings(args),
         )
     write_sweep_figure(out, factors, args.one_at_a_time)
     print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")

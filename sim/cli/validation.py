@@ -18,11 +18,10 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    command_line,
     err,
     executor_for,
     out_dir,
-    progress_enabled,
+    run_settings,
 )
 
 DOCS_RECORD = Path("docs") / "validation.md"
@@ -93,11 +92,8 @@ def cmd_validation(args: argparse.Namespace) -> int:
             result = run_experiment(
                 loaded,
                 out,
-                replications=args.replications,
                 executor=executor,
-                show_progress=progress_enabled(),
-                argv=command_line(args),
-                log=err,
+                **run_settings(args),
             )
         failed = [f.replication for f in result.failures]
         used = result.replications_used

@@ -9,12 +9,10 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    command_line,
-    err,
     executor_for,
     out_dir,
     positive_int,
-    progress_enabled,
+    run_settings,
 )
 
 
@@ -44,14 +42,10 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         result = warmup(
             loaded,
             out,
-            replications=args.replications,
             years=args.years,
-            seed=args.seed,
             executor=executor,
-            show_progress=progress_enabled(),
-            argv=command_line(args),
-            log=err,
             window=args.window,
+            **run_settings(args),
         )
     write_warmup_figure(out, result)
     parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
