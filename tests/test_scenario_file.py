@@ -93,6 +93,40 @@ def test_true_and_false_in_any_case_are_booleans(tmp_path: Path) -> None:
     assert load_tree(path).data["flags"] == [True, False, True, False, True]
 
 
+
+def test_numbers_are_read_as_yaml_1_2_so_a_time_is_not_a_base_60_number(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "numbers.yaml",
+        """
+        time: 21:00
+        time_and_seconds: 1:30.5
+        leading_zero: 012
+        octal: 0o12
+        hexadecimal: 0x1F
+        underscores: 1_000
+        binary: 0b101
+        exponent: 1e9
+        exponent_with_point: 2.5E-3
+        infinity: -.inf
+        """,
+    )
+    data = load_tree(path).data
+    assert data["time"] == "21:00" and data["time_and_seconds"] == "1:30.5"  # YAML 1.1 read 1260 and 5430.5
+    assert data["leading_zero"] == 12  # YAML 1.1 read 10 (octal)
+    assert (data["octal"], data["hexadecimal"]) == (10, 31)
+    assert (data["underscores"], data["binary"]) == ("1_000", "0b101")  # words, so a number key reports them
+    assert data["exponent"] == 1e9 and isinstance(data["exponent"], float)  # YAML 1.1 wanted 1.0e+9
+    assert data["exponent_with_point"] == 0.0025
+    assert data["infinity"] == float("-inf")
+
+
+def test_an_explicit_number_tag_holds_to_yaml_1_2_too(tmp_path: Path) -> None:
+    path = write(tmp_path, "tagged.yaml", "seconds: !!int 1:00\nok: !!float 7\n")
+    [problem] = problems_in(path)
+    assert (problem.line, problem.key_path) == (1, "seconds")
+    assert problem.message.startswith("cannot read '1:00' as !!int: not a YAML 1.2 integer")
+
 def test_dates_stay_strings_even_impossible_ones(tmp_path: Path) -> None:
     path = write(tmp_path, "dates.yaml", "start: 2023-02-30\nend: 2024-01-31\n")
     assert load_tree(path).data == {"start": "2023-02-30", "end": "2024-01-31"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import operator
 import os
 import re
@@ -89,16 +90,55 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+"""YAML 1.2 core schema integers: decimal (a leading zero is still decimal), 0o octal and 0x hexadecimal."""
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+"""YAML 1.2 core schema floats: ``1e9`` is a number (YAML 1.1 wanted ``1.0e+9``); no base 60, no underscores."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and no implicit dates, changed on this subclass only."""
+    """SafeLoader with YAML 1.2 booleans and numbers and no implicit dates, changed on this subclass only.
+
+    YAML 1.1 (PyYAML's default) reads ``no`` as False, ``21:00`` as 1260 (base 60), ``012`` as 10 (octal) and
+    ``1_000`` as 1000; YAML 1.2's core schema reads the first two as words, ``012`` as 12 and ``1_000`` as a
+    word, so a value means what it says or is reported, never a silently different number.
+    """
 
     yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag[len(_YAML) :] not in ("bool", "timestamp", "value")]
+        first: [
+            (tag, rx)
+            for tag, rx in resolvers
+            if tag[len(_YAML) :] not in ("bool", "int", "float", "timestamp", "value")
+        ]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if not _INT.match(text):
+            raise ValueError("not a YAML 1.2 integer (digits, 0o octal or 0x hexadecimal)")
+        if text[:2] in ("0o", "0x"):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        text = str(self.construct_scalar(node))
+        if not (_FLOAT.match(text) or _INT.match(text)):
+            raise ValueError("not a YAML 1.2 number")
+        if text.lstrip("+-").lower() == ".inf":
+            return -math.inf if text.startswith("-") else math.inf
+        if text.lower() == ".nan":
+            return math.nan
+        return float(int(text, 0 if text[:2] in ("0o", "0x") else 10) if _INT.match(text) else text)
+
 
 _StrictLoader.add_implicit_resolver(_YAML + "bool", re.compile("^(?:true|false)$", re.I), list("tTfF"))
+_StrictLoader.add_implicit_resolver(_YAML + "int", _INT, list("-+0123456789"))
+_StrictLoader.add_implicit_resolver(_YAML + "float", _FLOAT, list("-+0123456789."))
+_StrictLoader.add_constructor(_YAML + "int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor(_YAML + "float", _StrictLoader.construct_yaml_float)
 
 
 class _TooBig(Exception):
