@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -93,7 +94,6 @@ def test_true_and_false_in_any_case_are_booleans(tmp_path: Path) -> None:
     assert load_tree(path).data["flags"] == [True, False, True, False, True]
 
 
-
 def test_numbers_are_read_as_yaml_1_2_so_a_time_is_not_a_base_60_number(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -126,6 +126,7 @@ def test_an_explicit_number_tag_holds_to_yaml_1_2_too(tmp_path: Path) -> None:
     [problem] = problems_in(path)
     assert (problem.line, problem.key_path) == (1, "seconds")
     assert problem.message.startswith("cannot read '1:00' as !!int: not a YAML 1.2 integer")
+
 
 def test_dates_stay_strings_even_impossible_ones(tmp_path: Path) -> None:
     path = write(tmp_path, "dates.yaml", "start: 2023-02-30\nend: 2024-01-31\n")
@@ -221,6 +222,37 @@ def test_a_missing_file_or_a_directory_is_reported(tmp_path: Path) -> None:
     assert [str(p) for p in problems_in(missing)] == [f"{missing}: file not found"]
     [problem] = problems_in(tmp_path)
     assert "directory" in problem.message
+
+
+def test_a_file_that_grows_past_the_limit_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
+    """/proc files report a size of 0 whatever they hold: the read itself is bounded, not only the stat."""
+    path = Path("/proc/self/status")
+    if not path.is_file():
+        pytest.skip("needs /proc")
+    [problem] = problems_in(path, max_bytes=10)
+    assert problem.message == "the file is more than 10 bytes; scenario files are limited to 10 bytes"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_a_device_and_a_loop_of_links_are_refused_without_waiting(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)  # opened for reading, a pipe with no writer would wait for ever
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    cases = {
+        pipe: "this is a named pipe, not a regular file: a scenario is a file",
+        Path(os.devnull): "this is a device, not a regular file: a scenario is a file",
+        tmp_path / "a.yaml": "a loop of symbolic links, not a scenario file",
+    }
+    for path, message in cases.items():
+        assert [(p.file, p.line, p.message) for p in problems_in(path)] == [(str(path), None, message)]
+    child = write(tmp_path, "child.yaml", "name: x\nextends: pipe.yaml\n")
+    [problem] = problems_in(child)
+    assert (problem.file, problem.line, problem.key_path) == (str(child), 2, "extends")
+    assert problem.message == f"{pipe}: this is a named pipe, not a regular file: a scenario is a file"
+    looping = write(tmp_path, "looping.yaml", "extends: a.yaml\n")
+    [problem] = problems_in(looping)
+    assert problem.message == f"{tmp_path / 'a.yaml'}: a loop of symbolic links, not a scenario file"
 
 
 def test_a_document_that_explodes_through_aliases_is_refused(tmp_path: Path) -> None:

@@ -9,11 +9,13 @@ tags may run code), so the file is composed with a restricted loader and turned 
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import math
 import operator
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,24 +232,63 @@ def _refused(tag: str) -> str:
     return f"the tag '{tag.replace(_YAML, '!!')}' is not allowed; scenario files hold plain values only"
 
 
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def not_a_file(file: str) -> str | None:
+    """Why ``file`` cannot be read as a scenario (missing, a directory, a pipe or device, a loop of links), or None.
+
+    Checked before the file is opened: reading a named pipe waits for a writer for ever, and a device such as
+    /dev/zero never ends.
+    """
+    try:
+        mode = os.stat(file).st_mode
+    except FileNotFoundError:
+        return "file not found"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a loop of symbolic links, not a scenario file"
+        return f"cannot read the file: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "this is a directory, not a scenario file"
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "a special file")
+        return f"this is {kind}, not a regular file: a scenario is a file"
+    return None
+
+
+def _read_bytes(file: str, max_bytes: int) -> bytes | str:
+    """The file's bytes, or why they were not read: at most max_bytes + 1 bytes are ever read."""
+    problem = not_a_file(file)
+    if problem:
+        return problem
+    too_big = f"scenario files are limited to {max_bytes} bytes"
+    try:
+        size = os.stat(file).st_size
+        if size > max_bytes:
+            return f"the file is {size} bytes; {too_big}"
+        # Opened without blocking and checked again: a file swapped for a pipe since the check must not hang.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+        with open(os.open(file, flags), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return "this is not a regular file: a scenario is a file"
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    if len(raw) > max_bytes:
+        return f"the file is more than {max_bytes} bytes; {too_big}"
+    return raw
+
+
 def _read_one(file: str, max_bytes: int) -> tuple[dict | None, dict[KeyPath, int], list[Problem]]:
     """Read and walk one file; data is None when nothing usable could be read."""
 
     def fail(message: str, line: int | None = None) -> tuple[None, dict, list[Problem]]:
         return None, {}, [Problem(file, line, "", message)]
 
-    path = Path(file)
-    if not path.exists():
-        return fail("file not found")
-    if path.is_dir():
-        return fail("this is a directory, not a scenario file")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return fail(f"the file is {size} bytes; scenario files are limited to {max_bytes} bytes")
-        raw = path.read_bytes()
-    except OSError as exc:
-        return fail(f"cannot read the file: {exc.strerror or exc}")
+    raw = _read_bytes(file, max_bytes)
+    if isinstance(raw, str):
+        return fail(raw)
     if b"\x00" in raw:
         return fail("not a text file (contains NUL bytes)", raw.count(b"\n", 0, raw.index(b"\x00")) + 1)
     try:
@@ -296,7 +337,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 def _load_chain(
-    file: str, chain: list[tuple[str, Path]], max_bytes: int, files: list[str], problems: list[Problem]
+    file: str, chain: list[tuple[str, str]], max_bytes: int, files: list[str], problems: list[Problem]
 ) -> tuple[dict, dict[KeyPath, tuple[str, int]]] | None:
     """Load `file` and whatever it extends; returns merged data and locations, or None if unreadable."""
     files.append(file)
@@ -317,13 +358,14 @@ def _load_chain(
     if not isinstance(target, str) or not target.strip():
         return refuse(f"must name another scenario file, found {target!r}")
     base_file = os.path.normpath(os.path.join(os.path.dirname(file), target))
-    here = chain + [(file, Path(file).resolve())]
-    if any(resolved == Path(base_file).resolve() for _, resolved in here):
+    here = chain + [(file, os.path.realpath(file))]  # realpath, unlike Path.resolve, never raises on a link loop
+    if any(resolved == os.path.realpath(base_file) for _, resolved in here):
         return refuse("loop: " + " -> ".join([name for name, _ in here] + [base_file]))
-    if not Path(base_file).exists():
+    problem = not_a_file(base_file)
+    if problem == "file not found":
         return refuse(f"file not found: {base_file}")
-    if not Path(base_file).is_file():
-        return refuse(f"{base_file} is a directory, not a scenario file")
+    if problem:
+        return refuse(f"{base_file}: {problem}")
     base = _load_chain(base_file, here, max_bytes, files, problems)
     if base is None:
         return data, locations
