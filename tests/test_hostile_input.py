@@ -160,11 +160,13 @@ def test_validate_names_the_file_line_and_key(name: str, capsys) -> None:
 def test_run_refuses_and_writes_nothing(name: str, tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # a run that fell back to the default results/ folder would write here
     before = files_under(tmp_path)
-    code = main(["run", str(BAD / name), "--out", str(tmp_path / "x"), "--workers", "1"])
+    # The corpus extends the repository's baseline, outside this working directory: --allow-root names it.
+    code = main(["run", str(BAD / name), "--out", str(tmp_path / "x"), "--workers", "1", "--allow-root", str(ROOT)])
     out, err = capsys.readouterr()
     assert code == 2
     assert not NO_TRACEBACK.search(out + err)
     assert "error: the scenario has problems" in err
+    assert where(name) in err and CORPUS[name].words in err
     assert not (tmp_path / "x").exists()
     assert files_under(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == []
@@ -265,8 +267,9 @@ def test_other_tags_are_refused_too(tmp_path) -> None:
 
 
 def test_extends_resolves_relative_to_the_scenario_file_not_the_working_directory(tmp_path, monkeypatch) -> None:
+    tmp_path = tmp_path / "scenarios"  # ../x.yaml is inside the nearest 'scenarios' folder, as in the repository
+    (tmp_path / "sub").mkdir(parents=True)
     shutil.copy(SMALL, tmp_path / "x.yaml")
-    (tmp_path / "sub").mkdir()
     option = tmp_path / "sub" / "option.yaml"
     option.write_text("extends: ../x.yaml\nname: option\nrun_years: 2\n", encoding="utf-8")
     # A decoy: ../x.yaml from the working directory is a different, invalid file.

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.scenario.files import ROOTS_VARIABLE, allowing_roots
 from sim.scenario.yaml_file import (
     Problem,
     ScenarioError,
@@ -372,10 +373,86 @@ def test_a_file_extending_itself_is_a_loop(tmp_path: Path) -> None:
 
 
 def test_extending_a_missing_file_points_at_the_extends_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "child.yaml", "name: x\nextends: ../elsewhere/base.yaml\n")
+    path = write(tmp_path, "child.yaml", "name: x\nextends: elsewhere/base.yaml\n")
     [problem] = problems_in(path)
     assert (problem.file, problem.line, problem.key_path) == (str(path), 2, "extends")
-    assert problem.message == f"file not found: {tmp_path.parent / 'elsewhere' / 'base.yaml'}"
+    assert problem.message == f"file not found: {tmp_path / 'elsewhere' / 'base.yaml'}"
+
+
+# --- extends stays inside the scenario's folders -------------------------------------------------------------
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory that holds none of the files, and no roots named in the environment."""
+    monkeypatch.delenv(ROOTS_VARIABLE, raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    return cwd
+
+
+def test_extends_outside_the_scenarios_folders_is_refused_without_reading_it(tmp_path: Path, elsewhere: Path) -> None:
+    write(tmp_path, "secret/creds.yaml", "name: hunter2-SECRET-TOKEN\n")
+    evil = write(tmp_path, "project/options/evil.yaml", "extends: ../../secret/creds.yaml\nname: x\n")
+    [problem] = problems_in(evil)
+    assert (problem.file, problem.line, problem.key_path) == (str(evil), 1, "extends")
+    assert problem.message.startswith(f"{tmp_path / 'secret' / 'creds.yaml'} is outside the folders a scenario may")
+    assert f"({tmp_path / 'project' / 'options'}, {elsewhere})" in problem.message and "--allow-root" in problem.message
+    # Not even looked at: a named pipe there would hang a reader, and a missing file gets the same answer.
+    os.mkfifo(tmp_path / "secret" / "pipe.yaml")
+    for target in ("/etc/passwd", "../../secret/pipe.yaml", "../../secret/missing.yaml", "/dev/zero"):
+        evil.write_text(f"extends: {target}\n", encoding="utf-8")
+        [problem] = problems_in(evil)
+        assert "is outside the folders a scenario may read" in problem.message, target
+
+
+def test_a_link_inside_the_folder_that_points_outside_is_outside(tmp_path: Path, elsewhere: Path) -> None:
+    write(tmp_path, "secret/creds.yaml", "name: x\n")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "base.yaml").symlink_to(tmp_path / "secret" / "creds.yaml")
+    child = write(tmp_path, "project/child.yaml", "extends: base.yaml\n")
+    [problem] = problems_in(child)
+    assert "is outside the folders a scenario may read" in problem.message
+
+
+def test_extends_reaches_the_nearest_scenarios_folder_the_working_directory_and_named_roots(
+    tmp_path: Path, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "repo/scenarios/baseline.yaml", "a: 1\n")
+    calibration = write(tmp_path, "repo/scenarios/calibration/fitted.yaml", "extends: ../baseline.yaml\nb: 2\n")
+    assert load_tree(calibration).data == {"a": 1, "b": 2}  # from any working directory, as the repository's is
+    write(tmp_path, "shared/base.yaml", "a: 1\n")
+    option = write(tmp_path, "repo/options/option.yaml", "extends: ../../shared/base.yaml\nb: 2\n")
+    assert "is outside" in problems_in(option)[0].message
+    assert load_tree(option, roots=[tmp_path / "shared"]).data == {"a": 1, "b": 2}
+    with allowing_roots([tmp_path / "shared"]):  # what --allow-root DIR does
+        assert load_tree(option).data == {"a": 1, "b": 2}
+    assert "is outside" in problems_in(option)[0].message  # only within the block
+    monkeypatch.setenv(ROOTS_VARIABLE, os.pathsep.join([str(tmp_path / "nothing"), str(tmp_path / "shared")]))
+    assert load_tree(option).data == {"a": 1, "b": 2}
+    monkeypatch.delenv(ROOTS_VARIABLE)
+    monkeypatch.chdir(tmp_path)  # the working directory's tree holds both files
+    assert load_tree(option).data == {"a": 1, "b": 2}
+
+
+def test_a_problem_in_a_file_the_user_did_not_name_shows_none_of_its_values(tmp_path: Path) -> None:
+    """The file may be anything the scenario's folders hold: its keys and lines are shown, its values are not."""
+    write(tmp_path, "creds.yaml", "user: 'admin'\ntoken: !!binary aHVudGVyMg==\nport: 1:00\nport: 2\n")
+    option = write(tmp_path, "option.yaml", "extends: creds.yaml\nname: !!str 'hunter3'\nmine: !!python/name:x y\n")
+    problems = problems_in(option)
+    assert [(p.file, p.line, p.key_path) for p in problems] == [
+        (str(option), 3, "mine"),
+        (str(tmp_path / "creds.yaml"), 2, "token"),
+        (str(tmp_path / "creds.yaml"), 4, "port"),
+    ]
+    assert "'!!python/name:x' is not allowed" in problems[0].message  # the named file's own value is shown
+    assert problems[1].message.startswith("the tag '…' is not allowed") and "binary" not in problems[1].message
+    assert problems[1].message.endswith(
+        "(values from a file reached through extends are not shown: validate it by name to see them)"
+    )
+    assert problems[2].message.startswith("duplicate key 'port'")  # a key of its path is shown
+    assert "hunter" not in str(problems)
 
 
 def test_extends_must_be_a_file_name(tmp_path: Path) -> None:

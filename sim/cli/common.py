@@ -85,6 +85,12 @@ def seed(text: str) -> int:
     return value
 
 
+def folder(text: str) -> str:
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"not a folder: {text!r}")
+    return text
+
+
 def percent(text: str) -> float:
     try:
         value = float(text)
@@ -153,6 +159,19 @@ def add_execution(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_allow_root(parser: argparse.ArgumentParser) -> None:
+    """--allow-root DIR: a folder ``extends:`` may read besides the scenario's own (sim.scenario.files)."""
+    parser.add_argument(
+        "--allow-root",
+        action="append",
+        type=folder,
+        default=[],
+        metavar="DIR",
+        help="a folder whose files a scenario may extend (repeat for more); without it, extends reads only inside "
+        "the scenario's folder, the nearest 'scenarios' folder above it and the working directory",
+    )
+
+
 def add_replications(parser: argparse.ArgumentParser, default: int = 5) -> None:
     parser.add_argument(
         "--replications", type=positive_int, default=default, metavar="N", help=f"replications (default {default})"
@@ -173,10 +192,11 @@ def add_experiment_options(
     parser: argparse.ArgumentParser, *, out: str, whose_seed: str | None = "the scenario's", replications: bool = True
 ) -> None:
     """The options of every command that runs replications: --replications, --seed, --out, --force,
-    --workers and --scheduler (``whose_seed=None`` leaves --seed out)."""
+    --workers, --scheduler and --allow-root (``whose_seed=None`` leaves --seed out)."""
     if replications:
         add_replications(parser)
     if whose_seed is not None:
         add_seed(parser, whose_seed)
     add_out(parser, out)
     add_execution(parser)
+    add_allow_root(parser)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from sim.cli import backcast, calibrate, compare, options, results, run, sweep, validation, warmup
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError, err
+from sim.scenario.files import allowing_roots
 from sim.scenario.yaml_file import ScenarioError
 
 COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, options, results)
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     args.argv = None if argv is None else ["run_sim.py", *argv]
     try:
-        return args.func(args)
+        with allowing_roots(getattr(args, "allow_root", None) or []):
+            return args.func(args)
     except ScenarioError as exc:
         err(f"error: the scenario has problems (file:line: key: message):\n{exc}")
         return EXIT_USER_ERROR

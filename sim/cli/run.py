@@ -12,6 +12,7 @@ from sim.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
     UserError,
+    add_allow_root,
     add_experiment_options,
     command_line,
     default_out,
@@ -26,6 +27,7 @@ from sim.cli.common import (
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check scenario files and report every problem with its file and line")
     p.add_argument("files", nargs="+", metavar="FILE")
+    add_allow_root(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run replications of a scenario and write results, a summary and a manifest")

@@ -32,6 +32,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.scenario.files import inside, not_a_file, scenario_roots
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Name
 from sim.scenario.yaml_file import (
@@ -149,12 +150,13 @@ def _load(
 ) -> LoadedScenario | None:
     """Load one scenario the study names; a missing file is a problem of the study, a bad one of the scenario."""
     path = _scenario_path(study, relative)
-    if not Path(path).is_file():
-        what = "is a directory, not a scenario file" if Path(path).exists() else "not found"
-        problems.append(Problem(*tree.locate(where), format_key_path(where), f"{path} {what}"))
+    roots = scenario_roots(study)
+    what = "is outside the folders a study may read" if not inside(path, roots) else not_a_file(path)
+    if what:
+        problems.append(Problem(*tree.locate(where), format_key_path(where), f"{path}: {what}"))
         return None
     try:
-        return load_scenario(path)
+        return load_scenario(path, roots=roots)  # an option may extend what the study may name
     except ScenarioError as exc:
         problems.extend(exc.problems)
         return None

@@ -5,11 +5,14 @@ and its dated policies, each period validated again so a policy's mistake is rep
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sim.scenario.annotations import fields_by_key, is_model, members
 from sim.scenario.history import history_policies, history_problems
 from sim.scenario.schema import Policy, Scenario
 from sim.scenario.yaml_file import (
@@ -21,6 +24,7 @@ from sim.scenario.yaml_file import (
     load_tree,
     problems_from_validation_error,
     suggest,
+    withhold_values,
 )
 from sim.vocabulary import (
     ENTRY_STAGES,
@@ -293,16 +297,57 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
     return periods
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Load and validate a scenario file; raise ScenarioError naming file, line and key for every problem."""
-    tree = load_tree(path)
+def load_scenario(path: str | Path, roots: Iterable[str | Path] = ()) -> LoadedScenario:
+    """Load and validate a scenario file; raise ScenarioError naming file, line and key for every problem.
+
+    ``extends`` may read inside the file's scenario roots (:mod:`sim.scenario.files`) and ``roots``; a problem in
+    a file it reaches is reported without that file's values.
+    """
     try:
-        scenario = Scenario.model_validate(tree.data)
-    except ValidationError as err:
-        raise problems_from_validation_error(err, tree, Scenario) from None
-    _raise_cross_references(scenario, tree)
-    periods = _policy_periods(tree, scenario)
+        tree = load_tree(path, roots=roots)
+        try:
+            scenario = Scenario.model_validate(tree.data)
+        except ValidationError as err:
+            raise problems_from_validation_error(err, tree, Scenario) from None
+        _raise_cross_references(scenario, tree)
+        periods = _policy_periods(tree, scenario)
+    except ScenarioError as error:
+        raise withhold_values(error, str(path), schema_words()) from None
     return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods)
+
+
+@functools.cache
+def schema_words() -> frozenset[str]:
+    """Every key and every fixed choice of the schema: words a message may quote from any file."""
+    words: set[str] = set()
+    seen: set[Any] = set()
+
+    def patterns(metadata: list[Any]) -> None:  # a pattern such as a name's is the schema's, not a value
+        for meta in metadata:
+            for inner in [meta, *getattr(meta, "metadata", [])]:
+                if isinstance(getattr(inner, "pattern", None), str):
+                    words.add(inner.pattern)
+
+    def visit(annotation: Any) -> None:
+        if get_origin(annotation) is Annotated:
+            patterns(list(get_args(annotation)[1:]))
+        for member in members(annotation, None):
+            if is_model(member):
+                if member not in seen:
+                    seen.add(member)
+                    for field in member.model_fields.values():
+                        patterns(field.metadata)
+                    for key, inner in fields_by_key(member).items():
+                        words.add(key)
+                        visit(inner)
+            elif get_origin(member) is Literal:
+                words.update(str(choice) for choice in get_args(member))
+            else:
+                for inner in get_args(member):
+                    visit(inner)
+
+    visit(Scenario)
+    return frozenset(words)
 
 
 def scenario_from_dict(data: dict, name: str = "<dict>") -> LoadedScenario:

@@ -4,18 +4,20 @@ Scenario files are written by hand by analysts, so a mistake must come back as "
 wrong" for every problem at once, never as a traceback or a silently different value. PyYAML's defaults are
 too lenient for that (duplicate keys win silently, ``no`` becomes False, dates become objects, arbitrary
 tags may run code), so the file is composed with a restricted loader and turned into plain values here.
+
+Why this module is long: reading a file is one pass, from its bytes through YAML 1.2 scalars and the walk that
+keeps every line to the ``extends`` chain and the problems it reports, with the mapping of pydantic's errors
+back to those lines; which files may be read at all is in :mod:`sim.scenario.files`.
 """
 
 from __future__ import annotations
 
 import difflib
-import errno
 import functools
 import math
 import operator
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.scenario.annotations import fields_by_key, is_model, members
+from sim.scenario.files import inside, not_a_file, read_bytes, scenario_roots, withhold
 
 MAX_NODES = 200_000
 """Values allowed in a file after alias expansion: far above any real scenario, far below a billion laughs."""
@@ -232,61 +235,13 @@ def _refused(tag: str) -> str:
     return f"the tag '{tag.replace(_YAML, '!!')}' is not allowed; scenario files hold plain values only"
 
 
-_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-
-
-def not_a_file(file: str) -> str | None:
-    """Why ``file`` cannot be read as a scenario (missing, a directory, a pipe or device, a loop of links), or None.
-
-    Checked before the file is opened: reading a named pipe waits for a writer for ever, and a device such as
-    /dev/zero never ends.
-    """
-    try:
-        mode = os.stat(file).st_mode
-    except FileNotFoundError:
-        return "file not found"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a loop of symbolic links, not a scenario file"
-        return f"cannot read the file: {exc.strerror or exc}"
-    if stat.S_ISDIR(mode):
-        return "this is a directory, not a scenario file"
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "a special file")
-        return f"this is {kind}, not a regular file: a scenario is a file"
-    return None
-
-
-def _read_bytes(file: str, max_bytes: int) -> bytes | str:
-    """The file's bytes, or why they were not read: at most max_bytes + 1 bytes are ever read."""
-    problem = not_a_file(file)
-    if problem:
-        return problem
-    too_big = f"scenario files are limited to {max_bytes} bytes"
-    try:
-        size = os.stat(file).st_size
-        if size > max_bytes:
-            return f"the file is {size} bytes; {too_big}"
-        # Opened without blocking and checked again: a file swapped for a pipe since the check must not hang.
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
-        with open(os.open(file, flags), "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return "this is not a regular file: a scenario is a file"
-            raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        return f"cannot read the file: {exc.strerror or exc}"
-    if len(raw) > max_bytes:
-        return f"the file is more than {max_bytes} bytes; {too_big}"
-    return raw
-
-
 def _read_one(file: str, max_bytes: int) -> tuple[dict | None, dict[KeyPath, int], list[Problem]]:
     """Read and walk one file; data is None when nothing usable could be read."""
 
     def fail(message: str, line: int | None = None) -> tuple[None, dict, list[Problem]]:
         return None, {}, [Problem(file, line, "", message)]
 
-    raw = _read_bytes(file, max_bytes)
+    raw = read_bytes(file, max_bytes)
     if isinstance(raw, str):
         return fail(raw)
     if b"\x00" in raw:
@@ -337,7 +292,12 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 
 def _load_chain(
-    file: str, chain: list[tuple[str, str]], max_bytes: int, files: list[str], problems: list[Problem]
+    file: str,
+    chain: list[tuple[str, str]],
+    roots: list[str],
+    max_bytes: int,
+    files: list[str],
+    problems: list[Problem],
 ) -> tuple[dict, dict[KeyPath, tuple[str, int]]] | None:
     """Load `file` and whatever it extends; returns merged data and locations, or None if unreadable."""
     files.append(file)
@@ -358,6 +318,11 @@ def _load_chain(
     if not isinstance(target, str) or not target.strip():
         return refuse(f"must name another scenario file, found {target!r}")
     base_file = os.path.normpath(os.path.join(os.path.dirname(file), target))
+    if not inside(base_file, roots):  # checked first: nothing outside the roots is read, or even looked for
+        return refuse(
+            f"{base_file} is outside the folders a scenario may read ({', '.join(roots)}): run from a folder that "
+            "holds it, or name its folder with --allow-root DIR"
+        )
     here = chain + [(file, os.path.realpath(file))]  # realpath, unlike Path.resolve, never raises on a link loop
     if any(resolved == os.path.realpath(base_file) for _, resolved in here):
         return refuse("loop: " + " -> ".join([name for name, _ in here] + [base_file]))
@@ -366,7 +331,7 @@ def _load_chain(
         return refuse(f"file not found: {base_file}")
     if problem:
         return refuse(f"{base_file}: {problem}")
-    base = _load_chain(base_file, here, max_bytes, files, problems)
+    base = _load_chain(base_file, here, roots, max_bytes, files, problems)
     if base is None:
         return data, locations
     return _deep_merge(base[0], data), {**base[1], **locations}
@@ -384,14 +349,37 @@ def _sort(problems: list[Problem], files: list[str]) -> list[Problem]:
     return sorted(problems, key=lambda p: (order.get(p.file, len(files)), p.file, p.line or 0))
 
 
-def load_tree(path: str | Path, max_bytes: int = 1_048_576) -> SourceTree:
-    """Read a scenario YAML file strictly, following `extends`; raise ScenarioError listing every problem."""
+def withhold_values(error: ScenarioError, named: str, keep: Iterable[str] = ()) -> ScenarioError:
+    """The error with no value quoted from a file the user did not name (one reached through ``extends``).
+
+    See :func:`sim.scenario.files.withhold`: a scenario that extends a file of secrets must not print them.
+    """
+    return ScenarioError(
+        [
+            p
+            if p.file == named
+            else Problem(p.file, p.line, p.key_path, withhold(p.message, set(keep) | _key_words(p.key_path)))
+            for p in error.problems
+        ]
+    )
+
+
+def _key_words(key_path: str) -> set[str]:
+    """The keys of a dotted path: already shown with the problem, so no secret to withhold."""
+    return {part for part in re.split(r"[.\[\]]", key_path) if part}
+
+
+def load_tree(path: str | Path, max_bytes: int = 1_048_576, roots: Iterable[str | Path] = ()) -> SourceTree:
+    """Read a scenario YAML file strictly, following `extends`; raise ScenarioError listing every problem.
+
+    ``extends`` may read only inside :func:`sim.scenario.files.scenario_roots` of this file plus ``roots``.
+    """
     files: list[str] = []
     problems: list[Problem] = []
-    loaded = _load_chain(str(path), [], max_bytes, files, problems)
+    loaded = _load_chain(str(path), [], scenario_roots(path, roots), max_bytes, files, problems)
     if problems or loaded is None:
         unique = {(p.file, p.line, p.message): p for p in reversed(problems)}  # aliases repeat problems
-        raise ScenarioError(_sort(list(unique.values())[::-1], files))
+        raise withhold_values(ScenarioError(_sort(list(unique.values())[::-1], files)), str(path))
     data, locations = loaded
     tree = SourceTree(data, files)
     tree.locations = {p: locations[p] for p in _paths(data) if p in locations}

@@ -221,7 +221,7 @@ def write_fitted_scenario(loaded: LoadedScenario, targets: Targets, values: tupl
     """Write ``fitted.yaml`` and check it loads to the very scenario the fit ran."""
     path = Path(out) / FITTED_SCENARIO
     path.write_text(fitted_scenario_text(loaded, targets, values, out), encoding="utf-8")
-    written = load_scenario(path).scenario
+    written = load_scenario(path, roots=[Path(loaded.path).resolve().parent]).scenario  # it extends the input
     expected = scenario_at(loaded, targets.spec.parameters, values).scenario.model_copy(
         update={"name": fitted_name(loaded)}
     )
