@@ -94,7 +94,9 @@ CORPUS: dict[str, Bad] = {
     "name_with_a_path.yaml": Bad(3, "name", "(got '../../outside')"),
     "deeply_nested.yaml": Bad(None, None, "the file is nested too deeply"),
     "utf16_text.yaml": Bad(1, None, "not a text file"),
-    "policy_bad_key_paths.yaml": Bad(3, "policies[0].set.run_years.*", "'run_years' is not a mapping of keys"),
+    "policy_bad_key_paths.yaml": Bad(
+        3, "policies[0].set.courts.relist_notice_days.*", "'courts.relist_notice_days' is not a mapping of keys"
+    ),
 }
 """Each corpus file -> where its mistake must be reported. Every file in tests/bad_scenarios is listed."""
 

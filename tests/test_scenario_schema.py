@@ -315,6 +315,49 @@ def test_policy_days_count_from_the_start_of_warm_up() -> None:
     assert loaded.periods[1][0] == 110.0
 
 
+@pytest.mark.parametrize(
+    ("kind", "dotted", "value"),
+    [
+        ("set", "run_years", 3),  # was accepted and ignored
+        ("set", "start_date", "2025-01-01"),  # shifted that period's calendar
+        ("set", "starting_state.warm_up_days", 30),  # so did this
+        ("set", "starting_state", {"warm_up_days": 30}),
+        ("set", "seed", 7),
+        ("set", "monitor_interval_days", 14),
+        ("set", "history.rows", []),
+        ("set", "name", "renamed"),
+        ("scale", "run_years", 2),
+        ("scale", "starting_state.warm_up_days", 2),
+    ],
+)
+def test_a_policy_cannot_change_what_holds_for_the_whole_run(kind: str, dotted: str, value: object) -> None:
+    data = scenario_data(SMALL)
+    data["policies"] = [policy(**{kind: {dotted: value}})]
+    [problem] = problems_of(data)
+    first = dotted.split(".")[0]
+    assert f"policies[0].{kind}.{dotted}: '{first}' holds for the whole run and cannot change part-way" in problem
+    assert "set it at the top level of the scenario, not in a policy" in problem
+
+
+def test_a_policy_cannot_reach_the_run_level_keys_through_a_star() -> None:
+    data = scenario_data(SMALL)
+    data["policies"] = [policy(scale={"*": 2})]
+    [problem] = problems_of(data)
+    assert "policies[0].scale.*: '*' at the top level names name, description, start_date, run_years" in problem
+
+
+def test_a_policy_in_a_file_is_refused_at_its_key_line(tmp_path: Path) -> None:
+    path = tmp_path / "option.yaml"
+    path.write_text(
+        f"extends: {SMALL}\npolicies:\n  - name: longer\n    date: 2024-06-01\n    set:\n      run_years: 3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    [problem] = info.value.problems
+    assert (problem.file, problem.line, problem.key_path) == (str(path), 6, "policies[0].set.run_years")
+
+
 # --- mistakes that once slipped through (found by these tests, fixed in f266104) -----------------------------
 
 

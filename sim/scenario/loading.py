@@ -239,6 +239,34 @@ def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
     return None
 
 
+RUN_LEVEL_KEYS = (
+    "name",
+    "description",
+    "start_date",
+    "run_years",
+    "seed",
+    "monitor_interval_days",
+    "starting_state",
+    "history",
+    "policies",
+)
+"""Top-level keys that hold for the whole run: its label, calendar, random streams, starting state and dated
+changes. A policy that set one would be ignored or would shift the run's calendar part-way, so it is refused."""
+
+
+def run_level_problem(dotted: str) -> str | None:
+    """Why a policy may not change the key at ``dotted``, or None when it may."""
+    first = dotted.split(".")[0]
+    if first == "*":
+        return f"'*' at the top level names {', '.join(RUN_LEVEL_KEYS)} too, which hold for the whole run"
+    if first in RUN_LEVEL_KEYS:
+        return (
+            f"'{first}' holds for the whole run and cannot change part-way through it: set it at the top level of "
+            "the scenario, not in a policy"
+        )
+    return None
+
+
 def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
     """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
@@ -255,7 +283,7 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
         where = f"{format_key_path(at)} ({policy.name})"
         for kind, changes in (("set", policy.set), ("scale", policy.scale)):
             for dotted, value in changes.items():
-                problem = set_path(data, dotted, value, scale=kind == "scale")
+                problem = run_level_problem(dotted) or set_path(data, dotted, value, scale=kind == "scale")
                 if problem:
                     key_file, key_line = tree.locate((*at, kind, dotted))
                     problems.append(Problem(key_file, key_line, f"{format_key_path(at)}.{kind}.{dotted}", problem))

@@ -29,6 +29,7 @@ from pydantic_core import PydanticUndefined
 
 from sim.scenario import distributions
 from sim.scenario.annotations import is_model, unwrap, without_none
+from sim.scenario.loading import RUN_LEVEL_KEYS
 from sim.scenario.schema import Scenario
 
 DISTRIBUTION_FAMILIES: tuple[type[BaseModel], ...] = (
@@ -404,7 +405,9 @@ def render() -> str:
         "take the default shown.",
         "- Unknown keys are errors, so a typo is reported with its file and line, not silently ignored.",
         "- Policies (`policies[]`) change any key below by its dotted path from a date, e.g. "
-        "`regions.wales.cafcass.long_term_advisers`.",
+        "`regions.wales.cafcass.long_term_advisers`, except the keys that hold for the whole run: "
+        + ", ".join(f"`{key}`" for key in RUN_LEVEL_KEYS)
+        + ".",
         "",
         "## Contents",
         "",

@@ -724,7 +724,8 @@ class History(Strict):
 
 
 class Policy(Strict):
-    """A change to the scenario from a date: any key, by its dotted path."""
+    """A change to the scenario from a date: any key, by its dotted path, but those that hold for the whole run
+    (its name, calendar, seed, starting state, history and policies)."""
 
     name: str = Field(description="Short label, shown in results.")
     date: dt.date = Field(description="Date the change takes effect.")
