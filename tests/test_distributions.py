@@ -10,6 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from sim.scenario.distributions import (
+    BATCH_SIZE,
     Distribution,
     Empirical,
     Exponential,
@@ -112,6 +113,46 @@ INVALID = {
 def test_each_family_refuses_bad_parameters_with_a_validation_error(spec: dict) -> None:
     with pytest.raises(ValidationError):
         parse(spec)
+
+
+BEYOND_A_RUN = {
+    "a fixed billion days": 1e9,
+    "fixed, as a mapping": {"dist": "fixed", "value": 40_000},
+    "exponential": {"dist": "exponential", "mean": 1e8},
+    "lognormal with a huge median": {"dist": "lognormal", "median": 1e9, "sigma": 0.5},
+    "lognormal with a huge sigma": {"dist": "lognormal", "median": 30, "sigma": 40},  # exp(800) overflows
+    "lognormal by mean and sd": {"dist": "lognormal", "mean": 1e6, "sd": 10},
+    "gamma": {"dist": "gamma", "mean": 1e7, "sd": 1},
+    "gamma by shape and scale": {"dist": "gamma", "shape": 2, "scale": 1e300},
+    "weibull with a tiny shape": {"dist": "weibull", "shape": 0.001, "scale": 10},  # gamma(1001) overflows
+    "triangular": {"dist": "triangular", "low": 0, "mode": 1, "high": 1e12},
+    "uniform": {"dist": "uniform", "low": 0, "high": 1e12},
+    "empirical values": {"dist": "empirical", "values": [1, 1e15]},
+    "empirical histogram": {"dist": "empirical", "bin_edges": [0, 1, 1e9], "weights": [1, 1]},
+}
+
+
+@pytest.mark.parametrize("spec", list(BEYOND_A_RUN.values()), ids=list(BEYOND_A_RUN))
+def test_a_mean_beyond_the_longest_run_is_refused(spec: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse(spec)
+    assert "above 36,525 (100 years in days, the longest run)" in str(info.value)
+
+
+def test_a_mean_up_to_the_longest_run_is_allowed() -> None:
+    assert parse(36_525).mean() == 36_525
+    assert parse({"dist": "lognormal", "median": 30, "sigma": 3.5}).mean() < 36_525  # its far tail is cut instead
+
+
+def test_a_draw_from_the_far_tail_is_cut_at_the_longest_run_and_nothing_else_changes() -> None:
+    wide = parse({"dist": "lognormal", "median": 30, "sigma": 3.5})
+    sampler = Sampler(wide, np.random.default_rng(1))
+    drawn = np.array([sampler() for _ in range(20_000)])
+    rng = np.random.default_rng(1)
+    raw = np.concatenate([wide.sample(rng, BATCH_SIZE) for _ in range(10)])[:20_000]
+    assert raw.max() > 36_525  # a draw of more than a century: about 1 in 50 at this sigma
+    assert drawn.max() == 36_525
+    assert np.array_equal(drawn[raw <= 36_525], raw[raw <= 36_525])  # the same draws, in the same order
 
 
 def test_the_error_for_a_half_given_lognormal_says_what_to_give() -> None:

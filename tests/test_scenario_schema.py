@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import SMALL, scenario_data
 
+from sim.scenario.limits import MAX_CASES
 from sim.scenario.loading import load_scenario, scenario_from_dict
+from sim.scenario.resources import cases_simulated
 from sim.scenario.yaml_file import ScenarioError
 
 Change = Callable[[dict], object]
@@ -236,6 +239,110 @@ def test_each_mistake_is_a_scenario_error_naming_its_key(change: Change, key_pat
     [problem] = problems_of(data)
     assert words in problem
     assert problem.startswith(f"<dict>:1: {key_path}: ")
+
+
+# --- inputs that validated but could not run (issue 11): each refused at its key, with the reason ---------------
+
+BEYOND_WHAT_A_RUN_HOLDS: dict[str, tuple[Change, str, str]] = {
+    "a start date of 1600 (pandas timestamps start in 1677)": (
+        lambda d: d.update(start_date="1600-01-01"),
+        "start_date",
+        "greater than or equal to 1900-01-01",
+    ),
+    "a start date of 2300 (they end in 2262)": (
+        lambda d: d.update(start_date="2300-01-01"),
+        "start_date",
+        "less than or equal to 2200-12-31",
+    ),
+    "a policy dated 9999": (
+        lambda d: d.update(policies=[policy(date="9999-12-31", set={"courts.adjourn_probability": 0.2})]),
+        "policies[0].date",
+        "less than or equal to 2200-12-31",
+    ),
+    "Pathfinder from 1066": (
+        lambda d: d["regions"]["wales"].update(pathfinder_from="1066-10-14"),
+        "regions.wales.pathfinder_from",
+        "greater than or equal to 1900-01-01",
+    ),
+    "a warm-up of 1e7 days": (
+        lambda d: d["starting_state"].update(warm_up_days=1e7),
+        "starting_state.warm_up_days",
+        "less than or equal to 18262.5",
+    ),
+    "a run of 51 years": (lambda d: d.update(run_years=51), "run_years", "less than or equal to 50"),
+    "a notice period of a billion days": (
+        lambda d: d["public_law"]["final_hearing"].update(notice_days=1e9),
+        "public_law.final_hearing.notice_days",
+        "its mean is 1e+09, above 36,525",
+    ),
+    "a lognormal duration with a huge median": (
+        lambda d: d["private_law"].update(safeguarding_days={"dist": "lognormal", "median": 1e9, "sigma": 1}),
+        "private_law.safeguarding_days",
+        "above 36,525",
+    ),
+    "relisting a billion days ahead": (
+        lambda d: d["courts"].update(relist_notice_days=1e9),
+        "courts.relist_notice_days",
+        "less than or equal to 36525",
+    ),
+    "seasonality of 1e308 (x 12 overflows)": (
+        lambda d: d["demand"]["public_law"].update(monthly_seasonality=[1e308] + [1.0] * 11),
+        "demand.public_law.monthly_seasonality[0]",
+        "less than or equal to 1000000",
+    ),
+    "demand of 1e12 cases a year": (
+        lambda d: d["demand"]["public_law"].update(cases_per_year=1e12),
+        "demand.public_law.cases_per_year",
+        "one replication would simulate about 1e+12 cases",
+    ),
+    "a trend that multiplies demand 11-fold a year for 50 years": (
+        lambda d: d.update(run_years=50) or d["demand"]["private_law"].update(trend_per_year=10),
+        "demand.private_law.cases_per_year",
+        "the limit is 16 GiB (about 8.4 million cases)",
+    ),
+    "a falling trend run backwards over a 50-year warm-up": (
+        lambda d: (
+            d["starting_state"].update(warm_up_days=18_000) or d["demand"]["private_law"].update(trend_per_year=-0.9)
+        ),
+        "demand.private_law.cases_per_year",
+        "one replication would simulate about",
+    ),
+    "a policy that multiplies demand a millionfold": (
+        lambda d: d.update(policies=[policy(name="boom", scale={"demand.public_law.cases_per_year": 1e6})]),
+        "policies[0] (boom)",
+        "makes demand.public_law.cases_per_year invalid: one replication would simulate about 1.75e+08 cases",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "change, key_path, words", list(BEYOND_WHAT_A_RUN_HOLDS.values()), ids=list(BEYOND_WHAT_A_RUN_HOLDS)
+)
+def test_what_a_run_cannot_hold_is_refused_at_its_key(change: Change, key_path: str, words: str) -> None:
+    data = scenario_data(SMALL)
+    change(data)
+    [problem] = problems_of(data)
+    assert words in problem
+    assert problem.startswith(f"<dict>:1: {key_path}: ")
+
+
+def test_the_estimate_of_cases_simulated_counts_warm_up_trend_and_open_cases() -> None:
+    data = scenario_data(SMALL)
+    data["starting_state"]["warm_up_days"] = 365.25
+    data["demand"]["private_law"]["trend_per_year"] = 1.0  # doubling: 494 a year at the start date
+    estimate = cases_simulated(scenario_from_dict(data).scenario)
+    assert estimate[("demand", "public_law", "cases_per_year")] == pytest.approx(175 * 2)  # a year each side
+    assert estimate[("demand", "private_law", "cases_per_year")] == pytest.approx(494 * (2 - 0.5) / math.log(2))
+    data["starting_state"] = {"open_cases": {"public_law": {"by_stage": {"assessment": 1e10}, "age_days": 30}}}
+    [problem] = problems_of(data)
+    assert problem.startswith("<dict>:1: starting_state.open_cases.public_law: one replication would simulate")
+
+
+def test_the_shipped_scenarios_are_far_inside_the_limits() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for name in ("baseline.yaml", "backcast.yaml"):
+        total = sum(cases_simulated(load_scenario(root / "scenarios" / name).scenario).values())
+        assert total < MAX_CASES / 8, name
 
 
 def test_a_misspelt_key_is_reported_as_unknown_with_a_suggestion_and_the_real_key_as_missing() -> None:

@@ -75,6 +75,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def replication_count(text: str) -> int:
+    """A number of replications: a whole number from 1 to MAX_REPLICATIONS (sim.scenario.limits says why)."""
+    from sim.scenario.limits import MAX_REPLICATIONS
+
+    value = positive_int(text)
+    if value > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_REPLICATIONS:,} replications (a run keeps a record and a task for each), got {value:,}"
+        )
+    return value
+
+
 def seed(text: str) -> int:
     try:
         value = int(text)
@@ -174,7 +186,7 @@ def add_allow_root(parser: argparse.ArgumentParser) -> None:
 
 def add_replications(parser: argparse.ArgumentParser, default: int = 5) -> None:
     parser.add_argument(
-        "--replications", type=positive_int, default=default, metavar="N", help=f"replications (default {default})"
+        "--replications", type=replication_count, default=default, metavar="N", help=f"replications (default {default})"
     )
 
 

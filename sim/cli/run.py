@@ -19,8 +19,8 @@ from sim.cli.common import (
     err,
     make_executor,
     percent,
-    positive_int,
     progress_enabled,
+    replication_count,
 )
 
 
@@ -43,7 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--max-replications",
-        type=positive_int,
+        type=replication_count,
         default=50,
         metavar="N",
         help="most replications --precision may run (default 50)",

@@ -10,11 +10,14 @@ numbers across scenarios.
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from sim.scenario.limits import MAX_DRAW, MAX_MEAN
 
 BATCH_SIZE = 2048
 """Draws made per refill; large enough to amortise numpy's per-call cost, small enough to stay in cache."""
@@ -31,6 +34,24 @@ class _Dist(BaseModel):
 
     def mean(self) -> float:
         raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _mean_fits_a_run(self) -> _Dist:
+        """A mean beyond the longest run (a lognormal's with a huge median or sigma, say) cannot be simulated."""
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an empty list's mean: its own check reports it
+                mean = self.mean()
+        except OverflowError:
+            mean = math.inf
+        except (TypeError, ValueError, ArithmeticError, IndexError):  # bad parameters: their own check reports them
+            return self
+        if not mean <= MAX_MEAN:
+            raise ValueError(
+                f"its mean is {mean:.4g}, above {MAX_MEAN:,.0f} (100 years in days, the longest run): a duration, "
+                "notice period or age must fit within a run"
+            )
+        return self
 
 
 class Fixed(_Dist):
@@ -253,7 +274,9 @@ class Sampler:
     def __call__(self) -> float:
         i = self._i
         if i == self._n:
-            self._buf = self._dist.sample(self._rng, self._n).tolist()
+            # Cut at MAX_DRAW: a stage that long outlasts any run, so only a far-tail draw that would overflow the
+            # calendar changes; the number of draws, and so common random numbers, do not.
+            self._buf = np.minimum(self._dist.sample(self._rng, self._n), MAX_DRAW).tolist()
             i = 0
         self._i = i + 1
         return self._buf[i]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.scenario.annotations import fields_by_key, is_model, members
 from sim.scenario.history import history_policies, history_problems
+from sim.scenario.resources import memory_problems
 from sim.scenario.schema import Policy, Scenario
 from sim.scenario.yaml_file import (
     KeyPath,
@@ -84,7 +85,7 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                     )
                 )
         problems += _open_case_problems(scenario, case_type)
-    return problems + history_problems(scenario)
+    return problems + history_problems(scenario) + memory_problems(scenario)
 
 
 def _open_case_problems(scenario: Scenario, case_type: str) -> list[tuple[KeyPath, str]]:

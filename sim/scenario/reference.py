@@ -29,6 +29,7 @@ from pydantic_core import PydanticUndefined
 
 from sim.scenario import distributions
 from sim.scenario.annotations import is_model, unwrap, without_none
+from sim.scenario.limits import LIMITS
 from sim.scenario.loading import RUN_LEVEL_KEYS
 from sim.scenario.schema import Scenario
 
@@ -352,7 +353,8 @@ def _distribution_section() -> list[str]:
         "bare number (a fixed value) or a mapping whose `dist` key names the family. Parameters are in the unit "
         "of the key (a `*_days` key takes days). Each family checks its own parameters, so a mistake is "
         "reported at its line. Samples are drawn in batches from a random stream of their own per key, so two "
-        "scenarios that differ elsewhere draw the same durations (common random numbers).",
+        "scenarios that differ elsewhere draw the same durations (common random numbers). A distribution's mean "
+        "(or fixed value) is at most 36,525 in the key's unit, and each draw is cut there ([Limits](#limits)).",
         "",
     ]
     for family in DISTRIBUTION_FAMILIES:
@@ -378,6 +380,21 @@ def _distribution_section() -> list[str]:
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
     return lines
+
+
+def _limits_section() -> list[str]:
+    lines = [
+        "## Limits",
+        "",
+        "A scenario that validates must run to the end. These bounds refuse, when the file is loaded and before "
+        "anything is written, what the model could not run; each is reported with its file, line and key "
+        "(`sim/scenario/limits.py`).",
+        "",
+        "| what | limit | why |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {_cell(limit.what)} | {_cell(limit.bound)} | {_cell(limit.why)} |" for limit in LIMITS]
+    return [*lines, ""]
 
 
 def render() -> str:
@@ -414,7 +431,7 @@ def render() -> str:
         "- [Top level](#top-level)",
     ]
     lines += [f"- [`{r.path}`](#{r.path})" for r in blocks]
-    lines += ["- [Distributions](#distributions)", "", "## Top level", ""]
+    lines += ["- [Distributions](#distributions)", "- [Limits](#limits)", "", "## Top level", ""]
     lines += _table(scalars)
     lines.append("")
     for block in blocks:
@@ -423,6 +440,7 @@ def render() -> str:
         lines += _table([r for r in rows if r.path == block.path or r.path.startswith(inside)])
         lines.append("")
     lines += _distribution_section()
+    lines += _limits_section()
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -19,6 +19,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.distributions import Distribution
+from sim.scenario.limits import (
+    FIRST_DATE,
+    LAST_DATE,
+    LONGEST_RUN_DAYS,
+    MAX_SEASONALITY,
+    MAX_WARM_UP_DAYS,
+    MAX_YEARS,
+)
 from sim.vocabulary import (
     CASE_TYPES,
     DAYS_PER_YEAR,
@@ -36,6 +44,10 @@ Stretch = Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
 """How far above its average caseload a worker may go: 1 (a hard cap) to 5 times."""
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="A day of the year as MM-DD.")]
+CalendarDate = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+"""A date inside the calendar a run can stamp (pandas timestamps span 1677-2262; see sim.scenario.limits)."""
+Days = Annotated[float, Field(ge=0, le=LONGEST_RUN_DAYS, allow_inf_nan=False)]
+"""A number of days at most the longest run (a century): a wait or notice longer than that never ends in a run."""
 
 
 class Strict(BaseModel):
@@ -88,7 +100,7 @@ class Listing(Strict):
         description="For each rank, the share of a day's sitting hours that hearings of that rank may fill when "
         "booked more than release_days ahead; the rest is held for higher ranks."
     )
-    release_days: NonNegative = Field(
+    release_days: Days = Field(
         description="Within this many days of a sitting day, any hearing may use all of its remaining hours."
     )
     urgent_hearings: list[Literal[HEARING_KEYS]] = Field(  # type: ignore[valid-type]
@@ -174,10 +186,10 @@ class Courts(Strict):
     adjourn_probability: Probability = Field(
         description="Chance a hearing that goes ahead is adjourned on the day and must be relisted."
     )
-    relist_notice_days: NonNegative = Field(
+    relist_notice_days: Days = Field(
         description="Earliest a vacated or adjourned hearing can be relisted, in days after the decision."
     )
-    urgent_relist_notice_days: NonNegative = Field(
+    urgent_relist_notice_days: Days = Field(
         default=0,
         description="Earliest a vacated or adjourned urgent hearing (listing.urgent_hearings) can be relisted, in "
         "days after the decision; it is then listed as urgent again.",
@@ -232,12 +244,12 @@ class Cafcass(Strict):
         description="Most a long-term adviser holds when work is waiting, as a multiple of the average caseload "
         "(1 makes the average a hard cap).",
     )
-    short_term_allocation_delay_days: NonNegative = Field(
+    short_term_allocation_delay_days: Days = Field(
         default=0.0,
         description="Days unallocated short-term work waits before it is allocated to an adviser above the average "
         "caseload (unused when the stretch is 1).",
     )
-    long_term_allocation_delay_days: NonNegative = Field(
+    long_term_allocation_delay_days: Days = Field(
         default=0.0,
         description="Days unallocated long-term work waits before it is allocated to an adviser above the average "
         "caseload (unused when the stretch is 1).",
@@ -256,7 +268,7 @@ class LocalAuthorities(Strict):
         description="Most a social worker holds when work is waiting, as a multiple of the average caseload "
         "(1 makes the average a hard cap).",
     )
-    allocation_delay_days: NonNegative = Field(
+    allocation_delay_days: Days = Field(
         default=0.0,
         description="Days unallocated work waits before it is allocated to a social worker above the average "
         "caseload (unused when the stretch is 1).",
@@ -274,7 +286,7 @@ class Experts(Strict):
         description="Most assessments an expert carries when work is waiting, as a multiple of the average "
         "(1 makes the average a hard cap).",
     )
-    allocation_delay_days: NonNegative = Field(
+    allocation_delay_days: Days = Field(
         default=0.0,
         description="Days waiting assessments wait before an expert takes one above the average (unused when the "
         "stretch is 1).",
@@ -355,7 +367,7 @@ class Region(Strict):
     cafcass: RegionCafcass
     local_authority: RegionLocalAuthority
     experts: RegionExperts
-    pathfinder_from: dt.date | None = Field(
+    pathfinder_from: CalendarDate | None = Field(
         default=None,
         description="Date from which private law cases issued here follow the Pathfinder pathway; null for never.",
     )
@@ -365,15 +377,20 @@ class Region(Strict):
 class Demand(Strict):
     """How many cases of one type arrive, where and when."""
 
-    cases_per_year: NonNegative = Field(description="Cases arriving nationally per year at the start date.")
+    cases_per_year: NonNegative = Field(
+        description="Cases arriving nationally per year at the start date. A scenario whose replication would "
+        "simulate more cases than memory could hold (see Limits below) is refused, with the estimate."
+    )
     trend_per_year: Annotated[float, Field(gt=-1, le=10, allow_inf_nan=False)] = Field(
         default=0.0, description="Compound yearly change in volume (0.05 is 5% more each year)."
     )
-    monthly_seasonality: list[Positive] = Field(
+    monthly_seasonality: list[Annotated[float, Field(gt=0, le=MAX_SEASONALITY, allow_inf_nan=False)]] = Field(
         default=[1.0] * 12,
         min_length=12,
         max_length=12,
-        description="Relative volume in each calendar month, January first; rescaled to average 1.",
+        description="Relative volume in each calendar month, January first; rescaled to average 1 (value x 12 / "
+        "sum), so no month is more than 12 times the average. Each at most a million, so the rescale cannot "
+        "overflow.",
     )
     region_shares: dict[Name, Probability] = Field(description="Share of cases in each region; must sum to 1.")
 
@@ -643,8 +660,10 @@ class OpenCases(Strict):
 class StartingState(Strict):
     """The real system is never empty: warm up from empty, or start from a declared open caseload."""
 
-    warm_up_days: NonNegative = Field(
-        default=0, description="Days simulated before the start date from empty; excluded from results."
+    warm_up_days: Annotated[float, Field(ge=0, le=MAX_WARM_UP_DAYS, allow_inf_nan=False)] = Field(
+        default=0,
+        description="Days simulated before the start date from empty; excluded from results. At most 50 years: with "
+        "the results period, a run is at most a century.",
     )
     open_cases: dict[Literal[CASE_TYPES], OpenCases] = Field(  # type: ignore[valid-type]
         default={}, description="Open caseload at the start date, by case type and stage."
@@ -660,7 +679,7 @@ class StartingState(Strict):
 class HistoryRow(Strict):
     """Demand and capacity from a date until the next row, as the published series give them."""
 
-    date: dt.date = Field(description="First day of the period (a year or a quarter) this row describes.")
+    date: CalendarDate = Field(description="First day of the period (a year or a quarter) this row describes.")
     cases_per_year: dict[Literal[CASE_TYPES], Positive] = Field(  # type: ignore[valid-type]
         default={},
         description="Cases arriving nationally per year in this period, by case type (a quarter's count times 4); "
@@ -693,8 +712,8 @@ class HistoryRow(Strict):
 class CapacityDip(Strict):
     """A fall in court capacity for a while (the 2020-21 pandemic), on top of the history rows; an assumption."""
 
-    start: dt.date = Field(description="First day of the fall.")
-    length_days: NonNegative = Field(description="Days the fall lasts; capacity returns to the rows' value after.")
+    start: CalendarDate = Field(description="First day of the fall.")
+    length_days: Days = Field(description="Days the fall lasts; capacity returns to the rows' value after.")
     depth_share: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         description="Share of sitting hours lost during the fall (0.2 is a fifth fewer)."
     )
@@ -728,7 +747,7 @@ class Policy(Strict):
     (its name, calendar, seed, starting state, history and policies)."""
 
     name: str = Field(description="Short label, shown in results.")
-    date: dt.date = Field(description="Date the change takes effect.")
+    date: CalendarDate = Field(description="Date the change takes effect.")
     set: dict[str, Any] = Field(
         default={}, description="Dotted key path -> new value, e.g. regions.wales.cafcass.long_term_advisers: 120."
     )
@@ -743,9 +762,13 @@ class Scenario(Strict):
 
     name: Name = Field(description="Short name, used for the results folder.")
     description: str = Field(default="", description="What this scenario asks, in a sentence or two.")
-    start_date: dt.date = Field(description="Calendar date at which results start.")
-    run_years: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)] = Field(
-        description="Years simulated after the start date."
+    start_date: CalendarDate = Field(
+        description="Calendar date at which results start. Results are stamped with pandas timestamps, which span "
+        "1677-2262: with the longest warm-up before it and the longest run after it, a start date in this range "
+        "keeps every day of the run inside them."
+    )
+    run_years: Annotated[float, Field(gt=0, le=MAX_YEARS, allow_inf_nan=False)] = Field(
+        description="Years simulated after the start date; with the warm-up, a run is at most a century."
     )
     seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(default=1, description="Root random seed.")
     monitor_interval_days: Annotated[float, Field(ge=1, le=365)] = Field(

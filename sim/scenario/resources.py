@@ -1,0 +1,66 @@
+"""What a scenario asks of memory: the cases one replication simulates, estimated from the scenario, and the
+check that refuses a scenario whose estimate is beyond :data:`sim.scenario.limits.MAX_MEMORY_GIB`.
+
+The estimate is made before anything runs, from the inputs alone: open cases at the start, and each case type's
+arrivals over the warm-up and the results period with its trend. The loader checks every period of the policies
+and history the same way, so a policy that multiplies demand a millionfold is refused at its line.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.scenario.limits import BYTES_PER_CASE, MAX_CASES, MAX_MEMORY_GIB
+from sim.scenario.schema import Scenario
+from sim.scenario.yaml_file import KeyPath
+from sim.vocabulary import DAYS_PER_YEAR
+
+TREND_NEGLIGIBLE = 1e-12
+"""A yearly trend this close to 0 is none, for the estimate of cases simulated (the integral's limit)."""
+
+
+def _power(base: float, exponent: float) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def cases_simulated(scenario: Scenario) -> dict[KeyPath, float]:
+    """Cases one replication simulates, estimated from the scenario, by the key that brings them.
+
+    Open cases at the start, and each case type's arrivals over the warm-up and the results period: its yearly
+    volume at the start date grown (or shrunk) by its trend, integrated from the start of the warm-up to the end.
+    """
+    before, after = scenario.starting_state.warm_up_days / DAYS_PER_YEAR, scenario.run_years
+    found: dict[KeyPath, float] = {}
+    for case_type, demand in scenario.demand.items():
+        growth = 1 + demand.trend_per_year
+        if abs(demand.trend_per_year) < TREND_NEGLIGIBLE:
+            years = before + after
+        else:
+            years = (_power(growth, after) - _power(growth, -before)) / math.log(growth)
+        found[("demand", case_type, "cases_per_year")] = demand.cases_per_year * years if demand.cases_per_year else 0.0
+    for case_type, open_cases in scenario.starting_state.open_cases.items():
+        declared = sum(open_cases.by_stage.values())
+        declared += sum(stage.count for stages in open_cases.by_region.values() for stage in stages.values())
+        found[("starting_state", "open_cases", case_type)] = declared
+    return found
+
+
+def memory_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
+    """Demand that memory could not hold, blamed on the key that brings the most cases (sim.scenario.limits)."""
+    by_key = cases_simulated(scenario)
+    total = sum(by_key.values())
+    if total <= MAX_CASES:
+        return []
+    biggest = max(by_key, key=lambda key: by_key[key])
+    gib = total * BYTES_PER_CASE / 2**30
+    return [
+        (
+            biggest,
+            f"one replication would simulate about {total:.3g} cases ({by_key[biggest]:.3g} from this key), about "
+            f"{gib:.3g} GiB at {BYTES_PER_CASE / 1024:g} KiB a case; the limit is {MAX_MEMORY_GIB} GiB "
+            f"(about {MAX_CASES / 1e6:.1f} million cases)",
+        )
+    ]
