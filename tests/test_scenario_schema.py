@@ -297,14 +297,14 @@ BEYOND_WHAT_A_RUN_HOLDS: dict[str, tuple[Change, str, str]] = {
     ),
     "a trend that multiplies demand 11-fold a year for 50 years": (
         lambda d: d.update(run_years=50) or d["demand"]["private_law"].update(trend_per_year=10),
-        "demand.private_law.cases_per_year",
+        "demand.private_law.trend_per_year",
         "the limit is 16 GiB (about 8.4 million cases)",
     ),
     "a falling trend run backwards over a 50-year warm-up": (
         lambda d: (
             d["starting_state"].update(warm_up_days=18_000) or d["demand"]["private_law"].update(trend_per_year=-0.9)
         ),
-        "demand.private_law.cases_per_year",
+        "demand.private_law.trend_per_year",
         "one replication would simulate about",
     ),
     "a policy that multiplies demand a millionfold": (
@@ -331,8 +331,8 @@ def test_the_estimate_of_cases_simulated_counts_warm_up_trend_and_open_cases() -
     data["starting_state"]["warm_up_days"] = 365.25
     data["demand"]["private_law"]["trend_per_year"] = 1.0  # doubling: 494 a year at the start date
     estimate = cases_simulated(scenario_from_dict(data).scenario)
-    assert estimate[("demand", "public_law", "cases_per_year")] == pytest.approx(175 * 2)  # a year each side
-    assert estimate[("demand", "private_law", "cases_per_year")] == pytest.approx(494 * (2 - 0.5) / math.log(2))
+    assert estimate[("demand", "public_law")] == pytest.approx(175 * 2)  # a year each side
+    assert estimate[("demand", "private_law")] == pytest.approx(494 * (2 - 0.5) / math.log(2))
     data["starting_state"] = {"open_cases": {"public_law": {"by_stage": {"assessment": 1e10}, "age_days": 30}}}
     [problem] = problems_of(data)
     assert problem.startswith("<dict>:1: starting_state.open_cases.public_law: one replication would simulate")

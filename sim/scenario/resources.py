@@ -27,7 +27,7 @@ def _power(base: float, exponent: float) -> float:
 
 
 def cases_simulated(scenario: Scenario) -> dict[KeyPath, float]:
-    """Cases one replication simulates, estimated from the scenario, by the key that brings them.
+    """Cases one replication simulates, estimated from the scenario, by the block that brings them.
 
     Open cases at the start, and each case type's arrivals over the warm-up and the results period: its yearly
     volume at the start date grown (or shrunk) by its trend, integrated from the start of the warm-up to the end.
@@ -35,12 +35,8 @@ def cases_simulated(scenario: Scenario) -> dict[KeyPath, float]:
     before, after = scenario.starting_state.warm_up_days / DAYS_PER_YEAR, scenario.run_years
     found: dict[KeyPath, float] = {}
     for case_type, demand in scenario.demand.items():
-        growth = 1 + demand.trend_per_year
-        if abs(demand.trend_per_year) < TREND_NEGLIGIBLE:
-            years = before + after
-        else:
-            years = (_power(growth, after) - _power(growth, -before)) / math.log(growth)
-        found[("demand", case_type, "cases_per_year")] = demand.cases_per_year * years if demand.cases_per_year else 0.0
+        years = _years_of_demand(demand.trend_per_year, before, after)
+        found[("demand", case_type)] = demand.cases_per_year * years if demand.cases_per_year else 0.0  # not 0 x inf
     for case_type, open_cases in scenario.starting_state.open_cases.items():
         declared = sum(open_cases.by_stage.values())
         declared += sum(stage.count for stages in open_cases.by_region.values() for stage in stages.values())
@@ -48,19 +44,33 @@ def cases_simulated(scenario: Scenario) -> dict[KeyPath, float]:
     return found
 
 
+def _years_of_demand(trend: float, before: float, after: float) -> float:
+    """Years of start-date volume that arrive from ``before`` years before the start date to ``after`` after it."""
+    if abs(trend) < TREND_NEGLIGIBLE:
+        return before + after
+    return (_power(1 + trend, after) - _power(1 + trend, -before)) / math.log(1 + trend)
+
+
 def memory_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
-    """Demand that memory could not hold, blamed on the key that brings the most cases (sim.scenario.limits)."""
-    by_key = cases_simulated(scenario)
-    total = sum(by_key.values())
+    """Demand that memory could not hold, blamed on the key that brings the most cases: a case type's
+    trend_per_year when the volume alone would fit, else its cases_per_year (sim.scenario.limits)."""
+    by_block = cases_simulated(scenario)
+    total = sum(by_block.values())
     if total <= MAX_CASES:
         return []
-    biggest = max(by_key, key=lambda key: by_key[key])
+    biggest = max(by_block, key=lambda block: by_block[block])
+    key = biggest
+    if biggest[0] == "demand":
+        demand = scenario.demand[str(biggest[1])]
+        before, after = scenario.starting_state.warm_up_days / DAYS_PER_YEAR, scenario.run_years
+        flat = demand.cases_per_year * (before + after)
+        key = (*biggest, "trend_per_year" if flat <= MAX_CASES else "cases_per_year")
     gib = total * BYTES_PER_CASE / 2**30
     return [
         (
-            biggest,
-            f"one replication would simulate about {total:.3g} cases ({by_key[biggest]:.3g} from this key), about "
-            f"{gib:.3g} GiB at {BYTES_PER_CASE / 1024:g} KiB a case; the limit is {MAX_MEMORY_GIB} GiB "
-            f"(about {MAX_CASES / 1e6:.1f} million cases)",
+            key,
+            f"one replication would simulate about {total:.3g} cases ({by_block[biggest]:.3g} of them from "
+            f"{'.'.join(map(str, biggest))}), about {gib:.3g} GiB at {BYTES_PER_CASE / 1024:g} KiB a case; the "
+            f"limit is {MAX_MEMORY_GIB} GiB (about {MAX_CASES / 1e6:.1f} million cases)",
         )
     ]
