@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import case_events
+from sim.experiment.owned_files import write_atomically
 from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
-from sim.model.columns import write_atomically
 
 RUN_MAX_CHILDREN = 10_000
 """Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
