@@ -42,6 +42,8 @@ from sim.experiment.results_folder import (
     TABLES,
     RunDirectoryError,
     clear_replication,
+    parquet_file,
+    read_parquet,
     replication_dir,
     replication_files,
     write_atomically,
@@ -188,10 +190,10 @@ def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] =
             continue
 
         def write(tmp: Path, sources: list[Path] = sources) -> None:
-            schema = pq.read_schema(sources[0])
+            schema = parquet_file(sources[0]).schema_arrow
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
                 for source in sources:
-                    parquet = pq.ParquetFile(source)
+                    parquet = parquet_file(source)
                     for i in range(parquet.num_row_groups):
                         writer.write_table(parquet.read_row_group(i).cast(schema))
 
@@ -199,7 +201,7 @@ def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] =
 
 
 def collect_indicators(out: Path, replications: list[int]) -> pd.DataFrame:
-    frames = [pd.read_parquet(replication_dir(out, r) / "indicators.parquet") for r in replications]
+    frames = [read_parquet(replication_dir(out, r) / "indicators.parquet").to_pandas() for r in replications]
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     return pd.concat(frames, ignore_index=True)

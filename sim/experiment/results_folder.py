@@ -238,13 +238,25 @@ def output_folder(
 DAMAGED = "(was it edited by hand, or cut short?)"
 
 
+def _not_parquet(path: Path, exc: Exception) -> ResultsDirError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ResultsDirError(f"{path} cannot be read as a Parquet table: {first} {DAMAGED}")
+
+
 def read_parquet(path: Path, **options: Any) -> pa.Table:
     """A Parquet file of a results folder; one that is not Parquet (or not readable as such) is a ResultsDirError."""
     try:
         return pq.read_table(path, **options)
     except (pa.ArrowException, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ResultsDirError(f"{path} cannot be read as a Parquet table: {first} {DAMAGED}") from None
+        raise _not_parquet(path, exc) from None
+
+
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened to read row group by row group (a ResultsDirError if it is not one)."""
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, ValueError) as exc:
+        raise _not_parquet(path, exc) from None
 
 
 def check_results_dir(directory: str | Path) -> Path:

@@ -32,6 +32,8 @@ def resume_options(out: Path) -> dict[str, Any]:
         raise RunDirectoryError(f"{out} has no {MANIFEST_NAME}, so it is not a run that can be resumed")
     try:
         data = read_manifest(path)
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
         scenario, run = data["scenario"], data["run_options"]
         found = {
             "scenario_path": scenario.get("absolute_path", scenario["path"]),
