@@ -86,6 +86,19 @@ def test_force_deletes_the_previous_runs_files_and_nothing_else(tmp_path, capsys
     assert "--force kept what this tool did not write" in note and "settings/production/keys.txt" in note
 
 
+def test_a_report_written_later_is_listed_so_force_removes_it_and_the_runs_status_stands(tmp_path) -> None:
+    scenario, out = short_scenario(tmp_path / "in"), tmp_path / "out"
+    assert main(run(scenario, out)) == 0
+    state = manifest(out)
+    state["status"] = "running"  # as a run killed with SIGKILL leaves it
+    (out / "manifest.json").write_text(json.dumps(state), encoding="utf-8")
+    assert main(["report", str(out)]) == 0 and main(["ocel", str(out)]) == 0
+    assert {"report.html", "journey_rep-0000.ocel.json"} <= set(manifest(out)["outputs"])
+    assert manifest(out)["status"] == "running"  # adding a report does not say how the run ended
+    assert main(run(scenario, out, "--force")) == 0
+    assert not (out / "report.html").exists() and not (out / "journey_rep-0000.ocel.json").exists()
+
+
 @pytest.mark.parametrize(
     ("manifest_text", "words"),
     [

@@ -11,7 +11,7 @@ empty; a folder holding anything else stays, with that thing in it.
 
 A strict ledger (a folder the command prepared) refuses to claim a file that is already there but not listed:
 the tool never overwrites a file it did not write. A lenient one (``report DIR`` adding ``report.html`` to a
-finished run) claims what it writes without that check, and saves its list only into a manifest that exists.
+finished run) claims what it writes without that check, and saves its list only into a manifest that keeps one.
 
 :func:`write_atomically` is the one way results are written: to ``.NAME.partial``, flushed to disk, then renamed;
 a failed write (a full disk) removes its ``.partial`` file rather than leave it filling the disk.
@@ -104,6 +104,8 @@ class Ledger:
     root: Path
     files: set[str] = field(default_factory=set)
     strict: bool = True
+    owner: bool = True
+    """The command that writes the run (not one adding a report to it): it marks how the run ended."""
     depth: int = 1
 
     def relative(self, path: Path) -> str | None:
@@ -116,9 +118,11 @@ class Ledger:
         """Write the list into the manifest (a new manifest saying only that, if there is none and we may)."""
         path = self.root / MANIFEST_NAME
         data = read_json_object(path)
+        if not self.strict and (data is None or OUTPUTS_KEY not in data):
+            return  # a folder we were only asked to add a file to, whose manifest keeps no list (or is not ours)
         if data is None:
-            if not self.strict or path.exists():  # never replace a manifest we cannot read, nor make one in a
-                return  # folder we were only asked to add a file to
+            if path.exists():
+                return  # never replace a manifest we cannot read
             data = {"manifest_version": 1, "status": "running", "started": now_iso()}
         self.files.add(MANIFEST_NAME)
         data[OUTPUTS_KEY] = sorted(self.files)
@@ -144,11 +148,12 @@ _OPEN: dict[Path, Ledger] = {}
 
 
 @contextmanager
-def ledger(out: str | Path, *, strict: bool = True) -> Iterator[Ledger]:
+def ledger(out: str | Path, *, strict: bool = True, owner: bool = True) -> Iterator[Ledger]:
     """Keep a ledger of ``out`` while the block runs (re-entrant: an inner one for the same folder is the outer).
 
     It starts from the manifest's list (a resumed run keeps what it wrote before). When the outermost block for
-    the folder ends, the manifest records how: a failure with its message, rather than staying at "running".
+    the folder ends, an ``owner`` (the command writing the run) records in the manifest how: a failure with its
+    message, rather than staying at "running". One that only adds a file (a report) leaves the status alone.
     """
     root = absolute(out)
     if root in _OPEN:
@@ -160,15 +165,17 @@ def ledger(out: str | Path, *, strict: bool = True) -> Iterator[Ledger]:
         return
     manifest = read_json_object(root / MANIFEST_NAME)
     files = set(listed_outputs(manifest, root / MANIFEST_NAME)) if manifest and OUTPUTS_KEY in manifest else set()
-    opened = _OPEN[root] = Ledger(root, files, strict)
+    opened = _OPEN[root] = Ledger(root, files, strict, owner)
     try:
         yield opened
     except BaseException as exc:
-        with suppress(OSError):  # a full disk may refuse this too; the message to the user still says why
-            opened.record_end(exc)
+        if owner:
+            with suppress(OSError):  # a full disk may refuse this too; the message to the user still says why
+                opened.record_end(exc)
         raise
     else:
-        opened.record_end(None)
+        if owner:
+            opened.record_end(None)
     finally:
         del _OPEN[root]
 

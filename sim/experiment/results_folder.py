@@ -228,7 +228,7 @@ def output_folder(
                     names = ", ".join(p.relative_to(out).as_posix() for p in kept[:KEPT_SHOWN])
                     more = f" and {len(kept) - KEPT_SHOWN} more" if len(kept) > KEPT_SHOWN else ""
                     log(f"note: --force kept what this tool did not write in {out}: {names}{more}")
-            with ledger(out, strict=strict):
+            with ledger(out, strict=strict, owner=not existing):
                 yield out
     finally:
         _remove_if_empty(made)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.owned_files import write_atomically
+from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
 from sim.outputs.html import CSS, escape, figure_html, format_value, html_table, markdown_to_html, number, words
 from sim.outputs.stress_des import stress_des_section
@@ -346,5 +346,6 @@ def write_report(directory: str | Path) -> Path:
     """Write DIR/report.html (atomically) and return its path."""
     text = render(directory)
     path = Path(directory) / REPORT_NAME
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
