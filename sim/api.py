@@ -262,16 +262,16 @@ def run(
     is the number of processes (1 runs here; None uses every core). ``report`` also writes report.html.
     """
     from sim.experiment.replications import run_experiment
-    from sim.experiment.results_folder import prepare_directory
+    from sim.experiment.results_folder import output_folder
 
     loaded = _loaded(scenario)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))
-    prepare_directory(directory, force=force)
     executor = _executor(workers)
     try:
-        result = run_experiment(
-            loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.run"]
-        )
+        with output_folder(directory, force=force, command=["sim.api.run"]):  # locked; --force as on the command line
+            result = run_experiment(
+                loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.run"]
+            )
     finally:
         executor.close()
     if result.failures:

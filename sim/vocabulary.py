@@ -101,6 +101,9 @@ class Pathway:
     counts: tuple[str, ...] = ()
     """Dotted scenario keys of counts the pathway draws from the same stream (the share of cases with each
     number, e.g. of further hearings)."""
+    rates: tuple[str, ...] = ()
+    """Dotted scenario keys of hazards the pathway hands to its steps, which draw on them from their own stream
+    (e.g. withdrawal while a hearing waits for a listing)."""
 
     @property
     def hearing_keys(self) -> tuple[str, ...]:
@@ -179,6 +182,7 @@ PRIVATE_LAW = Pathway(
         "private_law.section7.by_local_authority_share",
         "private_law.resolved_at_dra_share",
     ),
+    rates=("private_law.withdrawal_per_week_waiting",),
 )
 
 PATHFINDER = Pathway(

@@ -89,9 +89,8 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     import sim.experiment.replications
 
     out = tmp_path / "out"
-    out.mkdir()
-    for name in ("report.html", "journey_rep-0000.ocel.json", "validation.csv", "summary.csv", ".report.html.partial"):
-        (out / name).write_text("old")
+    assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--workers", "1"]) == 0
+    assert (out / "report.html").is_file() and (out / "journey_rep-0000.ocel.json").is_file()
     (out / "notes.txt").write_text("mine")
     (out / "scenarios").mkdir()
     (out / "scenarios" / "mine.yaml").write_text("name: mine\n")  # a folder of the user's files is left alone
@@ -104,8 +103,9 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
     assert left == ["indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
-    assert (out / "summary.csv").read_text() != "old"
-    assert "boom" in capsys.readouterr().err
+    assert sorted(p.name for p in (out / "replications" / "rep-0000").iterdir()) == ["error.json"]
+    err = capsys.readouterr().err
+    assert "boom" in err and "--force kept what this tool did not write" in err and "scenarios/mine.yaml" in err
 
 
 def test_run_from_an_invalid_scenario_writes_nothing(tmp_path, capsys) -> None:

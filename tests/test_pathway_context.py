@@ -20,7 +20,7 @@ from conftest import SMALL, scenario_data
 from pydantic import BaseModel
 
 from sim.model.entities import Case
-from sim.model.pathways.context import PathwayContext, Steps, draw_count
+from sim.model.pathways.context import HearingSteps, PathwayContext, Steps, draw_count
 from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
@@ -107,8 +107,9 @@ class FakeContext:
         self.log.append(entry)
         yield self.env.timeout(STEP_DAYS)
 
-    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
-        return self._step("hearing", STAGES[stage], hearing_key)
+    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
+        yield from self._step("hearing", STAGES[stage], hearing_key)
+        return False  # the parties never withdraw here
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         return self._step("team_work", STAGES[stage], duration_key, team_kind, case.region, keep_slot)
@@ -128,7 +129,7 @@ class FakeContext:
     def divert(self, case: Case) -> None:
         self.log.append(("divert", self.env.now))
 
-    def dispose(self, case: Case, pathway_name: str) -> Steps:
+    def dispose(self, case: Case, pathway_name: str, outcome: str | None = None) -> Steps:
         self.log.append(("dispose", pathway_name, self.env.now))
         yield from ()
 
@@ -342,7 +343,8 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
         ends = [entry[0] for entry in context.log if entry[0] in ("divert", "dispose")]
         assert len(ends) == 1, "every journey ends once, diverted or disposed"
     assert seen_stages == set(stages), f"stages of the table never recorded: {set(stages) - seen_stages}"
-    assert read == set(table.decisions) | set(table.counts), "the pathway reads exactly the shares its table lists"
+    listed = set(table.decisions) | set(table.counts) | set(table.rates)
+    assert read == listed, "the pathway reads exactly the shares and rates its table lists"
 
 
 def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> None:

@@ -17,7 +17,7 @@ from sim.cli.common import (
     UserError,
     add_experiment_options,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     require_docs_folder,
     run_settings,
@@ -60,7 +60,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_backcast(args: argparse.Namespace) -> int:
     from sim.experiment.backcast import BackcastError, backcast, write_record
-    from sim.experiment.results_folder import prepare_directory
     from sim.outputs.backcast_figure import write_backcast_figure
     from sim.scenario.loading import load_scenario
 
@@ -68,23 +67,16 @@ def cmd_backcast(args: argparse.Namespace) -> int:
     if args.docs:
         require_docs_folder(DOCS_RECORD)
     out = out_dir(args, f"backcast-{loaded.scenario.name}")
-    prepare_directory(out, force=args.force)
-    try:
-        with executor_for(args, out) as executor:
-            result = backcast(
-                loaded,
-                out,
-                until=args.until,
-                executor=executor,
-                **run_settings(args),
-            )
-    except BackcastError as exc:
-        raise UserError(str(exc)) from None
-    if not result.replications_used:
-        err(f"every replication failed, so there is nothing to compare; details in {out / 'manifest.json'}")
-        return EXIT_FAILED_REPLICATIONS
-    result.written += write_backcast_figure(out, result.table, result.trajectory)
-    write_record(out, result, loaded, args.scenario, [DOCS_RECORD] if args.docs else [])
+    with experiment_folder(args, out) as executor:
+        try:
+            result = backcast(loaded, out, until=args.until, executor=executor, **run_settings(args))
+        except BackcastError as exc:
+            raise UserError(str(exc)) from None
+        if not result.replications_used:
+            err(f"every replication failed, so there is nothing to compare; details in {out / 'manifest.json'}")
+            return EXIT_FAILED_REPLICATIONS
+        result.written += write_backcast_figure(out, result.table, result.trajectory)
+        write_record(out, result, loaded, args.scenario, [DOCS_RECORD] if args.docs else [])
     compared = result.table[result.table["published"].notna() & result.table["model"].notna()]
     inside = ((compared["published"] >= compared["lower"]) & (compared["published"] <= compared["upper"])).mean()
     print(f"{len(compared)} published points compared; {inside:.0%} inside the model's 95% band")

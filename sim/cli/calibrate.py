@@ -27,7 +27,7 @@ from sim.cli.common import (
     command_line,
     default_out,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     positive_int,
 )
@@ -178,7 +178,6 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
 def cmd_model(args: argparse.Namespace) -> int:
     from sim.experiment.model_calibration.fit import CalibrationModelError, calibrate_model
     from sim.experiment.model_calibration.targets import TargetsError, load_targets
-    from sim.experiment.results_folder import prepare_directory
     from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
@@ -188,7 +187,6 @@ def cmd_model(args: argparse.Namespace) -> int:
         err(f"error: the targets file has problems (file:line: key: message):\n{exc}")
         return EXIT_USER_ERROR
     out = out_dir(args, f"calibration-{loaded.scenario.name}")
-    prepare_directory(out, force=args.force)
     fitted = sum(targets.fitted)
     err(
         f"fitting {len(targets.spec.parameters)} parameters to {fitted} targets "
@@ -196,7 +194,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         f"{args.replications} replications, then {len(targets.spec.parameters)} for the sensitivity matrix"
     )
     try:
-        with executor_for(args, out) as executor:
+        with experiment_folder(args, out) as executor:
             result = calibrate_model(
                 loaded,
                 targets,

@@ -1,8 +1,9 @@
 """What every command shares: exit codes, the user error, argument types, messages, executors and options.
 
 Exit codes: 0 success; 1 some replications failed (the others are kept and reported); 2 a user error (a bad
-scenario, a missing file, a bad option, an output directory that is in the way), reported in a paragraph
-without a traceback; 130 interrupted (Ctrl-C).
+scenario, a missing file, a bad option, an output directory that is in the way or in use, a damaged results
+folder) or a file system error (no permission, a missing or read-only folder, a full disk), reported without a
+traceback; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -138,18 +139,41 @@ def make_executor(args: argparse.Namespace):
 
 
 @contextmanager
-def executor_for(args: argparse.Namespace, out: Path) -> Iterator[Any]:
-    """The executor a command asked for; on Ctrl-C its workers stop at once and the user is told where the
-    partial results are (``main`` then exits 130)."""
+def experiment_folder(
+    args: argparse.Namespace, out: Path, *, resume: bool = False, say_interrupted: bool = True
+) -> Iterator[Any]:
+    """The executor a command asked for, inside its output folder held for the command.
+
+    The executor is made first, so an unreachable ``--scheduler`` stops the command before any folder is made.
+    The folder is then made, locked, and (with ``--force``) emptied of the previous run's files
+    (:func:`sim.experiment.results_folder.output_folder`). On Ctrl-C the workers stop at once and the user is told
+    where the partial results are (``main`` then exits 130); the workers are stopped before the folder is released.
+    """
+    from sim.experiment.results_folder import output_folder
+
     executor = make_executor(args)
     try:
-        yield executor
-    except KeyboardInterrupt:
-        getattr(executor, "abort", executor.close)()
-        err(f"interrupted: partial results are in {out}")
-        raise
+        with output_folder(
+            out, force=getattr(args, "force", False), resume=resume, command=command_line(args), log=err
+        ):
+            try:
+                yield executor
+            except BaseException as exc:
+                getattr(executor, "abort", executor.close)()  # stop the workers now rather than wait for them
+                if isinstance(exc, KeyboardInterrupt) and say_interrupted:
+                    err(f"interrupted: partial results are in {out}")
+                raise
+            finally:
+                executor.close()
     finally:
         executor.close()
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line about an error: for an OSError, the file and the reason (a full disk, no permission...)."""
+    from sim.experiment.owned_files import describe_failure as describe
+
+    return describe(exc)
 
 
 # ---------------------------------------------------------------------------------------------- shared options

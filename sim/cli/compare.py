@@ -9,7 +9,7 @@ from sim.cli.common import (
     EXIT_OK,
     add_experiment_options,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     run_settings,
 )
@@ -35,16 +35,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.indicators import HEADLINE
     from sim.cli.results import after_run
     from sim.experiment.compare import KEYS, compare, disposal_children, load_all
-    from sim.experiment.results_folder import prepare_directory
     from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = load_all([args.base, *args.options])
     out = out_dir(args, f"compare-{loaded[0].scenario.name}")
-    prepare_directory(out, force=args.force)
     seeds = {s.scenario.seed for s in loaded}
     if args.seed is None and len(seeds) > 1:
         err(f"note: the scenarios declare different seeds; all run with the base's seed {loaded[0].scenario.seed}")
-    with executor_for(args, out) as executor:
+    with experiment_folder(args, out) as executor:
         table, runs = compare(
             loaded,
             out,
@@ -52,7 +50,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             after_each_run=None if args.no_report else after_run,
             **run_settings(args),
         )
-    write_comparison_figures(out, table, disposal_children(runs))
+        write_comparison_figures(out, table, disposal_children(runs))
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
     for _, row in headline.iterrows():
         verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"

@@ -6,7 +6,8 @@ The parser is built from one module per command or group (:mod:`sim.cli.run`, :m
 :mod:`sim.cli.backcast`, :mod:`sim.cli.options`, :mod:`sim.cli.results`), and the errors the library raises are
 turned into messages and exit codes here, in one place. Exit codes: 0 success; 1 some replications failed (the
 others are kept and reported); 2 a user error (a bad scenario, a missing file, a bad option, an output directory
-that is in the way), reported in a paragraph without a traceback; 130 interrupted (Ctrl-C).
+that is in the way or in use, a damaged results folder) or a file system error (no permission, a missing or
+read-only folder, a full disk), reported without a traceback; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from sim.cli import backcast, calibrate, compare, options, results, run, sweep, validation, warmup
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError, err
+from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError, describe_failure, err
 from sim.scenario.files import allowing_roots
 from sim.scenario.yaml_file import ScenarioError
 
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into head, for instance
         return EXIT_OK
+    except OSError as exc:  # no permission, a missing or read-only folder, a full disk: the message says which
+        err(f"error: {describe_failure(exc)}")
+        return EXIT_USER_ERROR
     except Exception as exc:
         if isinstance(exc, _user_errors()):
             err(f"error: {exc}")

@@ -19,7 +19,7 @@ from sim.cli.common import (
     EXIT_USER_ERROR,
     add_experiment_options,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     require_docs_folder,
     run_settings,
@@ -64,7 +64,6 @@ def regenerate_command(args: argparse.Namespace, seed: int) -> str:
 def cmd_options(args: argparse.Namespace) -> int:
     from sim.experiment.options import run_study
     from sim.experiment.options_study import StudyError, load_study
-    from sim.experiment.results_folder import prepare_directory
     from sim.outputs.options_record import summary_lines, write_options_record
 
     try:
@@ -75,17 +74,11 @@ def cmd_options(args: argparse.Namespace) -> int:
     if args.docs:
         require_docs_folder(DOCS_RECORD)
     out = out_dir(args, f"options-{study.base.scenario.name}")
-    prepare_directory(out, force=args.force)
-    with executor_for(args, out) as executor:
-        result = run_study(
-            study,
-            out,
-            executor=executor,
-            **run_settings(args),
+    with experiment_folder(args, out) as executor:
+        result = run_study(study, out, executor=executor, **run_settings(args))
+        result.written += write_options_record(
+            result, out, regenerate_command(args, result.root_seed), [DOCS_RECORD] if args.docs else []
         )
-    result.written += write_options_record(
-        result, out, regenerate_command(args, result.root_seed), [DOCS_RECORD] if args.docs else []
-    )
     for line in summary_lines(result):
         print(line)
     print("wrote " + ", ".join(str(p) for p in result.written))

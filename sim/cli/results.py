@@ -7,9 +7,50 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sim.cli.common import EXIT_OK, err
+from sim.cli.common import EXIT_OK, command_line, describe_failure, err
+
+LARGEST_ID = 2**63 - 1
+"""Child identifiers are 64-bit integers."""
+LARGEST_REPLICATION = 2**31 - 1
+"""Replication numbers are 32-bit integers in the tables."""
+
+
+def whole_number_up_to(largest: int):
+    """An argparse type: a whole number from 0 to ``largest`` (a bigger one cannot be in the tables)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not 0 <= value <= largest:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {largest}, got {text}")
+        return value
+
+    return parse
+
+
+@contextmanager
+def reading(directory: str | Path) -> Iterator[None]:
+    """Damage the readers do not check for themselves (a column missing from a table, a CSV that is not one) is
+    reported in one line, as a user error, rather than as a traceback."""
+    import pyarrow as pa
+
+    from sim.experiment.results_folder import ResultsDirError
+
+    try:
+        yield
+    except ResultsDirError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, pa.ArrowException) as exc:
+        raise ResultsDirError(
+            f"{directory} cannot be read as a results folder ({describe_failure(exc)}); was it edited by hand, or "
+            "cut short?"
+        ) from None
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +61,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "dates, agency, wait and work, the order made, and where the days went.",
     )
     p.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
-    p.add_argument("child_id", type=int, metavar="CHILD_ID", help="the child's identifier (child_id)")
-    p.add_argument("--replication", type=int, default=None, metavar="R", help="replication (default the first)")
+    p.add_argument(
+        "child_id", type=whole_number_up_to(LARGEST_ID), metavar="CHILD_ID", help="the child's identifier (child_id)"
+    )
+    p.add_argument(
+        "--replication",
+        type=whole_number_up_to(LARGEST_REPLICATION),
+        default=None,
+        metavar="R",
+        help="replication (default the first)",
+    )
     p.set_defaults(func=cmd_journey)
 
     p = sub.add_parser(
@@ -37,7 +86,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         description="Write a run's journey log (OCEL 2.0 JSON) for one replication.",
     )
     p.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
-    p.add_argument("--replication", type=int, default=None, metavar="R", help="replication (default the first)")
+    p.add_argument(
+        "--replication",
+        type=whole_number_up_to(LARGEST_REPLICATION),
+        default=None,
+        metavar="R",
+        help="replication (default the first)",
+    )
     p.add_argument(
         "--max-children",
         type=int,
@@ -52,21 +107,29 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_journey(args: argparse.Namespace) -> int:
     from sim.outputs.journey import describe
 
-    print(describe(args.directory, args.child_id, args.replication))
+    with reading(args.directory):
+        text = describe(args.directory, args.child_id, args.replication)
+    print(text)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from sim.experiment.results_folder import output_folder
     from sim.outputs.report import write_report
 
-    print(f"report in {write_report(args.directory)}")
+    with output_folder(args.directory, existing=True, command=command_line(args)), reading(args.directory):
+        path = write_report(args.directory)
+    print(f"report in {path}")
     return EXIT_OK
 
 
 def cmd_ocel(args: argparse.Namespace) -> int:
+    from sim.experiment.results_folder import output_folder
     from sim.outputs.ocel import export
 
-    print(f"journey log in {export(args.directory, args.replication, args.max_children, args.out)}")
+    with output_folder(args.directory, existing=True, command=command_line(args)), reading(args.directory):
+        path = export(args.directory, args.replication, args.max_children, args.out)
+    print(f"journey log in {path}")
     return EXIT_OK
 
 

@@ -16,8 +16,9 @@ from sim.cli.common import (
     add_experiment_options,
     command_line,
     default_out,
+    describe_failure,
     err,
-    make_executor,
+    experiment_folder,
     percent,
     progress_enabled,
     replication_count,
@@ -92,8 +93,8 @@ def print_headline(summary, out: Path) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment.replications import check_same_scenario, resume_options, run_experiment
-    from sim.experiment.results_folder import prepare_directory
+    from sim.experiment.replications import run_experiment
+    from sim.experiment.resume import check_same_scenario, check_scenario_file, resume_options
     from sim.scenario.loading import load_scenario
 
     argv = command_line(args)
@@ -102,7 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError("--resume DIR continues the run in DIR: give no scenario, --out or --force with it")
         out = Path(args.resume)
         options = resume_options(out)
-        loaded = load_scenario(options["scenario_path"])
+        check_scenario_file(options["scenario_path"], out)
+        loaded = load_scenario(options["scenario_path"], roots=options["scenario_roots"])  # as the run read it
         check_same_scenario(loaded, options["scenario_sha256"])
         replications = options["replications"]
         seed = options["seed"]
@@ -117,29 +119,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         precision, max_replications = args.precision, args.max_replications
         if precision and max_replications < replications:
             raise UserError(f"--max-replications ({max_replications}) must be at least --replications ({replications})")
-        prepare_directory(out, force=args.force)
-    executor = make_executor(args)
     try:
-        try:
-            result = run_experiment(
-                loaded,
-                out,
-                replications=replications,
-                seed=seed,
-                executor=executor,
-                show_progress=progress_enabled(),
-                precision=precision,
-                max_replications=max_replications,
-                resume=bool(args.resume),
-                argv=argv,
-                log=err,
-            )
-        except BaseException:
-            getattr(executor, "abort", executor.close)()  # stop the workers now rather than wait for them
-            raise
-        finally:
-            executor.close()
-        return _finish_run(args, loaded, out, result, max_replications)
+        with experiment_folder(args, out, resume=bool(args.resume), say_interrupted=False) as executor:
+            try:
+                result = run_experiment(
+                    loaded,
+                    out,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor,
+                    show_progress=progress_enabled(),
+                    precision=precision,
+                    max_replications=max_replications,
+                    resume=bool(args.resume),
+                    argv=argv,
+                    log=err,
+                )
+            except OSError as exc:  # a full disk, a folder made read-only: the finished replications are kept
+                raise UserError(
+                    f"{describe_failure(exc)}; once that is fixed, continue with: python run_sim.py run --resume {out}"
+                ) from None
+            return _finish_run(args, loaded, out, result, max_replications)
     except KeyboardInterrupt:  # during the replications, or while the outputs or the report are written
         err(
             f"interrupted: finished replications are kept in {out / 'replications'}; "

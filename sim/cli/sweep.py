@@ -11,7 +11,7 @@ from sim.cli.common import (
     UserError,
     add_experiment_options,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     run_settings,
 )
@@ -34,7 +34,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.experiment.results_folder import prepare_directory
     from sim.experiment.sweep import build_settings, design, parse_set, sweep
     from sim.outputs.experiment_figures import write_sweep_figure
     from sim.scenario.loading import load_scenario
@@ -48,8 +47,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         factors[key] = values
     build_settings(base, design(factors, args.one_at_a_time))  # validate before the directory is made
     out = out_dir(args, f"sweep-{base.scenario.name}")
-    prepare_directory(out, force=args.force)
-    with executor_for(args, out) as executor:
+    with experiment_folder(args, out) as executor:
         table, runs = sweep(
             base,
             factors,
@@ -58,7 +56,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             executor=executor,
             **run_settings(args),
         )
-    write_sweep_figure(out, factors, args.one_at_a_time)
+        write_sweep_figure(out, factors, args.one_at_a_time)
     print(f"{len(runs)} settings x {args.replications} replications; results in {out / 'sweep.csv'}")
     if any(run.failures for run in runs.values()):
         err("some replications failed; see each setting's manifest.json")

@@ -18,8 +18,9 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
+    command_line,
     err,
-    executor_for,
+    experiment_folder,
     out_dir,
     run_settings,
 )
@@ -72,7 +73,7 @@ def _extra_records(args: argparse.Namespace) -> list[Path]:
 
 def cmd_validation(args: argparse.Namespace) -> int:
     from sim.experiment.replications import run_experiment
-    from sim.experiment.results_folder import prepare_directory, read_manifest
+    from sim.experiment.results_folder import output_folder, read_manifest
     from sim.experiment.validation import published_figures, summary_lines, write_validation
     from sim.scenario.loading import load_scenario
 
@@ -84,23 +85,17 @@ def cmd_validation(args: argparse.Namespace) -> int:
             raise UserError("--from-run DIR reads a finished run and writes the record there: give no --out or --force")
         out = Path(args.from_run)
         failed = [f["replication"] for f in read_manifest(out).get("failed_replications", [])]
-        used = None
+        with output_folder(out, existing=True, command=command_line(args)):
+            record = write_validation(out, loaded, args.scenario, also)
     else:
         out = out_dir(args, f"validation-{loaded.scenario.name}")
-        prepare_directory(out, force=args.force)
-        with executor_for(args, out) as executor:
-            result = run_experiment(
-                loaded,
-                out,
-                executor=executor,
-                **run_settings(args),
-            )
-        failed = [f.replication for f in result.failures]
-        used = result.replications_used
-    if used is not None and not used:
-        err(f"every replication failed, so there is nothing to validate; details in {out / 'manifest.json'}")
-        return EXIT_FAILED_REPLICATIONS
-    record = write_validation(out, loaded, args.scenario, also)
+        with experiment_folder(args, out) as executor:
+            result = run_experiment(loaded, out, executor=executor, **run_settings(args))
+            failed = [f.replication for f in result.failures]
+            if not result.replications_used:
+                err(f"every replication failed, so there is nothing to validate; details in {out / 'manifest.json'}")
+                return EXIT_FAILED_REPLICATIONS
+            record = write_validation(out, loaded, args.scenario, also)
     for line in summary_lines(record.table):
         print(line)
     print("wrote " + ", ".join(str(p) for p in record.written))

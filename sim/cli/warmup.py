@@ -9,7 +9,7 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    executor_for,
+    experiment_folder,
     out_dir,
     positive_int,
     run_settings,
@@ -28,7 +28,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.experiment.results_folder import prepare_directory
     from sim.experiment.warmup import warmup
     from sim.outputs.experiment_figures import write_warmup_figure
     from sim.scenario.loading import load_scenario
@@ -37,8 +36,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     if args.years is not None and not (0 < args.years <= 50):
         raise UserError(f"--years must be above 0 and at most 50, got {args.years}")
     out = out_dir(args, f"warmup-{loaded.scenario.name}")
-    prepare_directory(out, force=args.force)
-    with executor_for(args, out) as executor:
+    with experiment_folder(args, out) as executor:
         result = warmup(
             loaded,
             out,
@@ -47,7 +45,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             window=args.window,
             **run_settings(args),
         )
-    write_warmup_figure(out, result)
+        write_warmup_figure(out, result)
     parts = ", ".join(f"{k.removesuffix('_mean')}: {v['days']:g} days" for k, v in result["series"].items())
     print(f"suggested warm-up: {result['warm_up_days']} days ({parts}; MSER-5)")
     if result["may_not_settle"]:

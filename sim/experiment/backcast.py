@@ -27,10 +27,10 @@ import pandas as pd
 
 from sim.analysis.periods import inside, last_day
 from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
+from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import read_table
 from sim.experiment.trajectory import FIT_UNTIL, published_trajectory
-from sim.model.columns import write_atomically
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR
 
@@ -127,6 +127,7 @@ def _measure_run(
     return pd.concat(measured, ignore_index=True), pd.concat(dense, ignore_index=True)
 
 
+@writes_into("out")
 def backcast(
     loaded: LoadedScenario,
     out: Path,

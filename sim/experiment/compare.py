@@ -32,6 +32,7 @@ from sim.analysis.indicators import KEYS
 from sim.analysis.rows import DISPOSAL_COLUMNS
 from sim.analysis.statistics import t_intervals
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
+from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
 from sim.scenario.loading import LoadedScenario, load_scenario
@@ -129,6 +130,7 @@ def unique_names(loaded: list[LoadedScenario]) -> list[str]:
     return names
 
 
+@writes_into("out")
 def compare(
     loaded: list[LoadedScenario],
     out: Path,

@@ -184,6 +184,7 @@ class DaskExecutor:
 
     def close(self) -> None:
         if self._own:
+            self._own = False  # closed once, however many times it is asked
             self.client.close()
 
 

@@ -3,13 +3,15 @@
 ``manifest.json`` records the scenario (its files with their sha256, the fully resolved scenario and its
 hash), policies with their simulation days, the starting state, the root seed and the random stream scheme,
 replications with what each did, package versions, the code version (git commit and whether the working
-tree had uncommitted changes), the machine, timing and the command line. It is written atomically, first
-when a run starts (``status: running``) and again when it ends, so ``run --resume`` can read it.
+tree had uncommitted changes), the machine, timing and the command line, and (``outputs``) every file the tool
+wrote in the folder, which is what ``--force`` deletes (:mod:`sim.experiment.owned_files`). It is written
+atomically, first when a run starts (``status: running``) and again when it ends (``complete``; ``failed``, with
+the ``error``, when the command stops on an error), so ``run --resume`` can read it, from any working directory:
+the scenario's absolute path is kept with its hash.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -22,11 +24,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.model.columns import write_atomically
+from sim.experiment.owned_files import MANIFEST_NAME, claim, now_iso, outputs_for_manifest, write_json_atomically
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.loading import LoadedScenario
 
-MANIFEST_NAME = "manifest.json"
+__all__ = ["MANIFEST_NAME", "now_iso"]
 PACKAGES = {
     "simpy": "simpy",
     "numpy": "numpy",
@@ -121,6 +123,8 @@ def scenario_section(loaded: LoadedScenario) -> dict[str, Any]:
         "scenario": {
             "name": scenario.name,
             "path": loaded.path,
+            "absolute_path": os.path.abspath(loaded.path),
+            "roots": list(loaded.roots),  # the folders extends could read, for --resume from anywhere
             "files": [{"path": f, "sha256": sha256_file(f)} for f in loaded.source.files],
             "resolved_sha256": scenario_hash(loaded),
             "resolved": resolved_scenario(loaded),
@@ -134,10 +138,6 @@ def scenario_section(loaded: LoadedScenario) -> dict[str, Any]:
             "simulation_start_date": scenario.sim_start_date.isoformat(),
         },
     }
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def as_plain(value: Any) -> Any:
@@ -183,8 +183,10 @@ def build_manifest(
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    text = json.dumps(manifest, indent=2, sort_keys=False, default=str, allow_nan=True) + "\n"
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    """Write the manifest atomically, with the list of files the tool wrote in its folder (``outputs``)."""
+    claim([path], save_into=path)
+    outputs = outputs_for_manifest(path)
+    write_json_atomically(Path(path), manifest if outputs is None else {**manifest, "outputs": outputs})
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sim.analysis.indicators import KEYS
 from sim.analysis.statistics import t_interval
 from sim.experiment.compare import compare
 from sim.experiment.options_study import ElasticityPair, Study
+from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, collect_indicators, write_csv
 
 OPTIONS_CSV, ELASTICITY_CSV = "options.csv", "elasticity.csv"
@@ -219,6 +220,7 @@ class StudyResult:
         return {name: len(run.failures) for name, run in self.runs.items() if run.failures}
 
 
+@writes_into("out")
 def run_study(
     study: Study,
     out: Path,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,10 +31,23 @@ from sim.analysis.indicators import indicators as indicator_rows
 from sim.analysis.periods import results_period as period_of
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
-from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, read_manifest, scenario_hash, write_manifest
+from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
+from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress
-from sim.experiment.results_folder import DONE_MARKER, REPLICATIONS_DIR, TABLES, RunDirectoryError, replication_dir
-from sim.model.columns import write_atomically
+from sim.experiment.results_folder import (
+    DONE_MARKER,
+    ERROR_MARKER,
+    REPLICATION_FILES,
+    REPLICATIONS_DIR,
+    TABLES,
+    RunDirectoryError,
+    clear_replication,
+    parquet_file,
+    read_parquet,
+    replication_dir,
+    replication_files,
+    write_atomically,
+)
 from sim.model.replication import Replication
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
@@ -114,9 +126,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     """Run one replication into its folder; a failure is returned (with its traceback), not raised."""
     started = time.perf_counter()
     directory = Path(task.directory)
-    if directory.exists():
-        shutil.rmtree(directory)  # leftovers of an interrupted attempt
-    directory.mkdir(parents=True)
+    clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
+    directory.mkdir(parents=True, exist_ok=True)
     try:
         stats = Replication(
             task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
@@ -129,6 +140,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         )
         _write_json(directory / DONE_MARKER, result.to_json())
     except Exception as exc:
+        for name in REPLICATION_FILES:  # a write cut short (a full disk) leaves no temporary file behind
+            partial_of(directory / name).unlink(missing_ok=True)
         message, text = describe_exception(exc)
         result = ReplicationResult(
             task.replication,
@@ -138,7 +151,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             traceback=text,
             wall_seconds=time.perf_counter() - started,
         )
-        _write_json(directory / "error.json", result.to_json())
+        _write_json(directory / ERROR_MARKER, result.to_json())
     return result
 
 
@@ -153,9 +166,18 @@ def finished_replications(out: Path) -> dict[int, ReplicationResult]:
     root = Path(out) / REPLICATIONS_DIR
     if not root.is_dir():
         return found
-    for marker in sorted(root.glob(f"rep-*/{DONE_MARKER}")):
-        data = json.loads(marker.read_text(encoding="utf-8"))
-        found[int(data["replication"])] = ReplicationResult(**data)
+    for marker in sorted(root.glob(f"rep-[0-9][0-9][0-9][0-9]/{DONE_MARKER}")):
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+            result = ReplicationResult(**data)
+            if not isinstance(result.replication, int) or f"rep-{result.replication:04d}" != marker.parent.name:
+                raise ValueError(f"it is for replication {result.replication!r}")
+        except (ValueError, TypeError) as exc:
+            raise RunDirectoryError(
+                f"{marker} cannot be read ({exc}), so that replication cannot be reused: delete its folder "
+                f"{marker.parent} to run it again"
+            ) from None
+        found[result.replication] = result
     return found
 
 
@@ -168,10 +190,10 @@ def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] =
             continue
 
         def write(tmp: Path, sources: list[Path] = sources) -> None:
-            schema = pq.read_schema(sources[0])
+            schema = parquet_file(sources[0]).schema_arrow
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
                 for source in sources:
-                    parquet = pq.ParquetFile(source)
+                    parquet = parquet_file(source)
                     for i in range(parquet.num_row_groups):
                         writer.write_table(parquet.read_row_group(i).cast(schema))
 
@@ -179,7 +201,7 @@ def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] =
 
 
 def collect_indicators(out: Path, replications: list[int]) -> pd.DataFrame:
-    frames = [pd.read_parquet(replication_dir(out, r) / "indicators.parquet") for r in replications]
+    frames = [read_parquet(replication_dir(out, r) / "indicators.parquet").to_pandas() for r in replications]
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     return pd.concat(frames, ignore_index=True)
@@ -230,6 +252,7 @@ def sequential_stop(
     return None
 
 
+@writes_into("out")
 def run_experiment(
     loaded: LoadedScenario,
     out: Path,
@@ -247,7 +270,7 @@ def run_experiment(
     extra_manifest: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Run replications of a scenario into ``out`` (which must exist; see :func:`prepare_directory`)."""
+    """Run replications into ``out`` (see :func:`output_folder`); each one's files are claimed before it starts."""
     out = Path(out)
     say = log or (lambda message: None)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
@@ -309,6 +332,7 @@ def run_experiment(
     try:
         while True:
             pending = [r for r in range(target) if r not in results]
+            claim(replication_files(out, pending))
             tasks = [ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter) for r in pending]
             for task, result in executor.map_unordered(run_replication, tasks):
                 if isinstance(result, BaseException):
@@ -351,7 +375,7 @@ def run_experiment(
             f"confirmed over {confirm} further replications",
         }
         for r in [r for r in results if r >= keep_upto]:  # extra replications from running in batches
-            shutil.rmtree(replication_dir(out, r), ignore_errors=True)
+            clear_replication(replication_dir(out, r))
             del results[r]
     used = sorted(r for r, res in results.items() if res.ok)
     failures = [res for _, res in sorted(results.items()) if not res.ok]
@@ -367,30 +391,6 @@ def run_experiment(
     final = manifest("failed" if failures else "complete", results, extra)
     write_manifest(out / MANIFEST_NAME, final)
     return RunResult(out, root_seed, per_replication, summary, results, failures, final, used)
-
-
-def resume_options(out: Path) -> dict[str, Any]:
-    """What a run directory's manifest says about how the run was started (for ``run --resume``)."""
-    path = Path(out) / MANIFEST_NAME
-    if not path.exists():
-        raise RunDirectoryError(f"{out} has no {MANIFEST_NAME}, so it is not a run that can be resumed")
-    try:
-        data = read_manifest(path)
-        return {
-            "scenario_path": data["scenario"]["path"],
-            "scenario_sha256": data["scenario"]["resolved_sha256"],
-            **data["run_options"],
-        }
-    except (KeyError, ValueError, TypeError) as exc:
-        raise RunDirectoryError(f"{path} cannot be read as a run manifest ({exc})") from None
-
-
-def check_same_scenario(loaded: LoadedScenario, expected_sha256: str) -> None:
-    if scenario_hash(loaded) != expected_sha256:
-        raise RunDirectoryError(
-            f"the scenario {loaded.path} has changed since the run started (its resolved sha256 differs from "
-            "the manifest's), so the finished replications cannot be reused; start a new run instead"
-        )
 
 
 def half_width_percent(summary: pd.DataFrame) -> pd.Series:

@@ -31,6 +31,7 @@ import yaml
 from sim.analysis.indicators import HEADLINE
 from sim.analysis.statistics import summarise
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
+from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
 from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
@@ -133,6 +134,7 @@ def _fill(data: dict, resolved: dict, dotted: str) -> None:
         node, source = node[part], source[part]
 
 
+@writes_into("out")
 def sweep(
     base: LoadedScenario,
     factors: dict[str, list[Any]],

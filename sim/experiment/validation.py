@@ -28,8 +28,8 @@ import yaml
 from sim.analysis.periods import inside, last_day
 from sim.analysis.statistics import t_interval
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
+from sim.experiment.owned_files import write_atomically
 from sim.experiment.results_folder import read_table
-from sim.model.columns import write_atomically
 from sim.scenario.loading import LoadedScenario
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"

@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.analysis.rows import DISPOSAL_COLUMNS, disposed_rows
+from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory, replication_dir
-from sim.model.columns import write_atomically
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR, WEEK_DAYS
 
@@ -119,6 +119,7 @@ def suggest(table: pd.DataFrame, interval: float) -> dict[str, Any]:
     return {"warm_up_days": weeks * 7, "series": found, "may_not_settle": near_half}
 
 
+@writes_into("out")
 def warmup(
     loaded: LoadedScenario,
     out: Path,
@@ -134,8 +135,7 @@ def warmup(
 ) -> dict[str, Any]:
     empty = from_empty(loaded, years)
     runs = out / "runs"
-    # The caller has already refused a non-empty ``out`` without --force, so anything here is an earlier run's.
-    prepare_directory(runs, force=True)
+    prepare_directory(runs, force=False)  # with --force, the caller has removed an earlier run's files here
     run = run_experiment(
         empty,
         runs,

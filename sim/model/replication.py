@@ -26,7 +26,7 @@ from sim.model.arrivals import arrivals_between, segment_bounds
 from sim.model.entities import Case, Child
 from sim.model.monitor import OpenCounts, measure_names, monitor
 from sim.model.parameters import Parameters
-from sim.model.pathways.context import Chance, Steps
+from sim.model.pathways.context import Chance, HearingSteps, Steps
 from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
@@ -144,8 +144,8 @@ class Replication:
     def team(self, kind: str, region: int) -> CaseloadTeam:
         return self.teams.team(kind, region)
 
-    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
-        return self.steps.hearing(case, stage, hearing_key)
+    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
+        return self.steps.hearing(case, stage, hearing_key, withdrawal_per_week)
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         return self.steps.team_work(case, stage, team_kind, duration_key, keep_slot)
@@ -258,9 +258,13 @@ class Replication:
         self.stats.cases_diverted += 1
         self._close(case, STATUS_DIVERTED)
 
-    def dispose(self, case: Case, pathway_name: str) -> Steps:
-        """Make the order; some children come back to court later as the same children."""
-        case.outcome = self.uniforms["outcome"].choose(self.params.outcome_cumulative[pathway_name])
+    def dispose(self, case: Case, pathway_name: str, outcome: str | None = None) -> Steps:
+        """Make the order (drawn, or ``outcome`` when the case ended otherwise, e.g. withdrawn while waiting);
+        some children come back to court later as the same children."""
+        if outcome is None:
+            case.outcome = self.uniforms["outcome"].choose(self.params.outcome_cumulative[pathway_name])
+        else:
+            case.outcome = self.outcome_names.index(outcome)
         case.end_day = self.env.now
         self.stats.cases_disposed += 1
         self._close(case, STATUS_DISPOSED)

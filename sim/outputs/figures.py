@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from sim.analysis.attribution import delay_attribution
 from sim.analysis.periods import child_days_by_month
 from sim.analysis.rows import disposed_rows, group_index
-from sim.model.columns import write_atomically
+from sim.experiment.owned_files import write_atomically
 from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
 
 FORMATS = ("png", "svg")

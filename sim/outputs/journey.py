@@ -80,8 +80,14 @@ def _stage_line(row: pd.Series) -> str:
 def describe(directory: str | Path, child_id: int, replication: int | None = None) -> str:
     """The child's journey as text; raises ResultsDirError (UnknownChild) for a directory or child not found."""
     directory = check_results_dir(directory)
+    held = replications_in(directory)
     if replication is None:
-        replication = replications_in(directory)[0]
+        replication = held[0]
+    elif replication not in held:
+        raise ResultsDirError(
+            f"{directory} has no replication {replication} (it holds {', '.join(map(str, held[:20]))}"
+            f"{' and more' if len(held) > 20 else ''})"
+        )
     rows = read_table(directory, "children", replication, filters=[("child_id", "==", int(child_id))])
     if rows.empty:
         raise UnknownChild(f"there is no child {child_id} in replication {replication} of {directory}")
@@ -89,7 +95,7 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
     stages = read_table(directory, "stages", replication, filters=[("case_id", "in", rows["case_id"].tolist())])
     stages = stages.sort_values(["requested", "started", "ended"], kind="stable")
     manifest = read_manifest(directory)
-    run_end = run_period(manifest)[1] if manifest else None
+    run_end = run_period(manifest)[1] if "scenario" in manifest else None
 
     first = rows.iloc[0]
     lines = [

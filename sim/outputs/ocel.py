@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import case_events
+from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
-from sim.model.columns import write_atomically
 
 RUN_MAX_CHILDREN = 10_000
 """Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
@@ -378,5 +378,6 @@ def export(
     path = Path(out) if out else journey_path(directory, replication)
 
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # the C encoder: dump() is pure Python
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path

@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.experiment.manifest import read_manifest, sha256_file
 from sim.experiment.options import ELASTICITY_INDICATORS, STUDY_INDICATORS, StudyIndicator, StudyResult, by_name
-from sim.model.columns import write_atomically
+from sim.experiment.owned_files import write_atomically
 
 OPTIONS_MD = "options.md"
 MISSING = "–"

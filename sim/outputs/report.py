@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
-from sim.model.columns import write_atomically
 from sim.outputs.html import CSS, escape, figure_html, format_value, html_table, markdown_to_html, number, words
 from sim.outputs.stress_des import stress_des_section
 
@@ -243,7 +243,7 @@ def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.
         )
     else:
         parts.append("<p>summary.csv is missing from the results directory.</p>")
-    period = run_period(manifest) if manifest else infer_period(children)
+    period = run_period(manifest) if "scenario" in manifest else infer_period(children)
     child = summarise(indicators(children, stages, period, by_month=False))
     parts.append(
         "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/indicators.py): time to "
@@ -319,7 +319,7 @@ def render(directory: str | Path) -> str:
     children = read_table(directory, "children")
     stages = read_table(directory, "stages")
     timeline = read_table(directory, "timeline")
-    period = run_period(manifest) if manifest else infer_period(children)
+    period = run_period(manifest) if "scenario" in manifest else infer_period(children)
     name = manifest.get("scenario", {}).get("name", directory.name)
     body = [
         f"<h1>Family justice simulation: {escape(name)}</h1>",
@@ -346,5 +346,6 @@ def write_report(directory: str | Path) -> Path:
     """Write DIR/report.html (atomically) and return its path."""
     text = render(directory)
     path = Path(directory) / REPORT_NAME
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path

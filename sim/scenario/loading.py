@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.scenario.annotations import fields_by_key, is_model, members
+from sim.scenario.files import scenario_roots
 from sim.scenario.history import history_policies, history_problems
 from sim.scenario.resources import memory_problems
 from sim.scenario.schema import Policy, Scenario
@@ -197,6 +198,9 @@ class LoadedScenario(BaseModel):
     source: SourceTree
     path: str
     periods: list[tuple[float, Scenario]]  # (simulation day, scenario in force from then), first at day 0
+    roots: tuple[str, ...] = ()
+    """The folders ``extends`` could read when the file was loaded (sim.scenario.files): the manifest keeps them, so
+    ``run --resume`` reads the scenario as the run did from any working directory."""
 
 
 def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[dict, str]], str | None]:
@@ -342,7 +346,8 @@ def load_scenario(path: str | Path, roots: Iterable[str | Path] = ()) -> LoadedS
         periods = _policy_periods(tree, scenario)
     except ScenarioError as error:
         raise withhold_values(error, str(path), schema_words()) from None
-    return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods)
+    allowed = tuple(scenario_roots(path, roots))
+    return LoadedScenario(scenario=scenario, source=tree, path=str(path), periods=periods, roots=allowed)
 
 
 @functools.cache

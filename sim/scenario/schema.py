@@ -559,6 +559,18 @@ class PrivateLaw(WithOutcomes):
     dispute_resolution_hearing: Hearing = Field(description="The Dispute Resolution Appointment (DRA).")
     resolved_at_dra_share: Probability = Field(description="Share of cases reaching the DRA that end there.")
     final_hearing: Hearing
+    withdrawal_per_week_waiting: NonNegative = Field(
+        default=0,
+        description="Hazard, per week a hearing waits for a listing beyond its notice, that the parties settle "
+        "or withdraw before it is heard (the case ends 'withdrawn' while it waits): long lists make some "
+        "applications fall away. Not published; 0 turns it off.",
+    )
+
+    @model_validator(mode="after")
+    def _withdrawal_has_its_outcome(self) -> PrivateLaw:
+        if self.withdrawal_per_week_waiting > 0 and "withdrawn" not in self.outcomes:
+            raise ValueError("withdrawal_per_week_waiting above 0 needs a 'withdrawn' outcome in outcomes")
+        return self
 
 
 class ChildImpactReport(Strict):

@@ -12,9 +12,9 @@ unless ``keep_runs``.
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import pandas as pd
 from sim.experiment.model_calibration.measures import MEASURES, POINT_COLUMNS
 from sim.experiment.model_calibration.targets import Targets, scenario_at
 from sim.experiment.replications import run_experiment, write_csv
-from sim.experiment.results_folder import REPLICATIONS_DIR
+from sim.experiment.results_folder import REPLICATIONS_DIR, clear_replication, replication_dir
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.yaml_file import suggest
 
@@ -124,7 +124,10 @@ class Evaluator:
         write_csv(run_dir / "measured.csv", measured)
         means, sds = self._match(measured, strict=not self.evaluations)
         if not self.keep_runs:
-            shutil.rmtree(run_dir / REPLICATIONS_DIR, ignore_errors=True)
+            for r in run.results:  # only the files the replications wrote
+                clear_replication(replication_dir(run_dir, r))
+            with suppress(OSError):
+                (run_dir / REPLICATIONS_DIR).rmdir()
         evaluation = Evaluation(
             index=index,
             phase=phase,

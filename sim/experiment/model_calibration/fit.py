@@ -42,6 +42,7 @@ from sim.experiment.manifest import build_manifest, now_iso, sha256_file, write_
 from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
 from sim.experiment.model_calibration.identifiability import Identifiability, assess
 from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
+from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import write_csv
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Name
@@ -220,7 +221,8 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
 def write_fitted_scenario(loaded: LoadedScenario, targets: Targets, values: tuple[float, ...], out: Path) -> Path:
     """Write ``fitted.yaml`` and check it loads to the very scenario the fit ran."""
     path = Path(out) / FITTED_SCENARIO
-    path.write_text(fitted_scenario_text(loaded, targets, values, out), encoding="utf-8")
+    text = fitted_scenario_text(loaded, targets, values, out)
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     written = load_scenario(path, roots=[Path(loaded.path).resolve().parent]).scenario  # it extends the input
     expected = scenario_at(loaded, targets.spec.parameters, values).scenario.model_copy(
         update={"name": fitted_name(loaded)}
@@ -292,6 +294,7 @@ class CalibrationResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+@writes_into("out")
 def calibrate_model(
     loaded: LoadedScenario,
     targets: Targets,

@@ -15,6 +15,8 @@ from sim.model.entities import Case
 from sim.scenario.schema import Scenario
 
 Steps = Generator[Any, Any, None]
+HearingSteps = Generator[Any, Any, bool]
+"""A hearing's steps; the value is True when the case was withdrawn while it waited for the listing."""
 """A step or a pathway: a generator used with ``yield from``, yielding SimPy events only when time must pass."""
 
 
@@ -60,8 +62,9 @@ class PathwayContext(Protocol):
         """A caseload team of a kind (``TEAM_KINDS``) in a region, to release a slot kept past its stage."""
         ...
 
-    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
-        """List the hearing at ``hearing_key`` (a dotted scenario key), wait for it and relist it as needed."""
+    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
+        """List the hearing at ``hearing_key`` (a dotted scenario key), wait for it and relist it as needed;
+        True if the parties withdrew while it waited (hazard ``withdrawal_per_week`` per week of listing wait)."""
         ...
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
@@ -88,6 +91,6 @@ class PathwayContext(Protocol):
         """The case leaves before issue, without a court case."""
         ...
 
-    def dispose(self, case: Case, pathway_name: str) -> Steps:
-        """The order is made; the children may come back to court later."""
+    def dispose(self, case: Case, pathway_name: str, outcome: str | None = None) -> Steps:
+        """The order is made (drawn, or the ``outcome`` given); the children may come back to court later."""
         ...

@@ -2,14 +2,15 @@
 
 Cafcass safeguarding checks (the short-term team holds the case to the first hearing) → FHDRA → consent
 order, or directions: fact-finding hearing where domestic abuse is alleged (PD12J), section 7 report by
-Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. The stages, their
-keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`.
+Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. While a hearing waits
+for a listing beyond its notice, the parties may withdraw (``private_law.withdrawal_per_week_waiting``). The
+stages, their keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`.
 """
 
 from __future__ import annotations
 
 from sim.model.entities import Case
-from sim.model.pathways.context import PathwayContext, Steps
+from sim.model.pathways.context import HearingSteps, PathwayContext, Steps
 from sim.vocabulary import PRIVATE_LAW, STAGE
 
 SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
@@ -17,6 +18,17 @@ SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
     for s in ("safeguarding_checks", "first_hearing", "section7_report", "dispute_resolution_hearing")
 )
 SHORT_TERM = "cafcass_short_term"
+WITHDRAWN = "withdrawn"
+"""The outcome of a case whose parties withdrew while a hearing waited for a listing."""
+
+
+def _heard_or_withdrawn(ctx: PathwayContext, case: Case, stage: str, key: str) -> HearingSteps:
+    """The hearing; True when the parties withdrew while it waited for a listing (the case is then disposed)."""
+    withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
+    if (yield from ctx.hearing(case, STAGE[stage], key, withdrawal)):
+        yield from ctx.dispose(case, "private_law", WITHDRAWN)
+        return True
+    return False
 
 
 def private_law(ctx: PathwayContext, case: Case) -> Steps:
@@ -31,23 +43,31 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
             yield from ctx.team_work(
                 case, STAGE["safeguarding_checks"], SHORT_TERM, "private_law.safeguarding_days", keep_slot=True
             )
-        yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing")
+        withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
+        withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing", withdrawal)
         if checked_here:
             ctx.team(SHORT_TERM, case.region).release()
+        if withdrawn:
+            yield from ctx.dispose(case, "private_law", WITHDRAWN)
+            return
         resolved = draw.chance(ctx.scenario.private_law.resolved_at_first_hearing_share)
     if not resolved:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
         if entry <= SECTION7_ENTRY:
             if case.domestic_abuse and draw.chance(params.fact_finding.share_if_domestic_abuse):
-                yield from ctx.hearing(case, STAGE["fact_finding_hearing"], "private_law.fact_finding.hearing")
+                key = "private_law.fact_finding.hearing"
+                if (yield from _heard_or_withdrawn(ctx, case, "fact_finding_hearing", key)):
+                    return
             if draw.chance(params.section7.share):
                 team = (
                     "local_authority" if draw.chance(params.section7.by_local_authority_share) else "cafcass_long_term"
                 )
                 yield from ctx.team_work(case, STAGE["section7_report"], team, "private_law.section7.duration_days")
         if entry <= DRA_ENTRY:
-            yield from ctx.hearing(case, STAGE["dispute_resolution_hearing"], "private_law.dispute_resolution_hearing")
+            key = "private_law.dispute_resolution_hearing"
+            if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key)):
+                return
             resolved = draw.chance(ctx.scenario.private_law.resolved_at_dra_share)
-        if not resolved:
-            yield from ctx.hearing(case, STAGE["final_hearing"], "private_law.final_hearing")
+        if not resolved and (yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing")):
+            return
     yield from ctx.dispose(case, "private_law")

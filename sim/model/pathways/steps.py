@@ -17,16 +17,21 @@ from sim.model.agencies.court import Court
 from sim.model.agencies.teams import Teams
 from sim.model.entities import Case
 from sim.model.parameters import Parameters
-from sim.model.pathways.context import Steps
+from sim.model.pathways.context import HearingSteps, Steps
 from sim.model.records import Recorder
 from sim.scenario.distributions import Uniforms
-from sim.vocabulary import AGENCIES, COURT, TEAM_AGENCY
+from sim.vocabulary import AGENCIES, COURT, TEAM_AGENCY, WEEK_DAYS
 
 HEARING_DAYS = 1.0
 """A hearing occupies its sitting day; the case moves on the next day."""
 LISTING_TOLERANCE_DAYS = 1e-9
 """A hearing may be listed on the day its notice ends even if floating point puts the end a hair past midnight."""
 TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
+
+
+def withdrawal_chance(per_week: float, listing_wait_days: float) -> float:
+    """Chance the parties withdraw during a listing wait, at a constant hazard ``per_week``."""
+    return -math.expm1(-per_week * listing_wait_days / WEEK_DAYS)
 
 
 class StageSteps:
@@ -59,7 +64,7 @@ class StageSteps:
         self.recorder.stage(case.case_id, case.stage, agency, requested, started, now, notice_days)
         case.stage = -1
 
-    def hearing(self, case: Case, stage: int, hearing_key: str) -> Steps:
+    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
         """List a hearing, wait for its day, and relist it if it is vacated beforehand or adjourned on the day.
 
         The court may move a listed hearing later (displaced by urgent work, or vacated by a cut in sitting
@@ -86,6 +91,17 @@ class StageSteps:
             rank = params.listing_rank[case.listing_class]  # a policy may change ranks between relistings
             listed = diary.list_hearing(earliest_day, hours, rank, int(now), urgent)
             day = listed.day
+            if (
+                withdrawal_per_week
+                and day > earliest_day
+                and chance() < withdrawal_chance(withdrawal_per_week, day - earliest_day)
+            ):
+                yield env.timeout(chance() * (day - now))  # the parties settle or give up while the list is full
+                diary.cancel(listed)
+                case.end_notice(env.now)
+                case.displaced += listed.displaced
+                self._close_stage(case, env.now)
+                return True
             if chance() < params.vacate_probability:
                 yield env.timeout(chance() * (day - now))
                 diary.cancel(listed)
@@ -113,6 +129,7 @@ class StageSteps:
                 continue
             break
         self._close_stage(case, float(day))
+        return False
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         """Wait to be allocated a worker, then work for a drawn duration; free the slot unless kept."""
