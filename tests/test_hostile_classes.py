@@ -87,6 +87,8 @@ HOSTILE: dict[str, Bad] = {
         5, "demand.public_law.monthly_seasonality[0]", "less than or equal to 1000000"
     ),
     "demand/seasonality_infinite.yaml": Bad(4, "demand.private_law.monthly_seasonality[11]", "finite number"),
+    "demand/caseload_of_1e200.yaml": Bad(4, "local_authorities.caseload_limit", "less than or equal to 10000"),
+    "demand/advisers_1e200.yaml": Bad(4, "regions.wales.cafcass.short_term_advisers", "less than or equal to 1000000"),
     # Durations and notice periods longer than any run.
     "durations/notice_a_billion_days.yaml": Bad(4, "public_law.final_hearing.notice_days", MEAN_TOO_LONG),
     "durations/notice_lognormal_huge_median.yaml": Bad(4, "private_law.first_hearing.notice_days", MEAN_TOO_LONG),

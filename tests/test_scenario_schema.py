@@ -290,6 +290,16 @@ BEYOND_WHAT_A_RUN_HOLDS: dict[str, tuple[Change, str, str]] = {
         "demand.public_law.monthly_seasonality[0]",
         "less than or equal to 1000000",
     ),
+    "1e200 social workers with 1e200 cases each (the places overflowed)": (
+        lambda d: d["regions"]["wales"]["local_authority"].update(social_workers=1e200),
+        "regions.wales.local_authority.social_workers",
+        "less than or equal to 1000000",
+    ),
+    "an average caseload of 1e200": (
+        lambda d: d["experts"].update(caseload_limit=1e200),
+        "experts.caseload_limit",
+        "less than or equal to 10000",
+    ),
     "demand of 1e12 cases a year": (
         lambda d: d["demand"]["public_law"].update(cases_per_year=1e12),
         "demand.public_law.cases_per_year",

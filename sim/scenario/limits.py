@@ -54,6 +54,14 @@ the national baseline's 683,000; demand of 1e12 cases a year tried to allocate 6
 
 MAX_CASES = MAX_MEMORY_GIB * 2**30 / BYTES_PER_CASE
 
+MAX_STAFF = 1e6
+"""Most full-time equivalents of one kind in a region (advisers, social workers, assessors): far above any workforce
+in England and Wales (about 2,000 Cafcass practitioners), and small enough that staff x caseload stays a number
+(1e200 x 1e200 overflowed to infinity and the run failed)."""
+
+MAX_CASELOAD = 1e4
+"""Largest average caseload of one worker, for the same reason: published caseloads are tens of cases."""
+
 MAX_REPLICATIONS = 10_000
 """Most replications a run (or --precision) may use: a run keeps a record of each in its manifest and a task for
 each on its executor, and 1e9 replications exhausted memory before the first one ran."""
@@ -100,6 +108,17 @@ LIMITS: tuple[Limit, ...] = (
         f"cut at {MAX_DRAW:,.0f}",
         "a stage that long outlasts any run, so the cut changes no result; it stops a draw from the far tail of a "
         "wide distribution overflowing the calendar",
+    ),
+    Limit(
+        "staff of one kind in a region (`regions.<name>.cafcass.*_advisers`, `.local_authority.social_workers`, "
+        "`.experts.assessors`)",
+        f"at most {MAX_STAFF:,.0f}",
+        "far above any workforce, and staff x caseload must stay a finite number of places",
+    ),
+    Limit(
+        "average caseloads (`cafcass.*_caseload_limit`, `local_authorities.caseload_limit`, `experts.caseload_limit`)",
+        f"at most {MAX_CASELOAD:,.0f}",
+        "published caseloads are tens of cases; staff x caseload must stay a finite number of places",
     ),
     Limit(
         "`demand.<name>.monthly_seasonality[]`",

@@ -23,7 +23,9 @@ from sim.scenario.limits import (
     FIRST_DATE,
     LAST_DATE,
     LONGEST_RUN_DAYS,
+    MAX_CASELOAD,
     MAX_SEASONALITY,
+    MAX_STAFF,
     MAX_WARM_UP_DAYS,
     MAX_YEARS,
 )
@@ -46,6 +48,10 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Z
 MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$", description="A day of the year as MM-DD.")]
 CalendarDate = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 """A date inside the calendar a run can stamp (pandas timestamps span 1677-2262; see sim.scenario.limits)."""
+Staff = Annotated[float, Field(ge=0, le=MAX_STAFF, allow_inf_nan=False)]
+"""Full-time equivalents of one kind in a region; bounded so staff x caseload stays finite (sim.scenario.limits)."""
+Caseload = Annotated[float, Field(gt=0, le=MAX_CASELOAD, allow_inf_nan=False)]
+"""An average caseload of one worker, bounded for the same reason."""
 Days = Annotated[float, Field(ge=0, le=LONGEST_RUN_DAYS, allow_inf_nan=False)]
 """A number of days at most the longest run (a century): a wait or notice longer than that never ends in a run."""
 
@@ -226,11 +232,11 @@ class Hearing(Strict):
 class Cafcass(Strict):
     """National Cafcass settings; advisers per region are under regions.<name>.cafcass."""
 
-    short_term_caseload_limit: Positive = Field(
+    short_term_caseload_limit: Caseload = Field(
         description="Private law cases one short-term (to first hearing) adviser holds on average (the published "
         "average caseload); the most held is this times short_term_caseload_stretch_max."
     )
-    long_term_caseload_limit: Positive = Field(
+    long_term_caseload_limit: Caseload = Field(
         description="Cases (guardianships, section 7 reports, child impact reports) a long-term adviser holds on "
         "average; the most held is this times long_term_caseload_stretch_max."
     )
@@ -259,7 +265,7 @@ class Cafcass(Strict):
 class LocalAuthorities(Strict):
     """National local authority settings; social workers per region are under regions.<name>.local_authority."""
 
-    caseload_limit: Positive = Field(
+    caseload_limit: Caseload = Field(
         description="Court-related pieces of work (pre-proceedings, assessments, reports) a social worker holds on "
         "average; the most held is this times caseload_stretch_max."
     )
@@ -278,7 +284,7 @@ class LocalAuthorities(Strict):
 class Experts(Strict):
     """National settings for expert assessors (psychologists, psychiatrists, independent social workers)."""
 
-    caseload_limit: Positive = Field(
+    caseload_limit: Caseload = Field(
         description="Assessments one expert carries at once on average; the most is this times caseload_stretch_max."
     )
     caseload_stretch_max: Stretch = Field(
@@ -337,24 +343,24 @@ class RegionCourt(Strict):
 
 
 class RegionCafcass(Strict):
-    short_term_advisers: NonNegative = Field(
+    short_term_advisers: Staff = Field(
         description="Full-time-equivalent advisers in short-term private law teams (each holds the average caseload "
         "cafcass.short_term_caseload_limit, more when stretched)."
     )
-    long_term_advisers: NonNegative = Field(
+    long_term_advisers: Staff = Field(
         description="Full-time-equivalent advisers in long-term teams (guardians, reports), each holding "
         "cafcass.long_term_caseload_limit on average."
     )
 
 
 class RegionLocalAuthority(Strict):
-    social_workers: NonNegative = Field(
+    social_workers: Staff = Field(
         description="FTE social workers available for court-related work, all authorities in the region."
     )
 
 
 class RegionExperts(Strict):
-    assessors: NonNegative = Field(description="FTE expert assessors available to cases in the region.")
+    assessors: Staff = Field(description="FTE expert assessors available to cases in the region.")
 
 
 class Region(Strict):
