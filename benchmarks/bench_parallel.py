@@ -50,7 +50,8 @@ def load(path: Path, run_years: float | None):
 def child(args: argparse.Namespace) -> int:
     """One run of all the replications with ``--workers`` processes into ``--out``; prints a JSON line."""
     from sim.experiment.executors import LocalExecutor
-    from sim.experiment.replications import prepare_directory, run_experiment
+    from sim.experiment.replications import run_experiment
+    from sim.experiment.results_folder import prepare_directory
 
     loaded = load(args.scenario, args.run_years)
     out = Path(args.out)

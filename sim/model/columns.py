@@ -88,16 +88,6 @@ def as_timestamp(origin: dt.date) -> Converter:
     return convert
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary sibling, flush it to disk, then rename over the final name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 class TableSink:
     """Rows of numbers streamed to one Parquet file in chunks; the file appears only after ``close``.
 
