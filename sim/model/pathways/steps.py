@@ -13,7 +13,7 @@ import math
 
 import simpy
 
-from sim.model.agencies.court import Court
+from sim.model.agencies.court import Court, Listed, ListingDiary
 from sim.model.agencies.teams import Teams
 from sim.model.entities import Case
 from sim.model.parameters import Parameters
@@ -95,28 +95,20 @@ class StageSteps:
                 withdrawal_per_week
                 and day > earliest_day
                 and chance() < withdrawal_chance(withdrawal_per_week, day - earliest_day)
-            ):
-                yield env.timeout(chance() * (day - now))  # the parties settle or give up while the list is full
-                diary.cancel(listed)
-                case.end_notice(env.now)
-                case.displaced += listed.displaced
+            ):  # the parties settle or give up while the list is full
+                yield from self._taken_off_the_list(case, diary, listed, now)
                 self._close_stage(case, env.now)
                 return True
             if chance() < params.vacate_probability:
-                yield env.timeout(chance() * (day - now))
-                diary.cancel(listed)
-                case.end_notice(env.now)
-                case.vacated += 1 + listed.vacated
-                case.displaced += listed.displaced
+                yield from self._taken_off_the_list(case, diary, listed, now)
+                case.vacated += 1
                 earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
             yield env.timeout(day + HEARING_DAYS - now)
             while listed.day != day:  # moved later by the court while the case waited: waiting for a listing
                 day = listed.day
                 yield env.timeout(day + HEARING_DAYS - env.now)
-            case.end_notice(env.now)  # heard on ``day``, on or after the earliest day: the whole notice counts
-            case.vacated += listed.vacated
-            case.displaced += listed.displaced
+            self._listing_ends(case, listed)  # heard on ``day``, on or after the earliest day: the whole notice counts
             case.hearings += 1
             if case.first_hearing_day != case.first_hearing_day:  # NaN: this is the first
                 case.first_hearing_day = float(day)
@@ -130,6 +122,18 @@ class StageSteps:
             break
         self._close_stage(case, float(day))
         return False
+
+    def _listing_ends(self, case: Case, listed: Listed) -> None:
+        """The case's listing ends (heard, vacated or withdrawn): its notice stops, the court's moves are counted."""
+        case.end_notice(self.env.now)
+        case.vacated += listed.vacated
+        case.displaced += listed.displaced
+
+    def _taken_off_the_list(self, case: Case, diary: ListingDiary, listed: Listed, now: float) -> Steps:
+        """The listing is cancelled at a uniform time before its day (vacated, or the parties withdraw)."""
+        yield self.env.timeout(self.listing_draws() * (listed.day - now))
+        diary.cancel(listed)
+        self._listing_ends(case, listed)
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         """Wait to be allocated a worker, then work for a drawn duration; free the slot unless kept."""
