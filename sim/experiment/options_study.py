@@ -2,7 +2,7 @@
 
 ``python run_sim.py options [STUDY.yaml]`` (default ``scenarios/options.yaml``) runs what this file declares, so
 the set of options published in ``docs/options.md`` is data under version control, not a command line someone
-typed. The file is read as strictly as a scenario (:func:`sim.scenario.yaml_file.load_tree`): an unknown key, a
+typed. The file is read as strictly as a scenario (:func:`sim.scenario.yaml_file.load_validated`): an unknown key, a
 missing question, a scenario file that does not exist, two options with the same name, or an elasticity pair
 that names no option all come back as ``file:line: key: message``, together with every problem of the
 scenarios it names, before anything runs::
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.files import inside, not_a_file, scenario_roots
 from sim.scenario.loading import LoadedScenario, load_scenario
@@ -40,8 +40,7 @@ from sim.scenario.yaml_file import (
     ScenarioError,
     SourceTree,
     format_key_path,
-    load_tree,
-    problems_from_validation_error,
+    load_validated,
     suggest,
 )
 
@@ -199,13 +198,9 @@ def load_study(path: str | Path) -> Study:
     """Read and validate a study file and load every scenario it names; raise StudyError listing every problem."""
     path = str(path)
     try:
-        tree = load_tree(path)
+        tree, spec = load_validated(path, StudyFile)
     except ScenarioError as exc:
         raise StudyError(exc.problems) from None
-    try:
-        spec = StudyFile.model_validate(tree.data)
-    except ValidationError as err:
-        raise StudyError(problems_from_validation_error(err, tree, StudyFile).problems) from None
     problems: list[Problem] = []
     base = _load(path, tree, ("base",), spec.base, problems)
     options = [_load(path, tree, ("options", i, "scenario"), o.scenario, problems) for i, o in enumerate(spec.options)]

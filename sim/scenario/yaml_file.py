@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import pydantic
 import yaml
@@ -414,6 +414,18 @@ def _clean_loc(loc: tuple, data: Any) -> KeyPath:
             data = data[part]
             path.append(part)
     return tuple(path)
+
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+def load_validated(path: str | Path, model: type[Model]) -> tuple[SourceTree, Model]:
+    """A YAML file read as ``model``; every problem, with file, line and key, raised as one ScenarioError."""
+    tree = load_tree(path)
+    try:
+        return tree, model.model_validate(tree.data)
+    except pydantic.ValidationError as err:
+        raise problems_from_validation_error(err, tree, model) from None
 
 
 def problems_from_validation_error(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.analysis.trajectory import split_region
 from sim.experiment.model_calibration.measures import MEASURES
@@ -35,8 +35,7 @@ from sim.scenario.yaml_file import (
     Problem,
     ScenarioError,
     SourceTree,
-    load_tree,
-    problems_from_validation_error,
+    load_validated,
     suggest,
 )
 
@@ -354,13 +353,9 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
 def load_targets(path: str | Path, loaded: LoadedScenario) -> Targets:
     """Read and validate a targets file against the scenario; raise TargetsError listing every problem."""
     try:
-        tree = load_tree(path)
+        tree, spec = load_validated(path, TargetsFile)
     except ScenarioError as exc:
         raise TargetsError(exc.problems) from None
-    try:
-        spec = TargetsFile.model_validate(tree.data)
-    except ValidationError as err:
-        raise TargetsError(problems_from_validation_error(err, tree, TargetsFile).problems) from None
     problems, start = _checks(spec, tree, loaded)
     if problems:
         raise TargetsError(problems)
