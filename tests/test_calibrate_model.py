@@ -407,22 +407,56 @@ def test_the_command_fits_a_regions_capacity_per_case_to_a_regional_duration(
     assert fitted.courts.capacity.capacity_per_case_index == {"wales": pytest.approx(best["wales_index"])}
 
 
-def test_the_regional_targets_are_the_published_spread_and_fit_regional_capacity() -> None:
-    """scenarios/calibration/regional_targets.yaml loads against the baseline: Wales 24 and London 53 weeks in 2024
-    (NAO), both fitted, by London and the South East together and by Wales."""
+def test_the_regional_targets_are_the_published_spread_fitted_in_the_backcast() -> None:
+    """scenarios/calibration/regional_targets.yaml loads against the back-cast: Wales 24 and London 53 weeks in 2024
+    (NAO) are fitted, by London and the South East together and by Wales; every national point is the published
+    one, and those after 2023 stay out-of-sample checks, as in the national fit."""
+    from sim.experiment.trajectory import published_trajectory
+
     root = HERE.parent
     targets = load_targets(
         root / "scenarios" / "calibration" / "regional_targets.yaml",
-        load_scenario(root / "scenarios" / "baseline.yaml"),
+        load_scenario(root / "scenarios" / "backcast.yaml"),
     )
     spec = targets.spec
-    assert spec.measure == "trajectory" and targets.fitted == [True, True]
-    assert {(t.indicator, t.period, t.published) for t in spec.targets} == {
-        ("public_law_mean_weeks[region=wales]", "2024", 24.0),
-        ("public_law_mean_weeks[region=london]", "2024", 53.0),
+    regional = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" in t.indicator]
+    assert {(t.indicator, t.period, t.published, f) for t, f in regional} == {
+        ("public_law_mean_weeks[region=wales]", "2024", 24.0, True),
+        ("public_law_mean_weeks[region=london]", "2024", 53.0, True),
     }
+    published = published_trajectory().set_index(["indicator", "date"])["value"]
+    national = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" not in t.indicator]
+    assert len(national) >= 40
+    for t, fitted in national:
+        assert published[(t.indicator, pd.Timestamp(t.date))] == t.published, t
+        assert fitted == (t.date.year <= 2023), t
     assert [p.keys for p in spec.parameters] == [
         (f"{INDEX}.london", f"{INDEX}.south_east"),
         (f"{INDEX}.wales",),
     ]
     assert targets.start == (1.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- history rows
+def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_keeps_the_whole_table(
+    tmp_path: Path,
+) -> None:
+    """``history.rows.0.days_sat`` names the first row's days sat (days sat before 2023 are not published, so the
+    back-cast frees them); the fitted scenario writes the history's rows whole, as ``extends`` replaces lists."""
+    from sim.experiment.model_calibration.fit import fitted_scenario_text
+
+    backcast = HERE.parent / "scenarios" / "backcast.yaml"
+    loaded = load_scenario(backcast)
+    days = {"name": "days_sat_before_2023", "key": "history.rows.0.days_sat", "lower": 1e5, "upper": 1.6e5}
+    path = write_targets(tmp_path / "t.yaml", [days], [target("public_law_mean_weeks", 33, "2019-06-30")])
+    targets = load_targets(path, loaded)
+    assert targets.start == (132855.0,)  # the scenario's own value
+    changed = scenario_at(loaded, targets.spec.parameters, (115000.0,)).scenario
+    assert [row.days_sat for row in changed.history.rows] == [115000.0, None, None, None, 132855.0, 124280.0]
+    text = fitted_scenario_text(loaded, targets, (115000.0,), tmp_path)
+    rows = yaml.safe_load(text)["history"]["rows"]
+    assert isinstance(rows, list) and rows[0]["days_sat"] == 115000.0 and rows[-1]["days_sat"] == 124280.0
+    beyond = {**days, "key": "history.rows.9.days_sat"}
+    path = write_targets(tmp_path / "t.yaml", [beyond], [target("public_law_mean_weeks", 33, "2019-06-30")])
+    with pytest.raises(TargetsError, match=r"rows\.9"):
+        load_targets(path, loaded)

@@ -203,19 +203,25 @@ class LoadedScenario(BaseModel):
     ``run --resume`` reads the scenario as the run did from any working directory."""
 
 
-def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[dict, str]], str | None]:
-    """(mapping, key) pairs a dotted path names; ``*`` stands for every key of a mapping."""
-    if not isinstance(node, dict):
-        return [], f"'{'.'.join(done)}' is not a mapping of keys"
+def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[Any, Any]], str | None]:
+    """(container, key) pairs a dotted path names; ``*`` stands for every key of a mapping, and a number names an
+    item of a list (``history.rows.0.days_sat``), so a calibration can free one row of a table."""
     head, rest = parts[0], parts[1:]
-    keys = list(node) if head == "*" else [head]
+    if isinstance(node, list):
+        if not head.isdigit() or int(head) >= len(node):
+            return [], f"'{'.'.join([*done, head])}' is not an item of the list at '{'.'.join(done)}'"
+        keys: list[Any] = [int(head)]
+    elif isinstance(node, dict):
+        keys = list(node) if head == "*" else [head]
+    else:
+        return [], f"'{'.'.join(done)}' is not a mapping of keys"
     if not rest:
         return [(node, k) for k in keys], None
-    found: list[tuple[dict, str]] = []
+    found: list[tuple[Any, Any]] = []
     for key in keys:
-        if key not in node:
+        if isinstance(node, dict) and key not in node:
             return [], f"'{'.'.join([*done, key])}' is not a key of the scenario"
-        more, problem = _targets(node[key], rest, [*done, key])
+        more, problem = _targets(node[key], rest, [*done, str(key)])
         if problem:
             return [], problem
         found += more
@@ -235,7 +241,7 @@ def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
         return f"'{dotted}' names nothing"
     for node, key in targets:
         if scale:
-            current = node.get(key)
+            current = node[key] if isinstance(node, list) else node.get(key)
             if isinstance(current, bool) or not isinstance(current, int | float):
                 return f"'{dotted}' is not a number, so it cannot be scaled"
             node[key] = current * value

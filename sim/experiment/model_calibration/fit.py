@@ -199,6 +199,9 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
                 parent = parent[key]
             if isinstance(parent, dict) and "dist" in parent:  # a distribution is written whole, with its family
                 path = path[:-1]
+            lists = [i for i, key in enumerate(path) if isinstance(key, int)]
+            if lists:  # an item of a list (history.rows.0.days_sat): extends replaces lists, so write it whole
+                path = path[: lists[0]]
             node, value = changes, data
             for key in path[:-1]:
                 node = node.setdefault(key, {})

@@ -204,19 +204,22 @@ def scenario_at(loaded: LoadedScenario, parameters: list[FreeParameter], values:
     return scenario_from_dict(apply_values(resolved_data(loaded), parameters, values), name=f"{loaded.path} [{label}]")
 
 
-def concrete_keys(data: Any, dotted: str) -> list[tuple[str, ...]]:
-    """Every key path a dotted key with ``*`` names in ``data``, e.g. each tier of each region; a last part an
+def concrete_keys(data: Any, dotted: str) -> list[tuple[str | int, ...]]:
+    """Every key path a dotted key with ``*`` names in ``data``, e.g. each tier of each region (a number names an
+    item of a list); a last part an
     open mapping of the schema does not have yet (a region of an index left empty) is named too, as setting it
     adds it."""
     parts = dotted.split(".")
-    paths: list[tuple[str, ...]] = [()]
+    paths: list[tuple[str | int, ...]] = [()]
     for i, part in enumerate(parts):
         found = []
         for path in paths:
             node = data
             for key in path:
                 node = node[key]
-            if isinstance(node, dict):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                found.append((*path, int(part)))  # an item of a list, e.g. history.rows.0.days_sat
+            elif isinstance(node, dict):
                 new = i == len(parts) - 1 and part != "*" and part not in node and _open_mapping(path, data)
                 keys = list(node) if part == "*" else [part] if part in node or new else []
                 found += [(*path, key) for key in keys]
@@ -246,6 +249,12 @@ def _unknown_key(data: dict, dotted: str) -> str:
     node: Any = data
     done: list[str] = []
     for part in dotted.split("."):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return f"'{'.'.join([*done, part])}' is not an item of the list '{'.'.join(done)}' ({len(node)} items)"
+            node = node[int(part)]
+            done.append(part)
+            continue
         if not isinstance(node, dict):
             return f"'{'.'.join(done)}' is a value, not a mapping of keys"
         if part == "*":
@@ -271,7 +280,7 @@ def _default_start(parameter: FreeParameter, data: dict) -> float:
         for path in (path for dotted in parameter.keys for path in concrete_keys(data, dotted)):
             node: Any = data
             for key in path:
-                node = node.get(key) if isinstance(node, dict) else None
+                node = node[key] if isinstance(node, list) else node.get(key) if isinstance(node, dict) else None
             values.add(node)  # None (an entry not there yet) gives the middle of the bounds
         value = values.pop() if len(values) == 1 else middle
         if isinstance(value, bool) or not isinstance(value, int | float):
