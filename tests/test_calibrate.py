@@ -23,7 +23,14 @@ from pydantic import TypeAdapter
 from scipy import special, stats
 
 from sim.cli.main import main
-from sim.scenario.calibration import CalibrationError, CalibrationWarning, best_yaml, fit_arrivals, fit_durations
+from sim.scenario.calibration import (
+    CalibrationError,
+    CalibrationWarning,
+    best_yaml,
+    fit_arrivals,
+    fit_durations,
+    format_arrivals,
+)
 from sim.scenario.distributions import Distribution
 from sim.scenario.schema import Demand
 
@@ -364,6 +371,20 @@ def test_arrival_intervals_cover_the_truth_about_95_percent_of_the_time(small_da
         ]
     coverage = hits / runs
     assert np.all(coverage > 0.88) and np.all(coverage < 0.995), coverage  # binomial sd at 0.95 is 0.022
+
+
+def test_overdispersed_counts_widen_the_intervals_and_poisson_counts_do_not(small_data) -> None:
+    expected = expected_counts(small_data)
+    poisson = simulate_counts(expected, seed=41)
+    lumpy = expected.drop(columns="mean").assign(  # negative binomial with variance = 4 x mean
+        count=np.random.default_rng(41).negative_binomial(expected["mean"] / 3, 0.25)
+    )
+    plain, wide = fit_arrivals(poisson, by="region"), fit_arrivals(lumpy, by="region")
+    assert 0.5 < plain.dispersion < 1.5 and 2.5 < wide.dispersion < 6
+    # the same model on the same number of months: the standard error grows with the root of the dispersion
+    ratio = (wide.trend_se / (1 + wide.trend_per_year)) / (plain.trend_se / (1 + plain.trend_per_year))
+    assert ratio == pytest.approx(math.sqrt(wide.dispersion / max(plain.dispersion, 1.0)), rel=0.1)
+    assert "standard errors widened" in format_arrivals(wide) and "consistent with Poisson" in format_arrivals(plain)
 
 
 def test_start_date_moves_cases_per_year_along_the_trend() -> None:
