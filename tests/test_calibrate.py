@@ -58,9 +58,10 @@ def test_lognormal_wins_and_median_sigma_are_recovered() -> None:
     fits, best = fits_by_name(x)
     assert best == "lognormal"
     fit = fits["lognormal"]
-    # textbook standard errors: sigma/sqrt(n) for log(median), sigma/sqrt(2n) for sigma
-    assert fit.se["median"] == pytest.approx(fit.params["median"] * fit.params["sigma"] / math.sqrt(N))
-    assert fit.se["sigma"] == pytest.approx(fit.params["sigma"] / math.sqrt(2 * N))
+    # textbook standard errors: sigma/sqrt(n) for log(median), sigma/sqrt(2n) for sigma (at the estimate the
+    # observed information equals the expected one; the numerical Hessian is good to about 1e-6)
+    assert fit.se["median"] == pytest.approx(fit.params["median"] * fit.params["sigma"] / math.sqrt(N), rel=1e-4)
+    assert fit.se["sigma"] == pytest.approx(fit.params["sigma"] / math.sqrt(2 * N), rel=1e-4)
     within(fit, {"median": 83.2, "sigma": 0.51})
     assert fits["gamma"].delta_aic > 10 and fits["weibull"].delta_aic > 10
 
@@ -71,7 +72,7 @@ def test_gamma_wins_and_shape_scale_are_recovered() -> None:
     assert best == "gamma"
     fit = fits["gamma"]
     k = fit.params["shape"]  # Fisher information per value [[trigamma(k), 1/theta], [1/theta, k/theta^2]]
-    assert fit.se["shape"] == pytest.approx(math.sqrt(k / (N * (k * special.polygamma(1, k) - 1))))
+    assert fit.se["shape"] == pytest.approx(math.sqrt(k / (N * (k * special.polygamma(1, k) - 1))), rel=1e-4)
     within(fit, {"shape": 2.5, "scale": 30.0})
 
 
@@ -80,9 +81,12 @@ def test_weibull_wins_and_shape_scale_are_recovered() -> None:
     fits, best = fits_by_name(x)
     assert best == "weibull"
     within(fits["weibull"], {"shape": 1.7, "scale": 60.0})
-    shape, _, scale = stats.weibull_min.fit(x, floc=0)  # scipy's own maximum likelihood agrees
-    assert fits["weibull"].params["shape"] == pytest.approx(shape, rel=1e-4)
-    assert fits["weibull"].params["scale"] == pytest.approx(scale, rel=1e-4)
+    # the estimate solves the Weibull likelihood equations (not just whatever scipy's optimiser stopped at):
+    # sum(x^k log x) / sum(x^k) - 1/k = mean(log x), and scale = mean(x^k)^(1/k)
+    k, scale = fits["weibull"].params["shape"], fits["weibull"].params["scale"]
+    logs = np.log(x)
+    assert (x**k * logs).sum() / (x**k).sum() - 1 / k == pytest.approx(logs.mean(), rel=1e-5)
+    assert scale == pytest.approx(np.mean(x**k) ** (1 / k), rel=1e-5)
 
 
 def test_exponential_wins_or_is_indistinguishable_and_mean_is_recovered() -> None:
@@ -90,7 +94,7 @@ def test_exponential_wins_or_is_indistinguishable_and_mean_is_recovered() -> Non
     fits, best = fits_by_name(x)
     fit = fits["exponential"]
     within(fit, {"mean": 40.0})
-    assert fit.se["mean"] == pytest.approx(fit.params["mean"] / math.sqrt(N))
+    assert fit.se["mean"] == pytest.approx(fit.params["mean"] / math.sqrt(N), rel=1e-4)
     # gamma and Weibull contain the exponential (shape 1), so with one parameter more they beat it by AIC
     # whenever the likelihood-ratio statistic exceeds 2: about one sample in six. Then their shape must be 1.
     assert best in ("exponential", "gamma", "weibull")
