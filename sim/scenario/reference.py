@@ -30,7 +30,7 @@ from pydantic_core import PydanticUndefined
 from sim.scenario import distributions
 from sim.scenario.annotations import is_model, unwrap, without_none
 from sim.scenario.limits import LIMITS
-from sim.scenario.loading import RUN_LEVEL_KEYS
+from sim.scenario.policy_paths import RUN_LEVEL_KEYS
 from sim.scenario.schema import Scenario
 
 DISTRIBUTION_FAMILIES: tuple[type[BaseModel], ...] = (
