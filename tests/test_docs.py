@@ -132,6 +132,12 @@ def test_every_schema_field_has_a_description() -> None:
     assert reference.NO_DESCRIPTION not in (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
 
 
+def test_every_type_in_the_reference_is_in_words() -> None:
+    text = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
+    assert "typing." not in text and "FieldInfo" not in text  # no Python reprs of a union
+    assert "| integer or mapping of `<name>` (a name) to mapping |" in text  # regions.<name>.court.centres
+
+
 def test_the_generator_documents_fields_without_a_description() -> None:
     # a block without a description falls back to its class docstring ...
     class Documented(BaseModel):

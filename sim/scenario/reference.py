@@ -173,6 +173,8 @@ def _describe_type(annotation: Any) -> str:
         return simple[bare] + suffix
     if bare is Any:
         return "any value"
+    if origin in (Union, types.UnionType):  # e.g. a count of court centres, or the centres by name
+        return " or ".join(_describe_type(member) for member in get_args(bare)) + suffix
     return str(bare) + suffix
 
 
