@@ -76,8 +76,9 @@ def test_the_diaries_of_a_year_hold_the_days_sat_they_are_given(small_data: dict
 
 
 def test_by_default_each_region_gets_hours_in_proportion_to_its_demand(small_data: dict) -> None:
-    """small.yaml puts 65% of every case type in the north east, so it gets 65% of every tier's hours."""
-    court = Court(scenario_from_dict(from_days_sat(small_data)).scenario, CALENDAR_DAYS_COUNTED)
+    """small.yaml puts 65% of every case type in the north east, so, with Wales on the same routes (no Pathfinder),
+    it gets 65% of every tier's hours."""
+    court = Court(scenario_from_dict(from_days_sat(same_routes(small_data))).scenario, CALENDAR_DAYS_COUNTED)
     for t in range(len(court.tiers)):
         assert weekday_hours(court, 0, t) / weekday_hours(court, 1, t) == pytest.approx(0.65 / 0.35)
     small_data["demand"]["public_law"]["region_shares"] = {"north_east": 0.9, "wales": 0.1}
@@ -86,6 +87,82 @@ def test_by_default_each_region_gets_hours_in_proportion_to_its_demand(small_dat
     assert weekday_hours(court, 0, circuit) / weekday_hours(court, 1, circuit) == pytest.approx(0.9 / 0.1)
     # magistrates hear no public law here, so their split still follows the other case types
     assert weekday_hours(court, 0, magistrates) / weekday_hours(court, 1, magistrates) == pytest.approx(0.65 / 0.35)
+
+
+def test_a_pathfinder_region_needs_no_magistrates_for_first_hearings(small_data: dict) -> None:
+    """Wales runs Pathfinder in small.yaml (from Feb 2022): its private law cases have no FHDRA, so its magistrates'
+    share is only the domestic-abuse without-notice hearings, and its district judges take the decision hearings."""
+    scenario = scenario_from_dict(from_days_sat(small_data)).scenario
+    court = Court(scenario, CALENDAR_DAYS_COUNTED)
+    magistrates = court.tiers.index("magistrates")
+    with_pathfinder = weekday_hours(court, 1, magistrates) / weekday_hours(court, 0, magistrates)
+    small_data["regions"]["wales"]["pathfinder_from"] = None
+    court = Court(scenario_from_dict(small_data).scenario, CALENDAR_DAYS_COUNTED)
+    without = weekday_hours(court, 1, magistrates) / weekday_hours(court, 0, magistrates)
+    assert with_pathfinder < 0.5 * without
+
+
+def test_left_out_tier_shares_are_each_tiers_share_of_the_hours_demand_needs(small_data: dict) -> None:
+    """With tier_shares null each tier's share of days sat is its share of the hearing hours demand needs: more care
+    cases mean more circuit judge time."""
+    from sim.model.agencies.court_capacity import demand_tier_shares
+
+    data = from_days_sat(small_data, tier_shares=None)
+    shares = demand_tier_shares(scenario_from_dict(data).scenario)
+    assert sum(shares.values()) == pytest.approx(1.0) and set(shares) == {
+        "magistrates",
+        "district_judge",
+        "circuit_judge",
+    }
+    data["demand"]["public_law"]["cases_per_year"] *= 2
+    assert demand_tier_shares(scenario_from_dict(data).scenario)["circuit_judge"] > shares["circuit_judge"]
+
+
+@pytest.mark.parametrize("pathway", ["public_law", "private_law", "pathfinder", "domestic_abuse"])
+def test_the_expected_hearings_mirror_the_pathways(small_data: dict, pathway: str) -> None:
+    """expected_sittings (which splits days sat among tiers) restates each pathway's branch shares: a run with
+    ample court time hears, per case begun in its first year, the hearings it expects (stage rows count a hearing
+    once, however often it is adjourned, so the expectation is taken before adjournment)."""
+    from sim import api
+    from sim.model.agencies.court_capacity import expected_sittings
+
+    small_data["run_years"] = 3
+    for region in small_data["regions"].values():
+        hours = region["court"]["sitting_hours_per_day"]
+        region["court"]["sitting_hours_per_day"] = {tier: 5 * h for tier, h in hours.items()}
+    loaded = scenario_from_dict(small_data)
+    scenario = loaded.scenario
+    results = api.run(loaded, replications=1, workers=1)
+    cases = results.children.drop_duplicates("case_id")
+    begun = cases[(cases["pathway"] == pathway) & (pd.to_datetime(cases["start_date"]) < pd.Timestamp("2025-01-01"))]
+    assert (begun["status"] != "open").all()  # every one of them finished, so no hearing is missing
+    stages = results.stages[results.stages["case_id"].isin(begun["case_id"])]
+    heard = stages.groupby("stage", observed=True).size() / len(begun)
+    case_type = "private_law" if pathway == "pathfinder" else pathway
+    going_ahead = 1 - scenario.courts.adjourn_probability
+    for key, sittings in expected_sittings(scenario, case_type, pathfinder=pathway == "pathfinder").items():
+        stage = STAGE_OF_HEARING[key]
+        # a private law final hearing is also lost to withdrawal while waiting, which the expectation leaves out
+        tolerance = 0.08 if key != "private_law.final_hearing" else 0.15
+        assert heard.get(stage, 0.0) == pytest.approx(sittings * going_ahead, abs=tolerance), (key, heard.to_dict())
+
+
+STAGE_OF_HEARING = {
+    "public_law.urgent_hearing.hearing": "urgent_hearing",
+    "public_law.case_management_hearing": "case_management_hearing",
+    "public_law.further_case_management.hearing": "further_case_management_hearing",
+    "public_law.issues_resolution_hearing": "issues_resolution_hearing",
+    "public_law.contested_further_hearings.hearing": "contested_further_hearing",
+    "public_law.final_hearing": "final_hearing",
+    "private_law.first_hearing": "first_hearing",
+    "private_law.fact_finding.hearing": "fact_finding_hearing",
+    "private_law.dispute_resolution_hearing": "dispute_resolution_hearing",
+    "private_law.final_hearing": "final_hearing",
+    "pathfinder.fact_finding.hearing": "fact_finding_hearing",
+    "pathfinder.decision_hearing": "decision_hearing",
+    "domestic_abuse.without_notice_hearing": "without_notice_hearing",
+    "domestic_abuse.return_hearing": "return_hearing",
+}
 
 
 def test_a_policy_that_scales_days_sat_reaches_the_diaries_from_its_date(small_data: dict) -> None:
@@ -113,11 +190,17 @@ def tier_totals(court: Court) -> list[float]:
     return [sum(weekday_hours(court, r, t) for r in range(len(court.diaries))) for t in range(len(court.tiers))]
 
 
+def same_routes(data: dict) -> dict:
+    """small.yaml with Wales off Pathfinder, so both regions need every tier in proportion to their cases."""
+    data["regions"]["wales"]["pathfinder_from"] = None
+    return data
+
+
 def test_the_capacity_per_case_index_moves_hours_between_regions_and_keeps_each_tiers_total(small_data: dict) -> None:
     """Demand puts 65% of every tier in the north east; Wales at twice the hours per case gets 0.35 x 2 of 1.35."""
-    even = Court(scenario_from_dict(from_days_sat(scenario_data(SMALL))).scenario, CALENDAR_DAYS_COUNTED)
+    even = Court(scenario_from_dict(from_days_sat(same_routes(scenario_data(SMALL)))).scenario, CALENDAR_DAYS_COUNTED)
     tilted = Court(
-        scenario_from_dict(from_days_sat(small_data, capacity_per_case_index={"wales": 2.0})).scenario,
+        scenario_from_dict(from_days_sat(same_routes(small_data), capacity_per_case_index={"wales": 2.0})).scenario,
         CALENDAR_DAYS_COUNTED,
     )
     assert tier_totals(tilted) == pytest.approx(tier_totals(even))
@@ -125,7 +208,7 @@ def test_the_capacity_per_case_index_moves_hours_between_regions_and_keeps_each_
         assert weekday_hours(tilted, 1, t) / tier_totals(tilted)[t] == pytest.approx(0.7 / 1.35)
         assert weekday_hours(tilted, 0, t) / weekday_hours(tilted, 1, t) == pytest.approx(0.65 / 0.7)
     # the index is relative: the same index everywhere is no index at all
-    both = from_days_sat(scenario_data(SMALL), capacity_per_case_index={"north_east": 1.5, "wales": 1.5})
+    both = from_days_sat(same_routes(scenario_data(SMALL)), capacity_per_case_index={"north_east": 1.5, "wales": 1.5})
     assert Court(scenario_from_dict(both).scenario, CALENDAR_DAYS_COUNTED).diaries[1][0][0].capacity[8] == (
         pytest.approx(weekday_hours(even, 1, 0))
     )
@@ -133,7 +216,7 @@ def test_the_capacity_per_case_index_moves_hours_between_regions_and_keeps_each_
 
 def test_a_policy_sets_one_regions_index_from_its_date_by_its_dotted_key(small_data: dict) -> None:
     """The file gives no index; a policy reaches into the empty mapping for Wales alone."""
-    data = from_days_sat(small_data)
+    data = from_days_sat(same_routes(small_data))
     data["policies"] = [
         {"name": "Wales gets more", "date": "2024-03-01", "set": {"courts.capacity.capacity_per_case_index.wales": 2}}
     ]

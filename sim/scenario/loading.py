@@ -141,7 +141,7 @@ def _capacity_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                     (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
                 )
     if capacity is not None:
-        for tier in capacity.tier_shares:
+        for tier in capacity.tier_shares or {}:
             if tier not in tiers:
                 problems.append((("courts", "capacity", "tier_shares", tier), f"'{tier}' is not one of courts.tiers"))
         for key in ("region_shares", "capacity_per_case_index"):
@@ -171,6 +171,8 @@ def _sitting_hours_or_shares(scenario: Scenario, region: str) -> dict[str, float
         return scenario.regions[region].court.sitting_hours_per_day
     region_share = 1.0 if capacity.region_shares is None else capacity.region_shares.get(region, 0.0)
     national = capacity.days_sat_per_year * capacity.children_work_share * region_share
+    if capacity.tier_shares is None:  # shares follow demand: every tier a region's cases need gets hours
+        return {tier: national for tier in scenario.courts.tiers}
     return {tier: national * share for tier, share in capacity.tier_shares.items()}
 
 

@@ -146,8 +146,11 @@ class CourtCapacity(Strict):
         "rest is divorce, financial remedies, adoption and other family work)."
     )
     hours_per_sitting_day: Positive = Field(description="Hours of hearings a judge hears on a day sat.")
-    tier_shares: dict[Name, Probability] = Field(
-        description="Share of those days sat by each judge tier (of courts.tiers); must sum to 1."
+    tier_shares: dict[Name, Probability] | None = Field(
+        default=None,
+        description="Share of those days sat by each judge tier (of courts.tiers); must sum to 1. Null: each "
+        "tier's share of the hearing hours demand needs (cases a year x each hearing's expected sittings from "
+        "the pathways' branch shares x its mean hours), so the judiciary's time follows the work.",
     )
     region_shares: dict[Name, Probability] | None = Field(
         default=None,
@@ -167,8 +170,8 @@ class CourtCapacity(Strict):
 
     @field_validator("tier_shares")
     @classmethod
-    def _tiers_sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
-        return _check_shares(value, "tier_shares")
+    def _tiers_sum_to_one(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return None if value is None else _check_shares(value, "tier_shares")
 
     @field_validator("region_shares")
     @classmethod

@@ -329,7 +329,7 @@ class Court:
         self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
         courts = scenario.courts
         listing = courts.listing
-        hours = self._hours(scenario)
+        hours = self._hours(scenario, scenario.start_date)  # the split of the results' start, through any warm-up
         self.diaries: list[list[list[ListingDiary]]] = [
             [
                 [
@@ -349,19 +349,20 @@ class Court:
         ]
 
     @staticmethod
-    def _hours(scenario: Scenario) -> list[list[float]]:
-        """Hours per normal sitting day by [region][tier], by hand or derived from days sat (courts.capacity)."""
+    def _hours(scenario: Scenario, as_of: dt.date) -> list[list[float]]:
+        """Hours per normal sitting day by [region][tier], by hand or derived from days sat (courts.capacity), with
+        the demand-based shares as of ``as_of`` (a region that has begun Pathfinder needs no FHDRA)."""
         shares: list[float] = []
         if scenario.courts.capacity is not None:
             shares = sitting_shares(scenario.courts, scenario.sim_start_date, CALENDAR_DAYS_COUNTED).tolist()
-        return region_tier_hours(scenario, shares)
+        return region_tier_hours(scenario, shares, as_of)
 
     def apply(self, scenario: Scenario, from_day: int) -> None:
         """Bring sitting hours and listing rules in line with a new period's scenario."""
         courts = scenario.courts
         listing = courts.listing
         calendar_changed = self.calendar.change(courts, from_day)
-        hours = self._hours(scenario)
+        hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
         self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
         for r in range(len(self.regions)):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):

@@ -10,6 +10,8 @@ split, region by region, keeping each tier's total.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sim.scenario.schema import Scenario
 from sim.vocabulary import DAYS_PER_YEAR, HEARINGS_BY_CASE_TYPE
 
@@ -46,24 +48,85 @@ def full_sitting_days_per_year(shares: list[float]) -> float:
     return sum(shares[:days]) / CALENDAR_YEARS_AVERAGED
 
 
-def demand_region_shares(scenario: Scenario) -> dict[str, list[float]]:
-    """Each tier's share of work by region: cases a year x region share x mean hours of the tier's hearings.
+def expected_sittings(scenario: Scenario, case_type: str, pathfinder: bool = False) -> dict[str, float]:
+    """Sittings of each hearing a new case of ``case_type`` has on average, from the pathways' branch shares.
 
-    A rough weight of the court hours each region needs from each tier: every hearing of a case type counts
-    once (branch shares are left out), so a region's share of a tier follows its mix of case types.
+    It mirrors the routes in :mod:`sim.model.pathways` (tests/test_court_capacity.py holds it to a run): each
+    hearing's chance of being needed, times 1 / (1 - adjourn_probability) as an adjourned hearing sits and is
+    relisted (a vacated one sits later, once). Private law cases in a Pathfinder region take its route. Withdrawal
+    while waiting is left out: it is a result of full lists, not a need for hearings.
     """
+    sits = 1.0 / (1.0 - scenario.courts.adjourn_probability) if scenario.courts.adjourn_probability < 1 else 0.0
+    abuse = scenario.children.domestic_abuse_share.get(case_type, 0.0)
+    if case_type == "public_law":
+        p = scenario.public_law
+        issued = 1.0 - p.pre_proceedings.share * p.pre_proceedings.diverted_share
+        contested = 1.0 - p.resolved_at_irh_share
+        need = {
+            "public_law.urgent_hearing.hearing": p.urgent_hearing.share,
+            "public_law.case_management_hearing": 1.0,
+            "public_law.further_case_management.hearing": p.further_case_management.mean_count,
+            "public_law.issues_resolution_hearing": 1.0,
+            "public_law.contested_further_hearings.hearing": contested * p.contested_further_hearings.mean_count,
+            "public_law.final_hearing": contested,
+        }
+        need = {k: issued * v for k, v in need.items()}
+    elif case_type == "private_law" and pathfinder:
+        f = scenario.pathfinder
+        need = {
+            "pathfinder.fact_finding.hearing": abuse * f.fact_finding.share_if_domestic_abuse,
+            "pathfinder.decision_hearing": 1.0 - f.resolved_on_papers_share,
+        }
+    elif case_type == "private_law":
+        q = scenario.private_law
+        directed = 1.0 - q.resolved_at_first_hearing_share
+        need = {
+            "private_law.first_hearing": 1.0,
+            "private_law.fact_finding.hearing": directed * abuse * q.fact_finding.share_if_domestic_abuse,
+            "private_law.dispute_resolution_hearing": directed,
+            "private_law.final_hearing": directed * (1.0 - q.resolved_at_dra_share),
+        }
+    else:
+        need = {
+            "domestic_abuse.without_notice_hearing": scenario.domestic_abuse.without_notice_share,
+            "domestic_abuse.return_hearing": 1.0,
+        }
+    return {k: v * sits for k, v in need.items()}
+
+
+def demand_hours(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, list[float]]:
+    """Hearing hours a year each region needs from each tier: cases a year x region share x the expected sittings
+    of each hearing x its mean hours. A region counts as Pathfinder when it runs it on ``as_of`` (default: the
+    start of results)."""
+    as_of = scenario.start_date if as_of is None else as_of
     hearings = scenario.hearings()
-    regions = list(scenario.regions)
+    regions = list(scenario.regions.items())
+    out = {tier: [0.0] * len(regions) for tier in scenario.courts.tiers}
+    for case_type, demand in scenario.demand.items():
+        for r, (name, region) in enumerate(regions):
+            pathfinder = region.pathfinder_from is not None and region.pathfinder_from <= as_of
+            cases = demand.cases_per_year * demand.region_shares.get(name, 0.0)
+            for key, sittings in expected_sittings(scenario, case_type, pathfinder).items():
+                hearing = hearings[key]
+                if hearing.tier in out:
+                    out[hearing.tier][r] += cases * sittings * hearing.duration_hours.mean()
+    return out
+
+
+def demand_tier_shares(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, float]:
+    """Each tier's share of the hearing hours demand needs: ``courts.capacity.tier_shares`` left out (null)."""
+    hours = {tier: sum(by_region) for tier, by_region in demand_hours(scenario, as_of).items()}
+    total = sum(hours.values())
+    return {tier: h / total if total > 0 else 1.0 / len(hours) for tier, h in hours.items()}
+
+
+def demand_region_shares(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, list[float]]:
+    """Each tier's share of work by region, from :func:`demand_hours`, so a region's share of a tier follows its
+    mix of case types and routes (a Pathfinder region needs no FHDRA from magistrates)."""
     shares: dict[str, list[float]] = {}
-    for tier in scenario.courts.tiers:
-        weight = [0.0] * len(regions)
-        for case_type, demand in scenario.demand.items():
-            keys = [k for k in HEARINGS_BY_CASE_TYPE[case_type] if hearings[k].tier == tier]
-            hours = sum(hearings[k].duration_hours.mean() for k in keys)
-            for r, region in enumerate(regions):
-                weight[r] += demand.cases_per_year * demand.region_shares.get(region, 0.0) * hours
+    for tier, weight in demand_hours(scenario, as_of).items():
         total = sum(weight)
-        shares[tier] = [w / total if total > 0 else 1.0 / len(regions) for w in weight]
+        shares[tier] = [w / total if total > 0 else 1.0 / len(weight) for w in weight]
     return shares
 
 
@@ -81,16 +144,20 @@ def indexed_region_shares(by_tier: dict[str, list[float]], index: list[float]) -
     return out
 
 
-def region_tier_hours(scenario: Scenario, sitting_shares: list[float]) -> list[list[float]]:
-    """Sitting hours per normal sitting day, [region][tier]: as set by hand, or derived from courts.capacity."""
+def region_tier_hours(
+    scenario: Scenario, sitting_shares: list[float], as_of: dt.date | None = None
+) -> list[list[float]]:
+    """Sitting hours per normal sitting day, [region][tier]: as set by hand, or derived from courts.capacity (the
+    tiers' and regions' shares of demand as of ``as_of``, unless the scenario fixes them)."""
     tiers = scenario.courts.tiers
     capacity = scenario.courts.capacity
     if capacity is None:
         return [[(r.court.sitting_hours_per_day or {}).get(t, 0.0) for t in tiers] for r in scenario.regions.values()]
     full_days = full_sitting_days_per_year(sitting_shares)
+    tier_shares = capacity.tier_shares if capacity.tier_shares is not None else demand_tier_shares(scenario, as_of)
     if capacity.region_shares is None:
         index = [capacity.capacity_per_case_index.get(name, 1.0) for name in scenario.regions]
-        by_tier = indexed_region_shares(demand_region_shares(scenario), index)
+        by_tier = indexed_region_shares(demand_region_shares(scenario, as_of), index)
         region_share = [[by_tier[t][r] for t in tiers] for r in range(len(scenario.regions))]
     else:
         region_share = [[capacity.region_shares.get(name, 0.0)] * len(tiers) for name in scenario.regions]
@@ -100,7 +167,7 @@ def region_tier_hours(scenario: Scenario, sitting_shares: list[float]) -> list[l
                 capacity.days_sat_per_year,
                 capacity.children_work_share,
                 capacity.hours_per_sitting_day,
-                capacity.tier_shares.get(tier, 0.0),
+                tier_shares.get(tier, 0.0),
                 region_share[r][t],
                 full_days,
             )
