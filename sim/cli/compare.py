@@ -35,6 +35,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.indicators import HEADLINE
     from sim.cli.results import after_run
     from sim.experiment.compare import KEYS, compare, disposal_children, load_all
+    from sim.outputs.comparison_report import write_comparison_report
     from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = load_all([args.base, *args.options])
@@ -51,6 +52,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             **run_settings(args),
         )
         write_comparison_figures(out, table, disposal_children(runs))
+        write_comparison_report(out)
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
     for _, row in headline.iterrows():
         verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
@@ -58,7 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
             f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
         )
-    print(f"comparison in {out / 'compare.csv'}")
+    print(f"comparison in {out / 'compare.csv'}; report: {out / 'comparison.html'}")
     failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]
     if failed:
         err("failed replications (see each scenario's manifest.json): " + ", ".join(failed))

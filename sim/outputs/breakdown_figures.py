@@ -29,8 +29,8 @@ def _unit(indicator: str) -> str:
     """The axis label of an indicator's panel: its unit, from its name (sim.analysis.indicators)."""
     if indicator.endswith("_share") or indicator.startswith("share_"):
         return "percent"
-    for suffix, unit in (("_weeks", "weeks"), ("_days", "days"), ("_count", "children or cases")):
-        if suffix in indicator:
+    for part, unit in (("weeks", "weeks"), ("days", "days"), ("_count", "children or cases")):
+        if part in indicator:
             return unit
     return "per case" if "per_case" in indicator else "value"
 
@@ -87,7 +87,9 @@ def panel_forest(
     return fig
 
 
-def backlog_by_region(timeline: pd.DataFrame | Mapping[str, pd.DataFrame], results_start: Any = None) -> Figure:
+def backlog_by_region(
+    timeline: pd.DataFrame | Mapping[str, pd.DataFrame], results_start: Any = None, title: str = "Open cases by region"
+) -> Figure:
     """Open cases (all case types) over time, a panel per region: the median across replications with bands for
     the middle 50% and 90%. Several runs (name -> timeline) are overlaid in each panel, one colour per run."""
     runs = {"": timeline} if isinstance(timeline, pd.DataFrame) else dict(timeline)
@@ -121,6 +123,6 @@ def backlog_by_region(timeline: pd.DataFrame | Mapping[str, pd.DataFrame], resul
         ax.set_visible(False)
     replications = max((frame["replication"].nunique() for frame in by_run.values()), default=0)
     axes.flat[0].legend(fontsize="x-small", loc="upper left")
-    fig.suptitle(f"Open cases by region over time: median of {replications} replications, bands: middle 50% and 90%")
+    fig.suptitle(f"{title} over time: median of {replications} replications, bands: middle 50% and 90%")
     fig.tight_layout()
     return fig
