@@ -60,7 +60,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
             f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
         )
-    print(f"comparison in {out / 'compare.csv'}; report: {out / 'comparison.html'}")
+    print(f"comparison in {out / 'compare.csv'}")
+    print(f"comparison report in {out / 'comparison.html'}")
     failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]
     if failed:
         err("failed replications (see each scenario's manifest.json): " + ", ".join(failed))
