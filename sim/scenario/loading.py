@@ -204,8 +204,7 @@ class LoadedScenario(BaseModel):
 
 
 def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[Any, Any]], str | None]:
-    """(container, key) pairs a dotted path names; ``*`` stands for every key of a mapping, and a number names an
-    item of a list (``history.rows.0.days_sat``), so a calibration can free one row of a table."""
+    """(container, key) pairs a dotted path names: ``*`` is every key of a mapping, a number an item of a list."""
     head, rest = parts[0], parts[1:]
     if isinstance(node, list):
         if not head.isdigit() or int(head) >= len(node):
