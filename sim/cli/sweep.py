@@ -18,8 +18,14 @@ from sim.cli.common import (
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sweep", help="run a scenario at several values of one or more keys")
-    p.add_argument("scenario", metavar="SCENARIO")
+    p = sub.add_parser(
+        "sweep",
+        help="run a scenario at several values of one or more keys",
+        description="Run a scenario at several values of one or more of its keys (every combination, or one key "
+        "at a time) on common random numbers, and write sweep.csv and a figure of the headline indicators against "
+        "each key into the output folder.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="the scenario YAML file to vary")
     p.add_argument(
         "--set",
         dest="sets",
