@@ -21,7 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="run a base scenario and options on the same random numbers and estimate paired differences",
         description="Run the base scenario and each option with the same root seed, so replication r of every "
         "scenario draws the same random numbers (common random numbers), and estimate each option's difference "
-        "from the base, paired by replication, with a 95% interval. Writes compare.csv, figures and one run "
+        "from the base, paired by replication, with a 95% interval. Writes compare.csv, comparison.html (the base "
+        "and options side by side), figures and one run "
         "folder per scenario into the output folder.",
     )
     p.add_argument("base", metavar="BASE", help="the base scenario")
