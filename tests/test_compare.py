@@ -44,7 +44,13 @@ def test_compare_writes_paired_differences_and_plots(tmp_path, capsys) -> None:
         ]
     )
     assert code == 0
-    for name in ("compare.csv", "delay_distributions.png", "differences_forest.png", "manifest.json"):
+    for name in (
+        "compare.csv",
+        "comparison.html",
+        "delay_distributions.png",
+        "differences_forest.png",
+        "manifest.json",
+    ):
         assert (out / name).is_file(), name
     for name in ("small", "same_again", "more_judges"):
         assert (out / "scenarios" / name / "summary.csv").is_file()

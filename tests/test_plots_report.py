@@ -126,8 +126,11 @@ def test_the_report_refers_to_nothing_outside_itself(html: str) -> None:
     assert "http://" not in html and "https://" not in html
     assert not re.search(r"<(script|link|iframe|object|embed)\b", html, re.IGNORECASE)
     assert "@import" not in html and "url(" not in html
-    sources = re.findall(r"""\b(?:src|href)\s*=\s*['"]([^'"]*)['"]""", html)
+    sources = re.findall(r"""\bsrc\s*=\s*['"]([^'"]*)['"]""", html)
     assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    links = re.findall(r"""\bhref\s*=\s*['"]([^'"]*)['"]""", html)
+    assert links and all(link.startswith("#") for link in links)  # the contents, inside the file
+    assert all(f"id='{link[1:]}'" in html for link in links)
 
 
 def test_every_figure_is_embedded(html: str) -> None:
@@ -198,6 +201,14 @@ def test_baseline_differences_and_quoted_markdown() -> None:
     assert "<code>code</code>" in text and "<strong>bold</strong>" in text and "<td>2</td>" in text
     assert "href" not in text
     assert report_html.escape("see https://example.org") == "see https:&#47;&#47;example.org"
+    quoted = report_html.markdown_to_html(
+        "# Heading\n\n![a picture](https://example.org/a.png) <b>raw</b> https://x.org\n"
+    )
+    assert "<h3>Heading</h3>" in quoted  # under the report's own headings
+    assert "<img" not in quoted and "<b>" not in quoted and "://" not in quoted
+    template = report_html.environment().from_string("{{ value }} {{ quoted }}")
+    printed = template.render(value="<script>https://example.org</script>", quoted=quoted)
+    assert printed.startswith("&lt;script&gt;https:&#47;&#47;example.org&lt;/script&gt; <h3>")
 
 
 # ---------------------------------------------------------------------------------------------- journey
@@ -226,3 +237,115 @@ def test_journey_errors(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert "not a results directory" in capsys.readouterr().err
     assert main(["journey", str(tmp_path / "nowhere"), "1"]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------- what the report holds
+def test_the_report_opens_with_a_summary_in_sentences_and_a_table_of_contents(run_dir: Path, html: str) -> None:
+    contents = html.split("<nav class='toc'>", 1)[1].split("</nav>", 1)[0]
+    titles = re.findall(r"<a href='#[^']+'>([^<]+)</a>", contents)
+    assert titles == [report_html.escape(t) for t in report.SECTIONS.values()]
+    summary = open_results(run_dir).summary.set_index(["indicator", "breakdown", "group"])
+    public = summary.loc[("time_to_disposal_weeks_mean", "case_type", "public_law")]
+    sentence = f"Public law cases took {public['mean']:.1f} weeks on average from issue to disposal"
+    assert sentence in html.split("id='summary'", 1)[1].split("id='what-was-run'", 1)[0]
+    assert "intervals are rough" in html  # two replications
+    for text in ("By region", "By age band", "Domestic abuse is read within a case type", "Backlog"):
+        assert text.lower() in html.lower(), text
+    assert "Where the time went" in html and "<h3>By domestic abuse</h3>" in html and "<h3>By region</h3>" in html
+
+
+def test_the_report_shows_whatever_breakdowns_definitions_and_drift_the_run_wrote(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    summary = pd.read_csv(copy / "summary.csv")
+    summary["definition"] = ""
+    summary.loc[summary["indicator"] == "time_to_disposal_weeks_mean", "definition"] = (
+        "cases that started in the period"
+    )
+    crossed = summary[(summary["breakdown"] == "case_type")].assign(
+        breakdown="case_type_x_domestic_abuse", group=lambda f: f["group"] + " / yes"
+    )
+    pd.concat([summary, crossed]).to_csv(copy / "summary.csv", index=False)
+    pd.DataFrame(
+        {
+            "indicator": ["public_law_outstanding_nao", "private_law_mean_weeks"],
+            "change": [812.0, 0.1],
+            "drifts": [True, False],
+        }
+    ).to_csv(copy / "drift.csv", index=False)
+    text = report.render_report(copy)
+    assert "(cases that started in the period)." in text  # the definition beside the headline sentence
+    assert "By case type x domestic abuse" in text and "public law / yes" in text
+    assert "within a case type (the case type x domestic abuse breakdown below)" in text
+    assert "public law outstanding nao drifts over the run" in text
+    assert "1 headline series drift over the run" in text and "longer" in text and "812.00" in text
+
+
+def test_distributions_are_drawn_on_an_axis_scaled_to_the_data() -> None:
+    weeks = [10.0] * 500 + [20.0] * 500 + [400.0] * 3  # three children take eight years
+    children = pd.DataFrame(
+        {
+            "case_type": "public_law",
+            "status": "disposed",
+            "warm_up": False,
+            "from_open_caseload": False,
+            "days_to_disposal": [w * 7 for w in weeks],
+        }
+    )
+    violin = plots.disposal_violin(children)
+    top = violin.axes[0].get_ylim()[1]
+    assert 26 < top < 100  # not squashed under the eight-year waits
+    assert "3 above" in [t.get_text() for t in violin.axes[0].texts]
+    ecdf = plots.disposal_ecdf(children)
+    assert ecdf.axes[0].get_xlim()[1] == pytest.approx(top)
+    plots.close(violin)
+    plots.close(ecdf)
+
+
+def test_the_tornado_marks_low_and_high_with_their_intervals() -> None:
+    from sim.experiment.sweep import design
+
+    factors = {"a": [20, 10], "b": [0.3, 0.05]}
+    settings = design(factors, one_at_a_time=True)  # as is, a=20, a=10, b=0.3, b=0.05
+    summary = pd.DataFrame(
+        {
+            "setting": range(5),
+            "indicator": "time_to_disposal_weeks_mean",
+            "breakdown": "all",
+            "group": "all",
+            "mean": [10.0, 12.0, 9.0, 14.0, 10.5],
+            "ci95_low": [9.0, 11.0, 8.0, 13.0, 9.5],
+            "ci95_high": [11.0, 13.0, 10.0, 15.0, 11.5],
+        }
+    )
+    reference, ends = experiment_figures.tornado_ends(summary, factors, settings, one_at_a_time=True)
+    assert reference == ("as in the scenario", 10.0, 9.0, 11.0)
+    assert ends["a"] == {"low": (10, 9.0, 8.0, 10.0), "high": (20, 12.0, 11.0, 13.0)}
+    assert ends["b"] == {"low": (0.05, 10.5, 9.5, 11.5), "high": (0.3, 14.0, 13.0, 15.0)}
+    fig = experiment_figures.tornado(reference, ends)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]  # widest (b) at the top
+    assert {"low: 10", "high: 20", "low: 0.05", "high: 0.3"} <= {t.get_text() for t in ax.texts}
+    assert len([c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]) == 4
+    plots.close(fig)
+
+
+def test_forest_of_every_headline_indicator_and_backlog_by_region(run_dir: Path) -> None:
+    from sim.outputs import breakdown_figures
+
+    results = open_results(run_dir)
+    wanted = ["time_to_disposal_weeks_mean", "disposed_within_26_weeks_share", "open_cases_at_end_count"]
+    forest = breakdown_figures.panel_forest(
+        results.summary[results.summary.breakdown.isin(["all", "case_type"])], wanted, "t"
+    )
+    shown = [ax for ax in forest.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [plots.label(i) for i in wanted]
+    assert shown[1].get_xlabel() == "percent"
+    backlog = breakdown_figures.backlog_by_region(results.timeline)
+    assert [ax.get_title() for ax in backlog.axes if ax.get_visible()] == ["north east", "wales"]
+    plots.close(forest)
+    plots.close(backlog)

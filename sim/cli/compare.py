@@ -21,7 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="run a base scenario and options on the same random numbers and estimate paired differences",
         description="Run the base scenario and each option with the same root seed, so replication r of every "
         "scenario draws the same random numbers (common random numbers), and estimate each option's difference "
-        "from the base, paired by replication, with a 95% interval. Writes compare.csv, figures and one run "
+        "from the base, paired by replication, with a 95% interval. Writes compare.csv, comparison.html (the base "
+        "and options side by side), figures and one run "
         "folder per scenario into the output folder.",
     )
     p.add_argument("base", metavar="BASE", help="the base scenario")
@@ -39,6 +40,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.indicators import HEADLINE
     from sim.cli.results import after_run
     from sim.experiment.compare import KEYS, compare, disposal_children, load_all
+    from sim.outputs.comparison_report import write_comparison_report
     from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = load_all([args.base, *args.options])
@@ -55,6 +57,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             **run_settings(args),
         )
         write_comparison_figures(out, table, disposal_children(runs))
+        write_comparison_report(out)
     headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
     for _, row in headline.iterrows():
         verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
@@ -63,6 +66,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
         )
     print(f"comparison in {out / 'compare.csv'}")
+    print(f"comparison report in {out / 'comparison.html'}")
     failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]
     if failed:
         err("failed replications (see each scenario's manifest.json): " + ", ".join(failed))

@@ -14,6 +14,8 @@ means. Outputs in ``DIR``:
 * ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs
   (both drawn by :func:`sim.outputs.experiment_figures.write_comparison_figures` from :func:`compare`'s table and
   :func:`disposal_children`: the command calls it after the comparison);
+* ``comparison.html``: the base and every option side by side in one self-contained file (written by
+  :func:`sim.outputs.comparison_report.write_comparison_report`, which the command calls last);
 * ``manifest.json``: the scenarios (with their hashes), the root seed and replications.
 """
 

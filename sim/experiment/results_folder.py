@@ -101,6 +101,7 @@ RUN_OUTPUTS = (
     "compare.csv",  # sim.experiment.compare
     "delay_distributions.png",
     "differences_forest.png",
+    "comparison.html",  # sim.outputs.comparison_report
     "sweep.csv",  # sim.experiment.sweep
     "sweep_summary.csv",
     "tornado.png",

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from sim.analysis.indicators import KEYS
 from sim.outputs.figures import (
@@ -155,24 +156,107 @@ def write_warmup_figure(directory: str | Path, result: Mapping[str, Any]) -> lis
     return paths
 
 
-def tornado(
-    reference: float, bars: list[tuple[str, float, float]], factors: Mapping[str, Sequence[Any]], one_at_a_time: bool
-) -> Figure:
-    """How far each swept key moves the headline indicator: a bar per key over its values, widest first."""
+TORNADO_COLOURS = {"low": "tab:blue", "high": "tab:orange"}
+"""The end of a key's bar at its lowest value and at its highest: the same colours in every tornado."""
+WHISKER_OFFSET = 0.22
+
+End = tuple[Any, float, float, float]
+"""(the key's value, the indicator's mean there, its 95% interval's low and high end)."""
+
+
+def tornado_ends(
+    summary: pd.DataFrame, factors: Mapping[str, Sequence[Any]], settings: Sequence[Any], one_at_a_time: bool
+) -> tuple[End | None, dict[str, dict[str, End]]]:
+    """The reference and each key's low and high end, read from sweep_summary.csv's rows of the tornado indicator.
+
+    One at a time: a key's end at its lowest and highest value is that setting's mean with its interval, and the
+    reference is the scenario as it is, with its interval. Factorial: an end is the key's main effect at that value
+    (the mean over the settings there) and has no interval of its own, so the ends carry NaN for the interval.
+    """
     from sim.experiment.sweep import TORNADO_INDICATOR
 
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(1, len(bars))))
-    for y, (key, low, high) in enumerate(reversed(bars)):
-        ax.barh(y, high - low, left=low, color="tab:blue", alpha=0.7)
-        ranges = ", ".join(str(v) for v in factors[key])
-        ax.text(high, y, f"  {ranges}", va="center", fontsize="small")
-    ax.axvline(reference, color="black", linewidth=1)
-    ax.set_yticks(range(len(bars)), [key for key, _, _ in reversed(bars)])
+    indicator, breakdown, group = TORNADO_INDICATOR
+    rows = summary[(summary.indicator == indicator) & (summary.breakdown == breakdown) & (summary.group == group)]
+    by_setting = rows.set_index("setting")
+    nan = float("nan")
+
+    def at(index: int) -> tuple[float, float, float]:
+        r = by_setting.loc[index]
+        return float(r["mean"]), float(r.get("ci95_low", nan)), float(r.get("ci95_high", nan))
+
+    ends: dict[str, dict[str, End]] = {}
+    for key, values in factors.items():
+        ordered = sorted(values, key=lambda v: (not isinstance(v, int | float), v if isinstance(v, int | float) else 0))
+        chosen = {"low": ordered[0], "high": ordered[-1]}
+        ends[key] = {}
+        for end, value in chosen.items():
+            if one_at_a_time:
+                found = [
+                    s.index for s in settings if s.values.get(key, object()) == value and s.index in by_setting.index
+                ]
+                if found:
+                    ends[key][end] = (value, *at(found[0]))
+            else:
+                means = [
+                    by_setting.loc[s.index, "mean"]
+                    for s in settings
+                    if s.values.get(key) == value and s.index in by_setting.index
+                ]
+                if means:
+                    ends[key][end] = (value, float(sum(means) / len(means)), nan, nan)
+    reference = None
+    if one_at_a_time and 0 in by_setting.index:
+        reference = ("as in the scenario", *at(0))
+    elif not rows.empty:
+        reference = ("mean of all settings", float(rows["mean"].mean()), nan, nan)
+    return reference, ends
+
+
+def tornado(reference: End | None, ends: Mapping[str, Mapping[str, End]]) -> Figure:
+    """How far each swept key moves the headline indicator, widest first: a bar from the key's lowest value to its
+    highest, each end coloured and labelled (low, high) with its 95% interval where it has one."""
+    from sim.experiment.sweep import TORNADO_INDICATOR
+
+    def width(key: str) -> float:
+        means = [end[1] for end in ends[key].values()]
+        return max(means) - min(means) if means else 0.0
+
+    keys = sorted((k for k in ends if ends[k]), key=width)
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * max(1, len(keys))))
+    if reference is not None:
+        ax.axvline(reference[1], color="black", linewidth=1, label=f"{reference[0]} ({reference[1]:.1f})")
+        if np.isfinite(reference[2]) and np.isfinite(reference[3]):
+            ax.axvspan(reference[2], reference[3], color="grey", alpha=0.15, label="its 95% interval")
+    centre = reference[1] if reference is not None else 0.0
+    for y, key in enumerate(keys):
+        for end, (value, mean, low, high) in ends[key].items():
+            ax.barh(y, mean - centre, left=centre, color=TORNADO_COLOURS[end], alpha=0.6, height=0.6)
+            if np.isfinite(low) and np.isfinite(high):
+                offset = WHISKER_OFFSET if end == "high" else -WHISKER_OFFSET  # the two ends' whiskers apart
+                ax.errorbar(
+                    mean,
+                    y + offset,
+                    xerr=[[mean - low], [high - mean]],
+                    fmt="none",
+                    ecolor=TORNADO_COLOURS[end],
+                    capsize=3,
+                )
+            ax.annotate(
+                f"{end}: {value}",
+                (mean, y),
+                xytext=(4 if mean >= centre else -4, 0),
+                textcoords="offset points",
+                ha="left" if mean >= centre else "right",
+                va="center",
+                fontsize="x-small",
+            )
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color=c, alpha=0.6, label=f"key at its {end}est value") for end, c in TORNADO_COLOURS.items()]
+    ax.set_yticks(range(len(keys)), keys)
     indicator, _, group = TORNADO_INDICATOR
-    ax.set_xlabel(
-        f"{indicator} ({group}); line: {'the scenario as it is' if one_at_a_time else 'mean of all settings'}"
-    )
-    ax.set_title("Sweep: range of the headline indicator over each key's values")
+    ax.set_xlabel(f"{label(indicator)} ({_group_words(group)}); whiskers: 95% interval")
+    ax.set_title("Sweep: the headline indicator at each key's lowest and highest value")
+    ax.legend(handles=handles, fontsize="x-small", loc="lower right")
     ax.grid(axis="x", alpha=GRID_ALPHA)
     fig.tight_layout()
     return fig
@@ -180,11 +264,10 @@ def tornado(
 
 def write_sweep_figure(directory: str | Path, factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Path]:
     """Draw ``tornado.png`` into a sweep directory from its sweep_summary.csv; return its path."""
-    from sim.experiment.sweep import design, tornado_bars
+    from sim.experiment.sweep import design
 
     summary = pd.read_csv(Path(directory) / "sweep_summary.csv")
-    reference, bars = tornado_bars(summary, factors, design(factors, one_at_a_time), one_at_a_time)
-    fig = tornado(reference, bars, factors, one_at_a_time)
+    fig = tornado(*tornado_ends(summary, factors, design(factors, one_at_a_time), one_at_a_time))
     paths = save(fig, directory, SWEEP_FIGURE, formats=COMPARISON_FORMATS)
     close(fig)
     return paths

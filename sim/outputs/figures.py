@@ -41,7 +41,7 @@ INNER_ALPHA, OUTER_ALPHA, GRID_ALPHA = 0.3, 0.12, 0.3
 SHARE_AXIS_TOP = 1.02
 """A share axis ends just above 1, so a line at 100% shows."""
 PERCENT = 100
-UTILISATION_TOP_PERCENT, HEADROOM = 105.0, 1.05
+UTILISATION_TOP_PERCENT = 105.0
 AGENCY_LABELS = {
     "court": "court",
     "cafcass": "Cafcass",
@@ -96,19 +96,22 @@ def _weeks_by_group(children: pd.DataFrame, by: str) -> list[tuple[str, np.ndarr
 
 
 ECDF_POINTS = 2000
-"""Above this many children an ECDF is drawn through its quantiles (the picture is the same, the file small)."""
+"""Above this many children an ECDF is drawn through this many of its quantiles (the picture is the same, the
+file small)."""
 VIOLIN_SAMPLE, SAMPLE_SEED = 20_000, 0
 """Above this many children per group a violin is drawn from a fixed random sample of them (the same every time)."""
+AXIS_QUANTILE = 0.99
+"""A distribution's axis ends at the largest group's 99th percentile (and the count beyond it is printed): the longest
+1% of waits would otherwise squash the rest of the picture into the bottom of the axis."""
+HEADROOM = 1.05
 
 
 def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
-    """One empirical cumulative distribution line of sorted ``weeks``, starting at (0, 0)."""
-    n = len(weeks)
-    if n > ECDF_POINTS:
-        p = np.linspace(0, 1, ECDF_POINTS + 1)
-        ax.plot(np.r_[0.0, np.quantile(weeks, p)], np.r_[0.0, p], **style)
-    elif n:
-        ax.step(np.r_[0.0, weeks], np.r_[0.0, np.arange(1, n + 1) / n], where="post", **style)
+    """One empirical cumulative distribution line of ``weeks`` (matplotlib's ``Axes.ecdf``)."""
+    if len(weeks) > ECDF_POINTS:
+        weeks = np.quantile(weeks, np.linspace(0, 1, ECDF_POINTS + 1))
+    if len(weeks):
+        ax.ecdf(weeks, **style)
 
 
 def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
@@ -116,6 +119,12 @@ def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
     if len(values) <= size:
         return values
     return np.random.default_rng(SAMPLE_SEED).choice(values, size, replace=False)
+
+
+def axis_top(groups: Sequence[np.ndarray]) -> float:
+    """Where a distribution's axis ends: above every group's 99th percentile and the 26-week line."""
+    tops = [float(np.quantile(values, AXIS_QUANTILE)) for values in groups if len(values)]
+    return max([TARGET_WEEKS, *tops]) * HEADROOM
 
 
 def _target_line(ax: Any, vertical: bool = True) -> None:
@@ -150,7 +159,7 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
         ax.set_xlabel("weeks from issue to disposal")
         ax.set_ylabel("share of children disposed within that time" if single else "share of children disposed within")
         ax.set_ylim(0, SHARE_AXIS_TOP)
-        ax.set_xlim(left=0)
+        ax.set_xlim(0, axis_top([weeks for _, weeks in lines]))
         ax.grid(alpha=GRID_ALPHA)
     axes[0][0].legend(fontsize="small", loc="lower right")
     if title:
@@ -160,16 +169,22 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
 
 
 def disposal_violin(children: pd.DataFrame, by: str = "case_type") -> Figure:
-    """Violin plot of weeks from issue to disposal by group, with medians and the 26-week line."""
+    """Violins of weeks from issue to disposal by group, with medians and the 26-week line, on an axis that ends at
+    the 99th percentile (:data:`AXIS_QUANTILE`); how many children lie beyond it is printed at the top."""
     groups = [(name, weeks) for name, weeks in _weeks_by_group(children, by) if len(weeks) > 1]
     fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(groups) + 2), 5))
+    top = axis_top([w for _, w in groups])
     if groups:
         ax.violinplot([_sample(w) for _, w in groups], showmedians=True, showextrema=False)
         ax.set_xticks(range(1, len(groups) + 1), [f"{n}\n({len(w):,})" for n, w in groups])
+        for x, (_, weeks) in enumerate(groups, start=1):
+            beyond = int((weeks > top).sum())
+            if beyond:
+                ax.annotate(f"{beyond:,} above", (x, top), ha="center", va="top", fontsize="x-small")
     _target_line(ax, vertical=False)
     ax.set_ylabel("weeks from issue to disposal")
     ax.set_xlabel(f"{label(by)} (children disposed)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, top)
     ax.set_title(f"Time to disposal by {label(by)} (line in each violin: median)")
     ax.grid(axis="y", alpha=GRID_ALPHA)
     ax.legend(fontsize="small", loc="upper right")

@@ -1,5 +1,9 @@
-"""HTML building blocks for the self-contained reports: escaping, numbers, tables, embedded figures and quoted
-Markdown, and the one style sheet. Nothing here knows what a run is.
+"""HTML for the self-contained reports: the Jinja2 templates (``sim/outputs/templates``), numbers in words,
+figures embedded as base64 PNG and quoted Markdown (markdown-it-py). Nothing here knows what a run is.
+
+Every value a template prints is escaped, and any URL scheme in it is broken (``https:&#47;&#47;``), so a report
+never refers to a network resource whatever a scenario's text holds; only :class:`markupsafe.Markup` made here
+(quoted Markdown, embedded figures) goes in as it is.
 """
 
 from __future__ import annotations
@@ -8,26 +12,21 @@ import base64
 import html
 import io
 import math
-import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 2em auto; max-width: 1100px;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
-h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: 90%; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-figure { margin: 1.5em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 90%; color: #444; }
-code { background: #f4f4f4; padding: 0 .2em; }
-.note { background: #fff8e0; border-left: 4px solid #e0b000; padding: .5em 1em; }
-details { margin: .8em 0; }
-summary { cursor: pointer; font-weight: 600; }
-"""
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FIGURE_DPI = 90
+"""Resolution of embedded figures: sharp on a screen, a report of a few megabytes."""
+QUOTED_HEADING_SHIFT = 2
+"""A quoted document's "# Title" becomes an h3: it sits inside a section of the report."""
+DEEPEST_HEADING = 6
 
 
 # ---------------------------------------------------------------------------------------------- small helpers
@@ -37,10 +36,11 @@ def escape(value: Any) -> str:
 
 
 def number(value: Any, digits: int = 1) -> str:
+    """A number as a reader wants it: thousands without decimals, a dash for a missing value."""
     try:
         x = float(value)
     except (TypeError, ValueError):
-        return escape(value)
+        return str(value)
     if math.isnan(x):
         return "–"
     if abs(x) >= 1000:
@@ -48,29 +48,24 @@ def number(value: Any, digits: int = 1) -> str:
     return f"{x:.{digits}f}"
 
 
+def is_share(indicator: str) -> bool:
+    """Shares are named ``*_share`` or ``share_*`` (sim.analysis.indicators)."""
+    return indicator.endswith("_share") or indicator.startswith("share_")
+
+
 def format_value(indicator: str, value: Any) -> str:
-    if indicator.endswith("_share") or indicator.startswith("share_"):
+    """A value in its indicator's unit: shares as percentages, counts whole."""
+    if is_share(indicator):
         try:
             x = float(value)
         except (TypeError, ValueError):
-            return escape(value)
+            return str(value)
         return "–" if math.isnan(x) else f"{x:.1%}"
     return number(value, 0 if indicator.endswith("_count") else 1)
 
 
-def html_table(header: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
-    numeric = numeric or set()
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def words(name: Any) -> str:
+    """A column or group name in words (``private_law`` -> ``private law``, booleans as yes/no)."""
     text = str(name)
     if text in ("true", "True"):
         return "yes"
@@ -79,83 +74,78 @@ def words(name: Any) -> str:
     return text.replace("_", " ")
 
 
-def figure_html(fig: Any, caption: str) -> str:
+def anchor(text: str) -> str:
+    """An id for a section heading, from its title (the table of contents links to it inside the file)."""
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A figure as the templates show it: a caption and the PNG's base64 text."""
+
+    caption: str
+    png_base64: str
+
+
+def embed(fig: Any, caption: str) -> Embedded:
     """A matplotlib figure as an embedded base64 PNG with a caption (the figure is closed)."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (
-        f"<figure><img alt='{escape(caption)}' src='data:image/png;base64,{data}'>"
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-    )
+    return Embedded(caption, base64.b64encode(buffer.getvalue()).decode("ascii"))
 
 
 # ---------------------------------------------------------------------------------------------- markdown (quoted docs)
-def _inline(text: str) -> str:
-    out = escape(text)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
-    out = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", out)  # links become their text
-    return out
+def _no_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    return ""  # a link becomes its text: the report refers to nothing outside itself
 
 
-def markdown_to_html(text: str) -> str:
-    """Just enough Markdown for the project's docs: headings, paragraphs, lists, tables, code, bold."""
-    lines = text.splitlines()
-    out: list[str] = []
-    paragraph: list[str] = []
-    items: list[str] = []
-    ordered = False
-    table: list[list[str]] = []
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+    md.add_render_rule("link_open", _no_link)
+    md.add_render_rule("link_close", _no_link)
+    return md
 
-    def flush() -> None:
-        nonlocal paragraph, items, table
-        if paragraph:
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-            paragraph = []
-        if items:
-            tag = "ol" if ordered else "ul"
-            out.append(f"<{tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + f"</{tag}>")
-            items = []
-        if table:
-            header, *body = table
-            body = [r for r in body if not all(re.fullmatch(r":?-{3,}:?", c.strip()) for c in r)]
-            out.append(
-                "<table><thead><tr>"
-                + "".join(f"<th>{_inline(c)}</th>" for c in header)
-                + "</tr></thead><tbody>"
-                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
-                + "</tbody></table>"
-            )
-            table = []
 
-    for line in lines:
-        stripped = line.strip()
-        heading = re.match(r"^(#{1,4})\s+(.*)", stripped)
-        bullet = re.match(r"^(?:[-*]|(\d+)\.)\s+(.*)", stripped)
-        if not stripped:
-            flush()
-        elif heading:
-            flush()
-            level = min(6, len(heading.group(1)) + 2)
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
-        elif stripped.startswith("|"):
-            if paragraph or items:
-                flush()
-            table.append([c.strip() for c in stripped.strip("|").split("|")])
-        elif bullet and not line.startswith("    "):
-            if paragraph or table:
-                flush()
-            ordered = bullet.group(1) is not None
-            items.append(bullet.group(2))
-        elif items and line.startswith(" "):
-            items[-1] += " " + stripped
-        else:
-            if table:
-                flush()
-            paragraph.append(stripped)
-    flush()
-    return "\n".join(out)
+def markdown_to_html(text: str) -> Markup:
+    """A project document quoted in a report: CommonMark with tables, raw HTML, images and links left out,
+    headings moved down under the report's own."""
+    md = _markdown()
+    tokens = md.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(DEEPEST_HEADING, int(token.tag[1:]) + QUOTED_HEADING_SHIFT)}"
+    rendered = md.renderer.render(tokens, md.options, {})
+    return Markup(rendered.replace("://", ":&#47;&#47;"))
+
+
+# ---------------------------------------------------------------------------------------------- templates
+def _finalize(value: Any) -> Any:
+    """Every printed value escaped with URL schemes broken; Markup made here passes as it is."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(escape("" if value is None else value))
+
+
+@cache
+def environment() -> Environment:
+    """The one Jinja2 environment of the reports, with the filters the templates use."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(number=number, value=format_value, words=words, anchor=anchor)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of ``sim/outputs/templates`` rendered with ``context``."""
+    return environment().get_template(template).render(**context)

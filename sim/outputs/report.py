@@ -1,14 +1,17 @@
 """The run report: one self-contained HTML file a reader can open anywhere and send on.
 
 ``python run_sim.py report DIR`` (and the end of ``run``) writes ``DIR/report.html`` from the results
-directory: what was run, the headline indicators with 95% confidence intervals (``summary.csv``), the
-child-centred indicators (:mod:`sim.analysis.indicators`), the figures (:mod:`sim.outputs.figures`, embedded
-as base64 PNG), the
-assumptions in force (the starting state, policies, every scenario key that differs from
-``scenarios/baseline.yaml``, and the assumptions log ``docs/assumptions.md`` quoted), replications, seeds
-and versions (``manifest.json``), and the STRESS-DES reporting items the tool can fill in itself.
+directory, through the Jinja2 template ``templates/report.html.j2``: an executive summary in sentences
+(:mod:`sim.outputs.summary_text`), a table of contents, what was run, the headline indicators per case type with
+their 95% intervals and every breakdown ``summary.csv`` holds, the drift checks (``drift.csv``, when the run wrote
+one), the child-centred indicators, where the time went by case type, domestic abuse, age band and region, the
+figures (embedded as base64 PNG), the assumptions in force (the starting state, policies, every scenario key that
+differs from ``scenarios/baseline.yaml``, and ``docs/assumptions.md`` quoted), replications, seeds and versions
+(``manifest.json``), and the STRESS-DES reporting items the tool can fill in itself.
 
-Nothing is fetched from a network: no external CSS, scripts, fonts or images, and no links out.
+The report reads what the analysis wrote and puts it into words and pictures: it estimates nothing itself, so a new
+column or breakdown in summary.csv shows up here as it is. Nothing is fetched from a network: no external CSS,
+scripts, fonts or images, and no links out.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import pandas as pd
 
 from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
-from sim.outputs.html import CSS, escape, figure_html, format_value, html_table, markdown_to_html, number, words
-from sim.outputs.stress_des import stress_des_section
+from sim.outputs import summary_text
+from sim.outputs.html import Embedded, embed, format_value, markdown_to_html, number, render, words
+from sim.outputs.stress_des import stress_des_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -57,19 +61,45 @@ CHILD_HEADLINE = [
 ]
 
 
-def _summary_rows(summary: pd.DataFrame, indicators: list[str], breakdowns: tuple[str, ...]) -> list[list[str]]:
+BREAKDOWN_INDICATORS = HEADLINE_INDICATORS[:4]
+"""The indicators each breakdown's table shows."""
+ATTRIBUTION_BY = ("case_type", "domestic_abuse", "age_band", "region")
+SECTIONS = {
+    "summary": "Executive summary",
+    "what-was-run": "What was run",
+    "headline": "Headline indicators by case type",
+    "drift": "Steady state: do the results drift?",
+    "breakdowns": "Breakdowns",
+    "children": "Children at the centre",
+    "attribution": "Where the time went",
+    "figures": "Figures",
+    "assumptions": "Assumptions in force",
+    "replications": "Replications, seeds and versions",
+    "stress-des": "STRESS-DES items filled in by the tool",
+}
+"""The report's sections, in order: the table of contents and the headings."""
+
+
+def _table(summary: pd.DataFrame, indicators: list[str], breakdowns: tuple[str, ...], first: str) -> dict[str, Any]:
+    """A table of the summary's rows of these indicators and breakdowns, with any extra column it has."""
+    extras = summary_text.extra_columns(summary)
     rows = []
     for indicator in indicators:
-        for _, r in summary[(summary["indicator"] == indicator) & summary["breakdown"].isin(breakdowns)].iterrows():
-            who = "all children" if r["breakdown"] == "all" else f"{words(r['breakdown'])}: {words(r['group'])}"
-            ci = (
-                f"{format_value(indicator, r['ci95_low'])} to {format_value(indicator, r['ci95_high'])}"
-                if pd.notna(r["ci95_low"])
-                else "– (one replication)"
+        chosen = summary[(summary["indicator"] == indicator) & summary["breakdown"].astype(str).isin(breakdowns)]
+        for _, r in chosen.iterrows():
+            who = "all children" if r["breakdown"] == "all" else words(r["group"])
+            rows.append(
+                [
+                    words(indicator),
+                    who,
+                    format_value(indicator, r["mean"]),
+                    summary_text.interval(indicator, r),
+                    number(r["replications"], 0),
+                    *["" if pd.isna(r[c]) else words(r[c]) for c in extras],
+                ]
             )
-            n = number(r["replications"], 0)
-            rows.append([escape(words(indicator)), escape(who), format_value(indicator, r["mean"]), ci, n])
-    return rows
+    header = ["indicator", first, "mean", "95% interval", "replications", *[words(c) for c in extras]]
+    return {"header": header, "rows": rows, "numeric": (2, 3, 4)}
 
 
 # ---------------------------------------------------------------------------------------------- scenario differences
@@ -98,220 +128,219 @@ def differences_from_baseline(resolved: dict[str, Any], baseline: Path = BASELIN
 
 
 # ---------------------------------------------------------------------------------------------- sections
-def _what_was_run(manifest: dict[str, Any], directory: Path) -> str:
+def _what_was_run(manifest: dict[str, Any], directory: Path) -> dict[str, Any]:
     scenario = manifest.get("scenario", {})
     resolved = scenario.get("resolved", {})
-    files = "".join(
-        f"<li><code>{escape(f['path'])}</code> (sha256 <code>{escape(f.get('sha256'))}</code>)</li>"
-        for f in scenario.get("files", [])
-    )
     options = manifest.get("run_options", {})
-    rows = [
-        ["Scenario", f"<strong>{escape(scenario.get('name', '?'))}</strong>"],
-        ["Description", escape(resolved.get("description", ""))],
-        ["Scenario file", f"<code>{escape(scenario.get('path', '?'))}</code>"],
-        ["Files read", f"<ul>{files}</ul>" if files else "–"],
-        ["Resolved scenario sha256", f"<code>{escape(scenario.get('resolved_sha256', '?'))}</code>"],
-        ["Results directory", f"<code>{escape(directory)}</code>"],
-        ["Replications", escape(len([r for r in manifest.get("replications", {}).values() if r.get("ok")]))],
-        ["Root seed", escape(manifest.get("random", {}).get("root_seed", options.get("seed", "?")))],
-        ["Status", escape(manifest.get("status", "?"))],
-        ["Started / ended", f"{escape(manifest.get('started'))} / {escape(manifest.get('ended'))}"],
-        ["Command line", f"<code>{escape(' '.join(manifest.get('command_line', [])))}</code>"],
+    run_rows = [
+        ("Scenario", scenario.get("name", "?"), False),
+        ("Description", resolved.get("description", ""), False),
+        ("Scenario file", scenario.get("path", "?"), True),
+        ("Resolved scenario sha256", scenario.get("resolved_sha256", "?"), True),
+        ("Results directory", str(directory), True),
+        ("Replications", len([r for r in manifest.get("replications", {}).values() if r.get("ok")]), False),
+        ("Root seed", manifest.get("random", {}).get("root_seed", options.get("seed", "?")), False),
+        ("Status", manifest.get("status", "?"), False),
+        ("Started / ended", f"{manifest.get('started')} / {manifest.get('ended')}", False),
+        ("Command line", " ".join(manifest.get("command_line", [])), True),
     ]
-    return "<h2>What was run</h2>" + html_table(["", ""], rows)
+    files = [(f["path"], f.get("sha256")) for f in scenario.get("files", [])]
+    return {"run_rows": run_rows, "files": files}
 
 
-def _starting_state(manifest: dict[str, Any]) -> str:
+def _starting_state(manifest: dict[str, Any]) -> dict[str, Any]:
     start = manifest.get("starting_state", {})
-    kind = start.get("starting_state_kind")
-    if kind == "warm_up":
-        text = (
-            f"The model started empty on {start.get('simulation_start_date')} and ran a warm-up of "
-            f"{number(start.get('warm_up_days'), 0)} days before results start on {start.get('results_start_date')}. "
-            "Cases that started during the warm-up are flagged <code>warm_up</code> and left out of times and "
-            "shares; children still in proceedings from them count in open caseloads and child-days."
-        )
-    elif kind == "open_caseload":
-        counts = {
-            k: {
-                **v.get("by_stage", {}),
-                **{f"{r}: {s}": d["count"] for r, stages in v.get("by_region", {}).items() for s, d in stages.items()},
-            }
-            for k, v in start.get("open_cases", {}).items()
+    counts = {
+        k: {
+            **v.get("by_stage", {}),
+            **{f"{r}: {s}": d["count"] for r, stages in v.get("by_region", {}).items() for s, d in stages.items()},
         }
-        text = (
-            f"The run started on {start.get('results_start_date')} from a declared open caseload ({escape(counts)}). "
-            "Those cases are flagged <code>from_open_caseload</code>: their earlier history was not simulated, so "
-            "they are left out of times and shares; they count in open caseloads and child-days."
-        )
-    else:
-        text = (
-            f"The run started empty on {start.get('results_start_date')}, with no warm-up: the system fills up "
-            "during the run, so early results understate queues and delay."
-        )
-    return f"<h3>Starting state</h3><p>{text}</p>"
+        for k, v in start.get("open_cases", {}).items()
+    }
+    return {
+        "kind": start.get("starting_state_kind"),
+        "simulation_start_date": start.get("simulation_start_date"),
+        "results_start_date": start.get("results_start_date"),
+        "warm_up_days": start.get("warm_up_days"),
+        "open_cases": counts,
+    }
 
 
-def _assumptions(manifest: dict[str, Any]) -> str:
-    parts = ["<h2>Assumptions in force</h2>", _starting_state(manifest)]
-    policies = manifest.get("policies", [])
-    if policies:
-        rows = [[escape(p["name"]), escape(p["date"]), escape(p.get("set")), escape(p.get("scale"))] for p in policies]
-        parts.append("<h3>Policies</h3>" + html_table(["policy", "from", "sets", "scales"], rows))
-    else:
-        parts.append("<h3>Policies</h3><p>None: the scenario holds for the whole run.</p>")
+def _assumptions(manifest: dict[str, Any]) -> dict[str, Any]:
+    policies = [[p["name"], p["date"], p.get("set"), p.get("scale")] for p in manifest.get("policies", [])]
     resolved = manifest.get("scenario", {}).get("resolved")
+    differences: list[list[Any]] | str | None = None
     if resolved is not None and BASELINE.exists():
         try:
             diffs = differences_from_baseline(resolved)
         except Exception as exc:  # the baseline may be mid-edit; the report still stands
-            parts.append(f"<p>Could not compare with scenarios/baseline.yaml: {escape(exc)}</p>")
+            differences = str(exc)
         else:
-            changed = [d for d in diffs if d[0] not in ("name", "description")]
-            if not changed:
-                parts.append("<h3>Differences from the baseline</h3><p>None: this run is the baseline scenario.</p>")
-            else:
-                rows = [[f"<code>{escape(k)}</code>", escape(a), escape(b)] for k, a, b in changed]
-                parts.append(
-                    f"<h3>Differences from the baseline</h3><p>{len(changed)} scenario keys differ from "
-                    "<code>scenarios/baseline.yaml</code> (as that file is now; None: not set on that side).</p>"
-                    + html_table(["key", "this run", "baseline"], rows)
-                )
-    if ASSUMPTIONS.exists():
-        parts.append(
-            "<h3>Assumptions log</h3><p>Quoted from <code>docs/assumptions.md</code> in the code version of this "
-            "report. Its parameter rows describe the baseline; where this run differs (above), this run's value "
-            "holds. The structural assumptions hold for every run.</p>"
-            "<details><summary>The assumptions log</summary>"
-            + markdown_to_html(ASSUMPTIONS.read_text(encoding="utf-8"))
-            + "</details>"
-        )
-    return "\n".join(parts)
+            differences = [[k, a, b] for k, a, b in diffs if k not in ("name", "description")]
+    log = markdown_to_html(ASSUMPTIONS.read_text(encoding="utf-8")) if ASSUMPTIONS.exists() else None
+    return {
+        "starting_state": _starting_state(manifest),
+        "policies": policies,
+        "differences": differences,
+        "assumptions_log": log,
+    }
 
 
-def _replications(manifest: dict[str, Any]) -> str:
+def _replications(manifest: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for key, r in sorted(manifest.get("replications", {}).items()):
         stats = r.get("run_stats") or {}
         rows.append(
             [
-                escape(r.get("replication", key)),
-                escape(r.get("seed")),
-                "yes" if r.get("ok") else f"no: {escape(r.get('error'))}",
+                r.get("replication", key),
+                r.get("seed"),
+                "yes" if r.get("ok") else f"no: {r.get('error')}",
                 number(stats.get("cases_created"), 0),
                 number(stats.get("children_created"), 0),
                 number(stats.get("returns_started"), 0),
                 number(r.get("wall_seconds"), 2),
             ]
         )
-    packages = manifest.get("packages", {})
     code = manifest.get("code", {})
-    versions = html_table(
-        ["", ""],
-        [[escape(k), escape(v)] for k, v in packages.items()]
-        + [["code commit", escape(code.get("commit"))], ["uncommitted changes", escape(code.get("dirty"))]],
-    )
-    return (
-        "<h2>Replications, seeds and versions</h2>"
-        + html_table(
-            ["replication", "root seed", "ok", "cases", "children", "returns to court", "seconds"],
-            rows,
-            numeric={3, 4, 5, 6},
-        )
-        + "<p>Replication <em>r</em> draws its random numbers from streams seeded by (root seed, <em>r</em>), so "
-        "a replication is the same whatever the number of workers.</p>" + versions
-    )
+    versions = [[k, v] for k, v in manifest.get("packages", {}).items()]
+    versions += [["code commit", code.get("commit")], ["uncommitted changes", code.get("dirty")]]
+    return {"replications": rows, "versions": versions}
 
 
-def _indicator_sections(directory: Path, manifest: dict[str, Any], children: pd.DataFrame, stages: pd.DataFrame) -> str:
-    from sim.analysis.attribution import delay_attribution
-    from sim.analysis.indicators import indicators
-    from sim.analysis.periods import infer_period, run_period
-    from sim.analysis.rows import breakdowns
-    from sim.analysis.statistics import summarise
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
 
-    parts = ["<h2>Headline indicators</h2>"]
-    summary_path = directory / "summary.csv"
-    if summary_path.exists():
-        summary = pd.read_csv(summary_path)
-        rows = _summary_rows(summary, HEADLINE_INDICATORS, ("all", "case_type", "team"))
-        parts.append(
-            "<p>Mean across replications with a Student-t 95% confidence interval (from <code>summary.csv</code>). "
-            "Times are measured on children whose case was disposed and started in the results period.</p>"
-            + html_table(["indicator", "children", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
-        )
-    else:
-        parts.append("<p>summary.csv is missing from the results directory.</p>")
-    period = run_period(manifest) if "scenario" in manifest else infer_period(children)
-    child = summarise(indicators(children, stages, period, by_month=False))
-    parts.append(
-        "<h2>Children at the centre</h2><p>Indicators about children (sim/analysis/indicators.py): time to "
-        "disposal in weeks, shorter times in days, the share of a "
-        "child's life spent in proceedings, long waits and hearings. Times and shares count children whose case "
-        "started in the results period; counts of children open at the end and child-days count every child in "
-        "proceedings at the time (including cases from a warm-up or a declared open caseload).</p>"
-        + html_table(
-            ["indicator", "children", "mean", "95% CI", "replications"],
-            _summary_rows(child, CHILD_HEADLINE, ("all",)),
-            numeric={2, 3, 4},
-        )
-    )
-    for breakdown in breakdowns(children):
-        rows = _summary_rows(child, CHILD_HEADLINE, (breakdown,))
-        if rows:
-            parts.append(
-                f"<details><summary>By {escape(words(breakdown))}</summary>"
-                + html_table(["indicator", "group", "mean", "95% CI", "replications"], rows, numeric={2, 3, 4})
-                + "</details>"
-            )
-    table = delay_attribution(children, by="case_type", split_court_wait=True)
-    rows = [
-        [
-            escape(words(r["group"])),
-            escape(f"{r['kind']} ({words(r['agency'])})"),
-            number(r["days_mean"]),
-            f"{r['share']:.1%}" if pd.notna(r["share"]) else "–",
-        ]
-        for _, r in table.iterrows()
-        if r["days_total"] > 0
+
+def _drift(directory: Path, summary: pd.DataFrame | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """The drift table the run wrote (drift.csv, or drift columns in summary.csv), shown as it is."""
+    drift = _read_csv(directory / "drift.csv")
+    source = "drift.csv"
+    if drift is None and summary is not None and summary_text.drift_flag_column(summary):
+        drift, source = summary[summary["breakdown"] == "all"], "summary.csv"
+    if drift is None:
+        return None, None
+    rows = [[words(v) if isinstance(v, str | bool) else number(v, 2) for v in r] for r in drift.itertuples(index=False)]
+    numeric = tuple(i for i, c in enumerate(drift.columns) if pd.api.types.is_float_dtype(drift[c]))
+    table = {"header": [words(c) for c in drift.columns], "rows": rows, "numeric": numeric, "source": source}
+    return drift, {**table, "flagged": bool(summary_text.drifting(drift))}
+
+
+def _breakdown_tables(summary: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if summary is None:
+        return []
+    tables = []
+    for breakdown in dict.fromkeys(summary["breakdown"].astype(str)):
+        if breakdown in ("all", "month"):
+            continue
+        table = _table(summary, BREAKDOWN_INDICATORS + CHILD_HEADLINE[:1], (breakdown,), "group")
+        if table["rows"]:
+            tables.append({"title": f"By {words(breakdown)}", "note": None, **table})
+    return tables
+
+
+def _headline(summary: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    if summary is None:
+        return None
+    blocks = [
+        {"title": "Case types side by side", **_table(summary, HEADLINE_INDICATORS, ("case_type", "team"), "group")}
     ]
-    parts.append(
-        "<h2>Where the time went</h2><p>Each disposed child's days from issue to disposal, split into waiting for "
-        "and active work by each agency (all replications pooled; the parts add up to the days in proceedings). "
-        "The wait for the court is split into the procedural notice the rules or directions set (from a hearing's "
-        "request to the earliest day it may be listed) and waiting for a listing because the lists are full; a "
-        "team's wait is waiting for allocation (its unallocated queue).</p>"
-        + html_table(["case type", "component", "mean days per child", "share of the days"], rows, numeric={2, 3})
+    blocks.append(
+        {
+            "title": "All children (pooled over case types: not a published figure)",
+            **_table(summary, HEADLINE_INDICATORS, ("all",), "children"),
+        }
     )
-    return "\n".join(parts)
+    return blocks
 
 
-def _figures(children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, Any]) -> str:
+def _attribution(children: pd.DataFrame) -> list[dict[str, Any]]:
+    from sim.analysis.attribution import delay_attribution
+
+    blocks = []
+    for by in ATTRIBUTION_BY:
+        if by not in children.columns:
+            continue
+        table = delay_attribution(children, by=by, split_court_wait=True)
+        rows = [
+            [
+                words(r["group"]),
+                f"{r['kind']} ({words(r['agency'])})",
+                number(r["days_mean"]),
+                f"{r['share']:.1%}" if pd.notna(r["share"]) else "–",
+            ]
+            for _, r in table.iterrows()
+            if r["days_total"] > 0
+        ]
+        header = [words(by), "component", "mean days per child", "share of the days"]
+        blocks.append({"title": f"By {words(by)}", "header": header, "rows": rows, "numeric": (2, 3)})
+    return blocks
+
+
+def _figures(
+    children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, Any], summary: pd.DataFrame | None
+) -> list[tuple[str, list[Embedded]]]:
+    import sim.outputs.breakdown_figures as groups
     import sim.outputs.figures as plots
 
-    results_start = period[0]
-    made = [
+    start = period[0]
+    by = [b for b in ("region", "age_band") if b in children.columns]
+    made: list[tuple[str, list[Embedded]]] = [
         (
-            plots.disposal_ecdf(children, "case_type"),
-            "Time to disposal by case type (dashed: 26 weeks). Each line rises as children's cases are disposed.",
+            "Time to disposal",
+            [
+                embed(
+                    plots.disposal_ecdf(children, "case_type"),
+                    "Time to disposal by case type (dashed: 26 weeks). Each line rises as children's cases are "
+                    "disposed; the axis ends at the 99th percentile.",
+                ),
+                embed(
+                    plots.disposal_ecdf(children, "domestic_abuse"), "Time to disposal, with and without abuse alleged."
+                ),
+                embed(plots.disposal_violin(children, "case_type"), "Spread of time to disposal by case type."),
+                embed(plots.disposal_violin(children, "domestic_abuse"), "Spread of time to disposal by abuse flag."),
+            ],
         ),
-        (plots.disposal_ecdf(children, "domestic_abuse"), "Time to disposal, with and without domestic abuse alleged."),
-        (plots.disposal_violin(children, "case_type"), "Spread of time to disposal by case type."),
-        (plots.disposal_violin(children, "domestic_abuse"), "Spread of time to disposal by domestic-abuse flag."),
-        (plots.open_caseload_fan(timeline, results_start), "Open caseload over time across replications."),
-        (plots.child_days_fan(children, period), "Children in proceedings on an average day of each month."),
-        (plots.cafcass_queue(timeline, results_start), "Cases waiting for a Cafcass officer to be allocated."),
-        (plots.utilisation(timeline, results_start), "Share of each agency's capacity in use."),
-        (plots.delay_attribution_bars(children, "case_type"), "Where disposed children's days went, by case type."),
+        (
+            "By region and age band",
+            [embed(plots.disposal_ecdf(children, b), f"Time to disposal by {words(b)}.") for b in by]
+            + [embed(plots.disposal_violin(children, b), f"Spread of time to disposal by {words(b)}.") for b in by],
+        ),
+        (
+            "Over time",
+            [
+                embed(plots.open_caseload_fan(timeline, start), "Open caseload over time across replications."),
+                embed(groups.backlog_by_region(timeline, start), "Open cases (the backlog) over time, by region."),
+                embed(
+                    plots.child_days_fan(children, period), "Children in proceedings on an average day of each month."
+                ),
+                embed(plots.cafcass_queue(timeline, start), "Cases waiting for a Cafcass officer to be allocated."),
+                embed(plots.utilisation(timeline, start), "Share of each agency's capacity in use."),
+            ],
+        ),
+        (
+            "Where the time went",
+            [
+                embed(plots.delay_attribution_bars(children, b), f"Where disposed children's days went, by {words(b)}.")
+                for b in ATTRIBUTION_BY
+                if b in children.columns
+            ],
+        ),
     ]
-    return "<h2>Figures</h2>" + "\n".join(figure_html(fig, caption) for fig, caption in made)
+    if summary is not None:
+        table = summary[summary["breakdown"].astype(str).isin(("all", "case_type"))]
+        forest = groups.panel_forest(
+            table, HEADLINE_INDICATORS + CHILD_HEADLINE, "Headline indicators: mean and 95% interval, by case type"
+        )
+        made.append(("Every headline indicator", [embed(forest, "Every headline indicator with its 95% interval.")]))
+    return made
 
 
 # ---------------------------------------------------------------------------------------------- the report
-def render(directory: str | Path) -> str:
+def render_report(directory: str | Path) -> str:
     """The report for a results directory, as an HTML string."""
+    from sim.analysis.indicators import indicators
     from sim.analysis.periods import ONE_DAY, infer_period, run_period
+    from sim.analysis.statistics import summarise
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
@@ -320,31 +349,48 @@ def render(directory: str | Path) -> str:
     stages = read_table(directory, "stages")
     timeline = read_table(directory, "timeline")
     period = run_period(manifest) if "scenario" in manifest else infer_period(children)
+    period_text = f"{period[0]:%d %B %Y} to {period[1] - ONE_DAY:%d %B %Y}"
     name = manifest.get("scenario", {}).get("name", directory.name)
-    body = [
-        f"<h1>Family justice simulation: {escape(name)}</h1>",
-        f"<p class='note'>Simulated results, not forecasts: they follow from the scenario and assumptions below. "
-        f"Results period {period[0]:%d %B %Y} to {period[1] - ONE_DAY:%d %B %Y}.</p>",
-        _what_was_run(manifest, directory),
-        _indicator_sections(directory, manifest, children, stages),
-        _figures(children, timeline, period),
-        _assumptions(manifest),
-        _replications(manifest),
-        stress_des_section(manifest, directory),
-        f"<p><small>Report written {pd.Timestamp.now():%Y-%m-%d %H:%M} in "
-        f"{time.perf_counter() - started:.1f} s by sim/outputs/report.py.</small></p>",
-    ]
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(name)}: simulation report</title><style>{CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    summary = _read_csv(directory / "summary.csv")
+    drift, drift_table = _drift(directory, summary)
+    replications = len([r for r in manifest.get("replications", {}).values() if r.get("ok")])
+    child = summary  # the child-centred indicators: from summary.csv, or from the tables when it lacks them
+    if summary is None or not summary["indicator"].isin(CHILD_HEADLINE).any():
+        child = summarise(indicators(children, stages, period, by_month=False))
+    sentences = summary_text.run_summary(summary, drift, period_text, replications)
+    warnings = []
+    if summary is not None and summary_text.rough(summary):
+        warnings.append(
+            f"Fewer than {summary_text.ROUGH_BELOW_REPLICATIONS} replications: every interval in this report is rough."
+        )
+    warnings += [f"{words(s)} drifts over the run: see Steady state." for s in summary_text.drifting(drift)]
+    context = {
+        "title": f"{name}: simulation report",
+        "name": name,
+        "period_text": period_text,
+        "sections": SECTIONS,
+        "summary_sentences": sentences,
+        "warnings": warnings,
+        **_what_was_run(manifest, directory),
+        "headline": _headline(summary),
+        "interval_note": None,
+        "drift": drift_table,
+        "breakdown_tables": _breakdown_tables(summary),
+        "children": _table(child, CHILD_HEADLINE, ("all",), "children"),
+        "attribution": _attribution(children),
+        "figure_groups": _figures(children, timeline, period, summary),
+        **_assumptions(manifest),
+        **_replications(manifest),
+        "stress_des": stress_des_rows(manifest, directory),
+        "written": f"{pd.Timestamp.now():%Y-%m-%d %H:%M}",
+    }
+    context["seconds"] = time.perf_counter() - started
+    return render("report.html.j2", **context)
 
 
 def write_report(directory: str | Path) -> Path:
     """Write DIR/report.html (atomically) and return its path."""
-    text = render(directory)
+    text = render_report(directory)
     path = Path(directory) / REPORT_NAME
     with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
         write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.outputs.html import escape, html_table, number
+from sim.outputs.html import number
 
 
-def stress_des_section(manifest: dict[str, Any], directory: Path) -> str:
+def stress_des_rows(manifest: dict[str, Any], directory: Path) -> list[list[str]]:
+    """(item, section, this run) of every item the tool fills in; the report's template shows them."""
     resolved = manifest.get("scenario", {}).get("resolved", {})
     start = manifest.get("starting_state", {})
     options = manifest.get("run_options", {})
@@ -23,7 +24,7 @@ def stress_des_section(manifest: dict[str, Any], directory: Path) -> str:
     machine = manifest.get("machine", {})
     precision = manifest.get("precision")
     estimation = (
-        f"{len(ok)} independent replications; each indicator is averaged over replications with a Student-t 95% "
+        f"{len(ok)} independent replications; each indicator is averaged over replications with a 95% "
         "confidence interval (summary.csv)."
     )
     if precision:
@@ -39,7 +40,7 @@ def stress_des_section(manifest: dict[str, Any], directory: Path) -> str:
         "empty": "empty, no warm-up",
     }.get(kind, kind)
     wall = manifest.get("wall_seconds")
-    rows = [
+    return [
         [
             "1.2",
             "Model outputs",
@@ -54,46 +55,39 @@ def stress_des_section(manifest: dict[str, Any], directory: Path) -> str:
         [
             "3.3",
             "Input parameters",
-            f"scenario {escape(manifest.get('scenario', {}).get('path'))}, resolved sha256 "
-            f"<code>{escape(manifest.get('scenario', {}).get('resolved_sha256'))}</code>",
+            f"scenario {manifest.get('scenario', {}).get('path')}, resolved sha256 "
+            f"{manifest.get('scenario', {}).get('resolved_sha256')}",
         ],
-        ["4.1", "Initialisation", escape(initial)],
+        ["4.1", "Initialisation", initial],
         [
             "4.2",
             "Run length",
-            f"{escape(resolved.get('run_years'))} years of results from "
-            f"{escape(start.get('results_start_date'))}; snapshots every "
-            f"{escape(resolved.get('monitor_interval_days'))} days",
+            f"{resolved.get('run_years')} years of results from "
+            f"{start.get('results_start_date')}; snapshots every "
+            f"{resolved.get('monitor_interval_days')} days",
         ],
-        ["4.3", "Estimation approach", escape(estimation)],
-        ["5.1", "Software", escape(", ".join(f"{k} {v}" for k, v in packages.items()))],
+        ["4.3", "Estimation approach", estimation],
+        ["5.1", "Software", ", ".join(f"{k} {v}" for k, v in packages.items())],
         [
             "5.2",
             "Random sampling",
-            f"root seed {escape(manifest.get('random', {}).get('root_seed'))}; "
-            f"{escape(manifest.get('random', {}).get('stream_scheme'))}; one named stream per source of randomness",
+            f"root seed {manifest.get('random', {}).get('root_seed')}; "
+            f"{manifest.get('random', {}).get('stream_scheme')}; one named stream per source of randomness",
         ],
         [
             "5.3",
             "Model execution",
-            f"SimPy process-based discrete-event simulation; executor {escape(options.get('executor', '?'))}",
+            f"SimPy process-based discrete-event simulation; executor {options.get('executor', '?')}",
         ],
         [
             "5.4",
             "System specification",
-            escape(
-                f"{machine.get('platform')}, {machine.get('cpu_count')} CPUs "
-                f"({machine.get('hostname')}); run time {number(wall, 1)} s"
-            ),
+            f"{machine.get('platform')}, {machine.get('cpu_count')} CPUs "
+            f"({machine.get('hostname')}); run time {number(wall, 1)} s",
         ],
         [
             "6.1",
             "Code access",
-            escape(f"git commit {code.get('commit')}{' with uncommitted changes' if code.get('dirty') else ''}"),
+            f"git commit {code.get('commit')}{' with uncommitted changes' if code.get('dirty') else ''}",
         ],
     ]
-    return (
-        "<h2>STRESS-DES items filled in by the tool</h2><p>Items of the STRESS-DES reporting checklist (Monks "
-        "et al. 2019) that the tool knows; the others (objectives, logic, data, calibration) are in "
-        "<code>docs/model.md</code>.</p>" + html_table(["item", "section", "this run"], rows)
-    )
