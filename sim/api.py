@@ -336,11 +336,14 @@ def compare(
     seed: int | None = None,
     out: str | Path | None = None,
     workers: int | None = 1,
+    correction: str = "none",
 ) -> Comparison:
     """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
-    Scenarios need different names (``with_changes`` gives a new one). The comparison's figures are written
-    into ``out`` as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
+    ``correction`` (``none``, ``holm`` or ``bonferroni``) adjusts the p-values for multiple comparisons within
+    each family of rows (``family``: the headline indicators, the rest). Scenarios need different names
+    (``with_changes`` gives a new one). The comparison's figures are written into ``out``
+    as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
     """
     from sim.experiment import compare as comparing
     from sim.outputs.experiment_figures import write_comparison_figures
@@ -353,7 +356,13 @@ def compare(
     executor = _executor(workers)
     try:
         table, runs = comparing.compare(
-            loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.compare"]
+            loaded,
+            directory,
+            replications=replications,
+            seed=seed,
+            executor=executor,
+            argv=["sim.api.compare"],
+            correction=correction,
         )
     finally:
         executor.close()

@@ -9,7 +9,8 @@ import math
 import pandas as pd
 import pytest
 
-from sim.analysis.trajectory import MEASURES, measure, natural_bounds
+from sim.analysis.statistics import natural_bounds
+from sim.analysis.trajectory import MEASURES, measure
 from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
 from sim.experiment.validation import published_figures
 from tests.made_up import child_rows

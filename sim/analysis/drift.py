@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.analysis import trajectory
 from sim.analysis.periods import last_day
-from sim.analysis.statistics import t_interval
+from sim.analysis.statistics import interval as t_interval
 
 DRIFT_INDICATORS = (
     "public_law_mean_weeks",

@@ -37,7 +37,6 @@ a missing value, as has a period in which nothing was disposed.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 
@@ -45,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
+from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL, natural_bounds
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
@@ -305,16 +304,6 @@ BAND_COLUMNS = ["date", "indicator", "model", "lower", "upper", "replications"]
 BAND_LEVEL = 0.95
 
 
-def natural_bounds(indicator: str) -> tuple[float, float]:
-    """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative."""
-    indicator = split_region(indicator)[0]
-    if indicator.endswith("_share"):
-        return 0.0, 1.0
-    if "_change" in indicator:
-        return -math.inf, math.inf
-    return 0.0, math.inf
-
-
 def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
     """Mean across replications and a Student-t *prediction* interval for one replication, within natural bounds.
 
@@ -325,13 +314,15 @@ def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
     grouped = measured.groupby(["date", "indicator"], sort=True)["model"]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     n = out["count"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = stats.t.ppf(0.5 + level / 2, np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan))
-        half = quantile * out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
     mean = out["mean"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        degrees = np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan)
+        spread = out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
+        lower, upper = stats.t.interval(level, degrees, loc=mean, scale=np.where(spread > 0, spread, 1.0))
+    lower, upper = np.where(spread == 0, mean, lower), np.where(spread == 0, mean, upper)  # no spread, no width
     low = np.array([natural_bounds(i)[0] for i in out["indicator"]])
     high = np.array([natural_bounds(i)[1] for i in out["indicator"]])
-    out["lower"] = np.clip(mean - half, low, high)
-    out["upper"] = np.clip(mean + half, low, high)
+    out["lower"] = np.clip(lower, low, high)
+    out["upper"] = np.clip(upper, low, high)
     out = out.rename(columns={"mean": "model", "count": "replications"})
     return out[BAND_COLUMNS]
