@@ -8,6 +8,9 @@
     option = api.with_changes(base, {"regions.*.cafcass.short_term_advisers": 4})
     results = api.run(base, replications=3)             # a temporary directory unless out= is given
     results.summary                                     # mean and 95% CI of every indicator
+    results.headline()                                  # weeks to disposal per case type, each measure defined
+    results.within_case_type(by="domestic_abuse")       # an indicator by case type x domestic abuse
+    results.drift                                       # do the headline series trend over the run?
     results.indicators()                                # every indicator (sim.analysis.indicators), summarised
     results.plot_disposal_ecdf()                        # a matplotlib Figure
     print(results.journey(results.children["child_id"].iloc[0]))
@@ -143,6 +146,23 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """summary.csv: mean, 95% CI and sd across replications of every indicator of sim.analysis.indicators."""
         return pd.read_csv(self.out / "summary.csv")
+
+    @functools.cached_property
+    def drift(self) -> pd.DataFrame:
+        """drift.csv: each headline series tested for a trend over the results period (sim.analysis.drift)."""
+        return pd.read_csv(self.out / "drift.csv")
+
+    def headline(self) -> pd.DataFrame:
+        """Mean weeks to disposal per case type by both measures, each with its definition (what a run shows first)."""
+        from sim.analysis.statistics import headline_table
+
+        return headline_table(self.summary)
+
+    def within_case_type(self, indicator: str = "time_to_disposal_weeks_mean", by: str = "domestic_abuse"):
+        """One indicator by case type and ``by`` (domestic_abuse, region or age_band), with 95% intervals."""
+        from sim.analysis.statistics import within_case_type
+
+        return within_case_type(self.summary, indicator, by)
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import pytest
 from scipy import stats
 
 from sim.analysis import statistics
-from sim.analysis.indicators import INDICATOR_COLUMNS
 from sim.experiment.replications import sequential_stop
 
 T_975_2 = 4.302652729911275
@@ -35,17 +34,17 @@ def test_a_difference_gets_a_student_t_interval() -> None:
     assert x["ci95_low"] == pytest.approx(2 - half) and x["ci95_high"] == pytest.approx(2 + half)
 
 
-def test_a_non_negative_quantity_gets_a_log_scale_interval_that_stays_above_zero() -> None:
+def test_a_non_negative_quantity_gets_a_t_interval_truncated_at_zero() -> None:
     """Two replications of a count, 10 and 132: the t interval (71 +- 775) would go far below zero."""
     values = [10.0, 132.0]
-    mean, low, high, sd, n = statistics.interval(np.array(values), statistics.LOG)
-    se = sd / math.sqrt(2)
-    assert mean - T_975_1 * se < 0  # what the Student-t interval would have said
-    assert low == pytest.approx(71 * math.exp(-T_975_1 * se / 71))  # log(mean) +- t * se / mean, by hand
-    assert high == pytest.approx(71 * math.exp(T_975_1 * se / 71))
-    assert 0 < low < mean < high
+    mean, low, high, sd, n = statistics.interval(np.array(values), statistics.TRUNCATED)
+    half = T_975_1 * sd / math.sqrt(2)
+    assert mean - half < 0  # what the Student-t interval would have said
+    assert (low, high) == (0.0, pytest.approx(mean + half))
     row = statistics.summarise(per_rep_frame("children_disposed_count", values)).iloc[0]
-    assert row["interval"] == "log" and row["ci95_low"] == pytest.approx(low)
+    assert row["interval"] == "t_truncated" and row["ci95_low"] == 0.0
+    away = statistics.interval(np.array([100.0, 102.0, 104.0]), statistics.TRUNCATED)
+    assert away[1:3] == statistics.interval(np.array([100.0, 102.0, 104.0]), statistics.T)[1:3]
 
 
 def test_a_share_gets_a_logit_scale_interval_inside_zero_to_one() -> None:
@@ -64,12 +63,12 @@ def test_a_share_gets_a_logit_scale_interval_inside_zero_to_one() -> None:
 
 
 def test_small_spreads_give_nearly_the_t_interval_and_no_spread_gives_no_width() -> None:
-    """The three scales agree when the spread is small next to the bounds; equal values give a zero-width interval."""
-    values = np.array([40.0, 41.0, 39.0, 40.5, 39.5])
+    """Logit and t agree when the spread is small next to the bounds; equal values give a zero-width interval."""
+    values = np.array([0.40, 0.41, 0.39, 0.405, 0.395])
     _, t_low, t_high, _, _ = statistics.interval(values, statistics.T)
-    _, log_low, log_high, _, _ = statistics.interval(values, statistics.LOG)
-    assert log_low == pytest.approx(t_low, rel=1e-3) and log_high == pytest.approx(t_high, rel=1e-3)
-    for method, value in (("logit", 0.0), ("logit", 1.0), ("log", 0.0), ("t", 3.0)):
+    _, logit_low, logit_high, _, _ = statistics.interval(values, statistics.LOGIT)
+    assert logit_low == pytest.approx(t_low, rel=1e-3) and logit_high == pytest.approx(t_high, rel=1e-3)
+    for method, value in (("logit", 0.0), ("logit", 1.0), ("t_truncated", 0.0), ("t", 3.0)):
         assert statistics.interval(np.array([value] * 3), method)[1:3] == (value, value)
 
 
@@ -104,9 +103,9 @@ def test_one_value_has_no_interval_and_missing_values_are_left_out() -> None:
 
 
 def test_interval_and_intervals_agree() -> None:
-    mean, low, high, sd, n = statistics.interval(np.array([1.0, 2.0, 3.0]), statistics.LOG)
-    frame = pd.DataFrame({"key": ["a", "a", "a"], "value": [1.0, 2.0, 3.0]})
-    row = statistics.intervals(frame, ["key"], method=statistics.LOG).iloc[0]
+    mean, low, high, sd, n = statistics.interval(np.array([0.1, 0.2, 0.3]), statistics.LOGIT)
+    frame = pd.DataFrame({"key": ["a", "a", "a"], "value": [0.1, 0.2, 0.3]})
+    row = statistics.intervals(frame, ["key"], method=statistics.LOGIT).iloc[0]
     assert (row["ci95_low"], row["ci95_high"]) == (pytest.approx(low), pytest.approx(high))
 
 
@@ -129,20 +128,18 @@ def headline_frame(values: list[float]) -> pd.DataFrame:
         {
             "replication": range(len(values)),
             "indicator": "time_to_disposal_weeks_mean",
-            "breakdown": "all",
-            "group": "all",
+            "breakdown": "case_type",
+            "group": "public_law",
             "value": values,
         }
     )
 
 
 def test_half_width_share_of_headline_indicators() -> None:
-    """The larger side of the (log-scale) interval, as a share of the mean."""
     frame = headline_frame([9.0, 10.0, 11.0])
-    upper_side = math.exp(T_975_2 / math.sqrt(3) / 10) - 1  # 10 * exp(t * se / 10) - 10, over 10
-    assert statistics.half_width_share(frame, [("time_to_disposal_weeks_mean", "all", "all")]) == pytest.approx(
-        upper_side
-    )
+    assert statistics.half_width_share(
+        frame, [("time_to_disposal_weeks_mean", "case_type", "public_law")]
+    ) == pytest.approx(T_975_2 / math.sqrt(3) / 10)
     assert statistics.half_width_share(frame.iloc[:1]) == math.inf
 
 

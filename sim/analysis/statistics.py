@@ -3,20 +3,22 @@
 Each replication is one independent observation of an indicator, so the mean across replications gets a 95%
 confidence interval from its standard error ``sd / sqrt(n)`` and Student's t with n - 1 degrees of freedom
 (``scipy.stats.t.interval``). A plain ``mean ± t × se`` can leave the values the quantity can take: with two
-replications, a share of 89.7% got "74.1% to 105.3%" and a count of 71 "-94 to 236". So the interval is built on
-the scale where the quantity is unbounded and brought back (the delta method, as survey software does for
-proportions, e.g. R's ``survey::svyciprop(method = "logit")``):
+replications, a share of 89.7% got "74.1% to 105.3%" and a count of 71 "-94 to 236". So each indicator gets the
+interval that suits what it can take (:func:`interval_method`):
 
-* a **share** (``*_share``, in 0-1): on the logit scale, ``logit(mean) ± t × se / (mean (1 - mean))``, then
-  back through the logistic function: always inside 0-1;
-* any other indicator of a **non-negative quantity** (times, counts, means of counts): on the log scale,
-  ``log(mean) ± t × se / mean``, then exponentiated: never below zero, and wider above the mean than below,
-  as the spread of a non-negative quantity is;
+* a **share** (``*_share``, in 0-1): on the logit scale, ``logit(mean) ± t × se / (mean (1 - mean))`` (the delta
+  method), then back through the logistic function, as survey software does for proportions (R's
+  ``survey::svyciprop(method = "logit")``): always inside 0-1, and narrower on the side of the nearer bound, as
+  the spread of a share near 0 or 1 is;
+* any other indicator of a **non-negative quantity** (times, counts, means of counts): the Student-t interval
+  with its lower end truncated at zero (``t_truncated``). Truncation removes only values the mean cannot take,
+  so the interval covers the true mean exactly as often as the t interval does. (A log-scale interval was tried
+  and refused: for a count such as 0 and 9 in two replications its upper end was 1.5 million);
 * a **difference** or a **change** (paired differences between options, ``*_change*``), which may take either
-  sign: on its own scale (``method="t"``).
+  sign: the Student-t interval as it is (``t``).
 
-For a small standard error the three agree; when they differ, the interval is wide and says so. A mean of 0 or
-1 (a share) with every replication equal has a zero-width interval. Missing values (an indicator that could not
+When the spread is small next to the bounds, the three are the same interval. A mean of 0 or 1 (a share) with
+every replication equal has a zero-width interval. Missing values (an indicator that could not
 be measured in a replication) are left out and ``replications`` counts the values used.
 
 With fewer than :data:`ROUGH_BELOW_REPLICATIONS` replications an interval rests on an estimate of the spread
@@ -34,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from sim.analysis.indicators import HEADLINE, KEYS
+from sim.analysis.indicators import CROSS, HEADLINE, HEADLINE_DEFINITIONS, KEYS
 
 CONFIDENCE_LEVEL = 0.95
 SIGNIFICANCE = 1 - CONFIDENCE_LEVEL
@@ -45,9 +47,9 @@ MIN_REPLICATIONS_FOR_INTERVAL = 2
 ROUGH_BELOW_REPLICATIONS = 5
 """Intervals from fewer replications than this are marked rough (docs/assumptions.md, "Estimation")."""
 
-T, LOG, LOGIT = "t", "log", "logit"
-"""Interval methods: Student-t on the quantity's own scale, on the log scale, on the logit scale."""
-INTERVAL_METHODS = (T, LOG, LOGIT)
+T, TRUNCATED, LOGIT = "t", "t_truncated", "logit"
+"""Interval methods: Student-t, Student-t truncated at zero, Student-t on the logit scale."""
+INTERVAL_METHODS = (T, TRUNCATED, LOGIT)
 CORRECTIONS = ("none", "holm", "bonferroni")
 """Corrections for multiple comparisons offered by ``compare --correction`` (statsmodels' multipletests)."""
 
@@ -66,11 +68,11 @@ def natural_bounds(indicator: str) -> tuple[float, float]:
 
 
 def interval_method(indicator: str) -> str:
-    """The interval that respects an indicator's bounds: logit for a share, log if not negative, else t."""
+    """The interval that respects an indicator's bounds: logit for a share, truncated t if not negative, else t."""
     low, high = natural_bounds(indicator)
     if high == 1.0:
         return LOGIT
-    return LOG if low == 0.0 else T
+    return TRUNCATED if low == 0.0 else T
 
 
 def _bounded_interval(
@@ -87,7 +89,7 @@ def _bounded_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, forward, backward, slope in (
             (T, lambda m: m, lambda x: x, lambda m: np.ones_like(m)),
-            (LOG, np.log, np.exp, lambda m: m),
+            (TRUNCATED, lambda m: m, lambda x: np.maximum(x, 0.0), lambda m: np.ones_like(m)),
             (LOGIT, special.logit, special.expit, lambda m: m * (1 - m)),
         ):
             rows = spread & (method == name)
@@ -182,7 +184,7 @@ def adjust_p_values(p: np.ndarray, correction: str) -> np.ndarray:
 
 
 def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
-    """One row per (indicator, breakdown, group): mean across replications, bounded 95% CI, sd, count, rough.
+    """One row per (indicator, breakdown, group): mean across replications, 95% CI within bounds, sd, count, rough.
 
     Rows keep the order in which indicators first appear, so the file reads the same every time.
     """
@@ -194,8 +196,9 @@ def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
 def half_width_share(per_replication: pd.DataFrame, targets: Iterable[tuple[str, str, str]] = HEADLINE) -> float:
     """The largest CI half-width as a share of its mean among ``targets`` (inf when not yet estimable).
 
-    The half-width of a bounded interval is the larger of its two sides. The sequential precision rule
-    (:func:`sim.experiment.replications.sequential_stop`) adds replications until this is small enough.
+    The half-width of an interval is the larger of its two sides (a truncated or logit interval is not symmetric).
+    The sequential precision rule (:func:`sim.experiment.replications.sequential_stop`) adds replications until
+    this is small enough.
     """
     worst = 0.0
     targets = list(targets)
@@ -210,3 +213,40 @@ def half_width_share(per_replication: pd.DataFrame, targets: Iterable[tuple[str,
         half = max(row["ci95_high"] - row["mean"], row["mean"] - row["ci95_low"])
         worst = max(worst, half / abs(row["mean"]))
     return worst
+
+
+# ---------------------------------------------------------------------------------------------- tables of a summary
+INTERVAL_COLUMNS = ["mean", "ci95_low", "ci95_high", "replications", "rough"]
+HEADLINE_COLUMNS = ["case_type", "indicator", *INTERVAL_COLUMNS, "definition"]
+
+
+def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean weeks to disposal per case type, by both measures, each with the definition of what it counts.
+
+    What a reader sees first: no row pools case types, and every figure names its cases
+    (:data:`sim.analysis.indicators.HEADLINE_DEFINITIONS`).
+    """
+    index = summary.set_index(KEYS)
+    rows = []
+    for _, breakdown, case_type in HEADLINE:
+        for name, definition in HEADLINE_DEFINITIONS.items():
+            if (name, breakdown, case_type) in index.index:
+                row = index.loc[(name, breakdown, case_type)]
+                rows.append([case_type, name, *row[INTERVAL_COLUMNS].tolist(), definition])
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def within_case_type(summary: pd.DataFrame, indicator: str, by: str) -> pd.DataFrame:
+    """One indicator by case type and ``by`` (``domestic_abuse``, ``region`` or ``age_band``), from a summary.
+
+    Columns ``case_type``, ``by``, then the mean, interval, replications and rough: the crossed breakdowns of
+    :data:`sim.analysis.indicators.CROSSED_BREAKDOWNS`, split back into their two parts.
+    """
+    rows = summary[(summary["indicator"] == indicator) & (summary["breakdown"] == f"case_type{CROSS}{by}")]
+    parts = rows["group"].astype(str).str.split(CROSS, n=1, expand=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["case_type", by, *INTERVAL_COLUMNS])
+    out = rows[INTERVAL_COLUMNS].copy()
+    out.insert(0, by, parts[1])
+    out.insert(0, "case_type", parts[0])
+    return out.reset_index(drop=True)

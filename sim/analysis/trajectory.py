@@ -24,6 +24,9 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
 * **Hearings per case**: mean hearings of cases disposed in the period.
 * **Cafcass caseloads per worker**: the timeline's work held per worker (``caseload_per_worker``), averaged
   over the snapshots in the period and the regions (needs the timeline).
+* **Cafcass unallocated** (``cafcass_short_term_unallocated``, ``cafcass_long_term_unallocated``; stocks): work
+  waiting for a Cafcass worker at the last snapshot on or before the date, summed over regions (needs the
+  timeline).
 
 :func:`band` puts the mean and a 95% prediction interval across replications on each point.
 
@@ -158,6 +161,15 @@ class _Reading:
         still_open = chosen["end"].isna() | (chosen["end"] > date)
         return chosen[(chosen["start"] <= date) & still_open]
 
+    def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
+        """The timeline's ``measure`` at its last snapshot on or before the date, summed over regions (NaN without)."""
+        if self.timeline is None:
+            return np.nan
+        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
+        when = pd.to_datetime(rows["date"])
+        before = when[when <= date]
+        return float(rows.loc[when == before.max(), "value"].sum()) if len(before) else np.nan
+
     def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""
         if self.timeline is None:
@@ -244,6 +256,10 @@ def _children_open_over_a_year(case_types: tuple[str, ...]) -> Measure:
     return value
 
 
+def _timeline_at(measure_name: str) -> Measure:
+    return lambda reading, start, date: reading.timeline_at(measure_name, date)
+
+
 def _timeline_mean(measure_name: str) -> Measure:
     return lambda reading, start, date: reading.timeline_mean(measure_name, start, date)
 
@@ -270,9 +286,13 @@ MEASURES: dict[str, Measure] = {
     "public_law_children_per_case": _children_per_case_started(PUBLIC),
     "cafcass_long_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_long_term"),
     "cafcass_short_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_short_term"),
+    "cafcass_short_term_unallocated": _timeline_at("unallocated:cafcass_short_term"),
+    "cafcass_long_term_unallocated": _timeline_at("unallocated:cafcass_long_term"),
 }
 """The indicators the model measures, by the name the published trajectory gives them."""
-STOCKS = {name for name in MEASURES if "_outstanding" in name} | {"public_law_children_waiting_over_a_year_share"}
+STOCKS = {name for name in MEASURES if "_outstanding" in name or name.endswith("_unallocated")} | {
+    "public_law_children_waiting_over_a_year_share"
+}
 """Indicators read at a date; the others are flows over a period and need its start."""
 
 
