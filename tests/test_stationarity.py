@@ -94,3 +94,8 @@ def test_the_baseline_is_stationary_over_five_years() -> None:
     table = _drift(api.load(ROOT / "scenarios" / "baseline.yaml"), replications=3, workers=2)
     drifting = table[table["drifts"]]
     assert drifting.empty, f"the baseline drifts:\n{table.to_string()}"
+
+
+def test_a_run_shorter_than_a_year_has_no_drift_to_test() -> None:
+    assert yearly_values(pd.DataFrame({"replication": []}), None, "2024-01-01", 0.25).empty
+    assert drift_table(yearly_values(pd.DataFrame({"replication": []}), None, "2024-01-01", 0.25)).empty

@@ -88,6 +88,8 @@ def yearly_values(
 ) -> pd.DataFrame:
     """``replication, year, indicator, model``: each headline series in each year of each replication."""
     points = yearly_points(start_date, run_years)
+    if points.empty:  # a run shorter than a year has no whole year to measure
+        return pd.DataFrame(columns=["replication", "year", "indicator", "model"])
     if "replication" not in children.columns:
         children = children.assign(replication=0)
     measured = trajectory.measure(children, timeline, points)
