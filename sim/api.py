@@ -179,7 +179,8 @@ class Results:
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
         """Every indicator (sim.analysis.indicators), from the tables: summarised (mean, 95% CI), or per replication.
 
-        The same indicators as summary.csv, and with ``by_month`` child-days in proceedings per calendar month.
+        The same indicators as summary.csv but the yearly series of the drift test (:attr:`drift`), and with
+        ``by_month`` child-days in proceedings per calendar month.
         """
         from sim.analysis.indicators import indicators
         from sim.analysis.statistics import summarise
