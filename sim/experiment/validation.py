@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.periods import inside, last_day
-from sim.analysis.statistics import interval, interval_method
+from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, interval, interval_method
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
 from sim.experiment.results_folder import read_table
@@ -167,6 +167,7 @@ def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure]
                 "ci95_low": low,
                 "ci95_high": high,
                 "replications": n,
+                "rough": 0 < n < ROUGH_BELOW_REPLICATIONS,
                 "difference": difference,
                 "difference_share": difference / figure.published if figure.published else np.nan,
                 "tolerance": figure.tolerance,
@@ -217,7 +218,13 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         "tolerance when the model's mean differs from the published value by no more than the tolerance, a share "
         "of the published value. A figure whose date or period is not wholly inside the results period "
         f"({about['start_date']} to {about['last_day']}, both days included) is listed as outside the run and "
-        "not compared: no value of another date stands in for it.",
+        "not compared: no value of another date stands in for it."
+        + (
+            f" With {about['replications']} replications (fewer than {ROUGH_BELOW_REPLICATIONS}) the intervals are "
+            "rough: they rest on a rough estimate of the spread."
+            if int(about["replications"]) < ROUGH_BELOW_REPLICATIONS
+            else ""
+        ),
         "",
         "| indicator | published (period, source) | measured at | model (95% interval) | difference | "
         "within tolerance |",
