@@ -331,8 +331,9 @@ def test_the_trajectory_measure_reads_stocks_at_dates_and_flows_over_periods(tmp
 
 
 def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() -> None:
-    """scenarios/calibration/backcast_targets.yaml loads against the back-cast, each value is the published one,
-    and no point after 2023 can enter the objective."""
+    """scenarios/calibration/backcast_targets.yaml loads against the back-cast: each national value is the published
+    one and no national point after 2023 can enter the objective; the regional spread of 2024 (NAO: Wales 24,
+    London 53 weeks) is fitted, by one index for London and the South East and one for Wales."""
     from sim.experiment.trajectory import published_trajectory
 
     root = HERE.parent
@@ -342,10 +343,18 @@ def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() 
     )
     published = published_trajectory().set_index(["indicator", "date"])["value"]
     spec = targets.spec
-    assert spec.measure == "trajectory" and len(spec.targets) >= 40
-    for target, fitted in zip(spec.targets, targets.fitted, strict=True):
+    national = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" not in t.indicator]
+    regional = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" in t.indicator]
+    assert spec.measure == "trajectory" and len(national) >= 40
+    for target, fitted in national:
         assert published[(target.indicator, pd.Timestamp(target.date))] == target.published, target
         assert fitted == (target.date.year <= 2023), target
+    assert {(t.indicator, t.period, t.published, f) for t, f in regional} == {
+        ("public_law_mean_weeks[region=wales]", "2024", 24.0, True),
+        ("public_law_mean_weeks[region=london]", "2024", 53.0, True),
+    }
+    indices = [p.keys for p in spec.parameters if any(INDEX in k for k in p.keys)]
+    assert indices == [(f"{INDEX}.london", f"{INDEX}.south_east"), (f"{INDEX}.wales",)]
 
 
 # ---------------------------------------------------------------------------------------------- regions
@@ -405,36 +414,6 @@ def test_the_command_fits_a_regions_capacity_per_case_to_a_regional_duration(
     best = evaluations[evaluations["phase"] != "sensitivity"].sort_values("objective").iloc[0]
     fitted = load_scenario(out / "fitted.yaml").scenario
     assert fitted.courts.capacity.capacity_per_case_index == {"wales": pytest.approx(best["wales_index"])}
-
-
-def test_the_regional_targets_are_the_published_spread_fitted_in_the_backcast() -> None:
-    """scenarios/calibration/regional_targets.yaml loads against the back-cast: Wales 24 and London 53 weeks in 2024
-    (NAO) are fitted, by London and the South East together and by Wales; every national point is the published
-    one, and those after 2023 stay out-of-sample checks, as in the national fit."""
-    from sim.experiment.trajectory import published_trajectory
-
-    root = HERE.parent
-    targets = load_targets(
-        root / "scenarios" / "calibration" / "regional_targets.yaml",
-        load_scenario(root / "scenarios" / "backcast.yaml"),
-    )
-    spec = targets.spec
-    regional = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" in t.indicator]
-    assert {(t.indicator, t.period, t.published, f) for t, f in regional} == {
-        ("public_law_mean_weeks[region=wales]", "2024", 24.0, True),
-        ("public_law_mean_weeks[region=london]", "2024", 53.0, True),
-    }
-    published = published_trajectory().set_index(["indicator", "date"])["value"]
-    national = [(t, f) for t, f in zip(spec.targets, targets.fitted, strict=True) if "[region=" not in t.indicator]
-    assert len(national) >= 40
-    for t, fitted in national:
-        assert published[(t.indicator, pd.Timestamp(t.date))] == t.published, t
-        assert fitted == (t.date.year <= 2023), t
-    assert [p.keys for p in spec.parameters] == [
-        (f"{INDEX}.london", f"{INDEX}.south_east"),
-        (f"{INDEX}.wales",),
-    ]
-    assert targets.start == (1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------- history rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -270,3 +271,82 @@ def test_every_command_is_listed_once() -> None:
         "report",
         "ocel",
     ]
+
+
+HEAVY = ("pandas", "scipy", "matplotlib", "simpy", "numpy", "pyarrow", "pydantic")
+"""What ``--help`` must not wait for: each takes from a tenth of a second to seconds to import."""
+
+
+def test_building_the_parser_imports_no_numerical_library() -> None:
+    # A fresh interpreter, so nothing another test imported counts: the modules loaded to build the parser, and
+    # the whole of --help, are measured as a person would meet them.
+    probe = (
+        "import sys, time; t = time.perf_counter(); from sim.cli.main import build_parser; build_parser('fjsim'); "
+        "print(time.perf_counter() - t); print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    seconds, loaded = done.stdout.splitlines()
+    assert not set(HEAVY) & set(loaded.split()), f"building the parser imports {set(HEAVY) & set(loaded.split())}"
+    assert float(seconds) < 0.5  # about 0.05 s; pandas alone takes longer than this bound
+
+
+def undescribed(parser: argparse.ArgumentParser, path: str) -> list[str]:
+    """Every command without a description and every argument without help, nested commands included."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                if not command.description:
+                    missing.append(f"{path} {name}: no description")
+                missing += undescribed(command, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction) and not action.help:
+            missing.append(f"{path} {action.dest}: no help")
+    return missing
+
+
+def test_every_command_and_argument_says_what_it_is_for() -> None:
+    assert undescribed(build_parser("fjsim"), "fjsim") == []
+    # the walk finds what is missing, however deep
+    bare = argparse.ArgumentParser(prog="y")
+    bare.add_subparsers().add_parser("group", description="d").add_subparsers().add_parser("kind").add_argument("f")
+    assert undescribed(bare, "y") == ["y group kind: no description", "y group kind f: no help"]
+
+
+def test_the_readme_quotes_the_help_fjsim_prints(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- fjsim --help"
+    assert marker in readme, "README.md names the console script fjsim and quotes its --help"
+    quoted = readme.split(marker, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    assert quoted == build_parser("fjsim").format_help().rstrip("\n") + "\n"
+    assert quoted.startswith("usage: fjsim ")
+
+
+def test_hints_name_the_command_as_it_was_run(monkeypatch) -> None:
+    from sim.cli.common import invocation
+
+    monkeypatch.setattr(sys, "argv", ["/home/me/.venv/bin/fjsim", "run"])
+    assert invocation() == "fjsim"
+    monkeypatch.setattr(sys, "argv", ["run_sim.py", "run"])
+    assert invocation() == "python run_sim.py"
+
+
+def test_the_readme_calibrate_arrivals_example_works_on_the_shipped_file(monkeypatch, capsys) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [x for x in readme.splitlines() if x.startswith("python run_sim.py calibrate arrivals ")]
+    monkeypatch.chdir(ROOT)  # the example's path is the repository's
+    assert main(line.split()[2:]) == 0
+    assert "region_shares: {" in capsys.readouterr().out
+
+
+def test_calibrate_arrivals_suggests_by_when_a_month_has_several_rows(tmp_path, capsys) -> None:
+    shipped = ROOT / "tests" / "data" / "monthly_applications.csv"  # one row per month and region
+    assert main(["calibrate", "arrivals", str(shipped)]) == 2
+    error = capsys.readouterr().err
+    assert "month 2020-01 appears again" in error and "told apart by column 'region': give --by region" in error
+    # with no column to tell a month's rows apart, --by would not help: one count per month it is
+    (tmp_path / "twice.csv").write_text("month,count\n" + "".join(f"2022-{m:02d},5\n" for m in [*range(1, 13), 3]))
+    assert main(["calibrate", "arrivals", str(tmp_path / "twice.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "give one count per month" in error and "--by" not in error

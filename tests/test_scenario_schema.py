@@ -392,6 +392,65 @@ def test_every_bad_policy_is_reported_not_just_the_first() -> None:
     assert "policies[1] (b): makes courts.adjourn_probability invalid" in problems[1]
 
 
+def test_schema_mistakes_and_misspelt_policy_paths_come_in_one_pass() -> None:
+    # The schema refuses the scenario, so no policy can be applied; the policies' paths are still checked against
+    # the schema, so fixing the first mistake does not reveal the next.
+    data = scenario_data(SMALL)
+    data["courts"]["vacate_probability"] = 3
+    data["policies"] = [
+        policy(set={"regions.wales.cafcass.long_term_advisors": 10}),
+        policy(name="q", scale={"demand.public_lw.cases_per_year": 1.1, "courts.relist_notice_days.x": 2}),
+        policy(name="fine", scale={"regions.*.court.sitting_hours_per_day.*": 1.1, "seed": 2}),
+    ]
+    problems = problems_of(data)
+    assert [p.split(": ", 2)[1] for p in problems] == [
+        "courts.vacate_probability",
+        "policies[0].set.regions.wales.cafcass.long_term_advisors",
+        "policies[1].scale.demand.public_lw.cases_per_year",
+        "policies[1].scale.courts.relist_notice_days.x",
+        "policies[2].scale.seed",
+    ]
+    assert problems[1].endswith("did you mean 'regions.wales.cafcass.long_term_advisers'?")
+    assert problems[2].endswith("did you mean 'demand.public_law'?")
+    assert "'courts.relist_notice_days' is a value, not a mapping of keys" in problems[3]
+    assert "holds for the whole run" in problems[4]
+
+
+def test_cross_references_and_bad_policies_come_in_one_pass() -> None:
+    data = scenario_data(SMALL)
+    data["demand"]["private_law"]["region_shares"] = {"north_east": 0.65, "walse": 0.35}
+    data["policies"] = [
+        policy(name="a", set={"courts.adjourn_probability": 4}),
+        policy(name="b", set={"regions.north_east.cafcass.long_term_advisors": 10}),
+        policy(name="c", date="2024-09-01", scale={"cafcass.long_term_caseload_limit": 2}),
+    ]
+    problems = problems_of(data)
+    assert len(problems) == 3, problems  # the region's typo once, not again for every policy that keeps it
+    assert "demand.private_law.region_shares.walse: unknown region 'walse'; did you mean 'wales'?" in problems[0]
+    assert "policies[0] (a): makes courts.adjourn_probability invalid" in problems[1]
+    assert "policies[1] (b)" in problems[2] and problems[2].endswith("did you mean 'long_term_advisers'?")
+
+
+def test_the_schema_knows_which_policy_paths_can_exist() -> None:
+    from sim.scenario.policy_paths import schema_path_problem
+    from sim.scenario.schema import Scenario
+
+    for fine in (
+        "regions.anywhere.court.sitting_hours_per_day.any_tier",  # names are the scenario's own
+        "regions.*.cafcass.short_term_advisers",
+        "demand.*.cases_per_year",
+        "public_law.outcomes.care_order",
+        "public_law.final_hearing.duration_hours.mean",  # a field of one distribution family
+        "history.rows.0.days_sat",
+    ):
+        assert schema_path_problem(Scenario, fine) is None, fine
+    assert schema_path_problem(Scenario, "demand.care.cases_per_year") == ("'demand.care' is not a key of the scenario")
+    assert schema_path_problem(Scenario, "courts.capacty.days_sat_per_year") == (
+        "'courts.capacty' is not a key of the scenario; did you mean 'courts.capacity'?"
+    )
+    assert schema_path_problem(Scenario, "seed.x") == "'seed' is a value, not a mapping of keys"
+
+
 def test_a_scenario_is_not_changed_by_validating_it() -> None:
     data = scenario_data(SMALL)
     data["policies"] = [policy(scale={"cafcass.long_term_caseload_limit": 2})]
@@ -570,7 +629,10 @@ def test_a_policy_setting_a_missing_key_in_a_file_is_reported_at_that_keys_line(
     new = "policies:\n  - name: cut\n    date: 2024-06-01\n    set:\n      regionz.wales: 4\nrecurrence:\n"
     path, line = variant(tmp_path, "recurrence:\n", new)
     [problem] = file_error(path).problems
-    assert str(problem) == f"{path}:{line + 4}: policies[0].set.regionz.wales: 'regionz' is not a key of the scenario"
+    assert str(problem) == (
+        f"{path}:{line + 4}: policies[0].set.regionz.wales: 'regionz' is not a key of the scenario; "
+        "did you mean 'regions'?"
+    )
 
 
 CROSS_REFERENCES = {

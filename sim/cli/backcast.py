@@ -41,7 +41,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "measure the model at every published point's date as the figure is published, and write backcast.csv, "
         "backcast.png and backcast.md into the output folder (docs/backcast.md only with --docs).",
     )
-    p.add_argument("scenario", nargs="?", default="scenarios/backcast.yaml", metavar="SCENARIO")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/backcast.yaml",
+        metavar="SCENARIO",
+        help="a scenario with a history: table (default scenarios/backcast.yaml)",
+    )
     add_experiment_options(p, out="results/backcast-NAME-TIME/")
     p.add_argument(
         "--until",

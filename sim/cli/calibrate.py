@@ -17,8 +17,6 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from sim.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -31,33 +29,18 @@ from sim.cli.common import (
     out_dir,
     positive_int,
 )
-from sim.outputs.calibration_figures import arrivals_plot, qq_plots
-from sim.scenario.calibration import (
-    FAMILIES,
-    CalibrationError,
-    CalibrationWarning,
-    Locate,
-    best_yaml,
-    blank_cells,
-    first_index,
-    fit_arrivals,
-    fit_durations,
-    format_arrivals,
-    format_table,
-    numeric_column,
-    plural,
-    read_csv,
-    require_column,
-    safe_stem,
-)
 from sim.vocabulary import CASE_TYPES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.experiment.model_calibration.fit import CalibrationResult
 
 
 def default_plot_dir(csv: Path) -> tuple[Path, str]:
     """A new folder ``results/calibration-STEM-TIME/`` (a temporary directory if results/ cannot be written)."""
+    from sim.scenario.calibration import safe_stem
+
     directory = default_out(f"calibration-{safe_stem(csv.stem)}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -70,6 +53,24 @@ def default_plot_dir(csv: Path) -> tuple[Path, str]:
 
 
 def cmd_durations(args: argparse.Namespace) -> int:
+    from sim.outputs.calibration_figures import qq_plots
+    from sim.scenario.calibration import (
+        FAMILIES,
+        CalibrationError,
+        CalibrationWarning,
+        Locate,
+        best_yaml,
+        blank_cells,
+        first_index,
+        fit_durations,
+        format_table,
+        numeric_column,
+        plural,
+        read_csv,
+        require_column,
+        safe_stem,
+    )
+
     csv = Path(args.file)
     df, locate = read_csv(csv)
     require_column(df, args.column, str(csv))
@@ -151,6 +152,16 @@ def cmd_durations(args: argparse.Namespace) -> int:
 
 
 def cmd_arrivals(args: argparse.Namespace) -> int:
+    from sim.outputs.calibration_figures import arrivals_plot
+    from sim.scenario.calibration import (
+        CalibrationError,
+        CalibrationWarning,
+        fit_arrivals,
+        format_arrivals,
+        read_csv,
+        safe_stem,
+    )
+
     csv = Path(args.file)
     df, locate = read_csv(csv)
     df = df.dropna(how="all")  # blank lines hold no month; the index keeps the line numbers
@@ -161,9 +172,15 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
             raise CalibrationError(f"--start-date: '{args.start_date}' is not a date like 2023-04-01") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CalibrationWarning)
-        fit = fit_arrivals(
-            df, args.date_column, args.count_column, args.by, args.start_date, locate=locate, source=str(csv)
-        )
+        try:
+            fit = fit_arrivals(
+                df, args.date_column, args.count_column, args.by, args.start_date, locate=locate, source=str(csv)
+            )
+        except CalibrationError as exc:
+            hint = None if args.by else by_hint(df, args.date_column, args.count_column)
+            if hint is None:
+                raise
+            raise CalibrationError(f"{exc}; {hint}") from None
     for w in caught:
         err(f"warning: {csv}: {w.message}")
     print(f"{csv}: {format_arrivals(fit)}")
@@ -173,6 +190,20 @@ def cmd_arrivals(args: argparse.Namespace) -> int:
         path = arrivals_plot(fit, Path(args.plot) / f"{safe_stem(csv.stem)}-arrivals.png")
         print(f"\nobserved and fitted counts plotted in {path}")
     return EXIT_OK
+
+
+def by_hint(df: pd.DataFrame, date_column: str, count_column: str) -> str | None:
+    """When a month has several rows (one per region, say), the columns that tell them apart, as ``--by``."""
+    if date_column not in df.columns or not df[date_column].duplicated().any():
+        return None
+    apart = [
+        str(c) for c in df.columns if c not in (date_column, count_column) and not df.duplicated([date_column, c]).any()
+    ]
+    if not apart:  # the fitting's own message (one count per month) says it all
+        return None
+    columns = " or ".join(f"'{c}'" for c in apart)
+    options = " or ".join(f"--by {c}" for c in apart)
+    return f"each month has several rows, told apart by column {columns}: give {options} (it also estimates shares)"
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -245,7 +276,10 @@ def format_result(result: CalibrationResult) -> str:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "calibrate", help="fit duration distributions or demand to data, or the model to published targets"
+        "calibrate",
+        help="fit duration distributions or demand to data, or the model to published targets",
+        description="Fit a scenario's inputs to an analyst's data (durations, arrivals: the YAML block to paste is "
+        "printed) or its free parameters to published targets by simulation (model). See docs/calibration.md.",
     )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
 
@@ -255,7 +289,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         description="Fit distributions to the durations in one column of a CSV (complete cases only: durations of "
         "open cases are unknown, see docs/calibration.md) and print the best as scenario YAML.",
     )
-    d.add_argument("file", metavar="FILE.csv")
+    d.add_argument("file", metavar="FILE.csv", help="a CSV file with a header row, one duration per row")
     d.add_argument("--column", required=True, metavar="NAME", help="column holding the durations")
     d.add_argument("--by", default=None, metavar="GROUP", help="fit each value of this column separately")
     d.add_argument(
@@ -278,7 +312,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         description="Fit a Poisson log-linear model, log(count) = a + b*years + month effect, to monthly counts "
         "and print the demand block the scenario takes.",
     )
-    a.add_argument("file", metavar="FILE.csv")
+    a.add_argument(
+        "file", metavar="FILE.csv", help="a CSV file with one count per month (per month and region with --by)"
+    )
     a.add_argument("--date-column", default="month", metavar="NAME", help="month column (default month)")
     a.add_argument("--count-column", default="count", metavar="NAME", help="count column (default count)")
     a.add_argument("--by", default=None, metavar="REGION", help="region column: also estimate region_shares")
@@ -297,8 +333,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "Targets after fit_until, or marked fitted: false, are reported as out-of-sample checks, never fitted. "
         "See docs/calibration.md.",
     )
-    m.add_argument("scenario", metavar="SCENARIO")
-    m.add_argument("targets", metavar="TARGETS.yaml")
+    m.add_argument("scenario", metavar="SCENARIO", help="the scenario whose free parameters are fitted")
+    m.add_argument(
+        "targets", metavar="TARGETS.yaml", help="the targets file: free parameters with bounds, and dated targets"
+    )
     m.add_argument(
         "--max-evaluations",
         type=positive_int,

@@ -26,6 +26,18 @@ class UserError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------- messages
+def program_name() -> str:
+    """``run_sim.py`` when run as ``python run_sim.py``, ``fjsim`` as the installed console script."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "fjsim" if name in ("fjsim", "fjsim.exe") else "run_sim.py"
+
+
+def invocation() -> str:
+    """How a message tells the user to run a command: ``fjsim`` if that is how they ran this one."""
+    name = program_name()
+    return name if name == "fjsim" else f"python {name}"
+
+
 def err(message: str) -> None:
     """A message for the person running the command, on stderr (results go to stdout)."""
     print(message, file=sys.stderr, flush=True)

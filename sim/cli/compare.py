@@ -19,6 +19,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare",
         help="run a base scenario and options on the same random numbers and estimate paired differences",
+        description="Run the base scenario and each option with the same root seed, so replication r of every "
+        "scenario draws the same random numbers (common random numbers), and estimate each option's difference "
+        "from the base, paired by replication, with a 95% interval. Writes compare.csv, figures and one run "
+        "folder per scenario into the output folder.",
     )
     p.add_argument("base", metavar="BASE", help="the base scenario")
     p.add_argument("options", nargs="+", metavar="OPTION", help="scenarios to compare with the base")
@@ -26,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-report",
         action="store_true",
-        help="do not write each scenario's report.html and journey log (python run_sim.py report DIR writes it)",
+        help="do not write each scenario's report.html and journey log (the report and ocel commands write them later)",
     )
     p.add_argument(
         "--correction",

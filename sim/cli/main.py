@@ -13,31 +13,35 @@ read-only folder, a full disk), reported without a traceback; 130 interrupted (C
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 
 from sim.cli import backcast, calibrate, compare, options, results, run, sweep, validation, warmup
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError, describe_failure, err
+from sim.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    UserError,
+    describe_failure,
+    err,
+    program_name,
+)
 from sim.scenario.files import allowing_roots
-from sim.scenario.yaml_file import ScenarioError
 
 COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, options, results)
 """Each adds its subcommands with ``add_parsers(sub)``, in this order in ``--help``."""
 
 
-def program_name() -> str:
-    """``run_sim.py`` when run as ``python run_sim.py``, ``fjsim`` as the installed console script."""
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return "fjsim" if name in ("fjsim", "fjsim.exe") else "run_sim.py"
-
-
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog or program_name(),
-        description="Simulate children's journeys through the family justice system of England and Wales.",
+        description="Simulate children's journeys through the family justice system of England and Wales. "
+        "Commands write into a results folder (--out DIR, or a new results/NAME-TIME/), never into the "
+        "source tree unless asked (--docs).",
+        epilog="COMMAND --help describes a command and every option it takes. Exit codes: 0 success; 1 some "
+        "replications failed (the others are kept); 2 a user error, reported without a traceback; 130 "
+        "interrupted.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.add_parsers(sub)
     return parser
@@ -65,9 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with allowing_roots(getattr(args, "allow_root", None) or []):
             return args.func(args)
-    except ScenarioError as exc:
-        err(f"error: the scenario has problems (file:line: key: message):\n{exc}")
-        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         err("interrupted")
         return EXIT_INTERRUPTED
@@ -77,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"error: {describe_failure(exc)}")
         return EXIT_USER_ERROR
     except Exception as exc:
+        from sim.scenario.yaml_file import ScenarioError
+
+        if isinstance(exc, ScenarioError):
+            err(f"error: the scenario has problems (file:line: key: message):\n{exc}")
+            return EXIT_USER_ERROR
         if isinstance(exc, _user_errors()):
             err(f"error: {exc}")
             return EXIT_USER_ERROR

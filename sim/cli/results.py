@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.cli.common import EXIT_OK, command_line, describe_failure, err
+from sim.cli.common import EXIT_OK, command_line, describe_failure, err, invocation
 
 LARGEST_ID = 2**63 - 1
 """Child identifiers are 64-bit integers."""
@@ -76,6 +76,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="write DIR/report.html: a self-contained report of a run's results, assumptions and set-up",
+        description="Write (or rewrite) DIR/report.html from a finished run's tables: one self-contained file with "
+        "the results, their intervals, the figures, the assumptions and the run's set-up, readable offline.",
     )
     p.add_argument("directory", metavar="DIR", help="a results directory (the --out of run)")
     p.set_defaults(func=cmd_report)
@@ -147,14 +149,13 @@ def after_run(directory: str | Path) -> list[Path]:
         written.append(write_report(directory))
     except Exception as exc:
         err(
-            f"warning: could not write the report ({type(exc).__name__}: {exc}); try: python run_sim.py report "
-            f"{directory}"
+            f"warning: could not write the report ({type(exc).__name__}: {exc}); try: {invocation()} report {directory}"
         )
     try:
         written.append(ocel.export(directory, max_children=ocel.RUN_MAX_CHILDREN))
     except Exception as exc:
         err(
-            f"warning: could not write the journey log ({type(exc).__name__}: {exc}); try: python run_sim.py ocel "
+            f"warning: could not write the journey log ({type(exc).__name__}: {exc}); try: {invocation()} ocel "
             f"{directory}"
         )
     for path in written:

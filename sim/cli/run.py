@@ -19,6 +19,7 @@ from sim.cli.common import (
     describe_failure,
     err,
     experiment_folder,
+    invocation,
     percent,
     progress_enabled,
     replication_count,
@@ -26,13 +27,25 @@ from sim.cli.common import (
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check scenario files and report every problem with its file and line")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files and report every problem with its file and line",
+        description="Check scenario files without running them: the YAML, every key against the schema, the "
+        "references between blocks and each dated policy. Every problem found is listed with its file, line and "
+        "key, in one pass; exit 0 when every file is valid, 2 when any is not. Nothing is written.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files to check")
     add_allow_root(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="run replications of a scenario and write results, a summary and a manifest")
-    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario YAML file")
+    p = sub.add_parser(
+        "run",
+        help="run replications of a scenario and write results, a summary and a manifest",
+        description="Run replications of a scenario and write, into the output folder, the child, stage and "
+        "timeline tables (Parquet), summary.csv (every indicator with its interval), manifest.json (what the run "
+        "needs to be reproduced), report.html and a journey log. The headline indicators are printed at the end.",
+    )
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario YAML file (not with --resume)")
     add_experiment_options(p, out="results/NAME-TIME/")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue an interrupted run in DIR")
     p.add_argument(
@@ -52,7 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-report",
         action="store_true",
-        help="do not write report.html and the journey log at the end (python run_sim.py report DIR writes it)",
+        help="do not write report.html and the journey log at the end (the report and ocel commands write them later)",
     )
     p.set_defaults(func=cmd_run)
 
@@ -170,13 +183,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
             except OSError as exc:  # a full disk, a folder made read-only: the finished replications are kept
                 raise UserError(
-                    f"{describe_failure(exc)}; once that is fixed, continue with: python run_sim.py run --resume {out}"
+                    f"{describe_failure(exc)}; once that is fixed, continue with: {invocation()} run --resume {out}"
                 ) from None
             return _finish_run(args, loaded, out, result, max_replications)
     except KeyboardInterrupt:  # during the replications, or while the outputs or the report are written
         err(
             f"interrupted: finished replications are kept in {out / 'replications'}; "
-            f"continue with: python run_sim.py run --resume {out}"
+            f"continue with: {invocation()} run --resume {out}"
         )
         return EXIT_INTERRUPTED
 

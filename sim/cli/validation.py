@@ -37,7 +37,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "compared). The record (validation.md) and the table (validation.csv) are written into the output folder; "
         "the copy kept with the documentation, docs/validation.md, only with --docs.",
     )
-    p.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml", metavar="SCENARIO")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/baseline.yaml",
+        metavar="SCENARIO",
+        help="the scenario to run (default scenarios/baseline.yaml)",
+    )
     add_experiment_options(p, out="results/validation-NAME-TIME/", whose_seed=None)
     p.add_argument(
         "--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead (the record goes there)"

@@ -17,8 +17,14 @@ from sim.cli.common import (
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("warmup", help="suggest a warm-up period from runs of the scenario from empty (MSER-5)")
-    p.add_argument("scenario", metavar="SCENARIO")
+    p = sub.add_parser(
+        "warmup",
+        help="suggest a warm-up period from runs of the scenario from empty (MSER-5)",
+        description="Run the scenario from an empty system, find where its open cases and queues settle by MSER-5, "
+        "and print the warm-up period to set in the scenario; writes the series and a Welch plot (welch.png) into "
+        "the output folder.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="the scenario YAML file (its starting state is ignored)")
     p.add_argument(
         "--years", type=float, default=None, metavar="Y", help="years to run from empty (default: warm-up + run)"
     )

@@ -106,6 +106,8 @@ RUN_OUTPUTS = (
     "sweep.csv",  # sim.experiment.sweep
     "sweep_summary.csv",
     "tornado.png",
+    "sensitivity.csv",  # sim.experiment.sensitivity
+    "sensitivity.png",  # sim.outputs.sensitivity_figure
     "warmup.csv",  # sim.experiment.warmup
     "warmup.json",
     "welch.png",

@@ -1,18 +1,27 @@
 """Parameter sweeps: run a scenario at several values of one or more keys.
 
-``python run_sim.py sweep SCENARIO --set key.path=v1,v2,v3 [--set other.key=...] [--one-at-a-time]``
+``python run_sim.py sweep SCENARIO --set key.path=v1,v2,v3 [--set other.key=...] [--method METHOD]``
 
 Each ``--set`` names a key of the scenario by its dotted path (as in a policy's ``set``) and the values to try,
-separated by commas; each value is read as YAML (``12``, ``0.5``, ``true``, ``2024-06-01``). The full
-factorial runs every combination; ``--one-at-a-time`` runs the scenario as it is plus each value of each key
-with the other keys left as they are. Every setting is validated before anything runs, and every setting runs
-on the same seeds (common random numbers). Outputs in ``DIR``:
+separated by commas; each value is read as YAML (``12``, ``0.5``, ``true``, ``2024-06-01``). The methods:
+
+* ``factorial`` (the default) runs every combination;
+* ``oat`` (or ``--one-at-a-time``) runs the scenario as it is plus each value of each key with the other keys
+  left as they are;
+* ``morris`` and ``sobol`` read each key's two values as the low and high ends of a range, and run the settings
+  SALib draws in those ranges (:mod:`sim.experiment.sensitivity`): Morris screening or Sobol indices.
+
+Every setting is validated before anything runs, and every setting runs on the same seeds (common random
+numbers). Outputs in ``DIR``:
 
 * ``settings/setting-000/`` ...: a run directory per setting (per-replication results, summary, manifest);
 * ``sweep.csv``: one row per setting, replication and indicator (tidy), with a column per swept key;
 * ``sweep_summary.csv``: one row per setting and indicator with the mean and 95% CI across replications;
-* ``tornado.png``: how far each key moves the headline indicator over its range of values (drawn by
-  :func:`sim.outputs.experiment_figures.write_sweep_figure`, which the command calls after the sweep);
+* ``tornado.png`` (factorial, oat): how far each key moves the headline indicator over its range of values
+  (drawn by :func:`sim.outputs.experiment_figures.write_sweep_figure`, which the command calls after the sweep);
+* ``sensitivity.csv`` (morris, sobol): each key's Morris measures or Sobol indices for every child's mean time
+  to disposal (the tornado's indicator) and each headline indicator (one per case type), and
+  ``sensitivity.png`` (:func:`sim.outputs.sensitivity_figure.write_sensitivity_figure`);
 * ``manifest.json``: the base scenario, the keys and values, and the settings.
 """
 
@@ -28,17 +37,19 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.indicators import ALL
+from sim.analysis.indicators import ALL, HEADLINE
 from sim.analysis.statistics import summarise
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
 from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
+from sim.experiment.sensitivity import DEFAULT_SAMPLES, MORRIS_LEVELS, SAMPLED_METHODS, sample, sensitivity_table
 from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.yaml_file import Problem, ScenarioError
 
 TORNADO_INDICATOR = ("time_to_disposal_weeks_mean", ALL, ALL)
 """Every child's mean time to disposal (HEADLINE is now per case type: issue 12 leaves the tornado's choice to it)."""
+METHODS = ("factorial", "oat", *SAMPLED_METHODS)
 
 
 class SweepError(ValueError):
@@ -86,6 +97,61 @@ def design(factors: dict[str, list[Any]], one_at_a_time: bool) -> list[Setting]:
     return [
         Setting(i, dict(zip(keys, combo, strict=True))) for i, combo in enumerate(itertools.product(*factors.values()))
     ]
+
+
+def sampled_bounds(factors: dict[str, list[Any]], method: str) -> dict[str, tuple[float, float]]:
+    """Each key's (low, high) range for a sampled method: exactly two numbers, low first."""
+    bounds = {}
+    for key, values in factors.items():
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(values) != 2 or len(numbers) != 2 or not numbers[0] < numbers[1]:
+            raise SweepError(
+                f"--set {key}: --method {method} takes a range, the low and the high value (e.g. {key}=0.4,0.6); "
+                f"got {', '.join(map(str, values))}"
+            )
+        bounds[key] = (float(numbers[0]), float(numbers[1]))
+    return bounds
+
+
+def plan(
+    base: LoadedScenario,
+    factors: dict[str, list[Any]],
+    method: str,
+    samples: int | None = None,
+    seed: int | None = None,
+) -> tuple[list[Setting], dict[str, tuple[float, float]] | None]:
+    """The settings of a method, and for a sampled one the ranges and the draws (rows of Setting.values).
+
+    A key whose value in the scenario is a whole number keeps whole numbers (a Morris grid must then have
+    distinct levels). The draws are seeded by ``seed`` (default: the scenario's), so a sweep can be repeated.
+    """
+    if method not in METHODS:
+        raise SweepError(f"--method {method}: choose one of {', '.join(METHODS)}")
+    if method not in SAMPLED_METHODS:
+        return design(factors, method == "oat"), None
+    bounds = sampled_bounds(factors, method)
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    if n < 2 or (method == "sobol" and n & (n - 1)):
+        what = "a power of 2, at least 2" if method == "sobol" else "at least 2"
+        raise SweepError(f"--samples {n}: {method} needs {what}")
+    whole = {k for k in factors if _is_whole(_value_at(base, k))}
+    for key in whole:
+        low, high = bounds[key]
+        if method == "morris" and high - low < MORRIS_LEVELS - 1:
+            raise SweepError(
+                f"--set {key}: a whole-number key needs a range of at least {MORRIS_LEVELS - 1} for the "
+                f"{MORRIS_LEVELS} Morris levels to differ"
+            )
+    draws = sample(method, bounds, n, base.scenario.seed if seed is None else seed)
+    settings = [
+        Setting(i, {k: round(float(v)) if k in whole else float(v) for k, v in zip(bounds, row, strict=True)})
+        for i, row in enumerate(draws)
+    ]
+    return settings, bounds
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _exists(data: dict, dotted: str) -> bool:
@@ -141,7 +207,8 @@ def sweep(
     factors: dict[str, list[Any]],
     out: Path,
     *,
-    one_at_a_time: bool = False,
+    method: str = "factorial",
+    samples: int | None = None,
     replications: int,
     seed: int | None = None,
     executor: Any = None,
@@ -150,9 +217,9 @@ def sweep(
     log: Any = None,
 ) -> tuple[pd.DataFrame, dict[int, RunResult]]:
     started_iso, started = now_iso(), time.perf_counter()
-    settings = design(factors, one_at_a_time)
-    scenarios = build_settings(base, settings)  # everything validated before anything runs
     root_seed = base.scenario.seed if seed is None else seed
+    settings, bounds = plan(base, factors, method, samples, root_seed)
+    scenarios = build_settings(base, settings)  # everything validated before anything runs
     runs: dict[int, RunResult] = {}
     frames = []
     for setting, scenario in zip(settings, scenarios, strict=True):
@@ -182,6 +249,10 @@ def sweep(
     write_csv(out / "sweep.csv", table)
     summary = summarise_settings(table, list(factors))
     write_csv(out / "sweep_summary.csv", summary)
+    if bounds is not None:
+        x = pd.DataFrame([s.values for s in settings])[list(bounds)].to_numpy(dtype=float)
+        sensitivity = sensitivity_table(method, bounds, x, table, [TORNADO_INDICATOR, *HEADLINE], root_seed)
+        write_csv(out / "sensitivity.csv", sensitivity)
     manifest = build_manifest(
         base,
         root_seed=root_seed,
@@ -193,8 +264,9 @@ def sweep(
         argv=argv,
         extra={
             "kind": "sweep",
-            "design": "one_at_a_time" if one_at_a_time else "full_factorial",
+            "design": {"factorial": "full_factorial", "oat": "one_at_a_time"}.get(method, method),
             "factors": factors,
+            **({"ranges": bounds, "settings_drawn": len(settings)} if bounds else {}),
             "settings": [{"setting": s.index, "values": s.values} for s in settings],
         },
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sim.scenario.annotations import fields_by_key, is_model, members
 from sim.scenario.files import scenario_roots
 from sim.scenario.history import history_policies, history_problems
+from sim.scenario.policy_paths import run_level_problem, schema_path_problem, set_path
 from sim.scenario.resources import memory_problems
 from sim.scenario.schema import Policy, Scenario
 from sim.scenario.yaml_file import (
@@ -183,10 +184,51 @@ FIXED_BY_THE_BASE = (
 """Names that label results; a policy may change values but not add or remove these."""
 
 
-def _raise_cross_references(scenario: Scenario, tree: SourceTree) -> None:
+def _checked(tree: SourceTree) -> tuple[Scenario, list[tuple[float, Scenario]]]:
+    """The scenario and its periods, or one ScenarioError with every problem found in one pass.
+
+    A scenario the schema refuses cannot be cross-checked or have its policies applied, but its policies' key
+    paths are still checked against the schema, so a misspelt path is not left for a second round. A valid one
+    has its cross-references and every policy checked together.
+    """
+    try:
+        scenario = Scenario.model_validate(tree.data)
+    except ValidationError as err:
+        error = problems_from_validation_error(err, tree, Scenario)
+        raise ScenarioError(_in_line_order([*error.problems, *_policy_path_problems(tree)], tree.files)) from None
     found = cross_reference_problems(scenario)
-    if found:
-        raise ScenarioError([Problem(*tree.locate(path), format_key_path(path), message) for path, message in found])
+    problems = [Problem(*tree.locate(path), format_key_path(path), message) for path, message in found]
+    try:
+        periods = _policy_periods(tree, scenario, known=found)
+    except ScenarioError as error:
+        problems += error.problems
+    if problems:
+        raise ScenarioError(problems)
+    return scenario, periods
+
+
+def _policy_path_problems(tree: SourceTree) -> list[Problem]:
+    """The key paths of the file's policies checked against the schema alone (for a scenario it refuses)."""
+    policies = tree.data.get("policies") if isinstance(tree.data, dict) else None
+    problems: list[Problem] = []
+    for i, policy in enumerate(policies if isinstance(policies, list) else []):
+        for kind in ("set", "scale"):
+            changes = policy.get(kind) if isinstance(policy, dict) else None
+            for dotted in changes if isinstance(changes, dict) else []:
+                if not isinstance(dotted, str):
+                    continue
+                problem = run_level_problem(dotted) or schema_path_problem(Scenario, dotted)
+                if problem:
+                    at = ("policies", i, kind, dotted)
+                    problems.append(Problem(*tree.locate(at), format_key_path(at), problem))
+    return problems
+
+
+def _in_line_order(problems: list[Problem], files: list[str]) -> list[Problem]:
+    """Problems by file (in the order the files were read), then line; each key once."""
+    order = {f: i for i, f in enumerate(files)}
+    unique = {(p.file, p.key_path, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: (order.get(p.file, len(files)), p.file, p.line or 0))
 
 
 class LoadedScenario(BaseModel):
@@ -203,83 +245,13 @@ class LoadedScenario(BaseModel):
     ``run --resume`` reads the scenario as the run did from any working directory."""
 
 
-def _targets(node: Any, parts: list[str], done: list[str]) -> tuple[list[tuple[Any, Any]], str | None]:
-    """(container, key) pairs a dotted path names; ``*`` stands for every key of a mapping, and a number names an
-    item of a list (``history.rows.0.days_sat``), so a calibration can free one row of a table."""
-    head, rest = parts[0], parts[1:]
-    if isinstance(node, list):
-        if not head.isdigit() or int(head) >= len(node):
-            return [], f"'{'.'.join([*done, head])}' is not an item of the list at '{'.'.join(done)}'"
-        keys: list[Any] = [int(head)]
-    elif isinstance(node, dict):
-        keys = list(node) if head == "*" else [head]
-    else:
-        return [], f"'{'.'.join(done)}' is not a mapping of keys"
-    if not rest:
-        return [(node, k) for k in keys], None
-    found: list[tuple[Any, Any]] = []
-    for key in keys:
-        if isinstance(node, dict) and key not in node:
-            return [], f"'{'.'.join([*done, key])}' is not a key of the scenario"
-        more, problem = _targets(node[key], rest, [*done, str(key)])
-        if problem:
-            return [], problem
-        found += more
-    return found, None
+def _policy_periods(
+    tree: SourceTree, base: Scenario, known: Collection[tuple[KeyPath, str]] = ()
+) -> list[tuple[float, Scenario]]:
+    """The scenario in force from each policy date, each validated so a bad policy is caught at load time.
 
-
-def set_path(data: dict, dotted: str, value: Any, *, scale: bool) -> str | None:
-    """Apply one policy change to a plain dict; return a problem text or None.
-
-    ``regions.*.court.sitting_hours_per_day.*`` names every tier in every region, so an option such as
-    "10% more judges" is one line that stays right when the baseline's capacities change.
-    """
-    targets, problem = _targets(data, dotted.split("."), [])
-    if problem:
-        return problem
-    if not targets:
-        return f"'{dotted}' names nothing"
-    for node, key in targets:
-        if scale:
-            current = node[key] if isinstance(node, list) else node.get(key)
-            if isinstance(current, bool) or not isinstance(current, int | float):
-                return f"'{dotted}' is not a number, so it cannot be scaled"
-            node[key] = current * value
-        else:
-            node[key] = copy.deepcopy(value)
-    return None
-
-
-RUN_LEVEL_KEYS = (
-    "name",
-    "description",
-    "start_date",
-    "run_years",
-    "seed",
-    "monitor_interval_days",
-    "starting_state",
-    "history",
-    "policies",
-)
-"""Top-level keys that hold for the whole run: its label, calendar, random streams, starting state and dated
-changes. A policy that set one would be ignored or would shift the run's calendar part-way, so it is refused."""
-
-
-def run_level_problem(dotted: str) -> str | None:
-    """Why a policy may not change the key at ``dotted``, or None when it may."""
-    first = dotted.split(".")[0]
-    if first == "*":
-        return f"'*' at the top level names {', '.join(RUN_LEVEL_KEYS)} too, which hold for the whole run"
-    if first in RUN_LEVEL_KEYS:
-        return (
-            f"'{first}' holds for the whole run and cannot change part-way through it: set it at the top level of "
-            "the scenario, not in a policy"
-        )
-    return None
-
-
-def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scenario]]:
-    """The scenario in force from each policy date, each validated so a bad policy is caught at load time."""
+    ``known`` are the base's own cross-reference problems, reported once at their own lines, not again for each
+    policy that leaves them as they were."""
     periods: list[tuple[float, Scenario]] = [(0.0, base)]
     # Every default filled in, so a policy can reach into a key the file leaves out (such as one region of
     # courts.capacity.capacity_per_case_index), as the calibration's free parameters do.
@@ -308,6 +280,8 @@ def _policy_periods(tree: SourceTree, base: Scenario) -> list[tuple[float, Scena
             data = copy.deepcopy(periods[-1][1].model_dump(mode="json", by_alias=True, exclude={"policies"}))
             continue
         for path, message in cross_reference_problems(scenario):
+            if (path, message) in known:
+                continue
             problems.append(Problem(file, line, where, f"makes {format_key_path(path)} invalid: {message}"))
         changed_names: set[str] = set()
         for name, names_of in FIXED_BY_THE_BASE:
@@ -344,12 +318,7 @@ def load_scenario(path: str | Path, roots: Iterable[str | Path] = ()) -> LoadedS
     """
     try:
         tree = load_tree(path, roots=roots)
-        try:
-            scenario = Scenario.model_validate(tree.data)
-        except ValidationError as err:
-            raise problems_from_validation_error(err, tree, Scenario) from None
-        _raise_cross_references(scenario, tree)
-        periods = _policy_periods(tree, scenario)
+        scenario, periods = _checked(tree)
     except ScenarioError as error:
         raise withhold_values(error, str(path), schema_words()) from None
     allowed = tuple(scenario_roots(path, roots))
@@ -393,9 +362,5 @@ def schema_words() -> frozenset[str]:
 def scenario_from_dict(data: dict, name: str = "<dict>") -> LoadedScenario:
     """Validate a scenario given as a Python dict (for notebooks and tests)."""
     tree = SourceTree(data=data, files=[name])
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as err:
-        raise problems_from_validation_error(err, tree, Scenario) from None
-    _raise_cross_references(scenario, tree)
-    return LoadedScenario(scenario=scenario, source=tree, path=name, periods=_policy_periods(tree, scenario))
+    scenario, periods = _checked(tree)
+    return LoadedScenario(scenario=scenario, source=tree, path=name, periods=periods)

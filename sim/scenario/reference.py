@@ -30,7 +30,7 @@ from pydantic_core import PydanticUndefined
 from sim.scenario import distributions
 from sim.scenario.annotations import is_model, unwrap, without_none
 from sim.scenario.limits import LIMITS
-from sim.scenario.loading import RUN_LEVEL_KEYS
+from sim.scenario.policy_paths import RUN_LEVEL_KEYS
 from sim.scenario.schema import Scenario
 
 DISTRIBUTION_FAMILIES: tuple[type[BaseModel], ...] = (
@@ -173,6 +173,8 @@ def _describe_type(annotation: Any) -> str:
         return simple[bare] + suffix
     if bare is Any:
         return "any value"
+    if origin in (Union, types.UnionType):  # e.g. a count of court centres, or the centres by name
+        return " or ".join(_describe_type(member) for member in get_args(bare)) + suffix
     return str(bare) + suffix
 
 

@@ -369,10 +369,15 @@ class Region(Strict):
     local_authorities: Annotated[int, Field(ge=1, le=1000)] = Field(
         description="Number of local authorities; each case is assigned one at random (capacity is pooled across them)."
     )
-    court: RegionCourt
-    cafcass: RegionCafcass
-    local_authority: RegionLocalAuthority
-    experts: RegionExperts
+    court: RegionCourt = Field(
+        description="The region's family court: its sitting hours by judge tier (or those courts.capacity derives) "
+        "and its court centres."
+    )
+    cafcass: RegionCafcass = Field(description="The region's Cafcass advisers, in short-term and long-term teams.")
+    local_authority: RegionLocalAuthority = Field(
+        description="The region's local authority social workers for court-related work."
+    )
+    experts: RegionExperts = Field(description="The region's expert assessors.")
     pathfinder_from: CalendarDate | None = Field(
         default=None,
         description="Date from which private law cases issued here follow the Pathfinder pathway; null for never.",
@@ -517,22 +522,31 @@ class FurtherHearings(Strict):
 class PublicLaw(WithOutcomes):
     """Care and supervision proceedings under the Public Law Outline (PD12A)."""
 
-    pre_proceedings: PreProceedings
+    pre_proceedings: PreProceedings = Field(
+        description="Pre-proceedings under the PLO: the local authority's work before it applies to court, which "
+        "diverts a share of cases from court."
+    )
     urgent_hearing: UrgentHearing = Field(
         description="An urgent or interim hearing soon after issue, for a share of care applications."
     )
-    case_management_hearing: Hearing
-    assessments: Assessments
+    case_management_hearing: Hearing = Field(
+        description="The Case Management Hearing, which sets the case's timetable and directions."
+    )
+    assessments: Assessments = Field(
+        description="Assessments within proceedings: by the local authority, or by an expert for a share of cases."
+    )
     further_case_management: FurtherHearings = Field(
         description="Further case management hearings after the assessments, before the Issues Resolution Hearing."
     )
-    issues_resolution_hearing: Hearing
+    issues_resolution_hearing: Hearing = Field(
+        description="The Issues Resolution Hearing (IRH), at which a share of cases is resolved."
+    )
     resolved_at_irh_share: Probability = Field(description="Share of cases resolved at the Issues Resolution Hearing.")
     contested_further_hearings: FurtherHearings = Field(
         description="Further hearings (a further IRH, directions) before the final hearing of a case not resolved "
         "at the IRH."
     )
-    final_hearing: Hearing
+    final_hearing: Hearing = Field(description="The final hearing of a case not resolved at the IRH.")
 
 
 class Section7(Strict):
@@ -549,7 +563,7 @@ class FactFinding(Strict):
     share_if_domestic_abuse: Probability = Field(
         description="Share of unresolved domestic-abuse cases needing a fact-finding hearing (PD12J)."
     )
-    hearing: Hearing
+    hearing: Hearing = Field(description="The fact-finding hearing (PD12J).")
 
 
 class PrivateLaw(WithOutcomes):
@@ -560,11 +574,14 @@ class PrivateLaw(WithOutcomes):
     )
     first_hearing: Hearing = Field(description="The First Hearing Dispute Resolution Appointment (FHDRA).")
     resolved_at_first_hearing_share: Probability = Field(description="Share of cases ending by consent at the FHDRA.")
-    section7: Section7
-    fact_finding: FactFinding
+    section7: Section7 = Field(
+        description="Section 7 welfare reports (Children Act 1989), ordered for a share of cases not resolved at the "
+        "FHDRA."
+    )
+    fact_finding: FactFinding = Field(description="Fact-finding hearings where domestic abuse is alleged (PD12J).")
     dispute_resolution_hearing: Hearing = Field(description="The Dispute Resolution Appointment (DRA).")
     resolved_at_dra_share: Probability = Field(description="Share of cases reaching the DRA that end there.")
-    final_hearing: Hearing
+    final_hearing: Hearing = Field(description="The final hearing of a case not resolved at the DRA.")
     withdrawal_per_week_waiting: NonNegative = Field(
         default=0,
         description="Hazard, per week a hearing waits for a listing beyond its notice, that the parties settle "
@@ -602,7 +619,10 @@ class Pathfinder(WithOutcomes):
         description="Referral to domestic-abuse support where abuse is alleged, in days from gatekeeping to the "
         "start of the Child Impact Report."
     )
-    child_impact_report: ChildImpactReport
+    child_impact_report: ChildImpactReport = Field(
+        description="The Child Impact Report: the child's circumstances and any risk assessed up front, by Cafcass or "
+        "the local authority."
+    )
     second_gatekeeping_days: Distribution = Field(
         description="Second gatekeeping: the court reads the Child Impact Report and decides the route, in days."
     )
@@ -612,7 +632,7 @@ class Pathfinder(WithOutcomes):
     resolved_on_papers_share: Probability = Field(
         description="Share ending with an order on the papers or by consent after the report."
     )
-    decision_hearing: Hearing
+    decision_hearing: Hearing = Field(description="The decision-making hearing, for a case not resolved on the papers.")
     review_share: Probability = Field(description="Share of cases whose order is reviewed afterwards.")
     review_days: Distribution = Field(
         description="Review after the order, in days (recorded, not counted in proceedings)."
@@ -623,7 +643,9 @@ class DomesticAbuse(WithOutcomes):
     """Family Law Act 1996 Part IV remedies (non-molestation and occupation orders)."""
 
     without_notice_share: Probability = Field(description="Share of applications heard without notice first.")
-    without_notice_hearing: Hearing
+    without_notice_hearing: Hearing = Field(
+        description="The hearing without notice to the respondent, for an urgent order before the hearing on notice."
+    )
     return_hearing: Hearing = Field(
         description="The hearing on notice (the return hearing after a without-notice order)."
     )
@@ -792,18 +814,57 @@ class Scenario(Strict):
     monitor_interval_days: Annotated[float, Field(ge=1, le=365)] = Field(
         default=7, description="Days between snapshots of open cases and queues."
     )
-    starting_state: StartingState = Field(default_factory=StartingState)
-    regions: dict[Name, Region] = Field(min_length=1)
-    demand: dict[Literal[CASE_TYPES], Demand]  # type: ignore[valid-type]
-    children: Children
-    courts: Courts
-    cafcass: Cafcass
-    local_authorities: LocalAuthorities
-    experts: Experts
-    public_law: PublicLaw
-    private_law: PrivateLaw
-    pathfinder: Pathfinder
-    domestic_abuse: DomesticAbuse
+    starting_state: StartingState = Field(
+        default_factory=StartingState,
+        description="How the run starts: a warm-up from empty, or a declared open caseload (the real system is never "
+        "empty).",
+    )
+    regions: dict[Name, Region] = Field(
+        min_length=1,
+        description="The areas of the system by name (london, wales...), each with its courts, Cafcass teams, local "
+        "authorities and experts; demand.<type>.region_shares splits cases among them.",
+    )
+    demand: dict[Literal[CASE_TYPES], Demand] = Field(  # type: ignore[valid-type]
+        description="Cases arriving by case type: how many a year, their trend and seasonality, and their split "
+        "across regions."
+    )
+    children: Children = Field(
+        description="Who the children are, by case type: siblings per case, ages, domestic abuse alleged and other "
+        "attributes."
+    )
+    courts: Courts = Field(
+        description="National court settings: judge tiers, sitting days, listing rules, vacated and adjourned "
+        "hearings, and sitting hours derived from days sat (courts.capacity); hours by region are under "
+        "regions.<name>.court."
+    )
+    cafcass: Cafcass = Field(
+        description="National Cafcass settings: caseload limits and allocation; advisers per region are under "
+        "regions.<name>.cafcass."
+    )
+    local_authorities: LocalAuthorities = Field(
+        description="National local authority settings; social workers per region are under "
+        "regions.<name>.local_authority."
+    )
+    experts: Experts = Field(
+        description="National settings for expert assessors (psychologists, psychiatrists, independent social "
+        "workers); assessors per region are under regions.<name>.experts."
+    )
+    public_law: PublicLaw = Field(
+        description="Care and supervision proceedings under the Public Law Outline (PD12A): their stages, hearings "
+        "and branch shares."
+    )
+    private_law: PrivateLaw = Field(
+        description="Child arrangements proceedings under the Child Arrangements Programme (PD12B), in a region "
+        "before its pathfinder_from date."
+    )
+    pathfinder: Pathfinder = Field(
+        description="The Pathfinder private law model, in a region from its pathfinder_from date: investigation up "
+        "front (the Child Impact Report), less court time."
+    )
+    domestic_abuse: DomesticAbuse = Field(
+        description="Family Law Act 1996 Part IV remedies (non-molestation and occupation orders): a hearing without "
+        "notice for some, then a hearing on notice."
+    )
     recurrence: dict[Literal[PATHWAYS], dict[Name, Recurrence]] = Field(  # type: ignore[valid-type]
         default={}, description="Return to court, by pathway and outcome name."
     )

@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,21 +151,24 @@ def _counts(raw: pd.Series, column: str, locate: Locate) -> np.ndarray:
     return counts
 
 
-def _poisson_fit(y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximum likelihood Poisson regression by Newton-Raphson (IRLS); coefficients, covariance, fitted means."""
-    beta = np.zeros(X.shape[1])
-    beta[0] = math.log(y.sum() / np.exp(offset).sum())
-    for _ in range(100):
-        mu = np.exp(X @ beta + offset)
-        info = X.T @ (X * mu[:, None])
-        step = np.linalg.solve(info, X.T @ (y - mu))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    else:  # pragma: no cover - the Poisson likelihood is concave; this needs pathological data
-        raise CalibrationError("the Poisson fit did not converge; check the counts for extreme values")
-    mu = np.exp(X @ beta + offset)
-    return beta, np.linalg.inv(X.T @ (X * mu[:, None])), mu
+def _poisson_fit(y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Poisson regression by maximum likelihood (statsmodels GLM); coefficients, covariance, fitted means and
+    the overdispersion (Pearson chi-square / residual df; NaN with no residual df).
+
+    The covariance is widened by the overdispersion when it exceeds 1 (quasi-Poisson), never narrowed.
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            result = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+        except (PerfectSeparationWarning, np.linalg.LinAlgError) as exc:  # pragma: no cover - pathological data
+            raise CalibrationError(f"the Poisson fit failed ({exc}); check the counts for extreme values") from None
+    dispersion = float(result.pearson_chi2 / result.df_resid) if result.df_resid > 0 else math.nan
+    cov = np.asarray(result.cov_params(scale=max(dispersion, 1.0) if math.isfinite(dispersion) else 1.0))
+    return np.asarray(result.params), cov, np.asarray(result.fittedvalues), dispersion
 
 
 def fit_arrivals(
@@ -277,11 +281,7 @@ def fit_arrivals(
         )
     columns = [np.ones_like(t), *([t] if trend_fitted else [])]
     X = np.column_stack([*columns, contrasts[cal - 1]])
-    beta, cov, mu = _poisson_fit(y, X, offset)
-    dof = len(y) - X.shape[1]
-    dispersion = float(((y - mu) ** 2 / mu).sum() / dof) if dof > 0 else math.nan
-    if dispersion > 1:
-        cov = cov * dispersion
+    beta, cov, mu, dispersion = _poisson_fit(y, X, offset)
     j = len(columns)  # first month coefficient
     gamma = contrasts @ beta[j:]
     e = np.exp(gamma)

@@ -17,6 +17,7 @@ import yaml
 
 from sim.scenario.calibration.data import (
     EMPIRICAL_VALUES_MAX,
+    FAMILIES,
     CalibrationError,
     Locate,
     by_position,
@@ -33,7 +34,7 @@ class Fit:
 
     ``params`` are in the scenario's parameterisation (lognormal median/sigma, gamma and Weibull
     shape/scale, exponential mean, empirical values or bin_edges/weights), unrounded; ``se`` their
-    asymptotic standard errors (inverse Fisher information). The parametric families are fitted to the
+    asymptotic standard errors (inverse observed information). The parametric families are fitted to the
     positive values (``n``); ``n_zeros`` zeros were set aside. ``loglik``, ``aic`` and ``delta_aic`` are
     NaN for an empirical distribution given as its values, which has no density to compare.
     """
@@ -83,74 +84,37 @@ def _ks(x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> tuple[float, 
     return float(result.statistic), float(result.pvalue)
 
 
-def _fit_exponential(x: np.ndarray) -> Fit:
+SCIPY_FAMILIES: dict[str, tuple[str, dict[str, int]]] = {
+    "exponential": ("expon", {"mean": 0}),
+    "gamma": ("gamma", {"shape": 0, "scale": 1}),
+    "lognormal": ("lognorm", {"median": 1, "sigma": 0}),
+    "weibull": ("weibull_min", {"shape": 0, "scale": 1}),
+}
+"""Each family's scipy.stats distribution, and where each scenario parameter sits in scipy's (shapes..., scale)."""
+
+
+def _fit_family(name: str, x: np.ndarray) -> Fit:
+    """Maximum likelihood by scipy.stats (location fixed at 0); standard errors from the observed information,
+    the inverse of statsmodels' numerical Hessian of the same log-likelihood at the estimate."""
     from scipy import stats
+    from statsmodels.tools.numdiff import approx_hess
 
-    n, mean = len(x), float(x.mean())
-    frozen = stats.expon(scale=mean)
+    scipy_name, position = SCIPY_FAMILIES[name]
+    dist = getattr(stats, scipy_name)
+    *shapes, _, scale = dist.fit(x, floc=0)
+    theta = np.array([*shapes, scale], dtype=float)
+
+    def loglik(t: np.ndarray) -> float:
+        return float(dist.logpdf(x, *t[:-1], loc=0, scale=t[-1]).sum())
+
+    cov = np.linalg.inv(-approx_hess(theta, loglik))
+    se = np.sqrt(np.diag(cov))  # NaN where the likelihood is not curved downwards there
+    frozen = dist(*shapes, loc=0, scale=scale)
     d, p = _ks(x, frozen.cdf)
-    ll = float(frozen.logpdf(x).sum())
-    return Fit(
-        "exponential", {"mean": mean}, {"mean": mean / math.sqrt(n)}, 1, ll, 2 - 2 * ll, d, p, n, 0, ppf=frozen.ppf
-    )
-
-
-def _fit_lognormal(x: np.ndarray) -> Fit:
-    from scipy import stats
-
-    n, logs = len(x), np.log(x)
-    mu, sigma = float(logs.mean()), float(logs.std())
-    median = math.exp(mu)
-    frozen = stats.lognorm(s=sigma, scale=median)
-    d, p = _ks(x, frozen.cdf)
-    ll = float(frozen.logpdf(x).sum())
-    se = {"median": median * sigma / math.sqrt(n), "sigma": sigma / math.sqrt(2 * n)}
-    return Fit("lognormal", {"median": median, "sigma": sigma}, se, 2, ll, 4 - 2 * ll, d, p, n, 0, ppf=frozen.ppf)
-
-
-def _fit_gamma(x: np.ndarray) -> Fit:
-    """Maximum likelihood: log k - digamma(k) = log(mean x) - mean(log x), then scale = mean / k."""
-    from scipy import optimize, special, stats
-
-    n, mean = len(x), float(x.mean())
-    s = math.log(mean) - float(np.log(x).mean())
-    shape = math.exp(optimize.brentq(lambda lk: lk - special.digamma(math.exp(lk)) - s, -20, 25))
-    scale = mean / shape
-    frozen = stats.gamma(shape, scale=scale)
-    d, p = _ks(x, frozen.cdf)
-    ll = float(frozen.logpdf(x).sum())
-    # inverse Fisher information: per value [[trigamma(k), 1/theta], [1/theta, k/theta^2]]
-    det = (shape * special.polygamma(1, shape) - 1) / scale**2
-    se = {
-        "shape": math.sqrt(shape / scale**2 / det / n),
-        "scale": math.sqrt(special.polygamma(1, shape) / det / n),
-    }
-    return Fit("gamma", {"shape": shape, "scale": scale}, se, 2, ll, 4 - 2 * ll, d, p, n, 0, ppf=frozen.ppf)
-
-
-def _fit_weibull(x: np.ndarray) -> Fit:
-    """Maximum likelihood: sum(x^k log x)/sum(x^k) - 1/k = mean(log x), then scale = mean(x^k)^(1/k)."""
-    from scipy import optimize, stats
-
-    n = len(x)
-    logs = np.log(x / np.median(x))  # scaled for numerical range; the shape does not depend on the scale
-
-    def score(log_k: float) -> float:
-        k = math.exp(log_k)
-        w = np.exp(k * logs - (k * logs).max())
-        return float((w * logs).sum() / w.sum()) - 1 / k - float(logs.mean())
-
-    shape = math.exp(optimize.brentq(score, -10, 10))
-    scale = float(np.median(x)) * float(np.mean(np.exp(shape * logs))) ** (1 / shape)
-    frozen = stats.weibull_min(shape, scale=scale)
-    d, p = _ks(x, frozen.cdf)
-    ll = float(frozen.logpdf(x).sum())
-    # inverse Fisher information; per value I_kk = ((1-g)^2 + pi^2/6)/k^2, I_kl = -(1-g)/l, I_ll = k^2/l^2
-    g = 1 - np.euler_gamma
-    info = np.array([[(g**2 + math.pi**2 / 6) / shape**2, -g / scale], [-g / scale, shape**2 / scale**2]]) * n
-    cov = np.linalg.inv(info)
-    se = {"shape": math.sqrt(cov[0, 0]), "scale": math.sqrt(cov[1, 1])}
-    return Fit("weibull", {"shape": shape, "scale": scale}, se, 2, ll, 4 - 2 * ll, d, p, n, 0, ppf=frozen.ppf)
+    ll, k = loglik(theta), len(theta)
+    params = {key: float(theta[i]) for key, i in position.items()}
+    errors = {key: float(se[i]) for key, i in position.items()}
+    return Fit(name, params, errors, k, ll, 2 * k - 2 * ll, d, p, len(x), 0, ppf=frozen.ppf)
 
 
 def _histogram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,11 +205,11 @@ def fit_durations(values: Sequence[float] | np.ndarray | pd.Series, *, locate: L
         warn(f"only {len(x)} positive values: the ranking and the parameters are uncertain")
     fits: list[Fit] = []
     with np.errstate(all="ignore"):
-        for fitter in (_fit_exponential, _fit_gamma, _fit_lognormal, _fit_weibull):
+        for name in FAMILIES:
             try:
-                fits.append(fitter(x))
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # pragma: no cover - rare
-                warn(f"{fitter.__name__[5:]} could not be fitted: {exc}")
+                fits.append(_fit_family(name, x))
+            except (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:  # pragma: no cover
+                warn(f"{name} could not be fitted: {exc}")
         fits.append(_fit_empirical(x, x_all))
     for f in fits:
         f.n_zeros = zeros
