@@ -8,6 +8,9 @@
     option = api.with_changes(base, {"regions.*.cafcass.short_term_advisers": 4})
     results = api.run(base, replications=3)             # a temporary directory unless out= is given
     results.summary                                     # mean and 95% CI of every indicator
+    results.headline()                                  # weeks to disposal per case type, each measure defined
+    results.within_case_type(by="domestic_abuse")       # an indicator by case type x domestic abuse
+    results.drift                                       # do the headline series trend over the run?
     results.indicators()                                # every indicator (sim.analysis.indicators), summarised
     results.plot_disposal_ecdf()                        # a matplotlib Figure
     print(results.journey(results.children["child_id"].iloc[0]))
@@ -145,6 +148,23 @@ class Results:
         return pd.read_csv(self.out / "summary.csv")
 
     @functools.cached_property
+    def drift(self) -> pd.DataFrame:
+        """drift.csv: each headline series tested for a trend over the results period (sim.analysis.drift)."""
+        return pd.read_csv(self.out / "drift.csv")
+
+    def headline(self) -> pd.DataFrame:
+        """Mean weeks to disposal per case type by both measures, each with its definition (what a run shows first)."""
+        from sim.analysis.statistics import headline_table
+
+        return headline_table(self.summary)
+
+    def within_case_type(self, indicator: str = "time_to_disposal_weeks_mean", by: str = "domestic_abuse"):
+        """One indicator by case type and ``by`` (domestic_abuse, region or age_band), with 95% intervals."""
+        from sim.analysis.statistics import within_case_type
+
+        return within_case_type(self.summary, indicator, by)
+
+    @functools.cached_property
     def manifest(self) -> dict[str, Any]:
         return read_manifest(self.out)
 
@@ -159,7 +179,8 @@ class Results:
     def indicators(self, per_replication: bool = False, by_month: bool = False) -> pd.DataFrame:
         """Every indicator (sim.analysis.indicators), from the tables: summarised (mean, 95% CI), or per replication.
 
-        The same indicators as summary.csv, and with ``by_month`` child-days in proceedings per calendar month.
+        The same indicators as summary.csv but the yearly series of the drift test (:attr:`drift`), and with
+        ``by_month`` child-days in proceedings per calendar month.
         """
         from sim.analysis.indicators import indicators
         from sim.analysis.statistics import summarise
@@ -336,11 +357,14 @@ def compare(
     seed: int | None = None,
     out: str | Path | None = None,
     workers: int | None = 1,
+    correction: str = "none",
 ) -> Comparison:
     """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
-    Scenarios need different names (``with_changes`` gives a new one). The comparison's figures are written
-    into ``out`` as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
+    ``correction`` (``none``, ``holm`` or ``bonferroni``) adjusts the p-values for multiple comparisons within
+    each family of rows (``family``: the headline indicators, the rest). Scenarios need different names
+    (``with_changes`` gives a new one). The comparison's figures are written into ``out``
+    as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
     """
     from sim.experiment import compare as comparing
     from sim.outputs.experiment_figures import write_comparison_figures
@@ -353,7 +377,13 @@ def compare(
     executor = _executor(workers)
     try:
         table, runs = comparing.compare(
-            loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.compare"]
+            loaded,
+            directory,
+            replications=replications,
+            seed=seed,
+            executor=executor,
+            argv=["sim.api.compare"],
+            correction=correction,
         )
     finally:
         executor.close()

@@ -100,6 +100,40 @@ def test_run_returns_results_with_tables_summary_and_indicators(results: api.Res
         assert isinstance(getattr(results, method)(), Figure), method
 
 
+def test_two_replications_give_no_impossible_interval_and_say_they_are_rough(results: api.Results) -> None:
+    """Shares stay in 0-1 and everything but a change stays at or above zero; two replications are rough."""
+    from sim.analysis.statistics import natural_bounds
+
+    summary = results.summary.dropna(subset=["ci95_low"])
+    bounds = summary["indicator"].map(natural_bounds)
+    assert (summary["ci95_low"] >= bounds.str[0]).all() and (summary["ci95_high"] <= bounds.str[1]).all()
+    assert summary["rough"].all()
+    assert (summary.loc[summary["indicator"].str.endswith("_share"), "interval"] == "logit").all()
+
+
+def test_the_headline_is_per_case_type_with_each_measure_defined(results: api.Results) -> None:
+    headline = results.headline()
+    assert set(headline["case_type"]) == {"public_law", "private_law", "domestic_abuse"}  # none pools them
+    assert set(headline["indicator"]) == {"time_to_disposal_weeks_mean", "cases_disposed_in_period_weeks_mean"}
+    defined = dict(zip(headline["indicator"], headline["definition"], strict=False))
+    assert "started in the results period" in defined["time_to_disposal_weeks_mean"]
+    assert "as FCSQ counts them" in defined["cases_disposed_in_period_weeks_mean"]
+
+
+def test_breakdowns_within_case_type(results: api.Results) -> None:
+    """Case type x domestic abuse, x region and x age band, as summary.csv holds them."""
+    by_abuse = results.within_case_type(by="domestic_abuse")
+    assert list(by_abuse.columns[:2]) == ["case_type", "domestic_abuse"]
+    assert {("private_law", "true"), ("private_law", "false"), ("domestic_abuse", "true")} <= set(
+        zip(by_abuse["case_type"], by_abuse["domestic_abuse"], strict=True)
+    )
+    assert ("domestic_abuse", "false") not in set(zip(by_abuse["case_type"], by_abuse["domestic_abuse"], strict=True))
+    by_region = results.within_case_type("disposed_within_26_weeks_share", by="region")
+    assert set(by_region["region"]) == {"north_east", "wales"}
+    assert set(results.within_case_type(by="age_band")["case_type"]) == {"public_law", "private_law", "domestic_abuse"}
+    assert list(results.drift["indicator"])[:1] == ["public_law_mean_weeks"]
+
+
 def test_the_same_seed_gives_the_same_results_as_the_command_line(results: api.Results, tmp_path: Path) -> None:
     from sim.cli.main import main
 

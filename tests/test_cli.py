@@ -103,7 +103,7 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     monkeypatch.setattr(sim.experiment.replications, "Replication", Broken)
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
-    assert left == ["indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
+    assert left == ["drift.csv", "indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
     assert sorted(p.name for p in (out / "replications" / "rep-0000").iterdir()) == ["error.json"]
     err = capsys.readouterr().err
     assert "boom" in err and "--force kept what this tool did not write" in err and "scenarios/mine.yaml" in err

@@ -270,3 +270,54 @@ def test_time_to_disposal_weeks_is_days_over_a_week(children) -> None:
     assert not result["indicator"].isin(["waiting_weeks_mean", "active_weeks_mean"]).any()
     weeks = np.array([70, 70, 210, 140]) / WEEK_DAYS
     assert value(result, "time_to_disposal_weeks_mean") == pytest.approx(weeks.mean())
+
+
+# ---------------------------------------------------------------------------------------------- within case types
+def test_a_breakdown_by_domestic_abuse_within_case_type_is_not_confounded_by_case_type() -> None:
+    """Every Family Law Act remedy is flagged for domestic abuse and quick: pooled, abuse looks to shorten waits,
+    though within private law the children with abuse alleged wait twice as long."""
+    d, days = dt.date(2024, 2, 1), dt.timedelta
+    kids = child_rows(
+        [
+            {"domestic_abuse": True, "start_date": d, "end_date": d + days(140)},
+            {"domestic_abuse": False, "start_date": d, "end_date": d + days(70)},
+            {"case_type": "domestic_abuse", "pathway": "domestic_abuse", "domestic_abuse": True}
+            | {"start_date": d, "end_date": d + days(7)},
+            {"case_type": "domestic_abuse", "pathway": "domestic_abuse", "domestic_abuse": True}
+            | {"start_date": d, "end_date": d + days(21)},
+        ]
+    )
+    out = indicators(kids, period=PERIOD, by_month=False)
+    weeks = "time_to_disposal_weeks_mean"
+    assert value(out, weeks, "domestic_abuse", "true") == pytest.approx((140 + 7 + 21) / 3 / 7)  # pooled: 8 weeks
+    assert value(out, weeks, "domestic_abuse", "false") == pytest.approx(10)  # ... against 10
+    assert value(out, weeks, "case_type/domestic_abuse", "private_law/true") == pytest.approx(20)
+    assert value(out, weeks, "case_type/domestic_abuse", "private_law/false") == pytest.approx(10)
+    assert value(out, weeks, "case_type/domestic_abuse", "domestic_abuse/true") == pytest.approx(2)
+    groups = set(out.loc[out["breakdown"] == "case_type/domestic_abuse", "group"])
+    assert groups == {"private_law/true", "private_law/false", "domestic_abuse/true"}  # no empty group
+    assert value(out, weeks, "case_type/region", "private_law/north") == pytest.approx(15)
+    assert value(out, weeks, "case_type/age_band", "domestic_abuse/older") == pytest.approx(2)
+
+
+def test_cases_disposed_in_the_period_count_as_fcsq_counts_them() -> None:
+    """A case that started in the warm-up and was disposed in the period counts, one per case; an open one does not.
+    Time to disposal of children who started in the period leaves out both."""
+    d, days = dt.date(2024, 2, 1), dt.timedelta
+    kids = child_rows(
+        [
+            {"case_id": 0, "start_date": d, "end_date": d + days(70)},
+            {"case_id": 0, "start_date": d, "end_date": d + days(70)},  # a sibling: the case counts once
+            {"case_id": 1, "start_date": d, "end_date": d + days(210)},
+            {"case_id": 2, "warm_up": True, "start_date": dt.date(2023, 10, 1), "end_date": dt.date(2024, 3, 1)},
+            {"case_id": 3, "status": "open", "start_date": d},
+        ]
+    )
+    out = indicators(kids, period=PERIOD, by_month=False)
+    warm_up_days = (dt.date(2024, 3, 1) - dt.date(2023, 10, 1)).days
+    by_case = "cases_disposed_in_period_weeks_mean"
+    assert value(out, by_case, "case_type", "private_law") == pytest.approx((70 + 210 + warm_up_days) / 3 / 7)
+    assert value(out, "cases_disposed_in_period_within_26_weeks_share", "case_type", "private_law") == pytest.approx(
+        2 / 3
+    )
+    assert value(out, "time_to_disposal_weeks_mean", "case_type", "private_law") == pytest.approx((70 + 70 + 210) / 21)

@@ -9,7 +9,9 @@ import math
 import pandas as pd
 import pytest
 
-from sim.analysis.trajectory import MEASURES, measure, natural_bounds
+from sim.analysis.drift import DRIFT_INDICATORS
+from sim.analysis.statistics import natural_bounds
+from sim.analysis.trajectory import MEASURES, measure
 from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
 from sim.experiment.validation import published_figures
 from tests.made_up import child_rows
@@ -118,6 +120,11 @@ def test_outstanding_cases_come_from_the_timeline_when_it_is_given_per_replicati
     assert list(frame.columns) == ["replication", "date", "indicator", "model"]
     # the last snapshot on or before the date (26 March), summed over regions
     assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
+    queue = timeline.assign(measure="unallocated:cafcass_short_term")  # the drift test's Cafcass queue, alike
+    frame = measure(children, queue, _points(("cafcass_short_term_unallocated", "2023-03-31")))
+    assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
+    early = measure(children, queue, _points(("cafcass_short_term_unallocated", "2023-03-01")))
+    assert early["model"].isna().all()  # no snapshot yet
 
 
 def test_a_point_of_one_region_counts_only_that_regions_cases_and_snapshots() -> None:
@@ -171,8 +178,8 @@ def test_every_published_point_has_a_period_and_only_points_up_to_2023_are_fitte
     bases = points[points["indicator"].str.contains("outstanding")].groupby("indicator")["basis"].unique()
     assert all(len(b) == 1 for b in bases)
     measured = set(points.loc[points["measured"], "indicator"])
-    # every measure serves the trajectory or the validation's published figures, which are measured here too
-    assert measured | {figure.indicator for figure in published_figures()} == set(MEASURES)
+    # every measure serves the trajectory, the validation's published figures or the drift test
+    assert measured | {figure.indicator for figure in published_figures()} | set(DRIFT_INDICATORS) == set(MEASURES)
     q = period_bounds("2019/20")
     assert q == (d(2019, 4, 1), d(2020, 3, 31))
 

@@ -262,7 +262,10 @@ def test_validation_writes_its_record_into_a_new_results_folder_not_the_docs(tmp
     record = (made / "validation.md").read_text(encoding="utf-8")
     assert record.startswith("# Validation against published figures")
     assert f"validation {SMALL} --replications 2 --docs" in record
-    assert len(pd.read_csv(made / "validation.csv")) == len(published_figures())
+    assert "With 2 replications (fewer than 5) the intervals are rough" in record
+    table = pd.read_csv(made / "validation.csv")
+    assert len(table) == len(published_figures())
+    assert (table["rough"] == (table["replications"] > 0)).all()  # 2 replications wherever measured
     assert (tmp_path / "docs" / "validation.md").read_text() == "kept\n"
     assert (ROOT / "docs" / "validation.md").read_bytes() == tracked
     out = capsys.readouterr().out

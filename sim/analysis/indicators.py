@@ -14,7 +14,22 @@ court's wait (``wait_court_days_mean``) is also split into procedural notice (``
 waiting for a listing (``listing_court_days_mean``), with their ``_share`` of attributed days.
 ``breakdown == "all"`` (with ``group == "all"``) is every child; the other breakdowns are the case type, the
 pathway, the domestic-abuse flag, the age band, the region and every extra group attribute the scenario
-declares (:func:`sim.analysis.rows.breakdowns`).
+declares (:func:`sim.analysis.rows.breakdowns`), and the case type crossed with the domestic-abuse flag, the
+region and the age band (:data:`CROSSED_BREAKDOWNS`: breakdown ``case_type/domestic_abuse``, group
+``private_law/true``), so that a question about one case type is never answered from a pool of case types
+(every Family Law Act remedy is flagged for domestic abuse, so "domestic abuse" alone mostly measures them).
+
+Two measures of time to disposal, two definitions
+-------------------------------------------------
+
+* ``time_to_disposal_weeks_*``: children whose case **started in the results period** and was disposed by its
+  end, one per child; cases still open at the end are left out, so a long run lengthens it.
+* ``cases_disposed_in_period_weeks_mean`` and ``cases_disposed_in_period_within_26_weeks_share``: cases
+  **disposed in the results period**, whenever they started (warm-up and declared open cases too), one per
+  case: the way FCSQ counts them, and the way validation measures them (:mod:`sim.analysis.trajectory`).
+
+:data:`HEADLINE_DEFINITIONS` names each in words, and the headline (:data:`HEADLINE`) is per case type: no
+headline pools public law, private law and domestic-abuse remedies.
 
 Which rows count
 ----------------
@@ -46,7 +61,7 @@ import pandas as pd
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS, NOTICE_COLUMN, attribution_indicators, case_events
 from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
 from sim.analysis.rows import breakdowns, group_index
-from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
+from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
 KEYS = ["indicator", "breakdown", "group"]
 INDICATOR_COLUMNS = ["replication", *KEYS, "value"]
@@ -61,12 +76,20 @@ CAFCASS_TEAMS = {"short_term": "unallocated:cafcass_short_term", "long_term": "u
 EVENT_DAYS = ("days_to_first_safeguarding_step", "days_to_fact_finding")
 """Per-case times from :func:`sim.analysis.attribution.case_events`, when the stages table is given."""
 
-HEADLINE = [
-    ("time_to_disposal_weeks_mean", ALL, ALL),
-    ("time_to_disposal_weeks_mean", "case_type", "public_law"),
-    ("time_to_disposal_weeks_mean", "case_type", "private_law"),
-]
-"""The indicators a run is judged by first: the sequential precision rule and the comparison plots use them."""
+HEADLINE = [("time_to_disposal_weeks_mean", "case_type", case_type) for case_type in CASE_TYPES]
+"""The indicators a run is judged by first, one per case type (no headline pools them): the sequential precision
+rule, the comparison's headline family and the plots use them."""
+DISPOSED_IN_PERIOD = "cases_disposed_in_period_weeks_mean"
+HEADLINE_DEFINITIONS = {
+    "time_to_disposal_weeks_mean": "children whose case started in the results period and was disposed by its end, "
+    "one per child (cases still open at the end are left out)",
+    DISPOSED_IN_PERIOD: "cases disposed in the results period, whenever they started, one per case, as FCSQ counts "
+    "them",
+}
+"""Which cases each measure of time to disposal counts, in words to print beside its figure."""
+CROSSED_BREAKDOWNS = (("case_type", "domestic_abuse"), ("case_type", "region"), ("case_type", "age_band"))
+"""Breakdowns within each case type: named ``case_type/COLUMN``, their groups ``CASE_TYPE/GROUP``."""
+CROSS = "/"
 
 Arrays = dict[str, np.ndarray]
 """Columns of a set of child rows as numpy arrays: selecting a group is one fancy index per column."""
@@ -198,6 +221,19 @@ def _domestic_abuse_indicators(rows: Arrays) -> dict[str, float]:
     return out
 
 
+def _disposed_in_period_indicators(rows: Arrays, period: Period) -> dict[str, float]:
+    """Cases disposed in the period, whenever they started, one per case: FCSQ's measure (module docstring)."""
+    lo, hi = day(period[0]), day(period[1])
+    cases = _per_case(_take(rows, rows["disposed"] & (rows["end"] >= lo) & (rows["end"] < hi)))
+    if not len(cases["case_id"]):
+        return {}
+    weeks = cases["weeks_to_disposal"]
+    return {
+        DISPOSED_IN_PERIOD: float(np.mean(weeks)),
+        "cases_disposed_in_period_within_26_weeks_share": _share(weeks <= TARGET_WEEKS),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- stocks
 def _stock_indicators(rows: Arrays, period: Period) -> dict[str, float]:
     """Child-days in proceedings inside the period, their daily mean, and children open over long waits at the end."""
@@ -248,7 +284,20 @@ def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[st
         **attribution_indicators(disposed_days),
         **_domestic_abuse_indicators(flows),
         **_stock_indicators(proceeding, period),
+        **_disposed_in_period_indicators(subset, period),
     }
+
+
+def _crossed_groups(kids: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """(breakdown, group, row positions) of every group of :data:`CROSSED_BREAKDOWNS` that occurs."""
+    out = []
+    for outer, inner in CROSSED_BREAKDOWNS:
+        if outer not in kids.columns or inner not in kids.columns:
+            continue
+        for outer_group, outer_index in group_index(kids, outer):
+            for inner_group, inner_index in group_index(kids.iloc[outer_index], inner):
+                out.append((outer + CROSS + inner, outer_group + CROSS + inner_group, outer_index[inner_index]))
+    return out
 
 
 def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list[int]:
@@ -293,6 +342,7 @@ def indicators(
         arrays = _arrays(kids, run_end)
         split = [(ALL, ALL, np.arange(len(kids)))]
         split += [(column, group, index) for column in group_columns for group, index in group_index(kids, column)]
+        split += _crossed_groups(kids)
         for breakdown, group, index in split:
             values = _group_indicators(_take(arrays, index), breakdown, period)
             rows += [(rep, name, breakdown, group, value) for name, value in values.items()]

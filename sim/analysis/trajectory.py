@@ -24,6 +24,9 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
 * **Hearings per case**: mean hearings of cases disposed in the period.
 * **Cafcass caseloads per worker**: the timeline's work held per worker (``caseload_per_worker``), averaged
   over the snapshots in the period and the regions (needs the timeline).
+* **Cafcass unallocated** (``cafcass_short_term_unallocated``, ``cafcass_long_term_unallocated``; stocks): work
+  waiting for a Cafcass worker at the last snapshot on or before the date, summed over regions (needs the
+  timeline).
 
 :func:`band` puts the mean and a 95% prediction interval across replications on each point.
 
@@ -37,7 +40,6 @@ a missing value, as has a period in which nothing was disposed.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 
@@ -45,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL
+from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL, natural_bounds
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_DIVERTED, TARGET_WEEKS, WEEK_DAYS
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
@@ -159,6 +161,15 @@ class _Reading:
         still_open = chosen["end"].isna() | (chosen["end"] > date)
         return chosen[(chosen["start"] <= date) & still_open]
 
+    def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
+        """The timeline's ``measure`` at its last snapshot on or before the date, summed over regions (NaN without)."""
+        if self.timeline is None:
+            return np.nan
+        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
+        when = pd.to_datetime(rows["date"])
+        before = when[when <= date]
+        return float(rows.loc[when == before.max(), "value"].sum()) if len(before) else np.nan
+
     def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""
         if self.timeline is None:
@@ -245,6 +256,10 @@ def _children_open_over_a_year(case_types: tuple[str, ...]) -> Measure:
     return value
 
 
+def _timeline_at(measure_name: str) -> Measure:
+    return lambda reading, start, date: reading.timeline_at(measure_name, date)
+
+
 def _timeline_mean(measure_name: str) -> Measure:
     return lambda reading, start, date: reading.timeline_mean(measure_name, start, date)
 
@@ -271,9 +286,13 @@ MEASURES: dict[str, Measure] = {
     "public_law_children_per_case": _children_per_case_started(PUBLIC),
     "cafcass_long_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_long_term"),
     "cafcass_short_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_short_term"),
+    "cafcass_short_term_unallocated": _timeline_at("unallocated:cafcass_short_term"),
+    "cafcass_long_term_unallocated": _timeline_at("unallocated:cafcass_long_term"),
 }
 """The indicators the model measures, by the name the published trajectory gives them."""
-STOCKS = {name for name in MEASURES if "_outstanding" in name} | {"public_law_children_waiting_over_a_year_share"}
+STOCKS = {name for name in MEASURES if "_outstanding" in name or name.endswith("_unallocated")} | {
+    "public_law_children_waiting_over_a_year_share"
+}
 """Indicators read at a date; the others are flows over a period and need its start."""
 
 
@@ -305,16 +324,6 @@ BAND_COLUMNS = ["date", "indicator", "model", "lower", "upper", "replications"]
 BAND_LEVEL = 0.95
 
 
-def natural_bounds(indicator: str) -> tuple[float, float]:
-    """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative."""
-    indicator = split_region(indicator)[0]
-    if indicator.endswith("_share"):
-        return 0.0, 1.0
-    if "_change" in indicator:
-        return -math.inf, math.inf
-    return 0.0, math.inf
-
-
 def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
     """Mean across replications and a Student-t *prediction* interval for one replication, within natural bounds.
 
@@ -325,13 +334,15 @@ def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
     grouped = measured.groupby(["date", "indicator"], sort=True)["model"]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     n = out["count"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = stats.t.ppf(0.5 + level / 2, np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan))
-        half = quantile * out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
     mean = out["mean"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        degrees = np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan)
+        spread = out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
+        lower, upper = stats.t.interval(level, degrees, loc=mean, scale=np.where(spread > 0, spread, 1.0))
+    lower, upper = np.where(spread == 0, mean, lower), np.where(spread == 0, mean, upper)  # no spread, no width
     low = np.array([natural_bounds(i)[0] for i in out["indicator"]])
     high = np.array([natural_bounds(i)[1] for i in out["indicator"]])
-    out["lower"] = np.clip(mean - half, low, high)
-    out["upper"] = np.clip(mean + half, low, high)
+    out["lower"] = np.clip(lower, low, high)
+    out["upper"] = np.clip(upper, low, high)
     out = out.rename(columns={"mean": "model", "count": "replications"})
     return out[BAND_COLUMNS]

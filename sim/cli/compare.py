@@ -33,13 +33,49 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not write each scenario's report.html and journey log (the report and ocel commands write them later)",
     )
+    p.add_argument(
+        "--correction",
+        choices=("none", "holm", "bonferroni"),
+        default="none",
+        help="adjust p-values for multiple comparisons within each family of compare.csv's rows (the headline "
+        "indicators; the rest): Holm or Bonferroni (default none)",
+    )
     p.set_defaults(func=cmd_compare)
 
 
+def print_comparisons(table) -> None:
+    """The headline differences, each labelled as one of a family of comparisons, and whether they are rough."""
+    from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS
+    from sim.experiment.compare import HEADLINE_FAMILY
+
+    headline = table[table["family"] == HEADLINE_FAMILY]
+    for _, row in headline.iterrows():
+        verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
+        adjusted = "" if row["correction"] == "none" else f", {row['correction']}-adjusted p {row['p_adjusted']:.3f}"
+        print(
+            f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
+            f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}{adjusted}), {verdict}"
+        )
+    if headline.empty:
+        return
+    size, correction = int(headline["comparisons"].iloc[0]), str(headline["correction"].iloc[0])
+    if correction == "none":
+        print(
+            f"  these are {size} comparisons, not corrected for multiple comparisons: by chance alone about 1 in 20 "
+            "differences with no real effect looks distinguishable (--correction holm adjusts for that)"
+        )
+    else:
+        print(f"  {size} headline comparisons, p-values adjusted by {correction}; compare.csv corrects its other rows")
+    if headline["rough"].any():
+        print(
+            f"  rough: fewer than {ROUGH_BELOW_REPLICATIONS} replications, so the intervals rest on a rough estimate "
+            "of the spread"
+        )
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.analysis.indicators import HEADLINE
     from sim.cli.results import after_run
-    from sim.experiment.compare import KEYS, compare, disposal_children, load_all
+    from sim.experiment.compare import compare, disposal_children, load_all
     from sim.outputs.comparison_report import write_comparison_report
     from sim.outputs.experiment_figures import write_comparison_figures
 
@@ -54,17 +90,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             out,
             executor=executor,
             after_each_run=None if args.no_report else after_run,
+            correction=args.correction,
             **run_settings(args),
         )
         write_comparison_figures(out, table, disposal_children(runs))
         write_comparison_report(out)
-    headline = table.set_index(KEYS).loc[lambda t: t.index.isin(HEADLINE)].reset_index()
-    for _, row in headline.iterrows():
-        verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable from zero"
-        print(
-            f"{row['option']}: {row['indicator']} {row['group']}: {row['difference_mean']:+.2f} "
-            f"(95% CI {row['difference_ci95_low']:+.2f} to {row['difference_ci95_high']:+.2f}), {verdict}"
-        )
+    print_comparisons(table)
     print(f"comparison in {out / 'compare.csv'}")
     print(f"comparison report in {out / 'comparison.html'}")
     failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]

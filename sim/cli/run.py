@@ -91,18 +91,51 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- run
-def print_headline(summary, out: Path) -> None:
-    from sim.analysis.indicators import HEADLINE
+def print_headline(summary, out: Path, drift=None) -> None:
+    """Time to disposal per case type, both measures with their definitions; whether rough; what drifts."""
+    from sim.analysis.indicators import HEADLINE, HEADLINE_DEFINITIONS
+    from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS
 
     index = summary.set_index(["indicator", "breakdown", "group"])
-    for key in HEADLINE:
-        if key not in index.index:
+    for _, breakdown, case_type in HEADLINE:
+        shown = [(name, (name, breakdown, case_type)) for name in HEADLINE_DEFINITIONS]
+        shown = [(name, index.loc[key]) for name, key in shown if key in index.index]
+        if not shown:
             continue
-        row = index.loc[key]
-        ci = "" if math.isnan(row["ci95_low"]) else f" (95% CI {row['ci95_low']:.1f} to {row['ci95_high']:.1f})"
-        label = "all children" if key[1] == "all" else f"{key[1]} {key[2]}"
-        print(f"  {key[0]}, {label}: {row['mean']:.1f}{ci}")
+        print(f"  {case_type.replace('_', ' ')}, mean weeks to disposal:")
+        for name, row in shown:
+            ci = "" if math.isnan(row["ci95_low"]) else f" (95% CI {row['ci95_low']:.1f} to {row['ci95_high']:.1f})"
+            print(f"    {row['mean']:.1f}{ci}: {HEADLINE_DEFINITIONS[name]}")
+    replications = int(summary["replications"].max()) if len(summary) else 0
+    if 0 < replications < ROUGH_BELOW_REPLICATIONS:
+        print(
+            f"  rough: {replications} replication{'s' if replications > 1 else ''} (fewer than "
+            f"{ROUGH_BELOW_REPLICATIONS}), so every interval rests on a rough estimate of the spread"
+        )
+    print_drift(drift)
     print(f"results in {out}")
+
+
+def print_drift(drift) -> None:
+    """The headline series that drift over the results period (drift.csv), with what to do."""
+    from sim.analysis.drift import ADVICE
+
+    if drift is None or drift.empty:
+        return
+    if not drift["testable"].any():
+        print("  drift: not tested (a trend needs at least two years and two replications)")
+        return
+    drifting = drift[drift["drifts"]]
+    if drifting.empty:
+        print(f"  drift: none of {len(drift)} headline series trends over the results period (drift.csv)")
+        return
+    for row in drifting.itertuples():
+        print(
+            f"  DRIFT: {row.indicator} goes from {row.first_mean:,.4g} in year {row.first_year} to "
+            f"{row.last_mean:,.4g} in year {row.last_year} ({row.slope_per_year:+,.4g} a year, 95% CI "
+            f"{row.slope_ci95_low:+,.4g} to {row.slope_ci95_high:+,.4g})"
+        )
+    print(f"  {ADVICE} (drift.csv)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -174,7 +207,7 @@ def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replica
             )
         else:
             print(f"  precision {precision_info['precision_percent']}% NOT reached within {max_replications}")
-    print_headline(result.summary, out)
+    print_headline(result.summary, out, result.drift)
     if not args.no_report and result.replications_used:
         after_run(out)  # report.html and the journey log (issue 4)
     if result.failures:

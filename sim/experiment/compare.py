@@ -9,7 +9,12 @@ means. Outputs in ``DIR``:
 * ``scenarios/<name>/``: a full run directory for each scenario (``run``'s outputs, manifest, report.html and
   journey log; ``--no-report`` leaves out the last two);
 * ``compare.csv``: for every indicator and option, the base and option means and the mean paired difference
-  (option minus base) with a Student-t 95% CI, and whether the interval excludes zero (``distinguishable``);
+  (option minus base) with a Student-t 95% CI (``rough`` with fewer than five replications), its p-value, and
+  whether it is distinguishable from zero. Every row is one of many comparisons: the rows are labelled with
+  their ``family`` (``headline``: the headline indicators of every option, the comparisons a reader is shown
+  first; ``other``: the rest), the family's size (``comparisons``) and the ``correction`` applied within it
+  (``--correction holm|bonferroni``; default ``none``: ``p_adjusted`` is then the p-value, and
+  ``distinguishable`` is the interval excluding zero);
 * ``delay_distributions.png``: time to disposal of every disposed child, by case type, scenarios overlaid;
 * ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs
   (both drawn by :func:`sim.outputs.experiment_figures.write_comparison_figures` from :func:`compare`'s table and
@@ -30,9 +35,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.analysis.indicators import KEYS
+from sim.analysis.indicators import HEADLINE, KEYS
 from sim.analysis.rows import DISPOSAL_COLUMNS
-from sim.analysis.statistics import t_intervals
+from sim.analysis.statistics import SIGNIFICANCE, T, adjust_p_values, intervals, p_values
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
@@ -53,8 +58,16 @@ COMPARE_COLUMNS = [
     "difference_sd",
     "difference_percent",
     "replications",
+    "rough",
+    "p_value",
+    "family",
+    "comparisons",
+    "correction",
+    "p_adjusted",
     "distinguishable",
 ]
+HEADLINE_FAMILY, OTHER_FAMILY = "headline", "other"
+"""Families of comparisons a correction is applied within: the headline indicators, and everything else."""
 
 
 def load_all(paths: list[str]) -> list[LoadedScenario]:
@@ -79,7 +92,7 @@ def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: st
     joined["difference"] = (joined["value_option"] - joined["value_base"]).where(both)
     joined["base"] = joined["value_base"].where(both)
     joined["option"] = joined["value_option"].where(both)
-    table = t_intervals(joined, KEYS, "difference")
+    table = intervals(joined, KEYS, "difference", method=T)  # a difference may take either sign
     means = joined.groupby(KEYS, sort=False, dropna=False)[["base", "option"]].mean().reset_index()
     table = table.merge(means, on=KEYS, how="left", sort=False)
     n = table["replications"]
@@ -100,10 +113,34 @@ def paired_differences(base: pd.DataFrame, option: pd.DataFrame, option_name: st
             "difference_sd": table["sd"],
             "difference_percent": percent,
             "replications": n,
-            "distinguishable": (n > 1) & ((table["ci95_low"] > 0) | (table["ci95_high"] < 0)),
+            "rough": table["rough"],
+            "p_value": p_values(table["mean"], table["sd"], n),
         },
         columns=COMPARE_COLUMNS,
-    )
+    ).pipe(label_comparisons)
+
+
+def label_comparisons(table: pd.DataFrame, correction: str = "none") -> pd.DataFrame:
+    """Each row's family of comparisons, its size, and p-values adjusted within it by ``correction``.
+
+    ``distinguishable`` is an adjusted p-value below 5%; with no correction that is the 95% interval excluding
+    zero. The intervals themselves are per comparison, whatever the correction.
+    """
+    table = table.copy()
+    headline = pd.MultiIndex.from_frame(table[KEYS].astype(str)).isin(HEADLINE)
+    table["family"] = np.where(headline, HEADLINE_FAMILY, OTHER_FAMILY)
+    table["correction"] = correction
+    table["comparisons"] = 0
+    p = table["p_value"].to_numpy(dtype=float)
+    adjusted = np.full(len(table), np.nan)
+    for family in (HEADLINE_FAMILY, OTHER_FAMILY):
+        rows = (table["family"] == family).to_numpy()
+        adjusted[rows] = adjust_p_values(p[rows], correction)
+        table.loc[rows, "comparisons"] = int((rows & ~np.isnan(p)).sum())
+    table["comparisons"] = table["comparisons"].astype("int64")
+    table["p_adjusted"] = adjusted
+    table["distinguishable"] = adjusted < SIGNIFICANCE
+    return table[COMPARE_COLUMNS]
 
 
 def disposal_children(runs: Mapping[str, RunResult]) -> dict[str, pd.DataFrame]:
@@ -144,11 +181,13 @@ def compare(
     argv: list[str] | None = None,
     log: Any = None,
     after_each_run: Callable[[Path], object] | None = None,
+    correction: str = "none",
 ) -> tuple[pd.DataFrame, dict[str, RunResult]]:
     """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison.
 
     ``after_each_run`` is called with each scenario's directory as soon as its run ends (the command passes
     :func:`sim.outputs.report.after_run`, which writes its report.html and journey log, as ``run`` does).
+    ``correction`` adjusts the p-values for multiple comparisons within each family (:func:`label_comparisons`).
     Returns compare.csv's table and the runs; figures are drawn by the caller (the outputs layer).
     """
     started_iso, started = now_iso(), time.perf_counter()
@@ -178,6 +217,7 @@ def compare(
         for name, run in list(runs.items())[1:]
     ]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=COMPARE_COLUMNS)
+    table = label_comparisons(table, correction)  # the families span every option
     write_csv(out / "compare.csv", table)
     manifest = build_manifest(
         loaded[0],
@@ -196,6 +236,7 @@ def compare(
                 for (name, run), scenario in zip(runs.items(), loaded, strict=True)
             ],
             "common_random_numbers": "every scenario runs with the same root seed and replication numbers",
+            "multiple_comparisons": {"correction": correction, "families": [HEADLINE_FAMILY, OTHER_FAMILY]},
         },
     )
     for option in manifest["options"]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.indicators import KEYS
-from sim.analysis.statistics import t_interval
+from sim.analysis.statistics import interval
 from sim.experiment.compare import compare
 from sim.experiment.options_study import ElasticityPair, Study
 from sim.experiment.owned_files import writes_into
@@ -185,7 +185,7 @@ def elasticity_table(pair: ElasticityPair, up: pd.DataFrame, down: pd.DataFrame)
     for name in ELASTICITY_INDICATORS:
         indicator = by_name(name)
         per_rep = (per_replication(up, indicator) - per_replication(down, indicator)) / pair.percent_apart
-        mean, low, high, _, n = t_interval(per_rep.to_numpy())  # a replication only one side has is NaN: left out
+        mean, low, high, _, n = interval(per_rep.to_numpy())  # a replication only one side has is NaN: left out
         rows.append(
             {
                 "indicator": name,

@@ -15,7 +15,6 @@ replication at once.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.drift import drift_from_indicators, yearly_rows
 from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
 from sim.analysis.indicators import indicators as indicator_rows
 from sim.analysis.periods import results_period as period_of
@@ -112,14 +112,17 @@ def replication_indicators(directory: Path, scenario: Scenario | None = None) ->
 
     Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
     ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
-    table without it).
+    table without it) and adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`).
     """
     directory = Path(directory)
     children = pq.read_table(directory / "children.parquet").to_pandas()
     timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
     stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
     period = results_period(scenario) if scenario is not None else None
-    return indicator_rows(children, stages, period, timeline=timeline, by_month=False)
+    rows = indicator_rows(children, stages, period, timeline=timeline, by_month=False)
+    if scenario is not None:
+        rows = pd.concat([rows, yearly_rows(children, timeline, scenario.start_date, scenario.run_years)])
+    return rows.reset_index(drop=True)
 
 
 def run_replication(task: ReplicationTask) -> ReplicationResult:
@@ -222,6 +225,7 @@ class RunResult:
     failures: list[ReplicationResult]
     manifest: dict[str, Any]
     replications_used: list[int] = field(default_factory=list)
+    drift: pd.DataFrame | None = None
 
 
 def sequential_stop(
@@ -371,7 +375,7 @@ def run_experiment(
             "replications_needed": needed,
             "precision_met": needed is not None,
             "replications_used": keep_upto,
-            "method": "sequential: Hoad, Robinson and Davies (2010), Student-t 95% CI half-width / mean, "
+            "method": "sequential: Hoad, Robinson and Davies (2010), the larger side of the 95% CI / mean, "
             f"confirmed over {confirm} further replications",
         }
         for r in [r for r in results if r >= keep_upto]:  # extra replications from running in batches
@@ -385,15 +389,11 @@ def run_experiment(
     summary = summarise(per_replication)
     write_csv(out / "indicators.csv", per_replication)
     write_csv(out / "summary.csv", summary)
+    drift = drift_from_indicators(per_replication)
+    write_csv(out / "drift.csv", drift)
     extra["failed_replications"] = [
         {"replication": f.replication, "seed": f.seed, "error": f.error, "traceback": f.traceback} for f in failures
     ]
     final = manifest("failed" if failures else "complete", results, extra)
     write_manifest(out / MANIFEST_NAME, final)
-    return RunResult(out, root_seed, per_replication, summary, results, failures, final, used)
-
-
-def half_width_percent(summary: pd.DataFrame) -> pd.Series:
-    """Half-width of each indicator's 95% CI as a percentage of its mean (NaN where undefined)."""
-    half = (summary["ci95_high"] - summary["mean"]).abs()
-    return (half / summary["mean"].abs() * 100).where(summary["mean"] != 0, math.nan)
+    return RunResult(out, root_seed, per_replication, summary, results, failures, final, used, drift)

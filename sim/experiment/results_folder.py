@@ -11,7 +11,8 @@ A run directory looks like this::
         stats.json                                          (written last: the replication is complete)
     DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
     DIR/indicators.csv                one row per replication and indicator
-    DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications
+    DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications, rough or not
+    DIR/drift.csv                     the headline series tested for a trend over the results period
     DIR/report.html, DIR/journey_rep-0000.ocel.json         the report and journey log (sim.outputs)
 
 Every file with a final name is complete (written under ``.NAME.partial`` and renamed), and the combined
@@ -93,6 +94,7 @@ RUN_OUTPUTS = (
     *[f"{t}.parquet" for t in TABLES],
     "indicators.csv",
     "summary.csv",
+    "drift.csv",
     MANIFEST_NAME,
     "report.html",  # sim.outputs.report
     "journey_rep-*.ocel.json",  # sim.outputs.ocel

@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.periods import inside, last_day
-from sim.analysis.statistics import t_interval
+from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, interval, interval_method
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
 from sim.experiment.results_folder import read_table
@@ -151,7 +151,7 @@ def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure]
     rows = []
     for figure, within in zip(figures, inside_run(figures, run), strict=True):
         series = values.loc[values["key"] == figure.key, "value"].to_numpy(dtype=float) if within else np.array([])
-        mean, low, high, _, n = t_interval(series)
+        mean, low, high, _, n = interval(series, interval_method(figure.indicator))
         status = OUTSIDE if not within else COMPARED if n else NO_VALUE
         difference = mean - figure.published
         rows.append(
@@ -167,6 +167,7 @@ def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure]
                 "ci95_low": low,
                 "ci95_high": high,
                 "replications": n,
+                "rough": 0 < n < ROUGH_BELOW_REPLICATIONS,
                 "difference": difference,
                 "difference_share": difference / figure.published if figure.published else np.nan,
                 "tolerance": figure.tolerance,
@@ -212,11 +213,18 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         "measure, sim/analysis/trajectory.py): a stock (outstanding cases, long waits) at the end of its date, a "
         "flow over its period (time to disposal over cases disposed in the period, one per case, as FCSQ counts "
         "them; cases started; Cafcass caseloads averaged over the period). The model column is the mean across "
-        "replications with a Student-t 95% confidence interval of that mean. A figure is within tolerance when "
-        "the model's mean differs from the published value by no more than the tolerance, a share of the "
-        "published value. A figure whose date or period is not wholly inside the results period "
+        "replications with a 95% confidence interval of that mean that stays within the values the figure can "
+        "take (a share in 0-1, a count or a time not below zero: sim/analysis/statistics.py). A figure is within "
+        "tolerance when the model's mean differs from the published value by no more than the tolerance, a share "
+        "of the published value. A figure whose date or period is not wholly inside the results period "
         f"({about['start_date']} to {about['last_day']}, both days included) is listed as outside the run and "
-        "not compared: no value of another date stands in for it.",
+        "not compared: no value of another date stands in for it."
+        + (
+            f" With {about['replications']} replications (fewer than {ROUGH_BELOW_REPLICATIONS}) the intervals are "
+            "rough: they rest on a rough estimate of the spread."
+            if int(about["replications"]) < ROUGH_BELOW_REPLICATIONS
+            else ""
+        ),
         "",
         "| indicator | published (period, source) | measured at | model (95% interval) | difference | "
         "within tolerance |",

@@ -67,6 +67,8 @@ def format_value(indicator: str, value: Any) -> str:
 def words(name: Any) -> str:
     """A column or group name in words (``private_law`` -> ``private law``, booleans as yes/no)."""
     text = str(name)
+    if "/" in text:  # a crossed breakdown or group, e.g. case_type/domestic_abuse, private_law/true
+        return " / ".join(words(part) for part in text.split("/"))
     if text in ("true", "True"):
         return "yes"
     if text in ("false", "False"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sim.scenario.schema import Scenario
-from sim.vocabulary import DAYS_PER_YEAR, HEARINGS_BY_CASE_TYPE
+from sim.vocabulary import DAYS_PER_YEAR
 
 CALENDAR_YEARS_AVERAGED = 4
 """Sitting days a year are averaged over four years from the start, so a leap year counts its share."""
