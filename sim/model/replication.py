@@ -50,17 +50,9 @@ from sim.vocabulary import (
     listing_class,
 )
 
+_CASE_PURPOSES = "domestic_abuse local_authority children court_centre outcome recurrence recurrence.delay_days"
 DOMESTIC_ABUSE, LOCAL_AUTHORITY, CHILDREN, COURT_CENTRE, OUTCOME, RECURRENCE, RECURRENCE_DELAY = (
-    PURPOSE[p]
-    for p in (
-        "domestic_abuse",
-        "local_authority",
-        "children",
-        "court_centre",
-        "outcome",
-        "recurrence",
-        "recurrence.delay_days",
-    )
+    PURPOSE[p] for p in _CASE_PURPOSES.split()
 )
 OPEN_REGION, OPEN_AGE, OPEN_BOOKED = (PURPOSE[f"open_case.{p}"] for p in ("region", "age_days", "next_hearing_days"))
 CHILD_AGE, CHILD_ATTRIBUTES = PURPOSE["child.age_years"], PURPOSE["child.attributes"]
