@@ -13,7 +13,7 @@ Common random numbers are exact by entity and decision. Two kinds of draw:
   takes the next place. A draw therefore depends only on the case, the purpose and how many times the case
   drew it before, never on the order of events: a court policy, or other cases, cannot move it.
 
-Tapes are drawn 1,024 cases at a time (one PCG64 generator per block of serials, seeded from a
+Tapes are drawn 128 cases at a time (one PCG64 generator per block of serials, seeded from a
 ``SeedSequence``), which costs well under a microsecond a case; a purpose drawn more often than its places
 continues on a generator of its own for that case and purpose. Open cases of the starting state have their
 own serials; a return to court takes its tape from the case it returns from (its origin and serial, one more
@@ -38,8 +38,9 @@ STREAM_SCHEME = (
     "and a place per (purpose, n-th draw) (sim.model.random_streams.PURPOSES, tape v1)"
 )
 
-BLOCK_CASES = 1024
-"""Tapes drawn at once, for consecutive serials: one generator per block amortises its set-up (about 9 us)."""
+BLOCK_CASES = 128
+"""Tapes drawn at once, for consecutive serials: one generator per block amortises its set-up (about 9 us), and
+a block (100 kB) stays in the processor's cache while its cases arrive."""
 COUNT_PLACES = 3
 """Places on the tape for a drawn count's chances (``draw_count`` asks one chance per number tried)."""
 
@@ -58,13 +59,12 @@ _SHARED = (
     ("open_case.age_days", 1),
     ("open_case.next_hearing_days", 1),
     ("child.age_years", 4),
-    ("child.attributes", 8),
+    ("child.attributes", 4),
     ("hearing.duration_hours", 8),
     ("hearing.notice_days", 8),
-    ("listing.withdrawal", 12),
-    ("listing.vacate", 12),
-    ("listing.taken_off", 12),
-    ("listing.adjourn", 12),
+    ("listing.withdrawal", 8),
+    ("listing.vacate", 8),
+    ("listing.adjourn", 8),
 )
 """Purposes every case may draw, with their places on the tape: the n-th child, hearing or listing takes the
 n-th place (beyond them, the purpose's own generator). A listing's draws are keyed by the listing's number."""
@@ -99,12 +99,13 @@ def _layout() -> tuple[tuple[str, ...], list[int], list[int], int]:
 PURPOSES, BASES, CAPS, TAPE_WIDTH = _layout()
 """Every purpose a case draws for, its first place on the tape and how many places it has; the tape's width."""
 PURPOSE = {name: code for code, name in enumerate(PURPOSES)}
+_TAPE_BYTES = 8 * TAPE_WIDTH
 _NO_DRAWS = [0] * len(PURPOSES)
-_LISTING_PURPOSES = tuple(PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "taken_off", "adjourn"))
+_LISTING_PURPOSES = tuple(PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "adjourn"))
 _LISTING = _LISTING_PURPOSES[1]
 """A case's listings are counted on the vacate purpose (every listing can be vacated)."""
 _LISTING_CAP = CAPS[_LISTING]
-_WITHDRAWAL, _VACATE, _TAKEN_OFF, _ADJOURN = (BASES[p] for p in _LISTING_PURPOSES)
+_WITHDRAWAL, _VACATE, _ADJOURN = (BASES[p] for p in _LISTING_PURPOSES)
 
 
 def stream_key(name: str) -> int:
@@ -123,15 +124,13 @@ def _generator(root_seed: int, replication: int, kind: int, *key: int) -> np.ran
 class Draws:
     """One case's draws: uniforms from its tape, each keyed by purpose and by how often the case drew it."""
 
-    __slots__ = ("tape", "counts", "key", "_seed", "_more")
+    __slots__ = ("tape", "counts", "key", "_more")
 
-    def __init__(self, tape: array, key: tuple[int, int, int, int], seed: tuple[int, int]) -> None:
+    def __init__(self, tape: array, key: tuple[int, int, int, int, int, int]) -> None:
         self.tape = tape
         self.counts = _NO_DRAWS[:]
         self.key = key
-        """(origin, case type, serial, returns to court): what the tape is keyed by."""
-        self._seed = seed
-        """(root seed, replication)."""
+        """(root seed, replication, origin, case type, serial, returns to court): what the tape is keyed by."""
         self._more: dict[int, list[float]] | None = None
 
     def uniform(self, purpose: int) -> float:
@@ -152,17 +151,29 @@ class Draws:
         index = n - CAPS[purpose]
         if drawn is None or index >= len(drawn):
             size = max(16, 2 * (index + 1))  # a fresh generator's first draws do not depend on how many are asked
-            rng = _generator(*self._seed, _OVERFLOW, *self.key, stream_key(PURPOSES[purpose]))
+            rng = self._generator(_OVERFLOW, stream_key(PURPOSES[purpose]))
             drawn = more[purpose] = rng.random(size).tolist()
         return drawn[index]
 
+    def _generator(self, kind: int, *more: int) -> np.random.Generator:
+        root_seed, replication, *key = self.key
+        return _generator(root_seed, replication, kind, *key, *more)
+
     def chance(self, decision: str, probability: float) -> bool:
         """True with ``probability``; ``decision`` is the dotted scenario key of the share (a purpose's name)."""
-        return self.uniform(PURPOSE[decision]) < probability
+        purpose = PURPOSE[decision]
+        counts = self.counts
+        n = counts[purpose]
+        counts[purpose] = n + 1
+        if n < CAPS[purpose]:
+            return self.tape[BASES[purpose] + n] < probability
+        return self._beyond(purpose, n) < probability
 
     def choose(self, purpose: int, cumulative: list[float]) -> int:
-        """Index of the category a draw falls in, given cumulative probabilities ending at 1."""
-        return min(bisect_right(cumulative, self.uniform(purpose)), len(cumulative) - 1)
+        """Index of the category a draw falls in, given cumulative probabilities ending at 1 (a draw above a total
+        that rounding left just under 1 falls in the last)."""
+        i = bisect_right(cumulative, self.uniform(purpose))
+        return i if i < len(cumulative) else len(cumulative) - 1
 
     def sample(self, purpose: int, quantile: Callable[[float], float]) -> float:
         """A value of a distribution (its inverse distribution function ``quantile``) at the next draw."""
@@ -173,34 +184,34 @@ class Draws:
             return quantile(self.tape[BASES[purpose] + n])
         return quantile(self._beyond(purpose, n))
 
-    def listing(self) -> tuple[float, float, float, float]:
-        """The draws of the case's next listing: (withdrawal, vacated, when taken off the list, adjourned), keyed
-        by the listing's number, whichever of them the listing uses."""
+    def listing(self) -> tuple[float, float, float]:
+        """The draws of the case's next listing: (the parties withdraw, vacated, adjourned), keyed by the listing's
+        number, whichever of them the listing uses."""
         n = self.counts[_LISTING]
         self.counts[_LISTING] = n + 1
         if n < _LISTING_CAP:
             tape = self.tape
-            return tape[_WITHDRAWAL + n], tape[_VACATE + n], tape[_TAKEN_OFF + n], tape[_ADJOURN + n]
+            return tape[_WITHDRAWAL + n], tape[_VACATE + n], tape[_ADJOURN + n]
         return self._listing_beyond(n)
 
-    def _listing_beyond(self, n: int) -> tuple[float, float, float, float]:
-        """Listings past the tape's places: four draws a listing from the case's own listings generator."""
+    def _listing_beyond(self, n: int) -> tuple[float, float, float]:
+        """Listings past the tape's places: three draws a listing from the case's own listings generator."""
         more = self._more
         if more is None:
             more = self._more = {}
         drawn = more.get(_LISTING)
-        index = 4 * (n - _LISTING_CAP)
+        index = 3 * (n - _LISTING_CAP)
         if drawn is None or index >= len(drawn):
-            rng = _generator(*self._seed, _OVERFLOW, *self.key, stream_key("listing"))
-            drawn = more[_LISTING] = rng.random(max(64, 2 * (index + 4))).tolist()
-        return drawn[index], drawn[index + 1], drawn[index + 2], drawn[index + 3]
+            rng = self._generator(_OVERFLOW, stream_key("listing"))
+            drawn = more[_LISTING] = rng.random(max(48, 2 * (index + 3))).tolist()
+        return drawn[index], drawn[index + 1], drawn[index + 2]
 
     def returned(self) -> Draws:
         """The draws of the case these children return to court in: keyed by this case and one more return."""
-        origin, case_type, serial, returns = self.key
-        key = (origin, case_type, serial, returns + 1)
-        tape = array("d", _generator(*self._seed, _RETURN, *key).random(TAPE_WIDTH).tobytes())
-        return Draws(tape, key, self._seed)
+        root_seed, replication, origin, case_type, serial, returns = self.key
+        key = (root_seed, replication, origin, case_type, serial, returns + 1)
+        tape = array("d", _generator(root_seed, replication, _RETURN, *key[2:]).random(TAPE_WIDTH).tobytes())
+        return Draws(tape, key)
 
 
 class RandomStreams:
@@ -209,20 +220,30 @@ class RandomStreams:
     def __init__(self, root_seed: int, replication: int) -> None:
         self.root_seed = root_seed
         self.replication = replication
-        self._blocks: dict[tuple[int, int], tuple[int, array]] = {}
+        self._blocks: dict[tuple[int, int], tuple[int, list[Draws]]] = {}
 
     def generator(self, name: str, *key: int) -> np.random.Generator:
         """An independent generator for a named stream (and, optionally, a part of it such as a month)."""
         return _generator(self.root_seed, self.replication, stream_key(name), *key)
 
     def draws(self, origin: int, case_type: int, serial: int) -> Draws:
-        """The tape of the ``serial``-th case of ``case_type`` from ``origin`` (:data:`ARRIVED` or
-        :data:`OPEN_CASELOAD`). Serials come in order, so only the current block of tapes is kept."""
+        """The draws of the ``serial``-th case of ``case_type`` from ``origin`` (:data:`ARRIVED` or
+        :data:`OPEN_CASELOAD`). Serials come in order, so only the current block of tapes is kept, and its cases'
+        draws are set up together while the block is in the processor's cache."""
         block, row = divmod(serial, BLOCK_CASES)
         held = self._blocks.get((origin, case_type))
         if held is None or held[0] != block:
-            rng = _generator(self.root_seed, self.replication, _TAPE, origin, case_type, block)
-            held = (block, array("d", rng.random(BLOCK_CASES * TAPE_WIDTH).tobytes()))  # row by row
+            held = (block, self._block(origin, case_type, block))
             self._blocks[(origin, case_type)] = held
-        tape = held[1][row * TAPE_WIDTH : (row + 1) * TAPE_WIDTH]
-        return Draws(tape, (origin, case_type, serial, 0), (self.root_seed, self.replication))
+        return held[1][row]
+
+    def _block(self, origin: int, case_type: int, block: int) -> list[Draws]:
+        rng = _generator(self.root_seed, self.replication, _TAPE, origin, case_type, block)
+        tapes = memoryview(rng.random(BLOCK_CASES * TAPE_WIDTH)).cast("B")  # row by row
+        first = block * BLOCK_CASES
+        drawn = []
+        for row in range(BLOCK_CASES):
+            tape = array("d")
+            tape.frombytes(tapes[row * _TAPE_BYTES : (row + 1) * _TAPE_BYTES])
+            drawn.append(Draws(tape, (self.root_seed, self.replication, origin, case_type, first + row, 0)))
+        return drawn

@@ -302,20 +302,25 @@ class Empirical(_Dist):
             values = [min(float(v), MAX_DRAW) for v in self.values]
             n = len(values)
             return lambda u: values[min(int(u * n), n - 1)]
-        edges = [float(e) for e in self.bin_edges or []]
-        total = float(sum(self.weights or []))
-        cumulative = [c / total for c in itertools.accumulate(self.weights or [])]
+        # The histogram's distribution function is piecewise linear: in bin b, F^-1(u) = start[b] + u * slope[b].
+        edges, weights = self.bin_edges or [], self.weights or []
+        total = float(sum(weights))
+        cumulative = [c / total for c in itertools.accumulate(weights)]
         cumulative[-1] = 1.0
-        last = len(cumulative) - 1
+        below = [0.0, *cumulative[:-1]]
+        slope = [
+            (edges[b + 1] - edges[b]) / (cumulative[b] - below[b]) if weights[b] else 0.0 for b in range(len(weights))
+        ]
+        start = [edges[b] - below[b] * slope[b] for b in range(len(weights))]
+        last, most = len(cumulative) - 1, MAX_DRAW
 
         def at(u: float) -> float:
-            """The piecewise-linear inverse of the histogram's distribution function: a bin by its weight, a place
-            within it uniformly (a zero-weight bin is never chosen)."""
-            b = min(bisect_right(cumulative, u), last)
-            below = cumulative[b - 1] if b else 0.0
-            within = (u - below) / (cumulative[b] - below)
-            v = edges[b] + within * (edges[b + 1] - edges[b])
-            return v if v < MAX_DRAW else MAX_DRAW
+            """A bin by its weight (a zero-weight bin is never chosen), a place within it uniformly."""
+            b = bisect_right(cumulative, u)
+            if b > last:
+                b = last
+            v = start[b] + u * slope[b]
+            return v if v < most else most
 
         return at
 

@@ -84,7 +84,7 @@ class StageSteps:
         if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
             earliest, case.booked_day = case.booked_day, math.nan
         while True:
-            withdraws, vacates, taken_off, adjourns = draws.listing()  # keyed by the listing's number
+            withdraws, vacates, adjourns = draws.listing()  # keyed by the listing's number
             now = env.now
             earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
             case.give_notice(now, earliest_day)
@@ -94,13 +94,13 @@ class StageSteps:
             if (
                 withdrawal_per_week
                 and day > earliest_day
-                and withdraws < withdrawal_chance(withdrawal_per_week, day - earliest_day)
+                and withdraws < (chance := withdrawal_chance(withdrawal_per_week, day - earliest_day))
             ):  # the parties settle or give up while the list is full
-                yield from self._taken_off_the_list(diary, case, listed, now, taken_off)
+                yield from self._taken_off_the_list(diary, case, listed, now, withdraws / chance)
                 self._close_stage(case, env.now)
                 return True
             if vacates < params.vacate_probability:
-                yield from self._taken_off_the_list(diary, case, listed, now, taken_off)
+                yield from self._taken_off_the_list(diary, case, listed, now, vacates / params.vacate_probability)
                 case.vacated += 1
                 earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
@@ -130,8 +130,8 @@ class StageSteps:
         case.displaced += listed.displaced
 
     def _taken_off_the_list(self, diary: ListingDiary, case: Case, listed: Listed, now: float, when: float) -> Steps:
-        """The listing is cancelled at a uniform time (``when``, a U[0, 1) draw) before its day (vacated, or the
-        parties withdraw)."""
+        """The listing is cancelled at a uniform time before its day (vacated, or the parties withdraw): ``when`` is
+        the draw that decided it over its probability, a U[0, 1) draw of its own given that it fell below."""
         yield self.env.timeout(when * (listed.day - now))
         diary.cancel(listed)
         self._listing_ends(case, listed)
