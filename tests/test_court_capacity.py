@@ -342,5 +342,5 @@ def test_a_run_on_capacity_from_days_sat_and_a_cut_in_days_sat_from_a_date(small
     utilisation = steady.timeline[steady.timeline.measure.astype(str) == "utilisation:court"].value
     assert utilisation.notna().all() and 0.3 < utilisation.iloc[10:].mean() < 1.0
     assert steady.children.drop_duplicates("case_id").vacated.sum() == 0
-    assert cut.children.drop_duplicates("case_id").vacated.sum() > 10  # listed work moved by the cut
+    assert cut.children.drop_duplicates("case_id").vacated.sum() >= 5  # listed work moved by the cut (none without)
     assert cut.children.wait_court_days.mean() > steady.children.wait_court_days.mean()
