@@ -111,3 +111,31 @@ def test_a_court_policy_from_a_date_leaves_every_journey_before_it_as_it_was(
     assert len(after) > 30
     assert (same_day.outcome == same_day.outcome_b).all()
     assert (both.local_authority == both.local_authority_b).all() and (both.children == both.children_b).all()
+
+
+# --- the keyed draws themselves -------------------------------------------------------------------------------
+
+
+def test_a_cases_draws_depend_only_on_its_key_and_purpose_not_on_what_was_drawn_before() -> None:
+    from sim.model.random_streams import ARRIVED, OPEN_CASELOAD, PURPOSE, RandomStreams
+
+    hours = PURPOSE["hearing.duration_hours"]
+    alone = RandomStreams(7, 0).draws(ARRIVED, 1, 300)
+    crowded = RandomStreams(7, 0)
+    for serial in range(300):  # other cases, of this type and others, drawn first and drawn from
+        crowded.draws(ARRIVED, 0, serial).uniform(hours)
+        crowded.draws(ARRIVED, 1, serial).chance("private_law.section7.share", 0.5)
+    busy = crowded.draws(ARRIVED, 1, 300)
+    busy.chance("private_law.resolved_at_dra_share", 0.5)  # another purpose of the same case first
+    first = [alone.uniform(hours) for _ in range(20)]  # past its 8 places on the tape, then its own generator
+    assert [busy.uniform(hours) for _ in range(20)] == first
+    assert len(set(first)) == 20
+    again = RandomStreams(7, 0).draws(ARRIVED, 1, 300)
+    assert [again.listing() for _ in range(12)] == [alone.listing() for _ in range(12)]
+    others = [RandomStreams(7, 0).draws(*key).uniform(hours) for key in ((ARRIVED, 1, 301), (OPEN_CASELOAD, 1, 300))]
+    assert first[0] not in others and RandomStreams(7, 1).draws(ARRIVED, 1, 300).uniform(hours) != first[0]
+    returned = RandomStreams(7, 0).draws(ARRIVED, 1, 300).returned()
+    assert returned.key[-1] == 1 and returned.uniform(hours) == RandomStreams(7, 0).draws(
+        ARRIVED, 1, 300
+    ).returned().uniform(hours)
+    assert returned.tape != alone.tape
