@@ -247,7 +247,7 @@ HEARINGS_BY_CASE_TYPE = {
 """The hearings each case type may need, so a region with demand must have sitting hours for their tiers."""
 
 DURATION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.duration_keys)
-"""Dotted scenario keys of every duration a pathway draws (each has its own random stream)."""
+"""Dotted scenario keys of every duration a pathway draws (each has its own places on a case's tape of draws)."""
 
 DECISION_KEYS = tuple(k for p in PATHWAY_TABLES.values() for k in p.decisions)
 """Dotted scenario keys of every branch share."""

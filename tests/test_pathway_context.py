@@ -59,20 +59,14 @@ class Reading:
 
 @dataclass
 class Script:
-    """Answers decisions in turn (then False), writing down each pathway stream asked and each probability."""
+    """Answers decisions in turn (then False), writing down each decision's key and probability."""
 
     answers: list[bool]
     asked: list[tuple[str, float]] = field(default_factory=list)
 
-    def stream(self, pathway: str) -> Any:
-        script = self
-
-        class Stream:
-            def chance(self, probability: float) -> bool:
-                script.asked.append((pathway, probability))
-                return script.answers.pop(0) if script.answers else False
-
-        return Stream()
+    def chance(self, decision: str, probability: float) -> bool:
+        self.asked.append((decision, probability))
+        return self.answers.pop(0) if self.answers else False
 
 
 class FakeTeam:
@@ -97,8 +91,8 @@ class FakeContext:
     def scenario(self) -> Any:
         return self._scenario
 
-    def decisions(self, pathway: str) -> Any:
-        return self.script.stream(pathway)
+    def decisions(self, case: Case) -> Any:
+        return self.script
 
     def team(self, kind: str, region: int) -> FakeTeam:
         return FakeTeam(self.log, kind, region)
@@ -172,7 +166,9 @@ def test_a_domestic_abuse_application_heard_without_notice_then_on_notice(scenar
         ("hearing", "return_hearing"),
         ("dispose", "domestic_abuse", 2 * STEP_DAYS),
     ]
-    assert context.script.asked == [("domestic_abuse", scenario.domestic_abuse.without_notice_share)]
+    assert context.script.asked == [
+        ("domestic_abuse.without_notice_share", scenario.domestic_abuse.without_notice_share)
+    ]
     assert context.read == ["domestic_abuse.without_notice_share"]
 
 
@@ -211,14 +207,14 @@ def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: S
     ]
     params = scenario.public_law
     assert context.script.asked == [
-        ("public_law", params.pre_proceedings.share),
-        ("public_law", params.urgent_hearing.share),
-        ("public_law", params.assessments.expert_share),
-        ("public_law", params.further_case_management.count_shares[0]),
-        ("public_law", params.resolved_at_irh_share),
-        ("public_law", params.contested_further_hearings.count_shares[0]),
+        ("public_law.pre_proceedings.share", params.pre_proceedings.share),
+        ("public_law.urgent_hearing.share", params.urgent_hearing.share),
+        ("public_law.assessments.expert_share", params.assessments.expert_share),
+        ("public_law.further_case_management.count_shares", params.further_case_management.count_shares[0]),
+        ("public_law.resolved_at_irh_share", params.resolved_at_irh_share),
+        ("public_law.contested_further_hearings.count_shares", params.contested_further_hearings.count_shares[0]),
         (
-            "public_law",
+            "public_law.contested_further_hearings.count_shares",
             params.contested_further_hearings.count_shares[1] / (1 - params.contested_further_hearings.count_shares[0]),
         ),
     ]
@@ -238,25 +234,26 @@ def test_a_care_case_resolved_at_the_irh_after_three_further_case_management_hea
     assert steps_of(context)[0] == ("team_work", "pre_proceedings")  # then issued: no urgent hearing
 
 
-def test_a_count_is_drawn_one_number_at_a_time_from_the_pathway_stream() -> None:
-    """Scripted: the first yes gives its number; with no yes the largest number is taken without a draw. A
-    random stream: each number comes up in its share of cases."""
+def test_a_count_is_drawn_one_number_at_a_time_under_its_own_key() -> None:
+    """Scripted: the first yes gives its number; with no yes the largest number is taken without a draw; every
+    chance is asked under the count's key. Random draws: each number comes up in its share of cases."""
     shares = {0: 0.1, 1: 0.25, 2: 0.33, 3: 0.32}
     for answers, expected in (([True], 0), ([False, True], 1), ([False, False, True], 2), ([False] * 3, 3)):
         script = Script(list(answers))
-        assert draw_count(script.stream("public_law"), shares) == expected
+        assert draw_count(script, "a.count_shares", shares) == expected
         assert len(script.asked) == min(expected + 1, 3)
-    assert draw_count(Script([]).stream("x"), {2: 1.0}) == 2  # one number: no draw at all
+        assert {key for key, _ in script.asked} == {"a.count_shares"}
+    assert draw_count(Script([]), "x", {2: 1.0}) == 2  # one number: no draw at all
 
     class Uniform:
         def __init__(self) -> None:
             self.rng = np.random.default_rng(1)
 
-        def chance(self, probability: float) -> bool:
+        def chance(self, decision: str, probability: float) -> bool:
             return bool(self.rng.random() < probability)
 
     stream, draws = Uniform(), 40_000
-    counts = np.bincount([draw_count(stream, shares) for _ in range(draws)], minlength=4) / draws
+    counts = np.bincount([draw_count(stream, "x", shares) for _ in range(draws)], minlength=4) / draws
     assert counts == pytest.approx(list(shares.values()), abs=0.01)
 
 
@@ -317,7 +314,8 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
     read: set[str] = set()
     for case, answers in journeys(pathway):
         context = drive(scenario, pathway, case, answers)
-        assert {stream for stream, _ in context.script.asked} <= {pathway}, "decisions come from the pathway's stream"
+        asked = {key for key, _ in context.script.asked}
+        assert asked <= set(table.decisions) | set(table.counts), "a decision is named by a share its table lists"
         read.update(context.read)
         kept: list[tuple[str, int]] = []
         for kind, *detail in context.log:

@@ -1,9 +1,11 @@
 """When and where new cases arrive: annual volumes with a yearly trend and monthly seasonality.
 
-Arrivals are a Poisson process whose rate is constant within a calendar month (and within a policy
-period), so they are drawn a month at a time in one vectorised call: a count per case type and region,
-then uniform times within the month. Each case type has its own random stream, so a scenario that only
-changes public law demand sees exactly the same private law cases.
+Arrivals are a Poisson process whose rate is constant within a calendar month (and, where a policy changes a
+case type's demand, within each policy period), so they are drawn a month at a time in one vectorised call: a
+count per case type and region, then times within the month. Each case type and month has its own random
+stream (:mod:`sim.model.random_streams`), and a month is split only where that case type's demand changes, so
+a scenario that changes public law demand, or the courts from a date, sees exactly the same private law
+arrivals; each case's own draws are keyed to its serial among its case type's arrivals.
 """
 
 from __future__ import annotations
@@ -43,23 +45,57 @@ def rate_per_day(scenario: Scenario, case_type: str, day: float) -> np.ndarray:
     return np.array([national * demand.region_shares.get(region, 0.0) for region in scenario.regions])
 
 
+def demand_pieces(
+    periods: list[tuple[float, Scenario]], case_type: str, start_day: float, end_day: float
+) -> list[tuple[float, Scenario]]:
+    """The periods of [start_day, end_day) with the scenario in force, cut only where ``case_type``'s demand
+    changes: a policy that leaves demand alone does not change how arrivals are drawn."""
+    in_force = periods[0][1]
+    for day, scenario in periods:
+        if day <= start_day:
+            in_force = scenario
+    pieces = [(start_day, in_force)]
+    for day, scenario in periods:
+        if start_day < day < end_day and scenario.demand.get(case_type) != pieces[-1][1].demand.get(case_type):
+            pieces.append((day, scenario))
+    return pieces
+
+
 def arrivals_between(
-    scenario: Scenario, start_day: float, end_day: float, rngs: dict[str, np.random.Generator]
+    periods: list[tuple[float, Scenario]], start_day: float, end_day: float, rngs: dict[str, np.random.Generator]
 ) -> tuple[list[float], list[int], list[int]]:
-    """Arrival days, case type codes and region codes in [start_day, end_day), in time order."""
+    """Arrival days, case type codes and region codes in [start_day, end_day) (within one month), in time order.
+
+    Per case type and region: a Poisson count with the month's expected number, then each arrival's time by
+    inverting the cumulative rate over the month (uniform within a month whose rate does not change)."""
     times: list[np.ndarray] = []
     types: list[np.ndarray] = []
     regions: list[np.ndarray] = []
     length = end_day - start_day
     for code, case_type in enumerate(CASE_TYPES):
         rng = rngs[case_type]
-        counts = rng.poisson(rate_per_day(scenario, case_type, start_day) * length)
+        pieces = demand_pieces(periods, case_type, start_day, end_day)
+        bounds = [day for day, _ in pieces] + [end_day]
+        expected = np.array(
+            [rate_per_day(scenario, case_type, day) * (bounds[i + 1] - day) for i, (day, scenario) in enumerate(pieces)]
+        )  # pieces x regions
+        counts = rng.poisson(expected.sum(axis=0))
         n = int(counts.sum())
         if n == 0:
             continue
-        times.append(start_day + rng.random(n) * length)
+        u = rng.random(n)
+        region_of = np.repeat(np.arange(len(counts)), counts)
+        if len(pieces) == 1:
+            times.append(start_day + u * length)
+        else:  # the cumulative rate of each arrival's region, inverted piece by piece
+            cumulative = np.vstack([np.zeros(expected.shape[1]), np.cumsum(expected, axis=0)])
+            at = np.empty(n)
+            for r in np.unique(region_of):
+                mine = region_of == r
+                at[mine] = np.interp(u[mine] * cumulative[-1, r], cumulative[:, r], bounds)
+            times.append(at)
         types.append(np.full(n, code))
-        regions.append(np.repeat(np.arange(len(counts)), counts))
+        regions.append(region_of)
     if not times:
         return [], [], []
     t = np.concatenate(times)

@@ -11,6 +11,7 @@ listed); the rest of that wait is for a listing, because the lists are full.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sim.vocabulary import AGENCIES
 
@@ -67,6 +68,7 @@ class Case:
         "stage_notice_from",
         "stage_notice_until",
         "diverted",
+        "draws",
     )
 
     def __init__(
@@ -79,6 +81,7 @@ class Case:
         children: list[Child],
         arrival_day: float,
         listing_class: int,
+        draws: Any = None,
     ) -> None:
         self.case_id = case_id
         self.case_type = case_type
@@ -119,6 +122,8 @@ class Case:
         self.stage_notice_from = math.nan
         self.stage_notice_until = math.nan
         self.diverted = False
+        self.draws = draws
+        """The case's own random draws (:class:`sim.model.random_streams.Draws`), keyed to the case."""
 
     def begin(self, stage: int, agency: int, now: float) -> None:
         """A stage is requested: from now the case waits on ``agency``."""

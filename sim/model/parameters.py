@@ -1,9 +1,9 @@
 """The parameters in force: what the scenario of the current period gives the model, ready to draw from.
 
 A replication configures this once per period (the base scenario, then each policy's). Durations, hearing
-lengths and notice periods become samplers on their own named streams; a sampler is kept while its
-distribution is unchanged, so a policy that changes one value leaves every other stream's draws as they
-were (common random numbers). Shares become cumulative lists for quick category draws.
+lengths and notice periods become inverse distribution functions (quantiles), which turn a case's keyed
+uniform draw into a value (:mod:`sim.model.random_streams`): a policy that changes one distribution moves
+only the values drawn from it. Shares become cumulative lists for quick category draws.
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.model.random_streams import RandomStreams
-from sim.scenario.distributions import Sampler
+from sim.scenario.distributions import Quantile, inverse_cdf
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CASE_TYPES, DURATION_KEYS, LISTING_CLASSES, PATHWAYS
 
 
 @dataclass
 class HearingPlan:
-    """A hearing as the listing step needs it: the judge tier's code and samplers of its hours and notice."""
+    """A hearing as the listing step needs it: the judge tier's code and quantiles of its hours and notice."""
 
     tier: int
-    duration_hours: Sampler
-    notice_days: Sampler
+    duration_hours: Quantile
+    notice_days: Quantile
     urgent: bool = False
     """Listed as urgent work (``courts.listing.urgent_hearings``): it may displace lower-ranked hearings."""
     notice_from_issue: bool = False
@@ -33,26 +32,21 @@ class HearingPlan:
 
 
 class Parameters:
-    """The scenario in force and the samplers and cumulative shares drawn from it."""
+    """The scenario in force and the quantiles and cumulative shares drawn from it."""
 
-    def __init__(self, streams: RandomStreams, outcome_names: list[str], scenario: Scenario) -> None:
-        self.streams = streams
+    def __init__(self, outcome_names: list[str], scenario: Scenario) -> None:
         self.outcome_names = outcome_names
-        self._rngs: dict[str, Any] = {}
-        self._samplers: dict[str, tuple[Any, Sampler]] = {}
+        self._samplers: dict[str, tuple[Any, Quantile]] = {}
         self.configure(scenario)
 
-    def sampler(self, key: str, dist: Any) -> Sampler:
-        """Reuse a stage's sampler while its distribution is unchanged, so policies keep common random numbers."""
+    def sampler(self, key: str, dist: Any) -> Quantile:
+        """The quantile of the distribution at ``key``, reused while the distribution is unchanged."""
         held = self._samplers.get(key)
         if held is not None and held[0] == dist:
             return held[1]
-        rng = self._rngs.get(key)
-        if rng is None:
-            rng = self._rngs[key] = self.streams.generator(f"duration:{key}")
-        sampler = Sampler(dist, rng)
-        self._samplers[key] = (dist, sampler)
-        return sampler
+        quantile = inverse_cdf(dist)
+        self._samplers[key] = (dist, quantile)
+        return quantile
 
     def configure(self, scenario: Scenario) -> None:
         """Take the values of a period's scenario (called at the start and at each policy's date)."""

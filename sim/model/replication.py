@@ -1,9 +1,10 @@
 """One replication: builds the agencies from a scenario, runs arrivals, pathways and policies, and records.
 
 Simulation time is in days; day 0 is the start of any warm-up, and the scenario's start date is
-``scenario.results_start_day``. Everything random comes from named streams (:mod:`sim.model.random_streams`).
-A replication is the :class:`~sim.model.pathways.context.PathwayContext` its pathways run in: it offers them
-the steps (on its court, teams and records), the scenario in force, their decision streams and their teams.
+``scenario.results_start_day``. Arrivals come from a stream per case type and month; every other draw from
+the case's own tape, keyed to the case (:mod:`sim.model.random_streams`). A replication is the
+:class:`~sim.model.pathways.context.PathwayContext` its pathways run in: it offers them the steps (on its
+court, teams and records), the scenario in force, the case's decisions and their teams.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
 from sim.model.pathways.public_law import public_law
 from sim.model.pathways.steps import StageSteps
-from sim.model.random_streams import RandomStreams
+from sim.model.random_streams import ARRIVED, OPEN_CASELOAD, PURPOSE, Draws, RandomStreams
 from sim.model.records import Labels, Recorder
-from sim.scenario.distributions import Uniforms
+from sim.scenario.distributions import Quantile
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import (
@@ -43,24 +44,18 @@ from sim.vocabulary import (
     DAYS_PER_YEAR,
     LISTING_CLASSES,
     PATHWAY_TABLES,
-    PATHWAYS,
     STATUS_DISPOSED,
     STATUS_DIVERTED,
     STATUS_OPEN,
     listing_class,
 )
 
-MODEL_DECISIONS = (
-    "listing",
-    "outcome",
-    "recurrence",
-    "case_attributes",
-    "child_attributes",
-    "open_caseload",
-    "court_centre",
+_CASE_PURPOSES = "domestic_abuse local_authority children court_centre outcome recurrence recurrence.delay_days"
+DOMESTIC_ABUSE, LOCAL_AUTHORITY, CHILDREN, COURT_CENTRE, OUTCOME, RECURRENCE, RECURRENCE_DELAY = (
+    PURPOSE[p] for p in _CASE_PURPOSES.split()
 )
-"""Decision streams besides each pathway's own (its branches): listing, outcomes, returns, attributes."""
-DECISION_STREAMS = PATHWAYS + MODEL_DECISIONS
+OPEN_REGION, OPEN_AGE, OPEN_BOOKED = (PURPOSE[f"open_case.{p}"] for p in ("region", "age_days", "next_hearing_days"))
+CHILD_AGE, CHILD_ATTRIBUTES = PURPOSE["child.age_years"], PURPOSE["child.attributes"]
 PUBLIC_LAW_CODE, DOMESTIC_ABUSE_CODE = CASE_TYPES.index("public_law"), CASE_TYPES.index("domestic_abuse")
 LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
 """A case's listing class code, by case type code and domestic-abuse flag."""
@@ -115,9 +110,8 @@ class Replication:
         self.outcome_names = outcomes
         self.labels = Labels(base, outcomes, measure_names(list(base.courts.tiers)))
         self.recorder = Recorder(directory, base, self.labels, replication)
-        self.params = Parameters(self.streams, outcomes, base)
-        self.uniforms = {name: Uniforms(self.streams.generator(f"decision:{name}")) for name in DECISION_STREAMS}
-        self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params, self.uniforms["listing"])
+        self.params = Parameters(outcomes, base)
+        self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params)
         self.open_cases: dict[int, Case] = {}
         self.counts = OpenCounts.empty(len(base.regions))
         self.stats = RunStats()
@@ -138,8 +132,8 @@ class Replication:
         """The scenario in force now."""
         return self.params.scenario
 
-    def decisions(self, pathway: str) -> Chance:
-        return self.uniforms[pathway]
+    def decisions(self, case: Case) -> Chance:
+        return case.draws
 
     def team(self, kind: str, region: int) -> CaseloadTeam:
         return self.teams.team(kind, region)
@@ -160,16 +154,16 @@ class Replication:
         self.steps.follow_up(case, stage, agency, duration_key)
 
     # ------------------------------------------------------------------ cases and children
-    def _new_children(self, case_type: int, day: float) -> list[Child]:
-        draw = self.uniforms["case_attributes"]
-        n = self.params.children_sizes[case_type][draw.choose(self.params.children_cumulative[case_type])]
+    def _new_children(self, case_type: int, day: float, draws: Draws) -> list[Child]:
+        """The case's children: how many, and each one's attributes and age, from the case's draws (the j-th
+        child's draws are the j-th of their purposes, so a child keeps them whatever other cases do)."""
+        n = self.params.children_sizes[case_type][draws.choose(CHILDREN, self.params.children_cumulative[case_type])]
         age = self.params.age_samplers[case_type]
-        pick = self.uniforms["child_attributes"]
         children = []
         next_id = self._next_child_id
         for _ in range(n):
-            attributes = tuple(pick.choose(cum) for cum in self.params.attribute_cumulative)
-            children.append(Child(next_id, day - age() * DAYS_PER_YEAR, attributes))
+            attributes = tuple(draws.choose(CHILD_ATTRIBUTES, cum) for cum in self.params.attribute_cumulative)
+            children.append(Child(next_id, day - draws.sample(CHILD_AGE, age) * DAYS_PER_YEAR, attributes))
             next_id += 1
         self._next_child_id = next_id
         self.stats.children_created += n
@@ -180,18 +174,21 @@ class Replication:
         case_type: int,
         region: int,
         day: float,
+        draws: Draws,
         children: list[Child] | None = None,
         domestic_abuse: bool | None = None,
         local_authority: int | None = None,
         court_centre: int | None = None,
     ) -> Case:
-        draw = self.uniforms["case_attributes"]
+        """A case with its draws; a return to court brings its children, flag, local authority and centre."""
         if domestic_abuse is None:
-            domestic_abuse = draw() < self.scenario.children.domestic_abuse_share[CASE_TYPES[case_type]]
+            domestic_abuse = (
+                draws.uniform(DOMESTIC_ABUSE) < self.scenario.children.domestic_abuse_share[CASE_TYPES[case_type]]
+            )
         if local_authority is None:
-            local_authority = int(draw() * self.params.local_authority_counts[region])
+            local_authority = int(draws.uniform(LOCAL_AUTHORITY) * self.params.local_authority_counts[region])
         if children is None:
-            children = self._new_children(case_type, day)
+            children = self._new_children(case_type, day, draws)
         case = Case(
             self._next_case_id,
             case_type,
@@ -201,13 +198,14 @@ class Replication:
             children,
             day,
             LISTING_CODES[case_type][domestic_abuse],
+            draws,
         )
         self._next_case_id += 1
         centres = self.params.centre_cumulative[region]
         if court_centre is not None:
             case.court_centre = court_centre
         elif centres is not None:  # one centre: nothing drawn, so no other draw moves
-            case.court_centre = self.uniforms["court_centre"].choose(centres)
+            case.court_centre = draws.choose(COURT_CENTRE, centres)
         for child in children:
             child.cases += 1
         case.warm_up = day < self.scenario.results_start_day
@@ -261,8 +259,9 @@ class Replication:
     def dispose(self, case: Case, pathway_name: str, outcome: str | None = None) -> Steps:
         """Make the order (drawn, or ``outcome`` when the case ended otherwise, e.g. withdrawn while waiting);
         some children come back to court later as the same children."""
+        draws = case.draws
         if outcome is None:
-            case.outcome = self.uniforms["outcome"].choose(self.params.outcome_cumulative[pathway_name])
+            case.outcome = draws.choose(OUTCOME, self.params.outcome_cumulative[pathway_name])
         else:
             case.outcome = self.outcome_names.index(outcome)
         case.end_day = self.env.now
@@ -270,16 +269,19 @@ class Replication:
         self._close(case, STATUS_DISPOSED)
         outcome = self.outcome_names[case.outcome]
         recurrence = self.scenario.recurrence.get(pathway_name, {}).get(outcome)
-        if recurrence is None or self.uniforms["recurrence"]() >= recurrence.share:
+        if recurrence is None or draws.uniform(RECURRENCE) >= recurrence.share:
             return
         self.stats.returns_pending_at_end += 1
-        yield self.env.timeout(self.params.durations[f"recurrence.{pathway_name}.{outcome}.delay_days"]())
+        yield self.env.timeout(
+            draws.sample(RECURRENCE_DELAY, self.params.durations[f"recurrence.{pathway_name}.{outcome}.delay_days"])
+        )
         self.stats.returns_pending_at_end -= 1
         self.stats.returns_started += 1
         new = self.new_case(
             CASE_TYPES.index(recurrence.case_type),
             case.region,
             self.env.now,
+            draws.returned(),
             case.children,
             case.domestic_abuse,
             case.local_authority,
@@ -291,50 +293,59 @@ class Replication:
     # ------------------------------------------------------------------ processes
     def _arrivals(self) -> Generator[Any, Any, None]:
         env = self.env
-        rngs = {c: self.streams.generator(f"arrivals:{c}") for c in CASE_TYPES}
-        bounds = segment_bounds(self.scenario.sim_start_date, self.end_day, [d for d, _ in self.periods[1:]])
-        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-            scenario = _in_force(self.periods, start)
-            times, types, regions = arrivals_between(scenario, start, end, rngs)
+        serials = [0] * len(CASE_TYPES)
+        draws = self.streams.draws
+        bounds = segment_bounds(self.scenario.sim_start_date, self.end_day, [])
+        for month, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            rngs = {c: self.streams.generator(f"arrivals:{c}", month) for c in CASE_TYPES}
+            times, types, regions = arrivals_between(self.periods, start, end, rngs)
             for day, case_type, region in zip(times, types, regions, strict=True):
                 yield env.timeout(day - env.now)
-                engine.start(self.pathway(self.new_case(case_type, region, day)))
+                serial = serials[case_type]
+                serials[case_type] = serial + 1
+                case = self.new_case(case_type, region, day, draws(ARRIVED, case_type, serial))
+                engine.start(self.pathway(case))
 
     def _open_caseload(self) -> None:
         """Start the declared open cases at their stages, issued some days before the start date: by stage with
         regions drawn by demand shares, then by region and stage, each with its ages and hearings booked ahead."""
         base = self.scenario
-        draw = self.uniforms["open_caseload"]
         regions = list(base.regions)
         for case_type, open_cases in base.starting_state.open_cases.items():
             key = f"starting_state.open_cases.{case_type}"
+            code = CASE_TYPES.index(case_type)
+            serial = 0
             if open_cases.by_stage:
                 age = self.params.sampler(f"{key}.age_days", open_cases.age_days)
                 booked = self._booked_sampler(f"{key}.next_hearing_days", open_cases.next_hearing_days)
                 for stage, count in open_cases.by_stage.items():
                     for _ in range(int(round(count))):
-                        region = draw.choose(self.params.region_cumulative[case_type])
-                        self._start_open_case(case_type, region, stage, age, booked)
+                        draws = self.streams.draws(OPEN_CASELOAD, code, serial)
+                        serial += 1
+                        region = draws.choose(OPEN_REGION, self.params.region_cumulative[case_type])
+                        self._start_open_case(case_type, region, stage, age, booked, draws)
             for region_name, stages in open_cases.by_region.items():
                 for stage, declared in stages.items():
                     where = f"{key}.by_region.{region_name}.{stage}"
                     age = self.params.sampler(f"{where}.age_days", declared.age_days)
                     booked = self._booked_sampler(f"{where}.next_hearing_days", declared.next_hearing_days)
                     for _ in range(int(round(declared.count))):
-                        self._start_open_case(case_type, regions.index(region_name), stage, age, booked)
+                        draws = self.streams.draws(OPEN_CASELOAD, code, serial)
+                        serial += 1
+                        self._start_open_case(case_type, regions.index(region_name), stage, age, booked, draws)
 
-    def _booked_sampler(self, key: str, dist: Any) -> Callable[[], float] | None:
+    def _booked_sampler(self, key: str, dist: Any) -> Quantile | None:
         return None if dist is None else self.params.sampler(key, dist)
 
     def _start_open_case(
-        self, case_type: str, region: int, stage: str, age: Callable[[], float], booked: Callable[[], float] | None
+        self, case_type: str, region: int, stage: str, age: Quantile, booked: Quantile | None, draws: Draws
     ) -> None:
-        case = self.new_case(CASE_TYPES.index(case_type), region, 0.0)
+        case = self.new_case(CASE_TYPES.index(case_type), region, 0.0, draws)
         case.from_open_caseload = True
         case.entry_stage = PATHWAY_TABLES[case_type].entry_code(stage)
-        case.issue_day = case.arrival_day = -age()
+        case.issue_day = case.arrival_day = -draws.sample(OPEN_AGE, age)
         if booked is not None:
-            case.booked_day = self.scenario.results_start_day + booked()
+            case.booked_day = self.scenario.results_start_day + draws.sample(OPEN_BOOKED, booked)
         self._count_open(case)
         case.days_before_run = -case.issue_day
         engine.start(self.pathway(case))
@@ -384,11 +395,3 @@ class Replication:
             problems.append(f"children created {s.children_created} != first-case child rows {first_rows}")
         if problems:
             raise ConservationError("children or cases were lost: " + "; ".join(problems))
-
-
-def _in_force(periods: list[tuple[float, Scenario]], day: float) -> Scenario:
-    current = periods[0][1]
-    for start, scenario in periods:
-        if start <= day:
-            current = scenario
-    return current

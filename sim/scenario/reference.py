@@ -354,8 +354,9 @@ def _distribution_section() -> list[str]:
         "Every duration, notice period, age or delay marked [distribution](#distributions) above takes either a "
         "bare number (a fixed value) or a mapping whose `dist` key names the family. Parameters are in the unit "
         "of the key (a `*_days` key takes days). Each family checks its own parameters, so a mistake is "
-        "reported at its line. Samples are drawn in batches from a random stream of their own per key, so two "
-        "scenarios that differ elsewhere draw the same durations (common random numbers). A distribution's mean "
+        "reported at its line. A value is the inverse distribution function at a uniform draw keyed to the case "
+        "and the key, so two scenarios that differ elsewhere draw the same durations for the same case (common "
+        "random numbers), and a longer distribution gives a longer value at the same draw. A distribution's mean "
         "(or fixed value) is at most 36,525 in the key's unit, and each draw is cut there ([Limits](#limits)).",
         "",
     ]

@@ -1,9 +1,10 @@
 """What a pathway may ask of the model: the narrow interface that lets a pathway run without a replication.
 
 A pathway is a generator that walks one case through its stages. It needs the steps it is built from, the
-scenario in force, one random stream per decision, and a way to free a caseload slot it kept. Nothing else:
-no court, no records, no counts. :class:`sim.model.replication.Replication` implements this protocol; a
-test can drive a pathway with a small fake of it and a bare ``simpy.Environment``.
+scenario in force, the case's own random draws (each decision named by its dotted scenario key), and a way to
+free a caseload slot it kept. Nothing else: no court, no records, no counts.
+:class:`sim.model.replication.Replication` implements this protocol; a test can drive a pathway with a small
+fake of it and a bare ``simpy.Environment``.
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ HearingSteps = Generator[Any, Any, bool]
 
 
 class Chance(Protocol):
-    """A decision's random stream: ``chance(p)`` is True with probability p (a uniform draw below p)."""
+    """A case's decisions: ``chance(key, p)`` is True with probability p (the case's draw for the decision ``key``,
+    the dotted scenario key of the share, below p; a decision asked again takes the case's next draw for it)."""
 
-    def chance(self, probability: float) -> bool: ...
+    def chance(self, decision: str, probability: float) -> bool: ...
 
 
-def draw_count(draw: Chance, count_shares: dict[int, float]) -> int:
-    """A number drawn from the share of cases with each number, with the pathway's own stream: one chance per
-    number tried, smallest first, each conditional on the smaller numbers not drawn. The largest number is
-    taken without a draw, so a count with one number (``{0: 1.0}``) uses no random number."""
+def draw_count(draw: Chance, key: str, count_shares: dict[int, float]) -> int:
+    """A number drawn from the share of cases with each number (``key``, its dotted scenario key): one chance
+    per number tried, smallest first, each conditional on the smaller numbers not drawn. The largest number
+    is taken without a draw, so a count with one number (``{0: 1.0}``) uses no random number."""
     counts = sorted(count_shares)
     left = 1.0
     for count in counts[:-1]:
         share = count_shares[count]
-        if left <= share or draw.chance(share / left):
+        if left <= share or draw.chance(key, share / left):
             return count
         left -= share
     return counts[-1]
@@ -54,8 +56,8 @@ class PathwayContext(Protocol):
         """The scenario in force now (policies change it from their dates)."""
         ...
 
-    def decisions(self, pathway: str) -> Chance:
-        """The random stream of a pathway's branch decisions (one per pathway, shared by its decisions)."""
+    def decisions(self, case: Case) -> Chance:
+        """The case's branch decisions, each keyed to the case and the decision (common random numbers)."""
         ...
 
     def team(self, kind: str, region: int) -> Slot:

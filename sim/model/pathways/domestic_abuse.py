@@ -15,7 +15,9 @@ from sim.vocabulary import STAGE
 def domestic_abuse(ctx: PathwayContext, case: Case) -> Steps:
     if case.entry_stage == 0:
         ctx.issue(case)
-        if ctx.decisions("domestic_abuse").chance(ctx.scenario.domestic_abuse.without_notice_share):
+        if ctx.decisions(case).chance(
+            "domestic_abuse.without_notice_share", ctx.scenario.domestic_abuse.without_notice_share
+        ):
             yield from ctx.hearing(case, STAGE["without_notice_hearing"], "domestic_abuse.without_notice_hearing")
     yield from ctx.hearing(case, STAGE["return_hearing"], "domestic_abuse.return_hearing")
     yield from ctx.dispose(case, "domestic_abuse")

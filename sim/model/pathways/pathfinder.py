@@ -16,24 +16,29 @@ from sim.vocabulary import COURT, STAGE
 
 
 def pathfinder(ctx: PathwayContext, case: Case) -> Steps:
-    draw = ctx.decisions("pathfinder")
+    draw = ctx.decisions(case)
     ctx.issue(case)
     yield from ctx.active_work(case, STAGE["gatekeeping"], COURT, "pathfinder.gatekeeping_days")
     if case.domestic_abuse:
         yield from ctx.active_work(
             case, STAGE["domestic_abuse_referral"], COURT, "pathfinder.domestic_abuse_referral_days"
         )
-    if draw.chance(ctx.scenario.pathfinder.child_impact_report.by_local_authority_share):
+    if draw.chance(
+        "pathfinder.child_impact_report.by_local_authority_share",
+        ctx.scenario.pathfinder.child_impact_report.by_local_authority_share,
+    ):
         team = "local_authority"
     else:
         team = "cafcass_long_term"
     yield from ctx.team_work(case, STAGE["child_impact_report"], team, "pathfinder.child_impact_report.duration_days")
     yield from ctx.active_work(case, STAGE["second_gatekeeping"], COURT, "pathfinder.second_gatekeeping_days")
     params = ctx.scenario.pathfinder  # as in force at the second gatekeeping, for the route it decides
-    if case.domestic_abuse and draw.chance(params.fact_finding.share_if_domestic_abuse):
+    if case.domestic_abuse and draw.chance(
+        "pathfinder.fact_finding.share_if_domestic_abuse", params.fact_finding.share_if_domestic_abuse
+    ):
         yield from ctx.hearing(case, STAGE["fact_finding_hearing"], "pathfinder.fact_finding.hearing")
-    if not draw.chance(params.resolved_on_papers_share):
+    if not draw.chance("pathfinder.resolved_on_papers_share", params.resolved_on_papers_share):
         yield from ctx.hearing(case, STAGE["decision_hearing"], "pathfinder.decision_hearing")
-    if draw.chance(ctx.scenario.pathfinder.review_share):
+    if draw.chance("pathfinder.review_share", ctx.scenario.pathfinder.review_share):
         ctx.follow_up(case, STAGE["review"], COURT, "pathfinder.review_days")
     yield from ctx.dispose(case, "pathfinder")

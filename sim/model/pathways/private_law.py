@@ -32,7 +32,7 @@ def _heard_or_withdrawn(ctx: PathwayContext, case: Case, stage: str, key: str) -
 
 
 def private_law(ctx: PathwayContext, case: Case) -> Steps:
-    draw = ctx.decisions("private_law")
+    draw = ctx.decisions(case)
     entry = case.entry_stage
     if entry == 0:
         ctx.issue(case)
@@ -50,24 +50,32 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
         if withdrawn:
             yield from ctx.dispose(case, "private_law", WITHDRAWN)
             return
-        resolved = draw.chance(ctx.scenario.private_law.resolved_at_first_hearing_share)
+        resolved = draw.chance(
+            "private_law.resolved_at_first_hearing_share", ctx.scenario.private_law.resolved_at_first_hearing_share
+        )
     if not resolved:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
         if entry <= SECTION7_ENTRY:
-            if case.domestic_abuse and draw.chance(params.fact_finding.share_if_domestic_abuse):
+            if case.domestic_abuse and draw.chance(
+                "private_law.fact_finding.share_if_domestic_abuse", params.fact_finding.share_if_domestic_abuse
+            ):
                 key = "private_law.fact_finding.hearing"
                 if (yield from _heard_or_withdrawn(ctx, case, "fact_finding_hearing", key)):
                     return
-            if draw.chance(params.section7.share):
+            if draw.chance("private_law.section7.share", params.section7.share):
                 team = (
-                    "local_authority" if draw.chance(params.section7.by_local_authority_share) else "cafcass_long_term"
+                    "local_authority"
+                    if draw.chance(
+                        "private_law.section7.by_local_authority_share", params.section7.by_local_authority_share
+                    )
+                    else "cafcass_long_term"
                 )
                 yield from ctx.team_work(case, STAGE["section7_report"], team, "private_law.section7.duration_days")
         if entry <= DRA_ENTRY:
             key = "private_law.dispute_resolution_hearing"
             if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key)):
                 return
-            resolved = draw.chance(ctx.scenario.private_law.resolved_at_dra_share)
+            resolved = draw.chance("private_law.resolved_at_dra_share", ctx.scenario.private_law.resolved_at_dra_share)
         if not resolved and (yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing")):
             return
     yield from ctx.dispose(case, "private_law")

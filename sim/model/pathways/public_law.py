@@ -24,24 +24,26 @@ GUARDIANS = "cafcass_long_term"
 
 
 def public_law(ctx: PathwayContext, case: Case) -> Steps:
-    draw = ctx.decisions("public_law")
+    draw = ctx.decisions(case)
     entry = case.entry_stage
     if entry == 0:
-        if draw.chance(ctx.scenario.public_law.pre_proceedings.share):
+        if draw.chance("public_law.pre_proceedings.share", ctx.scenario.public_law.pre_proceedings.share):
             yield from ctx.team_work(
                 case, STAGE["pre_proceedings"], "local_authority", "public_law.pre_proceedings.duration_days"
             )
-            if draw.chance(ctx.scenario.public_law.pre_proceedings.diverted_share):
+            if draw.chance(
+                "public_law.pre_proceedings.diverted_share", ctx.scenario.public_law.pre_proceedings.diverted_share
+            ):
                 ctx.divert(case)
                 return
         ctx.issue(case)
-        if draw.chance(ctx.scenario.public_law.urgent_hearing.share):
+        if draw.chance("public_law.urgent_hearing.share", ctx.scenario.public_law.urgent_hearing.share):
             yield from ctx.hearing(case, STAGE["urgent_hearing"], "public_law.urgent_hearing.hearing")
     yield from ctx.allocation(case, STAGE["guardian_allocation"], GUARDIANS)
     if entry <= CMH_ENTRY:
         yield from ctx.hearing(case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
     if entry <= ASSESSMENT_ENTRY:
-        if draw.chance(ctx.scenario.public_law.assessments.expert_share):
+        if draw.chance("public_law.assessments.expert_share", ctx.scenario.public_law.assessments.expert_share):
             yield from ctx.team_work(
                 case, STAGE["expert_assessment"], "experts", "public_law.assessments.expert_duration_days"
             )
@@ -49,16 +51,28 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
             yield from ctx.team_work(
                 case, STAGE["assessment"], "local_authority", "public_law.assessments.duration_days"
             )
-        for _ in range(draw_count(draw, ctx.scenario.public_law.further_case_management.count_shares)):
+        for _ in range(
+            draw_count(
+                draw,
+                "public_law.further_case_management.count_shares",
+                ctx.scenario.public_law.further_case_management.count_shares,
+            )
+        ):
             yield from ctx.hearing(
                 case, STAGE["further_case_management_hearing"], "public_law.further_case_management.hearing"
             )
     resolved = False
     if entry <= IRH_ENTRY:
         yield from ctx.hearing(case, STAGE["issues_resolution_hearing"], "public_law.issues_resolution_hearing")
-        resolved = draw.chance(ctx.scenario.public_law.resolved_at_irh_share)
+        resolved = draw.chance("public_law.resolved_at_irh_share", ctx.scenario.public_law.resolved_at_irh_share)
         if not resolved:
-            for _ in range(draw_count(draw, ctx.scenario.public_law.contested_further_hearings.count_shares)):
+            for _ in range(
+                draw_count(
+                    draw,
+                    "public_law.contested_further_hearings.count_shares",
+                    ctx.scenario.public_law.contested_further_hearings.count_shares,
+                )
+            ):
                 yield from ctx.hearing(
                     case, STAGE["contested_further_hearing"], "public_law.contested_further_hearings.hearing"
                 )

@@ -18,8 +18,8 @@ from sim.model.agencies.teams import Teams
 from sim.model.entities import Case
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import HearingSteps, Steps
+from sim.model.random_streams import PURPOSE
 from sim.model.records import Recorder
-from sim.scenario.distributions import Uniforms
 from sim.vocabulary import AGENCIES, COURT, TEAM_AGENCY, WEEK_DAYS
 
 HEARING_DAYS = 1.0
@@ -27,6 +27,7 @@ HEARING_DAYS = 1.0
 LISTING_TOLERANCE_DAYS = 1e-9
 """A hearing may be listed on the day its notice ends even if floating point puts the end a hair past midnight."""
 TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
+HOURS, NOTICE = PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]
 
 
 def withdrawal_chance(per_week: float, listing_wait_days: float) -> float:
@@ -44,14 +45,12 @@ class StageSteps:
         teams: Teams,
         recorder: Recorder,
         params: Parameters,
-        listing_draws: Uniforms,
     ) -> None:
         self.env = env
         self.court = court
         self.teams = teams
         self.recorder = recorder
         self.params = params
-        self.listing_draws = listing_draws
 
     def _close_stage(self, case: Case, started: float) -> None:
         now = self.env.now
@@ -76,15 +75,16 @@ class StageSteps:
         plan = params.hearings[hearing_key]
         case.begin(stage, COURT, env.now)
         diary = self.court.diaries[case.region][case.court_centre][plan.tier]
-        hours = plan.duration_hours()
-        earliest = env.now + plan.notice_days()
+        draws = case.draws
+        hours = draws.sample(HOURS, plan.duration_hours)
+        earliest = env.now + draws.sample(NOTICE, plan.notice_days)
         if plan.notice_from_issue and case.issue_day == case.issue_day:  # counted from issue, never before now
             earliest = max(env.now, earliest - (env.now - case.issue_day))
         urgent = plan.urgent
         if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
             earliest, case.booked_day = case.booked_day, math.nan
-        chance = self.listing_draws
         while True:
+            withdraws, vacates, adjourns = draws.listing()  # keyed by the listing's number
             now = env.now
             earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
             case.give_notice(now, earliest_day)
@@ -94,13 +94,13 @@ class StageSteps:
             if (
                 withdrawal_per_week
                 and day > earliest_day
-                and chance() < withdrawal_chance(withdrawal_per_week, day - earliest_day)
+                and withdraws < (chance := withdrawal_chance(withdrawal_per_week, day - earliest_day))
             ):  # the parties settle or give up while the list is full
-                yield from self._taken_off_the_list(case, diary, listed, now)
+                yield from self._taken_off_the_list(diary, case, listed, now, withdraws / chance)
                 self._close_stage(case, env.now)
                 return True
-            if chance() < params.vacate_probability:
-                yield from self._taken_off_the_list(case, diary, listed, now)
+            if vacates < params.vacate_probability:
+                yield from self._taken_off_the_list(diary, case, listed, now, vacates / params.vacate_probability)
                 case.vacated += 1
                 earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
@@ -115,7 +115,7 @@ class StageSteps:
             adjourn = params.adjourn_probability
             if params.adjourn_added_at_full_list:
                 adjourn = min(1.0, adjourn + params.adjourn_added_at_full_list * min(1.0, diary.load_share(day)))
-            if chance() < adjourn:
+            if adjourns < adjourn:
                 case.adjournments += 1
                 earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
@@ -129,9 +129,10 @@ class StageSteps:
         case.vacated += listed.vacated
         case.displaced += listed.displaced
 
-    def _taken_off_the_list(self, case: Case, diary: ListingDiary, listed: Listed, now: float) -> Steps:
-        """The listing is cancelled at a uniform time before its day (vacated, or the parties withdraw)."""
-        yield self.env.timeout(self.listing_draws() * (listed.day - now))
+    def _taken_off_the_list(self, diary: ListingDiary, case: Case, listed: Listed, now: float, when: float) -> Steps:
+        """The listing is cancelled at a uniform time before its day (vacated, or the parties withdraw): ``when`` is
+        the draw that decided it over its probability, a U[0, 1) draw of its own given that it fell below."""
+        yield self.env.timeout(when * (listed.day - now))
         diary.cancel(listed)
         self._listing_ends(case, listed)
 
@@ -145,7 +146,7 @@ class StageSteps:
             yield allocation
         started = env.now
         case.stage_started = started
-        yield env.timeout(self.params.durations[duration_key]())
+        yield env.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
         if not keep_slot:
             team.release()
         self._close_stage(case, started)
@@ -164,10 +165,11 @@ class StageSteps:
         env = self.env
         case.begin(stage, agency, env.now)
         case.stage_started = env.now
-        yield env.timeout(self.params.durations[duration_key]())
+        yield env.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
         self._close_stage(case, case.stage_started)
 
     def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
         """A stage after the order (Pathfinder's review): recorded with its drawn duration; the case does not wait."""
         now = self.env.now
-        self.recorder.stage(case.case_id, stage, agency, now, now, now + self.params.durations[duration_key](), 0.0)
+        days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
+        self.recorder.stage(case.case_id, stage, agency, now, now, now + days, 0.0)
