@@ -108,13 +108,6 @@ def test_the_national_backcast_follows_the_published_trajectory(national_backcas
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known miss (2026-11-29): out of sample, public law mean weeks in Q2 2024 come out at 53.2 against a "
-    "published 41 (30% long; tolerance 25%). The model fitted to 2018-2023 does not drain in 2024 with 2024's "
-    "fewer days sat, and the regional capacity index (fitted afterwards, on its own) lengthens the national mean. "
-    "Strict: a fixed model makes this fail until the mark goes.",
-)
 def test_the_national_backcast_holds_out_of_sample_in_2024(national_backcast: pd.DataFrame) -> None:
     held_out, published_held_out = _at(national_backcast, "public_law_mean_weeks", "2024-06-30")
     assert abs(held_out - published_held_out) <= OUT_OF_SAMPLE_TOLERANCE * published_held_out
