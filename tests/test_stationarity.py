@@ -83,11 +83,14 @@ def test_run_writes_drift_csv_and_flags_a_drifting_series(tmp_path, capsys) -> N
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="a known miss (2026-11-29): the baseline fitted to 2018-2023 cannot hear 2024's demand with 2024's "
-    "124,280 days sat (6.5% fewer than 2023), so its backlog grows: in the options study's base run (3 "
-    "replications) private law outstanding rises 29,950 -> 53,971 and public law mean weeks 35.6 -> 42.5 over "
-    "2024-2028, where the published 2024 backlog fell. Strict: when the model is fixed this test fails until the "
-    "mark is removed.",
+    reason="a known miss (2026-11-30): the baseline is nearly steady but not within the rule. In the options "
+    "study's base run (3 replications, the same seed) over 2024-2028: public law mean weeks 25.0 -> 25.5 (interval "
+    "half-widths 0.25 and 0.44), the share within 26 weeks 0.597 -> 0.578, public law outstanding 7,492 -> 7,762, "
+    "private law outstanding 15,885 -> 17,003 (+7%); private law mean weeks 16.7 -> 16.9 and the Cafcass queues "
+    "hold. Likeliest cause, not yet tested: a two-year warm-up from empty is too short for returns to court "
+    "(private law returns come a mean 18 months after an order) and the longest care cases. The level itself "
+    "(25 weeks against a published 41) is the back-cast's fast 2023-24 drain. Strict: a fixed model makes this "
+    "fail until the mark goes.",
 )
 def test_the_baseline_is_stationary_over_five_years() -> None:
     """Three replications of the national baseline, five years after its warm-up, inputs constant.

@@ -163,9 +163,8 @@ class CourtCapacity(Strict):
         description="Court hours per case in a region relative to the national level (1; a region not named is "
         "1), applied on top of the demand-based shares and renormalised within each tier so the total hours are "
         "unchanged: regions then differ because their capacity per case differs, and the published regional spread "
-        "of durations comes from capacity and demand. Not published: fitted with the back-cast, that spread among "
-        "its targets (scenarios/calibration/backcast_targets.yaml). Only with region_shares null, which fixes the "
-        "hours outright.",
+        "of durations can come from capacity and demand. Not published; the baseline holds every region at 1 "
+        "(docs/calibration.md says why). Only with region_shares null, which fixes the hours outright.",
     )
 
     @field_validator("tier_shares")
