@@ -18,11 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import read_table
 from sim.outputs import summary_text
 from sim.outputs.html import Embedded, embed, format_value, number, render, words
-from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS
+from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS, write_page
 
 COMPARISON_REPORT_NAME = "comparison.html"
 SECTIONS = {
@@ -193,8 +192,4 @@ def render_comparison(directory: str | Path) -> str:
 
 def write_comparison_report(directory: str | Path) -> Path:
     """Write DIR/comparison.html (atomically) from a compare folder and return its path."""
-    text = render_comparison(directory)
-    path = Path(directory) / COMPARISON_REPORT_NAME
-    with ledger(directory, strict=False, owner=False):  # listed in the folder's manifest, so --force removes it
-        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
+    return write_page(directory, COMPARISON_REPORT_NAME, render_comparison(directory))

@@ -388,10 +388,14 @@ def render_report(directory: str | Path) -> str:
     return render("report.html.j2", **context)
 
 
-def write_report(directory: str | Path) -> Path:
-    """Write DIR/report.html (atomically) and return its path."""
-    text = render_report(directory)
-    path = Path(directory) / REPORT_NAME
-    with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
+def write_page(directory: str | Path, name: str, text: str) -> Path:
+    """Write DIR/NAME (atomically), listed in the folder's manifest so --force removes it, and return its path."""
+    path = Path(directory) / name
+    with ledger(directory, strict=False, owner=False):
         write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
+
+
+def write_report(directory: str | Path) -> Path:
+    """Write DIR/report.html (atomically) and return its path."""
+    return write_page(directory, REPORT_NAME, render_report(directory))
