@@ -172,9 +172,8 @@ def test_a_killed_run_leaves_whole_files_and_resumes_to_the_same_results(attempt
     done = finished(out)
     if (out / "children.parquet").exists():  # the combined tables come only once every replication is done
         assert done == list(range(REPLICATIONS))
-    for rep in (out / "replications").glob("rep-*"):  # a replication without stats.json is redone whole
-        if not (rep / "stats.json").exists():
-            assert not (rep / "indicators.parquet").exists()
+    # A replication without stats.json may hold some of its finished tables (a kill between two atomic writes, e.g.
+    # during stats.json's fsync); --resume clears and redoes it whole, which the equality below shows.
     resume(out)
     assert_same_results(reference_out, out)
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"

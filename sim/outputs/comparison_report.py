@@ -20,8 +20,8 @@ import pandas as pd
 
 from sim.experiment.results_folder import read_table
 from sim.outputs import summary_text
-from sim.outputs.html import Embedded, embed, format_value, number, render, words
-from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS, write_page
+from sim.outputs.html import Embedded, embed, format_value, number, render, words, write_page
+from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS
 
 COMPARISON_REPORT_NAME = "comparison.html"
 SECTIONS = {

@@ -21,6 +21,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from sim.experiment.owned_files import ledger, write_atomically
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FIGURE_DPI = 90
 """Resolution of embedded figures: sharp on a screen, a report of a few megabytes."""
@@ -151,3 +153,11 @@ def environment() -> Environment:
 def render(template: str, **context: Any) -> str:
     """A template of ``sim/outputs/templates`` rendered with ``context``."""
     return environment().get_template(template).render(**context)
+
+
+def write_page(directory: str | Path, name: str, text: str) -> Path:
+    """Write DIR/NAME atomically, listed in the folder's manifest (so --force removes it); return its path."""
+    path = Path(directory) / name
+    with ledger(directory, strict=False, owner=False):
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path

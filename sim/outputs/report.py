@@ -22,10 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
 from sim.outputs import summary_text
-from sim.outputs.html import Embedded, embed, format_value, markdown_to_html, number, render, words
+from sim.outputs.html import Embedded, embed, format_value, markdown_to_html, number, render, words, write_page
 from sim.outputs.stress_des import stress_des_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -386,14 +385,6 @@ def render_report(directory: str | Path) -> str:
     }
     context["seconds"] = time.perf_counter() - started
     return render("report.html.j2", **context)
-
-
-def write_page(directory: str | Path, name: str, text: str) -> Path:
-    """Write DIR/NAME (atomically), listed in the folder's manifest so --force removes it, and return its path."""
-    path = Path(directory) / name
-    with ledger(directory, strict=False, owner=False):
-        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
 
 
 def write_report(directory: str | Path) -> Path:
