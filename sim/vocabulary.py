@@ -135,6 +135,13 @@ PUBLIC_LAW = Pathway(
         Stage("assessment", TEAM_WORK, ("local_authority",), "public_law.assessments.duration_days", entry=True),
         Stage("expert_assessment", TEAM_WORK, ("experts",), "public_law.assessments.expert_duration_days"),
         Stage(
+            "further_assessment",
+            TEAM_WORK,
+            ("local_authority",),
+            "public_law.further_assessment.duration_days",
+            since=3,
+        ),
+        Stage(
             "further_case_management_hearing",
             HEARING,
             _COURT,
@@ -149,7 +156,9 @@ PUBLIC_LAW = Pathway(
         "public_law.pre_proceedings.share",
         "public_law.pre_proceedings.diverted_share",
         "public_law.urgent_hearing.share",
+        "public_law.resolved_at_cmh_share",
         "public_law.assessments.expert_share",
+        "public_law.further_assessment.share",
         "public_law.resolved_at_irh_share",
     ),
     counts=(

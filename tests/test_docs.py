@@ -315,7 +315,7 @@ def test_more_cafcass_adds_150_advisers_in_proportion() -> None:
 def test_the_baseline_gives_the_published_hearings_per_care_case() -> None:
     """Published: 5.8 hearings per public law case (2019/20), 6.2 (early 2022); the baseline's urgent hearings,
     further case management and further contested hearings bring it there, adjournments counted."""
-    from sim.model.pathways.public_law import expected_hearings
+    from sim.model.agencies.court_capacity import expected_hearings
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
     assert 5.8 <= expected_hearings(base) <= 6.2
@@ -334,7 +334,8 @@ def test_the_baseline_gives_the_published_hearings_per_care_case() -> None:
             )
         }
     )
-    needed = 1 + 1 + (1 - base.public_law.resolved_at_irh_share)  # CMH, IRH and the final hearing when contested
+    assessed = 1 - base.public_law.resolved_at_cmh_share  # not concluded at the CMH: an IRH, a final if contested
+    needed = 1 + assessed * (1 + (1 - base.public_law.resolved_at_irh_share))
     assert expected_hearings(without) == pytest.approx(needed / (1 - base.courts.adjourn_probability))
 
 

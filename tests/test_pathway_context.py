@@ -188,9 +188,10 @@ def test_a_care_case_diverted_in_pre_proceedings_never_reaches_court(scenario: S
 
 
 def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: Scenario) -> None:
-    """No pre-proceedings, an urgent hearing at issue, no expert, the first count (none) of further CMHs, not
-    resolved at the IRH, then two further hearings (the largest count, taken without a draw)."""
-    answers = [False, True, False, True, False, False]
+    """No pre-proceedings, an urgent hearing at issue, not concluded at the CMH, no expert, no further assessment,
+    the first count (none) of further CMHs, not resolved at the IRH, then two further hearings (the largest count,
+    taken without a draw)."""
+    answers = [False, True, False, False, False, True, False, False]
     context = drive(scenario, "public_law", new_case("public_law", region=0), answers)
     assert steps_of(context) == [
         ("issue", 0.0),
@@ -209,7 +210,9 @@ def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: S
     assert context.script.asked == [
         ("public_law.pre_proceedings.share", params.pre_proceedings.share),
         ("public_law.urgent_hearing.share", params.urgent_hearing.share),
+        ("public_law.resolved_at_cmh_share", params.resolved_at_cmh_share),
         ("public_law.assessments.expert_share", params.assessments.expert_share),
+        ("public_law.further_assessment.share", params.further_assessment.share),
         ("public_law.further_case_management.count_shares", params.further_case_management.count_shares[0]),
         ("public_law.resolved_at_irh_share", params.resolved_at_irh_share),
         ("public_law.contested_further_hearings.count_shares", params.contested_further_hearings.count_shares[0]),
@@ -220,10 +223,34 @@ def test_an_urgent_care_case_keeps_its_guardian_to_the_final_hearing(scenario: S
     ]
 
 
+def test_a_care_case_concluded_at_the_cmh_gives_its_guardian_back_and_has_no_assessment(scenario: Scenario) -> None:
+    """The short care cases: no pre-proceedings, no urgent hearing, concluded at the CMH."""
+    context = drive(scenario, "public_law", new_case("public_law", region=0), [False, False, True])
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("allocation", "guardian_allocation"),
+        ("hearing", "case_management_hearing"),
+        ("release", "cafcass_long_term"),
+        ("dispose", "public_law", 2 * STEP_DAYS),
+    ]
+
+
+def test_a_further_assessment_follows_the_first_by_the_local_authority(scenario: Scenario) -> None:
+    """The long care cases: after an expert's assessment, a further one (a family member found late) by the local
+    authority, then the further CMHs as usual."""
+    answers = [False, False, False, True, True, True, True]
+    context = drive(scenario, "public_law", new_case("public_law", region=0), answers)
+    work = [step for step in steps_of(context) if step[0] == "team_work"]
+    assert work == [("team_work", "expert_assessment"), ("team_work", "further_assessment")]
+    assert ("public_law.further_assessment.share", scenario.public_law.further_assessment.share) in (
+        context.script.asked
+    )
+
+
 def test_a_care_case_resolved_at_the_irh_after_three_further_case_management_hearings(scenario: Scenario) -> None:
-    """Every count draw answered no: the largest count of further CMHs; resolved at the IRH, so no further
-    hearings and no final hearing."""
-    answers = [True, False, False, False, False, False, False, True]
+    """Not concluded at the CMH, no further assessment, every count draw answered no: the largest count of further
+    CMHs; resolved at the IRH, so no further hearings and no final hearing."""
+    answers = [True, False, False, False, False, False, False, False, False, True]
     context = drive(scenario, "public_law", new_case("public_law"), answers)
     hearings = [name for kind, name, *_ in context.log if kind == "hearing"]
     assert hearings == [

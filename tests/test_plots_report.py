@@ -215,7 +215,8 @@ def test_baseline_differences_and_quoted_markdown() -> None:
 def test_journey_tells_a_returning_childs_story(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     children = open_results(run_dir).children
     first = children[children["replication"] == 0]
-    returning = first[first["is_return"]]
+    new_here = first.loc[(first["case_number"] == 1) & ~first["is_return"], "child_id"]  # a first case in the run
+    returning = first[first["is_return"] & (first["case_number"] > 1) & first["child_id"].isin(new_here)]
     child_id = int(returning["child_id"].iloc[0])
     cases = first[first["child_id"] == child_id].sort_values("case_number")
     assert main(["journey", str(run_dir), str(child_id)]) == 0

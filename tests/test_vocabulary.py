@@ -9,6 +9,8 @@ its keys, is tested with a fake context in tests/test_pathway_context.py.
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,8 @@ STAGE_CODES = (
     "contested_further_hearing",
     "domestic_abuse_referral",
     "second_gatekeeping",
+    # round 3: a further assessment in care cases (the spread of care case durations)
+    "further_assessment",
 )
 """The records store a stage's index: written out here so that a reordered table fails, not old results."""
 
@@ -84,6 +88,8 @@ def schema_field(dotted: str) -> Any:
         assert part in model.model_fields, f"{dotted}: '{part}' is not a key of {model.__name__}"
         field = model.model_fields[part]
         model = field.annotation
+        if typing.get_origin(model) in (typing.Union, types.UnionType):  # an optional block: X | None
+            model = next(a for a in typing.get_args(model) if a is not type(None))
     return field
 
 

@@ -51,7 +51,9 @@ class Parameters:
     def configure(self, scenario: Scenario) -> None:
         """Take the values of a period's scenario (called at the start and at each policy's date)."""
         self.scenario = scenario
-        self.durations = {key: self.sampler(key, scenario.at(key)) for key in DURATION_KEYS}
+        self.durations = {
+            key: self.sampler(key, dist) for key in DURATION_KEYS if (dist := scenario.at(key)) is not None
+        }
         self.age_samplers = [
             self.sampler(f"children.age_years.{c}", scenario.children.age_years[c]) for c in CASE_TYPES
         ]

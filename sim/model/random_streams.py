@@ -44,8 +44,9 @@ a block (100 kB) stays in the processor's cache while its cases arrive."""
 COUNT_PLACES = 3
 """Places on the tape for a drawn count's chances (``draw_count`` asks one chance per number tried)."""
 
-ARRIVED, OPEN_CASELOAD = 0, 1
-"""A case's origin: a new arrival, or an open case of the starting state (each has its own serials)."""
+ARRIVED, OPEN_CASELOAD, RETURNED_FROM_BEFORE = 0, 1, 2
+"""A case's origin: a new arrival, an open case of the starting state, or a return to court from an order made
+before the run (:mod:`sim.model.returns_before_start`); each has its own serials."""
 
 _SHARED = (
     ("domestic_abuse", 1),
@@ -227,9 +228,9 @@ class RandomStreams:
         return _generator(self.root_seed, self.replication, stream_key(name), *key)
 
     def draws(self, origin: int, case_type: int, serial: int) -> Draws:
-        """The draws of the ``serial``-th case of ``case_type`` from ``origin`` (:data:`ARRIVED` or
-        :data:`OPEN_CASELOAD`). Serials come in order, so only the current block of tapes is kept, and its cases'
-        draws are set up together while the block is in the processor's cache."""
+        """The draws of the ``serial``-th case of ``case_type`` from ``origin`` (:data:`ARRIVED`,
+        :data:`OPEN_CASELOAD` or :data:`RETURNED_FROM_BEFORE`). Serials come in order, so only the current block
+        of tapes is kept, and its cases' draws are set up together while the block is in the processor's cache."""
         block, row = divmod(serial, BLOCK_CASES)
         held = self._blocks.get((origin, case_type))
         if held is None or held[0] != block:

@@ -33,9 +33,9 @@ from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
 from sim.model.pathways.public_law import public_law
 from sim.model.pathways.steps import StageSteps
-from sim.model.random_streams import ARRIVED, OPEN_CASELOAD, PURPOSE, Draws, RandomStreams
+from sim.model.random_streams import ARRIVED, PURPOSE, Draws, RandomStreams
 from sim.model.records import Labels, Recorder
-from sim.scenario.distributions import Quantile
+from sim.model.starting_state import returns_from_before_start, start_open_caseload
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import (
@@ -43,7 +43,6 @@ from sim.vocabulary import (
     CASE_TYPES,
     DAYS_PER_YEAR,
     LISTING_CLASSES,
-    PATHWAY_TABLES,
     STATUS_DISPOSED,
     STATUS_DIVERTED,
     STATUS_OPEN,
@@ -54,7 +53,6 @@ _CASE_PURPOSES = "domestic_abuse local_authority children court_centre outcome r
 DOMESTIC_ABUSE, LOCAL_AUTHORITY, CHILDREN, COURT_CENTRE, OUTCOME, RECURRENCE, RECURRENCE_DELAY = (
     PURPOSE[p] for p in _CASE_PURPOSES.split()
 )
-OPEN_REGION, OPEN_AGE, OPEN_BOOKED = (PURPOSE[f"open_case.{p}"] for p in ("region", "age_days", "next_hearing_days"))
 CHILD_AGE, CHILD_ATTRIBUTES = PURPOSE["child.age_years"], PURPOSE["child.attributes"]
 PUBLIC_LAW_CODE, DOMESTIC_ABUSE_CODE = CASE_TYPES.index("public_law"), CASE_TYPES.index("domestic_abuse")
 LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
@@ -74,6 +72,8 @@ class RunStats:
     children_created: int = 0
     child_rows: dict[str, int] = field(default_factory=dict)
     returns_started: int = 0
+    returns_from_before_start: int = 0
+    children_returning_from_before_start: int = 0
     returns_pending_at_end: int = 0
     events: int = 0
     wall_seconds: float = 0.0
@@ -225,7 +225,7 @@ class Replication:
             return pathfinder(self, case)
         return private_law(self, case)
 
-    def _count_open(self, case: Case) -> None:
+    def count_open(self, case: Case) -> None:
         """From issue a case is open at court (the caseload the published 'outstanding cases' count)."""
         self.counts.pre_proceedings[case.region] -= 1
         self.counts.by_case_type[case.case_type][case.region] += 1
@@ -234,7 +234,7 @@ class Replication:
     def issue(self, case: Case) -> None:
         """The application is issued: proceedings (and the account of agency days) start now."""
         now = self.env.now
-        self._count_open(case)
+        self.count_open(case)
         case.issue_day = now
         case.pre_proceedings_days = now - case.arrival_day
         case.wait_days = [0.0] * len(AGENCIES)
@@ -306,50 +306,6 @@ class Replication:
                 case = self.new_case(case_type, region, day, draws(ARRIVED, case_type, serial))
                 engine.start(self.pathway(case))
 
-    def _open_caseload(self) -> None:
-        """Start the declared open cases at their stages, issued some days before the start date: by stage with
-        regions drawn by demand shares, then by region and stage, each with its ages and hearings booked ahead."""
-        base = self.scenario
-        regions = list(base.regions)
-        for case_type, open_cases in base.starting_state.open_cases.items():
-            key = f"starting_state.open_cases.{case_type}"
-            code = CASE_TYPES.index(case_type)
-            serial = 0
-            if open_cases.by_stage:
-                age = self.params.sampler(f"{key}.age_days", open_cases.age_days)
-                booked = self._booked_sampler(f"{key}.next_hearing_days", open_cases.next_hearing_days)
-                for stage, count in open_cases.by_stage.items():
-                    for _ in range(int(round(count))):
-                        draws = self.streams.draws(OPEN_CASELOAD, code, serial)
-                        serial += 1
-                        region = draws.choose(OPEN_REGION, self.params.region_cumulative[case_type])
-                        self._start_open_case(case_type, region, stage, age, booked, draws)
-            for region_name, stages in open_cases.by_region.items():
-                for stage, declared in stages.items():
-                    where = f"{key}.by_region.{region_name}.{stage}"
-                    age = self.params.sampler(f"{where}.age_days", declared.age_days)
-                    booked = self._booked_sampler(f"{where}.next_hearing_days", declared.next_hearing_days)
-                    for _ in range(int(round(declared.count))):
-                        draws = self.streams.draws(OPEN_CASELOAD, code, serial)
-                        serial += 1
-                        self._start_open_case(case_type, regions.index(region_name), stage, age, booked, draws)
-
-    def _booked_sampler(self, key: str, dist: Any) -> Quantile | None:
-        return None if dist is None else self.params.sampler(key, dist)
-
-    def _start_open_case(
-        self, case_type: str, region: int, stage: str, age: Quantile, booked: Quantile | None, draws: Draws
-    ) -> None:
-        case = self.new_case(CASE_TYPES.index(case_type), region, 0.0, draws)
-        case.from_open_caseload = True
-        case.entry_stage = PATHWAY_TABLES[case_type].entry_code(stage)
-        case.issue_day = case.arrival_day = -draws.sample(OPEN_AGE, age)
-        if booked is not None:
-            case.booked_day = self.scenario.results_start_day + draws.sample(OPEN_BOOKED, booked)
-        self._count_open(case)
-        case.days_before_run = -case.issue_day
-        engine.start(self.pathway(case))
-
     def run(self) -> RunStats:
         started = time.perf_counter()
         env = self.env
@@ -358,8 +314,9 @@ class Replication:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self._open_caseload()
+            start_open_caseload(self)
             env.process(self._arrivals())
+            env.process(returns_from_before_start(self))
             env.process(self._apply_policies())
             interval = self.scenario.monitor_interval_days
             counts, teams, court, recorder = self.counts, self.teams, self.court, self.recorder
@@ -384,7 +341,8 @@ class Replication:
         s = self.stats
         rows = self.recorder.child_rows
         s.child_rows = {f"{status}{':return' if ret else ''}": n for (status, ret), n in sorted(rows.items())}
-        first_rows = sum(n for (_, ret), n in rows.items() if not ret)
+        # A return from before the run brings children the run has not seen: created here, on a return's rows.
+        first_rows = sum(n for (_, ret), n in rows.items() if not ret) + s.children_returning_from_before_start
         problems = []
         if s.cases_created != s.cases_disposed + s.cases_diverted + s.cases_open_at_end:
             problems.append(

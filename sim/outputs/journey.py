@@ -147,7 +147,13 @@ def _case_lines(
     if siblings:
         shown = ", ".join(str(s) for s in siblings)
         with_whom = f", with {len(siblings)} sibling{'s' if len(siblings) > 1 else ''} (child {shown})"
-    prefix = "Returned to court: case" if c.is_return else "Case"
+    prefix = "Case"
+    if c.is_return:  # a child's first case here that is a return came back from an order made before the run
+        prefix = (
+            "Returned to court: case"
+            if int(c.case_number) > 1
+            else "Returned to court (after an order before the run): case"
+        )
     lines = []
     pre = stages[stages["stage"].astype(str) == "pre_proceedings"]
     for row in pre.to_dict("records"):

@@ -496,6 +496,15 @@ class Assessments(Strict):
     expert_duration_days: Distribution = Field(description="Expert assessment, in days, once an expert is allocated.")
 
 
+class FurtherAssessment(Strict):
+    """A further assessment after the first, for a share of care cases: the main reason a case runs past its
+    timetable (a family member identified late needs a connected-person or special guardianship assessment; PD12A
+    allows extensions of up to 8 weeks at a time)."""
+
+    share: Probability = Field(description="Share of care cases, once assessed, that need a further assessment.")
+    duration_days: Distribution = Field(description="The further assessment by the local authority, in days.")
+
+
 class UrgentHearing(Strict):
     share: Probability = Field(
         description="Share of issued care applications heard at an urgent or interim hearing soon after issue "
@@ -534,8 +543,16 @@ class PublicLaw(WithOutcomes):
     case_management_hearing: Hearing = Field(
         description="The Case Management Hearing, which sets the case's timetable and directions."
     )
+    resolved_at_cmh_share: Probability = Field(
+        default=0.0,
+        description="Share of care cases concluded at the Case Management Hearing (an order agreed, or the "
+        "application withdrawn) without assessments in proceedings.",
+    )
     assessments: Assessments = Field(
         description="Assessments within proceedings: by the local authority, or by an expert for a share of cases."
+    )
+    further_assessment: FurtherAssessment | None = Field(
+        default=None, description="A further assessment after the first, for a share of cases; null for none."
     )
     further_case_management: FurtherHearings = Field(
         description="Further case management hearings after the assessments, before the Issues Resolution Hearing."
@@ -710,6 +727,17 @@ class StartingState(Strict):
     open_cases: dict[Literal[CASE_TYPES], OpenCases] = Field(  # type: ignore[valid-type]
         default={}, description="Open caseload at the start date, by case type and stage."
     )
+    returns_before_start: bool = Field(
+        default=True,
+        description="Children come back to court from orders made before the run (a steady past at the first "
+        "day's inputs), so returns to court do not build up through the results; false starts with no past.",
+    )
+    past_orders_until_days: dict[Literal[CASE_TYPES], NonNegative] = Field(  # type: ignore[valid-type]
+        default={},
+        description="With returns_before_start: the past's orders go on into the run until this day, by case type, "
+        "standing in for the orders its open cases would have made while the run's own first cases are still "
+        "open; set it to the mean days from a case's start to its order early in the run (0 when left out).",
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> StartingState:
@@ -877,9 +905,12 @@ class Scenario(Strict):
     )
 
     def at(self, dotted: str) -> Any:
-        """The value at a dotted key path such as ``public_law.final_hearing`` (the tables' keys name values so)."""
+        """The value at a dotted key path such as ``public_law.final_hearing`` (the tables' keys name values so);
+        None under an optional section the scenario leaves out."""
         node: Any = self
         for part in dotted.split("."):
+            if node is None:
+                return None
             node = node[part] if isinstance(node, dict) else getattr(node, part)
         return node
 

@@ -61,12 +61,13 @@ def expected_sittings(scenario: Scenario, case_type: str, pathfinder: bool = Fal
     if case_type == "public_law":
         p = scenario.public_law
         issued = 1.0 - p.pre_proceedings.share * p.pre_proceedings.diverted_share
-        contested = 1.0 - p.resolved_at_irh_share
+        assessed = 1.0 - p.resolved_at_cmh_share
+        contested = assessed * (1.0 - p.resolved_at_irh_share)
         need = {
             "public_law.urgent_hearing.hearing": p.urgent_hearing.share,
             "public_law.case_management_hearing": 1.0,
-            "public_law.further_case_management.hearing": p.further_case_management.mean_count,
-            "public_law.issues_resolution_hearing": 1.0,
+            "public_law.further_case_management.hearing": assessed * p.further_case_management.mean_count,
+            "public_law.issues_resolution_hearing": assessed,
             "public_law.contested_further_hearings.hearing": contested * p.contested_further_hearings.mean_count,
             "public_law.final_hearing": contested,
         }
@@ -92,6 +93,16 @@ def expected_sittings(scenario: Scenario, case_type: str, pathfinder: bool = Fal
             "domestic_abuse.return_hearing": 1.0,
         }
     return {k: v * sits for k, v in need.items()}
+
+
+def expected_hearings(scenario: Scenario) -> float:
+    """Hearings a newly issued care case has on average, counting a hearing each time it sits: the sum of
+    :func:`expected_sittings` per issued case. It is the figure to set against the published hearings per public
+    law case (5.8 in 2019/20, 6.2 early in 2022)."""
+    pre = scenario.public_law.pre_proceedings
+    issued = 1.0 - pre.share * pre.diverted_share
+    sittings = sum(expected_sittings(scenario, "public_law").values())
+    return sittings / issued if issued > 0 else 0.0
 
 
 def demand_hours(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, list[float]]:

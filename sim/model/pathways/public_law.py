@@ -2,19 +2,17 @@
 
 Pre-proceedings with the local authority (some cases diverted) → application issued → an urgent or interim
 hearing for a share of applications → children's guardian allocated (held until the order) → Case Management
-Hearing → assessments (local authority, or an expert) → further case management hearings (a drawn number) →
+Hearing (a share of cases concluded there) → assessments (local authority, or an expert), and for a share a
+further assessment (a family member found late) → further case management hearings (a drawn number) →
 Issues Resolution Hearing → when not resolved, further hearings (a drawn number) and the final hearing →
 order. The stages, their keys, the branch shares and the counts are listed in :data:`sim.vocabulary.PUBLIC_LAW`;
-:func:`expected_hearings` gives the hearings per case these parameters imply.
+:func:`sim.model.agencies.court_capacity.expected_hearings` gives the hearings per case these parameters imply.
 """
 
 from __future__ import annotations
 
-import math
-
 from sim.model.entities import Case
 from sim.model.pathways.context import PathwayContext, Steps, draw_count
-from sim.scenario.schema import Scenario
 from sim.vocabulary import PUBLIC_LAW, STAGE
 
 CMH_ENTRY, ASSESSMENT_ENTRY, IRH_ENTRY = (
@@ -42,6 +40,10 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
     yield from ctx.allocation(case, STAGE["guardian_allocation"], GUARDIANS)
     if entry <= CMH_ENTRY:
         yield from ctx.hearing(case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
+        if draw.chance("public_law.resolved_at_cmh_share", ctx.scenario.public_law.resolved_at_cmh_share):
+            ctx.team(GUARDIANS, case.region).release()
+            yield from ctx.dispose(case, "public_law")
+            return
     if entry <= ASSESSMENT_ENTRY:
         if draw.chance("public_law.assessments.expert_share", ctx.scenario.public_law.assessments.expert_share):
             yield from ctx.team_work(
@@ -50,6 +52,11 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
         else:
             yield from ctx.team_work(
                 case, STAGE["assessment"], "local_authority", "public_law.assessments.duration_days"
+            )
+        further = ctx.scenario.public_law.further_assessment
+        if further is not None and draw.chance("public_law.further_assessment.share", further.share):
+            yield from ctx.team_work(
+                case, STAGE["further_assessment"], "local_authority", "public_law.further_assessment.duration_days"
             )
         for _ in range(
             draw_count(
@@ -80,25 +87,3 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
         yield from ctx.hearing(case, STAGE["final_hearing"], "public_law.final_hearing")
     ctx.team(GUARDIANS, case.region).release()
     yield from ctx.dispose(case, "public_law")
-
-
-def expected_hearings(scenario: Scenario) -> float:
-    """Hearings a newly issued care case has on average under the scenario's shares and counts, counting a
-    hearing each time it sits (an adjourned hearing sits and is relisted; a vacated one never sits).
-
-    Each hearing the pathway needs sits 1 / (1 - adjourn_probability) times on average. The needs are: the
-    urgent hearing (its share), the CMH, the further CMHs (their mean count), the IRH, and for the cases not
-    resolved there the further hearings (their mean count) and the final hearing. It is the figure to set
-    against the published hearings per public law case (5.8 in 2019/20, 6.2 early in 2022).
-    """
-    params = scenario.public_law
-    contested = 1.0 - params.resolved_at_irh_share
-    needed = (
-        params.urgent_hearing.share
-        + 1.0
-        + params.further_case_management.mean_count
-        + 1.0
-        + contested * (params.contested_further_hearings.mean_count + 1.0)
-    )
-    going_ahead = 1.0 - scenario.courts.adjourn_probability
-    return needed / going_ahead if going_ahead > 0 else math.inf
