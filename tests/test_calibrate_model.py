@@ -246,6 +246,22 @@ def test_a_target_the_measure_does_not_give_is_named_with_its_line(tmp_path: Pat
         evaluator((0.1,), "start")
 
 
+def test_a_published_figure_under_the_wrong_measure_is_caught_before_any_run(tmp_path: Path) -> None:
+    """A figure as published needs ``measure: trajectory``; left at the default it would fail only after the first
+    evaluation's run (minutes on the national back-cast), so the file is refused as it is read."""
+    loaded = load_scenario(SCENARIO)
+    as_published = target("public_law_mean_weeks", 40.0, "2023-06-30")
+    path = write_targets(tmp_path / "t.yaml", [ADJOURNMENT], [as_published])
+    with pytest.raises(TargetsError, match=r"t\.yaml:\d+: .*give 'measure: trajectory'"):
+        load_targets(path, loaded)
+    data = yaml.safe_load(path.read_text())
+    data["measure"] = "trajectory"
+    data["targets"][0]["indicator"] = "public_law_mean_weks"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(TargetsError, match=r"has no 'public_law_mean_weks'; did you mean 'public_law_mean_weeks'"):
+        load_targets(path, loaded)
+
+
 def test_evaluations_share_seeds_and_are_cached(tmp_path: Path) -> None:
     loaded = load_scenario(SCENARIO)
     targets = load_targets(TARGETS, loaded)
@@ -366,17 +382,23 @@ def test_one_parameter_may_set_several_keys_and_add_regions_to_an_index_left_emp
     loaded = load_scenario(REGIONAL)
     both = {"name": "both", "key": [f"{INDEX}.north_east", f"{INDEX}.wales"], "lower": 0.6, "upper": 1.6, "start": 1}
     end = run_end_date(loaded).isoformat()
-    path = write_targets(tmp_path / "t.yaml", [both], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    path = write_targets(
+        tmp_path / "t.yaml", [both], [target("public_law_mean_weeks[region=wales]", 20, end)], measure="trajectory"
+    )
     targets = load_targets(path, loaded)
     changed = scenario_at(loaded, targets.spec.parameters, (1.3,)).scenario
     assert changed.courts.capacity.capacity_per_case_index == {"north_east": 1.3, "wales": 1.3}
     nameless = {k: v for k, v in both.items() if k != "name"}
-    path = write_targets(tmp_path / "t.yaml", [nameless], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    path = write_targets(
+        tmp_path / "t.yaml", [nameless], [target("public_law_mean_weeks[region=wales]", 20, end)], measure="trajectory"
+    )
     with pytest.raises(TargetsError, match=r"t\.yaml:\d+: parameters\[0\].*needs a name"):
         load_targets(path, loaded)
     # a key the index may add is still checked: a misspelt region is an unknown region of the scenario
     wrong = {**both, "key": [f"{INDEX}.north_east", f"{INDEX}.walse"]}
-    path = write_targets(tmp_path / "t.yaml", [wrong], [target("public_law_mean_weeks[region=wales]", 20, end)])
+    path = write_targets(
+        tmp_path / "t.yaml", [wrong], [target("public_law_mean_weeks[region=wales]", 20, end)], measure="trajectory"
+    )
     with pytest.raises(TargetsError, match=r"unknown region 'walse'"):
         load_targets(path, loaded)
 
@@ -425,7 +447,9 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
     backcast = HERE.parent / "scenarios" / "backcast.yaml"
     loaded = load_scenario(backcast)
     days = {"name": "days_sat_before_2023", "key": "history.rows.0.days_sat", "lower": 1e5, "upper": 1.6e5}
-    path = write_targets(tmp_path / "t.yaml", [days], [target("public_law_mean_weeks", 33, "2019-06-30")])
+    path = write_targets(
+        tmp_path / "t.yaml", [days], [target("public_law_mean_weeks", 33, "2019-06-30")], measure="trajectory"
+    )
     targets = load_targets(path, loaded)
     assert targets.start == (109088.0,)  # the scenario's own value
     changed = scenario_at(loaded, targets.spec.parameters, (115000.0,)).scenario
@@ -434,6 +458,8 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
     rows = yaml.safe_load(text)["history"]["rows"]
     assert isinstance(rows, list) and rows[0]["days_sat"] == 115000.0 and rows[-1]["days_sat"] == 124280.0
     beyond = {**days, "key": "history.rows.9.days_sat"}
-    path = write_targets(tmp_path / "t.yaml", [beyond], [target("public_law_mean_weeks", 33, "2019-06-30")])
+    path = write_targets(
+        tmp_path / "t.yaml", [beyond], [target("public_law_mean_weeks", 33, "2019-06-30")], measure="trajectory"
+    )
     with pytest.raises(TargetsError, match=r"rows\.9"):
         load_targets(path, loaded)

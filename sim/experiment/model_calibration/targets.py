@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.analysis.trajectory import MEASURES as PUBLISHED_MEASURES
 from sim.analysis.trajectory import split_region
 from sim.experiment.model_calibration.measures import MEASURES
 from sim.scenario.annotations import fields_by_key, is_model, members
@@ -318,7 +319,17 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
         points.setdefault((t.indicator, t.date), i)
         if t.published == 0:
             add(("targets", i, "published"), f"{where}.published", "must not be zero: errors are relative to it")
-        region = split_region(t.indicator)[1]
+        name, region = split_region(t.indicator)
+        if spec.measure == "trajectory" and name not in PUBLISHED_MEASURES:
+            close = suggest(name, PUBLISHED_MEASURES)
+            hint = f"; did you mean '{close}'?" if close else ""
+            add(("targets", i, "indicator"), f"{where}.indicator", f"the trajectory measure has no '{name}'{hint}")
+        elif spec.measure == "indicators" and name in PUBLISHED_MEASURES:  # caught now, not after the first run
+            add(
+                ("targets", i, "indicator"),
+                f"{where}.indicator",
+                f"'{name}' is a figure as published, which the 'trajectory' measure reads; give 'measure: trajectory'",
+            )
         if region is not None and region not in loaded.scenario.regions:
             close = suggest(region, loaded.scenario.regions)
             hint = f"; did you mean '{close}'?" if close else f" (regions: {', '.join(loaded.scenario.regions)})"
