@@ -28,6 +28,14 @@ def scenario_data(path: Path) -> dict[str, Any]:
         return copy.deepcopy(yaml.safe_load(handle))
 
 
+@pytest.fixture(autouse=True)
+def run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A run store of the test's own (FJSIM_RUNS_DB): commands register their folders there, never in results/."""
+    path = tmp_path_factory.mktemp("run-store") / "runs.duckdb"
+    monkeypatch.setenv("FJSIM_RUNS_DB", str(path))
+    return path
+
+
 @pytest.fixture
 def small_data() -> dict[str, Any]:
     return scenario_data(SMALL)
