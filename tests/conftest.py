@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ def scenario_data(path: Path) -> dict[str, Any]:
     """A scenario file as a plain dict (yaml.safe_load), fresh for every call so tests can change it."""
     with open(path, encoding="utf-8") as handle:
         return copy.deepcopy(yaml.safe_load(handle))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_run_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A run store for the session (FJSIM_RUNS_DB), so module fixtures that run commands never write results/."""
+    path = tmp_path_factory.mktemp("session-run-store") / "runs.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FJSIM_RUNS_DB", str(path))
+        yield path
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from typing import Any
 from sim.cli.common import EXIT_OK, UserError, add_runs_db, err, folder, invocation, positive_int
 
 CELL_CHARACTERS = 60
-"""A cell wider than this is cut (with an ellipsis) in a printed table; --csv writes it whole."""
+"""A cell wider than this is cut in the middle (an ellipsis) in a printed table; --csv writes it whole."""
 MISSING = "MISSING"
 
 
@@ -107,7 +107,10 @@ def cell(value: Any) -> str:
         midnight = not any(getattr(value, part, 0) for part in ("hour", "minute", "second", "microsecond"))
         return value.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")  # a date is stored as a midnight
     text = " ".join(str(value).split())
-    return text if len(text) <= CELL_CHARACTERS else text[: CELL_CHARACTERS - 1] + "…"
+    if len(text) <= CELL_CHARACTERS:
+        return text
+    head = (CELL_CHARACTERS - 1) // 2  # cut in the middle: a path's file name is at its end
+    return text[:head] + "…" + text[len(text) - (CELL_CHARACTERS - 1 - head) :]
 
 
 def table_lines(frame) -> list[str]:

@@ -346,7 +346,7 @@ def dangling_notes(result: pd.DataFrame, missing_folders: list[str]) -> list[str
     if not missing_folders or result.empty:
         return []
     notes = []
-    texts = [str(v) for column in result.columns if result[column].dtype == object for v in result[column].dropna()]
+    texts = [v for column in result.columns for v in result[column].dropna() if isinstance(v, str)]
     for folder in missing_folders:
         hits = sum(1 for text in texts if text == folder or text.startswith(folder + os.sep))
         if hits:
