@@ -234,6 +234,16 @@ def test_forget_drops_the_record_and_keeps_the_files(study, tmp_path, capsys) ->
         assert RunStore(store).query(f"SELECT count(*) AS n FROM {table}")[0]["n"].iloc[0] == 0
 
 
+def test_a_folder_without_figures_or_tables_is_shown_too(study, tmp_path, capsys) -> None:
+    copy = tmp_path / "bare"  # as calibrate model leaves its folder: a manifest, no summary.csv, no Parquet
+    copy.mkdir()
+    shutil.copy(study["run"] / "manifest.json", copy / "manifest.json")
+    store = tmp_path / "runs.duckdb"
+    assert cli(capsys, "runs", "add", copy, "--runs-db", store)[0] == 0
+    code, out, _ = cli(capsys, "runs", "show", "1", "--runs-db", store)
+    assert code == 0 and "headline indicators (0 stored in all)" in out and "0 files (none)" in out
+
+
 def test_adding_a_folder_again_replaces_its_record_under_the_same_id(study, tmp_path, capsys) -> None:
     store = tmp_path / "runs.duckdb"
     assert cli(capsys, "runs", "add", study["compare"], "--runs-db", store)[0] == 0

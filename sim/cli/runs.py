@@ -231,7 +231,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     _show_figures(args.run_id, shown)
     files = shown["parquet_files"]
     present = len(files) - int(files["missing"].sum())
-    names = ", ".join(sorted(files["table_name"].unique()))
+    names = ", ".join(sorted(files["table_name"].unique())) or "none"
     print(f"parquet tables: {len(files)} files ({names}), {present} present")
     if args.manifest:
         print("manifest:")
@@ -246,7 +246,8 @@ def _show_figures(run_id: int, shown) -> None:
     indicators = shown["indicators"]
     listed = {(i, b, g) for _, i, b, g in LIST_FIGURES}
     keys = zip(indicators.indicator, indicators.breakdown, indicators.group_name, strict=True)
-    chosen = indicators["headline"].fillna(False).to_numpy() | [k in listed for k in keys]
+    flags = indicators["headline"].astype("boolean").fillna(False).tolist()  # a missing flag is not a headline
+    chosen = [flag or key in listed for flag, key in zip(flags, keys, strict=True)]
     columns = ["scenario", "indicator", "group_name", "mean", "ci95_low", "ci95_high", "replications", "rough"]
     print(f"headline indicators ({len(indicators)} stored in all):")
     for line in table_lines(indicators.loc[chosen, columns]):
