@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 TRACEBACK = "Traceback (most recent call last)"
 CAFCASS_QUERY = """
-    SELECT DISTINCT r.run_id, r.kind, c.scenario, c.key, c.how, i.mean, i.ci95_low, i.ci95_high
+    SELECT r.run_id, r.kind, c.scenario, count(DISTINCT c.key) AS keys_changed, i.mean, i.ci95_low, i.ci95_high
     FROM changes c JOIN runs r USING (run_id) JOIN indicators i USING (run_id, scenario)
     WHERE c.key LIKE '%cafcass%advisers%' AND i.indicator = 'disposed_within_26_weeks_share'
       AND i.breakdown = 'case_type' AND i.group_name = 'public_law'
-    ORDER BY r.run_id, c.scenario
+    GROUP BY ALL ORDER BY r.run_id, c.scenario
 """
 """The issue's example: every run of any option that changed Cafcass advisers, with its 26-week share."""
 
@@ -144,6 +144,7 @@ def test_each_option_records_the_keys_it_changed_against_its_base(study) -> None
 def test_the_cafcass_query_finds_every_option_that_changed_advisers_with_its_26_week_share(study, capsys) -> None:
     rows, notes = RunStore(study["store"]).query(CAFCASS_QUERY)
     assert list(zip(rows.kind, rows.scenario, strict=True)) == [("compare", "more_cafcass"), ("sweep", "setting-001")]
+    assert list(rows.keys_changed) == [1, 1]
     assert notes == []
     for folder, row in zip(
         [study["compare"] / "scenarios" / "more_cafcass", study["sweep"] / "settings" / "setting-001"],

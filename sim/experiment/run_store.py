@@ -32,10 +32,11 @@ or options study, ``setting-NNN`` in a sweep, the scenario's name otherwise):
 
 Every option that changed Cafcass advisers, with its public law share within 26 weeks::
 
-    SELECT DISTINCT r.run_id, c.scenario, c.key, i.mean, i.ci95_low, i.ci95_high
+    SELECT r.run_id, r.kind, c.scenario, count(DISTINCT c.key) AS keys_changed, i.mean, i.ci95_low, i.ci95_high
     FROM changes c JOIN runs r USING (run_id) JOIN indicators i USING (run_id, scenario)
     WHERE c.key LIKE '%cafcass%advisers%' AND i.indicator = 'disposed_within_26_weeks_share'
       AND i.breakdown = 'case_type' AND i.group_name = 'public_law'
+    GROUP BY ALL ORDER BY r.run_id, c.scenario
 
 DuckDB lets one process write a database file at a time (and none read while one writes), so every operation
 opens a short-lived connection and, while another process holds the file, waits and tries again with growing
