@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +32,17 @@ def scenario_data(path: Path) -> dict[str, Any]:
         return copy.deepcopy(yaml.safe_load(handle))
 
 
+SESSION_RUN_STORE = Path(tempfile.mkdtemp(prefix="fjsim-test-run-store-")) / "runs.duckdb"
+os.environ["FJSIM_RUNS_DB"] = str(SESSION_RUN_STORE)
+"""Set on import, before any test module copies os.environ for its subprocesses: no test, in this process or in one
+it starts, registers a run in the checkout's results/runs.duckdb."""
+
+
 @pytest.fixture(scope="session", autouse=True)
-def session_run_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A run store for the session (FJSIM_RUNS_DB), so module fixtures that run commands never write results/."""
-    path = tmp_path_factory.mktemp("session-run-store") / "runs.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FJSIM_RUNS_DB", str(path))
-        yield path
+def session_run_store() -> Iterator[Path]:
+    """The session's run store (FJSIM_RUNS_DB), removed at the end."""
+    yield SESSION_RUN_STORE
+    shutil.rmtree(SESSION_RUN_STORE.parent, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

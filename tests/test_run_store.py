@@ -7,6 +7,7 @@ use the store the test has from ``FJSIM_RUNS_DB`` (tests/conftest.py), never ``r
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from sim.experiment.run_store import RunStore
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
 TRACEBACK = "Traceback (most recent call last)"
+STORE_AT_IMPORT = os.environ.get("FJSIM_RUNS_DB")
+"""What a test module that copies os.environ for its subprocesses at import (test_interruptions.py) passes on."""
 CAFCASS_QUERY = """
     SELECT r.run_id, r.kind, c.scenario, count(DISTINCT c.key) AS keys_changed, i.mean, i.ci95_low, i.ci95_high
     FROM changes c JOIN runs r USING (run_id) JOIN indicators i USING (run_id, scenario)
@@ -262,6 +265,10 @@ def test_fjsim_runs_db_names_the_store_and_runs_db_overrides_it(study, run_store
     given = tmp_path / "given.duckdb"
     assert cli(capsys, "runs", "add", study["sweep"], "--runs-db", given)[0] == 0
     assert list(RunStore(given).list_runs()["kind"]) == ["sweep"] and len(RunStore(run_store).list_runs()) == 1
+
+
+def test_no_test_registers_in_the_checkouts_results_folder() -> None:
+    assert STORE_AT_IMPORT is not None and not Path(STORE_AT_IMPORT).is_relative_to(ROOT)
 
 
 def test_without_either_the_store_is_results_runs_duckdb_here(study, tmp_path, monkeypatch, capsys) -> None:

@@ -160,6 +160,7 @@ def experiment_folder(
     The folder is then made, locked, and (with ``--force``) emptied of the previous run's files
     (:func:`sim.experiment.results_folder.output_folder`). On Ctrl-C the workers stop at once and the user is told
     where the partial results are (``main`` then exits 130); the workers are stopped before the folder is released.
+    A command that ends normally then has its folder registered in the run store (:func:`register_finished`).
     """
     from sim.experiment.results_folder import output_folder
 

@@ -29,7 +29,6 @@ import pandas as pd
 from sim.analysis.indicators import HEADLINE
 from sim.experiment.manifest import sha256_file
 from sim.experiment.owned_files import MANIFEST_NAME, absolute, read_json_object
-from sim.experiment.validation import VALIDATION_CSV
 
 KINDS = ("run", "compare", "options", "sweep", "backcast", "validation", "calibrate")
 """The kinds of record: the command that made the folder."""
@@ -114,6 +113,8 @@ class ScenarioFolder:
 
 def infer_kind(folder: Path, manifest: dict[str, Any]) -> str:
     """The command that made ``folder``, from what its manifest and files say."""
+    from sim.experiment.validation import VALIDATION_CSV  # here: the module imports scipy, which listing needs not
+
     kind = manifest.get("kind")
     if kind == "comparison":
         return "options" if (folder / OPTIONS_CSV).exists() else "compare"
