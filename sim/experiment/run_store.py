@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sim.experiment.owned_files import absolute
 from sim.experiment.run_record import RecordError, RunRecord, read_record
@@ -251,8 +252,8 @@ class RunStore:
                 ("differences", record.differences),
                 ("parquet_files", record.tables),
             ):
-                if len(rows):
-                    con.register("incoming", rows)
+                if len(rows):  # as Arrow, which every DuckDB reads, whatever dtypes this pandas gives text
+                    con.register("incoming", pa.Table.from_pandas(rows, preserve_index=False))
                     con.execute(f"INSERT INTO {table} BY NAME SELECT {run_id} AS run_id, * FROM incoming")
                     con.unregister("incoming")
         return run_id, found is not None, record
