@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,27 @@ def scenario_data(path: Path) -> dict[str, Any]:
     """A scenario file as a plain dict (yaml.safe_load), fresh for every call so tests can change it."""
     with open(path, encoding="utf-8") as handle:
         return copy.deepcopy(yaml.safe_load(handle))
+
+
+SESSION_RUN_STORE = Path(tempfile.mkdtemp(prefix="fjsim-test-run-store-")) / "runs.duckdb"
+os.environ["FJSIM_RUNS_DB"] = str(SESSION_RUN_STORE)
+"""Set on import, before any test module copies os.environ for its subprocesses: no test, in this process or in one
+it starts, registers a run in the checkout's results/runs.duckdb."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_run_store() -> Iterator[Path]:
+    """The session's run store (FJSIM_RUNS_DB), removed at the end."""
+    yield SESSION_RUN_STORE
+    shutil.rmtree(SESSION_RUN_STORE.parent, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A run store of the test's own (FJSIM_RUNS_DB): commands register their folders there, never in results/."""
+    path = tmp_path_factory.mktemp("run-store") / "runs.duckdb"
+    monkeypatch.setenv("FJSIM_RUNS_DB", str(path))
+    return path
 
 
 @pytest.fixture

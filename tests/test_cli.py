@@ -270,6 +270,7 @@ def test_every_command_is_listed_once() -> None:
         "journey",
         "report",
         "ocel",
+        "runs",
     ]
 
 

@@ -160,6 +160,7 @@ def experiment_folder(
     The folder is then made, locked, and (with ``--force``) emptied of the previous run's files
     (:func:`sim.experiment.results_folder.output_folder`). On Ctrl-C the workers stop at once and the user is told
     where the partial results are (``main`` then exits 130); the workers are stopped before the folder is released.
+    A command that ends normally then has its folder registered in the run store (:func:`register_finished`).
     """
     from sim.experiment.results_folder import output_folder
 
@@ -179,6 +180,36 @@ def experiment_folder(
                 executor.close()
     finally:
         executor.close()
+    register_finished(args, out)
+
+
+REGISTERED_COMMANDS = ("run", "compare", "sweep", "backcast", "options", "calibrate", "validation")
+"""The commands whose folder is registered in the run store when they finish (the kind of record is the name)."""
+
+
+def register_finished(args: argparse.Namespace, out: Path) -> None:
+    """Record a finished command's folder in the run store (:mod:`sim.experiment.run_store`).
+
+    The results are complete whatever happens here: a store that cannot be written (held too long by another
+    process, not a run store, a full disk) is a warning saying how to register the folder later, never a failure.
+    """
+    kind = getattr(args, "command", None)
+    if kind not in REGISTERED_COMMANDS:
+        return
+    try:
+        from sim.experiment.run_store import RunStore
+
+        store = RunStore(getattr(args, "runs_db", None))
+        run_id, replaced, _ = store.register(out, kind)
+    except Exception as exc:  # never lose or fail a finished run over its record
+        reason = str(exc) if type(exc).__name__ == "RunStoreError" else describe_failure(exc)
+        err(
+            f"warning: the results in {out} are complete but were not registered in the run store: {reason}; "
+            f"register them later with: {invocation()} runs add {out}"
+        )
+        return
+    what = "updated" if replaced else "registered as"
+    err(f"{what} run {run_id} in {store.path} (see it with: {invocation()} runs show {run_id})")
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -236,11 +267,27 @@ def add_out(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--force", action="store_true", help="replace results in an existing, non-empty --out DIR")
 
 
+def add_runs_db(parser: argparse.ArgumentParser) -> None:
+    """--runs-db PATH: the run store to use (sim.experiment.run_store)."""
+    parser.add_argument(
+        "--runs-db",
+        default=None,
+        metavar="PATH",
+        help="the run store, a DuckDB file (default: $FJSIM_RUNS_DB, else results/runs.duckdb here)",
+    )
+
+
 def add_experiment_options(
-    parser: argparse.ArgumentParser, *, out: str, whose_seed: str | None = "the scenario's", replications: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    out: str,
+    whose_seed: str | None = "the scenario's",
+    replications: bool = True,
+    registered: bool = True,
 ) -> None:
     """The options of every command that runs replications: --replications, --seed, --out, --force,
-    --workers, --scheduler and --allow-root (``whose_seed=None`` leaves --seed out)."""
+    --workers, --scheduler and --allow-root (``whose_seed=None`` leaves --seed out), and --runs-db for a command
+    whose folder is registered in the run store (``registered``)."""
     if replications:
         add_replications(parser)
     if whose_seed is not None:
@@ -248,3 +295,5 @@ def add_experiment_options(
     add_out(parser, out)
     add_execution(parser)
     add_allow_root(parser)
+    if registered:
+        add_runs_db(parser)

@@ -29,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--years", type=float, default=None, metavar="Y", help="years to run from empty (default: warm-up + run)"
     )
     p.add_argument("--window", type=positive_int, default=None, metavar="W", help="Welch moving-average half-window")
-    add_experiment_options(p, out="results/warmup-...")
+    add_experiment_options(p, out="results/warmup-...", registered=False)  # a look at runs from empty
     p.set_defaults(func=cmd_warmup)
 
 
