@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.attribution import case_events
 from sim.analysis.drift import drift_from_indicators, yearly_rows
 from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
 from sim.analysis.indicators import indicators as indicator_rows
@@ -32,6 +33,7 @@ from sim.analysis.periods import results_period as period_of
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
+from sim.experiment.memory import return_freed_memory
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress
 from sim.experiment.results_folder import (
@@ -40,6 +42,7 @@ from sim.experiment.results_folder import (
     REPLICATION_FILES,
     REPLICATIONS_DIR,
     TABLES,
+    ResultsDirError,
     RunDirectoryError,
     clear_replication,
     parquet_file,
@@ -54,6 +57,19 @@ from sim.scenario.schema import Scenario
 
 STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
 """The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.attribution.case_events`)."""
+UNUSED_CHILD_COLUMNS = frozenset(
+    (
+        "local_authority",
+        "court_centre",
+        "case_number",
+        "arrival_date",
+        "days_before_run",
+        "pre_proceedings_days",
+        "displaced",
+        "outcome",
+    )
+)
+"""Columns of children.parquet no indicator reads: left on disk when a replication's indicators are computed."""
 CONFIRM_REPLICATIONS = 5
 """Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
 
@@ -107,6 +123,18 @@ def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
     return period_of(scenario.start_date, scenario.run_years)
 
 
+def _read_lean(path: Path, columns: list[str] | None = None, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """A table of one replication as a DataFrame, read a column at a time so that memory holds the DataFrame and one
+    column of Arrow, not a whole Arrow table beside it; dates as numpy dates rather than Python objects."""
+    parquet = parquet_file(path)
+    names = [n for n in (columns or parquet.schema_arrow.names) if n not in exclude]
+    try:
+        data = {n: parquet.read(columns=[n]).column(0).to_pandas(date_as_object=False) for n in names}
+    except (pa.ArrowException, ValueError) as exc:
+        raise ResultsDirError(f"{path} cannot be read as a Parquet table: {exc}") from None
+    return pd.DataFrame(data, copy=False)
+
+
 def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
     """The indicators of the replication whose tables are in ``directory``, from :mod:`sim.analysis`.
 
@@ -115,11 +143,11 @@ def replication_indicators(directory: Path, scenario: Scenario | None = None) ->
     table without it) and adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`).
     """
     directory = Path(directory)
-    children = pq.read_table(directory / "children.parquet").to_pandas()
-    timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
-    stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
+    children = _read_lean(directory / "children.parquet", exclude=UNUSED_CHILD_COLUMNS)
+    timeline = _read_lean(directory / "timeline.parquet")
+    times = case_events(children, _read_lean(directory / "stages.parquet", columns=STAGE_COLUMNS))  # stages freed
     period = results_period(scenario) if scenario is not None else None
-    rows = indicator_rows(children, stages, period, timeline=timeline, by_month=False)
+    rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times)
     if scenario is not None:
         rows = pd.concat([rows, yearly_rows(children, timeline, scenario.start_date, scenario.run_years)])
     return rows.reset_index(drop=True)
@@ -128,6 +156,7 @@ def replication_indicators(directory: Path, scenario: Scenario | None = None) ->
 def run_replication(task: ReplicationTask) -> ReplicationResult:
     """Run one replication into its folder; a failure is returned (with its traceback), not raised."""
     started = time.perf_counter()
+    return_freed_memory()  # a worker on a cluster was not started by the command line
     directory = Path(task.directory)
     clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
     directory.mkdir(parents=True, exist_ok=True)
