@@ -21,9 +21,12 @@ Runs go through :func:`sim.experiment.replications.run_experiment` (the code beh
 notebook run writes the same files, manifest and seeds as the command line. :func:`open_results` opens
 the directory of an earlier run. ``docs/analysis.md`` is a worked example.
 
-The functions that read a results directory (:func:`read_table`, :func:`check_results_dir`,
-:func:`replications_in`, :func:`read_manifest`) are those of :mod:`sim.experiment.results_folder`, exposed
-here for notebooks.
+The functions that read a results directory (:func:`read_table`, :func:`replication_frames`, :func:`connect`,
+:func:`check_results_dir`, :func:`replications_in`, :func:`read_manifest`) are those of
+:mod:`sim.experiment.run_tables` and :mod:`sim.experiment.results_folder`, exposed here for notebooks. Each table
+is stored once per replication; :attr:`Results.children` reads every replication's rows into one DataFrame, which
+for a national run is millions of rows: :meth:`Results.query` aggregates with SQL (DuckDB) instead, reading the
+Parquet files without holding them.
 """
 
 from __future__ import annotations
@@ -38,14 +41,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.results_folder import (  # the readers of a results folder, for notebooks
-    TABLES,
-    ResultsDirError,
-    check_results_dir,
-    read_manifest,
-    read_table,
-    replications_in,
-)
+from sim.experiment.results_folder import TABLES, ResultsDirError, read_manifest  # the readers, for notebooks
+from sim.experiment.run_tables import check_results_dir, connect, read_table, replication_frames, replications_in
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.yaml_file import ScenarioError
 
@@ -58,10 +55,12 @@ __all__ = [
     "ScenarioError",
     "check_results_dir",
     "compare",
+    "connect",
     "load",
     "open_results",
     "read_manifest",
     "read_table",
+    "replication_frames",
     "replications_in",
     "run",
     "with_changes",
@@ -129,8 +128,16 @@ class Results:
     # tables
     @functools.cached_property
     def children(self) -> pd.DataFrame:
-        """A row per child per case (every replication); see sim/model/records.py for the columns."""
+        """A row per child per case (every replication, held in memory: for a big run see :meth:`query`);
+        see sim/model/records.py for the columns."""
         return read_table(self.out, "children")
+
+    def query(self, sql: str, parameters: list[Any] | None = None) -> pd.DataFrame:
+        """A DuckDB query of the run's tables, which it names ``children``, ``stages`` and ``timeline`` (every
+        replication, each row once), e.g. ``results.query("SELECT case_type, count(*) FROM children GROUP BY 1")``:
+        the rows are read from the Parquet files as the query needs them, not held."""
+        with connect(self.out) as run:
+            return run.frame(sql, parameters)
 
     @functools.cached_property
     def stages(self) -> pd.DataFrame:
@@ -387,5 +394,5 @@ def compare(
         )
     finally:
         executor.close()
-    write_comparison_figures(directory, table, comparing.disposal_children(runs))
+    write_comparison_figures(directory, table, comparing.disposal_spreads(runs))
     return Comparison(directory, table, {name: Results(run.out, run_result=run) for name, run in runs.items()})

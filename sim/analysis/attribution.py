@@ -111,6 +111,31 @@ def check_attribution(children: pd.DataFrame, tolerance_days: float = DEFAULT_TO
     return out
 
 
+def attribution_table_rows(
+    group: str, children: int, sums: Mapping[str, float], means: Mapping[str, float], split: bool
+) -> list[tuple]:
+    """The rows of :func:`delay_attribution` for one group, from each component's days summed and mean per child
+    (the eight :data:`ATTRIBUTION_COLUMNS`, and with ``split`` the court's notice and listing waits): whether the
+    sums come from arrays or from a query over a run's tables (:mod:`sim.experiment.run_aggregates`)."""
+    total_days = float(sum(sums[column] for column in ATTRIBUTION_COLUMNS))
+    parts = {
+        column: (summed, means[column], summed / total_days if total_days > 0 else math.nan)
+        for column, summed in sums.items()
+    }
+    out = []
+    for kind, word in KINDS.items():
+        for agency in AGENCIES:
+            column = f"{kind}_{agency}_days"
+            if not split or kind != "wait":
+                out.append((group, agency, word, children, *parts[column]))
+            elif column != COURT_WAIT_COLUMN:
+                out.append((group, agency, TEAM_WAIT_WORD, children, *parts[column]))
+            else:
+                out.append((group, agency, SPLIT_KINDS["notice"], children, *parts[NOTICE_COLUMN]))
+                out.append((group, agency, SPLIT_KINDS["listing"], children, *parts[LISTING_COLUMN]))
+    return out
+
+
 def delay_attribution(
     children: pd.DataFrame, by: str | None = "case_type", status: str = "disposed", split_court_wait: bool = False
 ) -> pd.DataFrame:
@@ -137,27 +162,12 @@ def delay_attribution(
     split = split_court_wait and NOTICE_COLUMN in rows.columns
     for group, frame in selected:
         days = {column: frame[column].to_numpy(dtype=float) for column in ATTRIBUTION_COLUMNS}
-        parts = component_days(days)
         if split:
             days[NOTICE_COLUMN] = frame[NOTICE_COLUMN].to_numpy(dtype=float)
-            total_days = sum(summed for summed, _, _ in parts.values())
-            for prefix, values in court_wait_split(days).items():
-                summed = float(values.sum())
-                parts[prefix] = (
-                    summed,
-                    float(values.mean()) if len(values) else math.nan,
-                    summed / total_days if total_days > 0 else math.nan,
-                )
-        for kind, word in KINDS.items():
-            for agency in AGENCIES:
-                column = f"{kind}_{agency}_days"
-                if not split or kind != "wait":
-                    out.append((group, agency, word, len(frame), *parts[column]))
-                elif column != COURT_WAIT_COLUMN:
-                    out.append((group, agency, TEAM_WAIT_WORD, len(frame), *parts[column]))
-                else:
-                    out.append((group, agency, SPLIT_KINDS["notice"], len(frame), *parts[NOTICE_COLUMN]))
-                    out.append((group, agency, SPLIT_KINDS["listing"], len(frame), *parts[LISTING_COLUMN]))
+            days.update(court_wait_split(days))
+        sums = {column: float(values.sum()) for column, values in days.items()}
+        means = {column: float(values.mean()) if len(values) else math.nan for column, values in days.items()}
+        out += attribution_table_rows(group, len(frame), sums, means, split)
     return pd.DataFrame(out, columns=ATTRIBUTION_TABLE_COLUMNS)
 
 
