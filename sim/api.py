@@ -222,16 +222,23 @@ class Results:
 
         return export(self.out, replication, max_children)
 
-    # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG)
+    # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG), drawn from what DuckDB
+    # aggregates of the run's tables (as the report draws them), so a national run's plots need no child rows in memory
+    def _aggregate(self, what: str, *args: Any) -> Any:
+        from sim.experiment import run_aggregates
+
+        with connect(self.out) as run:
+            return getattr(run_aggregates, what)(run, *args)
+
     def plot_disposal_ecdf(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
-        return plots.disposal_ecdf(self.children, by=by)
+        return plots.disposal_ecdf(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_disposal_violin(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
-        return plots.disposal_violin(self.children, by=by)
+        return plots.disposal_violin(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_open_caseload(self):
         from sim.outputs import figures as plots
@@ -251,12 +258,12 @@ class Results:
     def plot_delay_attribution(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
-        return plots.delay_attribution_bars(self.children, by=by)
+        return plots.delay_attribution_bars(by=by, table=self._aggregate("delay_attribution", by))
 
     def plot_child_days(self):
         from sim.outputs import figures as plots
 
-        return plots.child_days_fan(self.children, self.period)
+        return plots.child_days_fan(monthly=self._aggregate("child_days_by_month", self.period))
 
 
 def open_results(directory: str | Path) -> Results:
@@ -341,7 +348,7 @@ class Comparison:
     def plot_ecdf(self, by: str = "case_type"):
         from sim.outputs import figures as plots
 
-        return plots.disposal_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
+        return plots.disposal_ecdf({name: r._aggregate("disposal_spreads", by) for name, r in self.runs.items()}, by=by)
 
     def plot_forest(self, indicators: list[str] | None = None):
         from sim.outputs.experiment_figures import forest
