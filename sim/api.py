@@ -231,39 +231,32 @@ class Results:
             return getattr(run_aggregates, what)(run, *args)
 
     def plot_disposal_ecdf(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.disposal_ecdf(self._aggregate("disposal_spreads", by), by=by)
+        return _figures().disposal_ecdf(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_disposal_violin(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.disposal_violin(self._aggregate("disposal_spreads", by), by=by)
+        return _figures().disposal_violin(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_open_caseload(self):
-        from sim.outputs import figures as plots
-
-        return plots.open_caseload_fan(self.timeline, results_start=self.period[0])
+        return _figures().open_caseload_fan(self.timeline, results_start=self.period[0])
 
     def plot_cafcass_queue(self):
-        from sim.outputs import figures as plots
-
-        return plots.cafcass_queue(self.timeline, results_start=self.period[0])
+        return _figures().cafcass_queue(self.timeline, results_start=self.period[0])
 
     def plot_utilisation(self):
-        from sim.outputs import figures as plots
-
-        return plots.utilisation(self.timeline, results_start=self.period[0])
+        return _figures().utilisation(self.timeline, results_start=self.period[0])
 
     def plot_delay_attribution(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.delay_attribution_bars(by=by, table=self._aggregate("delay_attribution", by))
+        return _figures().delay_attribution_bars(by=by, table=self._aggregate("delay_attribution", by))
 
     def plot_child_days(self):
-        from sim.outputs import figures as plots
+        return _figures().child_days_fan(monthly=self._aggregate("child_days_by_month", self.period))
 
-        return plots.child_days_fan(monthly=self._aggregate("child_days_by_month", self.period))
+
+def _figures() -> Any:
+    """sim.outputs.figures, imported when a plot is asked for (it brings matplotlib)."""
+    from sim.outputs import figures
+
+    return figures
 
 
 def open_results(directory: str | Path) -> Results:
@@ -346,9 +339,9 @@ class Comparison:
         )
 
     def plot_ecdf(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.disposal_ecdf({name: r._aggregate("disposal_spreads", by) for name, r in self.runs.items()}, by=by)
+        return _figures().disposal_ecdf(
+            {name: r._aggregate("disposal_spreads", by) for name, r in self.runs.items()}, by=by
+        )
 
     def plot_forest(self, indicators: list[str] | None = None):
         from sim.outputs.experiment_figures import forest
