@@ -21,9 +21,12 @@ Runs go through :func:`sim.experiment.replications.run_experiment` (the code beh
 notebook run writes the same files, manifest and seeds as the command line. :func:`open_results` opens
 the directory of an earlier run. ``docs/analysis.md`` is a worked example.
 
-The functions that read a results directory (:func:`read_table`, :func:`check_results_dir`,
-:func:`replications_in`, :func:`read_manifest`) are those of :mod:`sim.experiment.results_folder`, exposed
-here for notebooks.
+The functions that read a results directory (:func:`read_table`, :func:`replication_frames`, :func:`connect`,
+:func:`check_results_dir`, :func:`replications_in`, :func:`read_manifest`) are those of
+:mod:`sim.experiment.run_tables` and :mod:`sim.experiment.results_folder`, exposed here for notebooks. Each table
+is stored once per replication; :attr:`Results.children` reads every replication's rows into one DataFrame, which
+for a national run is millions of rows: :meth:`Results.query` aggregates with SQL (DuckDB) instead, reading the
+Parquet files without holding them.
 """
 
 from __future__ import annotations
@@ -38,14 +41,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.results_folder import (  # the readers of a results folder, for notebooks
-    TABLES,
-    ResultsDirError,
-    check_results_dir,
-    read_manifest,
-    read_table,
-    replications_in,
-)
+from sim.experiment.results_folder import TABLES, ResultsDirError, read_manifest  # the readers, for notebooks
+from sim.experiment.run_tables import check_results_dir, connect, read_table, replication_frames, replications_in
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.yaml_file import ScenarioError
 
@@ -58,10 +55,12 @@ __all__ = [
     "ScenarioError",
     "check_results_dir",
     "compare",
+    "connect",
     "load",
     "open_results",
     "read_manifest",
     "read_table",
+    "replication_frames",
     "replications_in",
     "run",
     "with_changes",
@@ -129,8 +128,16 @@ class Results:
     # tables
     @functools.cached_property
     def children(self) -> pd.DataFrame:
-        """A row per child per case (every replication); see sim/model/records.py for the columns."""
+        """A row per child per case (every replication, held in memory: for a big run see :meth:`query`);
+        see sim/model/records.py for the columns."""
         return read_table(self.out, "children")
+
+    def query(self, sql: str, parameters: list[Any] | None = None) -> pd.DataFrame:
+        """A DuckDB query of the run's tables, which it names ``children``, ``stages`` and ``timeline`` (every
+        replication, each row once), e.g. ``results.query("SELECT case_type, count(*) FROM children GROUP BY 1")``:
+        the rows are read from the Parquet files as the query needs them, not held."""
+        with connect(self.out) as run:
+            return run.frame(sql, parameters)
 
     @functools.cached_property
     def stages(self) -> pd.DataFrame:
@@ -215,41 +222,41 @@ class Results:
 
         return export(self.out, replication, max_children)
 
-    # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG)
-    def plot_disposal_ecdf(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
+    # plots: each returns a matplotlib Figure (sim.outputs.figures.save writes PNG and SVG), drawn from what DuckDB
+    # aggregates of the run's tables (as the report draws them), so a national run's plots need no child rows in memory
+    def _aggregate(self, what: str, *args: Any) -> Any:
+        from sim.experiment import run_aggregates
 
-        return plots.disposal_ecdf(self.children, by=by)
+        with connect(self.out) as run:
+            return getattr(run_aggregates, what)(run, *args)
+
+    def plot_disposal_ecdf(self, by: str = "case_type"):
+        return _figures().disposal_ecdf(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_disposal_violin(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.disposal_violin(self.children, by=by)
+        return _figures().disposal_violin(self._aggregate("disposal_spreads", by), by=by)
 
     def plot_open_caseload(self):
-        from sim.outputs import figures as plots
-
-        return plots.open_caseload_fan(self.timeline, results_start=self.period[0])
+        return _figures().open_caseload_fan(self.timeline, results_start=self.period[0])
 
     def plot_cafcass_queue(self):
-        from sim.outputs import figures as plots
-
-        return plots.cafcass_queue(self.timeline, results_start=self.period[0])
+        return _figures().cafcass_queue(self.timeline, results_start=self.period[0])
 
     def plot_utilisation(self):
-        from sim.outputs import figures as plots
-
-        return plots.utilisation(self.timeline, results_start=self.period[0])
+        return _figures().utilisation(self.timeline, results_start=self.period[0])
 
     def plot_delay_attribution(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.delay_attribution_bars(self.children, by=by)
+        return _figures().delay_attribution_bars(by=by, table=self._aggregate("delay_attribution", by))
 
     def plot_child_days(self):
-        from sim.outputs import figures as plots
+        return _figures().child_days_fan(monthly=self._aggregate("child_days_by_month", self.period))
 
-        return plots.child_days_fan(self.children, self.period)
+
+def _figures() -> Any:
+    """sim.outputs.figures, imported when a plot is asked for (it brings matplotlib)."""
+    from sim.outputs import figures
+
+    return figures
 
 
 def open_results(directory: str | Path) -> Results:
@@ -332,9 +339,9 @@ class Comparison:
         )
 
     def plot_ecdf(self, by: str = "case_type"):
-        from sim.outputs import figures as plots
-
-        return plots.disposal_ecdf({name: r.children for name, r in self.runs.items()}, by=by)
+        return _figures().disposal_ecdf(
+            {name: r._aggregate("disposal_spreads", by) for name, r in self.runs.items()}, by=by
+        )
 
     def plot_forest(self, indicators: list[str] | None = None):
         from sim.outputs.experiment_figures import forest
@@ -387,5 +394,5 @@ def compare(
         )
     finally:
         executor.close()
-    write_comparison_figures(directory, table, comparing.disposal_children(runs))
+    write_comparison_figures(directory, table, comparing.disposal_spreads(runs))
     return Comparison(directory, table, {name: Results(run.out, run_result=run) for name, run in runs.items()})

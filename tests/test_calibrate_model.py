@@ -55,7 +55,7 @@ def model_values(loaded, parameters: list[dict], values: tuple[float, ...], tmp:
 
     scenario = scenario_at(loaded, [FreeParameter(**p) for p in parameters], values)
     tmp.mkdir(parents=True)
-    run_experiment(scenario, tmp, replications=replications, seed=SEED, combine=False)
+    run_experiment(scenario, tmp, replications=replications, seed=SEED)
     measured = indicators_measure(tmp, scenario, pd.DataFrame(columns=["indicator", "date"]))
     return measured.groupby("indicator")["model"].mean()
 
@@ -307,7 +307,7 @@ def test_the_command_reports_a_bad_targets_file(tmp_path: Path, capsys: pytest.C
 
 def test_a_measure_can_read_every_replication_of_the_run(tmp_path: Path) -> None:
     loaded = load_scenario(SCENARIO)
-    run_experiment(loaded, tmp_path, replications=2, seed=SEED, combine=False)
+    run_experiment(loaded, tmp_path, replications=2, seed=SEED)
     children, timeline = run_tables(tmp_path)
     assert sorted(children["replication"].unique()) == [0, 1] and sorted(timeline["replication"].unique()) == [0, 1]
     measured = indicators_measure(tmp_path, loaded, pd.DataFrame(columns=["indicator", "date"]))
@@ -322,7 +322,7 @@ def test_the_trajectory_measure_reads_stocks_at_dates_and_flows_over_periods(tmp
     """``measure: trajectory`` reads a run as figures are published: outstanding cases at a date, and the mean
     public law cases issued in a quarter (the target's ``period``), for every replication."""
     loaded = load_scenario(SCENARIO)
-    run_experiment(loaded, tmp_path, replications=2, seed=SEED, combine=False)
+    run_experiment(loaded, tmp_path, replications=2, seed=SEED)
     end = run_end_date(loaded)
     quarter = f"{end.year}Q{(end.month - 1) // 3 + 1}"
     points = pd.DataFrame(

@@ -5,19 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.cli.main import build_parser, main
 from sim.experiment.results_folder import prepare_directory
+from sim.experiment.run_tables import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
-OUTPUTS = ["children.parquet", "stages.parquet", "timeline.parquet", "summary.csv", "manifest.json"]
+OUTPUTS = ["summary.csv", "indicators.csv", "manifest.json"]
+TABLE_FILES = ("children.parquet", "stages.parquet", "timeline.parquet", "stats.json")
+"""What each replication's folder holds: every table is stored there, once."""
 
 
 def bad_scenario(tmp_path: Path) -> Path:
@@ -72,14 +77,17 @@ def test_run_writes_every_output(tmp_path, capsys) -> None:
         assert (out / name).is_file(), name
     for r in (0, 1):
         rep = out / "replications" / f"rep-{r:04d}"
-        for name in ("children.parquet", "stages.parquet", "timeline.parquet", "stats.json"):
+        for name in TABLE_FILES:
             assert (rep / name).is_file()
-    children = pq.read_table(out / "children.parquet", columns=["replication"]).to_pandas()
+    assert not list(out.glob("*.parquet"))  # no copy of the tables at the top
+    children = read_table(out, "children", columns=["replication"])
     assert sorted(children["replication"].unique()) == [0, 1]
     rows = sum(pq.read_metadata(out / "replications" / f"rep-{r:04d}" / "children.parquet").num_rows for r in (0, 1))
     assert len(children) == rows
     assert not list(out.rglob(".*.partial"))
-    assert f"results in {out}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"results in {out}" in printed
+    assert printed.splitlines()[-1].startswith(f"open next: {out / 'report.html'} (the report), then {out}")
     assert (out / "report.html").is_file()
     assert json.loads((out / "journey_rep-0000.ocel.json").read_text())["objects"]
     prepare_directory(out, force=True)  # --force removes everything the run wrote
@@ -145,7 +153,7 @@ def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
     assert main(["run", str(SMALL), "--out", str(b), "--seed", "7", *common]) == 0
     assert main(["run", str(SMALL), "--out", str(c), "--seed", "8", *common]) == 0
     for name in ("children", "stages", "timeline"):
-        assert pq.read_table(a / f"{name}.parquet").equals(pq.read_table(b / f"{name}.parquet"))
+        pd.testing.assert_frame_equal(read_table(a, name), read_table(b, name), check_exact=True)
     assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
     assert (a / "summary.csv").read_bytes() != (c / "summary.csv").read_bytes()
     assert json.loads((a / "manifest.json").read_text())["random"]["root_seed"] == 7
@@ -171,11 +179,39 @@ def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatc
     assert manifest["status"] == "failed"
     (failed,) = manifest["failed_replications"]
     assert failed["replication"] == 1 and failed["seed"] == 20240101 and "ZeroDivisionError" in failed["traceback"]
-    kept = pq.read_table(out / "children.parquet", columns=["replication"]).to_pandas()
+    kept = read_table(out, "children", columns=["replication"])
     assert sorted(kept["replication"].unique()) == [0, 2]
     import pandas as pd
 
     assert set(pd.read_csv(out / "summary.csv")["replications"]) <= {1, 2}
+
+
+def test_without_a_terminal_each_replication_prints_a_line_and_the_end_says_what_to_open(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "2", "--no-report"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    done = [line for line in printed if line.startswith("replication ")]
+    pattern = r"replication ([123]) of 3 done in \d+(\.\d)? s \(replications/rep-000([012])\)"
+    matches = [re.fullmatch(pattern, line) for line in done]
+    assert all(matches), done
+    assert [int(m[1]) for m in matches] == [1, 2, 3]  # counted as they end, whichever ends first
+    assert sorted(int(m[3]) for m in matches) == [0, 1, 2]
+    assert printed.index(done[-1]) < printed.index(f"results in {out}")  # before the headline, not after it
+    assert printed[-1] == (
+        f"open next: {out / 'summary.csv'} (every indicator, with its 95% interval); write the report with: "
+        f"python run_sim.py report {out}"
+    )
+
+
+def test_at_a_terminal_a_progress_bar_shows_instead_of_lines(tmp_path, capsys, monkeypatch) -> None:
+    import sim.cli.run
+
+    monkeypatch.setattr(sim.cli.run, "progress_enabled", lambda: True)
+    out = tmp_path / "out"
+    assert main(["run", str(SMALL), "--replications", "2", "--out", str(out), "--workers", "1", "--no-report"]) == 0
+    captured = capsys.readouterr()
+    assert not [line for line in captured.out.splitlines() if line.startswith("replication ")]
+    assert "2.0/2 replications" in captured.err  # tqdm's bar, on stderr
 
 
 def test_run_sim_py_in_a_subprocess(tmp_path) -> None:
@@ -206,12 +242,11 @@ def test_resume_continues_an_interrupted_run(tmp_path, capsys) -> None:
     assert main(["run", str(SMALL), "--out", str(full), *common]) == 0
     shutil.copytree(full, cut)
     shutil.rmtree(cut / "replications" / "rep-0001")
-    for name in ("children.parquet", "summary.csv"):
-        (cut / name).unlink()
+    (cut / "summary.csv").unlink()
     assert main(["run", "--resume", str(cut), "--workers", "2", "--no-report"]) == 0
     assert "resuming: 2 finished replications kept (0, 2)" in capsys.readouterr().err
     for name in ("children", "stages", "timeline"):
-        assert pq.read_table(full / f"{name}.parquet").equals(pq.read_table(cut / f"{name}.parquet"))
+        pd.testing.assert_frame_equal(read_table(full, name), read_table(cut, name), check_exact=True)
     assert (full / "summary.csv").read_bytes() == (cut / "summary.csv").read_bytes()
     assert main(["run", "--resume", str(tmp_path)]) == 2  # not a run directory
     assert main(["run", str(SMALL), "--resume", str(cut)]) == 2  # a scenario with --resume

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +18,7 @@ from sim.experiment.executors import LocalExecutor
 from sim.experiment.manifest import scenario_hash
 from sim.experiment.replications import finished_replications, run_experiment
 from sim.experiment.results_folder import prepare_directory, replication_dir
+from sim.experiment.run_tables import connect, read_table, replication_frames, replications_in
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.loading import load_scenario
 
@@ -41,8 +43,8 @@ def run(loaded, out: Path, replications: int = 3, workers: int = 1, **kwargs):
 
 def assert_same_tables(a: Path, b: Path) -> None:
     for name in TABLES:
-        left, right = pq.read_table(a / f"{name}.parquet"), pq.read_table(b / f"{name}.parquet")
-        assert left.equals(right), name
+        left, right = read_table(a, name), read_table(b, name)
+        pd.testing.assert_frame_equal(left, right, check_exact=True, obj=name)
     assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
 
 
@@ -86,8 +88,8 @@ def test_summary_has_the_child_centred_indicators_with_confidence_intervals(seri
     # each quantity once: time to disposal in weeks only, the attribution by agency in days only
     indicators_in_summary = set(summary.index.get_level_values("indicator"))
     assert not {"days_to_disposal_mean", "waiting_weeks_mean", "active_weeks_mean"} & indicators_in_summary
-    # the mean of the per-replication means, by hand from the combined children table
-    children = pd.read_parquet(serial_run.out / "children.parquet")
+    # the mean of the per-replication means, by hand from the run's children table
+    children = read_table(serial_run.out, "children")
     disposed = children[
         ~children["warm_up"] & ~children["from_open_caseload"] & (children["status"].astype(str) == "disposed")
     ]
@@ -95,13 +97,36 @@ def test_summary_has_the_child_centred_indicators_with_confidence_intervals(seri
     assert summary.loc[("time_to_disposal_weeks_mean", "all", "all"), "mean"] == pytest.approx(by_hand)
 
 
-def test_per_replication_child_indicators_match_those_of_the_combined_tables(serial_run) -> None:
+def test_summary_numbers_are_those_worked_out_by_hand_from_the_rows(serial_run) -> None:
+    """Each replication's indicators, read replication by replication with only some columns, are exactly what
+    the same arithmetic on that replication's rows gives; summary.csv's mean is their mean."""
+    out = serial_run.out
+    per_rep = pd.read_csv(out / "indicators.csv", keep_default_na=False, na_values=[""])
+    per_rep = per_rep.set_index(["replication", "indicator", "breakdown", "group"])["value"]
+    summary = pd.read_csv(out / "summary.csv").set_index(["indicator", "breakdown", "group"])
+    for r, children in replication_frames(out, "children"):
+        disposed = children[
+            ~children["warm_up"] & ~children["from_open_caseload"] & (children["status"].astype(str) == "disposed")
+        ]
+        for case_type, rows in disposed.groupby(disposed["case_type"].astype(str)):
+            weeks = rows["days_to_disposal"].to_numpy(dtype=float) / 7.0
+            key = (r, "time_to_disposal_weeks_mean", "case_type", case_type)
+            assert per_rep[key] == float(np.mean(weeks)), key  # bit for bit, not approximately
+            assert per_rep[(r, "disposed_within_26_weeks_share", "case_type", case_type)] == float(np.mean(weeks <= 26))
+            assert per_rep[(r, "children_disposed_count", "case_type", case_type)] == len(rows)
+    for case_type in ("public_law", "private_law", "domestic_abuse"):
+        means = [per_rep[(r, "time_to_disposal_weeks_mean", "case_type", case_type)] for r in range(3)]
+        mean = summary.loc[("time_to_disposal_weeks_mean", "case_type", case_type), "mean"]
+        assert mean == pytest.approx(float(np.mean(means)), rel=1e-14)
+
+
+def test_per_replication_child_indicators_match_those_of_the_whole_run(serial_run) -> None:
     """Computed replication by replication in the workers, they equal sim.analysis.indicators on the whole run
     (as the API does)."""
     out = serial_run.out
-    children, stages = pd.read_parquet(out / "children.parquet"), pd.read_parquet(out / "stages.parquet")
+    children, stages = read_table(out, "children"), read_table(out, "stages")
     manifest = json.loads((out / "manifest.json").read_text())
-    timeline = pd.read_parquet(out / "timeline.parquet")
+    timeline = read_table(out, "timeline")
     whole = indicators(children, stages, run_period(manifest), timeline=timeline, by_month=False)
     per_rep = pd.read_csv(out / "indicators.csv", keep_default_na=False, na_values=[""])
     keys = ["replication", "indicator", "breakdown", "group"]
@@ -112,13 +137,29 @@ def test_per_replication_child_indicators_match_those_of_the_combined_tables(ser
     assert both["value_rep"].to_numpy() == pytest.approx(both["value_whole"].to_numpy(), rel=1e-12)
 
 
-def test_combined_tables_are_the_replications_in_order(serial_run) -> None:
+def test_each_table_is_stored_once_and_the_runs_table_is_the_replications_in_order(serial_run) -> None:
     out = serial_run.out
+    assert not [p.name for p in out.glob("*.parquet")]  # no combined copy at the top of the folder
     for name in TABLES:
-        combined = pq.read_table(out / f"{name}.parquet")
         parts = [pq.read_table(replication_dir(out, r) / f"{name}.parquet") for r in range(3)]
-        assert combined.num_rows == sum(p.num_rows for p in parts)
-        assert combined.column("replication").to_pylist() == [r for r, p in enumerate(parts) for _ in range(p.num_rows)]
+        whole = read_table(out, name)
+        assert len(whole) == sum(p.num_rows for p in parts)
+        assert whole["replication"].tolist() == [r for r, p in enumerate(parts) for _ in range(p.num_rows)]
+        with connect(out) as tables:  # the same rows, counted by DuckDB over the replications' files
+            counted = tables.frame(f"SELECT replication, count(*) AS n FROM {name} GROUP BY 1 ORDER BY 1")
+        assert counted["n"].tolist() == [p.num_rows for p in parts]
+
+
+def test_a_folder_of_an_older_version_is_read_from_its_combined_tables(serial_run, tmp_path) -> None:
+    """Before tables were stored once, a run also wrote DIR/children.parquet and the others: with its replications'
+    folders gone, those are read."""
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in TABLES:
+        pq.write_table(pq.read_table(replication_dir(serial_run.out, 0) / f"{name}.parquet"), old / f"{name}.parquet")
+    assert replications_in(old) == [0]
+    pd.testing.assert_frame_equal(read_table(old, "children"), read_table(serial_run.out, "children", 0))
+    assert len(read_table(old, "stages", 0)) == len(read_table(serial_run.out, "stages", 0))
 
 
 def test_manifest_records_what_is_needed_to_reproduce_the_run(small, serial_run) -> None:
@@ -165,9 +206,7 @@ def test_manifest_lists_extends_chain_policies_and_warm_up(tmp_path) -> None:
 def test_resume_redoes_only_unfinished_replications(small, serial_run, tmp_path) -> None:
     out = tmp_path / "out"
     shutil.copytree(serial_run.out, out)
-    for name in TABLES:  # as if interrupted before the end: combined files never written
-        (out / f"{name}.parquet").unlink()
-    (out / "summary.csv").unlink()
+    (out / "summary.csv").unlink()  # as if interrupted before the end
     shutil.rmtree(replication_dir(out, 2))
     (replication_dir(out, 1) / "stats.json").unlink()  # replication 1 was half-way
     assert sorted(finished_replications(out)) == [0]

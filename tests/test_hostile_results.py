@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli.main import main
+from sim.experiment.run_tables import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -40,9 +41,14 @@ def edit_manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
     return damage
 
 
+def copies(folder: Path, name: str) -> list[Path]:
+    """The file ``name`` at the top of the folder (a manifest, a summary) or in each replication's folder (a table)."""
+    return [path for path in [folder / name, *folder.glob(f"replications/rep-*/{name}")] if path.exists()]
+
+
 def write(name: str, content: bytes) -> Callable[[Path], None]:
     def damage(folder: Path) -> None:
-        for path in [folder / name, *folder.glob(f"replications/rep-*/{name}")]:
+        for path in copies(folder, name):
             path.write_bytes(content)
 
     return damage
@@ -50,7 +56,7 @@ def write(name: str, content: bytes) -> Callable[[Path], None]:
 
 def cut_short(name: str) -> Callable[[Path], None]:
     def damage(folder: Path) -> None:
-        for path in [folder / name, *folder.glob(f"replications/rep-*/{name}")]:
+        for path in copies(folder, name):
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 2])
 
@@ -59,7 +65,7 @@ def cut_short(name: str) -> Callable[[Path], None]:
 
 def drop_column(table: str, column: str) -> Callable[[Path], None]:
     def damage(folder: Path) -> None:
-        for path in [folder / f"{table}.parquet", *folder.glob(f"replications/rep-*/{table}.parquet")]:
+        for path in copies(folder, f"{table}.parquet"):
             pq.write_table(pq.read_table(path).drop_columns([column]), path)
 
     return damage
@@ -173,7 +179,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     out = folder / "out"
     command = ["run", str(scenario), "--replications", "1", "--workers", "1", "--out", str(out), "--no-report"]
     assert main(command) == 0
-    child = int(pq.read_table(out / "children.parquet", columns=["child_id"]).column("child_id")[0].as_py())
+    child = int(read_table(out, "children", columns=["child_id"])["child_id"].iloc[0])
     return out, child
 
 

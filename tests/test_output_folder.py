@@ -164,6 +164,26 @@ def test_force_refuses_a_users_file_named_like_an_output_before_deleting_anythin
     assert files_under(out) == before
 
 
+def test_force_on_a_folder_of_an_older_version_removes_its_combined_tables_and_keeps_the_users(tmp_path) -> None:
+    """An older version also wrote DIR/children.parquet and the others, listed in its manifest: --force removes those.
+    A file of the user's with such a name, not listed, stays: the tool no longer writes one there, nor reads it while
+    the replications' folders are there."""
+    scenario, out = short_scenario(tmp_path / "in"), tmp_path / "out"
+    assert main(run(scenario, out)) == 0
+    old = manifest(out)
+    for name in ("children.parquet", "stages.parquet", "timeline.parquet"):  # as the older version left them
+        (out / name).write_bytes((out / "replications" / "rep-0000" / name).read_bytes())
+    old["outputs"] += ["children.parquet", "stages.parquet"]
+    (out / "manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    assert main(run(scenario, out, "--force")) == 0
+    assert not (out / "children.parquet").exists() and not (out / "stages.parquet").exists()
+    kept = (out / "timeline.parquet").read_bytes()  # not in the manifest: not the tool's, as far as it can tell
+    assert kept == (out / "replications" / "rep-0000" / "timeline.parquet").read_bytes()
+    (out / "timeline.parquet").write_text("the user's own notes", encoding="utf-8")
+    assert main(["report", str(out)]) == 0  # read from the replications' folders, not from the user's file
+    assert (out / "timeline.parquet").read_text(encoding="utf-8") == "the user's own notes"
+
+
 def test_a_file_the_tool_did_not_write_is_never_overwritten(tmp_path) -> None:
     theirs = tmp_path / "summary.csv"
     theirs.write_text("the user's", encoding="utf-8")
@@ -290,14 +310,14 @@ def test_a_write_that_fails_leaves_no_partial_file(tmp_path) -> None:
     assert path.read_text(encoding="utf-8") == "the earlier summary"
 
 
-def test_a_full_disk_while_combining_tables_is_one_line_a_failed_manifest_and_resumable(
+def test_a_full_disk_while_writing_the_summary_is_one_line_a_failed_manifest_and_resumable(
     tmp_path, monkeypatch, capsys
 ) -> None:
     scenario, out = short_scenario(tmp_path / "in"), tmp_path / "out"
     real = replications.write_atomically
 
     def full_disk(path: Path, write) -> None:
-        if path == out / "children.parquet":
+        if path == out / "summary.csv":
 
             def half_then_full(tmp: Path) -> None:
                 tmp.write_bytes(b"PAR1" + b"\0" * 65536)
@@ -314,11 +334,11 @@ def test_a_full_disk_while_combining_tables_is_one_line_a_failed_manifest_and_re
     state = manifest(out)
     assert state["status"] == "failed" and "ENOSPC" in state["error"]
     assert not list(out.rglob("*.partial")) and not (out / LOCK_NAME).exists()
-    assert not (out / "children.parquet").exists()
+    assert not (out / "summary.csv").exists()
 
     monkeypatch.undo()  # space freed
     assert main(["run", "--resume", str(out), "--workers", "1", "--no-report"]) == 0
-    assert manifest(out)["status"] == "complete" and (out / "children.parquet").is_file()
+    assert manifest(out)["status"] == "complete" and (out / "summary.csv").is_file()
     assert "resuming: 2 finished replications kept" in capsys.readouterr().err
 
 
@@ -386,7 +406,7 @@ def test_an_error_inside_a_run_is_recorded_in_the_manifest(tmp_path, monkeypatch
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(replications, "combine_tables", boom)
+    monkeypatch.setattr(replications, "collect_indicators", boom)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError), output_folder(out):
         replications.run_experiment(load_scenario(short_scenario(tmp_path / "in")), out, replications=1)

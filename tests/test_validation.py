@@ -17,7 +17,7 @@ from sim.experiment.backcast import backcast
 from sim.experiment.model_calibration.measures import MEASURES as CALIBRATION_MEASURES
 from sim.experiment.model_calibration.measures import indicators_measure, run_end_date
 from sim.experiment.replications import run_experiment
-from sim.experiment.results_folder import read_table
+from sim.experiment.run_tables import read_table
 from sim.experiment.validation import (
     COMPARED,
     OUTSIDE,

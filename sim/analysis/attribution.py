@@ -111,6 +111,31 @@ def check_attribution(children: pd.DataFrame, tolerance_days: float = DEFAULT_TO
     return out
 
 
+def attribution_table_rows(
+    group: str, children: int, sums: Mapping[str, float], means: Mapping[str, float], split: bool
+) -> list[tuple]:
+    """The rows of :func:`delay_attribution` for one group, from each component's days summed and mean per child
+    (the eight :data:`ATTRIBUTION_COLUMNS`, and with ``split`` the court's notice and listing waits): whether the
+    sums come from arrays or from a query over a run's tables (:mod:`sim.experiment.run_aggregates`)."""
+    total_days = float(sum(sums[column] for column in ATTRIBUTION_COLUMNS))
+    parts = {
+        column: (summed, means[column], summed / total_days if total_days > 0 else math.nan)
+        for column, summed in sums.items()
+    }
+    out = []
+    for kind, word in KINDS.items():
+        for agency in AGENCIES:
+            column = f"{kind}_{agency}_days"
+            if not split or kind != "wait":
+                out.append((group, agency, word, children, *parts[column]))
+            elif column != COURT_WAIT_COLUMN:
+                out.append((group, agency, TEAM_WAIT_WORD, children, *parts[column]))
+            else:
+                out.append((group, agency, SPLIT_KINDS["notice"], children, *parts[NOTICE_COLUMN]))
+                out.append((group, agency, SPLIT_KINDS["listing"], children, *parts[LISTING_COLUMN]))
+    return out
+
+
 def delay_attribution(
     children: pd.DataFrame, by: str | None = "case_type", status: str = "disposed", split_court_wait: bool = False
 ) -> pd.DataFrame:
@@ -137,28 +162,35 @@ def delay_attribution(
     split = split_court_wait and NOTICE_COLUMN in rows.columns
     for group, frame in selected:
         days = {column: frame[column].to_numpy(dtype=float) for column in ATTRIBUTION_COLUMNS}
-        parts = component_days(days)
         if split:
             days[NOTICE_COLUMN] = frame[NOTICE_COLUMN].to_numpy(dtype=float)
-            total_days = sum(summed for summed, _, _ in parts.values())
-            for prefix, values in court_wait_split(days).items():
-                summed = float(values.sum())
-                parts[prefix] = (
-                    summed,
-                    float(values.mean()) if len(values) else math.nan,
-                    summed / total_days if total_days > 0 else math.nan,
-                )
-        for kind, word in KINDS.items():
-            for agency in AGENCIES:
-                column = f"{kind}_{agency}_days"
-                if not split or kind != "wait":
-                    out.append((group, agency, word, len(frame), *parts[column]))
-                elif column != COURT_WAIT_COLUMN:
-                    out.append((group, agency, TEAM_WAIT_WORD, len(frame), *parts[column]))
-                else:
-                    out.append((group, agency, SPLIT_KINDS["notice"], len(frame), *parts[NOTICE_COLUMN]))
-                    out.append((group, agency, SPLIT_KINDS["listing"], len(frame), *parts[LISTING_COLUMN]))
+            days.update(court_wait_split(days))
+        sums = {column: float(values.sum()) for column, values in days.items()}
+        means = {column: float(values.mean()) if len(values) else math.nan for column, values in days.items()}
+        out += attribution_table_rows(group, len(frame), sums, means, split)
     return pd.DataFrame(out, columns=ATTRIBUTION_TABLE_COLUMNS)
+
+
+def _stage_times(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per case (``keys``): the first request after issue, and the first start of a safeguarding step and of a
+    fact-finding hearing (NaT without one), in one pass over the stage rows (a national replication has millions)."""
+    stage = stages["stage"]
+    times = pd.DataFrame(
+        {
+            "first_requested": stages["requested"].where((stage != PRE_ISSUE_STAGE).to_numpy()),
+            "safeguarding": stages["started"].where(stage.isin(SAFEGUARDING_STAGES).to_numpy()),
+            "fact_finding": stages["started"].where((stage == FACT_FINDING_STAGE).to_numpy()),
+        },
+        copy=False,
+    )
+    replications = stages["replication"].unique() if "replication" in stages.columns else [0]
+    if len(keys) == 2 and len(replications) <= 1:  # one replication (as the run reads them): group by case alone
+        first = times.groupby(stages["case_id"].to_numpy(), sort=False).min()
+        replication = replications[0] if len(replications) else 0
+        first.index = pd.MultiIndex.from_arrays([np.full(len(first), replication), first.index], names=keys)
+        return first
+    by = [stages[k] if k in stages.columns else pd.Series(0, index=stages.index, name=k) for k in keys]
+    return times.groupby(by, sort=False).min()
 
 
 def case_events(children: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
@@ -170,18 +202,9 @@ def case_events(children: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     ``days_to_first_safeguarding_step`` and ``days_to_fact_finding`` are from issue to the *start* of the stage.
     """
     keys = ["replication", "case_id"] if "replication" in children.columns else ["case_id"]
-    cases = children.drop_duplicates(keys)[[*keys, "start_date", "from_open_caseload"]].copy()
-    cases["start_midnight"] = pd.to_datetime(cases["start_date"])
-    if "replication" not in stages.columns and "replication" in keys:
-        stages = stages.assign(replication=0)
-    stage = stages["stage"].astype(str)
-    after_issue = stages[stage != PRE_ISSUE_STAGE]
-    first = after_issue.groupby(keys, sort=False)["requested"].min().rename("first_requested")
-    safeguarding = (
-        stages[stage.isin(SAFEGUARDING_STAGES)].groupby(keys, sort=False)["started"].min().rename("safeguarding")
-    )
-    fact_finding = stages[stage == FACT_FINDING_STAGE].groupby(keys, sort=False)["started"].min().rename("fact_finding")
-    cases = cases.join(first, on=keys).join(safeguarding, on=keys).join(fact_finding, on=keys)
+    cases = children[[*keys, "start_date", "from_open_caseload"]].drop_duplicates(keys).copy()
+    cases["start_midnight"] = pd.to_datetime(cases["start_date"]).astype("datetime64[ns]")  # as dates read as objects
+    cases = cases.join(_stage_times(stages, keys), on=keys)
     use_first = (
         cases["first_requested"].notna()
         & ~cases["from_open_caseload"].astype(bool)

@@ -53,14 +53,16 @@ Which rows count
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS, NOTICE_COLUMN, attribution_indicators, case_events
 from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
-from sim.analysis.rows import breakdowns, group_index
+from sim.analysis.rows import Rows, breakdowns, group_index
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
 KEYS = ["indicator", "breakdown", "group"]
@@ -91,7 +93,7 @@ CROSSED_BREAKDOWNS = (("case_type", "domestic_abuse"), ("case_type", "region"), 
 """Breakdowns within each case type: named ``case_type/COLUMN``, their groups ``CASE_TYPE/GROUP``."""
 CROSS = "/"
 
-Arrays = dict[str, np.ndarray]
+Arrays = Mapping[str, np.ndarray]
 """Columns of a set of child rows as numpy arrays: selecting a group is one fancy index per column."""
 
 
@@ -114,11 +116,12 @@ def _share(flags: np.ndarray) -> float:
     return float(np.mean(flags)) if len(flags) else math.nan
 
 
-def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
-    """The columns the indicators read, as arrays, with the status and type tests done once."""
+def _arrays(children: pd.DataFrame, run_end: pd.Timestamp, events: Arrays | None = None) -> Arrays:
+    """The columns the indicators read, as arrays, with the status and type tests done once (``events``: the
+    per-row :data:`EVENT_DAYS`, when the stages table was given)."""
     status = children["status"].astype(str).to_numpy()
     start, end = intervals(children, run_end)
-    out: Arrays = {
+    out: dict[str, np.ndarray] = {
         "case_id": children["case_id"].to_numpy(),
         "child_id": children["child_id"].to_numpy(),
         "results": ~(children["warm_up"].to_numpy(dtype=bool) | children["from_open_caseload"].to_numpy(dtype=bool)),
@@ -145,14 +148,16 @@ def _arrays(children: pd.DataFrame, run_end: pd.Timestamp) -> Arrays:
     if NOTICE_COLUMN in children.columns:  # results written before the court's wait was split lack it
         out[NOTICE_COLUMN] = children[NOTICE_COLUMN].to_numpy(dtype=float)
     for column in EVENT_DAYS:
-        if column in children.columns:
+        if events is not None and column in events:
+            out[column] = events[column]
+        elif column in children.columns:
             out[column] = children[column].to_numpy(dtype=float)
     return out
 
 
-def _take(rows: Arrays, index: np.ndarray) -> Arrays:
-    """The rows at ``index`` (positions or a mask) of every column."""
-    return {k: v[index] for k, v in rows.items()}
+def _take(rows: Arrays, index: np.ndarray) -> Rows:
+    """The rows at ``index`` (positions or a mask) of every column, each taken when first read."""
+    return Rows(rows, index)
 
 
 def _per_case(rows: Arrays) -> Arrays:
@@ -288,16 +293,14 @@ def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[st
     }
 
 
-def _crossed_groups(kids: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+def _crossed_groups(kids: pd.DataFrame) -> Iterator[tuple[str, str, np.ndarray]]:
     """(breakdown, group, row positions) of every group of :data:`CROSSED_BREAKDOWNS` that occurs."""
-    out = []
     for outer, inner in CROSSED_BREAKDOWNS:
         if outer not in kids.columns or inner not in kids.columns:
             continue
         for outer_group, outer_index in group_index(kids, outer):
-            for inner_group, inner_index in group_index(kids.iloc[outer_index], inner):
-                out.append((outer + CROSS + inner, outer_group + CROSS + inner_group, outer_index[inner_index]))
-    return out
+            for inner_group, inner_index in group_index(kids[[inner]].iloc[outer_index], inner):
+                yield outer + CROSS + inner, outer_group + CROSS + inner_group, outer_index[inner_index]
 
 
 def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list[int]:
@@ -309,10 +312,25 @@ def _replications(children: pd.DataFrame, timeline: pd.DataFrame | None) -> list
 
 
 def _one(frame: pd.DataFrame, replication: int) -> pd.DataFrame:
-    """The rows of one replication (all rows of a table without a replication column)."""
+    """The rows of one replication (all rows of a table without a replication column, or of one replication only:
+    then the frame itself, not a copy, as a replication's tables are read one at a time to bound memory)."""
     if "replication" not in frame.columns:
         return frame
-    return frame[frame["replication"] == replication]
+    mine = (frame["replication"] == replication).to_numpy()
+    return frame if mine.all() else frame[mine]
+
+
+def _event_days(kids: pd.DataFrame, times: pd.DataFrame) -> Arrays:
+    """:data:`EVENT_DAYS` of each child row, from the per-case times of
+    :func:`sim.analysis.attribution.case_events` (NaN for a case without them): what a left merge on ``case_id``
+    gives, without copying the children table."""
+    position = pd.Index(times["case_id"]).get_indexer(kids["case_id"])
+    missing = position < 0
+    out = {}
+    for column in EVENT_DAYS:
+        values = times[column].to_numpy(dtype=float)[np.where(missing, 0, position)] if len(times) else None
+        out[column] = np.full(len(kids), np.nan) if values is None else np.where(missing, np.nan, values)
+    return out
 
 
 def indicators(
@@ -321,10 +339,13 @@ def indicators(
     period: Period | None = None,
     timeline: pd.DataFrame | None = None,
     by_month: bool = True,
+    case_times: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every indicator, per replication, as tidy long rows (see the module docstring).
 
-    ``stages`` adds the domestic-abuse safeguarding and fact-finding indicators; ``period`` (results start,
+    ``stages`` adds the domestic-abuse safeguarding and fact-finding indicators (or ``case_times``, what
+    :func:`sim.analysis.attribution.case_events` made of them, so a caller need not hold the stage table and the
+    children's columns at once); ``period`` (results start,
     run end; :func:`sim.analysis.periods.run_period` reads it from a manifest) places the stock measures, and
     is inferred from the children table when not given; ``timeline`` adds the open caseload and Cafcass queue
     at the end. ``by_month`` adds child-days in proceedings per calendar month (breakdown ``month``, group
@@ -335,16 +356,21 @@ def indicators(
     group_columns = breakdowns(children)
     rows: list[tuple] = []
     for rep in _replications(children, timeline):
-        kids = _one(children, rep).reset_index(drop=True)
-        if stages is not None:
-            times = case_events(kids, _one(stages, rep)).drop(columns=["replication"], errors="ignore")
-            kids = kids.merge(times[["case_id", *EVENT_DAYS]], on="case_id", how="left")
-        arrays = _arrays(kids, run_end)
-        split = [(ALL, ALL, np.arange(len(kids)))]
-        split += [(column, group, index) for column in group_columns for group, index in group_index(kids, column)]
-        split += _crossed_groups(kids)
+        kids = _one(children, rep)
+        if not isinstance(kids.index, pd.RangeIndex) or kids.index.start != 0 or kids.index.step != 1:
+            kids = kids.reset_index(drop=True)
+        times = case_times if case_times is not None or stages is None else case_events(kids, _one(stages, rep))
+        events = _event_days(kids, _one(times, rep)) if times is not None else None
+        del times
+        arrays = _arrays(kids, run_end, events)
+        del events
+        split = itertools.chain(  # one group's positions at a time: a million rows' worth each
+            [(ALL, ALL, None)],
+            ((column, group, index) for column in group_columns for group, index in group_index(kids, column)),
+            _crossed_groups(kids),
+        )
         for breakdown, group, index in split:
-            values = _group_indicators(_take(arrays, index), breakdown, period)
+            values = _group_indicators(arrays if index is None else _take(arrays, index), breakdown, period)
             rows += [(rep, name, breakdown, group, value) for name, value in values.items()]
         if by_month:
             monthly = child_days_by_month(kids, period)

@@ -65,11 +65,11 @@ def infer_period(children: pd.DataFrame) -> Period:
     The start is the earliest start date of a case that started in the results period; the end is the latest
     of the end dates and of (start + days in proceedings) of cases open at the end. Both are to the day.
     """
-    rows = results_rows(children)
+    rows = results_rows(children[["start_date", "warm_up", "from_open_caseload"]])  # copy only what is read
     starts = pd.to_datetime(rows["start_date"] if len(rows) else children["start_date"])
     start = starts.min()
     ends = pd.to_datetime(children["end_date"]).dropna()
-    open_rows = children[children["status"].astype(str) == STATUS_OPEN]
+    open_rows = children[["start_date", "days_in_proceedings"]][children["status"].astype(str) == STATUS_OPEN]
     open_ends = pd.to_datetime(open_rows["start_date"]) + pd.to_timedelta(open_rows["days_in_proceedings"], unit="D")
     end = max([e for e in (ends.max(), open_ends.max()) if pd.notna(e)], default=start)
     return pd.Timestamp(start), pd.Timestamp(end).ceil("D")

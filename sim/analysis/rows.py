@@ -12,7 +12,7 @@ Every indicator, attribution table and figure selects and groups children throug
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -82,3 +82,23 @@ def groups(frame: pd.DataFrame, column: str) -> Iterator[tuple[str, pd.DataFrame
     """(group label, rows) of each group of a column, in the order of :func:`group_index`."""
     for label, index in group_index(frame, column):
         yield label, frame.iloc[index]
+
+
+class Rows(Mapping[str, np.ndarray]):
+    """Some rows of a set of columns, each column taken when first read (and kept): a group's indicators read a
+    few of its columns, and a copy of every column of a national replication's million child rows would not fit."""
+
+    def __init__(self, source: Mapping[str, np.ndarray], index: np.ndarray) -> None:
+        self.source, self.index = source, index
+        self.taken: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self.taken:
+            self.taken[column] = self.source[column][self.index]
+        return self.taken[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.source)
+
+    def __len__(self) -> int:
+        return len(self.source)

@@ -87,7 +87,8 @@ def _cases(children: pd.DataFrame) -> Cases:
     """One row per case that reached court: diverted cases never did, and a case still in pre-proceedings at the
     end of the run has not yet (no days in proceedings), though its start date is filled with its arrival."""
     issued = children["start_date"].notna() & children["days_in_proceedings"].notna()
-    rows = children[(children["status"].astype(str) != STATUS_DIVERTED) & issued]
+    used = [c for c in CHILD_COLUMNS if c in children.columns]  # only these are copied: a replication is big
+    rows = children[used][(children["status"].astype(str) != STATUS_DIVERTED) & issued]
     siblings = rows.groupby(["replication", "case_id"], sort=False)["case_id"].transform("size")
     first = ~rows.duplicated(["replication", "case_id"])
     rows, siblings = rows[first], siblings[first]
@@ -97,8 +98,8 @@ def _cases(children: pd.DataFrame) -> Cases:
             "case_type": rows["case_type"].astype(str).to_numpy(),
             "region": (rows["region"].astype(str) if "region" in rows else pd.Series("", index=rows.index)).to_numpy(),
             "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
-            "start": pd.to_datetime(rows["start_date"]).to_numpy(),
-            "end": pd.to_datetime(rows["end_date"]).to_numpy(),
+            "start": pd.to_datetime(rows["start_date"]).to_numpy(dtype="datetime64[ns]"),
+            "end": pd.to_datetime(rows["end_date"]).to_numpy(dtype="datetime64[ns]"),
             "weeks": (rows["days_to_disposal"].astype(float) / WEEK_DAYS).to_numpy(),
             "hearings": rows["hearings"].astype(float).to_numpy(),
             "children": siblings.to_numpy(dtype=float),

@@ -75,7 +75,7 @@ def print_comparisons(table) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.cli.results import after_run
-    from sim.experiment.compare import compare, disposal_children, load_all
+    from sim.experiment.compare import compare, disposal_spreads, load_all
     from sim.outputs.comparison_report import write_comparison_report
     from sim.outputs.experiment_figures import write_comparison_figures
 
@@ -93,7 +93,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             correction=args.correction,
             **run_settings(args),
         )
-        write_comparison_figures(out, table, disposal_children(runs))
+        write_comparison_figures(out, table, disposal_spreads(runs))
         write_comparison_report(out)
     print_comparisons(table)
     print(f"comparison in {out / 'compare.csv'}")

@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed the usage and the problem
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     args.argv = None if argv is None else ["run_sim.py", *argv]
+    from sim.experiment.memory import return_freed_memory
+
+    return_freed_memory()  # before anything imports pyarrow, whose allocator it chooses
     try:
         with allowing_roots(getattr(args, "allow_root", None) or []):
             return args.func(args)

@@ -138,6 +138,31 @@ def print_drift(drift) -> None:
     print(f"  {ADVICE} (drift.csv)")
 
 
+SHOW_TENTHS_BELOW_SECONDS = 10
+"""A replication's time is printed to a tenth of a second below this, in whole seconds from it."""
+
+
+def seconds(value: float) -> str:
+    """A duration in words: whole seconds, or tenths below :data:`SHOW_TENTHS_BELOW_SECONDS`."""
+    return f"{value:.0f} s" if value >= SHOW_TENTHS_BELOW_SECONDS else f"{value:.1f} s"
+
+
+def print_finished(result, done: int, total: int) -> None:
+    """One line as each replication ends, for a log file or a pipe (a terminal shows a progress bar instead)."""
+    outcome = "done" if result.ok else "failed"
+    folder = f"replications/rep-{result.replication:04d}"
+    print(f"replication {done} of {total} {outcome} in {seconds(result.wall_seconds)} ({folder})", flush=True)
+
+
+def print_next(out: Path, report: Path | None) -> None:
+    """What to open next, once the run is over."""
+    summary = f"{out / 'summary.csv'} (every indicator, with its 95% interval)"
+    if report is not None:
+        print(f"open next: {report} (the report), then {summary}")
+    else:
+        print(f"open next: {summary}; write the report with: {invocation()} report {out}")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.replications import run_experiment
     from sim.experiment.resume import check_same_scenario, check_scenario_file, resume_options
@@ -180,6 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     resume=bool(args.resume),
                     argv=argv,
                     log=err,
+                    finished=None if progress_enabled() else print_finished,
                 )
             except OSError as exc:  # a full disk, a folder made read-only: the finished replications are kept
                 raise UserError(
@@ -208,8 +234,9 @@ def _finish_run(args: argparse.Namespace, loaded, out: Path, result, max_replica
         else:
             print(f"  precision {precision_info['precision_percent']}% NOT reached within {max_replications}")
     print_headline(result.summary, out, result.drift)
-    if not args.no_report and result.replications_used:
-        after_run(out)  # report.html and the journey log (issue 4)
+    written = after_run(out) if not args.no_report and result.replications_used else []  # report, journey log
+    if result.replications_used:
+        print_next(out, next((p for p in written if p.suffix == ".html"), None))
     if result.failures:
         err(
             f"{len(result.failures)} replication(s) failed: "

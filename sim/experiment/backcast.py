@@ -29,7 +29,7 @@ from sim.analysis.periods import inside, last_day
 from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
-from sim.experiment.results_folder import read_table
+from sim.experiment.run_tables import read_table
 from sim.experiment.trajectory import FIT_UNTIL, published_trajectory
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR

@@ -18,7 +18,7 @@ means. Outputs in ``DIR``:
 * ``delay_distributions.png``: time to disposal of every disposed child, by case type, scenarios overlaid;
 * ``differences_forest.png``: the differences in the main time-to-disposal indicators with their CIs
   (both drawn by :func:`sim.outputs.experiment_figures.write_comparison_figures` from :func:`compare`'s table and
-  :func:`disposal_children`: the command calls it after the comparison);
+  :func:`disposal_spreads`: the command calls it after the comparison);
 * ``comparison.html``: the base and every option side by side in one self-contained file (written by
   :func:`sim.outputs.comparison_report.write_comparison_report`, which the command calls last);
 * ``manifest.json``: the scenarios (with their hashes), the root seed and replications.
@@ -33,15 +33,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from sim.analysis.indicators import HEADLINE, KEYS
-from sim.analysis.rows import DISPOSAL_COLUMNS
+from sim.analysis.spread import Spread
 from sim.analysis.statistics import SIGNIFICANCE, T, adjust_p_values, intervals, p_values
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
-from sim.experiment.results_folder import prepare_directory, replication_dir
+from sim.experiment.results_folder import prepare_directory
+from sim.experiment.run_aggregates import disposal_spreads as aggregate_spreads
+from sim.experiment.run_tables import connect
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 
@@ -143,20 +144,14 @@ def label_comparisons(table: pd.DataFrame, correction: str = "none") -> pd.DataF
     return table[COMPARE_COLUMNS]
 
 
-def disposal_children(runs: Mapping[str, RunResult]) -> dict[str, pd.DataFrame]:
-    """Per scenario, the children columns a time to disposal needs, read replication by replication.
-
-    What the comparison figures draw (:func:`sim.outputs.experiment_figures.write_comparison_figures`); only these
-    columns are read, so memory holds a few columns of every child, not whole tables.
-    """
-    columns = ["case_type", *DISPOSAL_COLUMNS]
+def disposal_spreads(runs: Mapping[str, RunResult], by: str = "case_type") -> dict[str, dict[str, Spread]]:
+    """Per scenario, its distributions of time to disposal by group of ``by`` (group -> spread), all replications
+    pooled: what the comparison figures draw (:func:`sim.outputs.experiment_figures.write_comparison_figures`),
+    aggregated by DuckDB over each run's Parquet files, so memory holds the spreads, not the children."""
     out = {}
     for name, run in runs.items():
-        frames = [
-            pq.read_table(replication_dir(run.out, r) / "children.parquet", columns=columns).to_pandas()
-            for r in run.replications_used
-        ]
-        out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        with connect(run.out) as tables:
+            out[name] = aggregate_spreads(tables, by)
     return out
 
 

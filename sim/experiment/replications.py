@@ -1,19 +1,20 @@
 """Replications of one scenario: seeds, executors, durable per-replication results, and the run outputs.
 
-The run directory's layout (``DIR/replications/rep-NNNN/``, the combined tables, ``summary.csv``...) is
-described and owned by :mod:`sim.experiment.results_folder`. Every file with a final name is complete
-(written under ``.NAME.partial`` and renamed), and the combined tables appear only once every replication
-has finished.
+The run directory's layout (``DIR/replications/rep-NNNN/``, ``summary.csv``...) is described and owned by
+:mod:`sim.experiment.results_folder`. Every file with a final name is complete (written under ``.NAME.partial``
+and renamed). Each table is stored once, in its replication's folder; the run's table is a view over them
+(:mod:`sim.experiment.run_tables`), never a copy.
 
 Replication ``r`` always draws the same random numbers: its streams are seeded from (root seed, r) (see
 :mod:`sim.model.random_streams`), so results do not depend on the number of workers or the executor, and an
-interrupted run can be resumed without redoing finished replications. The combined files are written by
-streaming row groups from the per-replication files in replication order, so memory never holds every
-replication at once.
+interrupted run can be resumed without redoing finished replications. A replication's indicators are computed
+in its worker from its own tables, and the run's from those (``indicators.parquet``), so memory never holds
+more than one replication's rows.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -25,35 +26,31 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.analysis.drift import drift_from_indicators, yearly_rows
+from sim.analysis.drift import drift_from_indicators
 from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
-from sim.analysis.indicators import indicators as indicator_rows
-from sim.analysis.periods import results_period as period_of
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
+from sim.experiment.memory import return_freed_memory
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress
+from sim.experiment.replication_indicators import replication_indicators
 from sim.experiment.results_folder import (
     DONE_MARKER,
     ERROR_MARKER,
     REPLICATION_FILES,
     REPLICATIONS_DIR,
-    TABLES,
     RunDirectoryError,
     clear_replication,
-    parquet_file,
     read_parquet,
     replication_dir,
     replication_files,
     write_atomically,
 )
+from sim.experiment.run_tables import check_tables
 from sim.model.replication import Replication
 from sim.scenario.loading import LoadedScenario
-from sim.scenario.schema import Scenario
 
-STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
-"""The columns of stages.parquet the child-centred indicators need (:func:`sim.analysis.attribution.case_events`)."""
 CONFIRM_REPLICATIONS = 5
 """Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
 
@@ -102,32 +99,10 @@ def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
     return report
 
 
-def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(results start, run end) of a scenario, as :func:`sim.analysis.periods.run_period` reads them from a manifest."""
-    return period_of(scenario.start_date, scenario.run_years)
-
-
-def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
-    """The indicators of the replication whose tables are in ``directory``, from :mod:`sim.analysis`.
-
-    Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
-    ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
-    table without it) and adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`).
-    """
-    directory = Path(directory)
-    children = pq.read_table(directory / "children.parquet").to_pandas()
-    timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
-    stages = pq.read_table(directory / "stages.parquet", columns=STAGE_COLUMNS).to_pandas()
-    period = results_period(scenario) if scenario is not None else None
-    rows = indicator_rows(children, stages, period, timeline=timeline, by_month=False)
-    if scenario is not None:
-        rows = pd.concat([rows, yearly_rows(children, timeline, scenario.start_date, scenario.run_years)])
-    return rows.reset_index(drop=True)
-
-
 def run_replication(task: ReplicationTask) -> ReplicationResult:
     """Run one replication into its folder; a failure is returned (with its traceback), not raised."""
     started = time.perf_counter()
+    return_freed_memory()  # a worker on a cluster was not started by the command line
     directory = Path(task.directory)
     clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
     directory.mkdir(parents=True, exist_ok=True)
@@ -135,6 +110,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         stats = Replication(
             task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
         ).run()
+        gc.collect()  # the simulation's objects (cycles through SimPy) go before its tables are read back
         indicators = replication_indicators(directory, task.loaded.scenario)
         table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
@@ -185,24 +161,6 @@ def finished_replications(out: Path) -> dict[int, ReplicationResult]:
 
 
 # ---------------------------------------------------------------------------------------------- assembling outputs
-def combine_tables(out: Path, replications: list[int], tables: tuple[str, ...] = TABLES) -> None:
-    """Concatenate each table of the given replications, in order, streaming one row group at a time."""
-    for name in tables:
-        sources = [replication_dir(out, r) / f"{name}.parquet" for r in replications]
-        if not sources:
-            continue
-
-        def write(tmp: Path, sources: list[Path] = sources) -> None:
-            schema = parquet_file(sources[0]).schema_arrow
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-                for source in sources:
-                    parquet = parquet_file(source)
-                    for i in range(parquet.num_row_groups):
-                        writer.write_table(parquet.read_row_group(i).cast(schema))
-
-        write_atomically(Path(out) / f"{name}.parquet", write)
-
-
 def collect_indicators(out: Path, replications: list[int]) -> pd.DataFrame:
     frames = [read_parquet(replication_dir(out, r) / "indicators.parquet").to_pandas() for r in replications]
     if not frames:
@@ -269,12 +227,17 @@ def run_experiment(
     max_replications: int | None = None,
     confirm: int = CONFIRM_REPLICATIONS,
     resume: bool = False,
-    combine: bool = True,
     argv: list[str] | None = None,
     extra_manifest: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    finished: Callable[[ReplicationResult, int, int], None] | None = None,
 ) -> RunResult:
-    """Run replications into ``out`` (see :func:`output_folder`); each one's files are claimed before it starts."""
+    """Run replications into ``out`` (see :func:`output_folder`); each one's files are claimed before it starts.
+
+    ``finished(result, done, total)`` is called as each replication ends (ok or failed), with how many have ended
+    (those a resumed run kept included) and how many the run is for: the command line prints a line for it when
+    nobody sees a progress bar.
+    """
     out = Path(out)
     say = log or (lambda message: None)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
@@ -344,6 +307,8 @@ def run_experiment(
                     result = ReplicationResult(task.replication, task.seed, False, error=message, traceback=text)
                 results[task.replication] = result
                 progress.update(task.replication, 1.0)
+                if finished is not None:
+                    finished(result, len(results), target)
                 if not result.ok:
                     say(
                         f"replication {result.replication} (root seed {result.seed}) failed: {result.error}\n"
@@ -383,8 +348,7 @@ def run_experiment(
             del results[r]
     used = sorted(r for r, res in results.items() if res.ok)
     failures = [res for _, res in sorted(results.items()) if not res.ok]
-    if combine and used:
-        combine_tables(out, used)
+    check_tables(out, used)  # a table damaged since its replication finished is named now, not by a reader
     per_replication = collect_indicators(out, used)
     summary = summarise(per_replication)
     write_csv(out / "indicators.csv", per_replication)

@@ -9,16 +9,18 @@ A run directory looks like this::
         children.parquet stages.parquet timeline.parquet   (each file atomic)
         indicators.parquet                                  (its indicators, from sim.analysis)
         stats.json                                          (written last: the replication is complete)
-    DIR/children.parquet, stages.parquet, timeline.parquet  all replications, assembled at the end
     DIR/indicators.csv                one row per replication and indicator
     DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications, rough or not
     DIR/drift.csv                     the headline series tested for a trend over the results period
     DIR/report.html, DIR/journey_rep-0000.ocel.json         the report and journey log (sim.outputs)
 
-Every file with a final name is complete (written under ``.NAME.partial`` and renamed), and the combined
-tables appear only once every replication has finished. This module owns the layout: the writers
-(:mod:`sim.experiment.replications` and the other experiments), the readers (:mod:`sim.outputs`, the
-notebook facade :mod:`sim.api`) and ``--force`` all take it from here. :func:`output_folder` is how a command
+Every file with a final name is complete (written under ``.NAME.partial`` and renamed). Each table is stored
+once, in the replications' folders: the run's table, every replication in order, is a view over them
+(:mod:`sim.experiment.run_tables`, which reads them back; a folder written by an older version also holds
+combined copies at its top, still read when its replications' folders are gone). This module owns the layout:
+the writers (:mod:`sim.experiment.replications` and the other experiments), the readers
+(:mod:`sim.experiment.run_tables`, :mod:`sim.outputs`, the notebook facade :mod:`sim.api`) and ``--force`` all
+take it from here. :func:`output_folder` is how a command
 holds its folder: made if missing (and removed again if the command fails before writing anything), locked,
 emptied of the previous run's files by ``--force`` (only those the manifest lists:
 :mod:`sim.experiment.owned_files`), and marked failed in the manifest if the command fails. The readers turn a
@@ -37,7 +39,6 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -91,7 +92,6 @@ def clear_replication(folder: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- writing
 RUN_OUTPUTS = (
-    *[f"{t}.parquet" for t in TABLES],
     "indicators.csv",
     "summary.csv",
     "drift.csv",
@@ -262,62 +262,6 @@ def parquet_file(path: Path) -> pq.ParquetFile:
         return pq.ParquetFile(path)
     except (pa.ArrowException, ValueError) as exc:
         raise _not_parquet(path, exc) from None
-
-
-def check_results_dir(directory: str | Path) -> Path:
-    """Raise :class:`ResultsDirError` unless ``directory`` holds a run's children and stages tables."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ResultsDirError(f"{directory} is not a directory (give the --out directory of a run)")
-    combined = all((directory / f"{t}.parquet").exists() for t in ("children", "stages"))
-    per_replication = any(directory.glob(f"{REPLICATIONS_DIR}/rep-*/children.parquet"))
-    if not (combined or per_replication):
-        raise ResultsDirError(
-            f"{directory} is not a results directory: it has no children.parquet and stages.parquet "
-            "(give the --out directory of a finished run)"
-        )
-    return directory
-
-
-def replications_in(directory: str | Path) -> list[int]:
-    """The replications whose tables a results directory holds, in order."""
-    directory = Path(directory)
-    found = sorted(
-        int(p.parent.name.removeprefix("rep-"))
-        for p in directory.glob(f"{REPLICATIONS_DIR}/rep-[0-9][0-9][0-9][0-9]/{DONE_MARKER}")
-        if (p.parent / "children.parquet").exists()
-    )
-    if found:
-        return found
-    path = directory / "children.parquet"
-    if path.exists():
-        reps = read_parquet(path, columns=["replication"]).column("replication").to_pandas()
-        return sorted(int(r) for r in reps.dropna().unique())
-    raise ResultsDirError(f"{directory} holds no replications")
-
-
-def read_table(
-    directory: str | Path,
-    name: str,
-    replication: int | None = None,
-    columns: list[str] | None = None,
-    filters: list[tuple] | None = None,
-) -> pd.DataFrame:
-    """One table (``children``, ``stages`` or ``timeline``) of a results directory, as a DataFrame.
-
-    With ``replication``, only that replication (read from its own folder when it is there, which is
-    faster); ``filters`` are pyarrow filters such as ``[("child_id", "==", 12)]``.
-    """
-    directory = Path(directory)
-    own = replication_dir(directory, replication) / f"{name}.parquet" if replication is not None else None
-    if own is not None and own.exists():
-        return read_parquet(own, columns=columns, filters=filters or None).to_pandas()
-    path = directory / f"{name}.parquet"
-    if not path.exists():
-        raise ResultsDirError(f"{directory} has no {name}.parquet")
-    if replication is not None:
-        filters = [("replication", "==", replication), *(filters or [])]
-    return read_parquet(path, columns=columns, filters=filters or None).to_pandas()
 
 
 MANIFEST_SECTIONS: dict[str, type | tuple[type, ...]] = {

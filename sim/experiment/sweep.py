@@ -234,7 +234,6 @@ def sweep(
             seed=root_seed,
             executor=executor,
             show_progress=show_progress,
-            combine=False,
             argv=argv,
             log=log,
             extra_manifest={"sweep": {"directory": str(out), "setting": setting.index, "values": setting.values}},

@@ -29,7 +29,7 @@ from sim.analysis.periods import inside, last_day
 from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, interval, interval_method
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
-from sim.experiment.results_folder import read_table
+from sim.experiment.run_tables import check_results_dir, read_table, replication_frames
 from sim.scenario.loading import LoadedScenario
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
@@ -275,10 +275,16 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
 
 
 def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
-    """The validation table for a finished run directory (:class:`ResultsDirError` if it has no combined tables)."""
-    children = read_table(out, "children", columns=CHILD_COLUMNS)
-    timeline = read_table(out, "timeline")
-    return validation_table(model_values(children, timeline, loaded), run_period(loaded))
+    """The validation table for a finished run directory (:class:`ResultsDirError` if it has no tables), measured
+    one replication at a time: each replication's values depend on its own rows only."""
+    check_results_dir(out)
+    values = [
+        model_values(children, read_table(out, "timeline", r), loaded)
+        for r, children in replication_frames(out, "children", columns=CHILD_COLUMNS)
+    ]
+    values = [v for v in values if not v.empty]
+    measured = pd.concat(values, ignore_index=True) if values else model_values(pd.DataFrame(), None, loaded)
+    return validation_table(measured, run_period(loaded))
 
 
 # ------------------------------------------------------------------------------------------ the record

@@ -143,7 +143,6 @@ def warmup(
         seed=seed,
         executor=executor,
         show_progress=show_progress,
-        combine=False,
         argv=argv,
         log=log,
         extra_manifest={"warmup_analysis": {"scenario": loaded.path}},

@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.results_folder import read_table
+from sim.experiment.run_aggregates import disposal_spreads
+from sim.experiment.run_tables import connect, read_table
 from sim.outputs import summary_text
 from sim.outputs.html import Embedded, embed, format_value, number, render, words, write_page
 from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS
@@ -58,8 +59,6 @@ COMPARE_KNOWN = (
     "distinguishable",
 )
 """compare.csv's columns; any other (a corrected interval or p-value, say) is shown as it is."""
-CHILD_COLUMNS = ["case_type", "status", "warm_up", "from_open_caseload", "days_to_disposal"]
-"""The children columns the overlaid distributions need (only these are read)."""
 
 
 def _scenarios(directory: Path) -> tuple[str, dict[str, Path], list[list[Any]]]:
@@ -138,7 +137,10 @@ def _figures(directory: Path, table: pd.DataFrame, folders: dict[str, Path]) -> 
     import sim.outputs.breakdown_figures as groups
     import sim.outputs.figures as plots
 
-    children = {name: read_table(f, "children", columns=CHILD_COLUMNS) for name, f in folders.items()}
+    children = {}  # each scenario's distributions by case type, aggregated over its Parquet files
+    for name, folder in folders.items():
+        with connect(folder) as run:
+            children[name] = disposal_spreads(run, "case_type")
     timelines = {name: read_table(f, "timeline") for name, f in folders.items()}
     forest_rows = table[table["breakdown"].astype(str).isin(SIDE_BY_SIDE_BREAKDOWNS)]
     forest = groups.panel_forest(

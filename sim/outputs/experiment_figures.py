@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from sim.analysis.indicators import KEYS
 from sim.outputs.figures import (
     GRID_ALPHA,
+    Spreads,
     close,
     disposal_ecdf,
     label,
@@ -92,14 +93,15 @@ COMPARISON_FORMATS = ("png",)
 
 
 def write_comparison_figures(
-    directory: str | Path, table: pd.DataFrame, children: Mapping[str, pd.DataFrame]
+    directory: str | Path, table: pd.DataFrame, children: Mapping[str, pd.DataFrame | Spreads]
 ) -> list[Path]:
     """Draw a comparison's figures into ``directory`` and return their paths.
 
-    ``table`` is compare.csv's table and ``children`` the children of each scenario (name -> table, base
-    first), as :func:`sim.experiment.compare.compare` and :func:`sim.experiment.compare.disposal_children`
-    return them. Writes ``delay_distributions.png`` (:func:`disposal_ecdf` of the scenarios by case type) and
-    ``differences_forest.png`` (:func:`forest` of :data:`COMPARISON_FOREST`).
+    ``table`` is compare.csv's table and ``children`` each scenario's distributions of time to disposal by case
+    type (name -> spreads, or a children table; base first), as :func:`sim.experiment.compare.compare` and
+    :func:`sim.experiment.compare.disposal_spreads` return them. Writes ``delay_distributions.png``
+    (:func:`disposal_ecdf` of the scenarios by case type) and ``differences_forest.png`` (:func:`forest` of
+    :data:`COMPARISON_FOREST`).
     """
     wanted = table.set_index(KEYS).loc[lambda t: t.index.isin(COMPARISON_FOREST)].reset_index()
     made = {

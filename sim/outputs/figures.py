@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from sim.analysis.attribution import delay_attribution
 from sim.analysis.periods import child_days_by_month
 from sim.analysis.rows import disposed_rows, group_index
+from sim.analysis.spread import Spread
 from sim.experiment.owned_files import write_atomically
 from sim.vocabulary import TARGET_WEEKS, WEEK_DAYS
 
@@ -83,48 +84,48 @@ def label(value: object, by: str | None = None) -> str:
     return text.replace("_", " ")
 
 
-def _weeks_by_group(children: pd.DataFrame, by: str) -> list[tuple[str, np.ndarray]]:
-    """(group in words, sorted weeks to disposal) of the disposed results children of each group, as the
-    indicators select and order them."""
+Spreads = Mapping[str, Spread]
+"""One run's distributions of weeks to disposal by group (group as results name it -> spread), as
+:func:`sim.experiment.run_aggregates.disposal_spreads` makes them from the Parquet files."""
+Disposals = pd.DataFrame | Spreads
+"""What a distribution figure draws from: a children table (one run's or a sample of it), or its spreads."""
+
+
+def _weeks_by_group(children: Disposals, by: str) -> list[tuple[str, Spread]]:
+    """(group in words, spread of weeks to disposal) of the disposed results children of each group, as the
+    indicators select and order them; from the children table, or spreads made already."""
+    if not isinstance(children, pd.DataFrame):
+        return [(label(group, by), spread) for group, spread in children.items()]
     disposed = disposed_rows(children)
     weeks = disposed["days_to_disposal"].to_numpy(dtype=float) / WEEK_DAYS
-    out = []
-    for group, index in group_index(disposed, by):
-        values = weeks[index]
-        out.append((label(group, by), np.sort(values[~np.isnan(values)])))
-    return out
+    return [(label(group, by), Spread.of(weeks[index])) for group, index in group_index(disposed, by)]
 
 
-ECDF_POINTS = 2000
-"""Above this many children an ECDF is drawn through this many of its quantiles (the picture is the same, the
-file small)."""
-VIOLIN_SAMPLE, SAMPLE_SEED = 20_000, 0
-"""Above this many children per group a violin is drawn from a fixed random sample of them (the same every time)."""
 AXIS_QUANTILE = 0.99
 """A distribution's axis ends at the largest group's 99th percentile (and the count beyond it is printed): the longest
 1% of waits would otherwise squash the rest of the picture into the bottom of the axis."""
 HEADROOM = 1.05
 
 
-def _ecdf(ax: Any, weeks: np.ndarray, **style: Any) -> None:
-    """One empirical cumulative distribution line of ``weeks`` (matplotlib's ``Axes.ecdf``)."""
-    if len(weeks) > ECDF_POINTS:
-        weeks = np.quantile(weeks, np.linspace(0, 1, ECDF_POINTS + 1))
-    if len(weeks):
-        ax.ecdf(weeks, **style)
+def _ecdf(ax: Any, weeks: Spread, **style: Any) -> None:
+    """One empirical cumulative distribution line (matplotlib's ``Axes.ecdf``), drawn through the spread's points: the
+    values, or :data:`sim.analysis.spread.SPREAD_POINTS` quantiles of many (the picture is the same, the file small)."""
+    if weeks.count:
+        ax.ecdf(weeks.points, **style)
 
 
-def _sample(values: np.ndarray, size: int = VIOLIN_SAMPLE) -> np.ndarray:
-    """At most ``size`` of the values, drawn without replacement (a violin of millions is slow, not better)."""
-    if len(values) <= size:
-        return values
-    return np.random.default_rng(SAMPLE_SEED).choice(values, size, replace=False)
-
-
-def axis_top(groups: Sequence[np.ndarray]) -> float:
+def axis_top(groups: Sequence[Spread]) -> float:
     """Where a distribution's axis ends: above every group's 99th percentile and the 26-week line."""
-    tops = [float(np.quantile(values, AXIS_QUANTILE)) for values in groups if len(values)]
+    tops = [spread.quantile(AXIS_QUANTILE) for spread in groups if spread.count]
     return max([TARGET_WEEKS, *tops]) * HEADROOM
+
+
+def _one_run(children: Disposals | Mapping[str, Disposals]) -> bool:
+    """Whether ``children`` is one run (a table, or its spreads) rather than runs to compare (name -> either)."""
+    if isinstance(children, pd.DataFrame):
+        return True
+    first = next(iter(children.values()), None)
+    return first is None or isinstance(first, Spread)
 
 
 def _target_line(ax: Any, vertical: bool = True) -> None:
@@ -133,14 +134,15 @@ def _target_line(ax: Any, vertical: bool = True) -> None:
     draw(TARGET_WEEKS, color="black", linestyle="--", linewidth=1, label="26 weeks")
 
 
-def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str = "case_type") -> Figure:
+def disposal_ecdf(children: Disposals | Mapping[str, Disposals], by: str = "case_type") -> Figure:
     """Cumulative distribution of weeks from issue to disposal, with the 26-week line.
 
-    One run (a children table): one panel, a line per group of ``by``. Runs to compare (scenario name ->
-    children table): a panel per group, a line per run, all replications pooled.
+    One run (a children table, or its spreads by group of ``by``): one panel, a line per group. Runs to compare
+    (scenario name -> a children table or spreads): a panel per group, a line per run, all replications pooled.
     """
-    if isinstance(children, pd.DataFrame):
-        lines = [(f"{name} ({len(weeks):,} children)", weeks) for name, weeks in _weeks_by_group(children, by)]
+    if _one_run(children):
+        weeks_by_group = _weeks_by_group(children, by)  # type: ignore[arg-type]
+        lines = [(f"{name} ({weeks.count:,} children)", weeks) for name, weeks in weeks_by_group]
         panels = {f"Time to disposal by {label(by)}: share of children disposed within each number of weeks": lines}
         title = None
     else:
@@ -168,19 +170,23 @@ def disposal_ecdf(children: pd.DataFrame | Mapping[str, pd.DataFrame], by: str =
     return fig
 
 
-def disposal_violin(children: pd.DataFrame, by: str = "case_type") -> Figure:
+def disposal_violin(children: Disposals, by: str = "case_type") -> Figure:
     """Violins of weeks from issue to disposal by group, with medians and the 26-week line, on an axis that ends at
-    the 99th percentile (:data:`AXIS_QUANTILE`); how many children lie beyond it is printed at the top."""
-    groups = [(name, weeks) for name, weeks in _weeks_by_group(children, by) if len(weeks) > 1]
+    the 99th percentile (:data:`AXIS_QUANTILE`); how many children lie beyond it is printed at the top.
+
+    Each violin is drawn from its group's spread (the values, or evenly spaced quantiles of many: the same shape).
+    """
+    groups = [(name, weeks) for name, weeks in _weeks_by_group(children, by) if weeks.count > 1]
     fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(groups) + 2), 5))
     top = axis_top([w for _, w in groups])
     if groups:
-        ax.violinplot([_sample(w) for _, w in groups], showmedians=True, showextrema=False)
-        ax.set_xticks(range(1, len(groups) + 1), [f"{n}\n({len(w):,})" for n, w in groups])
+        ax.violinplot([w.points for _, w in groups], showmedians=True, showextrema=False)
+        ax.set_xticks(range(1, len(groups) + 1), [f"{n}\n({w.count:,})" for n, w in groups])
         for x, (_, weeks) in enumerate(groups, start=1):
-            beyond = int((weeks > top).sum())
+            beyond = weeks.above(top)
             if beyond:
-                ax.annotate(f"{beyond:,} above", (x, top), ha="center", va="top", fontsize="x-small")
+                text = f"{beyond:,} above" if weeks.exact else f"about {beyond:,} above"
+                ax.annotate(text, (x, top), ha="center", va="top", fontsize="x-small")
     _target_line(ax, vertical=False)
     ax.set_ylabel("weeks from issue to disposal")
     ax.set_xlabel(f"{label(by)} (children disposed)")
@@ -288,15 +294,21 @@ def utilisation(timeline: pd.DataFrame, results_start: Any = None) -> Figure:
     return fig
 
 
-def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None) -> Figure:
-    """Children in proceedings on an average day of each month (child-days / days), all regions."""
-    monthly = child_days_by_month(children, period)
+def child_days_fan(
+    children: pd.DataFrame | None = None, period: tuple[Any, Any] | None = None, monthly: pd.DataFrame | None = None
+) -> Figure:
+    """Children in proceedings on an average day of each month (child-days / days), all regions: from the children
+    table, or from ``monthly`` child-days already counted (:func:`sim.analysis.periods.child_days_by_month`)."""
+    if monthly is None:
+        if children is None:
+            raise ValueError("child_days_fan needs the children table or the monthly child-days")
+        monthly = child_days_by_month(children, period)
     monthly = monthly.assign(date=pd.to_datetime(monthly["month"]), value=monthly["open_children_mean"])
     fig, _ = _over_time(
         [(monthly, "children in proceedings", "black")],
         "Child-days in proceedings: children in proceedings on an average day of each month",
         "children (child-days / days in the month)",
-        children["replication"].nunique(),
+        monthly["replication"].nunique(),
         None,
     )
     fig.tight_layout()
@@ -304,9 +316,15 @@ def child_days_fan(children: pd.DataFrame, period: tuple[Any, Any] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- attribution
-def delay_attribution_bars(children: pd.DataFrame, by: str = "case_type") -> Figure:
-    """Stacked bars: mean days per disposed child waiting on, and worked on by, each agency, by group."""
-    table = delay_attribution(children, by=by)
+def delay_attribution_bars(
+    children: pd.DataFrame | None = None, by: str = "case_type", table: pd.DataFrame | None = None
+) -> Figure:
+    """Stacked bars: mean days per disposed child waiting on, and worked on by, each agency, by group; from the
+    children table, or from its attribution ``table`` (:func:`sim.analysis.attribution.delay_attribution`)."""
+    if table is None:
+        if children is None:
+            raise ValueError("delay_attribution_bars needs the children table or its attribution table")
+        table = delay_attribution(children, by=by)
     groups = list(dict.fromkeys(table["group"]))
     fig, ax = plt.subplots(figsize=(9, 0.8 * max(1, len(groups)) + 2))
     left = np.zeros(len(groups))

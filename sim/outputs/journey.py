@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.periods import ONE_DAY, run_period
-from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_manifest, read_table, replications_in
+from sim.experiment.results_folder import ResultsDirError, read_manifest
+from sim.experiment.run_tables import check_results_dir, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
 
 AGENCY_NAMES = {

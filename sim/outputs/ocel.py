@@ -24,12 +24,9 @@ records stages when they end, so a stage under way at the end of the run does no
 
 For big runs, ``max_children`` keeps an evenly spaced sample of child ids (the whole run, not only the
 earliest arrivals), with every case of each sampled child and the siblings in those cases; everything else
-(stages, hearings, agencies) follows from those cases. From the command line::
-
-    python run_sim.py ocel DIR [--replication R] [--max-children N] [--out FILE]
-
-``run`` writes ``DIR/journey_rep-0000.ocel.json`` for the first replication, sampling at most
-:data:`RUN_MAX_CHILDREN` children.
+(stages, hearings, agencies) follows from those cases, and only their rows are read. ``run`` writes
+``DIR/journey_rep-0000.ocel.json`` for the first replication, sampling at most :data:`RUN_MAX_CHILDREN` children
+(``python run_sim.py ocel DIR [--replication R] [--max-children N] [--out FILE]`` writes another).
 """
 
 from __future__ import annotations
@@ -43,7 +40,8 @@ import pandas as pd
 
 from sim.analysis.attribution import case_events
 from sim.experiment.owned_files import ledger, write_atomically
-from sim.experiment.results_folder import ResultsDirError, check_results_dir, read_table, replications_in
+from sim.experiment.results_folder import ResultsDirError
+from sim.experiment.run_tables import check_results_dir, read_table, replications_in
 
 RUN_MAX_CHILDREN = 10_000
 """Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
@@ -80,14 +78,25 @@ def _ocel_type(dtype: Any) -> str:
 
 
 def _iso_series(values: pd.Series) -> list[str | None]:
-    stamps = pd.to_datetime(values)
-    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = pd.to_datetime(values).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     return [None if pd.isna(t) else t for t in text]
 
 
-def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
-    """The OCEL 2.0 document (a dict ready for ``json.dumps``) for one replication's children and stages."""
+def _dumps(value: Any) -> str:
+    """Compact JSON, as the whole document is written (the C encoder)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def build(children: pd.DataFrame, stages: pd.DataFrame, serialised: bool = False) -> dict[str, Any]:
+    """The OCEL 2.0 document (a dict ready for ``json.dumps``) for one replication's children and stages.
+
+    With ``serialised``, each object and event is kept as its JSON text as soon as it is made (what :func:`export`
+    writes), not as nested dicts: a sample of 10,000 children of a national run makes about a million events, which
+    as dicts take several times the memory of their text.
+    """
     from sim.analysis.rows import breakdowns
+
+    keep = _dumps if serialised else (lambda value: value)
 
     children = children.sort_values(["child_id", "case_number"], kind="stable").reset_index(drop=True)
     stages = stages[stages["case_id"].isin(children["case_id"].unique())]
@@ -123,11 +132,15 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
     kids_of = children.groupby("case_id", sort=False)["child_id"].agg(list).to_dict()
     issued_of = {c["case_id"]: c["issued"] for c in case_rows}
 
-    objects: list[dict[str, Any]] = []
+    objects: list[Any] = []
+
+    def add(item: dict[str, Any]) -> None:
+        objects.append(keep(item))
+
     regions = sorted({c["region"] for c in case_rows})
     for region in regions:
         for kind in ("court", "cafcass", "experts"):
-            objects.append(
+            add(
                 {
                     "id": f"{kind}-{region}",
                     "type": AGENCY_OBJECT[kind],
@@ -135,7 +148,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
                 }
             )
     for la, region in sorted({(c["la"], c["region"]) for c in case_rows}):
-        objects.append(
+        add(
             {
                 "id": f"la-{la}",
                 "type": "local authority",
@@ -168,7 +181,8 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             }
         child["attributes"].append({"name": "age_band", "time": issued_of[row["case_id"]], "value": row["age_band"]})
         child["relationships"].append({"objectId": f"case-{row['case_id']}", "qualifier": "subject of"})
-    objects += child_objects.values()
+    objects += [keep(child) for child in child_objects.values()]
+    del child_objects
 
     # stages, with an id for each hearing
     stage_rows = pd.DataFrame(
@@ -194,7 +208,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             hearings = hearings_of.setdefault(case_id, [])
             row["hearing"] = f"hearing-{case_id}-{len(hearings) + 1}"
             hearings.append(row["hearing"])
-            objects.append(
+            add(
                 {
                     "id": row["hearing"],
                     "type": "hearing",
@@ -209,21 +223,16 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
                 }
             )
 
-    events: list[tuple[str, int, dict[str, Any]]] = []
+    events: list[tuple[str, int, Any]] = []
+    kinds: dict[str, dict[str, str]] = {}
 
     def event(kind: str, time: str, attributes: dict[str, Any], relationships: list[dict[str, str]]) -> None:
-        events.append(
-            (
-                time,
-                len(events),
-                {
-                    "type": kind,
-                    "time": time,
-                    "relationships": relationships,
-                    "attributes": [{"name": k, "value": v} for k, v in attributes.items()],
-                },
-            )
-        )
+        declared = kinds.setdefault(kind, {})
+        for name, value in attributes.items():
+            declared.setdefault(name, next((t for cls, t in ATTRIBUTE_TYPES if isinstance(value, cls)), "string"))
+        named = [{"name": k, "value": v} for k, v in attributes.items()]
+        body = {"type": kind, "time": time, "relationships": relationships, "attributes": named}
+        events.append((time, len(events), keep(body)))
 
     for case in case_rows:
         case_id, region, status = case["case_id"], case["region"], case["status"]
@@ -251,9 +260,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
         if status == "disposed":
             attributes.append({"name": "outcome", "time": status_time, "value": case["outcome"]})
             attributes.append({"name": "days_to_disposal", "time": status_time, "value": days})
-        objects.append(
-            {"id": f"case-{case_id}", "type": "case", "attributes": attributes, "relationships": relationships}
-        )
+        add({"id": f"case-{case_id}", "type": "case", "attributes": attributes, "relationships": relationships})
 
         if status != "diverted":
             event(
@@ -301,13 +308,29 @@ def build(children: pd.DataFrame, stages: pd.DataFrame) -> dict[str, Any]:
             )
 
     events.sort(key=lambda e: (e[0], e[1]))
-    ordered = [{"id": f"e{i + 1}", **e} for i, (_, _, e) in enumerate(events)]
+    if serialised:  # the id goes first, as in the dict: '{"id":"e1",' then the rest of the event's text
+        ordered: list[Any] = [f'{{"id":"e{i + 1}",{e[1:]}' for i, (_, _, e) in enumerate(events)]
+    else:
+        ordered = [{"id": f"e{i + 1}", **e} for i, (_, _, e) in enumerate(events)]
     return {
         "objectTypes": _object_types(children, extra),
-        "eventTypes": _event_types(ordered),
+        "eventTypes": _event_types(kinds),
         "objects": objects,
         "events": ordered,
     }
+
+
+CASE_ATTRIBUTES = (
+    "case_type",
+    "pathway",
+    "region",
+    "local_authority",
+    "domestic_abuse",
+    "is_return",
+    "status",
+    "outcome",
+)
+"""A case object's attributes besides its days to disposal."""
 
 
 def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, Any]]:
@@ -315,17 +338,7 @@ def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, An
     child = [{"name": "age_at_first_case_years", "type": "float"}, {"name": "age_band", "type": "string"}]
     child += [{"name": c, "type": _ocel_type(children[c].dtype)} for c in extra if c != "age_band"]
     case = [
-        {"name": n, "type": "boolean" if n in ("domestic_abuse", "is_return") else "string"}
-        for n in (
-            "case_type",
-            "pathway",
-            "region",
-            "local_authority",
-            "domestic_abuse",
-            "is_return",
-            "status",
-            "outcome",
-        )
+        {"name": n, "type": "boolean" if n in ("domestic_abuse", "is_return") else "string"} for n in CASE_ATTRIBUTES
     ] + [{"name": "days_to_disposal", "type": "float"}]
     hearing = [{"name": "stage", "type": "string"}, {"name": "listed", "type": "time"}]
     return [
@@ -336,22 +349,12 @@ def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, An
     ]
 
 
-def _event_types(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    kinds: dict[str, dict[str, str]] = {}
-    for e in events:
-        declared = kinds.setdefault(e["type"], {})
-        for attribute in e["attributes"]:
-            value = attribute["value"]
-            declared.setdefault(
-                attribute["name"],
-                "boolean"
-                if isinstance(value, bool)
-                else "float"
-                if isinstance(value, float)
-                else "integer"
-                if isinstance(value, int)
-                else "string",
-            )
+ATTRIBUTE_TYPES = ((bool, "boolean"), (float, "float"), (int, "integer"))
+"""An event attribute's OCEL type by its Python type, in this order (a bool is an int too); any other is a string."""
+
+
+def _event_types(kinds: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """``eventTypes``: each event type with its attributes' types, in name order."""
     return [
         {"name": name, "attributes": [{"name": a, "type": t} for a, t in attributes.items()]}
         for name, attributes in sorted(kinds.items())
@@ -369,15 +372,29 @@ def export(
     check_results_dir(directory)
     if replication is None:
         replication = replications_in(directory)[0]
-    children = read_table(directory, "children", replication)
-    if children.empty:
+    ids = read_table(directory, "children", replication, columns=["child_id", "case_id"])
+    if ids.empty:
         raise ResultsDirError(f"{directory} has no children in replication {replication}")
-    children = sample_children(children, max_children)
-    stages = read_table(directory, "stages", replication, filters=[("case_id", "in", children["case_id"].unique())])
-    document = build(children, stages)
+    cases = sample_children(ids, max_children)["case_id"].unique().tolist()
+    del ids
+    sampled = [("case_id", "in", cases)] if max_children else None  # only the sample's rows are read
+    children = read_table(directory, "children", replication, filters=sampled)
+    stages = read_table(directory, "stages", replication, filters=sampled)
+    document = build(children, stages, serialised=True)
+    del children, stages
     path = Path(out) if out else journey_path(directory, replication)
 
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # the C encoder: dump() is pure Python
+    def write(tmp: Path) -> None:  # piece by piece: the document is never held as one string
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(f'{{"objectTypes":{_dumps(document["objectTypes"])}')
+            handle.write(f',"eventTypes":{_dumps(document["eventTypes"])}')
+            for key in ("objects", "events"):
+                handle.write(f',"{key}":[')
+                for i, text in enumerate(document[key]):
+                    handle.write(f",{text}" if i else text)
+                handle.write("]")
+            handle.write("}")
+
     with ledger(directory, strict=False, owner=False):  # listed in the run's manifest, so --force removes it
-        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomically(path, write)
     return path

@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.results_folder import check_results_dir, read_manifest, read_table
-from sim.outputs import summary_text
-from sim.outputs.html import Embedded, embed, format_value, markdown_to_html, number, render, words, write_page
+from sim.experiment.results_folder import read_manifest
+from sim.experiment.run_tables import check_results_dir, connect, read_table, replication_frames
+from sim.outputs import report_figures, summary_text
+from sim.outputs.html import format_value, markdown_to_html, number, render, words, write_page
 from sim.outputs.stress_des import stress_des_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,8 @@ CHILD_HEADLINE = [
 
 BREAKDOWN_INDICATORS = HEADLINE_INDICATORS[:4]
 """The indicators each breakdown's table shows."""
-ATTRIBUTION_BY = ("case_type", "domestic_abuse", "age_band", "region")
+PERIOD_COLUMNS = ["start_date", "end_date", "status", "days_in_proceedings", "warm_up", "from_open_caseload"]
+"""The children columns :func:`sim.analysis.periods.infer_period` reads (a folder without a manifest)."""
 SECTIONS = {
     "summary": "Executive summary",
     "what-was-run": "What was run",
@@ -252,14 +254,10 @@ def _headline(summary: pd.DataFrame | None) -> list[dict[str, Any]] | None:
     return blocks
 
 
-def _attribution(children: pd.DataFrame) -> list[dict[str, Any]]:
-    from sim.analysis.attribution import delay_attribution
-
+def _attribution(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """A table per breakdown of where disposed children's days went (``tables``: by -> its attribution table)."""
     blocks = []
-    for by in ATTRIBUTION_BY:
-        if by not in children.columns:
-            continue
-        table = delay_attribution(children, by=by, split_court_wait=True)
+    for by, table in tables.items():
         rows = [
             [
                 words(r["group"]),
@@ -275,79 +273,39 @@ def _attribution(children: pd.DataFrame) -> list[dict[str, Any]]:
     return blocks
 
 
-def _figures(
-    children: pd.DataFrame, timeline: pd.DataFrame, period: tuple[Any, Any], summary: pd.DataFrame | None
-) -> list[tuple[str, list[Embedded]]]:
-    import sim.outputs.breakdown_figures as groups
-    import sim.outputs.figures as plots
+def _child_indicators(directory: Path, period: tuple[Any, Any]) -> pd.DataFrame:
+    """The child-centred indicators of a run whose summary.csv lacks them (an older run), from its tables, one
+    replication at a time."""
+    from sim.analysis.indicators import indicators
+    from sim.analysis.statistics import summarise
 
-    start = period[0]
-    by = [b for b in ("region", "age_band") if b in children.columns]
-    made: list[tuple[str, list[Embedded]]] = [
-        (
-            "Time to disposal",
-            [
-                embed(
-                    plots.disposal_ecdf(children, "case_type"),
-                    "Time to disposal by case type (dashed: 26 weeks). Each line rises as children's cases are "
-                    "disposed; the axis ends at the 99th percentile.",
-                ),
-                embed(
-                    plots.disposal_ecdf(children, "domestic_abuse"), "Time to disposal, with and without abuse alleged."
-                ),
-                embed(plots.disposal_violin(children, "case_type"), "Spread of time to disposal by case type."),
-                embed(plots.disposal_violin(children, "domestic_abuse"), "Spread of time to disposal by abuse flag."),
-            ],
-        ),
-        (
-            "By region and age band",
-            [embed(plots.disposal_ecdf(children, b), f"Time to disposal by {words(b)}.") for b in by]
-            + [embed(plots.disposal_violin(children, b), f"Spread of time to disposal by {words(b)}.") for b in by],
-        ),
-        (
-            "Over time",
-            [
-                embed(plots.open_caseload_fan(timeline, start), "Open caseload over time across replications."),
-                embed(groups.backlog_by_region(timeline, start), "Open cases (the backlog) over time, by region."),
-                embed(
-                    plots.child_days_fan(children, period), "Children in proceedings on an average day of each month."
-                ),
-                embed(plots.cafcass_queue(timeline, start), "Cases waiting for a Cafcass officer to be allocated."),
-                embed(plots.utilisation(timeline, start), "Share of each agency's capacity in use."),
-            ],
-        ),
-        (
-            "Where the time went",
-            [
-                embed(plots.delay_attribution_bars(children, b), f"Where disposed children's days went, by {words(b)}.")
-                for b in ATTRIBUTION_BY
-                if b in children.columns
-            ],
-        ),
+    rows = [
+        indicators(children, read_table(directory, "stages", r), period, by_month=False)
+        for r, children in replication_frames(directory, "children")
     ]
-    if summary is not None:
-        table = summary[summary["breakdown"].astype(str).isin(("all", "case_type"))]
-        forest = groups.panel_forest(
-            table, HEADLINE_INDICATORS + CHILD_HEADLINE, "Headline indicators: mean and 95% interval, by case type"
-        )
-        made.append(("Every headline indicator", [embed(forest, "Every headline indicator with its 95% interval.")]))
-    return made
+    return summarise(pd.concat(rows, ignore_index=True))
+
+
+def _period(directory: Path, manifest: dict[str, Any]) -> tuple[Any, Any]:
+    """The results period: from the manifest, or inferred from the children table of a folder without one."""
+    from sim.analysis.periods import infer_period, run_period
+
+    if "scenario" in manifest:
+        return run_period(manifest)
+    return infer_period(read_table(directory, "children", columns=PERIOD_COLUMNS))
 
 
 # ---------------------------------------------------------------------------------------------- the report
 def render_report(directory: str | Path) -> str:
-    """The report for a results directory, as an HTML string."""
-    from sim.analysis.indicators import indicators
-    from sim.analysis.periods import ONE_DAY, infer_period, run_period
-    from sim.analysis.statistics import summarise
+    """The report for a results directory, as an HTML string: its numbers from summary.csv and the manifest, its
+    tables and figures from DuckDB queries over the replications' Parquet files (memory holds their answers)."""
+    from sim.analysis.periods import ONE_DAY
+    from sim.experiment.run_aggregates import delay_attribution as aggregate_attribution
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
     manifest = read_manifest(directory)
-    children = read_table(directory, "children")
-    stages = read_table(directory, "stages")
-    timeline = read_table(directory, "timeline")
-    period = run_period(manifest) if "scenario" in manifest else infer_period(children)
+    period = _period(directory, manifest)
     period_text = f"{period[0]:%d %B %Y} to {period[1] - ONE_DAY:%d %B %Y}"
     name = manifest.get("scenario", {}).get("name", directory.name)
     summary = _read_csv(directory / "summary.csv")
@@ -355,7 +313,7 @@ def render_report(directory: str | Path) -> str:
     replications = len([r for r in manifest.get("replications", {}).values() if r.get("ok")])
     child = summary  # the child-centred indicators: from summary.csv, or from the tables when it lacks them
     if summary is None or not summary["indicator"].isin(CHILD_HEADLINE).any():
-        child = summarise(indicators(children, stages, period, by_month=False))
+        child = _child_indicators(directory, period)
     sentences = summary_text.run_summary(summary, drift, period_text, replications)
     warnings = []
     if summary is not None and summary_text.rough(summary):
@@ -363,6 +321,14 @@ def render_report(directory: str | Path) -> str:
             f"Fewer than {summary_text.ROUGH_BELOW_REPLICATIONS} replications: every interval in this report is rough."
         )
     warnings += [f"{words(s)} drifts over the run: see Steady state." for s in summary_text.drifting(drift)]
+    with connect(directory) as run:
+        columns = run.columns("children")
+        attribution = {
+            by: aggregate_attribution(run, by, split_court_wait=True)
+            for by in report_figures.ATTRIBUTION_BY
+            if by in columns
+        }
+        figure_groups = report_figures.figure_groups(run, period, summary, HEADLINE_INDICATORS + CHILD_HEADLINE)
     context = {
         "title": f"{name}: simulation report",
         "name": name,
@@ -376,8 +342,8 @@ def render_report(directory: str | Path) -> str:
         "drift": drift_table,
         "breakdown_tables": _breakdown_tables(summary),
         "children": _table(child, CHILD_HEADLINE, ("all",), "children"),
-        "attribution": _attribution(children),
-        "figure_groups": _figures(children, timeline, period, summary),
+        "attribution": _attribution(attribution),
+        "figure_groups": figure_groups,
         **_assumptions(manifest),
         **_replications(manifest),
         "stress_des": stress_des_rows(manifest, directory),

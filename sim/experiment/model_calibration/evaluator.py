@@ -106,7 +106,6 @@ class Evaluator:
             replications=self.replications,
             seed=self.seed,
             executor=self.executor,
-            combine=False,
             extra_manifest={
                 "calibration": {
                     "evaluation": index,

@@ -32,7 +32,7 @@ import pandas as pd
 
 from sim.analysis.indicators import ALL
 from sim.analysis.periods import last_day
-from sim.experiment.results_folder import read_table, replications_in
+from sim.experiment.run_tables import read_table, replications_in
 from sim.scenario.loading import LoadedScenario
 
 MEASURE_COLUMNS = ["replication", "date", "indicator", "model"]
