@@ -210,7 +210,7 @@ def create_app(settings: Settings) -> Flask:
             option_name=load_name(option_path),
             base=base_path.name,
             base_file=base_path.name,
-            typed=["python run_sim.py", *argv],  # as a person would type it
+            typed=["python run_sim.py", *[levers.shown_path(Path(w)) if w.startswith("/") else w for w in argv]],
         )
         return redirect(url_for("job_page", job_id=job.id))
 

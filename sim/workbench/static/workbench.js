@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("progress");
-  if (!box) { return; }
+  if (!box || box.getAttribute("data-state") !== "running") { return; }  // a finished run's page stays as it is
   var bar = box.querySelector("progress");
   var text = box.querySelector(".message");
   var url = box.getAttribute("data-status");
