@@ -10,11 +10,13 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import ROOT, SMALL
+from flask.testing import FlaskClient
 
 from sim.cli.main import main
 from sim.scenario.loading import load_scenario
@@ -203,23 +205,24 @@ def test_a_stopped_run_is_interrupted_as_ctrl_c_interrupts_a_command(tmp_path: P
 
 # ---------------------------------------------------------------------------------------------- the page
 @pytest.fixture
-def client(tmp_path: Path):
+def client(tmp_path: Path) -> Iterator[tuple[FlaskClient, str]]:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     shutil.copy(SMALL, scenarios)
     shutil.copy(ROOT / "scenarios" / "options.yaml", scenarios)  # a study file, not a scenario
     app = create_app(Settings(scenarios, tmp_path / "results", workers=1))
-    return app.test_client(), app.config["TOKEN"]
+    yield app.test_client(), app.config["TOKEN"]
+    app.extensions["workbench_jobs"].close()
 
 
-def test_the_page_offers_the_scenarios_and_says_which_files_are_not(client) -> None:
+def test_the_page_offers_the_scenarios_and_says_which_files_are_not(client: tuple[FlaskClient, str]) -> None:
     test_client, _ = client
     page = test_client.get("/").get_data(as_text=True)
     assert '<option value="small.yaml" selected>' in page
-    assert "Not offered (not scenarios): options.yaml (" in page and "missing required key" in page
+    assert "Not offered (not scenarios): options.yaml (options.yaml:1: missing required key" in page
 
 
-def test_the_page_answers_only_its_own_forms_and_files(client) -> None:
+def test_the_page_answers_only_its_own_forms_and_files(client: tuple[FlaskClient, str]) -> None:
     test_client, token = client
     form = {"base": "small.yaml", "name": "x", "action": "save"}
     assert test_client.post("/option", data=form).status_code == 403  # no token: a form from another site
@@ -238,3 +241,17 @@ def test_serve_says_when_its_port_is_taken(capsys: pytest.CaptureFixture[str]) -
         port = taken.getsockname()[1]
         assert main(["serve", "--port", str(port), "--no-browser", "--scenarios", str(SMALL.parent)]) == 2
     assert f"error: port {port} on 127.0.0.1 is in use: choose another --port" in capsys.readouterr().err
+
+
+def test_a_bad_number_of_replications_gets_the_command_lines_message(client: tuple[FlaskClient, str]) -> None:
+    test_client, token = client
+    run = {"token": token, "base": "small.yaml", "option": "small.yaml", "replications": "abc"}  # any saved file
+    answer = test_client.post("/run", data=run)
+    assert answer.status_code == 302
+    job = test_client.application.extensions["workbench_jobs"].get(answer.headers["Location"].rsplit("/", 1)[1])
+    wait_for(job)
+    status = test_client.get(f"/jobs/{job.id}/status").get_json()
+    assert status["state"] == "failed"
+    assert status["error"].startswith("run_sim.py compare: error: argument --replications: expected a whole number")
+    page = test_client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "expected a whole number, got &#39;abc&#39;" in page and "No comparison was written" in page

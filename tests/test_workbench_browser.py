@@ -45,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     server, url = serve_in_thread(app)
     yield url, folder
     server.shutdown()
-    app.extensions["workbench_jobs"].stop_all()
+    app.extensions["workbench_jobs"].close()
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,7 @@ def take(browser_path: str) -> None:
                 browser.close()
         finally:
             server.shutdown()
-            app.extensions["workbench_jobs"].stop_all()
+            app.extensions["workbench_jobs"].close()
             os.chdir(started_in)
 
 

@@ -106,6 +106,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         running = [job for job in jobs.all() if job.exit_code is None]
         if running:
             err(f"stopping {len(running)} run(s) as Ctrl-C stops a command: finished replications are kept")
-        jobs.stop_all()
+        jobs.close()
         err("the scenario page has stopped")
     return EXIT_OK

@@ -10,6 +10,7 @@ another web site open in the browser cannot save files or start runs through it.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import sys
@@ -37,6 +38,8 @@ STEPS = (
     "Compare it",
     "Download the results",
 )
+DEFAULT_BASE = "baseline.yaml"
+"""The base the page starts on, when the scenarios folder has it."""
 DEFAULT_REPLICATIONS = 3
 """The page's default: enough for an interval (the command line's default is 5; intervals under 5 are rough)."""
 DOWNLOADS = ("compare.csv", "comparison.html", "differences_forest.png", "delay_distributions.png")
@@ -78,8 +81,8 @@ class Bases:
         try:
             loaded: LoadedScenario | str = load_scenario(path, roots=self.roots)
             files = list(loaded.source.files)  # type: ignore[union-attr]
-        except ScenarioError as exc:
-            loaded, files = str(exc).splitlines()[0], [str(path)]
+        except ScenarioError as exc:  # its first problem, without the folder every file here shares
+            loaded, files = str(exc).splitlines()[0].removeprefix(f"{path.parent}{os.sep}"), [str(path)]
         self.cache[path] = (self._stamps(files), loaded)
         return loaded
 
@@ -96,7 +99,7 @@ class Bases:
 
 
 def create_app(settings: Settings) -> Flask:
-    """The page's application; its runs are stopped with ``app.extensions["workbench_jobs"].stop_all()``."""
+    """The page's application; ``app.extensions["workbench_jobs"].close()`` stops its runs when it is done."""
     app = Flask(__name__)
     app.config["TOKEN"] = secrets.token_urlsafe(24)
     if settings.host in LOOPBACK:
@@ -112,7 +115,7 @@ def create_app(settings: Settings) -> Flask:
 
     def page(base_name: str | None, **context: Any) -> str:
         found, skipped = bases.all()
-        base = found.get(base_name or "") or next(iter(found.values()), None)
+        base = found.get(base_name or "") or found.get(DEFAULT_BASE) or next(iter(found.values()), None)
         chosen = Path(base.path).name if base else None
         form = context.pop("form", {})
         date = form.get("date") or (base.scenario.start_date.isoformat() if base else "")
@@ -191,6 +194,8 @@ def create_app(settings: Settings) -> Flask:
         base_path = (settings.scenarios / form.get("base", "")).resolve()
         if option_path.parent != settings.scenarios.resolve() or not option_path.is_file():
             abort(400, "save the option first: there is no such option file")
+        if form.get("base") not in bases.all()[0]:
+            abort(400, "pick a base scenario from the list")
         replications = form.get("replications", str(DEFAULT_REPLICATIONS)).strip()
         against = form.get("against", "base")
         if against != "base":

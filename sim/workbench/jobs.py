@@ -14,6 +14,8 @@ that folder, as replications finish (``stats.json`` or ``error.json`` in each re
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -30,6 +32,8 @@ EXIT_OK, EXIT_FAILED_REPLICATIONS, EXIT_INTERRUPTED = 0, 1, 130
 """The command line's exit codes a run's process ends with (sim.cli.common)."""
 STOP_WAIT_SECONDS = 10
 """How long a stopped run has to finish its Ctrl-C (mark its folder interrupted) before it is terminated."""
+CODE = str(Path(__file__).resolve().parents[2])
+"""The folder holding this ``sim`` package: a run imports the same code as the page that started it."""
 LOG_LINES_SHOWN = 30
 """A failed run with no ``error:`` line shows this many lines of the end of its log."""
 
@@ -90,11 +94,12 @@ class Job:
             return ""
 
     def error(self) -> str:
-        """What went wrong, as the command said it: from its first ``error:`` line, else the end of its log."""
+        """What went wrong, as the command said it: from its first error line (``error: ...``, or argparse's
+        ``PROG compare: error: ...``), else the end of its log."""
         if self.exit_code in (None, EXIT_OK):
             return ""
         lines = self.log_text().rstrip().splitlines()
-        first = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+        first = next((i for i, line in enumerate(lines) if line.startswith("error:") or ": error: " in line), None)
         shown = lines[first:] if first is not None else lines[-LOG_LINES_SHOWN:]
         return "\n".join(shown) or f"the run ended with exit code {self.exit_code} and wrote nothing to its log"
 
@@ -139,8 +144,11 @@ class JobRunner:
         job_id = uuid.uuid4().hex[:12]
         log = self.logs / f"{job_id}.log"
         job = Job(job_id, title, folder, expected_replications, log, info)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [CODE, os.environ.get("PYTHONPATH")]))}
         with open(log, "wb") as output:
-            job.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+            job.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env
+            )
         with self.lock:
             self.jobs[job_id] = job
         threading.Thread(target=self._watch, args=(job,), daemon=True, name=f"watch-{job_id}").start()
@@ -184,3 +192,8 @@ class JobRunner:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def close(self) -> None:
+        """Stop every run still going and remove the runs' logs (their folders keep what they wrote)."""
+        self.stop_all()
+        shutil.rmtree(self.logs, ignore_errors=True)
