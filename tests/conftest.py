@@ -24,6 +24,13 @@ if str(ROOT) not in sys.path:  # `python -m pytest` from the checkout works with
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SMALL = SCENARIOS / "small.yaml"
 ONE_REGION = SCENARIOS / "one_region.yaml"
+BROWSERS = ("chromium", "chromium-browser", "chromium-headless-shell", "google-chrome")
+"""Headless Chromium under the names Debian and others install it (.ci/run installs chromium-headless-shell)."""
+
+
+def chromium() -> str | None:
+    """The path of a headless Chromium on PATH, or None (the browser tests then skip, saying so)."""
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
 
 
 def scenario_data(path: Path) -> dict[str, Any]:

@@ -306,10 +306,11 @@ def test_every_command_is_listed_once() -> None:
         "report",
         "ocel",
         "runs",
+        "serve",
     ]
 
 
-HEAVY = ("pandas", "scipy", "matplotlib", "simpy", "numpy", "pyarrow", "pydantic")
+HEAVY = ("pandas", "scipy", "matplotlib", "simpy", "numpy", "pyarrow", "pydantic", "flask")
 """What ``--help`` must not wait for: each takes from a tenth of a second to seconds to import."""
 
 

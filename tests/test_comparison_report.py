@@ -4,21 +4,19 @@ every option side by side, and a look at it in headless Chromium where the machi
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BROWSERS, chromium
 
 from sim.cli.main import main
 from sim.outputs import comparison_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
-BROWSERS = ("chromium", "chromium-browser", "chromium-headless-shell", "google-chrome")
-"""Headless Chromium under the names Debian and others install it (.ci/run installs chromium-headless-shell)."""
 SCREENSHOT_SECONDS = 120
 
 
@@ -80,13 +78,9 @@ def test_the_base_and_the_option_stand_side_by_side_with_paired_differences(comp
         assert caption in html, caption
 
 
-def _browser() -> str | None:
-    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
-
-
 @pytest.mark.slow
 def test_the_comparison_report_renders_in_headless_chromium(comparison: Path, tmp_path: Path) -> None:
-    browser = _browser()
+    browser = chromium()
     if browser is None:
         pytest.skip(f"no headless Chromium on PATH (looked for {', '.join(BROWSERS)}); .ci/run installs one")
     shot = tmp_path / "comparison.png"

@@ -3,10 +3,11 @@ option side by side, written by ``compare`` from its results folder.
 
 Read from the folder, through the Jinja2 template ``templates/comparison.html.j2``: compare.csv (paired differences,
 option minus base, with their intervals), the comparison's manifest.json (which scenario is the base), and each
-scenario's own folder under ``scenarios/`` (its summary.csv, manifest, children and timeline). It shows an executive
-summary in sentences, the scenarios, the headline indicators side by side, a forest of the paired differences of
-every headline indicator, time to disposal overlaid, and the backlog's bands over time. Nothing is estimated here;
-like the run report, it refers to nothing outside itself.
+scenario's own folder under ``scenarios/`` (its summary.csv, manifest, children and timeline), or the folder the
+manifest's ``directory`` names for a stored run compared where it lies (the scenario page, sim.workbench). It shows
+an executive summary in sentences, the scenarios, the headline indicators side by side, a forest of the paired
+differences of every headline indicator, time to disposal overlaid, and the backlog's bands over time. Nothing is
+estimated here; like the run report, it refers to nothing outside itself.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _scenarios(directory: Path) -> tuple[str, dict[str, Path], list[list[Any]]]:
     folders, rows = {}, []
     for option in manifest.get("options", []):
         folder = directory / "scenarios" / option["name"]
+        if not folder.is_dir() and option.get("directory"):  # a stored run, compared where it lies (serve)
+            folder = Path(option["directory"])
         folders[option["name"]] = folder
         own = folder / "manifest.json"
         resolved = json.loads(own.read_text(encoding="utf-8")).get("scenario", {}) if own.exists() else {}
