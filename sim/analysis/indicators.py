@@ -61,8 +61,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS, NOTICE_COLUMN, attribution_indicators, case_events
+from sim.analysis.costs import cost_arrays, costed_agencies, delay_indicators
 from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
 from sim.analysis.rows import Rows, breakdowns, group_index
+from sim.scenario.schema import Costs
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
 KEYS = ["indicator", "breakdown", "group"]
@@ -276,8 +278,8 @@ def end_state_indicators(timeline: pd.DataFrame, replication: int) -> list[tuple
 
 
 # ---------------------------------------------------------------------------------------------- all of them
-def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[str, float]:
-    """Every child-centred indicator of one group of child rows."""
+def _group_indicators(subset: Arrays, breakdown: str, period: Period, agencies: list[str]) -> dict[str, float]:
+    """Every child-centred indicator of one group of child rows (``agencies``: those with a delay cost)."""
     flows = _take(subset, subset["results"])
     proceeding = _take(subset, ~np.isnan(subset["days_in_proceedings"]))
     disposed_days = {
@@ -290,6 +292,7 @@ def _group_indicators(subset: Arrays, breakdown: str, period: Period) -> dict[st
         **_domestic_abuse_indicators(flows),
         **_stock_indicators(proceeding, period),
         **_disposed_in_period_indicators(subset, period),
+        **delay_indicators(subset, flows, period, agencies),
     }
 
 
@@ -340,6 +343,7 @@ def indicators(
     timeline: pd.DataFrame | None = None,
     by_month: bool = True,
     case_times: pd.DataFrame | None = None,
+    costs: Costs | None = None,
 ) -> pd.DataFrame:
     """Every indicator, per replication, as tidy long rows (see the module docstring).
 
@@ -349,11 +353,11 @@ def indicators(
     run end; :func:`sim.analysis.periods.run_period` reads it from a manifest) places the stock measures, and
     is inferred from the children table when not given; ``timeline`` adds the open caseload and Cafcass queue
     at the end. ``by_month`` adds child-days in proceedings per calendar month (breakdown ``month``, group
-    ``YYYY-MM``).
+    ``YYYY-MM``). ``costs`` (a scenario's) adds the cost of delay (:mod:`sim.analysis.costs`).
     """
     period = period or infer_period(children)
     run_end = pd.Timestamp(period[1])
-    group_columns = breakdowns(children)
+    group_columns, agencies = breakdowns(children), costed_agencies(costs)
     rows: list[tuple] = []
     for rep in _replications(children, timeline):
         kids = _one(children, rep)
@@ -362,7 +366,7 @@ def indicators(
         times = case_times if case_times is not None or stages is None else case_events(kids, _one(stages, rep))
         events = _event_days(kids, _one(times, rep)) if times is not None else None
         del times
-        arrays = _arrays(kids, run_end, events)
+        arrays = {**_arrays(kids, run_end, events), **(cost_arrays(kids, costs, period, run_end) if agencies else {})}
         del events
         split = itertools.chain(  # one group's positions at a time: a million rows' worth each
             [(ALL, ALL, None)],
@@ -370,7 +374,7 @@ def indicators(
             _crossed_groups(kids),
         )
         for breakdown, group, index in split:
-            values = _group_indicators(arrays if index is None else _take(arrays, index), breakdown, period)
+            values = _group_indicators(arrays if index is None else _take(arrays, index), breakdown, period, agencies)
             rows += [(rep, name, breakdown, group, value) for name, value in values.items()]
         if by_month:
             monthly = child_days_by_month(kids, period)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.analysis.attribution import case_events
+from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR, capacity_cost_rows
 from sim.analysis.drift import yearly_rows
 from sim.analysis.indicators import indicators as indicator_rows
 from sim.analysis.periods import results_period as period_of
@@ -54,19 +55,38 @@ def _read_lean(path: Path, columns: list[str] | None = None, exclude: frozenset[
     return pd.DataFrame(data, copy=False)
 
 
-def replication_indicators(directory: Path, scenario: Scenario | None = None) -> pd.DataFrame:
+def replication_indicators(
+    directory: Path, scenario: Scenario | None = None, periods: list[tuple[float, Scenario]] | None = None
+) -> pd.DataFrame:
     """The indicators of the replication whose tables are in ``directory``, from :mod:`sim.analysis`.
 
     Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
     ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
-    table without it) and adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`).
+    table without it), adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`) and the cost
+    of delay at its ``costs:``; ``periods`` (the scenario in force from each simulation day, the loader's) adds what
+    capacity costs and the total (:mod:`sim.analysis.costs`).
     """
     directory = Path(directory)
     children = _read_lean(directory / "children.parquet", exclude=UNUSED_CHILD_COLUMNS)
     timeline = _read_lean(directory / "timeline.parquet")
     times = case_events(children, _read_lean(directory / "stages.parquet", columns=STAGE_COLUMNS))  # stages freed
     period = results_period(scenario) if scenario is not None else None
-    rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times)
+    costs = scenario.costs if scenario is not None else None
+    rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times, costs=costs)
     if scenario is not None:
         rows = pd.concat([rows, yearly_rows(children, timeline, scenario.start_date, scenario.run_years)])
+    if periods:
+        rows = pd.concat([rows, cost_rows(rows, periods)])
     return rows.reset_index(drop=True)
+
+
+def cost_rows(rows: pd.DataFrame, periods: list[tuple[float, Scenario]]) -> pd.DataFrame:
+    """What capacity costs a year in the run, and the total with the cost of delay a year (when either is priced)."""
+    replication = int(rows["replication"].iloc[0]) if len(rows) else 0
+    capacity = pd.DataFrame(capacity_cost_rows(periods, replication), columns=rows.columns)
+    every = pd.concat([rows, capacity])
+    parts = every[(every["breakdown"] == "all") & every["indicator"].isin([PER_YEAR, CAPACITY_PER_YEAR])]
+    if parts.empty:
+        return capacity
+    total = (replication, TOTAL_PER_YEAR, "all", "all", float(parts["value"].sum()))
+    return pd.concat([capacity, pd.DataFrame([total], columns=rows.columns)])

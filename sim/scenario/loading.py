@@ -87,7 +87,21 @@ def cross_reference_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                     )
                 )
         problems += _open_case_problems(scenario, case_type)
-    return problems + history_problems(scenario) + memory_problems(scenario)
+    return problems + _cost_problems(scenario) + history_problems(scenario) + memory_problems(scenario)
+
+
+def _cost_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
+    """A price per day sat needs days sat: courts.capacity's, or hand-set hours over the hours in a day sat."""
+    prices = scenario.costs.capacity
+    if prices.gbp_per_sitting_day is None or scenario.courts.capacity is not None or prices.sitting_hours_per_day:
+        return []
+    return [
+        (
+            ("costs", "capacity", "gbp_per_sitting_day"),
+            "the regions' sitting hours are set by hand, so days sat are counted from them: give "
+            "costs.capacity.sitting_hours_per_day (the hours of hearings in a day sat)",
+        )
+    ]
 
 
 def _open_case_problems(scenario: Scenario, case_type: str) -> list[tuple[KeyPath, str]]:

@@ -23,9 +23,11 @@ RUN_LEVEL_KEYS = (
     "starting_state",
     "history",
     "policies",
+    "costs",
 )
-"""Top-level keys that hold for the whole run: its label, calendar, random streams, starting state and dated
-changes. A policy that set one would be ignored or would shift the run's calendar part-way, so it is refused."""
+"""Top-level keys that hold for the whole run: its label, calendar, random streams, starting state, dated
+changes and the prices its costs are counted at. A policy that set one would be ignored or would shift the run's
+calendar part-way, so it is refused."""
 
 
 def run_level_problem(dotted: str) -> str | None:

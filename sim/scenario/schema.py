@@ -30,11 +30,13 @@ from sim.scenario.limits import (
     MAX_YEARS,
 )
 from sim.vocabulary import (
+    AGENCIES,
     CASE_TYPES,
     DAYS_PER_YEAR,
     HEARING_KEYS,
     LISTING_CLASSES,
     PATHWAYS,
+    WEEK_DAYS,
 )
 
 SHARE_TOLERANCE = 1e-6
@@ -812,9 +814,74 @@ class History(Strict):
         return value
 
 
+# ---------------------------------------------------------------------------------------------- costs
+class DelayCost(Strict):
+    """What a week of a case in proceedings costs one agency: per case, or per child in it (give one)."""
+
+    gbp_per_case_week: NonNegative | None = Field(
+        default=None,
+        description="Pounds a case costs the agency for each costed week in proceedings, however many children it has.",
+    )
+    gbp_per_child_week: NonNegative | None = Field(
+        default=None, description="Pounds each child in a case costs the agency for each costed week in proceedings."
+    )
+    beyond_weeks: Annotated[float, Field(ge=0, le=LONGEST_RUN_DAYS / WEEK_DAYS, allow_inf_nan=False)] = Field(
+        default=0,
+        description="Weeks from issue that are not costed: 0 costs every week a case is in proceedings (the NAO's "
+        "saving per week shorter is per week of a case's duration); 26 costs only the weeks beyond the statutory "
+        "limit.",
+    )
+    source: str = Field(default="", description="Where the figure comes from (a publication), or 'assumption'.")
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> DelayCost:
+        if (self.gbp_per_case_week is None) == (self.gbp_per_child_week is None):
+            raise ValueError("give gbp_per_case_week or gbp_per_child_week (exactly one)")
+        return self
+
+
+class CapacityCosts(Strict):
+    """What capacity costs a year, so an option's added capacity can be set against the delay it saves."""
+
+    gbp_per_sitting_day: NonNegative | None = Field(
+        default=None,
+        description="Pounds a Family Court day sat costs (judge, staff, building); null leaves court time uncosted.",
+    )
+    gbp_per_cafcass_adviser_year: NonNegative | None = Field(
+        default=None,
+        description="Pounds a full-time Cafcass adviser costs a year (short- or long-term team); null leaves them "
+        "uncosted.",
+    )
+    gbp_per_social_worker_year: NonNegative | None = Field(
+        default=None,
+        description="Pounds a full-time local authority social worker costs a year; null leaves them uncosted.",
+    )
+    sitting_hours_per_day: Positive | None = Field(
+        default=None,
+        description="Hours of hearings in a day sat, to count the days sat of sitting hours set by hand by region "
+        "(courts.capacity.hours_per_sitting_day when courts.capacity is given, which counts days sat itself).",
+    )
+
+
+class Costs(Strict):
+    """Unit costs: of a case's weeks in proceedings by case type and agency, and of capacity (see docs/model.md)."""
+
+    price_year: Annotated[int, Field(ge=1900, le=2200)] | None = Field(
+        default=None, description="The year whose prices the figures are in (for the reader; nothing is inflated)."
+    )
+    delay: dict[Literal[CASE_TYPES], dict[Literal[AGENCIES], DelayCost]] = Field(  # type: ignore[valid-type]
+        default={},
+        description="Cost of a week in proceedings, by case type and the agency that bears it; case types and "
+        "agencies left out are not costed.",
+    )
+    capacity: CapacityCosts = Field(
+        default_factory=CapacityCosts, description="Cost a year of court days sat, Cafcass advisers and social workers."
+    )
+
+
 class Policy(Strict):
     """A change to the scenario from a date: any key, by its dotted path, but those that hold for the whole run
-    (its name, calendar, seed, starting state, history and policies)."""
+    (its name, calendar, seed, starting state, history, policies and costs)."""
 
     name: str = Field(description="Short label, shown in results.")
     date: CalendarDate = Field(description="Date the change takes effect.")
@@ -902,6 +969,11 @@ class Scenario(Strict):
     history: History = Field(
         default_factory=History,
         description="Demand and capacity by period for a back-cast; each row becomes a dated change.",
+    )
+    costs: Costs = Field(
+        default_factory=Costs,
+        description="Unit costs of delay (per case-week or child-week in proceedings, by case type and agency) and of "
+        "capacity: the cost indicators of summary.csv and compare, and the planner's cost of a mix.",
     )
 
     def at(self, dotted: str) -> Any:
