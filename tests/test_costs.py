@@ -131,3 +131,11 @@ def test_an_option_that_shortens_cases_saves_delay_cost(tmp_path: Path) -> None:
     net = rows.loc["total_cost_gbp_per_year"]
     assert net.difference_mean == pytest.approx(capacity.difference_mean + delay.difference_mean)
     assert net.difference_sd == pytest.approx(delay.difference_sd)
+    # the comparison report ranks the option by its net cost, with the intervals
+    from sim.outputs.comparison_report import write_comparison_report
+    from sim.outputs.html import pounds
+
+    page = write_comparison_report(tmp_path / "out").read_text(encoding="utf-8")
+    section = page[page.index("id='costs'") : page.index("id='distributions'")]
+    assert "quicker" in section and pounds(capacity.difference_mean) in section
+    assert pounds(delay.difference_ci95_high) in section

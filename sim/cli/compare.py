@@ -73,6 +73,17 @@ def print_comparisons(table) -> None:
         )
 
 
+def print_net_costs(table) -> None:
+    """Each option's net cost a year (capacity added less delay saved), when the scenarios price them."""
+    from sim.analysis.costs import TOTAL_PER_YEAR
+    from sim.outputs.cost_tables import difference_text
+
+    rows = table[(table["indicator"] == TOTAL_PER_YEAR) & (table["breakdown"] == "all")]
+    for _, row in rows.sort_values("difference_mean").iterrows():
+        net = difference_text(TOTAL_PER_YEAR, row)
+        print(f"{row['option']}: net cost a year (capacity added less delay saved): {net}")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.cli.results import after_run
     from sim.experiment.compare import compare, disposal_spreads, load_all
@@ -96,6 +107,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_comparison_figures(out, table, disposal_spreads(runs))
         write_comparison_report(out)
     print_comparisons(table)
+    print_net_costs(table)
     print(f"comparison in {out / 'compare.csv'}")
     print(f"comparison report in {out / 'comparison.html'}")
     failed = [f"{name}: {len(run.failures)}" for name, run in runs.items() if run.failures]

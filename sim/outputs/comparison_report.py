@@ -22,6 +22,7 @@ import pandas as pd
 from sim.experiment.run_aggregates import disposal_spreads
 from sim.experiment.run_tables import connect, read_table
 from sim.outputs import summary_text
+from sim.outputs.cost_tables import net_costs
 from sim.outputs.html import Embedded, embed, format_value, number, render, words, write_page
 from sim.outputs.report import CHILD_HEADLINE, HEADLINE_INDICATORS
 
@@ -31,6 +32,7 @@ SECTIONS = {
     "scenarios": "The scenarios",
     "side-by-side": "Headline indicators side by side",
     "differences": "Paired differences",
+    "costs": "Options by net cost",
     "distributions": "Time to disposal, overlaid",
     "backlog": "The backlog over time",
     "all-differences": "Every difference",
@@ -186,6 +188,7 @@ def render_comparison(directory: str | Path) -> str:
         "summary_sentences": summary_text.comparison_summary(table, base, SUMMARY_INDICATORS),
         "scenarios": scenarios,
         "side_by_side": _side_by_side(folders, table, base),
+        "net_costs": net_costs(table),
         "figures": _figures(directory, table, folders),
         "every_difference": _every_difference(table),
         "directory": str(directory),

@@ -55,8 +55,28 @@ def is_share(indicator: str) -> bool:
     return indicator.endswith("_share") or indicator.startswith("share_")
 
 
+POUNDS_IN_MILLIONS = 1e6
+"""Amounts of pounds at least this large are shown in millions (£12.3m), smaller ones whole (£697)."""
+
+
+def pounds(value: Any) -> str:
+    """An amount of pounds for a reader: £12.3m, £697, -£1.2m."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return "–"
+    sign = "-" if x < 0 else ""
+    if abs(x) >= POUNDS_IN_MILLIONS:
+        return f"{sign}£{abs(x) / POUNDS_IN_MILLIONS:,.1f}m"
+    return f"{sign}£{abs(x):,.0f}"
+
+
 def format_value(indicator: str, value: Any) -> str:
-    """A value in its indicator's unit: shares as percentages, counts whole."""
+    """A value in its indicator's unit: shares as percentages, pounds as pounds, counts whole."""
+    if "_gbp" in indicator:
+        return pounds(value)
     if is_share(indicator):
         try:
             x = float(value)

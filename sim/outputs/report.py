@@ -25,6 +25,7 @@ import pandas as pd
 from sim.experiment.results_folder import read_manifest
 from sim.experiment.run_tables import check_results_dir, connect, read_table, replication_frames
 from sim.outputs import report_figures, summary_text
+from sim.outputs.cost_tables import run_costs
 from sim.outputs.html import format_value, markdown_to_html, number, render, words, write_page
 from sim.outputs.stress_des import stress_des_rows
 
@@ -72,6 +73,7 @@ SECTIONS = {
     "drift": "Steady state: do the results drift?",
     "breakdowns": "Breakdowns",
     "children": "Children at the centre",
+    "costs": "What delay and capacity cost",
     "attribution": "Where the time went",
     "figures": "Figures",
     "assumptions": "Assumptions in force",
@@ -342,6 +344,7 @@ def render_report(directory: str | Path) -> str:
         "drift": drift_table,
         "breakdown_tables": _breakdown_tables(summary),
         "children": _table(child, CHILD_HEADLINE, ("all",), "children"),
+        "costs": run_costs(summary),
         "attribution": _attribution(attribution),
         "figure_groups": figure_groups,
         **_assumptions(manifest),
