@@ -183,7 +183,7 @@ def experiment_folder(
     register_finished(args, out)
 
 
-REGISTERED_COMMANDS = ("run", "compare", "sweep", "backcast", "options", "calibrate", "validation")
+REGISTERED_COMMANDS = ("run", "compare", "sweep", "backcast", "options", "calibrate", "validation", "plan")
 """The commands whose folder is registered in the run store when they finish (the kind of record is the name)."""
 
 

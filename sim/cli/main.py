@@ -1,10 +1,10 @@
 """Command line: ``python run_sim.py COMMAND`` (validate, run, compare, sweep, warmup, calibrate, validation,
-backcast, options, journey, report, ocel, runs, serve; ``--help`` on each); installed, the same commands are
+backcast, options, plan, journey, report, ocel, runs, serve; ``--help`` on each); installed, the same commands are
 ``fjsim COMMAND``.
 
 The parser is built from one module per command or group (:mod:`sim.cli.run`, :mod:`sim.cli.compare`,
 :mod:`sim.cli.sweep`, :mod:`sim.cli.warmup`, :mod:`sim.cli.calibrate`, :mod:`sim.cli.validation`,
-:mod:`sim.cli.backcast`, :mod:`sim.cli.options`, :mod:`sim.cli.results`, :mod:`sim.cli.runs`,
+:mod:`sim.cli.backcast`, :mod:`sim.cli.options`, :mod:`sim.cli.plan`, :mod:`sim.cli.results`, :mod:`sim.cli.runs`,
 :mod:`sim.cli.serve`), and the errors the library raises are turned into messages and exit codes here, in one
 place. Exit codes: 0 success; 1 some replications failed (the others are kept and reported); 2 a user error (a
 bad scenario, a missing file, a bad option, an output directory that is in the way or in use, a damaged results
@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sim.cli import backcast, calibrate, compare, options, results, run, runs, serve, sweep, validation, warmup
+from sim.cli import backcast, calibrate, compare, options, plan, results, run, runs, serve, sweep, validation, warmup
 from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -29,7 +29,7 @@ from sim.cli.common import (
 )
 from sim.scenario.files import allowing_roots
 
-COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, options, results, runs, serve)
+COMMAND_MODULES = (run, compare, sweep, warmup, calibrate, validation, backcast, options, plan, results, runs, serve)
 """Each adds its subcommands with ``add_parsers(sub)``, in this order in ``--help``."""
 
 
@@ -52,12 +52,22 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """The library's exceptions that mean the program was called wrongly (imported only when one is raised)."""
     from sim.experiment.executors import ExecutorError
+    from sim.experiment.plan_spec import PlanSpecError
     from sim.experiment.results_folder import ResultsDirError, RunDirectoryError
     from sim.experiment.sweep import SweepError
     from sim.experiment.validation import FiguresError
     from sim.scenario.calibration import CalibrationError
 
-    return (UserError, RunDirectoryError, ResultsDirError, ExecutorError, CalibrationError, SweepError, FiguresError)
+    return (
+        UserError,
+        RunDirectoryError,
+        ResultsDirError,
+        ExecutorError,
+        CalibrationError,
+        SweepError,
+        FiguresError,
+        PlanSpecError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

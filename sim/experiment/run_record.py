@@ -5,7 +5,8 @@
 files only, so an old folder can be registered as well as a new one (``runs add DIR``). The folder's layout is the
 command's: a run, back-cast, validation or calibration is one scenario in the folder itself; a comparison or an
 options study has one per scenario under ``scenarios/<name>/``; a sweep one per setting under
-``settings/setting-NNN/``.
+``settings/setting-NNN/``; a plan the base and the chosen mix of its confirmation, ``confirm/scenarios/<name>/`` (its
+search's candidates stay in plan.csv).
 
 What an option changed is worked out from the manifests, which keep every scenario fully resolved: each key
 (dotted, as in a policy) whose value differs from the base's (``how = 'value'``), and each dated policy the base
@@ -30,11 +31,13 @@ from sim.analysis.indicators import HEADLINE
 from sim.experiment.manifest import sha256_file
 from sim.experiment.owned_files import MANIFEST_NAME, absolute, read_json_object
 
-KINDS = ("run", "compare", "options", "sweep", "backcast", "validation", "calibrate")
+KINDS = ("run", "compare", "options", "sweep", "backcast", "validation", "calibrate", "plan")
 """The kinds of record: the command that made the folder."""
 NOT_CHANGES = frozenset({"name", "description", "seed", "policies"})
 """Top-level keys that are not a change an option makes: its label, and the seed (a comparison uses the base's)."""
 SUMMARY_CSV, COMPARE_CSV, OPTIONS_CSV = "summary.csv", "compare.csv", "options.csv"
+PLAN_CONFIRM = "confirm"
+"""A plan's confirmation: the base and the chosen mix compared (sim.experiment.plan), recorded as its scenarios."""
 REPLICATION_PART = re.compile(r"^rep-(\d+)$")
 
 SCENARIO_COLUMNS = [
@@ -122,6 +125,8 @@ def infer_kind(folder: Path, manifest: dict[str, Any]) -> str:
         return "sweep"
     if kind == "calibrate_model":
         return "calibrate"
+    if kind == "plan":
+        return "plan"
     if "backcast" in manifest:
         return "backcast"
     if (folder / VALIDATION_CSV).exists():
@@ -138,6 +143,11 @@ def scenario_folders(folder: Path, manifest: dict[str, Any]) -> list[ScenarioFol
     if manifest.get("kind") == "sweep" and isinstance(manifest.get("settings"), list):
         keys = [f"setting-{int(s['setting']):03d}" for s in manifest["settings"] if isinstance(s, dict)]
         return [ScenarioFolder(k, "setting", folder / "settings" / k) for k in keys]
+    if manifest.get("kind") == "plan":  # the base and the chosen mix as confirmed, else the base as searched
+        confirm = read_json_object(folder / PLAN_CONFIRM / MANIFEST_NAME) or {}
+        if isinstance(confirm.get("options"), list):
+            return scenario_folders(folder / PLAN_CONFIRM, confirm)
+        return [ScenarioFolder(str(manifest["scenario"].get("name")), "base", folder / "evaluations" / "eval-0000")]
     name = str(manifest.get("scenario", {}).get("name", folder.name))
     return [ScenarioFolder(name, "run", folder)]
 
@@ -333,6 +343,8 @@ def read_record(folder: str | Path, kind: str | None = None) -> RunRecord:
             indicators.append(indicator_rows(member.key, summary))
         tables += table_rows(member.key, member.folder)
     compared = read_csv(folder / COMPARE_CSV)
+    if compared is None and kind == "plan":
+        compared = read_csv(folder / PLAN_CONFIRM / COMPARE_CSV)
     code = manifest.get("code") if isinstance(manifest.get("code"), dict) else {}
     command = manifest.get("command_line")
     run = {

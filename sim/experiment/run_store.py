@@ -9,7 +9,7 @@ folder replaces its record and keeps its id; ``runs forget ID`` drops a record a
 The tables (one record is one ``run_id``; ``scenario`` is the scenario's key within it: its name in a comparison
 or options study, ``setting-NNN`` in a sweep, the scenario's name otherwise):
 
-* ``runs``: one row per registered folder: ``run_id``, ``kind`` (run, compare, options, sweep, backcast,
+* ``runs``: one row per registered folder: ``run_id``, ``kind`` (run, compare, options, sweep, plan, backcast,
   validation, calibrate), ``status`` (the manifest's: complete, failed...), ``started_utc``, ``ended_utc``,
   ``wall_seconds``, ``registered_utc``, ``folder`` (absolute), ``scenario_name`` (the base's) and
   ``scenario_sha256`` (its resolved hash), ``root_seed``, ``replications`` (per scenario), ``code_commit``,
