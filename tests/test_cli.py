@@ -302,6 +302,7 @@ def test_every_command_is_listed_once() -> None:
         "validation",
         "backcast",
         "options",
+        "plan",
         "journey",
         "report",
         "ocel",
