@@ -163,3 +163,19 @@ def test_plan_writes_its_report_and_registers_in_the_store(tmp_path: Path, capsy
     assert (out / "frontier.png").exists()
     assert main(["runs", "query", "SELECT kind, count(*) AS n FROM runs GROUP BY kind"]) == 0
     assert "plan" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_plan_runs_on_a_dask_cluster_with_the_same_answer(tmp_path: Path, monkeypatch) -> None:
+    """--scheduler sends every evaluation's and the confirmation's replications to Dask: the same plan as in-process."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv("FJSIM_RUNS_DB", str(tmp_path / "runs.duckdb"))
+    argv = ["plan", str(SMALL_COSTS), "--lever", f"{HOURS}=x0.8:x1.2:0.2", "--target", TARGET]
+    argv += ["--replications", "2", "--confirm-replications", "2"]
+    assert main([*argv, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    serial, dask = (pd.read_csv(tmp_path / name / "plan.csv").drop(columns="folder") for name in ("serial", "dask"))
+    pd.testing.assert_frame_equal(serial, dask)
+    manifest = (tmp_path / "dask" / "evaluations" / "eval-0001" / "manifest.json").read_text(encoding="utf-8")
+    assert '"executor": "dask(' in manifest

@@ -12,6 +12,7 @@ puts a mean and a Student-t 95% CI on each. Units are in the names (``_weeks``, 
 hearing, to a safeguarding step, to fact-finding) and the attribution of days to agencies are in days. The
 court's wait (``wait_court_days_mean``) is also split into procedural notice (``notice_court_days_mean``) and
 waiting for a listing (``listing_court_days_mean``), with their ``_share`` of attributed days.
+With a scenario's ``costs:``, the cost of delay per child, per case and a year (:mod:`sim.analysis.costs`).
 ``breakdown == "all"`` (with ``group == "all"``) is every child; the other breakdowns are the case type, the
 pathway, the domestic-abuse flag, the age band, the region and every extra group attribute the scenario
 declares (:func:`sim.analysis.rows.breakdowns`), and the case type crossed with the domestic-abuse flag, the
