@@ -1,4 +1,4 @@
-"""Two checkouts of the model, A and B, on one scenario: interleaved CPU times and a check that the tables are identical.
+"""Two checkouts of the model, A and B, on one scenario: interleaved CPU times and a check of identical tables.
 
 A speed-up of the model must leave its results identical, and on a shared machine a single wall-clock time
 says more about the other jobs than about the code. So each round runs one replication with A and one with B,

@@ -10,11 +10,13 @@ import datetime as dt
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.model.agencies import court as court_module
 from sim.model.agencies.court import Calendar, Court, ListingDiary
 from sim.scenario.loading import scenario_from_dict
 from sim.scenario.schema import Courts
@@ -268,9 +270,38 @@ operations = st.lists(
 @given(operations)
 def test_bookings_follow_the_listing_rule_whatever_came_before(ops: list[tuple[str, int, float, int]]) -> None:
     """Any sequence of bookings, vacated hearings and passing days lands each hearing where the rule says."""
+    follow_the_rule(ops)
+
+
+crowded = st.lists(
+    st.tuples(
+        st.sampled_from(["book", "book", "book", "book", "release", "release", "wait"]),
+        st.integers(11, 20),  # notice past the release window, where the diary remembers full days
+        st.sampled_from([1.0, 1.5, 2.0, 3.0]),  # hours, on 4-hour days: lists fill within a few bookings
+        st.integers(0, 2),  # rank
+    ),
+    min_size=20,
+    max_size=200,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(crowded, st.sampled_from([2, 3, 256]))
+def test_on_crowded_lists_vacated_hours_are_found_again_whenever_the_diary_takes_them_in(
+    ops: list[tuple[str, int, float, int]], kept: int
+) -> None:
+    """A diary remembers runs of full days and applies the days vacated hearings freed to them lazily, all at once
+    every ``REOPENED_KEPT`` of them (here every 2nd, 3rd or 256th): on lists full enough for the runs to matter,
+    every booking still lands where the rule says, so no freed hour is passed over."""
+    with mock.patch.object(court_module, "REOPENED_KEPT", kept):
+        follow_the_rule(ops, hours_per_day=4.0)
+
+
+def follow_the_rule(ops: list[tuple[str, int, float, int]], hours_per_day: float = 8.0) -> None:
+    """Run the operations on a diary and on the rule written out plainly; every booking must agree."""
     limits = [1.0, 0.7, 0.4]
-    d = diary(hours=8.0, limit=limits, release_days=10, n_days=30)
-    capacity = [8.0 if (MONDAY + dt.timedelta(days=day)).weekday() < 5 else 0.0 for day in range(2000)]
+    d = diary(hours=hours_per_day, limit=limits, release_days=10, n_days=30)
+    capacity = [hours_per_day if (MONDAY + dt.timedelta(days=day)).weekday() < 5 else 0.0 for day in range(2000)]
     booked = [0.0] * 2000
     listed: list[tuple[int, float]] = []
     today = 0

@@ -38,6 +38,10 @@ MAX_LISTING_SEARCH_DAYS = 20 * 365
 HOURS_TOLERANCE = 1e-9
 """Booked hours are sums of floats: a day within this of its capacity is full, not overbooked."""
 
+REOPENED_KEPT = 256
+"""Days freed (reopened) that a diary keeps before it applies them to every run of full days at once: each run
+applies the ones it has not seen when it is next used, so a vacated hearing costs a list append, not a scan."""
+
 
 class Listed:
     """A hearing in a diary: its day, hours and rank, and how often the court moved it (the case reads these)."""
@@ -115,6 +119,8 @@ class ListingDiary:
         "listed",
         "_kept_from",
         "_full",
+        "_reopened",
+        "_reopened_before",
     )
 
     def __init__(
@@ -137,7 +143,13 @@ class ListingDiary:
         self.listed: dict[int, list[Listed]] = {}
         """Hearings listed through :meth:`list_hearing`, by day, in the order they were listed; past days dropped."""
         self._kept_from = 0
-        self._full: dict[tuple[int, int], tuple[int, int, float]] = {}
+        self._full: dict[tuple[int, int], list[float]] = {}
+        """For each (rank, length in quarter hours): [first, past, hours, reopenings seen], a run of days
+        ``[first, past)`` known too full for hearings of ``hours``, and how many reopenings it has taken in."""
+        self._reopened: list[int] = []
+        """Days from which hours were freed, in order, not yet taken in by every run (see :meth:`_reopen`)."""
+        self._reopened_before = 0
+        """Reopenings already taken in by every run (dropped from the front of ``_reopened``)."""
 
     def _grow(self, searching_from: int) -> None:
         n = len(self.capacity) + DIARY_EXTENSION_DAYS
@@ -164,8 +176,11 @@ class ListingDiary:
         bucket = (rank, math.ceil(hours / HOURS_BUCKET))
         full = self._full.get(bucket)
         d = earliest_day
-        if full is not None and d > release_end and full[0] <= d < full[1] and hours >= full[2]:
-            d = full[1]
+        if full is not None:
+            if full[3] < self._reopened_before + len(self._reopened):
+                self._take_in_reopenings(full)
+            if d > release_end and full[0] <= d < full[1] and hours >= full[2]:
+                d = full[1]
         while True:
             while d >= len(capacity):
                 self._grow(earliest_day)
@@ -176,9 +191,12 @@ class ListingDiary:
                 if hours <= room + 1e-9 or b == 0.0:
                     booked[d] = b + hours
                     if full is not None and full[0] <= earliest_day <= full[1]:
-                        self._full[bucket] = (full[0], d, max(full[2], hours))
+                        full[1] = d
+                        if hours > full[2]:
+                            full[2] = hours
                     else:
-                        self._full[bucket] = (earliest_day, d, hours)
+                        seen = self._reopened_before + len(self._reopened)
+                        self._full[bucket] = [earliest_day, d, hours, seen]
                     return d
             d += 1
 
@@ -309,9 +327,28 @@ class ListingDiary:
         self._reopen(from_day)
 
     def _reopen(self, day: int) -> None:
-        for key, (first, past, hours) in list(self._full.items()):
-            if day < past:
-                self._full[key] = (first, max(first, day), hours)
+        """Hours were freed from ``day``: every run of full days past it now ends there (or at its first day).
+
+        Applying a reopening to a run ``[first, past)`` sets ``past = max(first, min(past, day))``, and applying
+        several in turn is applying their minimum, so each run takes in the reopenings it has not yet seen when
+        it is next used (:meth:`_take_in_reopenings`), exactly as if every run had been updated here.
+        """
+        reopened = self._reopened
+        reopened.append(day)
+        if len(reopened) >= REOPENED_KEPT:
+            for full in self._full.values():
+                self._take_in_reopenings(full)
+            self._reopened_before += len(reopened)
+            reopened.clear()
+
+    def _take_in_reopenings(self, full: list[float]) -> None:
+        reopened = self._reopened
+        unseen = int(full[3]) - self._reopened_before
+        if unseen < len(reopened):
+            day = min(reopened[unseen:])
+            if day < full[1]:
+                full[1] = max(full[0], day)
+        full[3] = self._reopened_before + len(reopened)
 
     def used_and_available_hours(self, first_day: int, last_day: int) -> tuple[float, float]:
         """Hours booked and hours available on days first_day..last_day-1 (for utilisation)."""
