@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sim.model import engine
 from sim.model.agencies.caseload import CaseloadTeam
 
-DELAYS = [0, 0.25, 0.5, 1, 1.5, 2, 2.75, 3, 7, 10]
+DELAYS = [0, 0.25, 0.5, 1, 1.5, 2, 2.75, 3, 7, 10, 40]
 """Whole and part days, so that part-day times add up to whole days and timeouts meet at the same time."""
 
 BOTH = [simpy.Environment, engine.Environment]
@@ -68,7 +68,8 @@ def simulate(
             env.process(process(number, start, steps))
     env.run(until=12)
     log.append(("stopped", env.now, team.busy, team.unallocated))
-    env.run(until=40)
+    env.run(until=30)
+    env.run()  # to the end of the queue, a step at a time
     scheduled = next(env._eid) + getattr(env, "shared_timeouts", 0)
     return log, scheduled, env.now
 

@@ -19,7 +19,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import BoundClass, SimTime
+from simpy.core import BoundClass, EmptySchedule, SimTime, StopSimulation
 from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, Timeout
 
 WAKES_SWEPT_ABOVE = 4096
@@ -73,8 +73,13 @@ class Environment(simpy.Environment):
     all_of = BoundClass(AllOf)
     any_of = BoundClass(AnyOf)
 
+    now: SimTime = 0
+    """The current time: a plain attribute, set with SimPy's ``_now``, where SimPy's is a property (a call each time
+    it is read, five times an event in the model)."""
+
     def __init__(self, initial_time: SimTime = 0) -> None:
         super().__init__(initial_time)
+        self.now = initial_time
         self._wakes: dict[SimTime, Timeout] = {}
         """The last event queued for each whole-day time, while no other event has been queued for that time."""
         self._sweep_at = WAKES_SWEPT_ABOVE
@@ -121,6 +126,26 @@ class Environment(simpy.Environment):
         self._wakes = {at: e for at, e in self._wakes.items() if e.callbacks is not None}
         self._sweep_at = max(WAKES_SWEPT_ABOVE, 2 * len(self._wakes))
 
+    def step(self) -> None:
+        """As SimPy's ``step``, keeping ``now`` (``run`` without a time to run until steps with it)."""
+        try:
+            self._now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self.now = self._now
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            failure = type(event._value)(*event._value.args)
+            failure.__cause__ = event._value
+            raise failure
+
     def run(self, until: SimTime | Event | None = None) -> Any:
         """As SimPy's ``run``; with a time to run until, one loop pops and processes the events."""
         if until is None or isinstance(until, Event):
@@ -135,9 +160,10 @@ class Environment(simpy.Environment):
         queue = self._queue
         while True:
             try:
-                self._now, _, _, event = heappop(queue)
+                now, _, _, event = heappop(queue)
             except IndexError:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}') from None
+            self._now = self.now = now
             if event is stop:  # as SimPy's StopSimulation: the stop event stays queued, first, with no callbacks
                 stop.callbacks = []
                 self.schedule(stop, EventPriority(-1))
