@@ -181,9 +181,12 @@ class ListingDiary:
                 self._take_in_reopenings(full)
             if d > release_end and full[0] <= d < full[1] and hours >= full[2]:
                 d = full[1]
+        n = len(capacity)
         while True:
-            while d >= len(capacity):
+            if d >= n:
                 self._grow(earliest_day)
+                n = len(capacity)
+                continue
             c = capacity[d]
             if c > 0.0:
                 b = booked[d]
@@ -209,7 +212,11 @@ class ListingDiary:
         book = self.book_urgent if urgent else self.book
         day = book(earliest_day, hours, rank, today)
         listed = Listed(day, hours, rank, urgent)
-        self._hold(listed)
+        on_day = self.listed.get(day)  # :meth:`_hold`, inlined: this runs at every listing
+        if on_day is None:
+            self.listed[day] = [listed]
+        else:
+            on_day.append(listed)
         return listed
 
     def _hold(self, listed: Listed) -> None:
