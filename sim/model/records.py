@@ -192,6 +192,8 @@ class Recorder:
         )
         self.child_rows: Counter[tuple[str, bool]] = Counter()
         self._stage_rows = self.stages.rows
+        self._la_offset = labels.la_offset
+        self._centre_offset = labels.centre_offset
         self._pathfinder = PATHWAYS.index("pathfinder")
         self._pathway_of_type = [PATHWAYS.index(c) for c in CASE_TYPES]
         self._status_code = {s: i for i, s in enumerate(STATUSES)}
@@ -231,8 +233,8 @@ class Recorder:
                 case.case_type,
                 self._pathfinder if case.pathfinder else self._pathway_of_type[case.case_type],
                 case.region,
-                self.labels.la_offset[case.region] + case.local_authority,
-                self.labels.centre_offset[case.region] + case.court_centre,
+                self._la_offset[case.region] + case.local_authority,
+                self._centre_offset[case.region] + case.court_centre,
                 case.domestic_abuse,
                 case.is_return,
                 case.warm_up,
@@ -259,7 +261,8 @@ class Recorder:
         kids = self._kids
         for child in case.children:
             kids.extend((child.child_id, row, child.birth_day, child.cases))
-            kids.extend(child.attributes)
+            if child.attributes:
+                kids.extend(child.attributes)
         self.child_rows[(status, case.is_return)] += len(case.children)
         if row + 1 >= self.children.chunk_rows:
             self._flush_children()
