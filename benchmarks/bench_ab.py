@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def main() -> int:
             if different:
                 print(f"(runs kept in {root})")
                 return 1
+        for side in order:
+            shutil.rmtree(root / f"{side}{round_}")
         ratios.append(got["A"]["cpu_s"] / got["B"]["cpu_s"])
         print(f"round {round_ + 1}: A {got['A']['cpu_s']:.3f} s, B {got['B']['cpu_s']:.3f} s CPU: A/B {ratios[-1]:.3f}")
     print(
@@ -105,6 +108,7 @@ def main() -> int:
         f"A/B median {statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f}, "
         f"{args.rounds} interleaved rounds; load average {os.getloadavg()[0]:.2f})"
     )
+    root.rmdir()
     return 0
 
 
