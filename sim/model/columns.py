@@ -91,7 +91,9 @@ def as_timestamp(origin: dt.date) -> Converter:
 class TableSink:
     """Rows of numbers streamed to one Parquet file in chunks; the file appears only after ``close``.
 
-    The hot path appends a whole row with one call, ``sink.rows.extend(values)``, into a flat float64 array;
+    The hot path appends a whole row with one call, ``sink.rows.frombytes(row.pack(*values))`` with a
+    ``struct.Struct`` of the row's float64s, into a flat float64 array (``rows.extend(values)`` would pass each number
+    through the generic argument parser: about twice the cost, 7% of a run's instructions);
     ``flush`` reshapes it into columns and converts each (codes to labels, days to dates) in one go.
     """
 
