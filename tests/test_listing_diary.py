@@ -286,14 +286,14 @@ crowded = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(crowded, st.sampled_from([2, 3, 256]))
-def test_on_crowded_lists_vacated_hours_are_found_again_whenever_the_diary_takes_them_in(
-    ops: list[tuple[str, int, float, int]], kept: int
+@given(crowded, st.sampled_from([1, 2, 3, 7, 16]))
+def test_on_crowded_lists_every_booking_lands_where_the_rule_says_whatever_the_blocks(
+    ops: list[tuple[str, int, float, int]], block_days: int
 ) -> None:
-    """A diary remembers runs of full days and applies the days vacated hearings freed to them lazily, all at once
-    every ``REOPENED_KEPT`` of them (here every 2nd, 3rd or 256th): on lists full enough for the runs to matter,
-    every booking still lands where the rule says, so no freed hour is passed over."""
-    with mock.patch.object(court_module, "REOPENED_KEPT", kept):
+    """A diary passes over blocks of days whose bound on the room left is below a hearing's hours, and raises the
+    bounds when hearings are vacated: on lists full enough for whole blocks to be full, with blocks of 1 to 16
+    days, every booking still lands where the rule says, so no freed hour is passed over."""
+    with mock.patch.object(court_module, "BLOCK_DAYS", block_days):
         follow_the_rule(ops, hours_per_day=4.0)
 
 
