@@ -1,10 +1,11 @@
 """Per-operation benchmarks of the model's inner loop (issue 14, item 5): each operation repeated, medians reported.
 
     pip install -e ".[dev]"       # pytest-benchmark
-    python -m pytest benchmarks/ --benchmark-only --benchmark-columns=median,iqr,rounds
+    python -m pytest benchmarks/ --benchmark-only --benchmark-disable-gc --benchmark-columns=median,iqr,rounds
 
-Kept out of the default test run (``testpaths = ["tests"]``). Each benchmark times a batch of one operation on a
-state like a national run's, from the code the model runs:
+Kept out of the default test run (``testpaths = ["tests"]``). The garbage collector is off during a model run, so it
+is off here too (``--benchmark-disable-gc``); otherwise a collection lands in some rounds. Each benchmark times a
+batch of one operation on a state like a national run's, from the code the model runs:
 
 - diary booking: 200 hearings booked on a crowded listing diary (weeks of full days past the notice), then
   vacated, so the diary is as crowded for the next round;
