@@ -1,19 +1,25 @@
-"""Replications in parallel (issue 3.8): 8 replications of the baseline serially and on 2 worker processes.
+"""Replications in parallel (issues 3.8 and 14.5): serially, on local worker processes and on a Dask LocalCluster.
 
-Each mode runs in a fresh Python process (``run_experiment`` with ``LocalExecutor(1)``, then ``LocalExecutor(2)``),
-so each process's peak memory is its own: the parent's peak shows it never holds the replications' results (the
-workers write them to disk and the parent streams them into the combined tables). The two runs' combined
-Parquet tables and summary.csv must be identical: results never depend on the number of workers.
+Each mode runs in a fresh Python process (``run_experiment`` with ``LocalExecutor(1)``, ``LocalExecutor(N)``, then a
+``DaskExecutor`` on a ``distributed.LocalCluster`` of N single-threaded worker processes), so each process's peak
+memory is its own: the parent's peak shows it never holds the replications' results (the workers write them to
+disk and the parent reads them back). Every run must give identical results, whatever the executor: each
+Parquet table and ``summary.csv`` is compared with the serial run's.
 
-    python benchmarks/bench_parallel.py [--replications 8] [--workers 2] [--run-years Y] [--scenario FILE]
+    python benchmarks/bench_parallel.py [--scenario FILE] [--replications 8] [--workers 2] [--run-years Y]
+                                        [--modes serial processes dask]
 
-Prints the wall times, the speed-up (target >= 1.7 on 2 cores) and peak memory. Not a timed test.
+Prints each mode's wall time and the speed-up of the parallel modes on the serial one (target >= 1.7 on 2 cores),
+then one JSON line with every figure. The Dask mode needs ``distributed`` (``pip install -e ".[dask]"``); without
+it the mode is skipped with a note. A quick look: ``--scenario tests/scenarios/small.yaml --replications 4``.
+Not a timed test.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import os
 import resource
@@ -26,8 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TABLES = ("children", "stages", "timeline")
 TARGET_SPEEDUP = 1.7
+MODES = ("serial", "processes", "dask")
+UNTIMED = {"summary.csv"}
+"""Besides the Parquet tables, the files compared between runs (the manifest and stats hold timings)."""
 
 
 def mib(rusage_who: int) -> float:
@@ -47,27 +55,43 @@ def load(path: Path, run_years: float | None):
     return scenario_from_dict(data, f"{loaded.scenario.name} ({run_years:g} years)")
 
 
+def make_executor(mode: str, workers: int):
+    """The executor of a mode; for Dask, a LocalCluster of ``workers`` processes with one thread each."""
+    from sim.experiment.executors import DaskExecutor, LocalExecutor
+
+    if mode == "serial":
+        return LocalExecutor(1), None
+    if mode == "processes":
+        return LocalExecutor(workers), None
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return DaskExecutor(Client(cluster)), cluster
+
+
 def child(args: argparse.Namespace) -> int:
-    """One run of all the replications with ``--workers`` processes into ``--out``; prints a JSON line."""
-    from sim.experiment.executors import LocalExecutor
+    """One run of all the replications in ``--mode`` into ``--out``; prints a JSON line."""
     from sim.experiment.replications import run_experiment
     from sim.experiment.results_folder import prepare_directory
 
     loaded = load(args.scenario, args.run_years)
     out = Path(args.out)
     prepare_directory(out, force=False)
-    executor = LocalExecutor(args.workers)
-    started = time.perf_counter()
+    executor, cluster = make_executor(args.mode, args.workers)
+    started = time.perf_counter()  # the cluster is up: its start-up is not the replications' time
     try:
         result = run_experiment(loaded, out, replications=args.replications, executor=executor)
+        seconds = time.perf_counter() - started
     finally:
         executor.close()
-    seconds = time.perf_counter() - started
+        if cluster is not None:
+            cluster.close()
     replication_seconds = [r.wall_seconds for r in result.results.values()]
     print(
         json.dumps(
             {
-                "workers": args.workers,
+                "mode": args.mode,
+                "workers": 1 if args.mode == "serial" else args.workers,
                 "wall_seconds": seconds,
                 "replications": len(result.replications_used),
                 "failures": len(result.failures),
@@ -80,41 +104,49 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_mode(args: argparse.Namespace, workers: int, out: Path) -> dict:
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--workers",
-        str(workers),
-        "--out",
-        str(out),
-        "--replications",
-        str(args.replications),
-        "--scenario",
-        str(args.scenario),
-    ]
+def run_mode(args: argparse.Namespace, mode: str, out: Path) -> dict:
+    command = [sys.executable, __file__, "--child", "--mode", mode, "--workers", str(args.workers), "--out", str(out)]
+    command += ["--replications", str(args.replications), "--scenario", str(args.scenario)]
     if args.run_years is not None:
         command += ["--run-years", str(args.run_years)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"the run with {workers} worker(s) failed:\n{done.stderr}")
+        raise SystemExit(f"the {mode} run failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def differences(a: Path, b: Path) -> list[str]:
+    """Result files that differ between two runs' folders (Parquet compared value for value), or are missing."""
+    import pyarrow.parquet as pq
+
+    names = {p.relative_to(a) for p in a.rglob("*") if p.suffix == ".parquet" or p.name in UNTIMED}
+    names |= {p.relative_to(b) for p in b.rglob("*") if p.suffix == ".parquet" or p.name in UNTIMED}
+    different = []
+    for name in sorted(names):
+        x, y = a / name, b / name
+        if not (x.exists() and y.exists()):
+            different.append(f"{name} (missing)")
+        elif x.suffix == ".parquet":
+            if not pq.read_table(x).equals(pq.read_table(y)):
+                different.append(str(name))
+        elif x.read_bytes() != y.read_bytes():
+            different.append(str(name))
+    return different
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
     parser.add_argument("--replications", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="workers of the parallel run (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the parallel runs (default 2)")
     parser.add_argument("--run-years", type=float, default=None, help="years of results (default: the scenario's)")
-    parser.add_argument("--out", type=Path, default=None, help="keep both runs here (default: a temporary folder)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="serial always runs first")
+    parser.add_argument("--out", type=Path, default=None, help="keep the runs here (default: a temporary folder)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, default="serial", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
-
-    import pyarrow.parquet as pq
 
     root = args.out or Path(tempfile.mkdtemp(prefix="bench-parallel-"))
     loaded = load(args.scenario, args.run_years)
@@ -124,27 +156,34 @@ def main() -> int:
         f"{s.starting_state.warm_up_days:g} warm-up days; {os.cpu_count()} cores; "
         f"load average before {os.getloadavg()[0]:.2f}"
     )
-    serial = run_mode(args, 1, root / "serial")
-    parallel = run_mode(args, args.workers, root / f"workers-{args.workers}")
-    for r in (serial, parallel):
-        print(
-            f"workers {r['workers']}: wall {r['wall_seconds']:6.1f} s ({r['replications']} replications, "
-            f"{r['cases']:,} cases, replications' own time {r['replication_seconds_sum']:.1f} s); "
-            f"parent peak RSS {r['parent_peak_rss_mib']:,.0f} MiB"
+    modes = ["serial"] + [m for m in args.modes if m != "serial"]
+    if "dask" in modes and importlib.util.find_spec("distributed") is None:
+        print('dask: skipped, distributed is not installed (pip install -e ".[dask]")')
+        modes.remove("dask")
+    runs = {mode: run_mode(args, mode, root / mode) for mode in modes}
+    serial = runs["serial"]
+    figures: dict[str, object] = {"replications": args.replications, "workers": args.workers}
+    all_same = True
+    for mode, r in runs.items():
+        line = (
+            f"{mode:>9} ({r['workers']} worker{'s' if r['workers'] > 1 else ''}): wall {r['wall_seconds']:7.1f} s "
+            f"({r['replications']} replications, {r['cases']:,} cases, replications' own time "
+            f"{r['replication_seconds_sum']:.1f} s); parent peak RSS {r['parent_peak_rss_mib']:,.0f} MiB"
         )
-    speedup = serial["wall_seconds"] / parallel["wall_seconds"]
-    verdict = "met" if speedup >= TARGET_SPEEDUP else "NOT met"
-    print(
-        f"speed-up {speedup:.2f} on {args.workers} workers (target >= {TARGET_SPEEDUP}: {verdict}); "
-        f"load average after {os.getloadavg()[0]:.2f}"
-    )
-    serial_dir, parallel_dir = root / "serial", root / f"workers-{args.workers}"
-    same = all(
-        pq.read_table(serial_dir / f"{t}.parquet").equals(pq.read_table(parallel_dir / f"{t}.parquet")) for t in TABLES
-    )
-    same_summary = (serial_dir / "summary.csv").read_bytes() == (parallel_dir / "summary.csv").read_bytes()
-    print(f"combined tables identical: {same}; summary.csv identical: {same_summary} (runs in {root})")
-    return 0 if same and same_summary else 1
+        figures[f"{mode}_wall_s"] = round(r["wall_seconds"], 2)
+        if mode != "serial":
+            speedup = serial["wall_seconds"] / r["wall_seconds"]
+            verdict = "met" if speedup >= TARGET_SPEEDUP else "NOT met"
+            different = differences(root / "serial", root / mode)
+            all_same = all_same and not different
+            line += f"\n{'':>11}speed-up {speedup:.2f} (target >= {TARGET_SPEEDUP}: {verdict}); results "
+            line += "identical to the serial run's" if not different else f"DIFFERENT: {', '.join(different)}"
+            figures[f"{mode}_speedup"] = round(speedup, 3)
+        print(line)
+    print(f"load average after {os.getloadavg()[0]:.2f}; runs in {root}")
+    figures["identical"] = all_same
+    print(json.dumps(figures))
+    return 0 if all_same else 1
 
 
 if __name__ == "__main__":

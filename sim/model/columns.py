@@ -91,7 +91,9 @@ def as_timestamp(origin: dt.date) -> Converter:
 class TableSink:
     """Rows of numbers streamed to one Parquet file in chunks; the file appears only after ``close``.
 
-    The hot path appends a whole row with one call, ``sink.rows.extend(values)``, into a flat float64 array;
+    The hot path appends a whole row with one call, ``sink.rows.frombytes(row.pack(*values))`` with a
+    ``struct.Struct`` of the row's float64s, into a flat float64 array (``rows.extend(values)`` would pass each number
+    through the generic argument parser: about twice the cost, 7% of a run's instructions);
     ``flush`` reshapes it into columns and converts each (codes to labels, days to dates) in one go.
     """
 
@@ -114,6 +116,10 @@ class TableSink:
         fields = [pa.field(k, pa.int32()) for k in self.constants]
         fields += [pa.field(c.name, c.to_arrow(np.zeros(0)).type) for c in self.columns]
         self.schema = pa.schema(fields)
+        self._dictionary_columns = [f.name for f in fields if pa.types.is_dictionary(f.type)]
+        """Columns Parquet dictionary-encodes: the labels. Trying it on every column (Parquet's default) spends time
+        on numbers with thousands of values and, compressed, gives larger files (benchmarks/medium.yaml: 37%
+        less time writing the child table, 23% smaller)."""
 
     def maybe_flush(self) -> None:
         if len(self.rows) >= self.chunk_rows * self.width:
@@ -129,7 +135,9 @@ class TableSink:
         n = len(values[0]) if len(values) else 0
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+            self._writer = pq.ParquetWriter(
+                self._tmp, self.schema, compression="zstd", use_dictionary=self._dictionary_columns
+            )
         if n:
             arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]
             arrays += [c.to_arrow(np.ascontiguousarray(v)) for c, v in zip(self.columns, values, strict=True)]

@@ -137,15 +137,19 @@ class Case:
 
     def give_notice(self, now: float, earliest_day: float) -> None:
         """A hearing is (re)listed at ``now`` and may not be heard before ``earliest_day``: that is notice."""
-        self.end_notice(now)
+        start = self.stage_notice_from
+        if start == start:  # a listing under way: :meth:`end_notice`, inlined (this runs at every listing)
+            self.stage_notice_days += min(max(now, start), self.stage_notice_until) - start
         self.stage_notice_from = now
         self.stage_notice_until = max(now, earliest_day)
 
     def end_notice(self, now: float) -> None:
         """The listing ends (heard, or vacated early): count the notice elapsed by ``now`` and stop counting."""
-        self.stage_notice_days += self.notice_elapsed(now)
-        self.stage_notice_from = math.nan
-        self.stage_notice_until = math.nan
+        start = self.stage_notice_from
+        if start == start:  # :meth:`notice_elapsed`, inlined; with no listing under way there is nothing to count
+            self.stage_notice_days += min(max(now, start), self.stage_notice_until) - start
+            self.stage_notice_from = math.nan
+            self.stage_notice_until = math.nan
 
     def notice_elapsed(self, now: float) -> float:
         """Days of the current listing's notice period that have passed by ``now`` (0 with no listing)."""

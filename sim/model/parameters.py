@@ -58,6 +58,9 @@ class Parameters:
             self.sampler(f"children.age_years.{c}", scenario.children.age_years[c]) for c in CASE_TYPES
         ]
         self.local_authority_counts = [r.local_authorities for r in scenario.regions.values()]
+        self.domestic_abuse_share = [scenario.children.domestic_abuse_share[c] for c in CASE_TYPES]
+        """Share of new cases with domestic abuse, by case type code."""
+        self.results_start_day = scenario.results_start_day
         for pathway_name, by_outcome in scenario.recurrence.items():
             for outcome, spec in by_outcome.items():
                 key = f"recurrence.{pathway_name}.{outcome}.delay_days"

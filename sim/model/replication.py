@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import simpy
-
 from sim.model import engine
 from sim.model.agencies.caseload import CaseloadTeam
 from sim.model.agencies.court import Court
@@ -99,7 +97,7 @@ class Replication:
         self.replication = replication
         self.seed = base.seed if seed is None else seed
         self.progress = progress
-        self.env = simpy.Environment()
+        self.env = engine.Environment()
         self.streams = RandomStreams(self.seed, replication)
         self.end_day = base.end_day
         self.court = Court(base, int(self.end_day) + DIARY_MARGIN_DAYS)
@@ -157,12 +155,18 @@ class Replication:
     def _new_children(self, case_type: int, day: float, draws: Draws) -> list[Child]:
         """The case's children: how many, and each one's attributes and age, from the case's draws (the j-th
         child's draws are the j-th of their purposes, so a child keeps them whatever other cases do)."""
-        n = self.params.children_sizes[case_type][draws.choose(CHILDREN, self.params.children_cumulative[case_type])]
-        age = self.params.age_samplers[case_type]
+        params = self.params
+        n = params.children_sizes[case_type][draws.choose(CHILDREN, params.children_cumulative[case_type])]
+        age = params.age_samplers[case_type]
+        attribute_cumulative = params.attribute_cumulative
         children = []
         next_id = self._next_child_id
         for _ in range(n):
-            attributes = tuple(draws.choose(CHILD_ATTRIBUTES, cum) for cum in self.params.attribute_cumulative)
+            attributes = (
+                tuple(draws.choose(CHILD_ATTRIBUTES, cum) for cum in attribute_cumulative)
+                if attribute_cumulative
+                else ()
+            )
             children.append(Child(next_id, day - draws.sample(CHILD_AGE, age) * DAYS_PER_YEAR, attributes))
             next_id += 1
         self._next_child_id = next_id
@@ -181,16 +185,17 @@ class Replication:
         court_centre: int | None = None,
     ) -> Case:
         """A case with its draws; a return to court brings its children, flag, local authority and centre."""
+        params = self.params
         if domestic_abuse is None:
-            domestic_abuse = (
-                draws.uniform(DOMESTIC_ABUSE) < self.scenario.children.domestic_abuse_share[CASE_TYPES[case_type]]
-            )
+            domestic_abuse = draws.uniform(DOMESTIC_ABUSE) < params.domestic_abuse_share[case_type]
         if local_authority is None:
-            local_authority = int(draws.uniform(LOCAL_AUTHORITY) * self.params.local_authority_counts[region])
+            local_authority = int(draws.uniform(LOCAL_AUTHORITY) * params.local_authority_counts[region])
         if children is None:
             children = self._new_children(case_type, day, draws)
+        case_id = self._next_case_id
+        self._next_case_id = case_id + 1
         case = Case(
-            self._next_case_id,
+            case_id,
             case_type,
             region,
             local_authority,
@@ -200,16 +205,15 @@ class Replication:
             LISTING_CODES[case_type][domestic_abuse],
             draws,
         )
-        self._next_case_id += 1
-        centres = self.params.centre_cumulative[region]
+        centres = params.centre_cumulative[region]
         if court_centre is not None:
             case.court_centre = court_centre
         elif centres is not None:  # one centre: nothing drawn, so no other draw moves
             case.court_centre = draws.choose(COURT_CENTRE, centres)
         for child in children:
             child.cases += 1
-        case.warm_up = day < self.scenario.results_start_day
-        self.open_cases[case.case_id] = case
+        case.warm_up = day < params.results_start_day
+        self.open_cases[case_id] = case
         self.counts.pre_proceedings[region] += 1
         self.stats.cases_created += 1
         return case
@@ -333,7 +337,8 @@ class Replication:
         finally:
             if gc_was_enabled:
                 gc.enable()
-        self.stats.events = next(env._eid)  # events scheduled over the run, for the benchmark
+        # Events scheduled over the run, for the benchmark: as SimPy would count them, one per timeout.
+        self.stats.events = next(env._eid) + env.shared_timeouts
         self.stats.wall_seconds = time.perf_counter() - started
         return self.stats
 

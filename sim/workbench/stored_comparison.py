@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.compare import disposal_children, label_comparisons, paired_differences
+from sim.experiment.compare import disposal_spreads, label_comparisons, paired_differences
 from sim.experiment.executors import ExecutorError, make_executor
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, scenario_section
 from sim.experiment.manifest import write_manifest as write_manifest_file
@@ -52,7 +52,7 @@ def reusable(option_run: Path | None, stored: StoredRun) -> list[int] | None:
 
 
 def _as_run(folder: Path, seed: int, replications: list[int]) -> RunResult:
-    """A finished run as :func:`sim.experiment.compare.disposal_children` reads it: its folder and replications."""
+    """A finished run as :func:`sim.experiment.compare.disposal_spreads` reads it: its folder and replications."""
     empty = pd.DataFrame()
     return RunResult(folder, seed, empty, empty, {}, [], {}, replications)
 
@@ -131,7 +131,7 @@ def compare_with_stored(
     write_manifest_file(out / MANIFEST_NAME, manifest)
     runs = {base_name: _as_run(stored.folder, stored.root_seed, list(stored.replications))}
     runs[name] = _as_run(folder, stored.root_seed, paired)
-    write_comparison_figures(out, table, disposal_children(runs))
+    write_comparison_figures(out, table, disposal_spreads(runs))
     write_comparison_report(out)
     return table, failed
 

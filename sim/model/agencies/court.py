@@ -12,8 +12,8 @@ what no longer fits. A moved hearing only ever goes later; the case, waking on i
 waits on, so the common path (a hearing never moved) stays one timeout.
 
 Why this module is long: the diary's booking, its bookkeeping of who holds which hours and the two ways listed
-work is moved (displacement, a cut in hours) share the same arrays and the same cache of full days; split, each
-would reach into the others' state.
+work is moved (displacement, a cut in hours) share the same arrays and the same bounds on the room left in each
+block of days; split, each would reach into the others' state.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import numpy as np
 from sim.model.agencies.court_capacity import CALENDAR_DAYS_COUNTED, region_tier_hours
 from sim.scenario.schema import Courts, Scenario
 
-HOURS_BUCKET = 0.25
-"""Hearing lengths are grouped in quarter hours to remember, per length, the days known to be full."""
+BLOCK_DAYS = 16
+"""Days are grouped in blocks of this many, each with a bound on the room a hearing of each rank could find in it,
+so a booking passes over weeks of full days a block at a time (:meth:`ListingDiary.book`)."""
 
 DIARY_EXTENSION_DAYS = 365
 """When a booking runs past the diary's end, the diary grows by a year at a time."""
@@ -114,7 +115,7 @@ class ListingDiary:
         "urgent_relist_notice_days",
         "listed",
         "_kept_from",
-        "_full",
+        "_room_bounds",
     )
 
     def __init__(
@@ -137,7 +138,13 @@ class ListingDiary:
         self.listed: dict[int, list[Listed]] = {}
         """Hearings listed through :meth:`list_hearing`, by day, in the order they were listed; past days dropped."""
         self._kept_from = 0
-        self._full: dict[tuple[int, int], tuple[int, int, float]] = {}
+        blocks = -(-len(self.capacity) // BLOCK_DAYS)
+        self._room_bounds: list[list[float]] = [[math.inf] * blocks for _ in self.limit_share]
+        """For each rank and block of days, at least the most room a day of the block leaves a hearing of that rank
+        booked past the release window (``capacity x limit - booked``; infinite for an empty sitting day, which
+        takes any hearing): a block whose bound is below a hearing's hours holds no day for it. Bookings only lower
+        the room, so a bound stays a bound; freed hours raise it (:meth:`_raise_bounds`); a block searched in vain
+        gets its exact bound (:meth:`book`)."""
 
     def _grow(self, searching_from: int) -> None:
         n = len(self.capacity) + DIARY_EXTENSION_DAYS
@@ -150,37 +157,89 @@ class ListingDiary:
         start = len(self.capacity)
         self.capacity.extend(self.hours_per_day * s for s in self.calendar.shares[start:n])
         self.booked.extend([0.0] * (n - start))
+        self._unbound_from(start)
+
+    def _unbound_from(self, day: int) -> None:
+        """Capacity changed (or days were added) from ``day``: no bound on its block and the later ones."""
+        blocks = -(-len(self.capacity) // BLOCK_DAYS)
+        first = max(0, day) // BLOCK_DAYS
+        for bounds in self._room_bounds:
+            del bounds[first:]
+            bounds.extend([math.inf] * (blocks - first))
+
+    def _raise_bounds(self, day: int) -> None:
+        """``day`` has more room than before (hours freed): its block's bounds take it in."""
+        c, b = self.capacity[day], self.booked[day]
+        if c <= 0.0:
+            return
+        k = day // BLOCK_DAYS
+        for bounds, limit in zip(self._room_bounds, self.limit_share, strict=True):
+            room = math.inf if b == 0.0 else c * limit - b
+            if room > bounds[k]:
+                bounds[k] = room
+
+    def _exact_bound(self, block: int, limit: float) -> float:
+        """The most room a day of ``block`` leaves past the release window at this limit (-inf with no sitting)."""
+        capacity, booked = self.capacity, self.booked
+        most = -math.inf
+        for d in range(block * BLOCK_DAYS, (block + 1) * BLOCK_DAYS):
+            c = capacity[d]
+            if c > 0.0:
+                b = booked[d]
+                if b == 0.0:
+                    return math.inf
+                room = c * limit - b
+                if room > most:
+                    most = room
+        return most
 
     def book(self, earliest_day: int, hours: float, rank: int, today: int) -> int:
         """Book ``hours`` on the first day >= earliest_day with room for this rank; return the day.
 
-        Each (rank, length) remembers a run of days ``[a, b)`` found too full for hearings of ``h`` hours, so the
-        next booking of that kind and at least that long starts at ``b`` instead of rescanning weeks of full days.
-        Only hours freed inside the run (a vacated hearing, more sitting hours) shorten it.
+        Inside the release window the days are tried one by one. Past it, a block of days whose bound on the room
+        (:attr:`_room_bounds`) is below the hours is passed over whole, and a block tried day by day in vain
+        gets its exact bound, so the next booking passes over it too: the day found is the one a search of every
+        day would find, since a day is taken on the same test, ``hours <= room + 1e-9``, and that test fails for
+        every day of a block when it fails for the block's bound.
         """
         capacity, booked = self.capacity, self.booked
-        limit = self.limit_share[rank]
         release_end = today + self.release_days
-        bucket = (rank, math.ceil(hours / HOURS_BUCKET))
-        full = self._full.get(bucket)
         d = earliest_day
-        if full is not None and d > release_end and full[0] <= d < full[1] and hours >= full[2]:
-            d = full[1]
-        while True:
-            while d >= len(capacity):
+        n = len(capacity)
+        while d <= release_end:
+            if d >= n:
                 self._grow(earliest_day)
+                n = len(capacity)
+                continue
             c = capacity[d]
             if c > 0.0:
                 b = booked[d]
-                room = (c if d <= release_end else c * limit) - b
-                if hours <= room + 1e-9 or b == 0.0:
+                if hours <= (c - b) + 1e-9 or b == 0.0:
                     booked[d] = b + hours
-                    if full is not None and full[0] <= earliest_day <= full[1]:
-                        self._full[bucket] = (full[0], d, max(full[2], hours))
-                    else:
-                        self._full[bucket] = (earliest_day, d, hours)
                     return d
             d += 1
+        limit = self.limit_share[rank]
+        bounds = self._room_bounds[rank]
+        while True:
+            if d >= n:
+                self._grow(earliest_day)
+                n = len(capacity)
+                continue
+            block = d // BLOCK_DAYS
+            if hours <= bounds[block] + 1e-9:
+                end = min(n, (block + 1) * BLOCK_DAYS)
+                while d < end:
+                    c = capacity[d]
+                    if c > 0.0:
+                        b = booked[d]
+                        if hours <= (c * limit - b) + 1e-9 or b == 0.0:
+                            booked[d] = b + hours
+                            return d
+                    d += 1
+                if end - block * BLOCK_DAYS == BLOCK_DAYS:
+                    bounds[block] = self._exact_bound(block, limit)
+            else:
+                d = (block + 1) * BLOCK_DAYS
 
     def list_hearing(self, earliest_day: int, hours: float, rank: int, today: int, urgent: bool = False) -> Listed:
         """Book a hearing (as urgent work if ``urgent``) and hold it on its day so the court can move it later."""
@@ -191,7 +250,11 @@ class ListingDiary:
         book = self.book_urgent if urgent else self.book
         day = book(earliest_day, hours, rank, today)
         listed = Listed(day, hours, rank, urgent)
-        self._hold(listed)
+        on_day = self.listed.get(day)  # :meth:`_hold`, inlined: this runs at every listing
+        if on_day is None:
+            self.listed[day] = [listed]
+        else:
+            on_day.append(listed)
         return listed
 
     def _hold(self, listed: Listed) -> None:
@@ -237,7 +300,7 @@ class ListingDiary:
                         b -= x.hours
                         moved.append(x)
                     booked[d] = (0.0 if b <= HOURS_TOLERANCE else b) + hours
-                    self._reopen(d)
+                    self._raise_bounds(d)
                     for x in moved:
                         x.day = self.book(d + 1, x.hours, x.rank, today)
                         x.displaced += 1
@@ -265,9 +328,9 @@ class ListingDiary:
                 b -= x.hours
                 vacated.append(x)
             booked[d] = 0.0 if b <= HOURS_TOLERANCE else b
+            self._raise_bounds(d)
         if not vacated:
             return
-        self._reopen(from_day)
         for x in sorted(vacated, key=lambda x: (x.rank, x.day)):
             notice = self.urgent_relist_notice_days if x.urgent else self.relist_notice_days
             earliest = max(x.day + 1, math.ceil(from_day + notice))
@@ -284,14 +347,14 @@ class ListingDiary:
     def release(self, day: int, hours: float) -> None:
         """Give back a vacated hearing's hours; earlier days may have room again."""
         self.booked[day] = max(0.0, self.booked[day] - hours)
-        self._reopen(day)
+        self._raise_bounds(day)
 
     def relay(self, from_day: int) -> None:
         """The calendar changed from ``from_day``: recompute capacity from it."""
         shares = self.calendar.shares
         for d in range(max(0, from_day), len(self.capacity)):
             self.capacity[d] = self.hours_per_day * shares[d]
-        self._reopen(from_day)
+        self._unbound_from(from_day)
         self._vacate_excess(from_day)
 
     def set_hours_per_day(self, hours_per_day: float, from_day: int) -> None:
@@ -300,18 +363,16 @@ class ListingDiary:
         shares = self.calendar.shares
         for d in range(max(0, from_day), len(self.capacity)):
             self.capacity[d] = hours_per_day * shares[d]
-        self._reopen(from_day)
+        self._unbound_from(from_day)
         self._vacate_excess(from_day)
 
     def set_listing(self, limit_share: list[float], release_days: float, from_day: int) -> None:
-        self.limit_share = list(limit_share)
+        """New booking limits or release window; bounds computed at the old limits go (every day's, as simply)."""
+        if list(limit_share) != self.limit_share:
+            self.limit_share = list(limit_share)
+            self._room_bounds = [[] for _ in self.limit_share]
+            self._unbound_from(0)
         self.release_days = release_days
-        self._reopen(from_day)
-
-    def _reopen(self, day: int) -> None:
-        for key, (first, past, hours) in list(self._full.items()):
-            if day < past:
-                self._full[key] = (first, max(first, day), hours)
 
     def used_and_available_hours(self, first_day: int, last_day: int) -> tuple[float, float]:
         """Hours booked and hours available on days first_day..last_day-1 (for utilisation)."""
