@@ -108,13 +108,6 @@ def test_the_national_backcast_follows_the_published_trajectory(national_backcas
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known miss (2026-11-30): out of sample, public law mean weeks in Q2 2024 come out at 30.7 against a "
-    "published 41 (25.2% short; tolerance 25%). With the tiers' days sat following demand and every region at the "
-    "same capacity per case, the fitted model drains its backlog faster in 2023-24 than the published one did "
-    "(private law Q2 2024 17.9 weeks against 43). Strict: a fixed model makes this fail until the mark goes.",
-)
 def test_the_national_backcast_holds_out_of_sample_in_2024(national_backcast: pd.DataFrame) -> None:
     held_out, published_held_out = _at(national_backcast, "public_law_mean_weeks", "2024-06-30")
     assert abs(held_out - published_held_out) <= OUT_OF_SAMPLE_TOLERANCE * published_held_out
