@@ -451,7 +451,7 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
         tmp_path / "t.yaml", [days], [target("public_law_mean_weeks", 33, "2019-06-30")], measure="trajectory"
     )
     targets = load_targets(path, loaded)
-    assert targets.start == (109088.0,)  # the scenario's own value
+    assert targets.start == (loaded.scenario.history.rows[0].days_sat,)  # the scenario's own value
     changed = scenario_at(loaded, targets.spec.parameters, (115000.0,)).scenario
     assert [row.days_sat for row in changed.history.rows] == [115000.0, None, None, None, 132855.0, 124280.0]
     text = fitted_scenario_text(loaded, targets, (115000.0,), tmp_path)

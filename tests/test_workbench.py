@@ -42,7 +42,9 @@ def test_the_levers_follow_how_the_base_sets_court_time() -> None:
     national = {lever.key: lever.base for lever in levers.levers(load_scenario(BASELINE))}
     # derived from days sat: the national days and each region's court hours per case (1 where the file is silent)
     assert national["courts.capacity.days_sat_per_year"] == baseline.courts.capacity.days_sat_per_year
-    assert national["courts.capacity.capacity_per_case_index.wales"] == 1.0
+    index = baseline.courts.capacity.capacity_per_case_index
+    assert national["courts.capacity.capacity_per_case_index.wales"] == index.get("wales", 1.0)
+    assert national["courts.capacity.capacity_per_case_index.london"] == index.get("london", 1.0)
     assert (
         national["regions.london.cafcass.long_term_advisers"] == baseline.regions["london"].cafcass.long_term_advisers
     )

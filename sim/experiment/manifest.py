@@ -19,6 +19,8 @@ import platform
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from importlib import metadata
 from pathlib import Path
@@ -179,6 +181,35 @@ def build_manifest(
     }
     if extra:
         manifest.update(as_plain(extra))
+    return manifest
+
+
+def study_manifest(
+    loaded: LoadedScenario,
+    *,
+    root_seed: int,
+    replications: dict[str, Any],
+    about: dict[str, Any],
+    argv: list[str] | None = None,
+) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """The manifest of a study that runs the model many times (a fit, a plan), as ``manifest(status, extra)``:
+    started now, ended and timed when the status is no longer ``running``."""
+    started_iso, started = now_iso(), time.perf_counter()
+
+    def manifest(status: str, extra: dict[str, Any]) -> dict[str, Any]:
+        running = status == "running"
+        return build_manifest(
+            loaded,
+            root_seed=root_seed,
+            replications=replications,
+            started=started_iso,
+            ended=None if running else now_iso(),
+            wall_seconds=None if running else time.perf_counter() - started,
+            status=status,
+            argv=argv,
+            extra={**about, **extra},
+        )
+
     return manifest
 
 

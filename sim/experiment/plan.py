@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import yaml
 
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR
 from sim.experiment.compare import compare
-from sim.experiment.manifest import build_manifest, now_iso, write_manifest
+from sim.experiment.manifest import study_manifest, write_manifest
 from sim.experiment.model_calibration.targets import concrete_keys, resolved_data
 from sim.experiment.owned_files import MANIFEST_NAME, claim, write_atomically, writes_into
 from sim.experiment.plan_search import (
@@ -195,7 +194,6 @@ def plan(
     out = Path(out)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
     check_seed = root_seed + CONFIRM_SEED_OFFSET if confirm_seed is None else int(confirm_seed)
-    started_iso, started = now_iso(), time.perf_counter()
     about = {
         "kind": "plan",
         "levers": [
@@ -214,18 +212,13 @@ def plan(
         },
     }
 
-    def manifest(status: str, extra: dict[str, Any]) -> dict[str, Any]:
-        return build_manifest(
-            loaded,
-            root_seed=root_seed,
-            replications={"per_evaluation": replications, "confirm": confirm_replications},
-            started=started_iso,
-            ended=None if status == "running" else now_iso(),
-            wall_seconds=None if status == "running" else time.perf_counter() - started,
-            status=status,
-            argv=argv,
-            extra={**about, **extra},
-        )
+    manifest = study_manifest(
+        loaded,
+        root_seed=root_seed,
+        replications={"per_evaluation": replications, "confirm": confirm_replications},
+        about=about,
+        argv=argv,
+    )
 
     write_manifest(out / "manifest.json", manifest("running", {}))
     planner = Planner(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from pydantic import TypeAdapter, ValidationError
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from sim.experiment.manifest import build_manifest, now_iso, sha256_file, write_manifest
+from sim.experiment.manifest import sha256_file, study_manifest, write_manifest
 from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
 from sim.experiment.model_calibration.identifiability import Identifiability, assess
 from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
@@ -314,7 +313,6 @@ def calibrate_model(
     """Fit, assess identifiability and write the outputs into ``out`` (which must exist and be empty)."""
     out = Path(out)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
-    started_iso, started = now_iso(), time.perf_counter()
     about = {
         "kind": "calibrate_model",
         "targets": {
@@ -327,18 +325,9 @@ def calibrate_model(
         "objective: weighted sum of squared relative errors over the fitted targets",
     }
 
-    def manifest(status: str, extra: dict[str, Any]) -> dict[str, Any]:
-        return build_manifest(
-            loaded,
-            root_seed=root_seed,
-            replications={"per_evaluation": replications},
-            started=started_iso,
-            ended=None if status == "running" else now_iso(),
-            wall_seconds=None if status == "running" else time.perf_counter() - started,
-            status=status,
-            argv=argv,
-            extra={**about, **extra},
-        )
+    manifest = study_manifest(
+        loaded, root_seed=root_seed, replications={"per_evaluation": replications}, about=about, argv=argv
+    )
 
     write_manifest(out / "manifest.json", manifest("running", {}))
     evaluator = Evaluator(
