@@ -196,9 +196,14 @@ def test_a_failed_run_shows_the_commands_error_and_leaves_no_empty_folder(tmp_pa
 def test_a_stopped_run_is_interrupted_as_ctrl_c_interrupts_a_command(tmp_path: Path) -> None:
     runner = JobRunner(tmp_path / "logs")
     folder = reserve_folder(tmp_path / "results", "long")
-    wait = "import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    raise SystemExit('interrupted')"
+    wait = (
+        "import time\ntry:\n    print('ready', flush=True)\n    time.sleep(60)\n"
+        "except KeyboardInterrupt:\n    raise SystemExit('interrupted')"
+    )
     job = runner.start("long", folder, 4, [sys.executable, "-c", wait])
-    time.sleep(1)  # the interpreter has started and is sleeping
+    deadline = time.monotonic() + 30
+    while "ready" not in job.log_text() and time.monotonic() < deadline:  # started and inside its try, however slow
+        time.sleep(0.1)
     assert job.status()["message"] == "0 of 4 replications finished"
     runner.stop(job, wait_seconds=WAIT_SECONDS)
     wait_for(job)
