@@ -37,12 +37,21 @@ def rate_per_day(scenario: Scenario, case_type: str, day: float) -> np.ndarray:
     demand = scenario.demand.get(case_type)
     if demand is None:
         return np.zeros(len(scenario.regions))
-    years_from_start = (day - scenario.results_start_day) / DAYS_PER_YEAR
     month = (scenario.sim_start_date + dt.timedelta(days=int(day))).month
     seasonality = demand.monthly_seasonality
     season = seasonality[month - 1] * len(seasonality) / sum(seasonality)
-    national = demand.cases_per_year * (1 + demand.trend_per_year) ** years_from_start * season / DAYS_PER_YEAR
+    national = cases_per_year_at(scenario, case_type, day) * season / DAYS_PER_YEAR
     return np.array([national * demand.region_shares.get(region, 0.0) for region in scenario.regions])
+
+
+def cases_per_year_at(scenario: Scenario, case_type: str, day: float) -> float:
+    """National cases a year of one case type at simulation day ``day``, with its yearly trend and without
+    seasonality (0 for a case type with no demand)."""
+    demand = scenario.demand.get(case_type)
+    if demand is None:
+        return 0.0
+    years_from_start = (day - scenario.results_start_day) / DAYS_PER_YEAR
+    return demand.cases_per_year * (1 + demand.trend_per_year) ** years_from_start
 
 
 def demand_pieces(

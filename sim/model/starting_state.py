@@ -38,6 +38,7 @@ import numpy as np
 import simpy
 
 from sim.model import engine
+from sim.model.arrivals import cases_per_year_at
 from sim.model.entities import Case
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import Steps
@@ -91,12 +92,11 @@ def pathway_at_start(scenario: Scenario, case_type: str, region: str) -> str:
 
 
 def _new_cases_per_day(scenario: Scenario, case_type: str, region: str) -> float:
+    """New cases a day in a region on day 0, over a whole year (no seasonality)."""
     demand = scenario.demand.get(case_type)
     if demand is None:
         return 0.0
-    years_from_start = -scenario.results_start_day / DAYS_PER_YEAR
-    national = demand.cases_per_year * (1 + demand.trend_per_year) ** years_from_start / DAYS_PER_YEAR
-    return national * demand.region_shares.get(region, 0.0)
+    return cases_per_year_at(scenario, case_type, 0.0) / DAYS_PER_YEAR * demand.region_shares.get(region, 0.0)
 
 
 def _reaching_order_share(scenario: Scenario, case_type: str) -> float:
@@ -133,11 +133,12 @@ def past_returns(scenario: Scenario, rng_for: dict[tuple[str, str, str], np.rand
     """Every return from before day 0, in arrival order. ``rng_for`` gives a generator per (region, pathway,
     outcome) that :func:`rules` names, so a change to one rule moves only its own returns."""
     found: list[PastReturn] = []
+    regions = list(scenario.regions)
+    orders = {region: orders_per_day(scenario, region) for region in regions}
     for (region, pathway, outcome), rng in rng_for.items():
-        r = list(scenario.regions).index(region)
-        case_type = pathway if pathway in CASE_TYPES else "private_law"
+        case_type = PATHWAY_TABLES[pathway].case_type
         rule = scenario.recurrence[pathway][outcome]
-        per_day = orders_per_day(scenario, region)[case_type] * getattr(scenario, pathway).outcomes.get(outcome, 0.0)
+        per_day = orders[region][case_type] * getattr(scenario, pathway).outcomes.get(outcome, 0.0)
         quantile = inverse_cdf(rule.delay_days)
         horizon_days = quantile(HORIZON_QUANTILE)
         until_days = scenario.starting_state.past_orders_until_days.get(case_type, 0.0)
@@ -148,6 +149,7 @@ def past_returns(scenario: Scenario, rng_for: dict[tuple[str, str, str], np.rand
         order_day = rng.random(count) * (horizon_days + until_days) - horizon_days
         arrival_day = order_day + np.array([quantile(u) for u in rng.random(count)])
         target = CASE_TYPES.index(rule.case_type)
+        r = regions.index(region)
         found += [PastReturn(float(t), target, r, pathway, outcome) for t in arrival_day[arrival_day > 0]]
     found.sort(key=lambda p: p.day)
     return found
