@@ -37,14 +37,20 @@ def escape(value: Any) -> str:
     return html.escape(str(value)).replace("://", ":&#47;&#47;")
 
 
-def number(value: Any, digits: int = 1) -> str:
-    """A number as a reader wants it: thousands without decimals, a dash for a missing value."""
+def _numeric(value: Any) -> float | str:
+    """The value as a number, or the text to show instead: itself when it is not a number, a dash when missing."""
     try:
         x = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if math.isnan(x):
-        return "–"
+    return "–" if math.isnan(x) else x
+
+
+def number(value: Any, digits: int = 1) -> str:
+    """A number as a reader wants it: thousands without decimals, a dash for a missing value."""
+    x = _numeric(value)
+    if isinstance(x, str):
+        return x
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.{digits}f}"
@@ -61,12 +67,9 @@ POUNDS_IN_MILLIONS = 1e6
 
 def pounds(value: Any) -> str:
     """An amount of pounds for a reader: £12.3m, £697, -£1.2m."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(x):
-        return "–"
+    x = _numeric(value)
+    if isinstance(x, str):
+        return x
     sign = "-" if x < 0 else ""
     if abs(x) >= POUNDS_IN_MILLIONS:
         return f"{sign}£{abs(x) / POUNDS_IN_MILLIONS:,.1f}m"
