@@ -10,6 +10,7 @@ a truth of 0.7. The other tests use half a year (tests/calibration/small_short.y
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from sim.experiment.model_calibration.measures import (
     run_end_date,
     run_tables,
 )
-from sim.experiment.model_calibration.targets import TargetsError, load_targets, scenario_at
+from sim.experiment.model_calibration.targets import Targets, TargetsError, load_targets, scenario_at
 from sim.experiment.replications import run_experiment
 from sim.experiment.trajectory import period_bounds
 from sim.scenario.loading import load_scenario
@@ -369,6 +370,30 @@ def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() 
         ("public_law_mean_weeks[region=wales]", "2024", 24.0, False),
         ("public_law_mean_weeks[region=london]", "2024", 53.0, False),
     }
+
+
+def test_the_regional_stage_fits_wales_against_the_national_targets_unchanged() -> None:
+    """scenarios/calibration/regional_targets.yaml repeats the national file's targets (a list cannot be extended
+    point by point): each one as the national file has it, fitted as there; only Wales's figure joins the fit,
+    London stays a check, and the one free parameter is Wales's capacity per case."""
+    root = HERE.parent
+    scenario = load_scenario(root / "scenarios" / "backcast.yaml")
+    national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", scenario)
+    regional = load_targets(root / "scenarios" / "calibration" / "regional_targets.yaml", scenario)
+
+    def points(targets: Targets) -> dict[tuple[str, dt.date], tuple[float, float, bool]]:
+        return {
+            (t.indicator, t.date): (t.published, t.weight, f)
+            for t, f in zip(targets.spec.targets, targets.fitted, strict=True)
+        }
+
+    wales, london = "public_law_mean_weeks[region=wales]", "public_law_mean_weeks[region=london]"
+    here, there = points(regional), points(national)
+    assert here.keys() == there.keys()
+    changed = {key for key in here if here[key] != there[key]}
+    assert changed == {(wales, dt.date(2024, 12, 31))}
+    assert here[(wales, dt.date(2024, 12, 31))][2] and not here[(london, dt.date(2024, 12, 31))][2]
+    assert [p.key for p in regional.spec.parameters] == [f"{INDEX}.wales"]
 
 
 # ---------------------------------------------------------------------------------------------- regions
