@@ -18,6 +18,7 @@ from dataclasses import dataclass
 DAYS_PER_YEAR = 365.25
 """Simulation time is in days; a year is a Julian year, so that four years are 1,461 days."""
 WEEK_DAYS = 7.0
+HOURS_PER_DAY = 24
 TARGET_WEEKS = 26.0
 """The statutory limit for care proceedings (s32 Children Act 1989, as amended in 2014), shown for every case type."""
 

@@ -86,19 +86,28 @@ class RunResult:
         return (stamp - pd.Timestamp(self.start_date)) / pd.Timedelta(days=1)
 
 
-def run_replication(data: dict[str, Any], directory: Path, seed: int | None = None, replication: int = 0) -> RunResult:
-    """Validate a scenario dict, run one replication into ``directory`` and read its three tables."""
+def run_replication(
+    data: dict[str, Any], directory: Path, seed: int | None = None, replication: int = 0, exact: bool = False
+) -> RunResult:
+    """Validate a scenario dict, run one replication into ``directory`` and read its three tables as the results'
+    readers do (days as 64-bit floats).
+
+    The tables store days to the hour and stage times floored to the hour (sim.model.columns). ``exact`` stores
+    them as simulated instead: for a journey worked out by hand to the second from its stored arrival time, where a
+    time floored to the hour would move a ceiling to the day before (a request at 00:20 is stored at midnight).
+    """
+    from sim.experiment.results_folder import read_parquet
     from sim.model.replication import Replication
     from sim.scenario.loading import scenario_from_dict
 
     loaded = scenario_from_dict(copy.deepcopy(data))
     directory.mkdir(parents=True, exist_ok=True)
-    stats = Replication(loaded, replication, directory, seed=seed).run()
+    stats = Replication(loaded, replication, directory, seed=seed, exact_records=exact).run()
     return RunResult(
         stats=stats,
-        children=pd.read_parquet(directory / "children.parquet"),
-        stages=pd.read_parquet(directory / "stages.parquet"),
-        timeline=pd.read_parquet(directory / "timeline.parquet"),
+        children=read_parquet(directory / "children.parquet").to_pandas(),
+        stages=read_parquet(directory / "stages.parquet").to_pandas(),
+        timeline=read_parquet(directory / "timeline.parquet").to_pandas(),
         start_date=loaded.scenario.start_date,
     )
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.rows import groups, in_proceedings, results_rows
+from sim.model.columns import STORED_DAY_ERROR_DAYS
 from sim.vocabulary import AGENCIES
 
 KINDS = {"wait": "waiting", "active": "active"}
@@ -38,8 +39,9 @@ TEAM_WAIT_WORD = "waiting for allocation"
 ATTRIBUTION_TABLE_COLUMNS = ["group", "agency", "kind", "children", "days_total", "days_mean", "share"]
 STATUS_ALL = "all"
 """``status`` of :func:`delay_attribution` that takes disposed and open children alike."""
-DEFAULT_TOLERANCE_DAYS = 1e-6
-"""Rounding allowed between the parts and the whole (stage times are kept to the second)."""
+DEFAULT_TOLERANCE_DAYS = (len(ATTRIBUTION_COLUMNS) + 2) * STORED_DAY_ERROR_DAYS
+"""Rounding allowed between the parts and the whole: each of the eight parts, the days in proceedings and the days
+before the run is stored to the hour (:data:`sim.model.columns.STORED_DAY_ERROR_DAYS` each)."""
 
 SAFEGUARDING_STAGES = ("safeguarding_checks", "gatekeeping", "without_notice_hearing")
 """The first step that looks at a child's safety: Cafcass checks, Pathfinder gatekeeping, a without-notice hearing."""

@@ -18,7 +18,7 @@ from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR, capa
 from sim.analysis.drift import yearly_rows
 from sim.analysis.indicators import indicators as indicator_rows
 from sim.analysis.periods import results_period as period_of
-from sim.experiment.results_folder import ResultsDirError, parquet_file
+from sim.experiment.results_folder import ResultsDirError, double_column, parquet_file
 from sim.scenario.schema import Scenario
 
 STAGE_COLUMNS = ["replication", "case_id", "stage", "requested", "started"]
@@ -45,11 +45,12 @@ def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def _read_lean(path: Path, columns: list[str] | None = None, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     """A table of one replication as a DataFrame, read a column at a time so that memory holds the DataFrame and one
-    column of Arrow, not a whole Arrow table beside it; dates as numpy dates rather than Python objects."""
+    column of Arrow, not a whole Arrow table beside it; dates as numpy dates rather than Python objects, and days
+    stored as 32-bit floats as 64-bit (:func:`sim.experiment.results_folder.doubles`)."""
     parquet = parquet_file(path)
     names = [n for n in (columns or parquet.schema_arrow.names) if n not in exclude]
     try:
-        data = {n: parquet.read(columns=[n]).column(0).to_pandas(date_as_object=False) for n in names}
+        data = {n: double_column(parquet.read(columns=[n]).column(0)).to_pandas(date_as_object=False) for n in names}
     except (pa.ArrowException, ValueError) as exc:
         raise ResultsDirError(f"{path} cannot be read as a Parquet table: {exc}") from None
     return pd.DataFrame(data, copy=False)

@@ -249,11 +249,27 @@ def _not_parquet(path: Path, exc: Exception) -> ResultsDirError:
 
 
 def read_parquet(path: Path, **options: Any) -> pa.Table:
-    """A Parquet file of a results folder; one that is not Parquet (or not readable as such) is a ResultsDirError."""
+    """A Parquet file of a results folder, its 32-bit floats as 64-bit (:func:`doubles`); one that is not Parquet
+    (or not readable as such) is a ResultsDirError."""
     try:
-        return pq.read_table(path, **options)
+        return doubles(pq.read_table(path, **options))
     except (pa.ArrowException, ValueError) as exc:
         raise _not_parquet(path, exc) from None
+
+
+def doubles(table: pa.Table) -> pa.Table:
+    """``table`` with its 32-bit float columns as 64-bit floats. Days and ages are stored as 32-bit floats on a grid
+    (:mod:`sim.model.columns`); read back as 64-bit, a sum or mean over a million rows is taken in double precision
+    (pandas and numpy keep a float32 column's sums in float32)."""
+    for i, field in enumerate(table.schema):
+        if field.type == pa.float32():
+            table = table.set_column(i, field.with_type(pa.float64()), table.column(i).cast(pa.float64()))
+    return table
+
+
+def double_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column as :func:`doubles` reads it: a 32-bit float column as 64-bit floats, any other as it is."""
+    return column.cast(pa.float64()) if column.type == pa.float32() else column
 
 
 def parquet_file(path: Path) -> pq.ParquetFile:

@@ -174,7 +174,7 @@ class RunQueries:
         self.files = {name: table_files(self.directory, name) for name in TABLES}
         try:
             for name, files in self.files.items():
-                self.con.read_parquet([str(f) for f in files]).create_view(name)
+                double_view(self.con.read_parquet([str(f) for f in files])).create_view(name)
         except duckdb.Error as exc:
             self.close()
             self._damaged(exc)
@@ -209,6 +209,16 @@ class RunQueries:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def double_view(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """``relation`` with its 32-bit float columns (days and ages, stored on a grid) cast to DOUBLE, as
+    :func:`sim.experiment.results_folder.doubles` reads them: DuckDB averages and sums a FLOAT in double precision
+    already, but keeps a FLOAT's quantiles and quotients (``days / 7.0``) in single precision."""
+    floats = [name for name, kind in zip(relation.columns, relation.types, strict=True) if str(kind) == "FLOAT"]
+    if not floats:
+        return relation
+    return relation.project("* REPLACE (" + ", ".join(f'CAST("{n}" AS DOUBLE) AS "{n}"' for n in floats) + ")")
 
 
 def connect(directory: str | Path) -> RunQueries:

@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from sim.analysis.rows import DISPOSAL_COLUMNS, disposed_rows
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
-from sim.experiment.results_folder import prepare_directory, replication_dir
+from sim.experiment.results_folder import prepare_directory, read_parquet, replication_dir
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR, WEEK_DAYS
 
@@ -82,14 +81,14 @@ def series(out: Path, replications: list[int], interval: float) -> pd.DataFrame:
     per_rep = []
     for r in replications:
         directory = replication_dir(out, r)
-        timeline = pq.read_table(directory / "timeline.parquet").to_pandas()
+        timeline = read_parquet(directory / "timeline.parquet").to_pandas()
         open_children = timeline[timeline["measure"].astype(str) == "open_children"].groupby("date")["value"].sum()
         dates = pd.to_datetime(open_children.index)
         start = dates.min()
         period = ((dates - start).days / interval).round().astype(int)
         frame = pd.DataFrame({"period": period, "open_children": open_children.to_numpy()})
         columns = [*DISPOSAL_COLUMNS, "end_date"]
-        children = disposed_rows(pq.read_table(directory / "children.parquet", columns=columns).to_pandas())
+        children = disposed_rows(read_parquet(directory / "children.parquet", columns=columns).to_pandas())
         ended = ((pd.to_datetime(children["end_date"]) - start).dt.days // interval).astype(int)
         weeks = (children["days_to_disposal"] / WEEK_DAYS).groupby(ended.to_numpy()).mean()
         frame["time_in_system_weeks"] = frame["period"].map(weeks)

@@ -4,6 +4,13 @@ Rows are appended to typed arrays (8 bytes a number, not a Python object) and st
 chunks, so memory holds what is open, not everything ever simulated. Files are written under a temporary
 name and renamed when complete, so a file with the final name is always whole. Records know nothing of
 SimPy: they take plain numbers.
+
+Simulated times are fractions of a day that do not compress, so what is stored is rounded to a grid
+(:data:`STORED_DAY_RESOLUTION_HOURS`, :data:`STORED_AGE_RESOLUTION_DAYS`, :data:`STORED_TIME_RESOLUTION_HOURS`):
+durations in days to the hour as 32-bit floats, ages in years to the day of age, stage times to the hour. No
+published measure is finer than a day, and a national replication's files are half the size (docs/performance.md).
+Readers get 64-bit floats back (:mod:`sim.experiment.results_folder`), so sums and means are taken in double
+precision.
 """
 
 from __future__ import annotations
@@ -19,6 +26,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.scenario.limits import LONGEST_RUN_DAYS
+from sim.vocabulary import DAYS_PER_YEAR, HOURS_PER_DAY
+
+STORED_DAY_RESOLUTION_HOURS = 1
+"""Durations in days (waits, work, notice, days to a first hearing and to disposal) are stored to the nearest hour,
+as 32-bit floats. No published measure is finer than a day; on this grid Parquet dictionary-encodes the values,
+and a national replication's child table is half the size of its 64-bit simulated values (docs/performance.md)."""
+STORED_DAY_STEP_DAYS = STORED_DAY_RESOLUTION_HOURS / HOURS_PER_DAY
+FLOAT32_RELATIVE_ERROR = 2.0**-24
+"""A 32-bit float holds a number to within this share of it (24 bits of mantissa, rounded to nearest)."""
+STORED_DAY_ERROR_DAYS = STORED_DAY_STEP_DAYS / 2 + LONGEST_RUN_DAYS * FLOAT32_RELATIVE_ERROR
+"""The most a stored duration differs from the simulated one: half a step of the grid, and a 32-bit float's
+rounding of a duration as long as the longest run (0.002 days). A sum of n stored durations is within
+n x this of the same sum of simulated ones: tests and :func:`sim.analysis.attribution.check_attribution` allow it."""
+STORED_AGE_RESOLUTION_DAYS = 1
+"""Ages in years are stored to the nearest whole day of age, as 32-bit floats (about a tenth of the bytes of the
+simulated ages, which are fractions of a day); the age band is that of the stored age, so the two always agree."""
+STORED_TIME_RESOLUTION_HOURS = 1
+"""Stage times (requested, started, ended) are stored to the hour, floored rather than rounded so that a time keeps
+its calendar day (as dates are floored): a stage's times are within an hour of the simulated ones."""
+STORED_TIME_STEP_DAYS = STORED_TIME_RESOLUTION_HOURS / HOURS_PER_DAY
+SECONDS_PER_DAY = HOURS_PER_DAY * 60 * 60
+
 CHUNK_ROWS = 100_000
 """Rows buffered before a chunk is written. Writing a chunk copies it a few times (columns, Arrow arrays,
 compression), so the peak it adds is a few times CHUNK_ROWS x columns x 8 bytes: about 100 MiB for the
@@ -29,10 +59,12 @@ Converter = Callable[[np.ndarray], pa.Array]
 
 @dataclass(frozen=True)
 class Column:
-    """A named column and how its float64 values become an Arrow array."""
+    """A named column, how its float64 values become an Arrow array, and its Parquet encoding if not the default
+    (``DELTA_BINARY_PACKED`` for identifiers that mostly rise; the default is :func:`dictionary_encoded`'s rule)."""
 
     name: str
     to_arrow: Converter
+    encoding: str | None = None
 
 
 def as_int(values: np.ndarray) -> pa.Array:
@@ -45,6 +77,27 @@ def as_small_int(values: np.ndarray) -> pa.Array:
 
 def as_float(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.float64(), from_pandas=True)  # NaN becomes null
+
+
+def to_the_hour(days: np.ndarray) -> np.ndarray:
+    """Days rounded to the nearest :data:`STORED_DAY_RESOLUTION_HOURS` (NaN stays NaN)."""
+    return np.round(days / STORED_DAY_STEP_DAYS) * STORED_DAY_STEP_DAYS
+
+
+def as_days(values: np.ndarray) -> pa.Array:
+    """Durations in days, to the hour, as 32-bit floats (NaN becomes null)."""
+    return pa.array(to_the_hour(values).astype(np.float32), type=pa.float32(), from_pandas=True)
+
+
+def age_to_the_day(years: np.ndarray) -> np.ndarray:
+    """Ages in years rounded to the nearest :data:`STORED_AGE_RESOLUTION_DAYS` of age."""
+    step_years = STORED_AGE_RESOLUTION_DAYS / DAYS_PER_YEAR
+    return np.round(years / step_years) * step_years
+
+
+def as_float32(values: np.ndarray) -> pa.Array:
+    """Values already on a grid (ages to the day) as 32-bit floats (NaN becomes null)."""
+    return pa.array(values.astype(np.float32), type=pa.float32(), from_pandas=True)
 
 
 def as_bool(values: np.ndarray) -> pa.Array:
@@ -77,15 +130,37 @@ def as_date(origin: dt.date) -> Converter:
 
 
 def as_timestamp(origin: dt.date) -> Converter:
-    """Simulation days to calendar timestamps to the second (NaN becomes null)."""
+    """Simulation days to calendar timestamps to the second (NaN becomes null): the simulated times, unrounded."""
     base = np.datetime64(origin, "s")
 
     def convert(values: np.ndarray) -> pa.Array:
         mask = np.isnan(values)
-        seconds = np.round(np.where(mask, 0.0, values) * 86_400).astype("timedelta64[s]")
+        seconds = np.round(np.where(mask, 0.0, values) * SECONDS_PER_DAY).astype("timedelta64[s]")
         return pa.array(base + seconds, type=pa.timestamp("s"), mask=mask)
 
     return convert
+
+
+def as_hour(origin: dt.date) -> Converter:
+    """Simulation days to calendar timestamps floored to :data:`STORED_TIME_RESOLUTION_HOURS` (NaN becomes null)."""
+    base = np.datetime64(origin, "s")
+
+    def convert(values: np.ndarray) -> pa.Array:
+        mask = np.isnan(values)
+        steps = np.floor(np.where(mask, 0.0, values) / STORED_TIME_STEP_DAYS)
+        hours = (steps * STORED_TIME_RESOLUTION_HOURS).astype("timedelta64[h]")
+        return pa.array(base + hours, type=pa.timestamp("s"), mask=mask)
+
+    return convert
+
+
+def dictionary_encoded(field: pa.Field) -> bool:
+    """Whether Parquet dictionary-encodes a column of this type: labels, and the types whose values are few or on a
+    grid (32-bit counts, 32-bit days and ages, timestamps to the hour). Trying it on every column (Parquet's default)
+    spends time on 64-bit numbers with thousands of values and, compressed, gives larger files (benchmarks/medium.yaml:
+    37% less time writing the child table, 23% smaller); on these it makes the columns a third smaller or better."""
+    kind = field.type
+    return pa.types.is_dictionary(kind) or kind in (pa.int32(), pa.float32()) or pa.types.is_timestamp(kind)
 
 
 class TableSink:
@@ -116,10 +191,8 @@ class TableSink:
         fields = [pa.field(k, pa.int32()) for k in self.constants]
         fields += [pa.field(c.name, c.to_arrow(np.zeros(0)).type) for c in self.columns]
         self.schema = pa.schema(fields)
-        self._dictionary_columns = [f.name for f in fields if pa.types.is_dictionary(f.type)]
-        """Columns Parquet dictionary-encodes: the labels. Trying it on every column (Parquet's default) spends time
-        on numbers with thousands of values and, compressed, gives larger files (benchmarks/medium.yaml: 37%
-        less time writing the child table, 23% smaller)."""
+        self._encodings = {c.name: c.encoding for c in self.columns if c.encoding}
+        self._dictionary_columns = [f.name for f in fields if dictionary_encoded(f) and f.name not in self._encodings]
 
     def maybe_flush(self) -> None:
         if len(self.rows) >= self.chunk_rows * self.width:
@@ -136,7 +209,11 @@ class TableSink:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
-                self._tmp, self.schema, compression="zstd", use_dictionary=self._dictionary_columns
+                self._tmp,
+                self.schema,
+                compression="zstd",
+                use_dictionary=self._dictionary_columns,
+                column_encoding=self._encodings or None,
             )
         if n:
             arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]

@@ -19,9 +19,13 @@ import numpy as np
 from sim.model.columns import (
     Column,
     TableSink,
+    age_to_the_day,
     as_bool,
     as_date,
+    as_days,
     as_float,
+    as_float32,
+    as_hour,
     as_int,
     as_labels,
     as_small_int,
@@ -43,6 +47,10 @@ from sim.vocabulary import (
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
 STAGE_WIDTH = 7
 """Values in a stage row: case, stage, agency, requested, started, ended, notice days."""
+STAGE_CASE_ID_ENCODING = "DELTA_BINARY_PACKED"
+"""Stage rows are written as stages end, so a chunk's case ids mostly rise with small steps back: stored as
+differences they take 7% fewer bytes than plainly (a national replication's stage table, zstd either way); the
+child table's ids, written as cases close, do not gain."""
 
 
 class Labels:
@@ -114,13 +122,23 @@ through the generic argument parser, about twice the cost (sim.model.columns).""
 
 
 class Recorder:
-    """Writes the three tables of one replication into ``directory``."""
+    """Writes the three tables of one replication into ``directory``.
 
-    def __init__(self, directory: Path, scenario: Scenario, labels: Labels, replication: int) -> None:
+    Days, ages and stage times are stored on the grids of :mod:`sim.model.columns` (to the hour, to the day of age);
+    with ``exact`` they are stored as simulated (64-bit days and ages, times to the second), to measure what the
+    grids change.
+    """
+
+    def __init__(
+        self, directory: Path, scenario: Scenario, labels: Labels, replication: int, exact: bool = False
+    ) -> None:
         self.labels = labels
+        self.exact = exact
         origin = scenario.sim_start_date
         constants = {"replication": replication}
         date = as_date(origin)
+        days = as_float if exact else as_days
+        time = as_timestamp(origin) if exact else as_hour(origin)
         case_converters = {
             "case_id": as_int,
             "case_type": as_labels(CASE_TYPES),
@@ -161,14 +179,14 @@ class Recorder:
         converters = {
             **case_converters,
             "child_id": as_int,
-            "age_at_start_years": as_float,
+            "age_at_start_years": as_float if exact else as_float32,
             "age_band": as_labels(labels.age_bands),
             "case_number": as_small_int,
             **{name: as_labels(values) for name, values in labels.attributes.items()},
         }
         self.children = TableSink(
             directory / "children.parquet",
-            [Column(name, converters.get(name, as_float)) for name in self._output],
+            [Column(name, converters.get(name, days)) for name in self._output],
             constants,
         )
         self._cases = array("d")
@@ -178,13 +196,13 @@ class Recorder:
         self.stages = TableSink(
             directory / "stages.parquet",
             [
-                Column("case_id", as_int),
+                Column("case_id", as_int, STAGE_CASE_ID_ENCODING),
                 Column("stage", as_labels(STAGES)),
                 Column("agency", as_labels(AGENCIES)),
-                Column("requested", as_timestamp(origin)),
-                Column("started", as_timestamp(origin)),
-                Column("ended", as_timestamp(origin)),
-                Column("notice_days", as_float),
+                Column("requested", time),
+                Column("started", time),
+                Column("ended", time),
+                Column("notice_days", days),
             ],
             constants,
         )
@@ -280,6 +298,8 @@ class Recorder:
         per_child = cases[kids[:, 1].astype(np.int64)]
         column = {name: per_child[:, i] for i, name in enumerate(CASE_FIELDS)}
         age = (column["start_date"] - kids[:, 2]) / DAYS_PER_YEAR
+        if not self.exact:  # the band of the age stored, so that the two agree
+            age = age_to_the_day(age)
         bounds = np.asarray(self.labels.age_band_bounds)
         column["age_at_start_years"] = age
         column["age_band"] = np.minimum(np.searchsorted(bounds, age, side="right"), len(bounds) - 1).astype(float)

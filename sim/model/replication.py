@@ -82,7 +82,8 @@ class ConservationError(RuntimeError):
 
 
 class Replication:
-    """Build once, ``run()`` once."""
+    """Build once, ``run()`` once. With ``exact_records``, the tables hold the simulated days and times unrounded
+    (:class:`sim.model.records.Recorder`), to measure what storing them to the hour changes."""
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class Replication:
         directory: Path,
         seed: int | None = None,
         progress: Callable[[float], None] | None = None,
+        exact_records: bool = False,
     ) -> None:
         self.periods = loaded.periods
         base = self.periods[0][1]
@@ -107,7 +109,7 @@ class Replication:
             outcomes += [o for o in scenario.outcome_names() if o not in outcomes]
         self.outcome_names = outcomes
         self.labels = Labels(base, outcomes, measure_names(list(base.courts.tiers)))
-        self.recorder = Recorder(directory, base, self.labels, replication)
+        self.recorder = Recorder(directory, base, self.labels, replication, exact=exact_records)
         self.params = Parameters(outcomes, base)
         self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params)
         self.open_cases: dict[int, Case] = {}
