@@ -40,6 +40,7 @@ def simulate(directory: Path) -> dict[str, pd.DataFrame]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from sim.experiment.replications import replication_indicators
+    from sim.experiment.results_folder import read_parquet
     from sim.model.replication import Replication
     from sim.scenario.loading import load_scenario
 
@@ -47,8 +48,8 @@ def simulate(directory: Path) -> dict[str, pd.DataFrame]:
     directory.mkdir(parents=True, exist_ok=True)
     Replication(loaded, 0, directory).run()
     return {
-        "children": _as_csv_frame(pd.read_parquet(directory / "children.parquet"), "children"),
-        "stages": _as_csv_frame(pd.read_parquet(directory / "stages.parquet"), "stages"),
+        "children": _as_csv_frame(read_parquet(directory / "children.parquet").to_pandas(), "children"),
+        "stages": _as_csv_frame(read_parquet(directory / "stages.parquet").to_pandas(), "stages"),
         "indicators": _as_csv_frame(replication_indicators(directory, loaded.scenario), "indicators"),
     }
 
