@@ -162,6 +162,23 @@ def test_max_children_samples_by_child_id_with_siblings(results, tmp_path) -> No
     assert ids[-1] > children["child_id"].quantile(0.9)
 
 
+def test_the_sample_is_of_children_of_the_results_period_with_all_their_cases() -> None:
+    """A child whose only cases began in the warm-up (or were open at the start) is never sampled; a child of the
+    results period brings its warm-up cases too, as its journey."""
+    warm = [True] * 40 + [False] * 60
+    children = pd.DataFrame(
+        {"child_id": range(100), "case_id": range(100), "warm_up": warm, "from_open_caseload": [False] * 100}
+    )
+    children.loc[99, "from_open_caseload"] = True
+    back = pd.DataFrame({"child_id": [0], "case_id": [500], "warm_up": [False], "from_open_caseload": [False]})
+    children = pd.concat([children, back], ignore_index=True)  # child 0: a warm-up case, then one in the results
+    sample = ocel.sample_children(children, 10)
+    ids = set(sample["child_id"])
+    assert len(ids) == 10 and ids <= {0, *range(40, 99)}
+    assert 0 in ids and set(sample.loc[sample["child_id"] == 0, "case_id"]) == {0, 500}  # the lowest id, both cases
+    assert set(ocel.sample_children(children, 1000)["child_id"]) == {0, *range(40, 99)}  # all of them, no more
+
+
 def test_command_line_and_errors(results, tmp_path, capsys) -> None:
     assert main(["ocel", str(results.out), "--max-children", "20", "--out", str(tmp_path / "j.json")]) == 0
     assert (tmp_path / "j.json").exists()

@@ -19,12 +19,13 @@ Events (types)
     for the hearing object). A case still open at the end of the run has no closing event (its ``status``
     attribute says ``open``).
 
-Times are the simulated calendar (to the second), written as ISO 8601 in UTC (``...Z``). The stage table
-records stages when they end, so a stage under way at the end of the run does not appear.
+Times are the simulated calendar as the stage table stores them (to the hour), in ISO 8601 UTC (``...Z``); a
+stage under way at the end of the run does not appear (stages are recorded when they end). A stage's events carry
+what their type and objects do not say: "started" the days waited (a hearing's split into notice and waiting for a
+listing), "ended" the days worked.
 
-For big runs, ``max_children`` keeps an evenly spaced sample of child ids (the whole run, not only the
-earliest arrivals), with every case of each sampled child and the siblings in those cases; everything else
-(stages, hearings, agencies) follows from those cases, and only their rows are read. ``run`` writes
+``max_children`` keeps an evenly spaced sample of the children of the results period (as the indicators count
+them), with every case of each and the siblings in those cases; only those cases' rows are read. ``run`` writes
 ``DIR/journey_rep-0000.ocel.json`` for the first replication, sampling at most :data:`RUN_MAX_CHILDREN` children
 (``python run_sim.py ocel DIR [--replication R] [--max-children N] [--out FILE]`` writes another).
 """
@@ -43,10 +44,12 @@ from sim.experiment.owned_files import ledger, write_atomically
 from sim.experiment.results_folder import ResultsDirError
 from sim.experiment.run_tables import check_results_dir, read_table, replications_in
 
-RUN_MAX_CHILDREN = 10_000
-"""Children sampled into the journey log written at the end of ``run`` (a national run has far more)."""
+RUN_MAX_CHILDREN = 3_000
+"""Children sampled into the journey log written at the end of ``run``: about 8 kB of JSON each (with siblings, cases,
+hearings and events), 25 MB for a national replication, a tenth of the run folder (docs/performance.md)."""
 AGENCY_OBJECT = {"court": "court", "cafcass": "cafcass", "local_authority": "local authority", "experts": "experts"}
 DAY = pd.Timedelta(days=1)
+RESULTS_FLAGS = ("warm_up", "from_open_caseload")
 EPOCH = "1970-01-01T00:00:00Z"
 """The time given to attribute values that hold for the object's whole life (OCEL convention)."""
 
@@ -56,13 +59,18 @@ def journey_path(directory: Path, replication: int = 0) -> Path:
 
 
 def sample_children(children: pd.DataFrame, max_children: int | None) -> pd.DataFrame:
-    """Rows of an evenly spaced sample of at most ``max_children`` child ids, with their siblings' rows."""
+    """Rows of an evenly spaced sample of at most ``max_children`` child ids, with their siblings' rows: ids of the
+    results period (a case not begun in the warm-up or open at the start) if ``children`` has any, all their cases."""
     if not max_children:
         return children
-    ids = np.sort(children["child_id"].unique())
-    if len(ids) <= max_children:
+    pool = children
+    if set(RESULTS_FLAGS) <= set(children.columns):
+        results = ~(children["warm_up"].astype(bool) | children["from_open_caseload"].astype(bool))
+        pool = children[results] if results.any() else children
+    ids = np.sort(pool["child_id"].unique())
+    if len(ids) <= max_children and len(pool) == len(children):
         return children
-    chosen = ids[np.unique(np.linspace(0, len(ids) - 1, max_children).round().astype(int))]
+    chosen = ids[np.unique(np.linspace(0, len(ids) - 1, min(max_children, len(ids))).round().astype(int))]
     cases = children.loc[children["child_id"].isin(chosen), "case_id"].unique()
     return children[children["case_id"].isin(cases)]
 
@@ -91,7 +99,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame, serialised: bool = False
     """The OCEL 2.0 document (a dict ready for ``json.dumps``) for one replication's children and stages.
 
     With ``serialised``, each object and event is kept as its JSON text as soon as it is made (what :func:`export`
-    writes), not as nested dicts: a sample of 10,000 children of a national run makes about a million events, which
+    writes), not as nested dicts: a sample of a national run's children makes tens of thousands of events, which
     as dicts take several times the memory of their text.
     """
     from sim.analysis.rows import breakdowns
@@ -244,8 +252,7 @@ def build(children: pd.DataFrame, stages: pd.DataFrame, serialised: bool = False
             {"objectId": f"court-{region}", "qualifier": "heard in"},
             {"objectId": f"cafcass-{region}", "qualifier": "cafcass"},
             {"objectId": la, "qualifier": "local authority"},
-            *[{"objectId": h, "qualifier": "hearing"} for h in hearings_of.get(case_id, [])],
-        ]
+        ]  # its hearings are linked to it from their side ("hearing of")
         if case_id in previous_case:
             relationships.append({"objectId": f"case-{previous_case[case_id]}", "qualifier": "return after"})
         attributes = [
@@ -284,14 +291,13 @@ def build(children: pd.DataFrame, stages: pd.DataFrame, serialised: bool = False
             links = [*own, agent]
             if "hearing" in row:
                 links.append({"objectId": row["hearing"], "qualifier": "hearing"})
-            stage = row["stage"]
-            base = {"stage": stage, "agency": agency}
-            event(f"{stage} requested", row["requested"], base, links)
+            stage = row["stage"]  # the event type names the stage, its agency is the object it relates to
+            event(f"{stage} requested", row["requested"], {}, links)
             waited = {"waited_days": row["waited"]}
             if "hearing" in row and row["notice"] == row["notice"]:  # not NaN: the wait split in two
                 waited |= {"notice_days": row["notice"], "listing_wait_days": round(row["waited"] - row["notice"], 4)}
-            event(f"{stage} started", row["started"], {**base, **waited}, links)
-            event(f"{stage} ended", row["ended"], {**base, "active_days": row["worked"]}, links)
+            event(f"{stage} started", row["started"], waited, links)
+            event(f"{stage} ended", row["ended"], {"active_days": row["worked"]}, links)
         if status == "disposed":
             event(
                 "order made",
@@ -320,26 +326,18 @@ def build(children: pd.DataFrame, stages: pd.DataFrame, serialised: bool = False
     }
 
 
-CASE_ATTRIBUTES = (
-    "case_type",
-    "pathway",
-    "region",
-    "local_authority",
-    "domestic_abuse",
-    "is_return",
-    "status",
-    "outcome",
-)
-"""A case object's attributes besides its days to disposal."""
+CASE_BOOLEANS = ("domestic_abuse", "is_return")
+CASE_ATTRIBUTES = ("case_type", "pathway", "region", "local_authority", *CASE_BOOLEANS, "status", "outcome")
+"""A case object's attributes besides its days to disposal (:data:`CASE_BOOLEANS` true or false, the rest text)."""
 
 
 def _object_types(children: pd.DataFrame, extra: list[str]) -> list[dict[str, Any]]:
     region = [{"name": "region", "type": "string"}]
     child = [{"name": "age_at_first_case_years", "type": "float"}, {"name": "age_band", "type": "string"}]
     child += [{"name": c, "type": _ocel_type(children[c].dtype)} for c in extra if c != "age_band"]
-    case = [
-        {"name": n, "type": "boolean" if n in ("domestic_abuse", "is_return") else "string"} for n in CASE_ATTRIBUTES
-    ] + [{"name": "days_to_disposal", "type": "float"}]
+    case = [{"name": n, "type": "boolean" if n in CASE_BOOLEANS else "string"} for n in CASE_ATTRIBUTES] + [
+        {"name": "days_to_disposal", "type": "float"}
+    ]
     hearing = [{"name": "stage", "type": "string"}, {"name": "listed", "type": "time"}]
     return [
         {"name": "child", "attributes": child},
@@ -372,7 +370,7 @@ def export(
     check_results_dir(directory)
     if replication is None:
         replication = replications_in(directory)[0]
-    ids = read_table(directory, "children", replication, columns=["child_id", "case_id"])
+    ids = read_table(directory, "children", replication, columns=["child_id", "case_id", *RESULTS_FLAGS])
     if ids.empty:
         raise ResultsDirError(f"{directory} has no children in replication {replication}")
     cases = sample_children(ids, max_children)["case_id"].unique().tolist()
