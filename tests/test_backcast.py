@@ -111,3 +111,21 @@ def test_the_national_backcast_follows_the_published_trajectory(national_backcas
 def test_the_national_backcast_holds_out_of_sample_in_2024(national_backcast: pd.DataFrame) -> None:
     held_out, published_held_out = _at(national_backcast, "public_law_mean_weeks", "2024-06-30")
     assert abs(held_out - published_held_out) <= OUT_OF_SAMPLE_TOLERANCE * published_held_out
+
+
+def test_the_2024_start_is_the_backcast_history_run_as_a_warm_up() -> None:
+    """scenarios/from_2024.yaml starts inside the backlog the fitted history built: its warm-up is the back-cast's
+    whole history, its fitted values are the back-cast's, and from its start date the inputs are 2024's, the same
+    as the long-run baseline's, so the two baselines differ only by where they start."""
+    now = load_scenario(ROOT / "scenarios" / "from_2024.yaml")
+    fitted = load_scenario(ROOT / "scenarios" / "backcast.yaml").scenario
+    long_run = load_scenario(ROOT / "scenarios" / "baseline.yaml").scenario
+    s = now.scenario
+    assert s.start_date == dt.date(2024, 1, 1) and s.run_years == long_run.run_years
+    assert s.sim_start_date == min(row.date for row in s.history.rows)  # the warm-up runs the whole history
+    assert s.history == fitted.history
+    in_force = [scenario for day, scenario in now.periods if day <= s.results_start_day][-1]
+    assert in_force.courts.capacity.days_sat_per_year == long_run.courts.capacity.days_sat_per_year
+    for case_type, demand in long_run.demand.items():
+        assert in_force.demand[case_type].cases_per_year == demand.cases_per_year
+    assert [day for day, _ in now.periods if day > s.results_start_day] == []  # nothing changes after the start

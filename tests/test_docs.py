@@ -248,7 +248,7 @@ def test_relative_links_lead_to_files(path: Path) -> None:
 
 # --- scenarios --------------------------------------------------------------------------------------------------
 
-STUDY_FILES = [ROOT / "scenarios" / "options.yaml"]
+STUDY_FILES = [ROOT / "scenarios" / "options.yaml", ROOT / "scenarios" / "options_from_2024.yaml"]
 """Not scenarios: the options study `run_sim.py options` reads (tests/test_options.py loads it)."""
 SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p not in STUDY_FILES)
 

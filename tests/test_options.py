@@ -154,6 +154,7 @@ PAIR = "elasticity:\n  up: {option: more_hours, days_sat_change_percent: 10}\n"
         (OPTIONS + PAIR + "  down: {option: more_hour, days_sat_change_percent: -10}\n", "'more_hour' is not one"),
         (OPTIONS + PAIR + "  down: {option: fewer_hours, days_sat_change_percent: 20}\n", "must be above"),
         (OPTIONS + PAIR, "study.yaml:5: elasticity: missing required key 'down'"),
+        (OPTIONS + "docs_record: ../README.md\n", "study.yaml:5: docs_record: "),
         (
             "options:\n  - {scenario: more_hours.yaml, question: 'A?'}\n"
             "  - {scenario: more_hours.yaml, question: 'B?'}\n",
@@ -215,3 +216,18 @@ def test_the_repositorys_study_names_every_capacity_option_and_the_days_sat_pair
         assert policy.scale == {
             "courts.capacity.days_sat_per_year": pytest.approx(1 + end.days_sat_change_percent / 100)
         }
+
+
+def test_the_study_from_2024_asks_the_long_run_questions_from_the_2024_backlog() -> None:
+    """Each option of options_from_2024.yaml makes the same change on the same date as the long-run option of its
+    name, on the base that starts inside the 2024 backlog, and its record has a file of its own."""
+    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    long_run = load_study(scenarios / "options.yaml")
+    from_2024 = load_study(scenarios / "options_from_2024.yaml")
+    assert from_2024.base.scenario.name == "from_2024"
+    assert from_2024.spec.docs_record != long_run.spec.docs_record
+    assert from_2024.spec.elasticity == long_run.spec.elasticity
+    for option in from_2024.options:
+        twin = long_run.options[long_run.names.index(option.scenario.name)]
+        assert option.scenario.policies == twin.scenario.policies
+        assert option.scenario.start_date == twin.scenario.start_date

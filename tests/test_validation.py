@@ -292,6 +292,25 @@ def test_validation_writes_docs_only_when_asked(tmp_path, monkeypatch, capsys) -
     assert "has no children.parquet" in capsys.readouterr().err
 
 
+def test_validation_of_a_finished_run_measures_it_against_its_own_scenario(tmp_path, monkeypatch, capsys) -> None:
+    """--from-run with no SCENARIO reads the run's scenario from its manifest (not the baseline, whose dates would
+    be the wrong ones), and a SCENARIO that is not the run's own is refused before anything is written."""
+    from sim.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    later = tmp_path / "later.yaml"
+    later.write_text(f"extends: {SMALL}\nname: later\nstart_date: 2025-01-01\n", encoding="utf-8")
+    assert main(["validation", str(later), *CHEAP, "--out", "run", "--allow-root", str(SMALL.parent)]) == 0
+    fresh = (tmp_path / "run" / "validation.csv").read_bytes()
+    assert main(["validation", "--from-run", "run"]) == 0
+    assert (tmp_path / "run" / "validation.csv").read_bytes() == fresh
+    record = (tmp_path / "run" / "validation.md").read_text(encoding="utf-8")
+    assert "Scenario `later.yaml`" in record and "from 2025-01-01" in record
+    assert main(["validation", str(SMALL), "--from-run", "run"]) == 2
+    assert "was not made from" in capsys.readouterr().err
+    assert (tmp_path / "run" / "validation.csv").read_bytes() == fresh
+
+
 def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_could(tmp_path, monkeypatch, capsys):
     import sim.experiment.replications
     from sim.cli.main import main

@@ -4,7 +4,7 @@ The study file (default ``scenarios/options.yaml``, :mod:`sim.experiment.options
 scenario it names, before anything runs or any folder is made: a bad file is a message naming file, line and
 key, and nothing is written. ``options.csv``, ``elasticity.csv`` and ``options.md`` go into the output folder
 (with compare's ``compare.csv``, ``manifest.json`` and a run folder per scenario, without reports); the tracked
-``docs/options.md`` is written only with ``--docs``.
+record, the study's ``docs_record`` (``docs/options.md`` by default), is written only with ``--docs``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from sim.cli.common import (
     run_settings,
 )
 
-DOCS_RECORD = Path("docs") / "options.md"
 DEFAULT_STUDY = "scenarios/options.yaml"
 
 
@@ -36,7 +35,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         description="Run the base and every option of a study file on common random numbers and write, for each "
         "option, paired differences with 95% intervals in mean weeks (public and private law), the public law "
         "share within 26 weeks and outstanding cases, and the weeks per 1% of days sat: options.csv, "
-        "elasticity.csv and options.md in the output folder (docs/options.md only with --docs).",
+        "elasticity.csv and options.md in the output folder (and, with --docs, the study's docs_record, by default "
+        "docs/options.md).",
     )
     p.add_argument(
         "study",
@@ -49,7 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--docs",
         action="store_true",
-        help=f"also write the record to {DOCS_RECORD.as_posix()} (run from the repository's root)",
+        help="also write the record to the study's docs_record (default docs/options.md; run from the repository's "
+        "root)",
     )
     p.set_defaults(func=cmd_options)
 
@@ -71,13 +72,14 @@ def cmd_options(args: argparse.Namespace) -> int:
     except StudyError as exc:
         err(f"error: the options study has problems (file:line: key: message):\n{exc}")
         return EXIT_USER_ERROR
+    docs_record = Path(study.spec.docs_record)
     if args.docs:
-        require_docs_folder(DOCS_RECORD)
+        require_docs_folder(docs_record)
     out = out_dir(args, f"options-{study.base.scenario.name}")
     with experiment_folder(args, out) as executor:
         result = run_study(study, out, executor=executor, **run_settings(args))
         result.written += write_options_record(
-            result, out, regenerate_command(args, result.root_seed), [DOCS_RECORD] if args.docs else []
+            result, out, regenerate_command(args, result.root_seed), [docs_record] if args.docs else []
         )
     for line in summary_lines(result):
         print(line)

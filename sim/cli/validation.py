@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.common import (
     EXIT_FAILED_REPLICATIONS,
@@ -25,7 +26,11 @@ from sim.cli.common import (
     run_settings,
 )
 
+if TYPE_CHECKING:
+    from sim.scenario.loading import LoadedScenario
+
 DOCS_RECORD = Path("docs") / "validation.md"
+DEFAULT_SCENARIO = "scenarios/baseline.yaml"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -40,13 +45,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "scenario",
         nargs="?",
-        default="scenarios/baseline.yaml",
+        default=None,
         metavar="SCENARIO",
-        help="the scenario to run (default scenarios/baseline.yaml)",
+        help=f"the scenario to run (default {DEFAULT_SCENARIO}; with --from-run, the run's own scenario)",
     )
     add_experiment_options(p, out="results/validation-NAME-TIME/", whose_seed=None)
     p.add_argument(
-        "--from-run", default=None, metavar="DIR", help="use a finished run of SCENARIO instead (the record goes there)"
+        "--from-run",
+        default=None,
+        metavar="DIR",
+        help="use a finished run instead (the record goes there); its scenario is read from its manifest",
     )
     p.add_argument(
         "--docs",
@@ -83,17 +91,19 @@ def cmd_validation(args: argparse.Namespace) -> int:
     from sim.experiment.validation import published_figures, summary_lines, write_validation
     from sim.scenario.loading import load_scenario
 
-    loaded = load_scenario(args.scenario)
     published_figures()  # a malformed figures file is reported before anything runs
     also = _extra_records(args)
     if args.from_run:
         if args.out or args.force:
             raise UserError("--from-run DIR reads a finished run and writes the record there: give no --out or --force")
         out = Path(args.from_run)
+        loaded, scenario, seed = run_scenario(out, args.scenario)
         failed = [f["replication"] for f in read_manifest(out).get("failed_replications", [])]
         with output_folder(out, existing=True, command=command_line(args)):
-            record = write_validation(out, loaded, args.scenario, also)
+            record = write_validation(out, loaded, scenario, also, seed=seed)
     else:
+        args.scenario = args.scenario or DEFAULT_SCENARIO
+        loaded = load_scenario(args.scenario)
         out = out_dir(args, f"validation-{loaded.scenario.name}")
         with experiment_folder(args, out) as executor:
             result = run_experiment(loaded, out, executor=executor, **run_settings(args))
@@ -112,3 +122,34 @@ def cmd_validation(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED_REPLICATIONS
     return EXIT_OK
+
+
+def run_scenario(out: Path, given: str | None) -> tuple[LoadedScenario, str, int]:
+    """The scenario a finished run was made from, as its manifest records it, how to name it in the record, and
+    the run's root seed.
+
+    Measuring a run against another scenario would read its dates wrongly (results period, warm-up), so a
+    SCENARIO given with --from-run must resolve to the run's own; left out, the manifest's path is used."""
+    from sim.experiment.manifest import scenario_hash
+    from sim.experiment.resume import resume_options
+    from sim.experiment.run_tables import check_results_dir
+    from sim.scenario.loading import load_scenario
+
+    check_results_dir(out)  # a folder with no tables says so before its manifest is looked for
+    recorded = resume_options(out)
+    path = given or recorded["scenario_path"]
+    loaded = load_scenario(path, roots=() if given else recorded["scenario_roots"])
+    if scenario_hash(loaded) != recorded["scenario_sha256"]:
+        raise UserError(
+            f"the run in {out} was not made from {path} as it reads now (its resolved scenario differs from the one "
+            f"in {out / 'manifest.json'}): give the run's own scenario, or leave SCENARIO out to use it"
+        )
+    return loaded, given or _relative(path), recorded["seed"]
+
+
+def _relative(path: str) -> str:
+    """A path under the working directory as a relative one, so the record's "to regenerate" line is portable."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path

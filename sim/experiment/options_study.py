@@ -17,6 +17,7 @@ scenarios it names, before anything runs::
     elasticity:                                  # optional: weeks of delay per 1% of days sat
       up: {option: more_judges, days_sat_change_percent: 10}
       down: {option: fewer_judges, days_sat_change_percent: -10}
+    docs_record: docs/options.md                 # optional: where --docs writes the record (one per study)
 
 An option is named by its scenario's ``name``. The percentages of the elasticity pair are declared, not read
 from the scenarios: they must say what the two option files do to days sat (``tests/test_docs.py`` checks
@@ -115,6 +116,11 @@ class StudyFile(BaseModel):
     options: list[StudyOption] = Field(min_length=1, description="The options, each run against the base.")
     elasticity: ElasticityPair | None = Field(
         None, description="The pair of options that gives weeks per 1% of days sat."
+    )
+    docs_record: str = Field(
+        "docs/options.md",
+        pattern=r"^docs/[A-Za-z0-9_.-]+\.md$",
+        description="Where `options --docs` writes the record, from the repository's root: one file per study.",
     )
 
     _title = field_validator("title")(_one_line)

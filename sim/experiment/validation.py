@@ -266,9 +266,12 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         "",
         "## What a match means",
         "",
-        "The baseline was calibrated by hand to " + "; ".join(calibrated).lower() + " (see docs/assumptions.md), "
-        "so matching them shows the calibration holds in this run, not that the model is right. The other rows "
-        "were not tuned and are the independent checks.",
+        "The model's free parameters were fitted by an optimiser to the published trajectory up to the end of 2023 "
+        "(`calibrate model`, scenarios/calibration/backcast_targets.yaml, docs/calibration.md), whose points "
+        "include or overlap "
+        + ("; ".join(calibrated).lower() or "none of these figures")
+        + ", so matching them shows the fit holds in this run, not that the model is right. The other rows "
+        "were not fitted and are the independent checks.",
         "",
     ]
     return "\n".join(lines)
@@ -297,12 +300,17 @@ class ValidationRecord:
 
 
 def write_validation(
-    out: Path, loaded: LoadedScenario, scenario: str, also: list[Path] | tuple[Path, ...] = ()
+    out: Path,
+    loaded: LoadedScenario,
+    scenario: str,
+    also: list[Path] | tuple[Path, ...] = (),
+    seed: int | None = None,
 ) -> ValidationRecord:
     """Validate the finished run in ``out``: write ``out/validation.csv`` and ``out/validation.md``, and the same
     record to each path of ``also`` (``docs/validation.md`` when the command is asked for it).
 
-    ``scenario`` is the scenario as the command was given it, quoted in the record's "to regenerate" line.
+    ``scenario`` is the scenario as the command was given it, quoted in the record's "to regenerate" line;
+    ``seed`` the run's root seed when it was not the scenario's.
     """
     out = Path(out)
     table = validate_run(out, loaded)
@@ -310,7 +318,7 @@ def write_validation(
     about = {
         "generated": dt.date.today().isoformat(),
         "scenario": scenario,
-        "seed": s.seed,
+        "seed": s.seed if seed is None else seed,
         "replications": int(table["replications"].max()),
         "run_years": s.run_years,
         "start_date": s.start_date,
