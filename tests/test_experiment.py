@@ -185,6 +185,27 @@ def test_manifest_records_what_is_needed_to_reproduce_the_run(small, serial_run)
     assert manifest["policies"] == []
 
 
+def test_the_manifest_records_the_commit_a_process_started_with_not_one_made_while_it_ran(tmp_path) -> None:
+    """A commit made during an hour-long plan is not the code the plan ran: the state is read once per process."""
+    import subprocess
+
+    from sim.experiment.manifest import git_state
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+
+    git("init", "-q")
+    (tmp_path / "model.py").write_text("speed = 1\n", encoding="utf-8")
+    git("add", "model.py")
+    git("commit", "-q", "-m", "the code the run started with")
+    started = git_state(tmp_path)
+    assert started["commit"] and started["dirty"] is False
+    (tmp_path / "model.py").write_text("speed = 2\n", encoding="utf-8")
+    git("commit", "-q", "-am", "a change made while it ran")
+    assert git_state(tmp_path) == started
+    assert git_state(tmp_path / "elsewhere") == {"commit": None, "dirty": None}
+
+
 def test_manifest_lists_extends_chain_policies_and_warm_up(tmp_path) -> None:
     option = tmp_path / "option.yaml"
     option.write_text(

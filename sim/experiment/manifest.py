@@ -12,6 +12,7 @@ the scenario's absolute path is kept with its hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -75,9 +76,15 @@ def package_versions() -> dict[str, str | None]:
 
 
 def git_state(directory: Path | None = None) -> dict[str, Any]:
-    """The commit of the code and whether the tree has uncommitted changes; nulls outside a git checkout."""
-    where = directory or Path(__file__).resolve().parents[2]
+    """The commit of the code and whether the tree has uncommitted changes; nulls outside a git checkout.
 
+    Read once per process and folder: a process runs the code it imported when it started, so a commit made while
+    a long study runs (a plan takes an hour) is not the study's, and its final manifest must not record it."""
+    return dict(_git_state_at(directory or Path(__file__).resolve().parents[2]))
+
+
+@functools.cache
+def _git_state_at(where: Path) -> tuple[tuple[str, Any], ...]:
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10, check=False)
@@ -87,9 +94,9 @@ def git_state(directory: Path | None = None) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     if commit is None:
-        return {"commit": None, "dirty": None}
+        return (("commit", None), ("dirty", None))
     status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
+    return (("commit", commit), ("dirty", None if status is None else bool(status)))
 
 
 def machine() -> dict[str, Any]:
