@@ -142,3 +142,29 @@ def test_post_processing_memory_does_not_grow_with_replications_or_run_length(so
     assert measured["six"] < 1.3 * measured["two"] + 10  # three times the replications
     assert measured["longer"] < 1.3 * measured["two"] + 10  # three times the rows a replication
     assert (six / "report.html").is_file() and (six / "journey_rep-0000.ocel.json").is_file()
+
+
+def test_children_whose_case_closed_in_the_warm_up_are_not_read_and_change_no_indicator(tmp_path, monkeypatch) -> None:
+    """A replication's indicators read only the children whose case was open at some time in the results period
+    (and their stages): the same indicators as from every row, from a fraction of the rows after a long warm-up."""
+    import pandas as pd
+
+    import sim.experiment.replication_indicators as lean
+    from sim.experiment.run_tables import replication_dir
+    from sim.scenario.loading import load_scenario
+    from tests.conftest import SMALL
+
+    scenario = tmp_path / "warm.yaml"
+    scenario.write_text(f"extends: {SMALL}\nname: warm\nstarting_state: {{warm_up_days: 730}}\n", encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["--replications", "1", "--workers", "1", "--no-report", "--allow-root", str(SMALL.parent)]
+    assert main(["run", str(scenario), *args, "--out", str(out)]) == 0
+    directory = replication_dir(out, 0)
+    loaded = load_scenario(scenario, roots=[SMALL.parent])
+    kept = lean._open_at(directory / "children.parquet", lean.results_period(loaded.scenario)[0])
+    assert 0 < pc.sum(kept).as_py() < 0.6 * len(kept)  # two years of warm-up before one of results
+    lean_rows = lean.replication_indicators(directory, loaded.scenario, loaded.periods)
+    monkeypatch.setattr(lean, "_open_at", lambda path, start: pa.chunked_array([pa.array([True] * len(kept))]))
+    monkeypatch.setattr(lean, "_of_cases", lambda path, ids: None)
+    every_row = lean.replication_indicators(directory, loaded.scenario, loaded.periods)
+    pd.testing.assert_frame_equal(lean_rows, every_row)

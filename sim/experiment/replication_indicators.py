@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.analysis.attribution import case_events
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR, capacity_cost_rows
@@ -43,17 +44,42 @@ def results_period(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
     return period_of(scenario.start_date, scenario.run_years)
 
 
-def _read_lean(path: Path, columns: list[str] | None = None, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+def _read_lean(
+    path: Path,
+    columns: list[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
+    keep: pa.ChunkedArray | None = None,
+) -> pd.DataFrame:
     """A table of one replication as a DataFrame, read a column at a time so that memory holds the DataFrame and one
-    column of Arrow, not a whole Arrow table beside it; dates as numpy dates rather than Python objects, and days
-    stored as 32-bit floats as 64-bit (:func:`sim.experiment.results_folder.doubles`)."""
+    column of Arrow, not a whole Arrow table beside it; only the rows ``keep`` marks, when given; dates as numpy
+    dates rather than Python objects, and days stored as 32-bit floats as 64-bit
+    (:func:`sim.experiment.results_folder.doubles`)."""
     parquet = parquet_file(path)
     names = [n for n in (columns or parquet.schema_arrow.names) if n not in exclude]
     try:
-        data = {n: double_column(parquet.read(columns=[n]).column(0)).to_pandas(date_as_object=False) for n in names}
+        data = {}
+        for n in names:
+            column = parquet.read(columns=[n]).column(0)
+            column = column if keep is None else column.filter(keep)
+            data[n] = double_column(column).to_pandas(date_as_object=False)
     except (pa.ArrowException, ValueError) as exc:
         raise ResultsDirError(f"{path} cannot be read as a Parquet table: {exc}") from None
     return pd.DataFrame(data, copy=False)
+
+
+def _open_at(path: Path, start: pd.Timestamp) -> pa.ChunkedArray:
+    """Which children can count in a results period from ``start``: those whose case was still open on that day
+    (no end date, or one on or after it). A child whose case closed during the warm-up adds to no flow (it did not
+    start in the period) and no stock (it has no day in it), so its rows need not be read: a nine-year warm-up
+    (scenarios/from_2024.yaml) is then not held in memory."""
+    end = parquet_file(path).read(columns=["end_date"]).column(0)
+    return pc.fill_null(pc.greater_equal(end, pa.scalar(start.date(), pa.date32())), True)
+
+
+def _of_cases(path: Path, case_ids: pd.Series) -> pa.ChunkedArray:
+    """Which stage rows belong to these cases."""
+    ids = parquet_file(path).read(columns=["case_id"]).column(0)
+    return pc.is_in(ids, value_set=pa.array(case_ids.unique()))
 
 
 def replication_indicators(
@@ -61,17 +87,21 @@ def replication_indicators(
 ) -> pd.DataFrame:
     """The indicators of the replication whose tables are in ``directory``, from :mod:`sim.analysis`.
 
-    Only this replication's tables are read, so memory holds one replication's rows, never the whole run's.
+    Only this replication's tables are read, so memory holds one replication's rows, never the whole run's; with
+    ``scenario``, only the children whose case was open at some time in the results period, and their stages.
     ``scenario`` places the results period of the child-centred stock indicators (inferred from the children
     table without it), adds the headline series year by year (:func:`sim.analysis.drift.yearly_rows`) and the cost
     of delay at its ``costs:``; ``periods`` (the scenario in force from each simulation day, the loader's) adds what
     capacity costs and the total (:mod:`sim.analysis.costs`).
     """
     directory = Path(directory)
-    children = _read_lean(directory / "children.parquet", exclude=UNUSED_CHILD_COLUMNS)
-    timeline = _read_lean(directory / "timeline.parquet")
-    times = case_events(children, _read_lean(directory / "stages.parquet", columns=STAGE_COLUMNS))  # stages freed
     period = results_period(scenario) if scenario is not None else None
+    child_path, stage_path = directory / "children.parquet", directory / "stages.parquet"
+    keep = _open_at(child_path, period[0]) if period is not None else None
+    children = _read_lean(child_path, exclude=UNUSED_CHILD_COLUMNS, keep=keep)
+    timeline = _read_lean(directory / "timeline.parquet")
+    stage_rows = _of_cases(stage_path, children["case_id"]) if period is not None else None
+    times = case_events(children, _read_lean(stage_path, columns=STAGE_COLUMNS, keep=stage_rows))  # stages freed
     costs = scenario.costs if scenario is not None else None
     rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times, costs=costs)
     if scenario is not None:
