@@ -169,3 +169,32 @@ def test_processed_wake_ups_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> No
     env.process(daily())
     env.run(until=100)
     assert len(env._wakes) < 16
+
+
+def test_a_finished_journey_is_freed_with_the_cyclic_collector_off() -> None:
+    """A replication runs with the cyclic garbage collector off, so a finished case's journey must leave nothing
+    behind by reference counting alone: before, every journey ever started stayed in memory to the end of the run
+    (memory grew with the cases simulated: 1.3 GB for a run with a nine-year warm-up)."""
+    import gc
+
+    env = engine.Environment()
+
+    def journey(days: int) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(days)
+        yield env.timeout(1)
+
+    def alive() -> int:
+        return sum(isinstance(o, engine._Journey) for o in gc.get_objects())
+
+    gc.collect()
+    before = alive()
+    gc.disable()
+    try:
+        for days in range(100):
+            engine.start(journey(days))
+        env.run(until=50.5)
+        assert alive() - before == 50  # the cases still waiting
+        env.run(until=200)
+        assert alive() == before
+    finally:
+        gc.enable()

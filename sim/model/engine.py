@@ -27,6 +27,13 @@ WAKES_SWEPT_ABOVE = 4096
 
 
 class _Journey:
+    """A case's generator, resumed by the events it waits for.
+
+    ``resume`` is bound once, not once per event, which makes a reference cycle (the journey holds its own bound
+    method). A replication runs with the cyclic garbage collector off (:meth:`Replication.run`), so the cycle is
+    broken when the journey ends: otherwise every finished case, with its generator's frame, its children and its
+    random numbers, stayed in memory to the end of the run, and memory grew with the cases ever simulated."""
+
     __slots__ = ("_send", "_throw", "_resume")
 
     def __init__(self, generator: Generator[simpy.Event, Any, None]) -> None:
@@ -42,18 +49,18 @@ class _Journey:
                 event._defused = True  # handled here: the case raises it
                 target = self._throw(event._value)
         except StopIteration:
+            self._resume = None  # the cycle through the bound method, broken: the journey can be freed
             return
         target.callbacks.append(self._resume)
 
 
 def start(generator: Generator[simpy.Event, Any, None]) -> None:
     """Run a case's generator now, without start or end events."""
-    journey = _Journey(generator)
     try:
         target = generator.send(None)
     except StopIteration:
         return
-    target.callbacks.append(journey._resume)
+    target.callbacks.append(_Journey(generator)._resume)
 
 
 class Environment(simpy.Environment):
