@@ -53,6 +53,15 @@ def reserve_folder(results: Path, name: str) -> Path:
             n += 1
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the run's process before it starts: Ctrl-C (SIGINT) handled as in a terminal, whatever the page's own.
+
+    A process started in the background by a shell script (``python run_sim.py serve &``, a CI job) inherits SIGINT
+    ignored, and Python then never turns it into KeyboardInterrupt: a stopped run would go on to its end instead of
+    marking its folder interrupted. Only a signal disposition is set here, which is safe between fork and exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class Job:
     """One run started from the page: its folder, its process, and what it is expected to do."""
@@ -147,7 +156,12 @@ class JobRunner:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [CODE, os.environ.get("PYTHONPATH")]))}
         with open(log, "wb") as output:
             job.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=_ctrl_c_as_in_a_terminal if os.name == "posix" else None,
             )
         with self.lock:
             self.jobs[job_id] = job
