@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import EXIT_OK, UserError, add_runs_db, err, folder, invocation, positive_int
+from sim.outputs.paths import shown_path
 
 CELL_CHARACTERS = 60
 """A cell wider than this is cut in the middle (an ellipsis) in a printed table; --csv writes it whole."""
@@ -132,14 +133,6 @@ def with_interval(mean: float, low: float, high: float, share: bool) -> str:
     return f"{mean:.1f}{interval}"
 
 
-def shown_folder(path: str) -> str:
-    """A folder as the user would type it: relative to here when it is below here."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
 def store_for(args: argparse.Namespace):
     from sim.experiment.run_store import RunStore
 
@@ -182,7 +175,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             for m, lo, hi in zip(runs[label], runs[f"{label} ci95_low"], runs[f"{label} ci95_high"], strict=True)
         ]
     shown["folder"] = [
-        shown_folder(f) + (f"  {MISSING}" if gone else "")
+        shown_path(f) + (f"  {MISSING}" if gone else "")
         for f, gone in zip(runs["folder"], runs["missing"], strict=True)
     ]
     for line in table_lines(shown):

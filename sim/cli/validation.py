@@ -25,6 +25,7 @@ from sim.cli.common import (
     out_dir,
     run_settings,
 )
+from sim.outputs.paths import shown_path
 
 if TYPE_CHECKING:
     from sim.scenario.loading import LoadedScenario
@@ -144,12 +145,4 @@ def run_scenario(out: Path, given: str | None) -> tuple[LoadedScenario, str, int
             f"the run in {out} was not made from {path} as it reads now (its resolved scenario differs from the one "
             f"in {out / 'manifest.json'}): give the run's own scenario, or leave SCENARIO out to use it"
         )
-    return loaded, given or _relative(path), recorded["seed"]
-
-
-def _relative(path: str) -> str:
-    """A path under the working directory as a relative one, so the record's "to regenerate" line is portable."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path
+    return loaded, given or shown_path(path), recorded["seed"]

@@ -23,6 +23,7 @@ from typing import Any
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from sim.outputs.paths import shown_path
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 from sim.workbench import levers, stored_comparison
@@ -134,7 +135,7 @@ def create_app(settings: Settings) -> Flask:
             jobs=jobs.all(),
             stored=stored_runs(settings.results),
             replications=DEFAULT_REPLICATIONS,
-            scenarios_folder=levers.shown_path(settings.scenarios),
+            scenarios_folder=shown_path(settings.scenarios),
             **context,
         )
 
@@ -172,9 +173,7 @@ def create_app(settings: Settings) -> Flask:
         if form.get("action") != "save":
             return page(form.get("base"), **context)
         if target.resolve() in {Path(f).resolve() for f in base.source.files}:
-            context["save_problem"] = (
-                f"{levers.shown_path(target)} is the base or a file it extends: choose another name"
-            )
+            context["save_problem"] = f"{shown_path(target)} is the base or a file it extends: choose another name"
             return page(form.get("base"), **context)
         try:
             levers.save_option(text, target, replace=form.get("replace") == "yes")
@@ -182,7 +181,7 @@ def create_app(settings: Settings) -> Flask:
             context["save_problem"] = f"{exc}: tick 'replace it' to overwrite it, or choose another name"
             context["exists"] = True
             return page(form.get("base"), **context)
-        context["saved"] = levers.shown_path(target)
+        context["saved"] = shown_path(target)
         context["option_file"] = target.name
         return page(form.get("base"), **context)
 
@@ -215,7 +214,7 @@ def create_app(settings: Settings) -> Flask:
             option_name=load_name(option_path),
             base=base_path.name,
             base_file=base_path.name,
-            typed=["python run_sim.py", *[levers.shown_path(Path(w)) if w.startswith("/") else w for w in argv]],
+            typed=["python run_sim.py", *[shown_path(Path(w)) if w.startswith("/") else w for w in argv]],
         )
         return redirect(url_for("job_page", job_id=job.id))
 
@@ -297,7 +296,7 @@ def create_app(settings: Settings) -> Flask:
             has_report=(job.folder / "comparison.html").is_file(),
             option_run=option_run,
             stored=[r for r in stored_runs(settings.results) if r.folder.resolve() not in own],
-            results=levers.shown_path(job.folder),
+            results=shown_path(job.folder),
         )
 
     @app.get("/jobs/<job_id>/status")

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from sim.experiment.owned_files import partial_of, write_atomically
+from sim.outputs.paths import shown_path
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.scenario.yaml_file import ScenarioError
@@ -178,14 +179,6 @@ def option_text(
     if base.source.data.get("policies"):
         head += "\n# The base's own policies come first: a list in an option replaces the base's list."
     return head + "\n\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110)
-
-
-def shown_path(path: Path) -> str:
-    """A path as a person at this working directory would type it (relative when inside it)."""
-    try:
-        return Path(os.path.relpath(path)).as_posix() if path.is_relative_to(Path.cwd()) else str(path)
-    except ValueError:
-        return str(path)
 
 
 def option_file(folder: Path, name: str) -> Path:
