@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli.main import main
+from sim.experiment.results_folder import parquet_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -161,10 +162,10 @@ def test_children_whose_case_closed_in_the_warm_up_are_not_read_and_change_no_in
     assert main(["run", str(scenario), *args, "--out", str(out)]) == 0
     directory = replication_dir(out, 0)
     loaded = load_scenario(scenario, roots=[SMALL.parent])
-    kept = lean._open_at(directory / "children.parquet", lean.results_period(loaded.scenario)[0])
+    kept = lean._open_at(parquet_file(directory / "children.parquet"), lean.results_period(loaded.scenario)[0])
     assert 0 < pc.sum(kept).as_py() < 0.6 * len(kept)  # two years of warm-up before one of results
     lean_rows = lean.replication_indicators(directory, loaded.scenario, loaded.periods)
-    monkeypatch.setattr(lean, "_open_at", lambda path, start: pa.chunked_array([pa.array([True] * len(kept))]))
-    monkeypatch.setattr(lean, "_of_cases", lambda path, ids: None)
+    monkeypatch.setattr(lean, "_open_at", lambda parquet, start: pa.chunked_array([pa.array([True] * len(kept))]))
+    monkeypatch.setattr(lean, "_of_cases", lambda parquet, ids: None)
     every_row = lean.replication_indicators(directory, loaded.scenario, loaded.periods)
     pd.testing.assert_frame_equal(lean_rows, every_row)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sim.analysis.attribution import case_events
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR, capacity_cost_rows
@@ -30,6 +31,7 @@ UNUSED_CHILD_COLUMNS = frozenset(
         "court_centre",
         "case_number",
         "arrival_date",
+        "days_to_first_disposal",
         "days_before_run",
         "pre_proceedings_days",
         "displaced",
@@ -49,12 +51,13 @@ def _read_lean(
     columns: list[str] | None = None,
     exclude: frozenset[str] = frozenset(),
     keep: pa.ChunkedArray | None = None,
+    parquet: pq.ParquetFile | None = None,
 ) -> pd.DataFrame:
     """A table of one replication as a DataFrame, read a column at a time so that memory holds the DataFrame and one
     column of Arrow, not a whole Arrow table beside it; only the rows ``keep`` marks, when given; dates as numpy
     dates rather than Python objects, and days stored as 32-bit floats as 64-bit
-    (:func:`sim.experiment.results_folder.doubles`)."""
-    parquet = parquet_file(path)
+    (:func:`sim.experiment.results_folder.doubles`). ``parquet`` is the file already opened, if it is."""
+    parquet = parquet if parquet is not None else parquet_file(path)
     names = [n for n in (columns or parquet.schema_arrow.names) if n not in exclude]
     try:
         data = {}
@@ -67,18 +70,18 @@ def _read_lean(
     return pd.DataFrame(data, copy=False)
 
 
-def _open_at(path: Path, start: pd.Timestamp) -> pa.ChunkedArray:
+def _open_at(parquet: pq.ParquetFile, start: pd.Timestamp) -> pa.ChunkedArray:
     """Which children can count in a results period from ``start``: those whose case was still open on that day
     (no end date, or one on or after it). A child whose case closed during the warm-up adds to no flow (it did not
     start in the period) and no stock (it has no day in it), so its rows need not be read: a nine-year warm-up
     (scenarios/from_2024.yaml) is then not held in memory."""
-    end = parquet_file(path).read(columns=["end_date"]).column(0)
+    end = parquet.read(columns=["end_date"]).column(0)
     return pc.fill_null(pc.greater_equal(end, pa.scalar(start.date(), pa.date32())), True)
 
 
-def _of_cases(path: Path, case_ids: pd.Series) -> pa.ChunkedArray:
+def _of_cases(parquet: pq.ParquetFile, case_ids: pd.Series) -> pa.ChunkedArray:
     """Which stage rows belong to these cases."""
-    ids = parquet_file(path).read(columns=["case_id"]).column(0)
+    ids = parquet.read(columns=["case_id"]).column(0)
     return pc.is_in(ids, value_set=pa.array(case_ids.unique()))
 
 
@@ -97,11 +100,14 @@ def replication_indicators(
     directory = Path(directory)
     period = results_period(scenario) if scenario is not None else None
     child_path, stage_path = directory / "children.parquet", directory / "stages.parquet"
-    keep = _open_at(child_path, period[0]) if period is not None else None
-    children = _read_lean(child_path, exclude=UNUSED_CHILD_COLUMNS, keep=keep)
+    child_file, stage_file = parquet_file(child_path), parquet_file(stage_path)  # each footer read once
+    keep = _open_at(child_file, period[0]) if period is not None else None
+    children = _read_lean(child_path, exclude=UNUSED_CHILD_COLUMNS, keep=keep, parquet=child_file)
     timeline = _read_lean(directory / "timeline.parquet")
-    stage_rows = _of_cases(stage_path, children["case_id"]) if period is not None else None
-    times = case_events(children, _read_lean(stage_path, columns=STAGE_COLUMNS, keep=stage_rows))  # stages freed
+    stage_rows = _of_cases(stage_file, children["case_id"]) if period is not None else None
+    stages = _read_lean(stage_path, columns=STAGE_COLUMNS, keep=stage_rows, parquet=stage_file)
+    times = case_events(children, stages)
+    del stages, stage_file  # the stage rows are not held while the indicators are computed
     costs = scenario.costs if scenario is not None else None
     rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times, costs=costs)
     if scenario is not None:
