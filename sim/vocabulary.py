@@ -191,6 +191,7 @@ PRIVATE_LAW = Pathway(
         "private_law.section7.share",
         "private_law.section7.by_local_authority_share",
         "private_law.resolved_at_dra_share",
+        "private_law.first_disposal_at_first_hearing_share",
     ),
     rates=("private_law.withdrawal_per_week_waiting",),
 )

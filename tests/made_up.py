@@ -51,6 +51,7 @@ def child_rows(rows: list[dict]) -> pd.DataFrame:
         else:
             full.setdefault("days_in_proceedings", (full["end_date"] - start).days)
             full.setdefault("days_to_disposal", full["days_in_proceedings"])
+        full.setdefault("days_to_first_disposal", full["days_to_disposal"])
         full["wait_court_days"] = full["days_in_proceedings"] - full["days_before_run"]
         out.append(full)
     frame = pd.DataFrame(out)

@@ -140,3 +140,21 @@ def test_a_cases_draws_depend_only_on_its_key_and_purpose_not_on_what_was_drawn_
         ARRIVED, 1, 300
     ).returned().uniform(hours)
     assert returned.tape != alone.tape
+
+
+def test_a_decision_that_changes_no_journey_changes_no_result(tmp_path) -> None:
+    """The first-disposal share only marks when another application in a private law case was disposed of: its
+    draw sits after every other place on the case's tape (random_streams.DECISIONS_ADDED_LATER), so with no share
+    and with a large one every stage and every child's row is the same, bar the first disposal itself."""
+    none, most = scenario_data(SMALL), scenario_data(SMALL)
+    none["private_law"]["first_disposal_at_first_hearing_share"] = 0.0
+    most["private_law"]["first_disposal_at_first_hearing_share"] = 0.9
+    a, b = run_replication(none, tmp_path / "none"), run_replication(most, tmp_path / "most")
+    pd.testing.assert_frame_equal(a.stages, b.stages)
+    rest = [c for c in a.children.columns if c != "days_to_first_disposal"]
+    pd.testing.assert_frame_equal(a.children[rest], b.children[rest])
+    first = b.children.drop_duplicates("case_id")
+    private = first[(first.case_type.astype(str) == "private_law") & (first.status.astype(str) == "disposed")]
+    earlier = private.days_to_first_disposal < private.days_to_disposal
+    assert earlier.sum() > 30 and set(private[earlier].pathway.astype(str)) == {"private_law"}  # not Pathfinder's
+    assert (a.children.days_to_first_disposal.fillna(-1) == a.children.days_to_disposal.fillna(-1)).all()

@@ -75,6 +75,22 @@ def test_the_diaries_of_a_year_hold_the_days_sat_they_are_given(small_data: dict
     assert weekday_hours(court, 0, district) / weekday_hours(court, 1, district) == pytest.approx(0.7 / 0.3)
 
 
+def test_a_tier_capacity_index_adds_hours_to_that_tier_and_takes_none_from_the_others(small_data: dict) -> None:
+    """Magistrates' sittings are not in the published judicial days sat: an index of 1.5 gives the magistrates half
+    as many hours again in every region, and the judges keep exactly what the days sat give them."""
+    data = from_days_sat(small_data)
+    before = Court(scenario_from_dict(data).scenario, CALENDAR_DAYS_COUNTED)
+    data["courts"]["capacity"]["tier_capacity_index"] = {"magistrates": 1.5}
+    after = Court(scenario_from_dict(data).scenario, CALENDAR_DAYS_COUNTED)
+    for t, tier in enumerate(before.tiers):
+        for region in range(2):
+            factor = 1.5 if tier == "magistrates" else 1.0
+            assert weekday_hours(after, region, t) == pytest.approx(factor * weekday_hours(before, region, t))
+    data["courts"]["capacity"]["tier_capacity_index"] = {"magistrate": 1.5}
+    with pytest.raises(ScenarioError, match="tier_capacity_index.*not one of courts.tiers"):
+        scenario_from_dict(data)
+
+
 def test_by_default_each_region_gets_hours_in_proportion_to_its_demand(small_data: dict) -> None:
     """small.yaml puts 65% of every case type in the north east, so, with Wales on the same routes (no Pathfinder),
     it gets 65% of every tier's hours."""

@@ -120,6 +120,9 @@ class FakeContext:
     def issue(self, case: Case) -> None:
         self.log.append(("issue", self.env.now))
 
+    def first_disposal(self, case: Case) -> None:
+        self.log.append(("first_disposal", self.env.now))
+
     def divert(self, case: Case) -> None:
         self.log.append(("divert", self.env.now))
 
@@ -152,7 +155,8 @@ def drive(scenario: Scenario, pathway: str, case: Case, answers: list[bool]) -> 
 
 
 def steps_of(context: FakeContext) -> list[tuple]:
-    return [entry[:2] if entry[0] not in ("issue", "divert", "dispose") else entry for entry in context.log]
+    ends = ("issue", "first_disposal", "divert", "dispose")
+    return [entry[:2] if entry[0] not in ends else entry for entry in context.log]
 
 
 # --- journeys, branch by branch ------------------------------------------------------------------------------
@@ -284,6 +288,32 @@ def test_a_count_is_drawn_one_number_at_a_time_under_its_own_key() -> None:
     assert counts == pytest.approx(list(shares.values()), abs=0.01)
 
 
+def test_another_application_disposed_of_at_the_fhdra_is_the_first_disposal_and_the_case_goes_on(
+    scenario: Scenario,
+) -> None:
+    """Not resolved at the FHDRA, but another application (a prohibited steps order, say) is disposed of there:
+    the case's first disposal (as FCSQ times it) is the day after the FHDRA, and the case goes on to its final
+    order. A case resolved at the FHDRA is not asked: its one order is both."""
+    answers = [False, True, False, True]  # not resolved; first disposal; no section 7; resolved at the DRA
+    context = drive(scenario, "private_law", new_case("private_law"), answers)
+    assert steps_of(context) == [
+        ("issue", 0.0),
+        ("team_work", "safeguarding_checks"),
+        ("hearing", "first_hearing"),
+        ("release", "cafcass_short_term"),
+        ("first_disposal", 2 * STEP_DAYS),
+        ("hearing", "dispute_resolution_hearing"),
+        ("dispose", "private_law", 3 * STEP_DAYS),
+    ]
+    assert context.script.asked[1] == (
+        "private_law.first_disposal_at_first_hearing_share",
+        scenario.private_law.first_disposal_at_first_hearing_share,
+    )
+    resolved = drive(scenario, "private_law", new_case("private_law"), [True])
+    assert [key for key, _ in resolved.script.asked] == ["private_law.resolved_at_first_hearing_share"]
+    assert "first_disposal" not in [entry[0] for entry in resolved.log]
+
+
 def test_a_pathfinder_case_with_abuse_alleged_is_referred_for_support_and_may_need_a_fact_finding(
     scenario: Scenario,
 ) -> None:
@@ -346,7 +376,7 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
         read.update(context.read)
         kept: list[tuple[str, int]] = []
         for kind, *detail in context.log:
-            if kind in ("issue", "divert", "dispose"):
+            if kind in ("issue", "first_disposal", "divert", "dispose"):
                 continue
             if kind == "release":
                 kept.remove(tuple(detail))  # only a slot the case holds is given back
@@ -386,6 +416,7 @@ def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> Non
         "active_work",
         "follow_up",
         "issue",
+        "first_disposal",
         "divert",
         "dispose",
     }

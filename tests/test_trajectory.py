@@ -83,6 +83,32 @@ def test_durations_are_over_cases_disposed_in_the_quarter_one_per_case() -> None
     assert math.isnan(values["public_law_mean_weeks", "2023-03-31"])
 
 
+def test_private_law_first_disposal_is_the_reviewed_order_else_the_final_one() -> None:
+    """FCSQ times private law twice: to the first disposal and to the final order. A case whose order at the DRA
+    was reviewed counts for the first in the quarter of its first order, for the second in that of its closure."""
+    children = child_rows(
+        [
+            # reviewed: first order after 100 days (10 April 2023, Q2), closed after 300 days (27 October, Q4)
+            {"case_id": 0, "start_date": d(2023, 1, 1), "end_date": d(2023, 10, 28), "days_to_first_disposal": 100.0},
+            # not reviewed: its one order, after 50 days in Q2, is both
+            {"case_id": 1, "start_date": d(2023, 5, 1), "end_date": d(2023, 6, 20)},
+            # reviewed and still open: its first order (60 days, Q2) counts; it has no final order yet
+            {"case_id": 2, "status": "open", "start_date": d(2023, 4, 1), "days_to_first_disposal": 60.0},
+        ]
+    )
+    points = _points(
+        ("private_law_mean_weeks_to_first_disposal", "2023Q2"),
+        ("private_law_mean_weeks", "2023Q2"),
+        ("private_law_mean_weeks_to_first_disposal", "2023Q4"),
+        ("private_law_mean_weeks", "2023Q4"),
+    )
+    values = _values(measure(children, None, points))
+    assert values["private_law_mean_weeks_to_first_disposal", "2023-06-30"] == pytest.approx((100 + 50 + 60) / 3 / 7)
+    assert values["private_law_mean_weeks", "2023-06-30"] == pytest.approx(50 / 7)
+    assert math.isnan(values["private_law_mean_weeks_to_first_disposal", "2023-12-31"])
+    assert values["private_law_mean_weeks", "2023-12-31"] == pytest.approx(300 / 7)
+
+
 def test_outstanding_cases_are_issued_and_not_disposed_at_the_end_of_the_date() -> None:
     points = _points(
         ("public_law_outstanding_nao", "2023-03-31"),

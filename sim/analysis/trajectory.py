@@ -14,9 +14,13 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
 * **Children waiting over a year** (a stock): of the children in public law cases outstanding at the end of
   the date, the share whose case had then been open longer than a year (:data:`DAYS_PER_YEAR` days).
 * **Mean and median weeks to disposal** and **share within 26 weeks**: over cases *disposed in the period*, one
-  per case, weeks from issue to disposal (public law: first disposal; private law, both routes: the final
-  order; the model has one disposal per case), whenever they started. Cases of the declared open caseload
-  count with their declared issue dates.
+  per case, weeks from issue to disposal (public law: first disposal, which is the model's one disposal of a care
+  case; private law, both routes: the final order, case closure), whenever they started. Cases of the declared
+  open caseload count with their declared issue dates.
+* **Private law mean weeks to first disposal**: over cases whose *first disposal* fell in the period, weeks from
+  issue to it: of another application disposed of at the FHDRA
+  (``private_law.first_disposal_at_first_hearing_share``), else the final order. Read from
+  ``days_to_first_disposal``; a children table without that column reads the disposal.
 * **Cafcass involvement in care cases**: weeks from issue to disposal less the weeks spent waiting for Cafcass
   (a guardian holds the case from allocation to the order), over public law cases disposed in the period.
 * **Cases started**: cases issued in the period (returns to court included), one per case; **children per
@@ -59,6 +63,7 @@ CHILD_COLUMNS = [
     "status",
     "start_date",
     "end_date",
+    "days_to_first_disposal",
     "days_to_disposal",
     "days_in_proceedings",
     "hearings",
@@ -92,15 +97,24 @@ def _cases(children: pd.DataFrame) -> Cases:
     siblings = rows.groupby(["replication", "case_id"], sort=False)["case_id"].transform("size")
     first = ~rows.duplicated(["replication", "case_id"])
     rows, siblings = rows[first], siblings[first]
+    start = pd.to_datetime(rows["start_date"]).to_numpy(dtype="datetime64[ns]")
+    first_disposal = rows["days_to_first_disposal"] if "days_to_first_disposal" in rows else rows["days_to_disposal"]
+    first_days = first_disposal.astype(float).to_numpy()
+    end = pd.to_datetime(rows["end_date"]).to_numpy(dtype="datetime64[ns]")
+    disposal_days = rows["days_to_disposal"].astype(float).to_numpy()
+    at_disposal = first_days == disposal_days  # the first disposal is the final one, on its own date
+    first_disposal_date = np.where(at_disposal, end, start + pd.to_timedelta(np.floor(first_days), unit="D").to_numpy())
     return pd.DataFrame(
         {
             "replication": rows["replication"].to_numpy(),
             "case_type": rows["case_type"].astype(str).to_numpy(),
             "region": (rows["region"].astype(str) if "region" in rows else pd.Series("", index=rows.index)).to_numpy(),
             "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
-            "start": pd.to_datetime(rows["start_date"]).to_numpy(dtype="datetime64[ns]"),
-            "end": pd.to_datetime(rows["end_date"]).to_numpy(dtype="datetime64[ns]"),
-            "weeks": (rows["days_to_disposal"].astype(float) / WEEK_DAYS).to_numpy(),
+            "start": start,
+            "end": end,
+            "weeks": disposal_days / WEEK_DAYS,
+            "first_disposal": first_disposal_date,
+            "first_disposal_weeks": first_days / WEEK_DAYS,
             "hearings": rows["hearings"].astype(float).to_numpy(),
             "children": siblings.to_numpy(dtype=float),
             "cafcass_wait_weeks": (rows["wait_cafcass_days"].astype(float) / WEEK_DAYS).to_numpy(),
@@ -202,6 +216,15 @@ def _mean_weeks(case_types: tuple[str, ...]) -> Measure:
     return lambda reading, start, date: _mean_or_nan(_disposed_in(reading.of(case_types), start, date)["weeks"])
 
 
+def _mean_weeks_to_first_disposal(case_types: tuple[str, ...]) -> Measure:
+    def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        cases = reading.of(case_types)
+        ordered = (cases["first_disposal"] >= start) & (cases["first_disposal"] <= date)
+        return _mean_or_nan(cases.loc[ordered, "first_disposal_weeks"])
+
+    return value
+
+
 def _within_26_weeks(case_types: tuple[str, ...]) -> Measure:
     def value(reading: _Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
         weeks = _disposed_in(reading.of(case_types), start, date)["weeks"]
@@ -275,6 +298,7 @@ MEASURES: dict[str, Measure] = {
     "public_law_mean_weeks": _mean_weeks(PUBLIC),
     "public_law_within_26_weeks_share": _within_26_weeks(PUBLIC),
     "private_law_mean_weeks": _mean_weeks(PRIVATE),
+    "private_law_mean_weeks_to_first_disposal": _mean_weeks_to_first_disposal(PRIVATE),
     "public_law_cases_started": _started(PUBLIC),
     "public_law_cases_started_quarterly": _started(PUBLIC),
     "private_law_cases_started": _started(PRIVATE),

@@ -46,6 +46,7 @@ class Case:
         "arrival_day",
         "issue_day",
         "first_hearing_day",
+        "first_disposal_day",
         "end_day",
         "outcome",
         "hearings",
@@ -98,6 +99,9 @@ class Case:
         self.arrival_day = arrival_day
         self.issue_day = math.nan
         self.first_hearing_day = math.nan
+        self.first_disposal_day = math.nan
+        """Day another application in the case was disposed of before the final order (FCSQ's first disposal);
+        NaN if none: the disposal is then the first."""
         self.end_day = math.nan
         self.outcome = -1
         self.hearings = 0

@@ -71,6 +71,11 @@ _SHARED = (
 n-th place (beyond them, the purpose's own generator). A listing's draws are keyed by the listing's number."""
 
 
+DECISIONS_ADDED_LATER = ("private_law.first_disposal_at_first_hearing_share",)
+"""Branch shares added after the tape's layout was fixed: placed after their pathway's other places, in this order,
+so that adding one moves no other draw (a decision that changes no journey then changes no result)."""
+
+
 def _layout() -> tuple[tuple[str, ...], list[int], list[int], int]:
     names: list[str] = []
     bases: list[int] = []
@@ -82,10 +87,13 @@ def _layout() -> tuple[tuple[str, ...], list[int], list[int], int]:
         caps.append(cap)
         place += cap
     # A case follows one pathway, so each pathway's decisions and work durations share one stretch of the tape.
+    # Decisions added after the tape's first layout go after the stretch, so every other draw keeps its place.
     width = 0
     for table in PATHWAY_TABLES.values():
-        own = [(key, 1) for key in table.decisions] + [(key, COUNT_PLACES) for key in table.counts]
+        decisions = [key for key in table.decisions if key not in DECISIONS_ADDED_LATER]
+        own = [(key, 1) for key in decisions] + [(key, COUNT_PLACES) for key in table.counts]
         own += [(key, 1) for key in table.duration_keys]
+        own += [(key, 1) for key in table.decisions if key in DECISIONS_ADDED_LATER]
         offset = 0
         for key, cap in own:
             if key not in names:

@@ -91,6 +91,7 @@ CASE_FIELDS = (
     "start_date",
     "end_date",
     "days_to_first_hearing",
+    "days_to_first_disposal",
     "days_to_disposal",
     "days_in_proceedings",
     *(f"wait_{agency}_days" for agency in AGENCIES),
@@ -113,6 +114,14 @@ CHILD_LEADING_CASE_FIELDS = frozenset(
 
 CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
 """What a child contributes, followed by its extra attribute codes."""
+
+
+def _first_disposal_day(case: Case, status: str, now: float) -> float:
+    """FCSQ's first disposal: of another application before the final order, else the disposal; NaN while none."""
+    if case.first_disposal_day == case.first_disposal_day:
+        return case.first_disposal_day
+    return now if status == STATUS_DISPOSED else math.nan
+
 
 _PACK_STAGE = struct.Struct(f"{STAGE_WIDTH}d").pack
 _PACK_CASE = struct.Struct(f"{len(CASE_FIELDS)}d").pack
@@ -270,6 +279,7 @@ class Recorder:
                 start,
                 end,
                 case.first_hearing_day - case.issue_day,
+                _first_disposal_day(case, status, now) - case.issue_day,
                 in_proceedings if status == STATUS_DISPOSED else math.nan,
                 in_proceedings,
                 *wait,

@@ -256,6 +256,11 @@ class Replication:
         else:
             self.counts.pre_proceedings[case.region] -= 1
 
+    def first_disposal(self, case: Case) -> None:
+        """Another application in the case is disposed of: its first disposal is now; it stays open to the final
+        order."""
+        case.first_disposal_day = self.env.now
+
     def divert(self, case: Case) -> None:
         """Pre-proceedings ended without an application: the children leave without a court case."""
         case.end_day = self.env.now

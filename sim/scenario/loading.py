@@ -155,9 +155,10 @@ def _capacity_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                     (("regions", name, "court", "sitting_hours_per_day", tier), f"'{tier}' is not one of courts.tiers")
                 )
     if capacity is not None:
-        for tier in capacity.tier_shares or {}:
-            if tier not in tiers:
-                problems.append((("courts", "capacity", "tier_shares", tier), f"'{tier}' is not one of courts.tiers"))
+        for key in ("tier_shares", "tier_capacity_index"):
+            for tier in getattr(capacity, key) or {}:
+                if tier not in tiers:
+                    problems.append((("courts", "capacity", key, tier), f"'{tier}' is not one of courts.tiers"))
         for key in ("region_shares", "capacity_per_case_index"):
             for region in getattr(capacity, key) or {}:
                 if region not in scenario.regions:

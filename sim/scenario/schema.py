@@ -169,6 +169,14 @@ class CourtCapacity(Strict):
         "(docs/calibration.md says why). Only with region_shares null, which fixes the hours outright.",
     )
 
+    tier_capacity_index: dict[Name, Positive] = Field(
+        default={},
+        description="A tier's hours relative to its share of the days sat (1; a tier not named is 1), added on top "
+        "and not taken from the other tiers: lay magistrates' sittings are not counted in the published judicial "
+        "days sat (an assumption), so their hours need not follow them. Not published; the back-cast's fit sets "
+        "the magistrates' (docs/calibration.md).",
+    )
+
     @field_validator("tier_shares")
     @classmethod
     def _tiers_sum_to_one(cls, value: dict[str, float] | None) -> dict[str, float] | None:
@@ -595,6 +603,12 @@ class PrivateLaw(WithOutcomes):
     )
     first_hearing: Hearing = Field(description="The First Hearing Dispute Resolution Appointment (FHDRA).")
     resolved_at_first_hearing_share: Probability = Field(description="Share of cases ending by consent at the FHDRA.")
+    first_disposal_at_first_hearing_share: Probability = Field(
+        default=0.0,
+        description="Share of the cases going on past the FHDRA that have another application (a prohibited steps "
+        "or specific issue order, say) disposed of there: the case's first disposal, as FCSQ times it, is then the "
+        "FHDRA, while the child arrangements application goes on to the final order (case closure).",
+    )
     section7: Section7 = Field(
         description="Section 7 welfare reports (Children Act 1989), ordered for a share of cases not resolved at the "
         "FHDRA."

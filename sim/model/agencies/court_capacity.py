@@ -5,7 +5,8 @@ tier. With ``courts.capacity`` the model derives each region's and tier's sittin
 the share of them that is children's work, the hours in a sitting day and the shares by tier and region, so a
 policy can scale days sat from a date and the diaries follow. By default each tier's hours are shared among the
 regions as their demand for it, so capacity per case is equal everywhere; ``capacity_per_case_index`` tilts that
-split, region by region, keeping each tier's total.
+split, region by region, keeping each tier's total; ``tier_capacity_index`` adds hours to a tier (the magistrates,
+whose sittings are not in the published judicial days sat) without taking them from the others.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def region_tier_hours(
                 capacity.days_sat_per_year,
                 capacity.children_work_share,
                 capacity.hours_per_sitting_day,
-                tier_shares.get(tier, 0.0),
+                tier_shares.get(tier, 0.0) * capacity.tier_capacity_index.get(tier, 1.0),
                 region_share[r][t],
                 full_days,
             )

@@ -89,6 +89,11 @@ class PathwayContext(Protocol):
         """The application is issued: proceedings start now."""
         ...
 
+    def first_disposal(self, case: Case) -> None:
+        """Another application in the case is disposed of: the case's first disposal (as FCSQ times it) is now, and
+        the case stays open to its final order."""
+        ...
+
     def divert(self, case: Case) -> None:
         """The case leaves before issue, without a court case."""
         ...

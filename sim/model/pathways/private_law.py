@@ -2,9 +2,11 @@
 
 Cafcass safeguarding checks (the short-term team holds the case to the first hearing) → FHDRA → consent
 order, or directions: fact-finding hearing where domestic abuse is alleged (PD12J), section 7 report by
-Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. While a hearing waits
-for a listing beyond its notice, the parties may withdraw (``private_law.withdrawal_per_week_waiting``). The
-stages, their keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`.
+Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. A share of the cases
+going on past the FHDRA have another application disposed of there (FCSQ's first disposal comes then; the case
+closes at the final order). While a hearing waits for a listing beyond its notice, the parties may withdraw
+(``private_law.withdrawal_per_week_waiting``). The stages, their keys and the branch shares are listed in
+:data:`sim.vocabulary.PRIVATE_LAW`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
         resolved = draw.chance(
             "private_law.resolved_at_first_hearing_share", ctx.scenario.private_law.resolved_at_first_hearing_share
         )
+        if not resolved and draw.chance(
+            "private_law.first_disposal_at_first_hearing_share",
+            ctx.scenario.private_law.first_disposal_at_first_hearing_share,
+        ):  # another application (a prohibited steps order, say) disposed of at the FHDRA; the case goes on
+            ctx.first_disposal(case)
     if not resolved:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
         if entry <= SECTION7_ENTRY:
