@@ -265,3 +265,7 @@ def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_ca
     # the snapshots from December to January (not November's), over regions
     assert measure(children, timeline, caseload)["model"].tolist() == [20.0]
     assert math.isnan(measure(children, None, caseload)["model"].iloc[0])  # needs the timeline
+    # a caseload published for a month (Cafcass: 21.7 in spring 2022) is a stock: the month's last snapshot, the
+    # regions averaged (a caseload per worker does not add up across regions)
+    month = _points(("cafcass_long_term_caseload", "2023-12"))
+    assert measure(children, timeline, month)["model"].tolist() == [18.0]

@@ -27,7 +27,8 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
   case**: the mean children of those cases.
 * **Hearings per case**: mean hearings of cases disposed in the period.
 * **Cafcass caseloads per worker**: the timeline's work held per worker (``caseload_per_worker``), averaged
-  over the snapshots in the period and the regions (needs the timeline).
+  over the snapshots in the period and the regions (needs the timeline); a caseload published for a month
+  (``cafcass_long_term_caseload``, a stock) is read at the last snapshot of that month, averaged over the regions.
 * **Cafcass unallocated** (``cafcass_short_term_unallocated``, ``cafcass_long_term_unallocated``; stocks): work
   waiting for a Cafcass worker at the last snapshot on or before the date, summed over regions (needs the
   timeline).
@@ -185,6 +186,16 @@ class _Reading:
         before = when[when <= date]
         return float(rows.loc[when == before.max(), "value"].sum()) if len(before) else np.nan
 
+    def timeline_mean_at(self, measure: str, date: pd.Timestamp) -> float:
+        """The timeline's ``measure`` at its last snapshot on or before the date, averaged over the regions (NaN
+        without one): for a ratio such as a caseload per worker, which does not add up across regions."""
+        if self.timeline is None:
+            return np.nan
+        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
+        when = pd.to_datetime(rows["date"])
+        before = when[when <= date]
+        return _mean_or_nan(rows.loc[when == before.max(), "value"].astype(float).dropna()) if len(before) else np.nan
+
     def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""
         if self.timeline is None:
@@ -284,6 +295,10 @@ def _timeline_at(measure_name: str) -> Measure:
     return lambda reading, start, date: reading.timeline_at(measure_name, date)
 
 
+def _timeline_mean_at(measure_name: str) -> Measure:
+    return lambda reading, start, date: reading.timeline_mean_at(measure_name, date)
+
+
 def _timeline_mean(measure_name: str) -> Measure:
     return lambda reading, start, date: reading.timeline_mean(measure_name, start, date)
 
@@ -310,13 +325,15 @@ MEASURES: dict[str, Measure] = {
     "cafcass_s31_involvement_weeks": _weeks_less_cafcass_wait(PUBLIC),
     "public_law_children_per_case": _children_per_case_started(PUBLIC),
     "cafcass_long_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_long_term"),
+    "cafcass_long_term_caseload": _timeline_mean_at("caseload_per_worker:cafcass_long_term"),
     "cafcass_short_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_short_term"),
     "cafcass_short_term_unallocated": _timeline_at("unallocated:cafcass_short_term"),
     "cafcass_long_term_unallocated": _timeline_at("unallocated:cafcass_long_term"),
 }
 """The indicators the model measures, by the name the published trajectory gives them."""
 STOCKS = {name for name in MEASURES if "_outstanding" in name or name.endswith("_unallocated")} | {
-    "public_law_children_waiting_over_a_year_share"
+    "public_law_children_waiting_over_a_year_share",
+    "cafcass_long_term_caseload",
 }
 """Indicators read at a date; the others are flows over a period and need its start."""
 
