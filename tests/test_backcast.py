@@ -129,3 +129,30 @@ def test_the_2024_start_is_the_backcast_history_run_as_a_warm_up() -> None:
     for case_type, demand in long_run.demand.items():
         assert in_force.demand[case_type].cases_per_year == demand.cases_per_year
     assert [day for day, _ in now.periods if day > s.results_start_day] == []  # nothing changes after the start
+
+
+def test_a_point_is_marked_fitted_only_where_the_calibration_fitted_it() -> None:
+    """With the back-cast's targets file, 'fitted' means used by the fit, not merely dated before 2024: cases
+    started, the Cafcass caseloads and private law's first disposal are checks the fit never saw."""
+    from sim.experiment.backcast import fitted_points, mark_fitted
+
+    loaded = load_scenario(ROOT / "scenarios" / "backcast.yaml")
+    used = fitted_points(ROOT / "scenarios" / "calibration" / "backcast_targets.yaml", loaded)
+    marked = mark_fitted(published_trajectory(), used).set_index(["indicator", "date"])["fitted"]
+    assert marked["public_law_mean_weeks", pd.Timestamp("2019-03-31")]
+    assert marked["private_law_outstanding_hmcts", pd.Timestamp("2018-11-30")]
+    assert not marked["public_law_mean_weeks", pd.Timestamp("2024-09-30")]  # 2024 is never fitted
+    for indicator, date in [
+        ("public_law_cases_started_quarterly", "2023-12-31"),
+        ("cafcass_long_term_caseload", "2022-04-30"),
+        ("private_law_mean_weeks_to_first_disposal", "2021-09-30"),
+    ]:
+        assert not marked[indicator, pd.Timestamp(date)], indicator
+    assert marked.sum() == len(used)
+
+
+def test_a_missing_targets_file_is_refused_before_anything_runs(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "backcast"
+    assert main(["backcast", str(TINY), "--targets", str(tmp_path / "none.yaml"), "--out", str(out)]) == 2
+    assert "no such targets file" in capsys.readouterr().err
+    assert not out.exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.cli.common import (
     EXIT_FAILED_REPLICATIONS,
     EXIT_OK,
+    EXIT_USER_ERROR,
     UserError,
     add_experiment_options,
     err,
@@ -31,6 +32,21 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+DEFAULT_TARGETS = Path("calibration") / "backcast_targets.yaml"
+"""The back-cast's targets file, beside its scenario (scenarios/calibration/backcast_targets.yaml)."""
+
+
+def _targets(args: argparse.Namespace) -> Path | None:
+    """The targets file named, or the default beside the scenario when it exists; a named file must exist."""
+    if args.targets is not None:
+        path = Path(args.targets)
+        if not path.is_file():
+            raise UserError(f"{args.targets}: no such targets file")
+        return path
+    beside = Path(args.scenario).parent / DEFAULT_TARGETS
+    return beside if beside.is_file() else None
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +73,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="run on to this date, past the last published point, with the inputs held at their last values",
     )
     p.add_argument(
+        "--targets",
+        default=None,
+        metavar="TARGETS.yaml",
+        help="the calibration targets file the scenario was fitted with: a point is marked fitted when that file "
+        f"fitted it (default {DEFAULT_TARGETS.as_posix()} beside the scenario's folder, when there is one; without "
+        "one, every point up to the end of 2023 is marked as one the calibration may fit)",
+    )
+    p.add_argument(
         "--docs",
         action="store_true",
         help=f"also write the record to {DOCS_RECORD.as_posix()} (run from the repository's root)",
@@ -65,17 +89,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_backcast(args: argparse.Namespace) -> int:
-    from sim.experiment.backcast import BackcastError, backcast, write_record
+    from sim.experiment.backcast import BackcastError, backcast, fitted_points, write_record
+    from sim.experiment.model_calibration.targets import TargetsError
     from sim.outputs.backcast_figure import write_backcast_figure
     from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
+    path = _targets(args)
+    try:
+        targets = None if path is None else (path, fitted_points(path, loaded))
+    except TargetsError as exc:
+        err(f"error: the targets file has problems (file:line: key: message):\n{exc}")
+        return EXIT_USER_ERROR
     if args.docs:
         require_docs_folder(DOCS_RECORD)
     out = out_dir(args, f"backcast-{loaded.scenario.name}")
     with experiment_folder(args, out) as executor:
         try:
-            result = backcast(loaded, out, until=args.until, executor=executor, **run_settings(args))
+            result = backcast(loaded, out, until=args.until, executor=executor, targets=targets, **run_settings(args))
         except BackcastError as exc:
             raise UserError(str(exc)) from None
         if not result.replications_used:

@@ -55,6 +55,8 @@ class BackcastResult:
     root_seed: int
     failed_replications: list[int] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    targets: Path | None = None
+    """The calibration targets file whose fitted points set ``fitted``; None: every point up to FIT_UNTIL."""
 
 
 def run_until(loaded: LoadedScenario, until: dt.date) -> LoadedScenario:
@@ -94,14 +96,34 @@ def grid(points: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.Da
     return frame[inside(frame, first, last)].reset_index(drop=True)
 
 
+def fitted_points(targets: Path, loaded: LoadedScenario) -> set[tuple[str, pd.Timestamp]]:
+    """(indicator, date) of every target the calibration fitted (its weight above zero, on or before its
+    ``fit_until``): the points a back-cast marks ``fitted``, where the others are checks."""
+    from sim.experiment.model_calibration.targets import load_targets
+
+    spec = load_targets(targets, loaded)
+    return {
+        (t.indicator, pd.Timestamp(t.date))
+        for t, fitted in zip(spec.spec.targets, spec.fitted, strict=True)
+        if fitted and t.weight > 0
+    }
+
+
+def mark_fitted(points: pd.DataFrame, fitted: set[tuple[str, pd.Timestamp]]) -> pd.DataFrame:
+    """The points with ``fitted`` true exactly where the calibration used them."""
+    used = [(i, pd.Timestamp(d)) in fitted for i, d in zip(points["indicator"], points["date"], strict=True)]
+    return points.assign(fitted=used)
+
+
 def backcast_table(measured: pd.DataFrame, points: pd.DataFrame, projected: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The published points with the model's band beside them, and projected rows with no published value."""
+    """The published points with the model's band beside them, and projected rows with no published value
+    (never fitted)."""
     bands = band(measured) if len(measured) else pd.DataFrame(columns=["date", "indicator", "model", "lower", "upper"])
     published = points[["date", "indicator", "value", "source", "fitted"]].rename(columns={"value": "published"})
     table = published.merge(bands, on=["date", "indicator"], how="left")
     if projected is not None and len(projected):
         extra = projected.merge(bands, on=["date", "indicator"], how="left")
-        extra = extra.assign(published=np.nan, source="", fitted=extra["date"] <= pd.Timestamp(FIT_UNTIL))
+        extra = extra.assign(published=np.nan, source="", fitted=False)
         table = pd.concat([table, extra], ignore_index=True)
     table["date"] = pd.to_datetime(table["date"]).dt.date
     table["fitted"] = table["fitted"].astype(bool)
@@ -140,8 +162,11 @@ def backcast(
     argv: list[str] | None = None,
     log: Callable[[str], None] | None = None,
     points: pd.DataFrame | None = None,
+    targets: tuple[Path, set[tuple[str, pd.Timestamp]]] | None = None,
 ) -> BackcastResult:
-    """Run the back-cast into ``out`` (prepared by the caller) and write its table, record and figure there."""
+    """Run the back-cast into ``out`` (prepared by the caller) and write its table, record and figure there.
+    With ``targets`` (a calibration targets file and its :func:`fitted_points`) a point is ``fitted`` when that
+    file fitted it; without, when its period ends by FIT_UNTIL."""
     own_last = _last_day(loaded)
     if until is not None:
         loaded = run_until(loaded, until)
@@ -157,6 +182,8 @@ def backcast(
         extra_manifest={"backcast": {"until": None if until is None else until.isoformat()}},
     )
     points = published_trajectory() if points is None else points
+    if targets is not None:
+        points = mark_fitted(points, targets[1])
     scenario = loaded.scenario
     first = pd.Timestamp(scenario.start_date)
     last = _last_day(loaded)
@@ -178,6 +205,7 @@ def backcast(
         replications_used=list(run.replications_used),
         root_seed=run.root_seed,
         failed_replications=[f.replication for f in run.failures],
+        targets=None if targets is None else targets[0],
     )
     write_csv(out / BACKCAST_CSV, table)
     write_csv(out / "backcast_trajectory.csv", trajectory)
@@ -221,7 +249,7 @@ def to_markdown(result: BackcastResult, about: dict[str, Any]) -> str:
         "(sim/analysis/trajectory.py): durations over cases disposed in the quarter, outstanding cases at the "
         "date, cases started in the period. The model column is the mean across replications; lower and upper "
         "bound a Student-t 95% prediction interval for one replication, within the indicator's natural bounds. "
-        f"Points up to {FIT_UNTIL} may be fitted by the calibration; later points are an out-of-sample check.",
+        + about["fitted"],
         "",
         "## Fit by indicator",
         "",
@@ -261,6 +289,12 @@ def write_record(out: Path, result: BackcastResult, loaded: LoadedScenario, scen
         "start_date": s.start_date,
         "end_date": _last_day(loaded).date(),
         "warm_up_days": s.starting_state.warm_up_days,
+        "fitted": (
+            f"A point is fitted when the calibration's targets file `{result.targets.as_posix()}` fitted it; the "
+            "others, 2024's among them, are checks."
+            if result.targets is not None
+            else f"Points up to {FIT_UNTIL} may be fitted by the calibration; later points are an out-of-sample check."
+        ),
     }
     text = to_markdown(result, about)
     for path in [out / BACKCAST_MD, *also]:
