@@ -356,3 +356,47 @@ def test_a_malformed_figures_file_is_reported_before_anything_runs(tmp_path, mon
     assert main(["validation", str(SMALL), *CHEAP, "--out", str(out)]) == 2
     assert "error: published_figures.yaml: a_figure:" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_run_recorded_before_a_key_was_added_at_an_empty_default_is_still_its_scenarios_run() -> None:
+    """A key added to the schema after a run, at a default that changes nothing (a share of 0, no index), does not
+    make the run another scenario's; a key at any other value, one the run had that is gone, or a changed value does."""
+    import copy
+
+    from sim import api
+    from sim.experiment.manifest import resolved_scenario, same_model_input
+
+    loaded = api.with_changes(api.load(SMALL), {"private_law.first_disposal_at_first_hearing_share": 0.0})
+    now = resolved_scenario(loaded)
+    before = copy.deepcopy(now)
+    del before["private_law"]["first_disposal_at_first_hearing_share"]  # recorded before the key existed
+    assert same_model_input(loaded, "another hash", before)
+    assert not same_model_input(loaded, "another hash", None)  # nothing recorded to compare with
+    set_later = api.with_changes(loaded, {"private_law.first_disposal_at_first_hearing_share": 0.4})
+    assert not same_model_input(set_later, "another hash", before)
+    gone = copy.deepcopy(now)
+    gone["private_law"]["a_key_since_removed"] = 1
+    assert not same_model_input(loaded, "another hash", gone)
+    changed = copy.deepcopy(before)
+    changed["private_law"]["resolved_at_dra_share"] = 0.5
+    assert not same_model_input(loaded, "another hash", changed)
+
+
+def test_a_run_written_before_the_first_disposal_column_is_still_validated(tmp_path, monkeypatch) -> None:
+    """Runs written before days_to_first_disposal existed have no such column: validation reads what they have
+    (private law's first disposal is then its final order) instead of refusing the run."""
+    import pyarrow.parquet as pq
+
+    from sim.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["validation", str(SMALL), *CHEAP, "--out", "run"]) == 0
+    fresh = pd.read_csv(tmp_path / "run" / "validation.csv")
+    for path in (tmp_path / "run").glob("replications/*/children.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["days_to_first_disposal"]), path)
+    assert main(["validation", "--from-run", "run"]) == 0
+    older = pd.read_csv(tmp_path / "run" / "validation.csv")
+    unchanged = ~older.apply(lambda row: "first_disposal" in " ".join(map(str, row)), axis=1)
+    assert (~unchanged).sum() == 1  # the one figure of first disposal: now read as the final order
+    pd.testing.assert_frame_equal(older[unchanged], fresh[unchanged])

@@ -130,8 +130,9 @@ def run_scenario(out: Path, given: str | None) -> tuple[LoadedScenario, str, int
     the run's root seed.
 
     Measuring a run against another scenario would read its dates wrongly (results period, warm-up), so a
-    SCENARIO given with --from-run must resolve to the run's own; left out, the manifest's path is used."""
-    from sim.experiment.manifest import scenario_hash
+    SCENARIO given with --from-run must resolve to the run's own (keys added to the schema since, at an empty
+    default, aside); left out, the manifest's path is used."""
+    from sim.experiment.manifest import same_model_input
     from sim.experiment.resume import resume_options
     from sim.experiment.run_tables import check_results_dir
     from sim.scenario.loading import load_scenario
@@ -140,7 +141,7 @@ def run_scenario(out: Path, given: str | None) -> tuple[LoadedScenario, str, int
     recorded = resume_options(out)
     path = given or recorded["scenario_path"]
     loaded = load_scenario(path, roots=() if given else recorded["scenario_roots"])
-    if scenario_hash(loaded) != recorded["scenario_sha256"]:
+    if not same_model_input(loaded, recorded["scenario_sha256"], recorded["scenario_resolved"]):
         raise UserError(
             f"the run in {out} was not made from {path} as it reads now (its resolved scenario differs from the one "
             f"in {out / 'manifest.json'}): give the run's own scenario, or leave SCENARIO out to use it"

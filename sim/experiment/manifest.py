@@ -65,6 +65,29 @@ def scenario_hash(loaded: LoadedScenario) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
+EMPTY_DEFAULTS = (None, 0, 0.0, False, {}, [])
+"""The values a key added to the schema takes by default when its default changes nothing (a share of 0, no index)."""
+
+
+def same_model_input(loaded: LoadedScenario, recorded_hash: str, recorded: dict[str, Any] | None) -> bool:
+    """Whether the scenario resolves to the one a run recorded: the same hash, or the same values with only keys
+    added to the schema since the run, each at an empty default (:data:`EMPTY_DEFAULTS`), which by design
+    changes nothing. A key the run had and the scenario lacks, or any other difference, is a different input."""
+    if scenario_hash(loaded) == recorded_hash:
+        return True
+    return recorded is not None and _only_empty_additions(resolved_scenario(loaded), recorded)
+
+
+def _only_empty_additions(now: Any, then: Any) -> bool:
+    if isinstance(now, dict) and isinstance(then, dict):
+        if set(then) - set(now):
+            return False
+        return all(_only_empty_additions(v, then[k]) if k in then else v in EMPTY_DEFAULTS for k, v in now.items())
+    if isinstance(now, list) and isinstance(then, list):
+        return len(now) == len(then) and all(_only_empty_additions(a, b) for a, b in zip(now, then, strict=True))
+    return now == then
+
+
 def package_versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for key, dist in PACKAGES.items():

@@ -39,6 +39,7 @@ def resume_options(out: Path) -> dict[str, Any]:
             "scenario_path": scenario.get("absolute_path", scenario["path"]),
             "scenario_sha256": scenario["resolved_sha256"],
             "scenario_roots": scenario.get("roots", []),
+            "scenario_resolved": scenario.get("resolved"),
             **run,
         }
     except (KeyError, ValueError, TypeError, AttributeError) as exc:

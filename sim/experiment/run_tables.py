@@ -115,6 +115,12 @@ def check_tables(directory: str | Path, replications: list[int]) -> None:
             parquet_file(path)
 
 
+def columns_in(directory: str | Path, name: str) -> list[str]:
+    """The columns of a run's table ``name``, from its first file's footer: what a reader may ask of a run
+    written by an earlier version, which may lack a column added since."""
+    return list(parquet_file(table_files(directory, name)[0]).schema_arrow.names)
+
+
 def _filter(filters: list[tuple] | None) -> Any:
     return pq.filters_to_expression(filters) if filters else None
 

@@ -29,7 +29,7 @@ from sim.analysis.periods import inside, last_day
 from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, interval, interval_method
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
-from sim.experiment.run_tables import check_results_dir, read_table, replication_frames
+from sim.experiment.run_tables import check_results_dir, columns_in, read_table, replication_frames
 from sim.scenario.loading import LoadedScenario
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
@@ -281,9 +281,11 @@ def validate_run(out: Path, loaded: LoadedScenario) -> pd.DataFrame:
     """The validation table for a finished run directory (:class:`ResultsDirError` if it has no tables), measured
     one replication at a time: each replication's values depend on its own rows only."""
     check_results_dir(out)
+    present = set(columns_in(out, "children"))  # a run written before a column was added reads without it
+    columns = [c for c in CHILD_COLUMNS if c in present]
     values = [
         model_values(children, read_table(out, "timeline", r), loaded)
-        for r, children in replication_frames(out, "children", columns=CHILD_COLUMNS)
+        for r, children in replication_frames(out, "children", columns=columns)
     ]
     values = [v for v in values if not v.empty]
     measured = pd.concat(values, ignore_index=True) if values else model_values(pd.DataFrame(), None, loaded)
