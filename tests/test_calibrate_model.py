@@ -488,3 +488,27 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
     )
     with pytest.raises(TargetsError, match=r"rows\.9"):
         load_targets(path, loaded)
+
+
+def test_the_private_law_candidate_search_has_the_national_targets_and_the_first_disposal() -> None:
+    """scenarios/calibration/private_law_candidate*.yaml (docs/calibration.md, "Where private law waits") load, and
+    the search's targets are the national file's, each as there, plus FCSQ's first disposal (2021 fitted, 2024 a
+    check); its five free parameters are private law's and the court's, none of public law's."""
+    root = HERE.parent
+    candidate = load_scenario(root / "scenarios" / "calibration" / "private_law_candidate.yaml")
+    national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", candidate)
+    search = load_targets(root / "scenarios" / "calibration" / "private_law_candidate_targets.yaml", candidate)
+
+    def points(targets: Targets) -> dict[tuple[str, dt.date], tuple[float, float, bool]]:
+        return {
+            (t.indicator, t.date): (t.published, t.weight, f)
+            for t, f in zip(targets.spec.targets, targets.fitted, strict=True)
+        }
+
+    here, there = points(search), points(national)
+    first = "private_law_mean_weeks_to_first_disposal"
+    assert {k: v for k, v in here.items() if k[0] != first} == there
+    assert here[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
+    assert here[(first, dt.date(2024, 9, 30))][2] is False
+    keys = [p.key if isinstance(p.key, str) else p.key[0] for p in search.spec.parameters]
+    assert len(keys) == 5 and not any(k.startswith("public_law.") for k in keys)
