@@ -372,6 +372,14 @@ def test_the_backcast_targets_are_the_published_trajectory_and_never_fit_2024() 
     }
 
 
+def points(targets: Targets) -> dict[tuple[str, dt.date], tuple[float, float, bool]]:
+    """Each target of a targets file: (indicator, date) -> (published, weight, fitted)."""
+    return {
+        (t.indicator, t.date): (t.published, t.weight, f)
+        for t, f in zip(targets.spec.targets, targets.fitted, strict=True)
+    }
+
+
 def test_the_regional_stage_fits_wales_against_the_national_targets_unchanged() -> None:
     """scenarios/calibration/regional_targets.yaml repeats the national file's targets (a list cannot be extended
     point by point): each one as the national file has it, fitted as there; only Wales's figure joins the fit,
@@ -380,12 +388,6 @@ def test_the_regional_stage_fits_wales_against_the_national_targets_unchanged() 
     scenario = load_scenario(root / "scenarios" / "backcast.yaml")
     national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", scenario)
     regional = load_targets(root / "scenarios" / "calibration" / "regional_targets.yaml", scenario)
-
-    def points(targets: Targets) -> dict[tuple[str, dt.date], tuple[float, float, bool]]:
-        return {
-            (t.indicator, t.date): (t.published, t.weight, f)
-            for t, f in zip(targets.spec.targets, targets.fitted, strict=True)
-        }
 
     wales, london = "public_law_mean_weeks[region=wales]", "public_law_mean_weeks[region=london]"
     here, there = points(regional), points(national)
@@ -498,12 +500,6 @@ def test_the_private_law_candidate_search_has_the_national_targets_and_the_first
     candidate = load_scenario(root / "scenarios" / "calibration" / "private_law_candidate.yaml")
     national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", candidate)
     search = load_targets(root / "scenarios" / "calibration" / "private_law_candidate_targets.yaml", candidate)
-
-    def points(targets: Targets) -> dict[tuple[str, dt.date], tuple[float, float, bool]]:
-        return {
-            (t.indicator, t.date): (t.published, t.weight, f)
-            for t, f in zip(targets.spec.targets, targets.fitted, strict=True)
-        }
 
     here, there = points(search), points(national)
     first = "private_law_mean_weeks_to_first_disposal"
