@@ -177,24 +177,25 @@ class _Reading:
         still_open = chosen["end"].isna() | (chosen["end"] > date)
         return chosen[(chosen["start"] <= date) & still_open]
 
-    def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
-        """The timeline's ``measure`` at its last snapshot on or before the date, summed over regions (NaN without)."""
+    def _last_snapshot(self, measure: str, date: pd.Timestamp) -> pd.Series | None:
+        """The timeline's ``measure``, region by region, at its last snapshot on or before the date (None without)."""
         if self.timeline is None:
-            return np.nan
+            return None
         rows = self.timeline[self.timeline["measure"].astype(str) == measure]
         when = pd.to_datetime(rows["date"])
         before = when[when <= date]
-        return float(rows.loc[when == before.max(), "value"].sum()) if len(before) else np.nan
+        return rows.loc[when == before.max(), "value"].astype(float) if len(before) else None
+
+    def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
+        """The timeline's ``measure`` at its last snapshot on or before the date, summed over regions (NaN without)."""
+        values = self._last_snapshot(measure, date)
+        return np.nan if values is None else float(values.sum())
 
     def timeline_mean_at(self, measure: str, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` at its last snapshot on or before the date, averaged over the regions (NaN
         without one): for a ratio such as a caseload per worker, which does not add up across regions."""
-        if self.timeline is None:
-            return np.nan
-        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
-        when = pd.to_datetime(rows["date"])
-        before = when[when <= date]
-        return _mean_or_nan(rows.loc[when == before.max(), "value"].astype(float).dropna()) if len(before) else np.nan
+        values = self._last_snapshot(measure, date)
+        return np.nan if values is None else _mean_or_nan(values.dropna())
 
     def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""

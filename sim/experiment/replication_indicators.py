@@ -107,7 +107,7 @@ def replication_indicators(
     stage_rows = _of_cases(stage_file, children["case_id"]) if period is not None else None
     stages = _read_lean(stage_path, columns=STAGE_COLUMNS, keep=stage_rows, parquet=stage_file)
     times = case_events(children, stages)
-    del stages, stage_file  # the stage rows are not held while the indicators are computed
+    del stages  # the stage rows are not held while the indicators are computed
     costs = scenario.costs if scenario is not None else None
     rows = indicator_rows(children, None, period, timeline=timeline, by_month=False, case_times=times, costs=costs)
     if scenario is not None:
