@@ -414,6 +414,17 @@ def test_with_a_congested_court_domestic_abuse_hearings_wait_less_than_private_l
     assert abs(level["first_hearing"] - level["return_hearing"]) < 2
 
 
+def test_a_hearing_ranked_on_its_own_is_listed_ahead_of_its_case_class(tmp_path: Path) -> None:
+    """Domestic abuse and private law share the lowest class rank, but the FHDRA is ranked on its own at the
+    top: private law first hearings now go first, and the domestic-abuse return hearings queue."""
+    same = {"domestic_abuse": 2, "public_law": 1, "private_law_with_domestic_abuse": 2, "private_law": 2}
+    data = congested_court(same)
+    data["courts"]["listing"]["rank_by_hearing"] = {"private_law.first_hearing": 0}
+    delays = listing_delays(run_replication(data, tmp_path))
+    assert delays["first_hearing"] < 3
+    assert delays["return_hearing"] > 20
+
+
 def guardians_scenario(long_term_advisers: float) -> dict:
     data = one_region(public_law=150)
     data["public_law"]["pre_proceedings"]["share"] = 0.0  # straight to issue

@@ -148,6 +148,16 @@ MISTAKES: dict[str, tuple[Change, str, str]] = {
         "courts.listing",
         "ranks [2] have no entry in booking_limit_share_by_rank",
     ),
+    "a hearing ranked with no booking limit": (
+        lambda d: d["courts"]["listing"].update(rank_by_hearing={"private_law.first_hearing": 5}),
+        "courts.listing",
+        "ranks [5] have no entry in booking_limit_share_by_rank",
+    ),
+    "a rank for a hearing that does not exist": (
+        lambda d: d["courts"]["listing"].update(rank_by_hearing={"private_law.first_hearings": 1}),
+        "courts.listing.rank_by_hearing.private_law.first_hearings",
+        "got 'private_law.first_hearings'",
+    ),
     "both warm_up_days and open_cases": (
         lambda d: d["starting_state"].update(
             warm_up_days=30, open_cases={"domestic_abuse": {"by_stage": {"return_hearing": 3}, "age_days": 5}}

@@ -77,6 +77,8 @@ class Parameters:
             for key, h in scenario.hearings().items()
         }
         self.listing_rank = [scenario.courts.listing.rank_by_class[c] for c in LISTING_CLASSES]
+        self.rank_by_hearing = dict(scenario.courts.listing.rank_by_hearing)
+        """Hearings ranked on their own, not by their case's class (``courts.listing.rank_by_hearing``)."""
         self.vacate_probability = scenario.courts.vacate_probability
         self.adjourn_probability = scenario.courts.adjourn_probability
         self.relist_notice_days = scenario.courts.relist_notice_days

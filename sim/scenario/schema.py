@@ -111,6 +111,13 @@ class Listing(Strict):
     release_days: Days = Field(
         description="Within this many days of a sitting day, any hearing may use all of its remaining hours."
     )
+    rank_by_hearing: dict[Literal[HEARING_KEYS], Annotated[int, Field(ge=0)]] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="Ranks for particular hearings that override their case's class rank (for example the "
+        "FHDRA listed with public law, as gatekeeping lists it within the Child Arrangements Programme's "
+        "timetable, while the later private law hearings keep private law's rank); {} ranks every hearing by "
+        "its case's class.",
+    )
     urgent_hearings: list[Literal[HEARING_KEYS]] = Field(  # type: ignore[valid-type]
         default=["domestic_abuse.without_notice_hearing"],
         description="Hearings heard as urgent: on the first sitting day on or after their notice, displacing "
@@ -122,7 +129,8 @@ class Listing(Strict):
         missing = [c for c in LISTING_CLASSES if c not in self.rank_by_class]
         if missing:
             raise ValueError(f"rank_by_class needs every listing class; missing: {', '.join(missing)}")
-        too_high = {c: r for c, r in self.rank_by_class.items() if r >= len(self.booking_limit_share_by_rank)}
+        ranks = {**self.rank_by_class, **self.rank_by_hearing}
+        too_high = {c: r for c, r in ranks.items() if r >= len(self.booking_limit_share_by_rank)}
         if too_high:
             raise ValueError(
                 f"ranks {sorted(set(too_high.values()))} have no entry in booking_limit_share_by_rank "

@@ -88,7 +88,9 @@ class StageSteps:
             now = env.now
             earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
             case.give_notice(now, earliest_day)
-            rank = params.listing_rank[case.listing_class]  # a policy may change ranks between relistings
+            rank = params.rank_by_hearing.get(hearing_key)  # a policy may change ranks between relistings
+            if rank is None:
+                rank = params.listing_rank[case.listing_class]
             listed = diary.list_hearing(earliest_day, hours, rank, int(now), urgent)
             day = listed.day
             if (
