@@ -508,3 +508,26 @@ def test_the_private_law_candidate_search_has_the_national_targets_and_the_first
     assert here[(first, dt.date(2024, 9, 30))][2] is False
     keys = [p.key if isinstance(p.key, str) else p.key[0] for p in search.spec.parameters]
     assert len(keys) == 5 and not any(k.startswith("public_law.") for k in keys)
+
+
+def test_the_listing_priority_search_is_the_national_search_plus_the_first_disposal() -> None:
+    """scenarios/calibration/listing_priority_candidate*.yaml (docs/calibration.md, "Listing priority") load; the
+    search's targets are the national file's, each as there, plus FCSQ's first disposal, and its free parameters
+    are the national file's, with the same bounds, plus the share of private law cases first disposed of at the
+    FHDRA. The candidate ranks the FHDRA with public law."""
+    root = HERE.parent
+    candidate = load_scenario(root / "scenarios" / "calibration" / "listing_priority_candidate.yaml")
+    national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", candidate)
+    search = load_targets(root / "scenarios" / "calibration" / "listing_priority_candidate_targets.yaml", candidate)
+
+    here, there = points(search), points(national)
+    first = "private_law_mean_weeks_to_first_disposal"
+    assert {k: v for k, v in here.items() if k[0] != first} == there
+    assert here[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
+    share = "private_law.first_disposal_at_first_hearing_share"
+    bounds = {p.name: (p.key, p.lower, p.upper) for p in search.spec.parameters}
+    assert {p.name: (p.key, p.lower, p.upper) for p in national.spec.parameters} == {
+        k: v for k, v in bounds.items() if v[0] != share
+    }
+    assert len(bounds) == len(national.spec.parameters) + 1
+    assert candidate.scenario.courts.listing.rank_by_hearing == {"private_law.first_hearing": 1}
