@@ -13,6 +13,7 @@ import pytest
 from sim.cli.main import main
 from sim.experiment.options import ELASTICITY_COLUMNS, OPTIONS_COLUMNS, STUDY_INDICATORS
 from sim.experiment.options_study import StudyError, load_study
+from sim.outputs.options_record import reading_guide
 from tests.conftest import SCENARIOS, SMALL
 
 STUDY = SCENARIOS / "options" / "study.yaml"
@@ -56,9 +57,18 @@ def test_the_command_writes_the_declared_tables_and_a_record_that_says_how_it_wa
     for scenario in manifest["options"]:  # base and options, each with its resolved hash
         assert f"`{scenario['name']}`" in record and scenario["resolved_sha256"][:12] in record
     assert "What do 10% more sitting hours buy in the small system?" in record
+    limits = record.split("### Known limits that bear on these options\n\n", 1)[1]  # the study's, under the guide
+    assert limits.startswith("- The small system's private law answers sitting hours more strongly")
+    assert record.index("## How to read this") < record.index("### Known limits") < record.index("## How it was made")
     printed = capsys.readouterr().out
     assert "more_hours: public_law_mean_weeks" in printed and "elasticity: public_law_mean_weeks" in printed
     assert not list(out.rglob(".*.partial"))
+
+
+def test_a_study_without_known_limits_has_no_such_section() -> None:
+    about = {"period": "2024-01-01 to 2024-12-31"}
+    assert not any("Known limits" in line for line in reading_guide(about, []))
+    assert "- a limit" in reading_guide(about, ["a limit"])
 
 
 def test_each_difference_is_the_mean_of_the_replications_paired_differences(tmp_path) -> None:

@@ -17,6 +17,8 @@ scenarios it names, before anything runs::
     elasticity:                                  # optional: weeks of delay per 1% of days sat
       up: {option: more_judges, days_sat_change_percent: 10}
       down: {option: fewer_judges, days_sat_change_percent: -10}
+    known_limits:                                # optional: what the model is known to get wrong here
+      - Private law answers court capacity more strongly than the published trajectory did (docs/calibration.md).
     docs_record: docs/options.md                 # optional: where --docs writes the record (one per study)
 
 An option is named by its scenario's ``name``. The percentages of the elasticity pair are declared, not read
@@ -116,6 +118,12 @@ class StudyFile(BaseModel):
     options: list[StudyOption] = Field(min_length=1, description="The options, each run against the base.")
     elasticity: ElasticityPair | None = Field(
         None, description="The pair of options that gives weeks per 1% of days sat."
+    )
+    known_limits: list[str] = Field(
+        default_factory=list,
+        description="What the study's author knows the model gets wrong in a way that bears on these options "
+        "(each a paragraph, with where the evidence is); the record prints them where its reader is told how to "
+        "read the differences.",
     )
     docs_record: str = Field(
         "docs/options.md",

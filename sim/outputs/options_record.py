@@ -131,7 +131,9 @@ def _elasticity_section(result: StudyResult) -> list[str]:
     ]
 
 
-def _reading_guide(about: dict[str, Any]) -> list[str]:
+def reading_guide(about: dict[str, Any], known_limits: list[str]) -> list[str]:
+    """How to read the differences, then the study's known limits (its ``known_limits``), if it declares any."""
+    limits = ["### Known limits that bear on these options", "", *(f"- {limit}" for limit in known_limits), ""]
     return [
         "## How to read this",
         "",
@@ -153,6 +155,7 @@ def _reading_guide(about: dict[str, Any]) -> list[str]:
         "(docs/validation.md), the options' effects inherit the miss. Capacity effects in particular depend on how "
         "close to full the base's courts and teams run.",
         "",
+        *(limits if known_limits else []),
     ]
 
 
@@ -200,7 +203,7 @@ def options_markdown(result: StudyResult, about: dict[str, Any]) -> str:
     for indicator in STUDY_INDICATORS:
         lines += _indicator_section(result, indicator)
     lines += _elasticity_section(result)
-    lines += _reading_guide(about)
+    lines += reading_guide(about, study.spec.known_limits)
     lines += _provenance(result, about)
     lines += [
         "## The files",
