@@ -294,6 +294,13 @@ def test_the_command_writes_a_fitted_scenario_that_runs(tmp_path: Path, capsys: 
     assert fitted.regions["wales"].court.sitting_hours_per_day["district_judge"] == pytest.approx(
         hours * best["sitting_hours"]
     )
+    by_run = pd.read_csv(out / "evaluation_targets.csv")  # every target, fitted or a check, at every evaluation
+    targets = pd.read_csv(out / "fit.csv")
+    assert len(by_run) == len(evaluations) * len(targets)
+    at_best = by_run[by_run["evaluation"] == best["evaluation"]].reset_index(drop=True)
+    assert list(at_best["indicator"]) == list(targets["indicator"])
+    np.testing.assert_allclose(at_best["model"], targets["model_fit"])
+    assert (at_best["objective"] == best["objective"]).all() and not at_best["fitted"].all()  # checks included
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "calibrate_model" and manifest["status"] == "complete"
     assert set(manifest["identifiability"]["verdicts"]) == {"adjournment", "sitting_hours"}

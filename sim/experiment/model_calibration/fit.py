@@ -16,8 +16,8 @@ parameters the targets pin. See docs/calibration.md.
 
 Outputs in the output folder: ``evaluations/eval-NNNN/`` (each evaluation's manifest, indicators and measured
 values; per-replication tables are removed once measured unless ``keep_runs``), ``evaluations.csv``,
-``fit.csv``, ``identifiability.csv``, ``parameters.csv``, ``fitted.yaml`` (extends the input scenario and sets
-the fitted values) and ``manifest.json``.
+``evaluation_targets.csv`` (every target's model value at every evaluation), ``fit.csv``, ``identifiability.csv``,
+``parameters.csv``, ``fitted.yaml`` (extends the input scenario and sets the fitted values) and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -266,6 +266,29 @@ def evaluations_table(evaluator: Evaluator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["evaluation", "phase", *labels, "objective"])
 
 
+def evaluation_targets_table(evaluator: Evaluator) -> pd.DataFrame:
+    """Every target's model value at every evaluation, the out-of-sample checks included: how far the checks move
+    between runs that fit the fitted targets almost as well as the best, which the fit alone cannot tell apart."""
+    targets = evaluator.targets.spec.targets
+    rows = [
+        {
+            "evaluation": e.index,
+            "phase": e.phase,
+            "objective": e.objective,
+            "indicator": t.indicator,
+            "date": t.date.isoformat(),
+            "published": t.published,
+            "model": e.means[i],
+            "model_sd": e.sds[i],
+            "fitted": bool(evaluator.fitted[i]),
+        }
+        for e in evaluator.evaluations
+        for i, t in enumerate(targets)
+    ]
+    columns = ["evaluation", "phase", "objective", "indicator", "date", "published", "model", "model_sd", "fitted"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def parameters_table(targets: Targets, fit: Fit, verdict: Identifiability) -> pd.DataFrame:
     rows = []
     for j, p in enumerate(targets.spec.parameters):
@@ -345,6 +368,7 @@ def calibrate_model(
     tables = {
         "fit.csv": fit_table(evaluator, fit),
         "evaluations.csv": evaluations_table(evaluator),
+        "evaluation_targets.csv": evaluation_targets_table(evaluator),
         "identifiability.csv": table,
         "parameters.csv": parameters_table(targets, fit, verdict),
     }
