@@ -95,9 +95,9 @@ def cmd_backcast(args: argparse.Namespace) -> int:
     from sim.scenario.loading import load_scenario
 
     loaded = load_scenario(args.scenario)
-    path = _targets(args)
+    targets = _targets(args)
     try:
-        targets = None if path is None else (path, fitted_points(path, loaded))
+        fitted = None if targets is None else fitted_points(targets, loaded)
     except TargetsError as exc:
         err(f"error: the targets file has problems (file:line: key: message):\n{exc}")
         return EXIT_USER_ERROR
@@ -106,7 +106,9 @@ def cmd_backcast(args: argparse.Namespace) -> int:
     out = out_dir(args, f"backcast-{loaded.scenario.name}")
     with experiment_folder(args, out) as executor:
         try:
-            result = backcast(loaded, out, until=args.until, executor=executor, targets=targets, **run_settings(args))
+            result = backcast(
+                loaded, out, until=args.until, executor=executor, targets=targets, fitted=fitted, **run_settings(args)
+            )
         except BackcastError as exc:
             raise UserError(str(exc)) from None
         if not result.replications_used:

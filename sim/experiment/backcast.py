@@ -162,11 +162,12 @@ def backcast(
     argv: list[str] | None = None,
     log: Callable[[str], None] | None = None,
     points: pd.DataFrame | None = None,
-    targets: tuple[Path, set[tuple[str, pd.Timestamp]]] | None = None,
+    targets: Path | None = None,
+    fitted: set[tuple[str, pd.Timestamp]] | None = None,
 ) -> BackcastResult:
     """Run the back-cast into ``out`` (prepared by the caller) and write its table, record and figure there.
-    With ``targets`` (a calibration targets file and its :func:`fitted_points`) a point is ``fitted`` when that
-    file fitted it; without, when its period ends by FIT_UNTIL."""
+    With ``fitted`` (the :func:`fitted_points` of the calibration targets file ``targets``, which the record names)
+    a point is ``fitted`` when that file fitted it; without, when its period ends by FIT_UNTIL."""
     own_last = _last_day(loaded)
     if until is not None:
         loaded = run_until(loaded, until)
@@ -182,8 +183,8 @@ def backcast(
         extra_manifest={"backcast": {"until": None if until is None else until.isoformat()}},
     )
     points = published_trajectory() if points is None else points
-    if targets is not None:
-        points = mark_fitted(points, targets[1])
+    if fitted is not None:
+        points = mark_fitted(points, fitted)
     scenario = loaded.scenario
     first = pd.Timestamp(scenario.start_date)
     last = _last_day(loaded)
@@ -205,7 +206,7 @@ def backcast(
         replications_used=list(run.replications_used),
         root_seed=run.root_seed,
         failed_replications=[f.replication for f in run.failures],
-        targets=None if targets is None else targets[0],
+        targets=targets,
     )
     write_csv(out / BACKCAST_CSV, table)
     write_csv(out / "backcast_trajectory.csv", trajectory)

@@ -46,7 +46,7 @@ from sim.experiment.run_tables import connect
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
 
-COMPARE_COLUMNS = [
+PAIRED_COLUMNS = [
     "option",
     "indicator",
     "breakdown",
@@ -59,14 +59,11 @@ COMPARE_COLUMNS = [
     "difference_sd",
     "difference_percent",
     "replications",
-    "rough",
-    "p_value",
-    "family",
-    "comparisons",
-    "correction",
-    "p_adjusted",
-    "distinguishable",
 ]
+"""compare.csv's paired difference of each indicator (option minus base) and its interval."""
+TEST_COLUMNS = ["rough", "p_value", "family", "comparisons", "correction", "p_adjusted"]
+"""compare.csv's test of each difference: its p-value, family of comparisons and the correction within it."""
+COMPARE_COLUMNS = [*PAIRED_COLUMNS, *TEST_COLUMNS, "distinguishable"]
 HEADLINE_FAMILY, OTHER_FAMILY = "headline", "other"
 """Families of comparisons a correction is applied within: the headline indicators, and everything else."""
 

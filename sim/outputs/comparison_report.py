@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.experiment.compare import PAIRED_COLUMNS
 from sim.experiment.run_aggregates import disposal_spreads
 from sim.experiment.run_tables import connect, read_table
 from sim.outputs import summary_text
@@ -46,22 +47,9 @@ SUMMARY_INDICATORS = [
 ]
 """The differences the executive summary puts into words: per case type, never pooled over case types."""
 SIDE_BY_SIDE_BREAKDOWNS = ("all", "case_type")
-COMPARE_KNOWN = (
-    "option",
-    "indicator",
-    "breakdown",
-    "group",
-    "base_mean",
-    "option_mean",
-    "difference_mean",
-    "difference_ci95_low",
-    "difference_ci95_high",
-    "difference_sd",
-    "difference_percent",
-    "replications",
-    "distinguishable",
-)
-"""compare.csv's columns; any other (a corrected interval or p-value, say) is shown as it is."""
+COMPARE_KNOWN = (*PAIRED_COLUMNS, "distinguishable")
+"""compare.csv's columns the table of every difference shows in its own cells (or leaves out); any other (the
+test's, :data:`sim.experiment.compare.TEST_COLUMNS`, say) is shown as it is."""
 
 
 def _scenarios(directory: Path) -> tuple[str, dict[str, Path], list[list[Any]]]:
