@@ -33,7 +33,7 @@ from sim.experiment.model_calibration.measures import (
 from sim.experiment.model_calibration.targets import Targets, TargetsError, load_targets, scenario_at
 from sim.experiment.replications import run_experiment
 from sim.experiment.trajectory import period_bounds
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import LoadedScenario, load_scenario
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "calibration" / "small_short.yaml"
@@ -499,38 +499,36 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
         load_targets(path, loaded)
 
 
-def test_the_private_law_candidate_search_has_the_national_targets_and_the_first_disposal() -> None:
-    """scenarios/calibration/private_law_candidate*.yaml (docs/calibration.md, "Where private law waits") load, and
-    the search's targets are the national file's, each as there, plus FCSQ's first disposal (2021 fitted, 2024 a
-    check); its five free parameters are private law's and the court's, none of public law's."""
-    root = HERE.parent
-    candidate = load_scenario(root / "scenarios" / "calibration" / "private_law_candidate.yaml")
-    national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", candidate)
-    search = load_targets(root / "scenarios" / "calibration" / "private_law_candidate_targets.yaml", candidate)
-
+def candidate_search(name: str) -> tuple[LoadedScenario, Targets, Targets]:
+    """scenarios/calibration/NAME.yaml loaded, with the national targets and NAME_targets.yaml read against it; the
+    search's targets are checked to be the national file's, each as there, plus FCSQ's first disposal (2021
+    fitted, 2024 a check)."""
+    folder = HERE.parent / "scenarios" / "calibration"
+    candidate = load_scenario(folder / f"{name}.yaml")
+    national = load_targets(folder / "backcast_targets.yaml", candidate)
+    search = load_targets(folder / f"{name}_targets.yaml", candidate)
     here, there = points(search), points(national)
     first = "private_law_mean_weeks_to_first_disposal"
     assert {k: v for k, v in here.items() if k[0] != first} == there
     assert here[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
     assert here[(first, dt.date(2024, 9, 30))][2] is False
+    return candidate, national, search
+
+
+def test_the_private_law_candidate_search_has_the_national_targets_and_the_first_disposal() -> None:
+    """scenarios/calibration/private_law_candidate*.yaml (docs/calibration.md, "Where private law waits"): the
+    national targets plus the first disposal; its five free parameters are private law's and the court's, none of
+    public law's."""
+    _, _, search = candidate_search("private_law_candidate")
     keys = [p.key if isinstance(p.key, str) else p.key[0] for p in search.spec.parameters]
     assert len(keys) == 5 and not any(k.startswith("public_law.") for k in keys)
 
 
 def test_the_listing_priority_search_is_the_national_search_plus_the_first_disposal() -> None:
-    """scenarios/calibration/listing_priority_candidate*.yaml (docs/calibration.md, "Listing priority") load; the
-    search's targets are the national file's, each as there, plus FCSQ's first disposal, and its free parameters
-    are the national file's, with the same bounds, plus the share of private law cases first disposed of at the
-    FHDRA. The candidate ranks the FHDRA with public law."""
-    root = HERE.parent
-    candidate = load_scenario(root / "scenarios" / "calibration" / "listing_priority_candidate.yaml")
-    national = load_targets(root / "scenarios" / "calibration" / "backcast_targets.yaml", candidate)
-    search = load_targets(root / "scenarios" / "calibration" / "listing_priority_candidate_targets.yaml", candidate)
-
-    here, there = points(search), points(national)
-    first = "private_law_mean_weeks_to_first_disposal"
-    assert {k: v for k, v in here.items() if k[0] != first} == there
-    assert here[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
+    """scenarios/calibration/listing_priority_candidate*.yaml (docs/calibration.md, "Listing priority"): the
+    national targets plus the first disposal, and the national free parameters, with the same bounds, plus the
+    share of private law cases first disposed of at the FHDRA. The candidate ranks the FHDRA with public law."""
+    candidate, national, search = candidate_search("listing_priority_candidate")
     share = "private_law.first_disposal_at_first_hearing_share"
     bounds = {p.name: (p.key, p.lower, p.upper) for p in search.spec.parameters}
     assert {p.name: (p.key, p.lower, p.upper) for p in national.spec.parameters} == {
