@@ -306,6 +306,27 @@ def test_the_command_writes_a_fitted_scenario_that_runs(tmp_path: Path, capsys: 
     assert set(manifest["identifiability"]["verdicts"]) == {"adjournment", "sitting_hours"}
 
 
+def test_a_scenario_edited_while_the_fit_ran_stops_the_fitted_scenario_with_a_clear_error(tmp_path: Path) -> None:
+    """fitted.yaml extends the input scenario, so an input edited during the fit would make it another scenario:
+    it is not written, and the error names the file, where before it blamed a bug."""
+    from sim.experiment.model_calibration.fitted_scenario import input_hashes, write_fitted_scenario
+
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"extends: {SCENARIO}\nname: copy\n", encoding="utf-8")
+    loaded = load_scenario(scenario, roots=[SCENARIO.parent.parent])
+    targets = load_targets(TARGETS, loaded)
+    hashes = input_hashes(loaded)
+    assert str(scenario) in hashes and len(hashes) >= 2  # the file and what it extends
+    out = tmp_path / "out"
+    out.mkdir()
+    assert write_fitted_scenario(loaded, targets, targets.start, out, hashes).exists()  # unchanged: written
+    (out / "fitted.yaml").unlink()
+    scenario.write_text(f"extends: {SCENARIO}\nname: copy\nrun_years: 1\n", encoding="utf-8")
+    with pytest.raises(CalibrationModelError, match=r"scenario\.yaml changed while the fit ran"):
+        write_fitted_scenario(loaded, targets, targets.start, out, hashes)
+    assert not (out / "fitted.yaml").exists()
+
+
 def test_the_command_reports_a_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(TARGETS.read_text().replace("upper: 0.4", "uper: 0.4"))
@@ -476,7 +497,7 @@ def test_a_parameter_may_free_one_row_of_the_history_and_the_fitted_scenario_kee
 ) -> None:
     """``history.rows.0.days_sat`` names the first row's days sat (days sat before 2023 are not published, so the
     back-cast frees them); the fitted scenario writes the history's rows whole, as ``extends`` replaces lists."""
-    from sim.experiment.model_calibration.fit import fitted_scenario_text
+    from sim.experiment.model_calibration.fitted_scenario import fitted_scenario_text
 
     backcast = HERE.parent / "scenarios" / "backcast.yaml"
     loaded = load_scenario(backcast)

@@ -22,9 +22,7 @@ values; per-replication tables are removed once measured unless ``keep_runs``), 
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,22 +30,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import TypeAdapter, ValidationError
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
 from sim.experiment.manifest import sha256_file, study_manifest, write_manifest
 from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
+from sim.experiment.model_calibration.fitted_scenario import FITTED_SCENARIO, input_hashes, write_fitted_scenario
 from sim.experiment.model_calibration.identifiability import Identifiability, assess
-from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
-from sim.experiment.owned_files import write_atomically, writes_into
+from sim.experiment.model_calibration.targets import Targets
+from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import write_csv
-from sim.scenario.loading import LoadedScenario, load_scenario
-from sim.scenario.schema import Name
+from sim.scenario.loading import LoadedScenario
 
-FITTED_SCENARIO = "fitted.yaml"
-FITTED_SUFFIX = "_fitted"
 __all__ = ["EVALUATIONS_DIR", "FITTED_SCENARIO", "CalibrationModelError", "CalibrationResult", "calibrate_model"]
 
 
@@ -177,63 +171,6 @@ def sensitivity(evaluator: Evaluator, best: Evaluation) -> tuple[pd.DataFrame, I
 
 
 # ---------------------------------------------------------------------------------------------- outputs
-def fitted_name(loaded: LoadedScenario) -> str:
-    """``NAME_fitted``, so the fitted scenario's results are told apart from the input's (the input's name when
-    that would be too long for a name)."""
-    try:
-        return TypeAdapter(Name).validate_python(f"{loaded.scenario.name}{FITTED_SUFFIX}")
-    except ValidationError:
-        return loaded.scenario.name
-
-
-def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple[float, ...], out: Path) -> str:
-    """YAML that extends the input scenario and sets every key the fitted parameters change."""
-    parameters = targets.spec.parameters
-    data = apply_values(resolved_data(loaded), parameters, values)
-    changes: dict[str, Any] = {}
-    for p in parameters:
-        for path in (path for key in p.keys for path in concrete_keys(data, key)):
-            parent: Any = data
-            for key in path[:-1]:
-                parent = parent[key]
-            if isinstance(parent, dict) and "dist" in parent:  # a distribution is written whole, with its family
-                path = path[:-1]
-            lists = [i for i, key in enumerate(path) if isinstance(key, int)]
-            if lists:  # an item of a list (history.rows.0.days_sat): extends replaces lists, so write it whole
-                path = path[: lists[0]]
-            node, value = changes, data
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-                value = value[key]
-            node[path[-1]] = value[path[-1]]
-    try:
-        base = os.path.relpath(Path(loaded.path).resolve(), Path(out).resolve())
-    except ValueError:  # another drive (Windows)
-        base = str(Path(loaded.path).resolve())
-    fitted = ", ".join(f"{p.label} = {v:.6g}" for p, v in zip(parameters, values, strict=True))
-    header = (
-        f"# Fitted by calibrate model to {targets.path} on {dt.date.today()}: {fitted}.\n"
-        "# See fit.csv and identifiability.csv next to this file before using it.\n"
-    )
-    name = fitted_name(loaded)
-    body = yaml.safe_dump({"extends": base, "name": name, **changes}, sort_keys=False, default_flow_style=False)
-    return header + body
-
-
-def write_fitted_scenario(loaded: LoadedScenario, targets: Targets, values: tuple[float, ...], out: Path) -> Path:
-    """Write ``fitted.yaml`` and check it loads to the very scenario the fit ran."""
-    path = Path(out) / FITTED_SCENARIO
-    text = fitted_scenario_text(loaded, targets, values, out)
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    written = load_scenario(path, roots=[Path(loaded.path).resolve().parent]).scenario  # it extends the input
-    expected = scenario_at(loaded, targets.spec.parameters, values).scenario.model_copy(
-        update={"name": fitted_name(loaded)}
-    )
-    if written != expected:
-        raise RuntimeError(f"{path} does not reproduce the fitted scenario (a bug: please report it)")
-    return path
-
-
 def fit_table(evaluator: Evaluator, fit: Fit) -> pd.DataFrame:
     rows = []
     for i, t in enumerate(evaluator.targets.spec.targets):
@@ -353,6 +290,7 @@ def calibrate_model(
     )
 
     write_manifest(out / "manifest.json", manifest("running", {}))
+    inputs = input_hashes(loaded)
     evaluator = Evaluator(
         loaded,
         targets,
@@ -374,7 +312,7 @@ def calibrate_model(
     }
     for name, frame in tables.items():
         write_csv(out / name, frame)
-    fitted = write_fitted_scenario(loaded, targets, fit.best.values, out)
+    fitted = write_fitted_scenario(loaded, targets, fit.best.values, out, inputs)
     summary = {
         "fit": {
             "stop_reason": fit.stop_reason,
