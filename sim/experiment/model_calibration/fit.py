@@ -35,7 +35,7 @@ from scipy.stats import qmc
 
 from sim.experiment.manifest import sha256_file, study_manifest, write_manifest
 from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
-from sim.experiment.model_calibration.fitted_scenario import FITTED_SCENARIO, input_hashes, write_fitted_scenario
+from sim.experiment.model_calibration.fitted_scenario import FITTED_SCENARIO, write_fitted_scenario
 from sim.experiment.model_calibration.identifiability import Identifiability, assess
 from sim.experiment.model_calibration.targets import Targets
 from sim.experiment.owned_files import writes_into
@@ -290,7 +290,6 @@ def calibrate_model(
     )
 
     write_manifest(out / "manifest.json", manifest("running", {}))
-    inputs = input_hashes(loaded)
     evaluator = Evaluator(
         loaded,
         targets,
@@ -312,7 +311,7 @@ def calibrate_model(
     }
     for name, frame in tables.items():
         write_csv(out / name, frame)
-    fitted = write_fitted_scenario(loaded, targets, fit.best.values, out, inputs)
+    fitted = write_fitted_scenario(loaded, targets, fit.best.values, out)
     summary = {
         "fit": {
             "stop_reason": fit.stop_reason,

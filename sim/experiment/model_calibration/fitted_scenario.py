@@ -11,12 +11,13 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from sim.experiment.manifest import sha256_file
+from sim.experiment.manifest import scenario_hash
 from sim.experiment.model_calibration.evaluator import CalibrationModelError
 from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
 from sim.experiment.owned_files import write_atomically
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Name
+from sim.scenario.yaml_file import ScenarioError
 
 FITTED_SCENARIO = "fitted.yaml"
 FITTED_SUFFIX = "_fitted"
@@ -65,30 +66,14 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
     return header + body
 
 
-def input_hashes(loaded: LoadedScenario) -> dict[str, str]:
-    """The sha256 of every file the scenario was read from, to tell later whether one changed."""
-    return {f: sha256_file(f) for f in loaded.source.files}
-
-
-def write_fitted_scenario(
-    loaded: LoadedScenario,
-    targets: Targets,
-    values: tuple[float, ...],
-    out: Path,
-    inputs: dict[str, str] | None = None,
-) -> Path:
+def write_fitted_scenario(loaded: LoadedScenario, targets: Targets, values: tuple[float, ...], out: Path) -> Path:
     """Write ``fitted.yaml`` and check it loads to the very scenario the fit ran.
 
-    ``fitted.yaml`` extends the input scenario, so a file of it edited while the fit ran (``inputs``: the hashes
-    taken at the start) would make it another scenario: that is a clear error naming the file, not a bug report.
+    It extends the input scenario, so an input edited while the fit ran makes it another scenario: then it is
+    removed and the error names the input (whose resolved sha256 no longer matches, as ``run --resume`` checks);
+    any other difference is a bug.
     """
     path = Path(out) / FITTED_SCENARIO
-    changed = [f for f, digest in (inputs or {}).items() if not Path(f).is_file() or sha256_file(f) != digest]
-    if changed:
-        raise CalibrationModelError(
-            f"{changed[0]} changed while the fit ran, and {path} would extend it: it was not written. The tables "
-            "(fit.csv, parameters.csv, identifiability.csv) are; restore the file and run calibrate model again"
-        )
     text = fitted_scenario_text(loaded, targets, values, out)
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     written = load_scenario(path, roots=[Path(loaded.path).resolve().parent]).scenario  # it extends the input
@@ -96,5 +81,21 @@ def write_fitted_scenario(
         update={"name": fitted_name(loaded)}
     )
     if written != expected:
+        if _changed_since_loaded(loaded):
+            path.unlink()
+            raise CalibrationModelError(
+                f"{loaded.path} changed while the fit ran (it, or a file it extends), so {path}, which would extend "
+                "it, was not kept. The tables (fit.csv, parameters.csv, identifiability.csv) are written; restore "
+                "the file and run calibrate model again"
+            )
         raise RuntimeError(f"{path} does not reproduce the fitted scenario (a bug: please report it)")
     return path
+
+
+def _changed_since_loaded(loaded: LoadedScenario) -> bool:
+    """Whether the scenario's files now give another scenario (or none) than the one loaded."""
+    try:
+        again = load_scenario(loaded.path, roots=loaded.roots)
+    except ScenarioError:
+        return True
+    return scenario_hash(again) != scenario_hash(loaded)
