@@ -8,7 +8,6 @@ arrays, they take under 800 MB, with the same values bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -51,20 +50,20 @@ def _read_lean(
     path: Path,
     columns: list[str] | None = None,
     exclude: frozenset[str] = frozenset(),
-    keep: Callable[[pq.ParquetFile], pa.ChunkedArray] | None = None,
+    keep: pa.ChunkedArray | None = None,
+    parquet: pq.ParquetFile | None = None,
 ) -> pd.DataFrame:
     """A table of one replication as a DataFrame, read a column at a time so that memory holds the DataFrame and one
-    column of Arrow, not a whole Arrow table beside it; only the rows ``keep`` marks, when given (called with the
-    opened file, so that its footer is read once); dates as numpy dates rather than Python objects, and days stored
-    as 32-bit floats as 64-bit (:func:`sim.experiment.results_folder.doubles`)."""
-    parquet = parquet_file(path)
-    rows = keep(parquet) if keep is not None else None
+    column of Arrow, not a whole Arrow table beside it; only the rows ``keep`` marks, when given; dates as numpy
+    dates rather than Python objects, and days stored as 32-bit floats as 64-bit
+    (:func:`sim.experiment.results_folder.doubles`). ``parquet`` is the file already opened, if it is."""
+    parquet = parquet if parquet is not None else parquet_file(path)
     names = [n for n in (columns or parquet.schema_arrow.names) if n not in exclude]
     try:
         data = {}
         for n in names:
             column = parquet.read(columns=[n]).column(0)
-            column = column if rows is None else column.filter(rows)
+            column = column if keep is None else column.filter(keep)
             data[n] = double_column(column).to_pandas(date_as_object=False)
     except (pa.ArrowException, ValueError) as exc:
         raise ResultsDirError(f"{path} cannot be read as a Parquet table: {exc}") from None
@@ -100,11 +99,13 @@ def replication_indicators(
     """
     directory = Path(directory)
     period = results_period(scenario) if scenario is not None else None
-    open_in_period = (lambda parquet: _open_at(parquet, period[0])) if period is not None else None
-    children = _read_lean(directory / "children.parquet", exclude=UNUSED_CHILD_COLUMNS, keep=open_in_period)
-    of_children = (lambda parquet: _of_cases(parquet, children["case_id"])) if period is not None else None
-    stages = _read_lean(directory / "stages.parquet", columns=STAGE_COLUMNS, keep=of_children)
+    child_path, stage_path = directory / "children.parquet", directory / "stages.parquet"
+    child_file, stage_file = parquet_file(child_path), parquet_file(stage_path)  # each footer read once
+    keep = _open_at(child_file, period[0]) if period is not None else None
+    children = _read_lean(child_path, exclude=UNUSED_CHILD_COLUMNS, keep=keep, parquet=child_file)
     timeline = _read_lean(directory / "timeline.parquet")
+    stage_rows = _of_cases(stage_file, children["case_id"]) if period is not None else None
+    stages = _read_lean(stage_path, columns=STAGE_COLUMNS, keep=stage_rows, parquet=stage_file)
     times = case_events(children, stages)
     del stages  # the stage rows are not held while the indicators are computed
     costs = scenario.costs if scenario is not None else None
