@@ -445,3 +445,50 @@ def test_a_run_on_capacity_from_days_sat_and_a_cut_in_days_sat_from_a_date(small
     assert steady.children.drop_duplicates("case_id").vacated.sum() == 0
     assert cut.children.drop_duplicates("case_id").vacated.sum() >= 5  # listed work moved by the cut (none without)
     assert cut.children.wait_court_days.mean() > steady.children.wait_court_days.mean()
+
+
+# --- a region that begins Pathfinder -----------------------------------------------------------------------
+
+
+def test_a_region_that_begins_pathfinder_moves_its_hours_from_the_magistrates_on_that_day(small_data: dict) -> None:
+    """Before its Pathfinder date Wales's private law cases need FHDRAs from its magistrates, after it they do not:
+    the split follows the route in force, from the day it changes (the run calls ``follow_routes`` then). The days
+    sat are the same, so the hours in all diaries together are too."""
+    data = from_days_sat(small_data)
+    data["regions"]["wales"]["pathfinder_from"] = "2024-03-01"
+    scenario = scenario_from_dict(data).scenario
+    court = Court(scenario, 400)
+    magistrates = court.tiers.index("magistrates")
+    diary = court.diaries[1][0][magistrates]
+    before = weekday_hours(court, 1, magistrates)
+    day = (dt.date(2024, 3, 1) - dt.date(2024, 1, 1)).days
+    court.follow_routes(scenario, day)
+    assert diary.capacity[day - 1] == pytest.approx(before)  # hours already laid out before the date stay
+    assert diary.capacity[day + 4] < 0.5 * before  # Wednesday 6 March
+    every = [d for centres in court.diaries for tiers in centres for d in tiers]
+    assert sum(d.capacity[day + 4] for d in every) == pytest.approx(sum(d.capacity[day + 4 - 7] for d in every))
+
+
+def test_a_run_splits_hours_by_the_routes_in_force_through_its_warm_up(small_data: dict, tmp_path: Path) -> None:
+    """Wales begins Pathfinder in April of a year-long warm-up. Until then its diaries hold the old route's split
+    (FHDRAs before magistrates), not the split of the results' start, when only Pathfinder is in force there: a
+    warm-up split for Pathfinder strands the old route's cases for want of magistrates' hours."""
+    from sim.model.replication import Replication
+
+    data = from_days_sat(small_data)
+    data["courts"]["capacity"].pop("tier_shares")  # each tier's share of the hours demand needs
+    data["regions"]["wales"]["pathfinder_from"] = "2023-04-01"
+    data["starting_state"] = {"warm_up_days": 365}
+    loaded = scenario_from_dict(data)
+    scenario = loaded.scenario
+    replication = Replication(loaded, 0, tmp_path)
+    replication.run()
+    magistrates = replication.court.tiers.index("magistrates")
+    diary = replication.court.diaries[1][0][magistrates]
+    switch = (dt.date(2023, 4, 1) - scenario.sim_start_date).days
+    old_route = Court._hours(scenario, scenario.sim_start_date)[1][magistrates]
+    pathfinder = Court._hours(scenario, scenario.start_date)[1][magistrates]
+    assert pathfinder < 0.5 * old_route
+    tuesday = switch - 5  # Tuesday 28 March 2023, no recess
+    assert diary.capacity[tuesday] == pytest.approx(old_route)
+    assert diary.capacity[tuesday + 14] == pytest.approx(pathfinder)

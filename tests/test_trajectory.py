@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from sim import api
 from sim.analysis.drift import DRIFT_INDICATORS
 from sim.analysis.statistics import natural_bounds
 from sim.analysis.trajectory import MEASURES, measure
@@ -17,6 +19,7 @@ from sim.experiment.validation import published_figures
 from tests.made_up import child_rows
 
 d = dt.date
+SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
 
 
 def _children() -> pd.DataFrame:
@@ -130,13 +133,17 @@ def test_outstanding_cases_are_issued_and_not_disposed_at_the_end_of_the_date() 
     assert math.isnan(values["family_court_days_sat", "2023-12-31"])  # an input: not measured
 
 
-def test_outstanding_cases_come_from_the_timeline_when_it_is_given_per_replication() -> None:
+def test_outstanding_cases_are_counted_at_the_date_itself_and_queues_at_the_snapshot_of_its_end() -> None:
+    """Open cases are counted from the cases at the end of the date, whatever the snapshots say: a weekly snapshot
+    can be six days early, and in the Christmas recess a week adds hundreds of open cases. A Cafcass queue, which
+    only the timeline knows, is read at the snapshot taken at the next midnight (the state at the date's end)."""
     children = pd.concat([_children(), _children().assign(replication=1)], ignore_index=True)
     timeline = pd.DataFrame(
         [
-            (replication, snapshot, "open_cases:public_law", region, value * (1 + replication))
+            (replication, snapshot, measure_name, region, value * (1 + replication))
             for replication in (0, 1)
-            for snapshot, values in ((d(2023, 3, 26), (3, 4)), (d(2023, 4, 2), (10, 10)))
+            for measure_name in ("open_cases:public_law", "unallocated:cafcass_short_term")
+            for snapshot, values in ((d(2023, 3, 26), (3, 4)), (d(2023, 4, 1), (10, 10)), (d(2023, 4, 2), (50, 50)))
             for region, value in zip(("north", "wales"), values, strict=True)
         ],
         columns=["replication", "date", "measure", "region", "value"],
@@ -144,13 +151,34 @@ def test_outstanding_cases_come_from_the_timeline_when_it_is_given_per_replicati
     points = _points(("public_law_outstanding_nao", "2023-03-31"))
     frame = measure(children, timeline, points)
     assert list(frame.columns) == ["replication", "date", "indicator", "model"]
-    # the last snapshot on or before the date (26 March), summed over regions
-    assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
-    queue = timeline.assign(measure="unallocated:cafcass_short_term")  # the drift test's Cafcass queue, alike
-    frame = measure(children, queue, _points(("cafcass_short_term_unallocated", "2023-03-31")))
-    assert frame.set_index("replication")["model"].to_dict() == {0: 7, 1: 14}
-    early = measure(children, queue, _points(("cafcass_short_term_unallocated", "2023-03-01")))
+    # cases 0, 1, 2 and 6 (issued that day), in both replications: not the snapshots' 7, 20 or 100
+    assert frame.set_index("replication")["model"].to_dict() == {0: 4, 1: 4}
+    frame = measure(children, timeline, _points(("cafcass_short_term_unallocated", "2023-03-31")))
+    # the snapshot dated 1 April, taken at the midnight that ends 31 March, summed over regions
+    assert frame.set_index("replication")["model"].to_dict() == {0: 20, 1: 40}
+    early = measure(children, timeline, _points(("cafcass_short_term_unallocated", "2023-03-01")))
     assert early["model"].isna().all()  # no snapshot yet
+
+
+def test_the_count_of_open_cases_is_the_models_own_count_at_the_end_of_each_day() -> None:
+    """Every case is in the children table: counted from it at the end of each day, open cases are the model's
+    running count at the next midnight, but for the cases closed at that midnight (a hearing day's orders, recorded
+    on the day after), which may be counted either way."""
+    small = api.with_changes(api.load(SMALL), {"monitor_interval_days": 1})
+    run = api.run(small, replications=1, workers=1)
+    days = pd.date_range(small.scenario.start_date, periods=364)
+    for case_type in ("public_law", "private_law"):
+        points = pd.DataFrame({"indicator": f"{case_type}_outstanding_nao", "start": pd.NaT, "date": days})
+        counted = measure(run.children, run.timeline, points)["model"].to_numpy()
+        snapshots = run.timeline[run.timeline["measure"].astype(str) == f"open_cases:{case_type}"]
+        running = snapshots.groupby(pd.to_datetime(snapshots["date"]))["value"].sum()
+        at_next_midnight = running.reindex(days + pd.Timedelta(days=1)).to_numpy()
+        cases = run.children[run.children["case_type"] == case_type].drop_duplicates("case_id")
+        ends = pd.to_datetime(cases.loc[cases["status"] == "disposed", "end_date"]).value_counts()
+        closed_at_midnight = ends.reindex(days + pd.Timedelta(days=1), fill_value=0).to_numpy()
+        assert counted.max() > 10, case_type
+        assert (counted >= at_next_midnight).all(), case_type
+        assert (counted <= at_next_midnight + closed_at_midnight).all(), case_type
 
 
 def test_a_point_of_one_region_counts_only_that_regions_cases_and_snapshots() -> None:
@@ -182,15 +210,15 @@ def test_a_point_of_one_region_counts_only_that_regions_cases_and_snapshots() ->
     assert values["public_law_outstanding_nao[region=wales]", "2023-03-31"] == 2  # cases 10 and 11
     assert values["public_law_within_26_weeks_share[region=north]", "2023-06-30"] == 0.5
     assert math.isnan(values["public_law_mean_weeks[region=scotland]", "2023-06-30"])  # no such cases
-    # a stock of one region comes from that region's snapshots when there is a timeline
+    # a stock only the timeline knows comes from that region's snapshots
     timeline = pd.DataFrame(
         [
-            (0, d(2023, 3, 26), "open_cases:public_law", "north", 3),
-            (0, d(2023, 3, 26), "open_cases:public_law", "wales", 4),
+            (0, d(2023, 3, 26), "unallocated:cafcass_short_term", "north", 3),
+            (0, d(2023, 3, 26), "unallocated:cafcass_short_term", "wales", 4),
         ],
         columns=["replication", "date", "measure", "region", "value"],
     )
-    stock = measure(children, timeline, _points(("public_law_outstanding_nao[region=wales]", "2023-03-31")))
+    stock = measure(children, timeline, _points(("cafcass_short_term_unallocated[region=wales]", "2023-03-31")))
     assert stock["model"].tolist() == [4]
     assert natural_bounds("public_law_within_26_weeks_share[region=wales]") == (0.0, 1.0)
 
@@ -269,3 +297,18 @@ def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_ca
     # regions averaged (a caseload per worker does not add up across regions)
     month = _points(("cafcass_long_term_caseload", "2023-12"))
     assert measure(children, timeline, month)["model"].tolist() == [18.0]
+
+
+def test_the_timeline_ends_with_a_snapshot_of_the_runs_end() -> None:
+    """The last snapshot is taken at the midnight that ends the run, whatever the interval: 'open at the end' is
+    the end's count (every case the run leaves open), not a week before it."""
+    small = api.with_changes(api.load(SMALL), {"monitor_interval_days": 10})  # 365 days is no multiple of 10
+    run = api.run(small, replications=1, workers=1)
+    dates = pd.to_datetime(run.timeline["date"])
+    assert dates.max() == pd.Timestamp(small.scenario.start_date) + pd.Timedelta(days=365)
+    last = run.timeline[dates == dates.max()]
+    cases = run.children.drop_duplicates("case_id")
+    left_open = cases[(cases["status"] == "open") & cases["days_in_proceedings"].notna()]
+    for case_type in ("public_law", "private_law", "domestic_abuse"):
+        counted = last.loc[last["measure"].astype(str) == f"open_cases:{case_type}", "value"].sum()
+        assert counted == (left_open["case_type"] == case_type).sum() > 0, case_type

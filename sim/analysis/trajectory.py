@@ -7,9 +7,11 @@ in the points' order. Periods are whole days, both ends included; a stock is rea
 The validation (:mod:`sim.experiment.validation`), the back-cast and the model calibration all measure here.
 
 * **Outstanding cases** (``*_outstanding_*``): cases issued and not disposed at the end of the date, by case
-  type, one per case. From the timeline when it is given (the last snapshot on or before the date, summed over
-  regions: the model's own count of open cases), else from the children table. Warm-up cases and the declared
-  open caseload count: the courts count every open case.
+  type, one per case, counted from the children table: issued on or before the date and not closed by its end.
+  This is the model's own count of open cases (the timeline's ``open_cases`` at the next midnight, which a test
+  checks), read at the date itself: the timeline's snapshots come every ``monitor_interval_days``, so the last one
+  before a date can be up to a week early, and in the Christmas recess, when lists stop and open cases climb, a
+  week is hundreds of cases. Warm-up cases and the declared open caseload count: the courts count every open case.
 * **Change on the year**: outstanding at the date less outstanding a year (365 days) before.
 * **Children waiting over a year** (a stock): of the children in public law cases outstanding at the end of
   the date, the share whose case had then been open longer than a year (:data:`DAYS_PER_YEAR` days).
@@ -30,8 +32,8 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
   over the snapshots in the period and the regions (needs the timeline); a caseload published for a month
   (``cafcass_long_term_caseload``, a stock) is read at the last snapshot of that month, averaged over the regions.
 * **Cafcass unallocated** (``cafcass_short_term_unallocated``, ``cafcass_long_term_unallocated``; stocks): work
-  waiting for a Cafcass worker at the last snapshot on or before the date, summed over regions (needs the
-  timeline).
+  waiting for a Cafcass worker at the last snapshot taken by the end of the date, summed over regions (needs the
+  timeline). A snapshot is taken at midnight, so one dated the day after is the state at the end of the date.
 
 :func:`band` puts the mean and a 95% prediction interval across replications on each point.
 
@@ -123,6 +125,12 @@ def _cases(children: pd.DataFrame) -> Cases:
     )
 
 
+def _snapshot_of_the_end(date: pd.Timestamp) -> pd.Timestamp:
+    """The date of the timeline snapshot that shows the state at the end of ``date``: snapshots are taken at
+    midnight (:mod:`sim.model.monitor`), so the one dated the next day."""
+    return pd.Timestamp(date).normalize() + ONE_DAY
+
+
 def _disposed_in(cases: Cases, start: pd.Timestamp, date: pd.Timestamp) -> Cases:
     return cases[cases["disposed"] & (cases["end"] >= start) & (cases["end"] <= date)]
 
@@ -154,22 +162,21 @@ class _Reading:
             self._cases[case_types] = self.cases[self.cases["case_type"].isin(case_types)]
         return self._cases[case_types]
 
-    def _open_series(self, case_types: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """(snapshot times in ns, open cases of these types summed over regions), in date order."""
+    def _issues_and_closures(self, case_types: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(issue dates, closure dates) of these cases, each sorted: open at a date = issued by it - closed by it."""
         if case_types not in self._open:
-            assert self.timeline is not None
-            rows = self.timeline[self.timeline["measure"].astype(str).isin([f"open_cases:{c}" for c in case_types])]
-            series = rows.groupby(pd.to_datetime(rows["date"]))["value"].sum().sort_index()
-            self._open[case_types] = (series.index.to_numpy(dtype="datetime64[ns]"), series.to_numpy(dtype=float))
+            chosen = self.of(case_types)
+            issued = np.sort(chosen["start"].to_numpy(dtype="datetime64[ns]"))
+            closed = np.sort(chosen["end"].dropna().to_numpy(dtype="datetime64[ns]"))
+            self._open[case_types] = (issued, closed)
         return self._open[case_types]
 
     def outstanding(self, case_types: tuple[str, ...], date: pd.Timestamp) -> float:
-        """From the last snapshot on or before the date when there is a timeline, else from the cases."""
-        if self.timeline is not None:
-            times, values = self._open_series(case_types)
-            at = int(np.searchsorted(times, np.datetime64(date, "ns"), side="right"))
-            return float(values[at - 1]) if at else np.nan
-        return float(len(self.open_at(case_types, date)))
+        """Cases issued by the date and not closed by it (:meth:`open_at`, counted without selecting them): a case
+        closes after it is issued, so those closed by the date were all issued by it."""
+        issued, closed = self._issues_and_closures(case_types)
+        at = np.datetime64(date, "ns")
+        return float(np.searchsorted(issued, at, side="right") - np.searchsorted(closed, at, side="right"))
 
     def open_at(self, case_types: tuple[str, ...], date: pd.Timestamp) -> Cases:
         """The cases issued and not disposed at the date, from the cases."""
@@ -183,7 +190,7 @@ class _Reading:
             return None
         rows = self.timeline[self.timeline["measure"].astype(str) == measure]
         when = pd.to_datetime(rows["date"])
-        before = when[when <= date]
+        before = when[when <= _snapshot_of_the_end(date)]
         return rows.loc[when == before.max(), "value"].astype(float) if len(before) else None
 
     def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
@@ -203,7 +210,8 @@ class _Reading:
             return np.nan
         rows = self.timeline[self.timeline["measure"].astype(str) == measure]
         when = pd.to_datetime(rows["date"])
-        return _mean_or_nan(rows.loc[(when >= start) & (when <= date), "value"].astype(float).dropna())
+        taken = (when > _snapshot_of_the_end(start - ONE_DAY)) & (when <= _snapshot_of_the_end(date))
+        return _mean_or_nan(rows.loc[taken, "value"].astype(float).dropna())
 
 
 Measure = Callable[[_Reading, pd.Timestamp, pd.Timestamp], float]

@@ -86,14 +86,14 @@ def series(out: Path, replications: list[int], interval: float) -> pd.DataFrame:
         dates = pd.to_datetime(open_children.index)
         start = dates.min()
         period = ((dates - start).days / interval).round().astype(int)
-        frame = pd.DataFrame({"period": period, "open_children": open_children.to_numpy()})
+        frame = pd.DataFrame({"period": period, "open_children": open_children.to_numpy(), "date": dates})
+        frame = frame.drop_duplicates("period")  # the run's end snapshot, when it falls in the last interval's period
         columns = [*DISPOSAL_COLUMNS, "end_date"]
         children = disposed_rows(read_parquet(directory / "children.parquet", columns=columns).to_pandas())
         ended = ((pd.to_datetime(children["end_date"]) - start).dt.days // interval).astype(int)
         weeks = (children["days_to_disposal"] / WEEK_DAYS).groupby(ended.to_numpy()).mean()
         frame["time_in_system_weeks"] = frame["period"].map(weeks)
         frame["replication"] = r
-        frame["date"] = dates
         per_rep.append(frame)
     both = pd.concat(per_rep, ignore_index=True)
     return (

@@ -1,4 +1,5 @@
-"""The timeline: open cases, unallocated queues and utilisation, snapshot by region at a fixed interval.
+"""The timeline: open cases, unallocated queues and utilisation, snapshot by region at a fixed interval and at
+the end of the run.
 
 Open cases are issued and not yet disposed (the published 'outstanding cases'); cases in pre-proceedings are
 counted apart. Utilisation is the share of a team's slots at its average caseload, or of a court's sitting
@@ -51,41 +52,40 @@ class OpenCounts:
         return cls([[0] * regions for _ in CASE_TYPES], [0] * regions, [0] * regions)
 
 
-def monitor(
-    env: simpy.Environment,
-    interval_days: float,
-    counts: OpenCounts,
-    teams: Teams,
-    court: Court,
-    recorder: Recorder,
-    progress: Callable[[float], None] | None,
-    end_day: float,
-) -> Generator[Any, Any, None]:
-    """Snapshot open cases, queues and utilisation every ``interval_days``, by region."""
-    code = {name: i for i, name in enumerate(recorder.labels.measures)}
-    team_rows = [
-        (
-            code[f"unallocated:{kind}"],
-            code[f"utilisation:{kind}"],
-            code[f"caseload_per_worker:{kind}"],
-            teams.by_kind[kind],
-        )
-        for kind in TEAM_KINDS
-    ]
-    open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
-    tier_codes = [code[f"utilisation:court:{t}"] for t in court.tiers]
-    regions = range(len(counts.children))
-    last_busy = {(k, r): 0.0 for k in range(len(team_rows)) for r in regions}
-    last_day = 0.0
-    record = recorder.snapshot
-    while True:
-        now = env.now
-        for r in regions:
-            for c, measure in enumerate(open_codes):
+class Monitor:
+    """Takes the timeline's snapshots: every ``interval_days`` while the run goes (:meth:`watch`), and once more at
+    its end (:meth:`snapshot` at the end day), so the state 'at the end' is the end's and not up to an interval
+    before it. A snapshot taken at a midnight is the state at the end of the day before."""
+
+    def __init__(self, counts: OpenCounts, teams: Teams, court: Court, recorder: Recorder) -> None:
+        code = {name: i for i, name in enumerate(recorder.labels.measures)}
+        self._code = code
+        self._team_rows = [
+            (
+                code[f"unallocated:{kind}"],
+                code[f"utilisation:{kind}"],
+                code[f"caseload_per_worker:{kind}"],
+                teams.by_kind[kind],
+            )
+            for kind in TEAM_KINDS
+        ]
+        self._open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
+        self._tier_codes = [code[f"utilisation:court:{t}"] for t in court.tiers]
+        self._regions = range(len(counts.children))
+        self._last_busy = {(k, r): 0.0 for k in range(len(self._team_rows)) for r in self._regions}
+        self._last_day = 0.0
+        self._counts, self._court, self._recorder = counts, court, recorder
+
+    def snapshot(self, now: float) -> None:
+        """Record every measure by region at ``now``; rates are over the time since the last snapshot."""
+        code, counts, court, record = self._code, self._counts, self._court, self._recorder.snapshot
+        last_day, last_busy = self._last_day, self._last_busy
+        for r in self._regions:
+            for c, measure in enumerate(self._open_codes):
                 record(now, measure, r, counts.by_case_type[c][r])
             record(now, code["open_children"], r, counts.children[r])
             record(now, code["pre_proceedings_cases"], r, counts.pre_proceedings[r])
-            for k, (unallocated, utilisation, caseload, members) in enumerate(team_rows):
+            for k, (unallocated, utilisation, caseload, members) in enumerate(self._team_rows):
                 team = members[r]
                 team.update_areas()
                 record(now, unallocated, r, team.unallocated)
@@ -96,14 +96,25 @@ def monitor(
                 last_busy[k, r] = team.busy_area
             if now > last_day:
                 used_all = available_all = 0.0
-                for t, measure in enumerate(tier_codes):
+                for t, measure in enumerate(self._tier_codes):
                     used, available = court.used_and_available_hours(r, t, int(last_day), int(now))
                     used_all += used
                     available_all += available
                     record(now, measure, r, used / available if available else math.nan)
                 record(now, code["utilisation:court"], r, used_all / available_all if available_all else math.nan)
-        recorder.timeline.maybe_flush()
-        if progress is not None:
-            progress(min(1.0, now / end_day))
-        last_day = now
-        yield env.timeout(interval_days)
+        self._recorder.timeline.maybe_flush()
+        self._last_day = now
+
+    def watch(
+        self,
+        env: simpy.Environment,
+        interval_days: float,
+        progress: Callable[[float], None] | None,
+        end_day: float,
+    ) -> Generator[Any, Any, None]:
+        """A snapshot every ``interval_days`` from the start (the run stops before the one due at its end)."""
+        while True:
+            self.snapshot(env.now)
+            if progress is not None:
+                progress(min(1.0, env.now / end_day))
+            yield env.timeout(interval_days)

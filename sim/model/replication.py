@@ -23,7 +23,7 @@ from sim.model.agencies.court import Court
 from sim.model.agencies.teams import Teams
 from sim.model.arrivals import arrivals_between, segment_bounds
 from sim.model.entities import Case, Child
-from sim.model.monitor import OpenCounts, measure_names, monitor
+from sim.model.monitor import Monitor, OpenCounts, measure_names
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import Chance, HearingSteps, Steps
 from sim.model.pathways.domestic_abuse import domestic_abuse
@@ -125,6 +125,24 @@ class Replication:
             self.params.configure(scenario)
             self.court.apply(scenario, int(math.ceil(day)))
             self.teams.apply(scenario)
+
+    def _route_changes(self) -> list[int]:
+        """The days inside the run on which a region begins Pathfinder, in any period's scenario."""
+        start = self.periods[0][1].sim_start_date
+        days = {
+            (region.pathfinder_from - start).days
+            for _, scenario in self.periods
+            for region in scenario.regions.values()
+            if region.pathfinder_from is not None
+        }
+        return sorted(day for day in days if 0 < day < self.end_day)
+
+    def _follow_routes(self) -> Generator[Any, Any, None]:
+        """On the day a region begins Pathfinder its court hours follow the new route's needs, as they do at a
+        policy's date; without this the split of the run's first day would hold to its end."""
+        for day in self._route_changes():
+            yield self.env.timeout(day - self.env.now)
+            self.court.follow_routes(self.scenario, day)
 
     # ------------------------------------------------------------------ the pathways' context (PathwayContext)
     @property
@@ -329,10 +347,11 @@ class Replication:
             env.process(self._arrivals())
             env.process(returns_from_before_start(self))
             env.process(self._apply_policies())
-            interval = self.scenario.monitor_interval_days
-            counts, teams, court, recorder = self.counts, self.teams, self.court, self.recorder
-            env.process(monitor(env, interval, counts, teams, court, recorder, self.progress, self.end_day))
+            env.process(self._follow_routes())
+            watcher = Monitor(self.counts, self.teams, self.court, self.recorder)
+            env.process(watcher.watch(env, self.scenario.monitor_interval_days, self.progress, self.end_day))
             env.run(until=self.end_day)
+            watcher.snapshot(self.end_day)  # the state at the end, which the interval may not land on
             for case in list(self.open_cases.values()):
                 self.stats.cases_open_at_end += 1
                 self.recorder.case_closed(case, STATUS_OPEN, self.end_day)

@@ -390,7 +390,7 @@ class Court:
         self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
         courts = scenario.courts
         listing = courts.listing
-        hours = self._hours(scenario, scenario.start_date)  # the split of the results' start, through any warm-up
+        hours = self._hours(scenario, scenario.sim_start_date)  # the routes in force when the run starts
         self.diaries: list[list[list[ListingDiary]]] = [
             [
                 [
@@ -423,19 +423,26 @@ class Court:
         courts = scenario.courts
         listing = courts.listing
         calendar_changed = self.calendar.change(courts, from_day)
-        hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
         self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
+        for diary in (d for centres in self.diaries for tiers in centres for d in tiers):
+            diary.relist_notice_days = courts.relist_notice_days
+            diary.urgent_relist_notice_days = courts.urgent_relist_notice_days
+            if calendar_changed:
+                diary.relay(from_day)
+        self.follow_routes(scenario, from_day)
+        for diary in (d for centres in self.diaries for tiers in centres for d in tiers):
+            diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
+
+    def follow_routes(self, scenario: Scenario, from_day: int) -> None:
+        """Split the sitting hours by the routes in force from ``from_day``: a region that begins Pathfinder needs
+        no FHDRA from its magistrates, so its hours follow its cases' new needs (docs/model.md, court capacity)."""
+        hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
         for r in range(len(self.regions)):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):
                 for t in range(len(self.tiers)):
                     diary = self.diaries[r][centre][t]
-                    diary.relist_notice_days = courts.relist_notice_days
-                    diary.urgent_relist_notice_days = courts.urgent_relist_notice_days
-                    if calendar_changed:
-                        diary.relay(from_day)
                     if hours[r][t] * centre_share != diary.hours_per_day:
                         diary.set_hours_per_day(hours[r][t] * centre_share, from_day)
-                    diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
 
     def used_and_available_hours(self, region: int, tier: int, first_day: int, last_day: int) -> tuple[float, float]:
         """Hours booked and available in a region's tier, all centres together, on days first_day..last_day-1."""
