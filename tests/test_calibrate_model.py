@@ -304,6 +304,13 @@ def test_the_command_writes_a_fitted_scenario_that_runs(tmp_path: Path, capsys: 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "calibrate_model" and manifest["status"] == "complete"
     assert set(manifest["identifiability"]["verdicts"]) == {"adjournment", "sitting_hours"}
+    plausible = pd.read_csv(out / "plausibility.csv")  # every evaluation, ruled out by the fitted targets or not
+    assert sorted(plausible["evaluation"]) == sorted(evaluations["evaluation"])
+    ranges = pd.read_csv(out / "check_ranges.csv")  # one row per out-of-sample check
+    assert len(ranges) == (~targets["fitted"]).sum()
+    kept = int((~plausible["ruled_out"]).sum())
+    assert manifest["plausibility"]["runs_not_ruled_out"] == kept
+    assert f"runs the fitted targets cannot rule out (plausibility.csv): {kept} of {len(plausible)}" in printed
 
 
 def test_a_scenario_edited_while_the_fit_ran_stops_the_fitted_scenario_with_a_clear_error(tmp_path: Path) -> None:

@@ -270,8 +270,24 @@ def format_result(result: CalibrationResult) -> str:
             f"  {r.indicator} ({r.date}, {kind}): {r.published:.4g}, {r.model_start:.4g} -> {r.model_fit:.4g} "
             f"({r.relative_error_fit:+.1%})"
         )
-    lines += ["", f"fitted scenario: {result.fitted_scenario}", f"tables: {result.out}"]
+    lines += ["", *format_plausibility(result), "", f"fitted scenario: {result.fitted_scenario}"]
+    lines.append(f"tables: {result.out}")
     return "\n".join(lines)
+
+
+def format_plausibility(result: CalibrationResult) -> list[str]:
+    """How many runs the fitted targets cannot rule out, and the range they leave each out-of-sample check."""
+    plausible, ranges = result.tables["plausibility.csv"], result.tables["check_ranges.csv"]
+    kept = int((~plausible["ruled_out"]).sum())
+    lines = [f"runs the fitted targets cannot rule out (plausibility.csv): {kept} of {len(plausible)}"]
+    if kept and len(ranges):
+        lines.append("out-of-sample check (date): published; the fit; the range over those runs (check_ranges.csv)")
+        lines += [
+            f"  {r.indicator} ({r.date}): {r.published:.4g}; {r.model_best:.4g}; {r.model_low:.4g} to "
+            f"{r.model_high:.4g}"
+            for r in ranges.itertuples()
+        ]
+    return lines
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

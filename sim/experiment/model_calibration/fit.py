@@ -17,7 +17,9 @@ parameters the targets pin. See docs/calibration.md.
 Outputs in the output folder: ``evaluations/eval-NNNN/`` (each evaluation's manifest, indicators and measured
 values; per-replication tables are removed once measured unless ``keep_runs``), ``evaluations.csv``,
 ``evaluation_targets.csv`` (every target's model value at every evaluation), ``fit.csv``, ``identifiability.csv``,
-``parameters.csv``, ``fitted.yaml`` (extends the input scenario and sets the fitted values) and ``manifest.json``.
+``parameters.csv``, ``plausibility.csv`` and ``check_ranges.csv`` (which runs the fitted targets cannot rule out,
+and the out-of-sample checks' range over them: :mod:`.plausibility`), ``fitted.yaml`` (extends the input scenario
+and sets the fitted values) and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sim.experiment.manifest import sha256_file, study_manifest, write_manifest
 from sim.experiment.model_calibration.evaluator import EVALUATIONS_DIR, CalibrationModelError, Evaluation, Evaluator
 from sim.experiment.model_calibration.fitted_scenario import FITTED_SCENARIO, write_fitted_scenario
 from sim.experiment.model_calibration.identifiability import Identifiability, assess
+from sim.experiment.model_calibration.plausibility import check_ranges, plausibility_table
 from sim.experiment.model_calibration.targets import Targets
 from sim.experiment.owned_files import writes_into
 from sim.experiment.replications import write_csv
@@ -309,6 +312,12 @@ def calibrate_model(
         "identifiability.csv": table,
         "parameters.csv": parameters_table(targets, fit, verdict),
     }
+    settings = targets.spec.plausibility
+    plausible = plausibility_table(
+        tables["evaluation_targets.csv"], replications, settings.discrepancy_share, settings.cutoff
+    )
+    tables["plausibility.csv"] = plausible
+    tables["check_ranges.csv"] = check_ranges(tables["evaluation_targets.csv"], plausible, fit.best.index)
     for name, frame in tables.items():
         write_csv(out / name, frame)
     fitted = write_fitted_scenario(loaded, targets, fit.best.values, out)
@@ -326,6 +335,11 @@ def calibrate_model(
             "condition_number": verdict.condition_number,
             "weakest_direction": verdict.weakest_direction,
             "verdicts": verdict.verdicts,
+        },
+        "plausibility": {
+            **settings.model_dump(),
+            "runs": len(plausible),
+            "runs_not_ruled_out": int((~plausible["ruled_out"]).sum()),
         },
     }
     write_manifest(out / "manifest.json", manifest("complete", summary))

@@ -130,6 +130,21 @@ class IdentifiabilitySettings(BaseModel):
     )
 
 
+class PlausibilitySettings(BaseModel):
+    """Which evaluations the fitted targets rule out, as history matching does (:mod:`.plausibility`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    discrepancy_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.1,
+        description="The published figures' error and the model's structural discrepancy together, as a share of "
+        "each figure: the implausibility's tolerance (an assumption, docs/assumptions.md).",
+    )
+    cutoff: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        3.0, description="A run whose second-largest implausibility over the fitted targets exceeds this is ruled out."
+    )
+
+
 class OptimiserSettings(BaseModel):
     """A Latin hypercube, then Nelder-Mead in the unit cube of the bounds (docs/calibration.md)."""
 
@@ -162,6 +177,7 @@ class TargetsFile(BaseModel):
     targets: list[Target] = Field(min_length=1, description="Published figures, fitted or checked.")
     identifiability: IdentifiabilitySettings = Field(default_factory=IdentifiabilitySettings)
     optimiser: OptimiserSettings = Field(default_factory=OptimiserSettings)
+    plausibility: PlausibilitySettings = Field(default_factory=PlausibilitySettings)
 
     def is_fitted(self, target: Target) -> bool:
         """Fitted unless marked false or dated after ``fit_until``."""
