@@ -562,3 +562,20 @@ def test_the_listing_priority_search_is_the_national_search_plus_the_first_dispo
     }
     assert len(bounds) == len(national.spec.parameters) + 1
     assert candidate.scenario.courts.listing.rank_by_hearing == {"private_law.first_hearing": 1}
+
+
+def test_the_history_matching_wave_reads_the_national_targets_over_two_parameters() -> None:
+    """scenarios/calibration/backcast_wave_targets.yaml (docs/calibration.md, "Which runs the targets cannot rule
+    out"): every national target as there, and a space-filling design over private law hearing hours and days sat
+    before 2023, inside the national search's bounds, with no budget left for a local search after it."""
+    folder = HERE.parent / "scenarios" / "calibration"
+    backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml")
+    national = load_targets(folder / "backcast_targets.yaml", backcast)
+    wave = load_targets(folder / "backcast_wave_targets.yaml", backcast)
+    assert points(wave) == points(national)
+    bounds = {p.name: (p.key, p.lower, p.upper) for p in national.spec.parameters}
+    assert [p.name for p in wave.spec.parameters] == ["private_law_hearing_hours", "days_sat_before_2023"]
+    for p in wave.spec.parameters:
+        key, lower, upper = bounds[p.name]
+        assert p.key == key and lower <= p.lower < p.upper <= upper
+    assert wave.spec.optimiser.design_points_per_parameter * len(wave.spec.parameters) == 12
