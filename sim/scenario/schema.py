@@ -931,7 +931,7 @@ class Scenario(Strict):
     )
     seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(default=1, description="Root random seed.")
     monitor_interval_days: Annotated[float, Field(ge=1, le=365)] = Field(
-        default=7, description="Days between snapshots of open cases and queues."
+        default=7, description="Days between snapshots of open cases and queues (and one more at the end of the run)."
     )
     starting_state: StartingState = Field(
         default_factory=StartingState,
