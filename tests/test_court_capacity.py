@@ -461,7 +461,7 @@ def test_a_region_that_begins_pathfinder_moves_its_hours_from_the_magistrates_on
     magistrates = court.tiers.index("magistrates")
     diary = court.diaries[1][0][magistrates]
     before = weekday_hours(court, 1, magistrates)
-    day = (dt.date(2024, 3, 1) - dt.date(2024, 1, 1)).days
+    day = int(scenario.day_of(dt.date(2024, 3, 1)))
     court.follow_routes(scenario, day)
     assert diary.capacity[day - 1] == pytest.approx(before)  # hours already laid out before the date stay
     assert diary.capacity[day + 4] < 0.5 * before  # Wednesday 6 March
@@ -485,7 +485,7 @@ def test_a_run_splits_hours_by_the_routes_in_force_through_its_warm_up(small_dat
     replication.run()
     magistrates = replication.court.tiers.index("magistrates")
     diary = replication.court.diaries[1][0][magistrates]
-    switch = (dt.date(2023, 4, 1) - scenario.sim_start_date).days
+    switch = int(scenario.day_of(dt.date(2023, 4, 1)))
     old_route = Court._hours(scenario, scenario.sim_start_date)[1][magistrates]
     pathfinder = Court._hours(scenario, scenario.start_date)[1][magistrates]
     assert pathfinder < 0.5 * old_route

@@ -126,11 +126,10 @@ class Replication:
             self.court.apply(scenario, int(math.ceil(day)))
             self.teams.apply(scenario)
 
-    def _route_changes(self) -> list[int]:
+    def _route_changes(self) -> list[float]:
         """The days inside the run on which a region begins Pathfinder, in any period's scenario."""
-        start = self.periods[0][1].sim_start_date
         days = {
-            (region.pathfinder_from - start).days
+            scenario.day_of(region.pathfinder_from)
             for _, scenario in self.periods
             for region in scenario.regions.values()
             if region.pathfinder_from is not None
@@ -142,7 +141,7 @@ class Replication:
         policy's date; without this the split of the run's first day would hold to its end."""
         for day in self._route_changes():
             yield self.env.timeout(day - self.env.now)
-            self.court.follow_routes(self.scenario, day)
+            self.court.follow_routes(self.scenario, int(day))
 
     # ------------------------------------------------------------------ the pathways' context (PathwayContext)
     @property

@@ -424,14 +424,18 @@ class Court:
         listing = courts.listing
         calendar_changed = self.calendar.change(courts, from_day)
         self.centre_hours_shares = [region.court.centre_shares()[0] for region in scenario.regions.values()]
-        for diary in (d for centres in self.diaries for tiers in centres for d in tiers):
+        for diary in self._every_diary():
             diary.relist_notice_days = courts.relist_notice_days
             diary.urgent_relist_notice_days = courts.urgent_relist_notice_days
             if calendar_changed:
                 diary.relay(from_day)
         self.follow_routes(scenario, from_day)
-        for diary in (d for centres in self.diaries for tiers in centres for d in tiers):
+        for diary in self._every_diary():
             diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
+
+    def _every_diary(self) -> list[ListingDiary]:
+        """Every diary of every region, centre and tier."""
+        return [diary for centres in self.diaries for tiers in centres for diary in tiers]
 
     def follow_routes(self, scenario: Scenario, from_day: int) -> None:
         """Split the sitting hours by the routes in force from ``from_day``: a region that begins Pathfinder needs
