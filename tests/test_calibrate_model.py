@@ -579,3 +579,27 @@ def test_the_history_matching_wave_reads_the_national_targets_over_two_parameter
         key, lower, upper = bounds[p.name]
         assert p.key == key and lower <= p.lower < p.upper <= upper
     assert wave.spec.optimiser.design_points_per_parameter * len(wave.spec.parameters) == 12
+
+
+def test_the_listing_priority_wave_is_the_committed_wave_on_the_candidate_at_its_fit() -> None:
+    """scenarios/calibration/listing_priority_wave*.yaml (docs/calibration.md, "A wave on the listing-priority
+    candidate"): the same targets, parameters, bounds and design as the committed model's wave, so the two
+    structures are read on the same footing; the scenario is the candidate at its search's fit (evaluation 13)."""
+    folder = HERE.parent / "scenarios" / "calibration"
+    backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml")
+    wave = load_scenario(folder / "listing_priority_wave.yaml")
+    committed = load_targets(folder / "backcast_wave_targets.yaml", backcast)
+    candidate = load_targets(folder / "listing_priority_wave_targets.yaml", wave)
+    assert points(candidate) == points(committed)
+    assert candidate.spec.parameters == committed.spec.parameters
+    assert candidate.spec.optimiser == committed.spec.optimiser
+    fit = pd.read_csv(HERE.parent / "docs" / "calibration" / "listing_priority_candidate_evaluations.csv").iloc[13]
+    base, here = backcast.scenario.public_law, wave.scenario.public_law
+    for name in ("duration_days", "expert_duration_days"):
+        ratio = getattr(here.assessments, name).median / getattr(base.assessments, name).median
+        assert ratio == pytest.approx(fit["public_law_assessment_days"], abs=1e-3)
+    assert here.resolved_at_cmh_share == pytest.approx(fit["resolved_at_cmh_share"], abs=1e-6)
+    assert here.further_assessment.share == pytest.approx(fit["further_assessment_share"], abs=1e-6)
+    share = wave.scenario.private_law.first_disposal_at_first_hearing_share
+    assert share == pytest.approx(fit["first_disposal_at_first_hearing_share"], abs=1e-6)
+    assert wave.scenario.courts.listing.rank_by_hearing == {"private_law.first_hearing": 1}
