@@ -215,10 +215,15 @@ def backcast(
 
 
 # ---------------------------------------------------------------------------------------------- the record
-def _number(value: float) -> str:
+SHARE_SUFFIX = "_share"  # indicators published as a share of one, printed as per cent
+
+
+def _number(value: float, indicator: str) -> str:
+    """As published: shares as per cent, counts whole, weeks and the like to one decimal (by the indicator's
+    name, not the value's size, so a band that reaches 0 weeks reads 0.0, not 0%)."""
     if value != value:  # NaN
         return "–"
-    if abs(value) < 1:
+    if indicator.endswith(SHARE_SUFFIX):
         return f"{value:.0%}"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
 
@@ -270,9 +275,12 @@ def to_markdown(result: BackcastResult, about: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        interval = f" ({_number(r.lower)} to {_number(r.upper)})" if r.lower == r.lower else ""
+        interval = (
+            f" ({_number(r.lower, r.indicator)} to {_number(r.upper, r.indicator)})" if r.lower == r.lower else ""
+        )
         lines.append(
-            f"| {r.indicator} | {r.date} | {_number(r.published)} | {_number(r.model)}{interval} | "
+            f"| {r.indicator} | {r.date} | {_number(r.published, r.indicator)} | "
+            f"{_number(r.model, r.indicator)}{interval} | "
             f"{'yes' if r.fitted else 'no'} | {r.source} |"
         )
     if result.failed_replications:
