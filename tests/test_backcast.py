@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
-from sim.experiment.backcast import _number, grid, run_until
+from sim.experiment.backcast import grid, run_until
 from sim.experiment.trajectory import published_trajectory
 from sim.scenario.loading import load_scenario
 from tests.conftest import ROOT, SCENARIOS
@@ -156,14 +156,3 @@ def test_a_missing_targets_file_is_refused_before_anything_runs(tmp_path: Path, 
     assert main(["backcast", str(TINY), "--targets", str(tmp_path / "none.yaml"), "--out", str(out)]) == 2
     assert "no such targets file" in capsys.readouterr().err
     assert not out.exists()
-
-
-def test_the_record_prints_each_figure_as_it_is_published() -> None:
-    """docs/backcast.md: a band that reaches 0 weeks reads 0.0 (weeks), not 0% (it once did, judged by size);
-    shares read as per cent and counts whole."""
-    assert _number(0.0, "private_law_mean_weeks_to_first_disposal") == "0.0"
-    assert _number(0.5, "public_law_mean_weeks") == "0.5"
-    assert _number(0.34, "public_law_within_26_weeks_share") == "34%"
-    assert _number(-1366.0, "public_law_outstanding_change_on_year") == "-1,366"
-    assert _number(37541.0, "private_law_outstanding_nao") == "37,541"
-    assert _number(float("nan"), "public_law_mean_weeks") == "–"

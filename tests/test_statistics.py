@@ -149,3 +149,15 @@ def test_sequential_stop_needs_confirmation() -> None:
     assert sequential_stop(steady.iloc[:4], 5.0, minimum=3, confirm=2) is None  # not yet confirmed
     noisy = headline_frame([1.0, 30.0, 5.0, 20.0])
     assert sequential_stop(noisy, 5.0, minimum=3, confirm=1) is None
+
+
+def test_figures_print_as_they_are_published_by_the_indicators_name_not_the_values_size() -> None:
+    """The back-cast and validation records share one formatter: a share reads as per cent, a count whole, weeks to
+    one decimal, and a weeks band that reaches 0 reads 0.0, never 0%."""
+    assert statistics.as_published(0.34, "public_law_within_26_weeks_share") == "34%"
+    assert statistics.as_published(0.004, "public_law_within_26_weeks_share[region=wales]") == "0.4%"
+    assert statistics.as_published(0.0, "public_law_mean_weeks") == "0.0"
+    assert statistics.as_published(0.62, "public_law_mean_weeks") == "0.6"
+    assert statistics.as_published(37541.2, "private_law_outstanding") == "37,541"
+    assert statistics.as_published(-1366.0, "public_law_outstanding_change_on_year") == "-1,366"
+    assert statistics.as_published(float("nan"), "private_law_outstanding") == "–"

@@ -67,6 +67,19 @@ def natural_bounds(indicator: str) -> tuple[float, float]:
     return 0.0, math.inf
 
 
+def as_published(value: float, indicator: str) -> str:
+    """A figure as it is published: a share as per cent, a count whole, weeks and the like to one decimal.
+
+    The form follows the indicator's name (:func:`natural_bounds`), never the value's size: a band of weeks that
+    reaches 0 reads 0.0, not 0%.
+    """
+    if value != value:  # NaN
+        return "–"
+    if natural_bounds(indicator)[1] == 1.0:
+        return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+
+
 def interval_method(indicator: str) -> str:
     """The interval that respects an indicator's bounds: logit for a share, truncated t if not negative, else t."""
     low, high = natural_bounds(indicator)

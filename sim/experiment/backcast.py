@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.periods import inside, last_day
+from sim.analysis.statistics import as_published
 from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
@@ -215,19 +216,6 @@ def backcast(
 
 
 # ---------------------------------------------------------------------------------------------- the record
-SHARE_SUFFIX = "_share"  # indicators published as a share of one, printed as per cent
-
-
-def _number(value: float, indicator: str) -> str:
-    """As published: shares as per cent, counts whole, weeks and the like to one decimal (by the indicator's
-    name, not the value's size, so a band that reaches 0 weeks reads 0.0, not 0%)."""
-    if value != value:  # NaN
-        return "–"
-    if indicator.endswith(SHARE_SUFFIX):
-        return f"{value:.0%}"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
-
-
 def fit_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per indicator and fitted/held out: points compared, share inside the band, mean absolute relative error."""
     rows = table[table["published"].notna() & table["model"].notna()].copy()
@@ -276,11 +264,13 @@ def to_markdown(result: BackcastResult, about: dict[str, Any]) -> str:
     ]
     for r in table.itertuples():
         interval = (
-            f" ({_number(r.lower, r.indicator)} to {_number(r.upper, r.indicator)})" if r.lower == r.lower else ""
+            f" ({as_published(r.lower, r.indicator)} to {as_published(r.upper, r.indicator)})"
+            if r.lower == r.lower
+            else ""
         )
         lines.append(
-            f"| {r.indicator} | {r.date} | {_number(r.published, r.indicator)} | "
-            f"{_number(r.model, r.indicator)}{interval} | "
+            f"| {r.indicator} | {r.date} | {as_published(r.published, r.indicator)} | "
+            f"{as_published(r.model, r.indicator)}{interval} | "
             f"{'yes' if r.fitted else 'no'} | {r.source} |"
         )
     if result.failed_replications:

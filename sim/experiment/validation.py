@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from sim.analysis.periods import inside, last_day
-from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, interval, interval_method
+from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, as_published, interval, interval_method
 from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
 from sim.experiment.run_tables import check_results_dir, columns_in, read_table, replication_frames
@@ -158,6 +158,7 @@ def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure]
             {
                 "key": figure.key,
                 "indicator": figure.label,
+                "measure": figure.indicator,
                 "published": figure.published,
                 "period": figure.period,
                 "measured_at": _when(figure),
@@ -177,14 +178,6 @@ def validation_table(values: pd.DataFrame, run: RunPeriod, figures: list[Figure]
             }
         )
     return pd.DataFrame(rows)
-
-
-def _number(value: float, like: float) -> str:
-    if value != value:  # NaN
-        return "–"
-    if like < 1:
-        return f"{value:.0%}" if abs(value) >= 0.01 else f"{value:.1%}"
-    return f"{value:,.0f}" if like >= 1000 else f"{value:,.1f}"
 
 
 def _verdict(r: Any, run_text: str) -> str:
@@ -232,14 +225,14 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
     ]
     for r in table.itertuples():
         interval = (
-            f" ({_number(r.ci95_low, r.published)} to {_number(r.ci95_high, r.published)})"
+            f" ({as_published(r.ci95_low, r.measure)} to {as_published(r.ci95_high, r.measure)})"
             if r.ci95_low == r.ci95_low
             else ""
         )
         difference = f"{r.difference_share:+.0%}" if r.difference_share == r.difference_share else "–"
         lines.append(
-            f"| {r.indicator} | {_number(r.published, r.published)} ({r.period}, {r.source}) | {r.measured_at} | "
-            f"{_number(r.model_mean, r.published)}{interval} | {difference} | {_verdict(r, run_text)} |"
+            f"| {r.indicator} | {as_published(r.published, r.measure)} ({r.period}, {r.source}) | {r.measured_at} | "
+            f"{as_published(r.model_mean, r.measure)}{interval} | {difference} | {_verdict(r, run_text)} |"
         )
     compared = table[table["status"] == COMPARED]
     misses = compared[~compared["within_tolerance"]]
@@ -248,8 +241,8 @@ def to_markdown(table: pd.DataFrame, about: dict[str, Any]) -> str:
         lines.append("None: every figure compared is within its tolerance.")
     for r in misses.itertuples():
         lines.append(
-            f"- **{r.indicator}**: model {_number(r.model_mean, r.published)} against "
-            f"{_number(r.published, r.published)} published. {r.if_missed}"
+            f"- **{r.indicator}**: model {as_published(r.model_mean, r.measure)} against "
+            f"{as_published(r.published, r.measure)} published. {r.if_missed}"
         )
     outside = table[table["status"] == OUTSIDE]
     if not outside.empty:
@@ -342,10 +335,10 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     """One line per figure: ok, MISS, out (of the run) or none (no model value); the model's value, the published."""
     lines = []
     for r in table.itertuples():
-        published = _number(r.published, r.published)
+        published = as_published(r.published, r.measure)
         if r.status == COMPARED:
             verdict = "ok  " if r.within_tolerance else "MISS"
-            model = f"model {_number(r.model_mean, r.published)}"
+            model = f"model {as_published(r.model_mean, r.measure)}"
         else:
             verdict, model = ("out " if r.status == OUTSIDE else "none"), r.status
         lines.append(f"{verdict} {r.indicator} ({r.measured_at}): {model}, published {published}")
