@@ -1,7 +1,7 @@
 """Per-operation benchmarks of the model's inner loop (issue 14, item 5): each operation repeated, medians reported.
 
     pip install -e ".[dev]"       # pytest-benchmark
-    python -m pytest benchmarks/ --benchmark-only --benchmark-disable-gc --benchmark-columns=median,iqr,rounds
+    python -m pytest -n0 benchmarks/ --benchmark-only --benchmark-disable-gc --benchmark-columns=median,iqr,rounds
 
 Kept out of the default test run (``testpaths = ["tests"]``). The garbage collector is off during a model run, so it
 is off here too (``--benchmark-disable-gc``); otherwise a collection lands in some rounds. Each benchmark times a
