@@ -30,7 +30,8 @@ from sim.experiment.model_calibration.measures import (
     run_end_date,
     run_tables,
 )
-from sim.experiment.model_calibration.targets import Targets, TargetsError, load_targets, scenario_at
+from sim.experiment.model_calibration.parameter_values import scenario_at
+from sim.experiment.model_calibration.targets import Targets, TargetsError, load_targets
 from sim.experiment.replications import run_experiment
 from sim.experiment.trajectory import period_bounds
 from sim.scenario.loading import LoadedScenario, load_scenario
@@ -460,6 +461,51 @@ def test_one_parameter_may_set_several_keys_and_add_regions_to_an_index_left_emp
         tmp_path / "t.yaml", [wrong], [target("public_law_mean_weeks[region=wales]", 20, end)], measure="trajectory"
     )
     with pytest.raises(TargetsError, match=r"unknown region 'walse'"):
+        load_targets(path, loaded)
+
+
+def test_a_parameter_with_balance_keys_moves_a_share_of_a_fixed_total(tmp_path: Path) -> None:
+    """Cafcass's advisers are published as one total, not by team: a factor on the short-term teams takes what they
+    gain from the long-term teams, region by region in proportion, so the total stays the scenario's; moving more
+    than the balance holds is refused, naming the key."""
+    loaded = load_scenario(SCENARIO)
+    split = {
+        "name": "short_term_share",
+        "key": "regions.*.cafcass.short_term_advisers",
+        "change": "scale",
+        "balance": ["regions.*.cafcass.long_term_advisers"],
+        "lower": 0.5,
+        "upper": 2.0,
+    }
+    end = run_end_date(loaded).isoformat()
+    path = write_targets(
+        tmp_path / "t.yaml", [split], [target("private_law_mean_weeks", 30, end)], measure="trajectory"
+    )
+    targets = load_targets(path, loaded)
+
+    def advisers(scenario) -> tuple[float, float]:
+        regions = scenario.regions.values()
+        return sum(r.cafcass.short_term_advisers for r in regions), sum(r.cafcass.long_term_advisers for r in regions)
+
+    short, long = advisers(loaded.scenario)
+    moved_short, moved_long = advisers(scenario_at(loaded, targets.spec.parameters, (1.5,)).scenario)
+    assert moved_short == pytest.approx(1.5 * short)
+    assert moved_short + moved_long == pytest.approx(short + long)
+    with pytest.raises(ValueError, match="long_term_advisers: the balance keys hold"):
+        scenario_at(loaded, targets.spec.parameters, (1 + (long + 1) / short,))
+    path = write_targets(
+        tmp_path / "t.yaml",
+        [{**split, "change": "set"}],
+        [target("private_law_mean_weeks", 30, end)],
+        measure="trajectory",
+    )
+    with pytest.raises(TargetsError, match=r"t\.yaml:\d+: parameters\[0\].*balance keys go with change: scale"):
+        load_targets(path, loaded)
+    misspelt = {**split, "balance": ["regions.*.cafcass.long_term_adviser"]}
+    path = write_targets(
+        tmp_path / "t.yaml", [misspelt], [target("private_law_mean_weeks", 30, end)], measure="trajectory"
+    )
+    with pytest.raises(TargetsError, match=r"parameters\[0\]\.balance\[0\].*did you mean"):
         load_targets(path, loaded)
 
 

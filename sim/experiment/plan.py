@@ -22,7 +22,7 @@ import yaml
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, TOTAL_PER_YEAR
 from sim.experiment.compare import compare
 from sim.experiment.manifest import study_manifest, write_manifest
-from sim.experiment.model_calibration.targets import concrete_keys, resolved_data
+from sim.experiment.model_calibration.parameter_values import concrete_keys, resolved_data
 from sim.experiment.owned_files import MANIFEST_NAME, claim, write_atomically, writes_into
 from sim.experiment.plan_search import (
     CONFIRM_DIR,

@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, capacity_cost_rows
-from sim.experiment.model_calibration.targets import apply_values, resolved_data
+from sim.experiment.model_calibration.parameter_values import apply_values, resolved_data
 from sim.experiment.plan_spec import Lever, PlanSpecError, Target, check_target_names, grid_size
 from sim.experiment.replications import run_experiment
 from sim.experiment.results_folder import REPLICATIONS_DIR, clear_replication, replication_dir

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.experiment.model_calibration.targets import FreeParameter, concrete_keys, resolved_data
+from sim.experiment.model_calibration.parameter_values import concrete_keys, resolved_data
+from sim.experiment.model_calibration.targets import FreeParameter
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.policy_paths import run_level_problem, schema_path_problem, set_path
 from sim.scenario.schema import Scenario

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.model_calibration.measures import MEASURES, POINT_COLUMNS
-from sim.experiment.model_calibration.targets import Targets, scenario_at
+from sim.experiment.model_calibration.parameter_values import scenario_at
+from sim.experiment.model_calibration.targets import Targets
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import REPLICATIONS_DIR, clear_replication, replication_dir
 from sim.scenario.loading import LoadedScenario

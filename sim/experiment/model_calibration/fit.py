@@ -235,7 +235,7 @@ def parameters_table(targets: Targets, fit: Fit, verdict: Identifiability) -> pd
         rows.append(
             {
                 "parameter": p.label,
-                "key": ", ".join(p.keys),
+                "key": ", ".join(p.keys) + (f" (balance: {', '.join(p.balance)})" if p.balance else ""),
                 "change": p.change,
                 "lower": p.lower,
                 "upper": p.upper,

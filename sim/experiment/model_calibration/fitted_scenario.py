@@ -13,7 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from sim.experiment.manifest import scenario_hash
 from sim.experiment.model_calibration.evaluator import CalibrationModelError
-from sim.experiment.model_calibration.targets import Targets, apply_values, concrete_keys, resolved_data, scenario_at
+from sim.experiment.model_calibration.parameter_values import apply_values, concrete_keys, resolved_data, scenario_at
+from sim.experiment.model_calibration.targets import Targets
 from sim.experiment.owned_files import write_atomically
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.schema import Name
@@ -38,7 +39,7 @@ def fitted_scenario_text(loaded: LoadedScenario, targets: Targets, values: tuple
     data = apply_values(resolved_data(loaded), parameters, values)
     changes: dict[str, Any] = {}
     for p in parameters:
-        for path in (path for key in p.keys for path in concrete_keys(data, key)):
+        for path in (path for key in p.changed_keys for path in concrete_keys(data, key)):
             parent: Any = data
             for key in path[:-1]:
                 parent = parent[key]

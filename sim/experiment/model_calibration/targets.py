@@ -18,20 +18,19 @@ of ``courts.capacity.capacity_per_case_index``, which the baseline leaves empty)
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.analysis.trajectory import MEASURES as PUBLISHED_MEASURES
 from sim.analysis.trajectory import split_region
 from sim.experiment.model_calibration.measures import MEASURES
-from sim.scenario.annotations import fields_by_key, is_model, members
-from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
-from sim.scenario.schema import Name, Scenario
+from sim.experiment.model_calibration.parameter_values import concrete_keys, resolved_data, scenario_at, unknown_key
+from sim.scenario.loading import LoadedScenario
+from sim.scenario.schema import Name
 from sim.scenario.yaml_file import (
     Problem,
     ScenarioError,
@@ -69,17 +68,33 @@ class FreeParameter(BaseModel):
     start: Finite | None = Field(
         None, description="Where the search starts (default: the scenario's value for 'set', 1 for 'scale')."
     )
+    balance: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = Field(
+        None,
+        description="With change: scale, keys that give up what the scaled keys gain (or take what they lose), all "
+        "by one factor, so that the sum over key and balance stays the scenario's: a fixed, published total split "
+        "between two kinds of staff (Cafcass's short- and long-term advisers, say).",
+    )
 
     @model_validator(mode="after")
     def _named_if_several(self) -> FreeParameter:
         if isinstance(self.key, list) and len(self.key) > 1 and self.name is None:
             raise ValueError("a parameter with several keys needs a name for the outputs")
+        if self.balance is not None:
+            if self.change != "scale":
+                raise ValueError("balance keys go with change: scale (the factor moves a share of a fixed total)")
+            if set(self.balance) & set(self.keys):
+                raise ValueError("a key cannot be both scaled and the balance")
         return self
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The dotted keys the parameter sets, one or more."""
         return (self.key,) if isinstance(self.key, str) else tuple(self.key)
+
+    @property
+    def changed_keys(self) -> tuple[str, ...]:
+        """Every dotted key the parameter changes: its own and the balance."""
+        return self.keys + tuple(self.balance or ())
 
     @property
     def label(self) -> str:
@@ -198,94 +213,6 @@ class Targets:
         return [self.spec.is_fitted(t) for t in self.spec.targets]
 
 
-# ---------------------------------------------------------------------------------------------- applying
-def resolved_data(loaded: LoadedScenario) -> dict[str, Any]:
-    """The base scenario as plain data, every default filled in, ready for :func:`set_path`."""
-    return loaded.scenario.model_dump(mode="json", by_alias=True)
-
-
-def apply_values(data: dict, parameters: list[FreeParameter], values: tuple[float, ...]) -> dict:
-    """A copy of ``data`` with each parameter's value applied; raises ValueError naming the key."""
-    changed = copy.deepcopy(data)
-    for parameter, value in zip(parameters, values, strict=True):
-        for key in parameter.keys:
-            problem = set_path(changed, key, float(value), scale=parameter.change == "scale")
-            if problem:
-                raise ValueError(f"{key}: {problem}")
-    return changed
-
-
-def scenario_at(loaded: LoadedScenario, parameters: list[FreeParameter], values: tuple[float, ...]) -> LoadedScenario:
-    """The scenario with the parameters at ``values``, validated (policies included)."""
-    label = ", ".join(f"{p.label}={v:.6g}" for p, v in zip(parameters, values, strict=True))
-    return scenario_from_dict(apply_values(resolved_data(loaded), parameters, values), name=f"{loaded.path} [{label}]")
-
-
-def concrete_keys(data: Any, dotted: str) -> list[tuple[str | int, ...]]:
-    """Every key path a dotted key with ``*`` names in ``data``, e.g. each tier of each region (a number names an
-    item of a list); a last part an
-    open mapping of the schema does not have yet (a region of an index left empty) is named too, as setting it
-    adds it."""
-    parts = dotted.split(".")
-    paths: list[tuple[str | int, ...]] = [()]
-    for i, part in enumerate(parts):
-        found = []
-        for path in paths:
-            node = data
-            for key in path:
-                node = node[key]
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                found.append((*path, int(part)))  # an item of a list, e.g. history.rows.0.days_sat
-            elif isinstance(node, dict):
-                new = i == len(parts) - 1 and part != "*" and part not in node and _open_mapping(path, data)
-                keys = list(node) if part == "*" else [part] if part in node or new else []
-                found += [(*path, key) for key in keys]
-        paths = found
-    return paths
-
-
-def _open_mapping(path: tuple[str, ...], data: Any) -> bool:
-    """Whether the scenario schema has a mapping of free keys (``dict[Name, ...]``) at ``path``, not a model."""
-    annotation: Any = Scenario
-    node = data
-    for key in (*path, None):
-        kinds = [m for m in members(annotation, node) if is_model(m) or get_origin(m) is dict]
-        if not kinds:
-            return False
-        if key is None:
-            return get_origin(kinds[0]) is dict
-        annotation = fields_by_key(kinds[0]).get(key) if is_model(kinds[0]) else get_args(kinds[0])[1]
-        node = node.get(key) if isinstance(node, dict) else None
-        if annotation is None:
-            return False
-    return False
-
-
-def _unknown_key(data: dict, dotted: str) -> str:
-    """What is wrong with a key that names nothing: the first part that is not there, with a suggestion."""
-    node: Any = data
-    done: list[str] = []
-    for part in dotted.split("."):
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                return f"'{'.'.join([*done, part])}' is not an item of the list '{'.'.join(done)}' ({len(node)} items)"
-            node = node[int(part)]
-            done.append(part)
-            continue
-        if not isinstance(node, dict):
-            return f"'{'.'.join(done)}' is a value, not a mapping of keys"
-        if part == "*":
-            node = next(iter(node.values()), None)
-        elif part not in node:
-            close = suggest(part, node)
-            hint = f"; did you mean '{'.'.join([*done, close])}'?" if close else ""
-            return f"'{'.'.join([*done, part])}' is not a key of the resolved scenario{hint}"
-        else:
-            node = node[part]
-        done.append(part)
-    return f"'{dotted}' names nothing in the scenario"
-
-
 def _default_start(parameter: FreeParameter, data: dict) -> float:
     """The scenario's own value ('set', when every matched key has the same number) or 1 ('scale'), if in
     bounds; else the middle of the bounds."""
@@ -365,7 +292,10 @@ def _checks(spec: TargetsFile, tree: SourceTree, loaded: LoadedScenario) -> tupl
         for j, key in enumerate(p.keys):
             if not concrete_keys(data, key):
                 at: tuple[str | int, ...] = ("parameters", i, "key") + ((j,) if isinstance(p.key, list) else ())
-                add(at, f"parameters[{i}].key" + (f"[{j}]" if isinstance(p.key, list) else ""), _unknown_key(data, key))
+                add(at, f"parameters[{i}].key" + (f"[{j}]" if isinstance(p.key, list) else ""), unknown_key(data, key))
+        for j, key in enumerate(p.balance or ()):
+            if not concrete_keys(data, key):
+                add(("parameters", i, "balance", j), f"parameters[{i}].balance[{j}]", unknown_key(data, key))
     if problems:
         return problems, ()
     start = tuple(p.start if p.start is not None else _default_start(p, data) for p in spec.parameters)
