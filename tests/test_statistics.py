@@ -62,6 +62,26 @@ def test_a_share_gets_a_logit_scale_interval_inside_zero_to_one() -> None:
     assert 0 < row["ci95_low"] < p < row["ci95_high"] < 1
 
 
+@pytest.mark.parametrize(
+    "indicator",
+    [
+        "share_of_life_in_proceedings_mean",
+        "share_of_life_in_proceedings_p90",
+        "public_law_within_26_weeks_share[region=wales]",
+    ],
+)
+def test_a_share_is_known_by_either_form_of_its_name(indicator: str) -> None:
+    """``share_*`` names a share as ``*_share`` does: the share of a child's life spent in proceedings got a t
+    interval truncated at zero, which could pass 100%, and was printed as a number of weeks."""
+    assert statistics.is_share(indicator)
+    assert statistics.natural_bounds(indicator) == (0.0, 1.0)
+    assert statistics.interval_method(indicator) == "logit"
+    assert statistics.as_published(0.42, indicator) == "42%"
+    row = statistics.summarise(per_rep_frame(indicator, [0.9, 0.99])).iloc[0]
+    assert 0 < row["ci95_low"] < row["mean"] < row["ci95_high"] < 1
+    assert not statistics.is_share("days_to_final_order_mean") and not statistics.is_share("shares_of_time_days")
+
+
 def test_small_spreads_give_nearly_the_t_interval_and_no_spread_gives_no_width() -> None:
     """Logit and t agree when the spread is small next to the bounds; equal values give a zero-width interval."""
     values = np.array([0.40, 0.41, 0.39, 0.405, 0.395])

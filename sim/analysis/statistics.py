@@ -54,13 +54,22 @@ CORRECTIONS = ("none", "holm", "bonferroni")
 """Corrections for multiple comparisons offered by ``compare --correction`` (statsmodels' multipletests)."""
 
 
+def is_share(indicator: str) -> bool:
+    """Whether an indicator is a share, from 0 to 1: named ``*_share`` or ``share_*`` (``share_of_life_in_proceedings_
+    mean`` and its percentiles), as :mod:`sim.analysis.indicators` names them. The one test every table, interval and
+    figure uses, so a share is never shown as weeks or given an interval past 100%. A regional label
+    (``NAME[region=REGION]``) is read by its name."""
+    name = indicator.split("[", 1)[0]
+    return name.endswith("_share") or name.startswith("share_")
+
+
 def natural_bounds(indicator: str) -> tuple[float, float]:
     """The values an indicator can take: a share in 0-1, a change of either sign, anything else not negative.
 
     A regional label (``NAME[region=REGION]``, :mod:`sim.analysis.trajectory`) is read by its name.
     """
     name = indicator.split("[", 1)[0]
-    if name.endswith("_share"):
+    if is_share(name):
         return 0.0, 1.0
     if "_change" in name:
         return -math.inf, math.inf

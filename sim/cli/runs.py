@@ -153,6 +153,7 @@ def store_errors(call):
 def cmd_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from sim.analysis.statistics import is_share
     from sim.experiment.run_store import LIST_FIGURES
 
     store = store_for(args)
@@ -169,7 +170,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         }
     )
     for label, indicator, _, _ in LIST_FIGURES:
-        share = indicator.endswith("_share")
+        share = is_share(indicator)
         shown[label] = [
             with_interval(m, lo, hi, share)
             for m, lo, hi in zip(runs[label], runs[f"{label} ci95_low"], runs[f"{label} ci95_high"], strict=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.statistics import is_share
 from sim.experiment.model_calibration.parameter_values import concrete_keys, resolved_data
 from sim.experiment.model_calibration.targets import FreeParameter
 from sim.scenario.loading import LoadedScenario
@@ -175,7 +176,7 @@ def parse_target(text: str) -> Target:
             "NAME[BREAKDOWN=GROUP]), e.g. public_law_cases_within_26_weeks_share>=0.5"
         )
     threshold = _number(match["value"], "VALUE", argument)
-    if match["name"].endswith("_share") and not 0 <= threshold <= 1:
+    if is_share(match["name"]) and not 0 <= threshold <= 1:
         raise PlanSpecError(f"{argument}: {match['name']} is a share, from 0 to 1; got {threshold:g}")
     return Target(
         indicator=match["name"],

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.statistics import is_share
 from sim.outputs.figures import GRID_ALPHA, PANEL_HEIGHT_INCHES, PANEL_WIDTH_INCHES, _fan, _series, label
 
 PANELS_PER_ROW = 3
@@ -27,7 +28,7 @@ def _group_words(group: object) -> str:
 
 def _unit(indicator: str) -> str:
     """The axis label of an indicator's panel: its unit, from its name (sim.analysis.indicators)."""
-    if indicator.endswith("_share") or indicator.startswith("share_"):
+    if is_share(indicator):
         return "percent"
     for part, unit in (("weeks", "weeks"), ("days", "days"), ("_count", "children or cases")):
         if part in indicator:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.statistics import is_share
 from sim.experiment.compare import PAIRED_COLUMNS
 from sim.experiment.run_aggregates import disposal_spreads
 from sim.experiment.run_tables import connect, read_table
@@ -101,7 +102,7 @@ def _difference(indicator: str, r: pd.Series) -> str:
     value = r["difference_mean"]
     if pd.isna(value):
         return "–"
-    shown = f"{value:+.1%}" if indicator.endswith("_share") else f"{value:+,.1f}"
+    shown = f"{value:+.1%}" if is_share(indicator) else f"{value:+,.1f}"
     return f"{shown} ({summary_text.interval(indicator, r, 'difference_ci95_low', 'difference_ci95_high')})"
 
 

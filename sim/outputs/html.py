@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from sim.analysis.statistics import is_share
 from sim.experiment.owned_files import ledger, write_atomically
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,11 +55,6 @@ def number(value: Any, digits: int = 1) -> str:
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.{digits}f}"
-
-
-def is_share(indicator: str) -> bool:
-    """Shares are named ``*_share`` or ``share_*`` (sim.analysis.indicators)."""
-    return indicator.endswith("_share") or indicator.startswith("share_")
 
 
 POUNDS_IN_MILLIONS = 1e6
