@@ -3,17 +3,17 @@
 One file, past the 400 lines a module should keep to, so that the prototype reads and runs alone; if the design
 is adopted it becomes modules of ``sim/model`` (a case table, a day's batches, the diary loop, the team loop).
 
-The present model drives one generator per case with SimPy events (``sim/model/``). This prototype keeps the
-clock in SimPy with one event per simulated day and holds cases as rows of preallocated numpy columns; each
-day it takes the rows due that day and moves them on in batches: hearings heard (adjourned or not), hearings
-taken off the list (vacated, or the parties withdrew while waiting), team work finished, cases arriving. Every
-branch decision and duration is drawn as an array when a batch of cases is created, one numpy ``Generator``
-per decision; a case's whole route (safeguarding, FHDRA, fact-finding, section 7 report, DRA, final hearing)
-is fixed then as a row of step codes. Only two things stay sequential, in booking order (the time each case
-became ready): diary booking and caseload-slot allocation (first come, first served per region and team).
+The present model drives one generator per case with SimPy events (``sim/model/``). This prototype keeps the clock
+in SimPy with one event per simulated day and holds cases as rows of preallocated numpy columns; each day it takes
+the rows due that day and moves them on in batches: hearings heard (adjourned or not), hearings taken off the list
+(vacated, or the parties withdrew while waiting), team work finished, cases arriving. Every branch decision and
+duration is read as an array when a batch of cases is created, from each case's own tape of uniforms keyed as the
+present model keys it (3, below); a case's whole route (safeguarding, FHDRA, fact-finding, section 7 report, DRA,
+final hearing) is fixed then as a row of step codes. Only two things stay sequential, in booking order (the time
+each case became ready): diary booking and caseload-slot allocation (first come, first served per region and team).
 
     python benchmarks/batch_private_law.py [--run-years 5] [--warm-up-years 2] [--seed N] [--rounds R]
-        [--design both|batch|present] [--profile]
+        [--design both|batch|present] [--profile] [--check-routes] [--check-crn FACTOR]
 
 **Scenario.** Both designs run one scenario: ``scenarios/baseline.yaml`` extended (a file written to /tmp and
 read by the project's loader, ``sim.scenario.loading.load_scenario``) with public law and domestic abuse demand
@@ -45,26 +45,54 @@ the allocation delay.
 
 **What it simplifies.** (1) Time moves in whole days: a case's ready time stays a float (so notice periods,
 durations and days to disposal are as in the present model), but it acts on the day the time falls in, after
-everything else of that day's kind, and work allocated from a queue starts at the start of the day a slot
-freed. (2) Within a day, steps run in a fixed order (hours freed, hearings heard, work finished, arrivals, slot
-allocation, then all bookings in order of ready time), not interleaved by time of day. (3) Random numbers come
-from one stream per decision consumed in creation order, not the present model's per-case keyed tapes, so the
-two designs' runs are different samples of the same model; common random numbers between scenarios would need
-per-case keyed streams (see the report). (4) Records are only columns in memory (no stage rows, no child rows,
-no Parquet files, no weekly monitor), whereas the present model's figures include writing its tables; the
-number of children is drawn but children are not individual records. (5) No policies, no urgent hearings (none
-in private law), no open caseload at the start, no displacement; ``adjourn_probability_added_at_full_list`` is
-followed if set. (6) Pathfinder is left out (Wales runs the standard route in both designs).
+everything else of that day's kind, and work allocated from a queue starts at the start of the day a slot freed. (2)
+Within a day, steps run in a fixed order (hours freed, hearings heard, work finished, arrivals, slot allocation,
+then all bookings in order of ready time), not interleaved by time of day. (3) Random numbers are the present
+model's (``sim/model/random_streams.py``), read as arrays. Arrivals and the returns from before the run come from
+the same keyed generators, so every case has the same identity (origin, serial among its origin's private law cases,
+returns to court), region and arrival time in both designs. Everything a case draws comes from its own tape (a row
+of a block of 128 serials, or, for a return to court, a generator keyed by the case it returns from), at the places
+the present model reads, through the same inverse distribution functions (``quantiles``: on the array where the
+arithmetic is the same, the project's own function value by value where numpy's log and exp could round
+differently); the k-th hearing's length and notice and the n-th listing's three draws are the tape's k-th and n-th.
+So for one seed a case draws the present model's route exactly, and common random numbers hold between scenarios: a
+capacity changes timing, not what any case draws. Timing still decides whether and when a case returns to court
+during the run (its order must be made, not withdrawn, early enough), which listing a hearing is, and what a
+listing's draws decide (the withdrawal hazard grows with the wait). Children's ages and attributes are not drawn
+(see 4); their places on the tape are their own, so nothing else moves. (4) Records are only columns in memory (no
+stage rows, no child rows, no Parquet files, no weekly monitor), whereas the present model's figures include writing
+its tables; the number of children is drawn but children are not individual records. (5) No policies, no urgent
+hearings (none in private law), no open caseload at the start, no displacement;
+``adjourn_probability_added_at_full_list`` is followed if set. (6) Pathfinder is left out (Wales runs the standard
+route in both designs).
 
-**Measured** (2 cores shared with another job, load average 2-3; seed 20240101): 1 year after 2 of warm-up,
-3 interleaved rounds: batch 2.13-2.19 CPU s for 149,791 cases (68-70k cases per CPU-second), present 16.2-19.6 s
-for 149,231 (7.6-9.2k), ratio 7.4-9.2 (median 9.1); mean weeks to final order 29.44 against 29.66 (seeds 1-3:
-29.25-29.52 batch, 29.20 present); open at the end 28,787 against 29,006. Default 5 years: 5.50 s against 49.3 s
-(62k against 7.0k cases per CPU-second, ratio 9.0), 30.55 against 30.76 weeks. The diary's ``book`` is about half
-of the prototype's time (cProfile, ``--profile``).
+**Checks** (``tests/test_benchmarks.py`` asserts them). ``--check-routes`` runs the present model once more,
+untimed, keeps every case it creates and replays its route from its own draws (``replay_route``: a fresh count
+on its tape, asked what ``pathways/private_law.py`` and ``Replication.dispose`` ask, in their order), then compares
+case by case, by identity, with the prototype's rows (``compare_routes``): region, centre, local authority, flag
+and children as the run drew them, the route, the work's durations and the report's team, each hearing's length
+and notice, first disposal at the FHDRA, the drawn order, the return and its delay, the 8 listings' draws on the
+tape; and the arrival apart. It also holds the replay to what the run itself drew: per purpose no more than the
+replay, and exactly as much, with the same order, where the case reached its drawn order. ``--check-crn 0.9``
+runs the prototype again with private law's court hours x0.9 and compares every case's route with the first run's.
+
+**Measured** (2 cores shared with another job, load average 3-4; seed 20240101). Routes, 1 year after 2 of
+warm-up: all 126,712 first applications and 14,170 returns from before the run identical between the designs,
+arrival included; 7,994 returns during the run are in both and all identical (the present model's other 355 and
+the prototype's other 407 came from orders made at other times); the present run drew, for all its 149,231 cases,
+nothing the replay does not, and for the 86,760 that reached a drawn order exactly the replay's draws. Court hours
+x0.9: every case in both runs draws the same route (126,712 + 14,170 + 7,350); mean weeks to final order 29.48
+against 31.38. Speed, 1 year after 2 of warm-up, 3 interleaved rounds in one process: batch 1.97-2.13 CPU s for
+149,256 cases (70-76k cases per CPU-second), present 11.1-11.7 s for 149,231 (12.7-13.5k), ratio 5.2-5.7 (median
+5.6); the prototype as it was with a stream per decision (f0992c3) 1.47-1.49 s for 149,791 (101-102k): keyed draws
+keep 0.72 of its speed (0.69-0.74), about 4 us more a case. Mean weeks to final order 29.48 against 29.66; open at
+the end 28,946 against 29,006. Default 5 years (one round): 5.49 s against 29.1 s (62k against 11.8k cases per
+CPU-second, ratio 5.3), 30.60 against 30.76 weeks. The diary's ``book`` is about half of the prototype's time
+(cProfile, ``--profile``).
 
 The last line printed is one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second,
-mean_weeks_to_final_order, open_at_year_end}, ...], "ratio_batch_to_present": ...}``.
+mean_weeks_to_final_order, open_at_year_end}, ...], "ratio_batch_to_present": ...}``, with
+``routes_present_vs_batch``, ``present_run_vs_its_replay`` and ``crn`` when the checks are asked for.
 """
 
 from __future__ import annotations
@@ -83,21 +111,36 @@ import statistics
 import sys
 import tempfile
 import time
+from array import array
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 import simpy
 import yaml
+from scipy.special import gammaincinv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.agencies.court_capacity import demand_hours  # noqa: E402
-from sim.model.arrivals import arrivals_between, segment_bounds  # noqa: E402
+from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
 from sim.model.parameters import Parameters  # noqa: E402
+from sim.model.random_streams import (  # noqa: E402
+    ARRIVED,
+    BASES,
+    BLOCK_CASES,
+    CAPS,
+    PURPOSE,
+    RETURNED_FROM_BEFORE,
+    TAPE_WIDTH,
+    Draws,
+    RandomStreams,
+)
 from sim.model.starting_state import past_returns, rules  # noqa: E402
+from sim.scenario.distributions import Fixed, Gamma, Triangular, Uniform  # noqa: E402
+from sim.scenario.limits import MAX_DRAW  # noqa: E402
 from sim.scenario.loading import LoadedScenario, load_scenario, scenario_from_dict  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, LISTING_CLASSES, WEEK_DAYS, listing_class  # noqa: E402
@@ -121,29 +164,111 @@ ROUTE_WIDTH = 7
 # What a row is waiting for on its due day.
 ARRIVE, WORK_DONE, HEARD, OFF_LIST, CLOSED = range(5)
 SHORT_TERM, LONG_TERM, LOCAL_AUTHORITY = range(3)
-DECISIONS = [
-    "court_centre",
-    "domestic_abuse",
-    "children",
-    "resolved_at_first_hearing",
-    "first_disposal_at_first_hearing",
-    "fact_finding",
-    "section7",
-    "section7_by_local_authority",
-    "resolved_at_dra",
-    "outcome",
-    "recurrence",
-    "recurrence_delay",
-    "safeguarding_days",
-    "section7_days",
-    "hours",
-    "notice",
-    "region",
-    "listing_withdraw",
-    "listing_vacate",
-    "hearing_adjourn",
-]
+REPLICATION = 0
+"""The replication both designs run (``run_present`` runs the present model's replication 0)."""
+PLACE = {
+    name: BASES[PURPOSE[name]]
+    for name in (
+        "domestic_abuse",
+        "local_authority",
+        "children",
+        "court_centre",
+        "outcome",
+        "recurrence",
+        "recurrence.delay_days",
+        "private_law.resolved_at_first_hearing_share",
+        "private_law.first_disposal_at_first_hearing_share",
+        "private_law.fact_finding.share_if_domestic_abuse",
+        "private_law.section7.share",
+        "private_law.section7.by_local_authority_share",
+        "private_law.resolved_at_dra_share",
+        "private_law.safeguarding_days",
+        "private_law.section7.duration_days",
+    )
+}
+"""A case's draw for each decision or duration: its place on the case's tape (``sim.model.random_streams``)."""
+HOURS_PLACE, NOTICE_PLACE = BASES[PURPOSE["hearing.duration_hours"]], BASES[PURPOSE["hearing.notice_days"]]
+"""The k-th hearing's length and notice are at these places + k."""
+LISTING_PURPOSES = [PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "adjourn")]
+LISTINGS_ON_TAPE = CAPS[LISTING_PURPOSES[0]]
+LISTING_PLACES = np.concatenate([BASES[p] + np.arange(CAPS[p]) for p in LISTING_PURPOSES])
+"""The n-th listing's draws (the parties withdraw, vacated, adjourned) are at these places n, 8 + n and 16 + n."""
+LISTING_COUNTER = PURPOSE["listing.vacate"]
+"""``Draws.listing`` counts a case's listings on the vacate purpose."""
 LISTING_TOLERANCE_DAYS = 1e-9
+RETURNS_ALLOWANCE = 1.3
+"""Rows laid out at the start: this times the first applications expected and the returns from before the run."""
+
+
+# ---------------------------------------------------------------------------------------------- keyed draws
+def quantiles(dist, u: np.ndarray) -> np.ndarray:
+    """The value of ``dist`` at each uniform of ``u``, exactly as its ``quantile()`` gives them one at a time
+    (``sim.scenario.distributions``). Families whose inverse is basic arithmetic, a square root or a SciPy ufunc are
+    computed on the array (the same operations, so the same bits); the others (lognormal, exponential, Weibull,
+    empirical) call the project's own function once per value, since numpy's log and exp may round differently."""
+    if isinstance(dist, Fixed):
+        return np.full(len(u), min(float(dist.value), MAX_DRAW))
+    if isinstance(dist, Gamma):
+        k, theta = dist.shape_scale()
+        v = gammaincinv(k, u) * theta
+    elif isinstance(dist, Triangular):
+        low, mode, top = dist.low, dist.mode, dist.high
+        width = top - low
+        split = (mode - low) / width
+        rising, falling = width * (mode - low), width * (top - mode)
+        with np.errstate(invalid="ignore"):  # the branch not taken may be the root of a negative number
+            v = np.where(u < split, low + np.sqrt(u * rising), top - np.sqrt((1 - u) * falling))
+        most = min(top, MAX_DRAW)
+        return np.where(v < most, v, most)
+    elif isinstance(dist, Uniform):
+        v = dist.low + u * (dist.high - dist.low)
+    else:
+        quantile = dist.quantile()
+        return np.fromiter(map(quantile, u.tolist()), dtype=np.float64, count=len(u))
+    return np.where(v < MAX_DRAW, v, MAX_DRAW)
+
+
+def listing_beyond_tape(streams: RandomStreams, key: tuple[int, int, int, int], n: int) -> tuple[float, float, float]:
+    """The draws of a case's n-th listing past its tape's places (n >= 8): the project's ``Draws.listing``, keyed by
+    (origin, case type, serial, returns) and the listing's number."""
+    draws = Draws(array("d"), (streams.root_seed, streams.replication, *key))
+    draws.counts[LISTING_COUNTER] = n
+    return draws.listing()
+
+
+class Tapes:
+    """Cases' tapes as numpy rows, keyed as ``RandomStreams.draws`` and ``Draws.returned`` key them: a first case's
+    tape is its row of its block of 128 serials (one generator per origin, case type and block), a return's tape
+    comes from a generator of its own keyed by the case it returns from and its number of returns."""
+
+    def __init__(self, streams: RandomStreams, case_type: int) -> None:
+        self.streams = streams
+        self.case_type = case_type
+        self._held: dict[int, tuple[int, np.ndarray]] = {}
+
+    def block(self, origin: int, block: int) -> np.ndarray:
+        held = self._held.get(origin)
+        if held is None or held[0] != block:
+            rng = self.streams.generator("tape", origin, self.case_type, block)
+            held = (block, rng.random(BLOCK_CASES * TAPE_WIDTH).reshape(BLOCK_CASES, TAPE_WIDTH))
+            self._held[origin] = held
+        return held[1]
+
+    def rows(self, origin: np.ndarray, serial: np.ndarray, returns: np.ndarray) -> np.ndarray:
+        """The tapes of cases (origin, serial, returns), one row each."""
+        tape = np.empty((len(origin), TAPE_WIDTH))
+        first = returns == 0
+        for o in np.unique(origin[first]).tolist():
+            mine = np.flatnonzero(first & (origin == o))
+            blocks = serial[mine] // BLOCK_CASES
+            for b in np.unique(blocks).tolist():
+                rows = mine[blocks == b]
+                tape[rows] = self.block(o, b)[serial[rows] % BLOCK_CASES]
+        generator = self.streams.generator
+        for i in np.flatnonzero(~first).tolist():
+            key = (int(origin[i]), self.case_type, int(serial[i]), int(returns[i]))
+            tape[i] = generator("tape:return", *key).random(TAPE_WIDTH)
+        return tape
 
 
 # ---------------------------------------------------------------------------------------------- the scenario
@@ -157,8 +282,11 @@ def private_law_share_of_hours(scenario: Scenario) -> float:
     return sum(map(sum, private.values())) / sum(map(sum, everyone.values()))
 
 
-def write_private_law_scenario(run_years: float, warm_up_years: float, seed: int, folder: Path) -> Path:
-    """The baseline with private law only, as a YAML file that ``extends`` it (see the module docstring)."""
+def write_private_law_scenario(
+    run_years: float, warm_up_years: float, seed: int, folder: Path, court_hours: float = 1.0
+) -> Path:
+    """The baseline with private law only, as a YAML file that ``extends`` it (see the module docstring); with
+    ``court_hours`` times private law's court hours (``--check-crn``)."""
     base = load_scenario(BASELINE).scenario
     data = base.model_dump(mode="json", by_alias=True)
     data["regions"]["wales"]["pathfinder_from"] = None
@@ -175,9 +303,10 @@ def write_private_law_scenario(run_years: float, warm_up_years: float, seed: int
         "starting_state": {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))},
         "regions": {"wales": {"pathfinder_from": None}},
         "demand": {"public_law": {"cases_per_year": 0}, "domestic_abuse": {"cases_per_year": 0}},
-        "courts": {"capacity": {"children_work_share": round(capacity.children_work_share * share, 6)}},
+        "courts": {"capacity": {"children_work_share": round(capacity.children_work_share * share * court_hours, 6)}},
     }
-    path = folder / f"private_law_only_{run_years:g}y_{warm_up_years:g}w.yaml"
+    hours = "" if court_hours == 1.0 else f"_{court_hours:g}h"
+    path = folder / f"private_law_only_{run_years:g}y_{warm_up_years:g}w{hours}.yaml"
     path.write_text(yaml.safe_dump(overrides, sort_keys=False))
     return path
 
@@ -225,7 +354,8 @@ class BatchPrivateLaw:
         self.scenario = scenario
         self.params = Parameters(scenario.outcome_names(), scenario)
         self.end_day = scenario.end_day
-        self.rng = {name: np.random.default_rng([seed, i]) for i, name in enumerate(DECISIONS)}
+        self.streams = RandomStreams(seed, REPLICATION)
+        self.tapes = Tapes(self.streams, PRIVATE_LAW)
         self.seed = seed
         pl = scenario.private_law
         self.pl = pl
@@ -234,7 +364,8 @@ class BatchPrivateLaw:
         # court centres: a flat index over regions, and a diary per centre and tier
         self.court = Court(scenario, int(self.end_day) + 400)
         self.centre_offset = np.cumsum([0] + [len(c) for c in self.court.diaries])[:-1]
-        self.centre_cases_cumulative = [np.cumsum(r.court.centre_shares()[1]) for r in regions]
+        self.centre_cumulative = [None if c is None else np.array(c) for c in self.params.centre_cumulative]
+        self.local_authority_counts = np.array(self.params.local_authority_counts, dtype=np.int64)
         diaries = [tiers for centres in self.court.diaries for tiers in centres]
         self.n_tiers = len(scenario.courts.tiers)
         self.book = [diary.book for tiers in diaries for diary in tiers]
@@ -287,10 +418,9 @@ class BatchPrivateLaw:
                 for r in regions
             ],
         ]
-        outcomes = list(pl.outcomes)
+        outcomes = self.params.outcome_names  # every pathway's, as the present model codes them
         self.outcome_names = outcomes
-        self.outcome_cumulative = np.cumsum([pl.outcomes[o] for o in outcomes])
-        self.outcome_cumulative[-1] = max(1.0, self.outcome_cumulative[-1])
+        self.outcome_cumulative = np.array(self.params.outcome_cumulative["private_law"])
         self.withdrawn_outcome = outcomes.index("withdrawn")
         self.recurrence_share = np.zeros(len(outcomes))
         self.recurrence_delay = {}
@@ -298,9 +428,8 @@ class BatchPrivateLaw:
             if rule.case_type == "private_law" and outcome in outcomes:
                 self.recurrence_share[outcomes.index(outcome)] = rule.share
                 self.recurrence_delay[outcomes.index(outcome)] = rule.delay_days
-        children = scenario.children.per_case["private_law"]
-        self.children_sizes = np.array(list(children), dtype=np.int64)
-        self.children_cumulative = np.cumsum(list(children.values()))
+        self.children_sizes = np.array(self.params.children_sizes[PRIVATE_LAW], dtype=np.int64)
+        self.children_cumulative = np.array(self.params.children_cumulative[PRIVATE_LAW])
         self.da_share = scenario.children.domestic_abuse_share["private_law"]
         self.n = 0
         self._allocate_columns(1024)
@@ -311,12 +440,17 @@ class BatchPrivateLaw:
 
     # ------------------------------------------------------------------ columns
     COLUMNS = {
+        "origin": (np.int64, ARRIVED),
+        "serial": (np.int64, 0),
+        "returns": (np.int64, 0),
         "arrival": (np.float64, np.nan),
         "region": (np.int64, 0),
         "centre": (np.int64, 0),
+        "local_authority": (np.int64, 0),
         "da": (np.int64, 0),
         "n_children": (np.int64, 0),
         "is_return": (np.bool_, False),
+        "drawn_outcome": (np.int64, 0),
         "outcome": (np.int64, 0),
         "recur": (np.bool_, False),
         "recur_delay": (np.float64, 0.0),
@@ -331,6 +465,8 @@ class BatchPrivateLaw:
         "earliest": (np.float64, 0.0),
         "listed_day": (np.int64, 0),
         "withdrawing": (np.bool_, False),
+        "listings": (np.int64, 0),
+        "adjourn_draw": (np.float64, 1.0),
         "end": (np.float64, np.nan),
         "first_hearing": (np.float64, np.nan),
         "first_disposal": (np.float64, np.nan),
@@ -346,8 +482,14 @@ class BatchPrivateLaw:
             if old:
                 column[:old] = getattr(self, name)
             setattr(self, name, column)
-        for name, width, dtype, fill in (("route", ROUTE_WIDTH, np.int64, END), ("hours", 4, np.float64, 0.0)):
-            block = np.full((capacity, width), fill, dtype=dtype)
+        for name, width, dtype, fill in (
+            ("route", ROUTE_WIDTH, np.int64, END),
+            ("hours", 4, np.float64, 0.0),
+            ("listing_draws", len(LISTING_PLACES), np.float64, None),  # written whole when a row is created
+        ):
+            block = (
+                np.empty((capacity, width), dtype=dtype) if fill is None else np.full((capacity, width), fill, dtype)
+            )
             if old:
                 block[:old] = getattr(self, name)
             setattr(self, name, block)
@@ -361,10 +503,15 @@ class BatchPrivateLaw:
         self,
         arrival: np.ndarray,
         region: np.ndarray,
+        origin: np.ndarray,
+        serial: np.ndarray,
+        returns: np.ndarray,
         parent: np.ndarray | None = None,
     ) -> None:
-        """New rows for cases arriving at ``arrival`` (days) in ``region``; a return copies its ``parent``'s
-        centre, domestic abuse flag and children. Every decision and duration of the case is drawn here."""
+        """New rows for cases arriving at ``arrival`` (days) in ``region``, each known as the present model knows it:
+        (origin, serial among its origin's private law cases, returns to court). A return copies its ``parent``'s
+        centre, local authority, domestic abuse flag and children. Every decision and duration of the case is read
+        from its tape here, at the places the present model reads them (``sim.model.random_streams.PURPOSES``)."""
         m = len(arrival)
         if m == 0:
             return
@@ -372,63 +519,94 @@ class BatchPrivateLaw:
             self._allocate_columns(max(2 * self.capacity, self.n + m))
         rows = slice(self.n, self.n + m)
         self.n += m
-        rng, pl = self.rng, self.pl
+        pl = self.pl
+        tape = self.tapes.rows(origin, serial, returns)
+        place = PLACE
+        self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
         self.arrival[rows] = arrival
         self.region[rows] = region
         self.due[rows] = np.floor(arrival).astype(np.int64)
         self.kind[rows] = ARRIVE
         self.ready[rows] = arrival
-        if parent is None:
-            u = rng["court_centre"].random(m)
-            centre = np.empty(m, dtype=np.int64)
-            for r in np.unique(region):
-                mine = region == r
-                cumulative = self.centre_cases_cumulative[r]
-                centre[mine] = np.minimum(np.searchsorted(cumulative, u[mine], side="right"), len(cumulative) - 1)
-            self.centre[rows] = self.centre_offset[region] + centre
-            self.da[rows] = rng["domestic_abuse"].random(m) < self.da_share
-            pick = np.searchsorted(self.children_cumulative, rng["children"].random(m), side="right")
+        if parent is None:  # Replication.new_case: the flag, local authority, children, then the centre
+            self.da[rows] = tape[:, place["domestic_abuse"]] < self.da_share
+            self.local_authority[rows] = (
+                tape[:, place["local_authority"]] * self.local_authority_counts[region]
+            ).astype(np.int64)
+            pick = np.searchsorted(self.children_cumulative, tape[:, place["children"]], side="right")
             self.n_children[rows] = self.children_sizes[np.minimum(pick, len(self.children_sizes) - 1)]
+            centre = np.zeros(m, dtype=np.int64)  # a region with one centre draws none
+            u = tape[:, place["court_centre"]]
+            for r in np.unique(region).tolist():
+                cumulative = self.centre_cumulative[r]
+                if cumulative is not None:
+                    mine = region == r
+                    centre[mine] = np.minimum(np.searchsorted(cumulative, u[mine], side="right"), len(cumulative) - 1)
+            self.centre[rows] = self.centre_offset[region] + centre
         else:
             self.centre[rows] = self.centre[parent]
+            self.local_authority[rows] = self.local_authority[parent]
             self.da[rows] = self.da[parent]
             self.n_children[rows] = self.n_children[parent]
             self.is_return[rows] = True
-        resolved_fh = rng["resolved_at_first_hearing"].random(m) < pl.resolved_at_first_hearing_share
+        da = self.da[rows] == 1
+        resolved_fh = tape[:, place["private_law.resolved_at_first_hearing_share"]] < pl.resolved_at_first_hearing_share
         self.first_disposal_at_fh[rows] = (
-            rng["first_disposal_at_first_hearing"].random(m) < pl.first_disposal_at_first_hearing_share
+            tape[:, place["private_law.first_disposal_at_first_hearing_share"]]
+            < pl.first_disposal_at_first_hearing_share
         ) & ~resolved_fh
-        fact_finding = (rng["fact_finding"].random(m) < pl.fact_finding.share_if_domestic_abuse) & (self.da[rows] == 1)
-        section7 = rng["section7"].random(m) < pl.section7.share
-        by_la = rng["section7_by_local_authority"].random(m) < pl.section7.by_local_authority_share
+        fact_finding = (
+            tape[:, place["private_law.fact_finding.share_if_domestic_abuse"]] < pl.fact_finding.share_if_domestic_abuse
+        ) & da
+        section7 = tape[:, place["private_law.section7.share"]] < pl.section7.share
+        by_la = tape[:, place["private_law.section7.by_local_authority_share"]] < pl.section7.by_local_authority_share
         self.section7_team[rows] = np.where(by_la, LOCAL_AUTHORITY, LONG_TERM)
-        resolved_dra = rng["resolved_at_dra"].random(m) < pl.resolved_at_dra_share
-        outcome = np.searchsorted(self.outcome_cumulative, rng["outcome"].random(m), side="right")
+        resolved_dra = tape[:, place["private_law.resolved_at_dra_share"]] < pl.resolved_at_dra_share
+        outcome = np.minimum(
+            np.searchsorted(self.outcome_cumulative, tape[:, place["outcome"]], side="right"),
+            len(self.outcome_cumulative) - 1,
+        )
+        self.drawn_outcome[rows] = outcome
         self.outcome[rows] = outcome
-        self.recur[rows] = rng["recurrence"].random(m) < self.recurrence_share[outcome]
-        delays = np.zeros(m)
+        recur = tape[:, place["recurrence"]] < self.recurrence_share[outcome]
+        self.recur[rows] = recur
+        delays = np.zeros(m)  # drawn, as in the present model, only for a case that returns
         for code, dist in self.recurrence_delay.items():
-            mine = outcome == code
+            mine = recur & (outcome == code)
             if mine.any():
-                delays[mine] = dist.sample(rng["recurrence_delay"], int(mine.sum()))
+                delays[mine] = quantiles(dist, tape[mine, place["recurrence.delay_days"]])
         self.recur_delay[rows] = delays
-        self.safeguarding_days[rows] = pl.safeguarding_days.sample(rng["safeguarding_days"], m)
-        self.section7_days[rows] = pl.section7.duration_days.sample(rng["section7_days"], m)
-        for step, hearing in self.hearing_dists.items():
-            column = HEARING_COLUMN[step]
-            self.hours[rows, column] = hearing.duration_hours.sample(rng["hours"], m)
-            self.notice[rows, column] = hearing.notice_days.sample(rng["notice"], m)
+        self.safeguarding_days[rows] = quantiles(pl.safeguarding_days, tape[:, place["private_law.safeguarding_days"]])
+        directed = ~resolved_fh
+        report = directed & section7
+        days = np.zeros(m)  # a report's duration only where there is a report
+        days[report] = quantiles(pl.section7.duration_days, tape[report, place["private_law.section7.duration_days"]])
+        self.section7_days[rows] = days
+        # the k-th hearing the case lists takes the k-th length and notice: FHDRA, fact-finding, DRA, final hearing
+        fact_finding &= directed
+        every = np.arange(m)
+        final = directed & ~resolved_dra
+        k = 1 + fact_finding
+        for step, listed, kth in (
+            (FHDRA, every, 0),
+            (FACT_FINDING, np.flatnonzero(fact_finding), 1),
+            (DRA, np.flatnonzero(directed), k[directed]),
+            (FINAL, np.flatnonzero(final), k[final] + 1),
+        ):  # only the hearings on the route: a gamma's inverse costs about 2 us
+            hearing, column = self.hearing_dists[step], HEARING_COLUMN[step]
+            at = self.n - m + listed
+            self.hours[at, column] = quantiles(hearing.duration_hours, tape[listed, HOURS_PLACE + kth])
+            self.notice[at, column] = quantiles(hearing.notice_days, tape[listed, NOTICE_PLACE + kth])
+        self.listing_draws[rows] = tape[:, LISTING_PLACES]
         # the route: safeguarding, FHDRA, then what the decisions call for
         route = np.full((m, ROUTE_WIDTH), END, dtype=np.int64)
         route[:, 0], route[:, 1] = SAFEGUARDING, FHDRA
         cursor = np.full(m, 2)
-        every = np.arange(m)
-        directed = ~resolved_fh
         for mask, step in (
-            (directed & fact_finding, FACT_FINDING),
-            (directed & section7, SECTION7),
+            (fact_finding, FACT_FINDING),
+            (report, SECTION7),
             (directed, DRA),
-            (directed & ~resolved_dra, FINAL),
+            (final, FINAL),
         ):
             route[every[mask], cursor[mask]] = step
             cursor[mask] += 1
@@ -515,7 +693,7 @@ class BatchPrivateLaw:
             diary, days = self.diary_of(rows).tolist(), self.listed_day[rows].tolist()
             p += self.adjourn_at_full * np.minimum(1.0, [load[diary[i]](days[i]) for i in range(len(days))])
             p = np.minimum(1.0, p)
-        adjourned = self.rng["hearing_adjourn"].random(len(rows)) < p
+        adjourned = self.adjourn_draw[rows] < p  # the draw of the listing that was heard
         again = rows[adjourned]
         if len(again):
             self.stats["adjourned"] += len(again)
@@ -576,7 +754,9 @@ class BatchPrivateLaw:
             arrival = self.end[back] + self.recur_delay[back]
             keep = arrival < self.end_day
             back = back[keep]
-            self.create(arrival[keep], self.region[back], parent=back)
+            self.create(
+                arrival[keep], self.region[back], self.origin[back], self.serial[back], self.returns[back] + 1, back
+            )
 
     def allocate(self, t: int) -> None:
         """Slots freed today go to the queue first come first served; then today's requests, in ready order; then
@@ -652,8 +832,7 @@ class BatchPrivateLaw:
         day = np.array(days, dtype=np.int64)
         self.listed_day[rows] = day
         wait = (day - earliest_day).astype(np.float64)
-        u_w = self.rng["listing_withdraw"].random(m)
-        u_v = self.rng["listing_vacate"].random(m)
+        u_w, u_v = self.listing(rows)
         chance = -np.expm1(-self.withdrawal * wait / WEEK_DAYS)
         withdraws = (wait > 0) & (u_w < chance)
         vacates = ~withdraws & (u_v < self.vacate)
@@ -667,41 +846,74 @@ class BatchPrivateLaw:
         self.kind[rows] = np.where(off, OFF_LIST, HEARD)
         self.withdrawing[rows] = withdraws
 
+    def listing(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The draws of each row's next listing (``Draws.listing``: keyed by the listing's number), as (the parties
+        withdraw, vacated); the adjournment's draw is kept for the day it is heard."""
+        n = self.listings[rows]
+        self.listings[rows] = n + 1
+        on_tape = n < LISTINGS_ON_TAPE
+        draws = self.listing_draws
+        if on_tape.all():
+            u_w = draws[rows, n]
+            u_v = draws[rows, LISTINGS_ON_TAPE + n]
+            self.adjourn_draw[rows] = draws[rows, 2 * LISTINGS_ON_TAPE + n]
+            return u_w, u_v
+        u_w, u_v, u_a = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+        i = np.flatnonzero(on_tape)
+        u_w[i], u_v[i], u_a[i] = (draws[rows[i], n[i] + LISTINGS_ON_TAPE * j] for j in range(3))
+        for i in np.flatnonzero(~on_tape).tolist():  # past the tape's 8 listings: the case's own generator
+            row = rows[i]
+            key = (int(self.origin[row]), PRIVATE_LAW, int(self.serial[row]), int(self.returns[row]))
+            u_w[i], u_v[i], u_a[i] = listing_beyond_tape(self.streams, key, int(n[i]))
+        self.adjourn_draw[rows] = u_a
+        return u_w, u_v
+
     # ------------------------------------------------------------------ running
     def arrivals(self) -> None:
-        """First applications month by month (the project's arrival process) and returns from before the run, as
-        rows created ahead of their day (their draws made then, in one batch per month)."""
-        scenario = self.scenario
+        """First applications month by month and returns from before the run, drawn as the present model draws them
+        (the project's ``arrivals_between`` and ``past_returns`` on the same keyed generators), as rows created
+        ahead of their day (their draws made then, in one batch per month). A case's serial is its place among
+        its origin's private law cases in time order, as ``Replication._arrivals`` and
+        ``returns_from_before_start`` number them."""
+        scenario, streams = self.scenario, self.streams
         periods = [(0.0, scenario)]
         bounds = segment_bounds(scenario.sim_start_date, self.end_day, [])
-        self._months = []
-        for month, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            rngs = {c: np.random.default_rng([self.seed, 1000, month, i]) for i, c in enumerate(CASE_TYPES)}
-            self._months.append((start, end, rngs, periods))
-        self._past: list[tuple[float, int]] = []
+        self._months = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self._periods = periods
+        self._serials = 0
+        self._past: list[tuple[float, int, int]] = []
         if scenario.starting_state.returns_before_start:
             regions = list(scenario.regions)
             rng_for = {
-                key: np.random.default_rng([self.seed, 2000, regions.index(key[0]), j])
-                for j, key in enumerate(rules(scenario))
+                key: streams.generator("returns_before_start:" + ":".join(key[1:]), regions.index(key[0]))
+                for key in rules(scenario)
             }
-            self._past = [(p.day, p.region) for p in past_returns(scenario, rng_for) if p.case_type == PRIVATE_LAW]
+            mine = [p for p in past_returns(scenario, rng_for) if p.case_type == PRIVATE_LAW]
+            self._past = [(p.day, p.region, serial) for serial, p in enumerate(mine)]
+        # rows for the cases expected, returns during the run included, so that columns are rarely copied to grow
+        expected = cases_per_year_at(scenario, "private_law", 0.0) * self.end_day / DAYS_PER_YEAR + len(self._past)
+        self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)))
 
     def create_month(self, month: int) -> None:
-        start, end, rngs, periods = self._months[month]
-        times, types, regions = arrivals_between(periods, start, end, rngs)
-        past = [(d, r) for d, r in self._past if start <= d < end]
-        day = np.array(times + [d for d, _ in past], dtype=np.float64)
-        region = np.array(regions + [r for _, r in past], dtype=np.int64)
-        kinds = np.array(types + [PRIVATE_LAW] * len(past), dtype=np.int64)
-        keep = kinds == PRIVATE_LAW
-        order = np.argsort(day[keep], kind="stable")
-        self.create(day[keep][order], region[keep][order])
+        start, end = self._months[month]
+        rngs = {c: self.streams.generator(f"arrivals:{c}", month) for c in CASE_TYPES}
+        times, types, regions = arrivals_between(self._periods, start, end, rngs)
+        keep = np.array(types, dtype=np.int64) == PRIVATE_LAW
+        first = np.array(times, dtype=np.float64)[keep]
+        serial = self._serials + np.arange(len(first))
+        self._serials += len(first)
+        past = [p for p in self._past if start <= p[0] < end]
+        day = np.concatenate([first, [p[0] for p in past]])
+        region = np.concatenate([np.array(regions, dtype=np.int64)[keep], [p[1] for p in past]]).astype(np.int64)
+        origin = np.repeat([ARRIVED, RETURNED_FROM_BEFORE], [len(first), len(past)])
+        serial = np.concatenate([serial, [p[2] for p in past]]).astype(np.int64)
+        order = np.argsort(day, kind="stable")
+        self.create(day[order], region[order], origin[order], serial[order], np.zeros(len(day), dtype=np.int64))
 
     def run(self) -> None:
         env = simpy.Environment()
         self.arrivals()
-        month_starts = [int(math.floor(start)) for start, *_ in self._months]
+        month_starts = [int(math.floor(start)) for start, _ in self._months]
 
         def clock():
             month = 0
@@ -714,6 +926,46 @@ class BatchPrivateLaw:
 
         env.process(clock())
         env.run()
+
+    def drawn_routes(self) -> dict[str, np.ndarray]:
+        """Every case's identity and what was drawn for it at creation, as :func:`present_routes` gives the present
+        model's cases: fields its route does not use are blank (NaN or -1); hearings' lengths and notice in the order
+        the case lists them."""
+        n = self.n
+        route = self.route[:n]
+        is_hearing = np.isin(route, list(HEARING_COLUMN))
+        k = np.cumsum(is_hearing, axis=1) - 1
+        row, at = np.nonzero(is_hearing)
+        column = np.array([HEARING_COLUMN.get(step, 0) for step in range(ROUTE_WIDTH)])[route[row, at]]
+        hours, notice = np.full((n, 4), np.nan), np.full((n, 4), np.nan)
+        hours[row, k[row, at]] = self.hours[row, column]
+        notice[row, k[row, at]] = self.notice[row, column]
+        section7 = (route == SECTION7).any(axis=1)
+        recur = self.recur[:n]
+        region = self.region[:n]
+        return {
+            "origin": self.origin[:n].copy(),
+            "serial": self.serial[:n].copy(),
+            "returns": self.returns[:n].copy(),
+            "arrival": self.arrival[:n].copy(),
+            "end": self.end[:n].copy(),
+            "region": region.copy(),
+            "court_centre": self.centre[:n] - self.centre_offset[region],
+            "local_authority": self.local_authority[:n].copy(),
+            "domestic_abuse": self.da[:n].astype(bool),
+            "children": self.n_children[:n].copy(),
+            "route": route.copy(),
+            "safeguarding_days": self.safeguarding_days[:n].copy(),
+            "section7_days": np.where(section7, self.section7_days[:n], np.nan),
+            "section7_team": np.where(section7, self.section7_team[:n], -1),
+            "hearing_hours": hours,
+            "notice_days": notice,
+            "first_disposal_at_first_hearing": self.first_disposal_at_fh[:n].copy(),
+            "outcome": self.drawn_outcome[:n].copy(),
+            "returns_to_court": recur.copy(),
+            "return_delay_days": np.where(recur, self.recur_delay[:n], np.nan),
+            "listing_draws": self.listing_draws[:n].copy(),
+        }
 
     def headline(self, results_start: float, year_ends: list[float]) -> dict:
         n = self.n
@@ -748,7 +1000,7 @@ def year_ends(scenario: Scenario) -> list[float]:
     return out
 
 
-def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False) -> dict:
+def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False) -> tuple[dict, BatchPrivateLaw]:
     scenario = loaded.scenario
     model = BatchPrivateLaw(scenario, seed)
     gc_was = gc.isenabled()
@@ -777,7 +1029,7 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False) -> dict:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         result["profile"] = out.getvalue()
-    return result
+    return result, model
 
 
 def run_present(loaded: LoadedScenario, seed: int) -> dict:
@@ -831,6 +1083,226 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------------- routes compared
+ROUTE_FIELDS = (
+    "region",
+    "court_centre",
+    "local_authority",
+    "domestic_abuse",
+    "children",
+    "route",
+    "safeguarding_days",
+    "section7_days",
+    "section7_team",
+    "hearing_hours",
+    "notice_days",
+    "first_disposal_at_first_hearing",
+    "outcome",
+    "returns_to_court",
+    "return_delay_days",
+    "listing_draws",
+)
+"""What a case draws at creation (or, in the present model, when it gets there), compared field by field. The
+arrival is compared apart: a return during the run arrives when its parent's order was made, which is timing."""
+ROUTE_CHECKED_PURPOSES = [
+    PURPOSE[p] for p in PLACE if p not in ("domestic_abuse", "local_authority", "children", "court_centre")
+] + [PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]]
+"""Purposes the replay of a present-model case's route asks for (the case's own flag, local authority, children and
+centre are the run's values)."""
+
+
+def present_routes(loaded: LoadedScenario, seed: int) -> tuple[dict[str, np.ndarray], dict]:
+    """Run the present model (untimed) and give every case it created as :meth:`BatchPrivateLaw.drawn_routes` gives
+    the prototype's: its identity (the key of its tape), region, arrival, centre, local authority, flag and children
+    as the run drew them, and the route its own draws give (``Draws`` with a fresh count on the case's own tape,
+    asked what ``pathways/private_law.py`` asks, in its order, with the model's quantiles). Also how the replay
+    agrees with what the run itself drew: per purpose, the run drew no more than the replay (fewer where the case
+    was withdrawn or still open), and as many, with the same order, where the case reached its drawn order."""
+    from sim.model.replication import OUTCOME, Replication
+
+    created = []
+
+    class Recording(Replication):
+        def new_case(self, *args, **kwargs):
+            case = super().new_case(*args, **kwargs)
+            created.append(case)
+            return case
+
+    out = Path(tempfile.mkdtemp(prefix="batch-pl-routes-"))
+    try:
+        replication = Recording(loaded, REPLICATION, out, seed=seed)
+        replication.run()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    params = replication.params
+    rows: dict[str, list] = {name: [] for name in ("origin", "serial", "returns", "arrival", "end", *ROUTE_FIELDS)}
+    agree = {"cases": 0, "run_drew_no_more": 0, "reached_an_order": 0, "order_draws_as_replayed": 0}
+    for case in created:
+        if case.case_type != PRIVATE_LAW:
+            continue
+        values, draw = replay_route(case, params)
+        for key, value in values.items():
+            rows[key].append(value)
+        ran, replayed = case.draws.counts, draw.counts  # what the run drew against what the replay drew
+        agree["cases"] += 1
+        agree["run_drew_no_more"] += all(ran[p] <= replayed[p] for p in ROUTE_CHECKED_PURPOSES)
+        if ran[OUTCOME]:  # the order was drawn: the case went the whole way
+            agree["reached_an_order"] += 1
+            agree["order_draws_as_replayed"] += case.outcome == values["outcome"] and all(
+                ran[p] == replayed[p] for p in ROUTE_CHECKED_PURPOSES
+            )
+    routes = {key: np.array(value) for key, value in rows.items()}
+    return routes, agree
+
+
+def replay_route(case, params: Parameters) -> tuple[dict, Draws]:
+    """A present-model case's route from its own draws: ``Draws`` with nothing drawn yet on the case's tape, asked
+    what ``sim/model/pathways/private_law.py`` and ``Replication.dispose`` ask, in their order, as if no hearing
+    were withdrawn; with the model's own quantiles and cumulative shares."""
+    from sim.model.replication import OUTCOME, RECURRENCE, RECURRENCE_DELAY
+
+    scenario = params.scenario
+    pl = scenario.private_law
+    _, _, origin, _, serial, returns = case.draws.key
+    draw = Draws(case.draws.tape, case.draws.key)
+    route, hours, notice = [SAFEGUARDING, FHDRA], [], []
+    hours_purpose, notice_purpose = PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]
+
+    def listed(step: int) -> None:
+        plan = params.hearings[HEARING_KEYS[step]]
+        hours.append(draw.sample(hours_purpose, plan.duration_hours))
+        notice.append(draw.sample(notice_purpose, plan.notice_days))
+
+    safeguarding = draw.sample(
+        PURPOSE["private_law.safeguarding_days"], params.durations["private_law.safeguarding_days"]
+    )
+    listed(FHDRA)
+    resolved = draw.chance("private_law.resolved_at_first_hearing_share", pl.resolved_at_first_hearing_share)
+    first_disposal = not resolved and draw.chance(
+        "private_law.first_disposal_at_first_hearing_share", pl.first_disposal_at_first_hearing_share
+    )
+    report_days, team = math.nan, -1
+    if not resolved:
+        if case.domestic_abuse and draw.chance(
+            "private_law.fact_finding.share_if_domestic_abuse", pl.fact_finding.share_if_domestic_abuse
+        ):
+            route.append(FACT_FINDING)
+            listed(FACT_FINDING)
+        if draw.chance("private_law.section7.share", pl.section7.share):
+            by_la = draw.chance("private_law.section7.by_local_authority_share", pl.section7.by_local_authority_share)
+            team = LOCAL_AUTHORITY if by_la else LONG_TERM
+            key = "private_law.section7.duration_days"
+            report_days = draw.sample(PURPOSE[key], params.durations[key])
+            route.append(SECTION7)
+        route.append(DRA)
+        listed(DRA)
+        if not draw.chance("private_law.resolved_at_dra_share", pl.resolved_at_dra_share):
+            route.append(FINAL)
+            listed(FINAL)
+    outcome = draw.choose(OUTCOME, params.outcome_cumulative["private_law"])
+    name = params.outcome_names[outcome]
+    rule = scenario.recurrence.get("private_law", {}).get(name)
+    recur = rule is not None and draw.uniform(RECURRENCE) < rule.share
+    delay = math.nan
+    if recur:
+        delay = draw.sample(RECURRENCE_DELAY, params.durations[f"recurrence.private_law.{name}.delay_days"])
+    tape = case.draws.tape
+    values = {
+        "origin": origin,
+        "serial": serial,
+        "returns": returns,
+        "arrival": case.arrival_day,
+        "end": case.end_day,
+        "region": case.region,
+        "court_centre": case.court_centre,
+        "local_authority": case.local_authority,
+        "domestic_abuse": case.domestic_abuse,
+        "children": len(case.children),
+        "route": route + [END] * (ROUTE_WIDTH - len(route)),
+        "safeguarding_days": safeguarding,
+        "section7_days": report_days,
+        "section7_team": team,
+        "hearing_hours": hours + [math.nan] * (4 - len(hours)),
+        "notice_days": notice + [math.nan] * (4 - len(notice)),
+        "first_disposal_at_first_hearing": first_disposal,
+        "outcome": outcome,
+        "returns_to_court": recur,
+        "return_delay_days": delay,
+        "listing_draws": [tape[i] for i in LISTING_PLACES.tolist()],
+    }
+    return values, draw
+
+
+GROUPS = {
+    "first_applications": "origin ARRIVED, serial among private law arrivals",
+    "returns_from_before_the_run": "origin RETURNED_FROM_BEFORE",
+    "returns_during_the_run": "a case's return to court, keyed by it",
+}
+
+
+def case_codes(routes: dict[str, np.ndarray]) -> np.ndarray:
+    """One number per case identity (origin, serial, returns to court): the key of its tape."""
+    return (routes["origin"] * 1024 + routes["returns"]) * 2**40 + routes["serial"]
+
+
+def group_of(routes: dict[str, np.ndarray]) -> np.ndarray:
+    first = routes["returns"] == 0
+    return np.where(first, np.where(routes["origin"] == ARRIVED, 0, 1), 2)
+
+
+def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row by row: every value equal (NaN equal to NaN: a blank field)."""
+    equal = a == b
+    if a.dtype.kind == "f":
+        equal |= np.isnan(a) & np.isnan(b)
+    return equal.reshape(len(equal), -1).all(axis=1)
+
+
+def compare_routes(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict:
+    """Case by case, by identity: how many of each group are in each run and in both, and of those in both how many
+    drew the identical route (every field of ``ROUTE_FIELDS``), arrived at the same time, ended (order made or
+    withdrawn) in both runs and ended at the same time; for routes that differ, how many differ in each field."""
+    codes_a, codes_b = case_codes(a), case_codes(b)
+    assert len(np.unique(codes_a)) == len(codes_a) and len(np.unique(codes_b)) == len(codes_b), "an identity twice"
+    _, ia, ib = np.intersect1d(codes_a, codes_b, assume_unique=True, return_indices=True)
+    fields = {name: same(a[name][ia], b[name][ib]) for name in ROUTE_FIELDS}
+    identical = np.logical_and.reduce(list(fields.values()))
+    arrival = same(a["arrival"][ia], b["arrival"][ib])
+    end_a, end_b = a["end"][ia], b["end"][ib]
+    ended = ~np.isnan(end_a) & ~np.isnan(end_b)
+    same_end = ended & (end_a == end_b)
+    group_a, group_b, group = group_of(a), group_of(b), group_of(a)[ia]
+    out = {}
+    for g, name in enumerate(GROUPS):
+        mine = group == g
+        in_both = int(mine.sum())
+        out[name] = {
+            "in_first": int((group_a == g).sum()),
+            "in_second": int((group_b == g).sum()),
+            "in_both": in_both,
+            "route_identical": int(identical[mine].sum()),
+            "share_identical": round(float(identical[mine].sum()) / max(1, (group_a == g).sum()), 6),
+            "arrival_identical": int(arrival[mine].sum()),
+            "ended_in_both": int(ended[mine].sum()),
+            "ended_at_the_same_time": int(same_end[mine].sum()),
+            "fields_differing": {f: int((~ok[mine]).sum()) for f, ok in fields.items() if (~ok[mine]).any()},
+        }
+    return out
+
+
+def describe(comparison: dict, first: str, second: str) -> str:
+    lines = []
+    for name, c in comparison.items():
+        lines.append(
+            f"  {name.replace('_', ' '):28s} {first} {c['in_first']:,}, {second} {c['in_second']:,}, in both "
+            f"{c['in_both']:,}: route identical {c['route_identical']:,} ({100 * c['share_identical']:.3f}% of "
+            f"{first}'s), arrival identical {c['arrival_identical']:,}; ended in both {c['ended_in_both']:,}, "
+            f"at the same time {c['ended_at_the_same_time']:,}"
+            + (f"; fields differing {c['fields_differing']}" if c["fields_differing"] else "")
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-years", type=float, default=5.0)
@@ -840,6 +1312,17 @@ def main() -> int:
     parser.add_argument("--design", choices=("both", "batch", "present"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile the batch design (one extra run)")
     parser.add_argument("--scenario-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument(
+        "--check-routes",
+        action="store_true",
+        help="run the present model once more, untimed, and compare every case's drawn route with the prototype's",
+    )
+    parser.add_argument(
+        "--check-crn",
+        type=float,
+        metavar="FACTOR",
+        help="run the prototype again with private law's court hours times FACTOR and compare every case's route",
+    )
     args = parser.parse_args()
 
     path = write_private_law_scenario(args.run_years, args.warm_up_years, args.seed, args.scenario_dir)
@@ -852,10 +1335,17 @@ def main() -> int:
     )
     designs = ["batch", "present"] if args.design == "both" else [args.design]
     runs: dict[str, list[dict]] = {d: [] for d in designs}
+    first_routes = first_result = None
     for round_ in range(args.rounds):
         order = designs if round_ % 2 == 0 else designs[::-1]
         for design in order:
-            result = run_batch(loaded, args.seed) if design == "batch" else run_present(loaded, args.seed)
+            if design == "batch":
+                result, model = run_batch(loaded, args.seed)
+                if first_routes is None and (args.check_routes or args.check_crn):
+                    first_routes, first_result = model.drawn_routes(), result
+                del model
+            else:
+                result = run_present(loaded, args.seed)
             runs[design].append(result)
             print(
                 f"round {round_ + 1} {design:8s} {result['cases']:,} cases in {result['cpu_s']:.2f} CPU s "
@@ -865,8 +1355,47 @@ def main() -> int:
                 flush=True,
             )
     if args.profile:
-        profiled = run_batch(loaded, args.seed, profile=True)
+        profiled, _ = run_batch(loaded, args.seed, profile=True)
         print(profiled.pop("profile"))
+    checks: dict = {}
+    if (args.check_routes or args.check_crn) and first_routes is None:
+        first_result, model = run_batch(loaded, args.seed)
+        first_routes = model.drawn_routes()
+        del model
+    if args.check_routes:
+        present, agree = present_routes(loaded, args.seed)
+        checks["routes_present_vs_batch"] = compare_routes(present, first_routes)
+        checks["present_run_vs_its_replay"] = agree
+        print(f"routes            every case by identity, present model against the prototype (seed {args.seed}):")
+        print(describe(checks["routes_present_vs_batch"], "present", "batch"))
+        print(
+            f"  the present run's own draws: {agree['run_drew_no_more']:,} of {agree['cases']:,} cases drew no more "
+            f"than the replay asks; {agree['order_draws_as_replayed']:,} of the {agree['reached_an_order']:,} that "
+            "reached a drawn order drew exactly the replay's draws and order"
+        )
+    if args.check_crn:
+        path = write_private_law_scenario(
+            args.run_years, args.warm_up_years, args.seed, args.scenario_dir, court_hours=args.check_crn
+        )
+        fewer = load_scenario(path, roots=[ROOT / "scenarios"])
+        second_result, model = run_batch(fewer, args.seed)
+        second_routes = model.drawn_routes()
+        del model
+        crn = compare_routes(first_routes, second_routes)
+        checks["crn"] = {
+            "court_hours": args.check_crn,
+            "cases": crn,
+            "mean_weeks_to_final_order": [
+                first_result["mean_weeks_to_final_order"],
+                second_result["mean_weeks_to_final_order"],
+            ],
+        }
+        print(f"common random numbers: the prototype with court hours x{args.check_crn:g}, same seed:")
+        print(describe(crn, "x1", f"x{args.check_crn:g}"))
+        print(
+            f"  mean weeks to final order {first_result['mean_weeks_to_final_order']:.2f} against "
+            f"{second_result['mean_weeks_to_final_order']:.2f}"
+        )
     summary = []
     for results in runs.values():
         best = copy.deepcopy(results[-1])
@@ -874,7 +1403,7 @@ def main() -> int:
         best["cases_per_cpu_second"] = round(best["cases"] / best["cpu_s"], 1)
         best["cpu_s_each_round"] = [r["cpu_s"] for r in results]
         summary.append(best)
-    out: dict = {"designs": summary}
+    out: dict = {"designs": summary, **checks}
     if len(runs) == 2:
         ratios = [
             (b["cases"] / b["cpu_s"]) / (p["cases"] / p["cpu_s"])

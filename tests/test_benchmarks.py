@@ -7,12 +7,18 @@ read as a program reading the benchmark would read it.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT, SMALL
+from pydantic import TypeAdapter
+
+from sim.scenario.distributions import Distribution
 
 KEYS = {"cases", "events", "cpu_s", "wall_s", "cases_per_cpu_second", "model_us_per_case", "peak_rss_mb"}
 
@@ -66,3 +72,90 @@ def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> N
     assert batch["mean_weeks_to_final_order"] == pytest.approx(present["mean_weeks_to_final_order"], rel=0.05)
     assert batch["open_at_year_end"][-1] == pytest.approx(present["open_at_year_end"][-1], rel=0.05)
     assert figures["ratio_batch_to_present"] > 0
+
+
+@functools.cache
+def _batch_prototype():
+    """benchmarks/batch_private_law.py as a module (the benchmarks folder is not a package)."""
+    spec = importlib.util.spec_from_file_location("batch_private_law", ROOT / "benchmarks" / "batch_private_law.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        7.5,
+        {"dist": "exponential", "mean": 540},
+        {"dist": "lognormal", "median": 21, "sigma": 0.3},
+        {"dist": "lognormal", "mean": 40, "sd": 90},
+        {"dist": "gamma", "mean": 3.6087, "sd": 2.0605},
+        {"dist": "gamma", "mean": 1000, "sd": 30000},  # a far tail past the cut at MAX_DRAW
+        {"dist": "gamma", "shape": 0.5, "scale": 2},
+        {"dist": "weibull", "shape": 1.5, "scale": 30},
+        {"dist": "triangular", "low": 0.5168, "mode": 1.0325, "high": 2.0605},
+        {"dist": "triangular", "low": 1, "mode": 1, "high": 4},
+        {"dist": "triangular", "low": 1, "mode": 4, "high": 4},
+        {"dist": "uniform", "low": 90, "high": 1825},
+        {"dist": "empirical", "values": [3, 1, 4, 1, 5]},
+        {"dist": "empirical", "bin_edges": [0, 1, 5, 10, 16, 18], "weights": [0.05, 0.35, 0, 0.23, 0.02]},
+    ],
+)
+def test_the_batch_prototypes_inverse_distribution_functions_are_the_models_to_the_bit(dist) -> None:
+    """The prototype turns a case's uniforms into durations on arrays (``quantiles``); each value must be the one
+    the present model's own ``quantile()`` gives, bit for bit, or a case's durations would differ between the
+    designs and between scenarios."""
+    dist = TypeAdapter(Distribution).validate_python(dist)
+    u = np.concatenate([[0.0, 2.0**-54, 0.5, 1 - 2.0**-53], np.random.default_rng(11).random(5_000)])
+    expected = np.array([dist.quantile()(x) for x in u.tolist()])
+    assert np.array_equal(_batch_prototype().quantiles(dist, u), expected)
+
+
+@pytest.mark.slow
+def test_the_batch_prototype_draws_the_models_routes_and_keeps_common_random_numbers(tmp_path) -> None:
+    """The prototype reads every case's decisions and durations from the present model's keyed tapes, so for one
+    seed each case (by identity: origin, serial, returns to court) draws exactly the present model's route, and a
+    smaller court (hours x0.9) changes timings, never what a case draws (docs/performance.md). A return during the
+    run exists only if its parent's order came early enough, which is timing: only those in both runs are held to
+    be identical."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "batch_private_law.py"),
+            "--design",
+            "batch",
+            "--check-routes",
+            "--check-crn",
+            "0.9",
+            "--run-years",
+            "0.5",
+            "--warm-up-years",
+            "0.5",
+            "--scenario-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    routes, crn = figures["routes_present_vs_batch"], figures["crn"]["cases"]
+    for compared in (routes, crn):
+        for group in ("first_applications", "returns_from_before_the_run"):
+            c = compared[group]  # the same cases, arriving at the same times, drawing the same routes
+            assert c["in_first"] == c["in_second"] == c["in_both"] == c["route_identical"] == c["arrival_identical"]
+            assert c["share_identical"] == 1.0 and c["fields_differing"] == {}
+        assert compared["first_applications"]["in_both"] > 30_000
+        assert compared["returns_from_before_the_run"]["in_both"] > 3_000
+        during = compared["returns_during_the_run"]
+        assert during["route_identical"] == during["in_both"] > 0.8 * min(during["in_first"], during["in_second"])
+    replay = figures["present_run_vs_its_replay"]  # the replay of the present model's routes is what the run drew
+    assert replay["cases"] == replay["run_drew_no_more"] == sum(c["in_first"] for c in routes.values())
+    assert replay["order_draws_as_replayed"] == replay["reached_an_order"] > 10_000
+    first = crn["first_applications"]  # the smaller court did change the timings
+    assert first["ended_at_the_same_time"] < 0.5 * first["ended_in_both"]
+    weeks = figures["crn"]["mean_weeks_to_final_order"]
+    assert weeks[1] > weeks[0]
