@@ -9,15 +9,30 @@ own keys (or back), so the sum stays the scenario's.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, get_args, get_origin
 
 from sim.scenario.annotations import fields_by_key, is_model, members
 from sim.scenario.loading import LoadedScenario, scenario_from_dict, set_path
 from sim.scenario.schema import Scenario
 from sim.scenario.yaml_file import suggest
 
-if TYPE_CHECKING:
-    from sim.experiment.model_calibration.targets import FreeParameter
+
+class FreeParameter(Protocol):
+    """What applying needs of a free parameter (the targets file's ``FreeParameter``, the planner's levers): its
+    keys, how it changes them, and the keys that balance it. A protocol, so this module needs nothing after it."""
+
+    @property
+    def keys(self) -> tuple[str, ...]: ...
+
+    @property
+    def change(self) -> Literal["set", "scale"]: ...
+
+    @property
+    def balance(self) -> Sequence[str] | None: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def resolved_data(loaded: LoadedScenario) -> dict[str, Any]:
@@ -39,7 +54,7 @@ def apply_values(data: dict, parameters: list[FreeParameter], values: tuple[floa
     return changed
 
 
-def _total(data: dict, dotted: tuple[str, ...] | list[str]) -> float:
+def _total(data: dict, dotted: Sequence[str]) -> float:
     """The sum of the numbers the dotted keys name (0 for keys that name nothing or no number)."""
     total = 0.0
     for path in (path for key in dotted for path in concrete_keys(data, key)):
@@ -51,7 +66,7 @@ def _total(data: dict, dotted: tuple[str, ...] | list[str]) -> float:
     return total
 
 
-def _balance(data: dict, balance: list[str], moved: float) -> None:
+def _balance(data: dict, balance: Sequence[str], moved: float) -> None:
     """Scale the balance keys by one factor so that they give up ``moved`` (take it, if negative)."""
     held = _total(data, balance)
     if held <= 0 or moved > held:
