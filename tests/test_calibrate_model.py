@@ -581,9 +581,10 @@ def candidate_search(name: str) -> tuple[LoadedScenario, Targets, Targets]:
     search = load_targets(folder / f"{name}_targets.yaml", candidate)
     here, there = points(search), points(national)
     first = "private_law_mean_weeks_to_first_disposal"
-    assert {k: v for k, v in here.items() if k[0] != first} == there
-    assert here[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
-    assert here[(first, dt.date(2024, 9, 30))][2] is False
+    assert {k: v for k, v in here.items() if k[0] != first} == {k: v for k, v in there.items() if k[0] != first}
+    for targets in (here, there):  # the national file has had the first disposal since these searches were adopted
+        assert targets[(first, dt.date(2021, 9, 30))] == (26.0, 1.0, True)
+        assert targets[(first, dt.date(2024, 9, 30))][2] is False
     return candidate, national, search
 
 
@@ -657,7 +658,9 @@ BEFORE_ADOPTION = {
 def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
     """The adoption (2026-12-01): the back-cast (and so the baseline) has the candidate's listing rules, the values
     its search fitted (evaluation 13 of listing_priority_candidate_evaluations.csv) and the wave's best run not
-    ruled out (run 13 of listing_priority_wave_evaluations.csv), each to the rounding the scenario writes."""
+    ruled out (run 13 of listing_priority_wave_evaluations.csv), each to the rounding the scenario writes; then
+    the Cafcass split fit's factor on private law hearing hours and its days sat before 2023 (evaluation 9 of
+    cafcass_split_evaluations.csv, adopted later the same day)."""
     docs = HERE.parent / "docs" / "calibration"
     backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml").scenario
     # the candidate's file as written: loaded, it extends the back-cast and would match it whatever the back-cast held
@@ -668,7 +671,8 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
     search = pd.read_csv(docs / "listing_priority_candidate_evaluations.csv").iloc[13]
     run = pd.read_csv(docs / "listing_priority_wave_evaluations.csv").iloc[13]
     assert run["evaluation"] == 13 and search["evaluation"] == 13
-    assert backcast.history.rows[0].days_sat == pytest.approx(run["days_sat_before_2023"], abs=1)
+    split = pd.read_csv(docs / "cafcass_split_evaluations.csv").iloc[CAFCASS_SPLIT_BEST]
+    assert backcast.history.rows[0].days_sat == pytest.approx(split["days_sat_before_2023"], abs=1)
     assert backcast.public_law.resolved_at_cmh_share == pytest.approx(search["resolved_at_cmh_share"], abs=1e-4)
     assert backcast.public_law.further_assessment.share == pytest.approx(search["further_assessment_share"], abs=1e-4)
     share = backcast.private_law.first_disposal_at_first_hearing_share
@@ -678,5 +682,32 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
         value = data
         for part in key.split("."):
             value = value[part]
-        factor = run["private_law_hearing_hours"] if "hours" in key else search["public_law_assessment_days"]
+        factor = (
+            run["private_law_hearing_hours"] * split["private_law_hearing_hours"]
+            if "hours" in key
+            else search["public_law_assessment_days"]
+        )
         assert value / before == pytest.approx(factor, rel=1e-3), key
+
+
+CAFCASS_SPLIT_BEST = 9
+"""The Cafcass split fit's best point (docs/calibration.md, "Cafcass's split of advisers")."""
+ADVISERS_BEFORE_THE_SPLIT_FIT = (308, 1150)
+"""The baseline's short- and long-term advisers, set by hand in the first version, before the split was fitted."""
+
+
+def test_the_baseline_has_the_cafcass_split_fits_best_point() -> None:
+    """The adoption rule in cafcass_split_targets.yaml, written before the fit ran: its best point has the lower
+    objective over the fitted targets, so every region's short-term advisers take its factor from the long-term
+    teams, the total staying the published one the baseline had, and the point is the fit's best."""
+    docs = HERE.parent / "docs" / "calibration"
+    evaluations = pd.read_csv(docs / "cafcass_split_evaluations.csv")
+    best = evaluations[evaluations["phase"] != "sensitivity"]["objective"].idxmin()
+    assert best == CAFCASS_SPLIT_BEST
+    assert evaluations.loc[best, "objective"] < evaluations.loc[0, "objective"]  # the rule: better than the start
+    regions = load_scenario(HERE.parent / "scenarios" / "baseline.yaml").scenario.regions.values()
+    short = sum(r.cafcass.short_term_advisers for r in regions)
+    long = sum(r.cafcass.long_term_advisers for r in regions)
+    before_short, before_long = ADVISERS_BEFORE_THE_SPLIT_FIT
+    assert short / before_short == pytest.approx(evaluations.loc[best, "short_term_advisers"], rel=2e-3)
+    assert short + long == pytest.approx(before_short + before_long, abs=0.5)
