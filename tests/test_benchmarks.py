@@ -44,21 +44,14 @@ def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
     assert (tmp_path / "children.parquet").exists()  # --out keeps the replication's tables
 
 
-@pytest.mark.slow
-def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> None:
-    """benchmarks/batch_private_law.py (docs/performance.md): the day-by-day batch design, on private law, against
-    the present model on the same scenario. Its speed is measured by hand; here its results are held to the
-    model's, so a prototype that got faster by dropping work would fail."""
+def batch_prototype(tmp_path, *options: str) -> dict:
+    """benchmarks/batch_private_law.py on half a year after half a year of warm-up: its last line, a JSON object."""
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "batch_private_law.py"),
-            "--run-years",
-            "0.5",
-            "--warm-up-years",
-            "0.5",
-            "--scenario-dir",
-            str(tmp_path),
+            *options,
+            *("--run-years", "0.5", "--warm-up-years", "0.5", "--scenario-dir", str(tmp_path)),
         ],
         capture_output=True,
         text=True,
@@ -66,7 +59,15 @@ def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> N
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> None:
+    """benchmarks/batch_private_law.py (docs/performance.md): the day-by-day batch design, on private law, against
+    the present model on the same scenario. Its speed is measured by hand; here its results are held to the
+    model's, so a prototype that got faster by dropping work would fail."""
+    figures = batch_prototype(tmp_path)
     batch, present = (next(d for d in figures["designs"] if d["design"] == name) for name in ("batch", "present"))
     assert batch["cases"] == pytest.approx(present["cases"], rel=0.02)
     assert batch["mean_weeks_to_final_order"] == pytest.approx(present["mean_weeks_to_final_order"], rel=0.05)
@@ -119,29 +120,7 @@ def test_the_batch_prototype_draws_the_models_routes_and_keeps_common_random_num
     smaller court (hours x0.9) changes timings, never what a case draws (docs/performance.md). A return during the
     run exists only if its parent's order came early enough, which is timing: only those in both runs are held to
     be identical."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "batch_private_law.py"),
-            "--design",
-            "batch",
-            "--check-routes",
-            "--check-crn",
-            "0.9",
-            "--run-years",
-            "0.5",
-            "--warm-up-years",
-            "0.5",
-            "--scenario-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = batch_prototype(tmp_path, "--design", "batch", "--check-routes", "--check-crn", "0.9")
     routes, crn = figures["routes_present_vs_batch"], figures["crn"]["cases"]
     for compared in (routes, crn):
         for group in ("first_applications", "returns_from_before_the_run"):
