@@ -44,7 +44,7 @@ def apply_values(data: dict, parameters: list[FreeParameter], values: tuple[floa
     """A copy of ``data`` with each parameter's value applied; raises ValueError naming the key."""
     changed = copy.deepcopy(data)
     for parameter, value in zip(parameters, values, strict=True):
-        before = _total(changed, parameter.keys)
+        before = _total(changed, parameter.keys) if parameter.balance else 0.0
         for key in parameter.keys:
             problem = set_path(changed, key, float(value), scale=parameter.change == "scale")
             if problem:
@@ -54,16 +54,20 @@ def apply_values(data: dict, parameters: list[FreeParameter], values: tuple[floa
     return changed
 
 
-def _total(data: dict, dotted: Sequence[str]) -> float:
-    """The sum of the numbers the dotted keys name (0 for keys that name nothing or no number)."""
-    total = 0.0
+def values_at(data: dict, dotted: Sequence[str]) -> list[Any]:
+    """The value at every key path the dotted keys name (None for an entry an open mapping does not have yet)."""
+    found = []
     for path in (path for key in dotted for path in concrete_keys(data, key)):
         node: Any = data
         for key in path:
             node = node[key] if isinstance(node, list) else node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, int | float) and not isinstance(node, bool):
-            total += node
-    return total
+        found.append(node)
+    return found
+
+
+def _total(data: dict, dotted: Sequence[str]) -> float:
+    """The sum of the numbers the dotted keys name (0 for keys that name nothing or no number)."""
+    return float(sum(v for v in values_at(data, dotted) if isinstance(v, int | float) and not isinstance(v, bool)))
 
 
 def _balance(data: dict, balance: Sequence[str], moved: float) -> None:

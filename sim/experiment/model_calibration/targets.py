@@ -21,14 +21,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.analysis.trajectory import MEASURES as PUBLISHED_MEASURES
 from sim.analysis.trajectory import split_region
 from sim.experiment.model_calibration.measures import MEASURES
-from sim.experiment.model_calibration.parameter_values import concrete_keys, resolved_data, scenario_at, unknown_key
+from sim.experiment.model_calibration.parameter_values import (
+    concrete_keys,
+    resolved_data,
+    scenario_at,
+    unknown_key,
+    values_at,
+)
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Name
 from sim.scenario.yaml_file import (
@@ -220,12 +226,7 @@ def _default_start(parameter: FreeParameter, data: dict) -> float:
     if parameter.change == "scale":
         value = 1.0
     else:
-        values = set()
-        for path in (path for dotted in parameter.keys for path in concrete_keys(data, dotted)):
-            node: Any = data
-            for key in path:
-                node = node[key] if isinstance(node, list) else node.get(key) if isinstance(node, dict) else None
-            values.add(node)  # None (an entry not there yet) gives the middle of the bounds
+        values = set(values_at(data, parameter.keys))  # None (an entry not there yet) gives the middle of the bounds
         value = values.pop() if len(values) == 1 else middle
         if isinstance(value, bool) or not isinstance(value, int | float):
             value = middle
