@@ -53,6 +53,9 @@ TEAM_AGENCY = {
 }
 """Caseload teams (workers with a caseload limit and an unallocated queue) and the agency each belongs to."""
 TEAM_KINDS = tuple(TEAM_AGENCY)
+CAFCASS_CYMRU_REGIONS = ("wales",)
+"""Regions whose Cafcass teams are Cafcass Cymru, a separate body: Cafcass's own published figures (England only)
+are measured over the other regions."""
 
 # ---------------------------------------------------------------------------------------------- pathway tables
 HEARING, TEAM_WORK, ALLOCATION, ACTIVE_WORK, FOLLOW_UP = (
@@ -105,6 +108,9 @@ class Pathway:
     rates: tuple[str, ...] = ()
     """Dotted scenario keys of hazards the pathway hands to its steps, which draw on them from their own stream
     (e.g. withdrawal while a hearing waits for a listing)."""
+    rules: tuple[str, ...] = ()
+    """Dotted scenario keys of switches that change how the pathway runs without a draw (e.g. whether a report's
+    writer keeps the case until the hearing that considers it)."""
 
     @property
     def hearing_keys(self) -> tuple[str, ...]:
@@ -194,6 +200,7 @@ PRIVATE_LAW = Pathway(
         "private_law.first_disposal_at_first_hearing_share",
     ),
     rates=("private_law.withdrawal_per_week_waiting",),
+    rules=("private_law.section7.writer_stays_to_dra",),
 )
 
 PATHFINDER = Pathway(

@@ -28,6 +28,19 @@ def test_work_is_allocated_at_once_while_a_slot_is_free() -> None:
     assert team.busy == 2 and team.unallocated == 0
 
 
+def test_a_team_counts_the_children_in_the_work_it_holds_or_has_waiting() -> None:
+    """Cafcass publishes open children, not pieces of work: a team counts the children of work from its arrival,
+    allocated or waiting, until it is given back."""
+    team = CaseloadTeam(simpy.Environment(), "t", 1, 1)
+    assert team.request(children=3) is None
+    assert team.request(children=2) is not None  # waits for a slot, but Cafcass holds the case already
+    assert (team.busy, team.unallocated, team.children_open) == (1, 1, 5)
+    team.release(children=3)
+    assert (team.busy, team.unallocated, team.children_open) == (1, 0, 2)
+    team.release(children=2)
+    assert team.children_open == 0
+
+
 def test_when_full_work_waits_and_is_allocated_first_come_first_served() -> None:
     env = simpy.Environment()
     team = CaseloadTeam(env, "t", 1, 1)

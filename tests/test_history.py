@@ -184,3 +184,39 @@ def test_hearings_booked_ahead_are_heard_on_their_days_not_after_a_new_notice_pe
     assert (first_hearings >= 21).all() and first_hearings.median() <= 28
     # without the booking the final hearing waits for its notice period (median 105 days)
     assert fresh["public_law", "north_east", 200].median() > 60
+
+
+def test_a_row_moves_court_time_to_one_tier_from_its_date_and_later_rows_keep_it() -> None:
+    """Care cases at the circuit judges given more of the court's time from a date: the tier's capacity index
+    changes there, and a later row that names no index keeps it while its days sat still change every tier."""
+    data = scenario_data(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    data["history"] = {
+        "rows": [
+            {"date": "2024-04-01", "tier_capacity_index": {"circuit_judge": 1.2}},
+            {"date": "2024-07-01", "days_sat": 100000},
+        ]
+    }
+    loaded = scenario_from_dict(data)
+    days = [day for day, _ in loaded.periods]
+    assert [later - days[1] for later in days[1:]] == [0, 91]  # 1 April and 1 July, after the warm-up
+    indices = [dict(s.courts.capacity.tier_capacity_index) for _, s in loaded.periods]
+    assert indices == [{}, {"circuit_judge": 1.2}, {"circuit_judge": 1.2}]
+    assert loaded.periods[-1][1].courts.capacity.days_sat_per_year == pytest.approx(100000)
+
+
+def test_a_tier_index_needs_derived_capacity_and_a_known_tier(tmp_path: Path) -> None:
+    [(_, key, message)] = _problems(
+        tmp_path, "history:\n  rows: [{date: 2024-07-01, tier_capacity_index: {circuit_judge: 1.2}}]\n"
+    )
+    assert key == "history.rows[0].tier_capacity_index.circuit_judge"
+    assert "courts.capacity" in message
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    path = tmp_path / "tiers.yaml"
+    path.write_text(
+        f"extends: {baseline}\nhistory:\n  rows: [{{date: 2024-07-01, tier_capacity_index: {{high_court: 1.2}}}}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    problems = {p.key_path: p.message for p in info.value.problems}
+    assert "'high_court' is not one of courts.tiers" in problems["history.rows[0].tier_capacity_index.high_court"]

@@ -73,7 +73,7 @@ class FakeTeam:
     def __init__(self, log: list[tuple], kind: str, region: int) -> None:
         self.log, self.kind, self.region = log, kind, region
 
-    def release(self) -> None:
+    def release(self, children: int = 1) -> None:
         self.log.append(("release", self.kind, self.region))
 
 
@@ -314,6 +314,33 @@ def test_another_application_disposed_of_at_the_fhdra_is_the_first_disposal_and_
     assert "first_disposal" not in [entry[0] for entry in resolved.log]
 
 
+@pytest.mark.parametrize("stays", [False, True])
+def test_a_section_7_writer_closes_the_case_on_filing_or_keeps_it_until_the_dra(stays: bool) -> None:
+    """With ``writer_stays_to_dra`` the Cafcass adviser who wrote the report keeps the case (a slot of their
+    caseload) while it waits for the DRA that considers the report, and gives it back once the DRA is heard."""
+    data = scenario_data(SMALL)
+    data["private_law"]["section7"]["writer_stays_to_dra"] = stays
+    chosen = scenario_from_dict(data).scenario
+    answers = [False, False, True, False, True]  # not resolved; no first disposal; a report; by Cafcass; resolved
+    context = drive(chosen, "private_law", new_case("private_law"), answers)
+    after_fhdra = steps_of(context)[4:]
+    if stays:
+        assert after_fhdra == [
+            ("team_work", "section7_report"),
+            ("hearing", "dispute_resolution_hearing"),
+            ("release", "cafcass_long_term"),
+            ("dispose", "private_law", 4 * STEP_DAYS),
+        ]
+    else:
+        assert after_fhdra == [
+            ("team_work", "section7_report"),
+            ("hearing", "dispute_resolution_hearing"),
+            ("dispose", "private_law", 4 * STEP_DAYS),
+        ]
+    report = next(entry for entry in context.log if entry[:2] == ("team_work", "section7_report"))
+    assert report[-1] is stays  # the slot is kept past the report only when the writer stays
+
+
 def test_a_pathfinder_case_with_abuse_alleged_is_referred_for_support_and_may_need_a_fact_finding(
     scenario: Scenario,
 ) -> None:
@@ -398,8 +425,8 @@ def test_a_pathway_does_only_what_its_table_says(scenario: Scenario, pathway: st
         ends = [entry[0] for entry in context.log if entry[0] in ("divert", "dispose")]
         assert len(ends) == 1, "every journey ends once, diverted or disposed"
     assert seen_stages == set(stages), f"stages of the table never recorded: {set(stages) - seen_stages}"
-    listed = set(table.decisions) | set(table.counts) | set(table.rates)
-    assert read == listed, "the pathway reads exactly the shares and rates its table lists"
+    listed = set(table.decisions) | set(table.counts) | set(table.rates) | set(table.rules)
+    assert read == listed, "the pathway reads exactly the shares, rates and rules its table lists"
 
 
 def test_the_replication_and_the_fake_offer_every_member_of_the_context() -> None:

@@ -299,6 +299,47 @@ def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_ca
     assert measure(children, timeline, month)["model"].tolist() == [18.0]
 
 
+def test_cafcass_open_cases_and_children_are_its_teams_work_outside_wales_at_the_snapshot_ending_the_date() -> None:
+    """Cafcass publishes its open cases (and the children in them) for England only; in Wales Cafcass Cymru serves.
+    Both of Cafcass's teams count, the local authorities' do not, and the state at the end of 31 March is the
+    snapshot dated 1 April."""
+    timeline = pd.DataFrame(
+        [
+            (0, day, f"{what}_open:{kind}", region, value * (2 if what == "children" else 1))
+            for what in ("work", "children")
+            for day, kind, region, value in (
+                (d(2024, 3, 25), "cafcass_short_term", "north", 50),
+                (d(2024, 4, 1), "cafcass_short_term", "north", 100),
+                (d(2024, 4, 1), "cafcass_long_term", "north", 300),
+                (d(2024, 4, 1), "cafcass_short_term", "wales", 40),
+                (d(2024, 4, 1), "cafcass_long_term", "wales", 70),
+                (d(2024, 4, 1), "local_authority", "north", 900),
+                (d(2024, 4, 8), "cafcass_long_term", "north", 5000),
+            )
+        ],
+        columns=["replication", "date", "measure", "region", "value"],
+    )
+    points = _points(("cafcass_open_cases", "2024-03"), ("cafcass_open_children", "2024-03"))
+    assert measure(_children(), timeline, points)["model"].tolist() == [400.0, 800.0]
+    assert measure(_children(), None, points)["model"].isna().all()  # needs the timeline
+
+
+def test_a_runs_cafcass_open_cases_are_its_guardians_and_advisers_work() -> None:
+    """On a real run: at the end, Cafcass's open cases outside Wales are the work its teams hold or have waiting,
+    counted as work arrives and is given back, and the children in them are at least as many."""
+    run = api.run(api.load(SMALL), replications=1, workers=1)
+    end = pd.to_datetime(run.timeline["date"]).max() - pd.Timedelta(days=1)
+    day = end.date().isoformat()
+    values = measure(run.children, run.timeline, _points(("cafcass_open_cases", day), ("cafcass_open_children", day)))
+    cases, children = values["model"].tolist()
+    at_end = run.timeline[pd.to_datetime(run.timeline["date"]) == end + pd.Timedelta(days=1)]
+    at_end = at_end[at_end["region"].astype(str) != "wales"]
+    held = at_end[at_end["measure"].astype(str).isin(["work_open:cafcass_short_term", "work_open:cafcass_long_term"])]
+    assert 0 < cases == held["value"].sum() <= children
+    unallocated = at_end[at_end["measure"].astype(str).str.startswith("unallocated:cafcass")]["value"].sum()
+    assert cases >= unallocated  # waiting work is open with Cafcass too
+
+
 def test_the_timeline_ends_with_a_snapshot_of_the_runs_end() -> None:
     """The last snapshot is taken at the midnight that ends the run, whatever the interval: 'open at the end' is
     the end's count (every case the run leaves open), not a week before it."""

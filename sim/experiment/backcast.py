@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.periods import inside, last_day
+from sim.analysis.run_reading import CHILD_COLUMNS
 from sim.analysis.statistics import as_published
-from sim.analysis.trajectory import CHILD_COLUMNS, STOCKS, band, measure
+from sim.analysis.trajectory import STOCKS, band, measure
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.run_tables import read_table

@@ -26,8 +26,9 @@ import pandas as pd
 import yaml
 
 from sim.analysis.periods import inside, last_day
+from sim.analysis.run_reading import CHILD_COLUMNS
 from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, as_published, interval, interval_method
-from sim.analysis.trajectory import CHILD_COLUMNS, MEASURES, STOCKS, measure
+from sim.analysis.trajectory import MEASURES, STOCKS, measure
 from sim.experiment.owned_files import write_atomically
 from sim.experiment.run_tables import check_results_dir, columns_in, read_table, replication_frames
 from sim.scenario.loading import LoadedScenario

@@ -5,7 +5,8 @@ Open cases are issued and not yet disposed (the published 'outstanding cases'); 
 counted apart. Utilisation is the share of a team's slots at its average caseload, or of a court's sitting
 hours, used since the last snapshot: a team stretched above its average caseload is above 1. The caseload per
 worker is the mean work held per full-time-equivalent worker since the last snapshot, to set against the
-published average caseload.
+published average caseload. The work open with a team is the work it has received and not given back, allocated or
+waiting, and the children open with it are the children in that work (Cafcass publishes its open caseload so).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def measure_names(tiers: list[str]) -> list[str]:
         + [f"unallocated:{k}" for k in TEAM_KINDS]
         + [f"utilisation:{k}" for k in TEAM_KINDS]
         + [f"caseload_per_worker:{k}" for k in TEAM_KINDS]
+        + [f"work_open:{k}" for k in TEAM_KINDS]
+        + [f"children_open:{k}" for k in TEAM_KINDS]
         + ["utilisation:court"]
         + [f"utilisation:court:{t}" for t in tiers]
     )
@@ -65,6 +68,8 @@ class Monitor:
                 code[f"unallocated:{kind}"],
                 code[f"utilisation:{kind}"],
                 code[f"caseload_per_worker:{kind}"],
+                code[f"work_open:{kind}"],
+                code[f"children_open:{kind}"],
                 teams.by_kind[kind],
             )
             for kind in TEAM_KINDS
@@ -85,10 +90,12 @@ class Monitor:
                 record(now, measure, r, counts.by_case_type[c][r])
             record(now, code["open_children"], r, counts.children[r])
             record(now, code["pre_proceedings_cases"], r, counts.pre_proceedings[r])
-            for k, (unallocated, utilisation, caseload, members) in enumerate(self._team_rows):
+            for k, (unallocated, utilisation, caseload, work, children, members) in enumerate(self._team_rows):
                 team = members[r]
                 team.update_areas()
                 record(now, unallocated, r, team.unallocated)
+                record(now, work, r, team.work_open)
+                record(now, children, r, team.children_open)
                 if now > last_day:
                     busy = (team.busy_area - last_busy[k, r]) / (now - last_day)
                     record(now, utilisation, r, busy / team.slots if team.slots else math.nan)

@@ -3,7 +3,8 @@
 Each history row (and each end of the capacity dip) becomes a :class:`~sim.scenario.schema.Policy` that *sets*
 absolute values: demand per case type as given (trend 0 from there), and every region's sitting hours (or
 ``courts.capacity.days_sat_per_year``) and Cafcass advisers as the base scenario's values times the scale in
-force (a row's scale, or its days sat over the reference, times one minus the dip's depth while the dip lasts).
+force (a row's scale, or its days sat over the reference, times one minus the dip's depth while the dip lasts), and
+each judge tier's capacity index as the last row that named it gave it.
 Values are always worked out from the base scenario, so rows do not compound; a policy dated after a row applies on
 top of it until the next row.
 """
@@ -20,7 +21,8 @@ ADVISER_KEYS = ("short_term_advisers", "long_term_advisers")
 
 
 def history_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
-    """Rows that name a case type the scenario has no demand block for."""
+    """Rows that name a case type the scenario has no demand block for, a tier it does not have, or days sat or a
+    tier's index without the capacity they change."""
     problems: list[tuple[KeyPath, str]] = []
     for i, row in enumerate(scenario.history.rows):
         for case_type in row.cases_per_year:
@@ -31,6 +33,12 @@ def history_problems(scenario: Scenario) -> list[tuple[KeyPath, str]]:
                         f"the scenario has no demand.{case_type} block to change",
                     )
                 )
+        for tier in row.tier_capacity_index or {}:
+            where = ("history", "rows", i, "tier_capacity_index", tier)
+            if scenario.courts.capacity is None:
+                problems.append((where, "a tier's capacity index needs courts.capacity (hours derived from days sat)"))
+            elif tier not in scenario.courts.tiers:
+                problems.append((where, f"'{tier}' is not one of courts.tiers"))
         if row.days_sat is not None and _days_sat_reference(scenario) is None:
             problems.append(
                 (
@@ -58,6 +66,8 @@ def _changes(base: Scenario, state: dict[str, Any], sitting: float) -> dict[str,
     capacity = base.courts.capacity
     if capacity is not None:
         out["courts.capacity.days_sat_per_year"] = capacity.days_sat_per_year * sitting
+        if state["tier_index"]:
+            out["courts.capacity.tier_capacity_index"] = {**capacity.tier_capacity_index, **state["tier_index"]}
     for name, region in base.regions.items():
         for tier, hours in (region.court.sitting_hours_per_day or {}).items():
             out[f"regions.{name}.court.sitting_hours_per_day.{tier}"] = hours * sitting
@@ -87,7 +97,7 @@ def history_policies(base: Scenario) -> list[tuple[KeyPath, Policy]]:
         end = dip.start + dt.timedelta(days=dip.length_days)
         breakpoints.append((end, ("history", "capacity_dip", "length_days"), None))
     breakpoints.sort(key=lambda b: (b[0], b[2] is None))
-    state: dict[str, Any] = {"cases_per_year": {}, "sitting": 1.0, "advisers": 1.0}
+    state: dict[str, Any] = {"cases_per_year": {}, "sitting": 1.0, "advisers": 1.0, "tier_index": {}}
     out: list[tuple[KeyPath, Policy]] = []
     for date, path, index in breakpoints:
         if index is not None:
@@ -100,6 +110,8 @@ def history_policies(base: Scenario) -> list[tuple[KeyPath, Policy]]:
                 state["sitting"] = row.days_sat / reference
             if row.cafcass_advisers_scale is not None:
                 state["advisers"] = row.cafcass_advisers_scale
+            if row.tier_capacity_index is not None:
+                state["tier_index"] = {**state["tier_index"], **row.tier_capacity_index}
         sitting = _sitting_scale(history, state["sitting"], date)
         name = f"history {date.isoformat()}" if index is not None else f"history capacity dip {path[-1]}"
         # Built, not validated: the end of a dip may fall after the last date a scenario may give, and after its run.

@@ -594,6 +594,12 @@ class Section7(Strict):
         description="Share of section 7 reports written by the local authority (the rest by Cafcass)."
     )
     duration_days: Distribution = Field(description="Writing a section 7 report, in days, once allocated.")
+    writer_stays_to_dra: bool = Field(
+        default=False,
+        description="Whether the report's writer keeps the case, one piece of their caseload, after filing the "
+        "report until the Dispute Resolution Appointment that considers it (where the court may direct them to "
+        "attend, PD16A), rather than closing it on filing. A long wait for the DRA then holds the writer's slot.",
+    )
 
 
 class FactFinding(Strict):
@@ -793,6 +799,12 @@ class HistoryRow(Strict):
         default=None,
         description="Cafcass advisers (short- and long-term, every region) as a multiple of the scenario's own; null "
         "keeps the previous row's.",
+    )
+    tier_capacity_index: dict[Name, Positive] | None = Field(
+        default=None,
+        description="From this row's date, the named judge tiers' courts.capacity.tier_capacity_index (their hours "
+        "relative to their share of the days sat; tiers not named keep theirs); null keeps the previous row's. For "
+        "court time moved to one kind of work, such as care cases at the circuit judges.",
     )
     source: str = Field(default="", description="Where the figures of this row come from.")
 

@@ -86,7 +86,8 @@ def run_tables(
 
 def trajectory_measure(run: Path, loaded: LoadedScenario, points: pd.DataFrame) -> pd.DataFrame:
     """Each point's indicator as published (:func:`sim.analysis.trajectory.measure`): a flow over its period."""
-    from sim.analysis.trajectory import CHILD_COLUMNS, measure
+    from sim.analysis.run_reading import CHILD_COLUMNS
+    from sim.analysis.trajectory import measure
     from sim.experiment.trajectory import period_bounds
 
     def start_of(period: object) -> pd.Timestamp:

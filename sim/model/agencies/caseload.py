@@ -8,7 +8,9 @@ average joins the unallocated queue and is allocated first come, first served as
 waited ``allocation_delay_days`` (the time a manager takes to hand unallocated work to someone already at
 their average) may take a stretched slot. With a stretch of 1 there are no stretched slots and no timers: the
 average is a hard cap, as before. Allocation when a slot is free is arithmetic: the caller gets ``None`` and
-carries on without yielding, so only work that really waits costs an event.
+carries on without yielding, so only work that really waits costs an event. The team also counts the work it
+has received and not yet given back, allocated or waiting (``work_open``), and the children in it
+(``children_open``), which is how Cafcass publishes its open caseload.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class CaseloadTeam:
         "stretched_slots",
         "allocation_delay_days",
         "busy",
+        "children_open",
         "queue",
         "busy_area",
         "queue_area",
@@ -55,6 +58,7 @@ class CaseloadTeam:
         self.stretched_slots = max(self.slots, slots_for(workers, caseload_limit * stretch_max))
         self.allocation_delay_days = allocation_delay_days
         self.busy = 0
+        self.children_open = 0
         self.queue: deque[tuple[float, simpy.Event]] = deque()
         self.busy_area = 0.0
         self.queue_area = 0.0
@@ -68,9 +72,11 @@ class CaseloadTeam:
             self.queue_area += len(self.queue) * elapsed
             self._last_change = now
 
-    def request(self) -> simpy.Event | None:
-        """Ask for a slot: None if allocated now, else an event that fires on allocation."""
+    def request(self, children: int = 1) -> simpy.Event | None:
+        """Ask for a slot for work about ``children`` children: None if allocated now, else an event that fires on
+        allocation."""
         self.update_areas()
+        self.children_open += children
         if self.busy < self.slots and not self.queue:
             self.busy += 1
             return None
@@ -85,10 +91,11 @@ class CaseloadTeam:
                 self._allocate()
         return event
 
-    def release(self) -> None:
-        """Free a slot and hand it to the longest-waiting piece of work."""
+    def release(self, children: int = 1) -> None:
+        """Free a slot (work about ``children`` children) and hand it to the longest-waiting piece of work."""
         self.update_areas()
         self.busy -= 1
+        self.children_open -= children
         self._allocate()
 
     def set_capacity(
@@ -130,6 +137,11 @@ class CaseloadTeam:
     @property
     def unallocated(self) -> int:
         return len(self.queue)
+
+    @property
+    def work_open(self) -> int:
+        """Pieces of work received and not given back, allocated or waiting: for Cafcass, its open cases."""
+        return self.busy + len(self.queue)
 
     @property
     def caseload_per_worker(self) -> float:

@@ -45,7 +45,9 @@ def draw_count(draw: Chance, key: str, count_shares: dict[int, float]) -> int:
 class Slot(Protocol):
     """A caseload team as a pathway sees it: it can only give back a slot it kept."""
 
-    def release(self) -> None: ...
+    def release(self, children: int = 1) -> None:
+        """Give back a slot kept for work about ``children`` children."""
+        ...
 
 
 class PathwayContext(Protocol):

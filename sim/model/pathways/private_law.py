@@ -1,13 +1,13 @@
 """Child arrangements proceedings under the Child Arrangements Programme (PD12B).
 
-Cafcass safeguarding checks (the short-term team holds the case to the first hearing) → FHDRA → consent
-order, or directions: fact-finding hearing where domestic abuse is alleged (PD12J), section 7 report by
-Cafcass or the local authority → Dispute Resolution Appointment → final hearing → order. A share of the cases
-going on past the FHDRA have another application disposed of there (FCSQ's first disposal comes then; the case
-closes at the final order). While a hearing waits for a listing beyond its notice, the parties may withdraw
-(``private_law.withdrawal_per_week_waiting``). The stages, their keys and the branch shares are listed in
-:data:`sim.vocabulary.PRIVATE_LAW`.
-"""
+Cafcass safeguarding checks (the short-term team holds the case to the first hearing) → FHDRA → consent order, or
+directions: fact-finding hearing where domestic abuse is alleged (PD12J), section 7 report by Cafcass or the local
+authority → Dispute Resolution Appointment → final hearing → order. A share of the cases going on past the FHDRA
+have another application disposed of there (FCSQ's first disposal comes then; the case closes at the final order).
+While a hearing waits for a listing beyond its notice, the parties may withdraw
+(``private_law.withdrawal_per_week_waiting``). With ``private_law.section7.writer_stays_to_dra`` the report's writer
+keeps the case until the DRA that considers the report, so a long wait for the DRA holds their caseload. The stages,
+their keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
         withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
         withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing", withdrawal)
         if checked_here:
-            ctx.team(SHORT_TERM, case.region).release()
+            ctx.team(SHORT_TERM, case.region).release(len(case.children))
         if withdrawn:
             yield from ctx.dispose(case, "private_law", WITHDRAWN)
             return
@@ -62,6 +62,7 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
             ctx.first_disposal(case)
     if not resolved:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
+        writer = None  # the team whose report writer keeps the case until the DRA, if any
         if entry <= SECTION7_ENTRY:
             if case.domestic_abuse and draw.chance(
                 "private_law.fact_finding.share_if_domestic_abuse", params.fact_finding.share_if_domestic_abuse
@@ -77,10 +78,18 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
                     )
                     else "cafcass_long_term"
                 )
-                yield from ctx.team_work(case, STAGE["section7_report"], team, "private_law.section7.duration_days")
+                stays = params.section7.writer_stays_to_dra
+                key = "private_law.section7.duration_days"
+                yield from ctx.team_work(case, STAGE["section7_report"], team, key, keep_slot=stays)
+                writer = team if stays else None
         if entry <= DRA_ENTRY:
+            withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
             key = "private_law.dispute_resolution_hearing"
-            if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key)):
+            withdrawn = yield from ctx.hearing(case, STAGE["dispute_resolution_hearing"], key, withdrawal)
+            if writer is not None:  # the DRA has considered the report: the writer closes the case
+                ctx.team(writer, case.region).release(len(case.children))
+            if withdrawn:
+                yield from ctx.dispose(case, "private_law", WITHDRAWN)
                 return
             resolved = draw.chance("private_law.resolved_at_dra_share", ctx.scenario.private_law.resolved_at_dra_share)
         if not resolved and (yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing")):

@@ -41,7 +41,7 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
     if entry <= CMH_ENTRY:
         yield from ctx.hearing(case, STAGE["case_management_hearing"], "public_law.case_management_hearing")
         if draw.chance("public_law.resolved_at_cmh_share", ctx.scenario.public_law.resolved_at_cmh_share):
-            ctx.team(GUARDIANS, case.region).release()
+            ctx.team(GUARDIANS, case.region).release(len(case.children))
             yield from ctx.dispose(case, "public_law")
             return
     if entry <= ASSESSMENT_ENTRY:
@@ -85,5 +85,5 @@ def public_law(ctx: PathwayContext, case: Case) -> Steps:
                 )
     if not resolved:
         yield from ctx.hearing(case, STAGE["final_hearing"], "public_law.final_hearing")
-    ctx.team(GUARDIANS, case.region).release()
+    ctx.team(GUARDIANS, case.region).release(len(case.children))
     yield from ctx.dispose(case, "public_law")

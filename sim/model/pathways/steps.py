@@ -143,21 +143,21 @@ class StageSteps:
         env = self.env
         team = self.teams.by_kind[team_kind][case.region]
         case.begin(stage, TEAM_AGENCY_CODE[team_kind], env.now)
-        allocation = team.request()
+        allocation = team.request(len(case.children))
         if allocation is not None:
             yield allocation
         started = env.now
         case.stage_started = started
         yield env.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
         if not keep_slot:
-            team.release()
+            team.release(len(case.children))
         self._close_stage(case, started)
 
     def allocation(self, case: Case, stage: int, team_kind: str) -> Steps:
         """Wait for a worker who then stays with the case (a children's guardian); the stage ends on allocation."""
         env = self.env
         case.begin(stage, TEAM_AGENCY_CODE[team_kind], env.now)
-        event = self.teams.by_kind[team_kind][case.region].request()
+        event = self.teams.by_kind[team_kind][case.region].request(len(case.children))
         if event is not None:
             yield event
         self._close_stage(case, env.now)
