@@ -57,9 +57,9 @@ def test_history_rows_become_periods_with_capacity_worked_out_from_the_base(smal
     )
 
 
-def _problems(tmp_path: Path, history: str) -> list[tuple[int | None, str, str]]:
+def _problems(tmp_path: Path, history: str, base: Path = SMALL) -> list[tuple[int | None, str, str]]:
     path = tmp_path / "history.yaml"
-    path.write_text(f"extends: {SMALL}\n" + textwrap.dedent(history), encoding="utf-8")
+    path.write_text(f"extends: {base}\n" + textwrap.dedent(history), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     return [(p.line, p.key_path, p.message) for p in info.value.problems]
@@ -211,12 +211,6 @@ def test_a_tier_index_needs_derived_capacity_and_a_known_tier(tmp_path: Path) ->
     assert key == "history.rows[0].tier_capacity_index.circuit_judge"
     assert "courts.capacity" in message
     baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-    path = tmp_path / "tiers.yaml"
-    path.write_text(
-        f"extends: {baseline}\nhistory:\n  rows: [{{date: 2024-07-01, tier_capacity_index: {{high_court: 1.2}}}}]\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    problems = {p.key_path: p.message for p in info.value.problems}
+    history = "history:\n  rows: [{date: 2024-07-01, tier_capacity_index: {high_court: 1.2}}]\n"
+    problems = {key: message for _, key, message in _problems(tmp_path, history, baseline)}
     assert "'high_court' is not one of courts.tiers" in problems["history.rows[0].tier_capacity_index.high_court"]
