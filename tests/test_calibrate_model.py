@@ -659,8 +659,8 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
     """The adoption (2026-12-01): the back-cast (and so the baseline) has the candidate's listing rules, the values
     its search fitted (evaluation 13 of listing_priority_candidate_evaluations.csv) and the wave's best run not
     ruled out (run 13 of listing_priority_wave_evaluations.csv), each to the rounding the scenario writes; then
-    the Cafcass split fit's factor on private law hearing hours (evaluation 9 of cafcass_split_evaluations.csv,
-    adopted later the same day), and the care court time fit's days sat before 2023 (the last fit to set them)."""
+    the Cafcass split fit's factor on private law hearing hours and its days sat before 2023 (evaluation 9 of
+    cafcass_split_evaluations.csv, adopted later the same day)."""
     docs = HERE.parent / "docs" / "calibration"
     backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml").scenario
     # the candidate's file as written: loaded, it extends the back-cast and would match it whatever the back-cast held
@@ -672,8 +672,7 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
     run = pd.read_csv(docs / "listing_priority_wave_evaluations.csv").iloc[13]
     assert run["evaluation"] == 13 and search["evaluation"] == 13
     split = pd.read_csv(docs / "cafcass_split_evaluations.csv").iloc[CAFCASS_SPLIT_BEST]
-    care = pd.read_csv(docs / "care_court_time_evaluations.csv").iloc[CARE_COURT_TIME_BEST]
-    assert backcast.history.rows[0].days_sat == pytest.approx(care["days_sat_before_2023"], abs=1)  # the last fit's
+    assert backcast.history.rows[0].days_sat == pytest.approx(split["days_sat_before_2023"], abs=1)
     assert backcast.public_law.resolved_at_cmh_share == pytest.approx(search["resolved_at_cmh_share"], abs=1e-4)
     assert backcast.public_law.further_assessment.share == pytest.approx(search["further_assessment_share"], abs=1e-4)
     share = backcast.private_law.first_disposal_at_first_hearing_share
@@ -691,8 +690,6 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
         assert value / before == pytest.approx(factor, rel=1e-3), key
 
 
-CARE_COURT_TIME_BEST = 9
-"""The care court time fit's best point (docs/calibration.md, "Court time for care cases from 2023")."""
 CAFCASS_SPLIT_BEST = 9
 """The Cafcass split fit's best point (docs/calibration.md, "Cafcass's split of advisers")."""
 ADVISERS_BEFORE_THE_SPLIT_FIT = (308, 1150)
@@ -714,26 +711,3 @@ def test_the_baseline_has_the_cafcass_split_fits_best_point() -> None:
     before_short, before_long = ADVISERS_BEFORE_THE_SPLIT_FIT
     assert short / before_short == pytest.approx(evaluations.loc[best, "short_term_advisers"], rel=2e-3)
     assert short + long == pytest.approx(before_short + before_long, abs=0.5)
-
-
-def test_the_back_cast_and_the_baseline_have_the_care_court_time_fits_best_point() -> None:
-    """The adoption rule in care_court_time_targets.yaml, written before the fit ran: the search's best point beats
-    the start by more than the objective's noise (0.03), so the back-cast's 2023 row and the baseline (2024's
-    inputs) give the tiers its indices, each tier its own share before 2023, and days sat before 2023 its value."""
-    docs = HERE.parent / "docs" / "calibration"
-    evaluations = pd.read_csv(docs / "care_court_time_evaluations.csv")
-    best = evaluations[evaluations["phase"] != "sensitivity"]["objective"].idxmin()
-    assert best == CARE_COURT_TIME_BEST
-    assert evaluations.loc[best, "objective"] < evaluations.loc[0, "objective"] - 0.03
-    fitted = {
-        "magistrates": evaluations.loc[best, "court_time_from_2023"],
-        "district_judge": evaluations.loc[best, "court_time_from_2023"],
-        "circuit_judge": evaluations.loc[best, "circuit_judge_index_from_2023"],
-    }
-    backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml").scenario
-    rows = {row.date.year: row for row in backcast.history.rows}
-    assert rows[2023].tier_capacity_index == pytest.approx(fitted, rel=1e-4)
-    assert rows[2015].tier_capacity_index == {"magistrates": 1.0, "district_judge": 1.0, "circuit_judge": 1.0}
-    assert rows[2015].days_sat == pytest.approx(evaluations.loc[best, "days_sat_before_2023"], abs=1)
-    baseline = load_scenario(HERE.parent / "scenarios" / "baseline.yaml").scenario
-    assert baseline.courts.capacity.tier_capacity_index == pytest.approx(fitted, rel=1e-4)
