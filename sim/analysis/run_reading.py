@@ -138,19 +138,15 @@ class Reading:
         before = when[when <= snapshot_of_the_end(date)]
         return rows.loc[when == before.max(), "value"].astype(float) if len(before) else None
 
-    def timeline_at(self, measure: str, date: pd.Timestamp) -> float:
-        """The timeline's ``measure`` at its last snapshot on or before the date, summed over regions (NaN without)."""
-        values = self._last_snapshot(measure, date)
-        return np.nan if values is None else float(values.sum())
-
-    def timeline_at_outside(self, measure: str, date: pd.Timestamp, regions: tuple[str, ...]) -> float:
-        """The timeline's ``measure`` at its last snapshot on or before the date, summed over the regions not named
-        in ``regions`` (NaN without a snapshot)."""
+    def timeline_at(self, measure: str, date: pd.Timestamp, excluding: tuple[str, ...] = ()) -> float:
+        """The timeline's ``measure`` at its last snapshot on or before the date, summed over the regions not named in
+        ``excluding`` (NaN without a snapshot)."""
         values = self._last_snapshot(measure, date)
         if values is None:
             return np.nan
-        region = self.timeline.loc[values.index, "region"].astype(str)
-        return float(values[~region.isin(regions)].sum())
+        if excluding:
+            values = values[~self.timeline.loc[values.index, "region"].astype(str).isin(excluding)]
+        return float(values.sum())
 
     def timeline_mean_at(self, measure: str, date: pd.Timestamp) -> float:
         """The timeline's ``measure`` at its last snapshot on or before the date, averaged over the regions (NaN

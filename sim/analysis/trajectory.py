@@ -183,7 +183,7 @@ def _cafcass_open(what: str) -> Measure:
 
     def value(reading: Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
         return sum(
-            reading.timeline_at_outside(f"{what}_open:{kind}", date, CAFCASS_CYMRU_REGIONS)
+            reading.timeline_at(f"{what}_open:{kind}", date, excluding=CAFCASS_CYMRU_REGIONS)
             for kind in TEAM_KINDS
             if TEAM_AGENCY[kind] == "cafcass"
         )

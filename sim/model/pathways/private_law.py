@@ -24,13 +24,18 @@ WITHDRAWN = "withdrawn"
 """The outcome of a case whose parties withdrew while a hearing waited for a listing."""
 
 
-def _heard_or_withdrawn(ctx: PathwayContext, case: Case, stage: str, key: str) -> HearingSteps:
-    """The hearing; True when the parties withdrew while it waited for a listing (the case is then disposed)."""
+def _heard_or_withdrawn(
+    ctx: PathwayContext, case: Case, stage: str, key: str, kept_by: str | None = None
+) -> HearingSteps:
+    """The hearing; True when the parties withdrew while it waited for a listing (the case is then disposed). A slot
+    ``kept_by`` a team until this hearing (a report's writer) is given back once it is heard or withdrawn."""
     withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
-    if (yield from ctx.hearing(case, STAGE[stage], key, withdrawal)):
+    withdrawn = yield from ctx.hearing(case, STAGE[stage], key, withdrawal)
+    if kept_by is not None:
+        ctx.team(kept_by, case.region).release(len(case.children))
+    if withdrawn:
         yield from ctx.dispose(case, "private_law", WITHDRAWN)
-        return True
-    return False
+    return withdrawn
 
 
 def private_law(ctx: PathwayContext, case: Case) -> Steps:
@@ -83,13 +88,8 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
                 yield from ctx.team_work(case, STAGE["section7_report"], team, key, keep_slot=stays)
                 writer = team if stays else None
         if entry <= DRA_ENTRY:
-            withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
-            key = "private_law.dispute_resolution_hearing"
-            withdrawn = yield from ctx.hearing(case, STAGE["dispute_resolution_hearing"], key, withdrawal)
-            if writer is not None:  # the DRA has considered the report: the writer closes the case
-                ctx.team(writer, case.region).release(len(case.children))
-            if withdrawn:
-                yield from ctx.dispose(case, "private_law", WITHDRAWN)
+            key = "private_law.dispute_resolution_hearing"  # it considers the report: a writer who stayed closes
+            if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key, kept_by=writer)):
                 return
             resolved = draw.chance("private_law.resolved_at_dra_share", ctx.scenario.private_law.resolved_at_dra_share)
         if not resolved and (yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing")):
