@@ -198,6 +198,7 @@ PRIVATE_LAW = Pathway(
         "private_law.section7.by_local_authority_share",
         "private_law.resolved_at_dra_share",
         "private_law.first_disposal_at_first_hearing_share",
+        "private_law.allocated_to_lay_justices_share",
     ),
     rates=("private_law.withdrawal_per_week_waiting",),
     rules=("private_law.section7.writer_stays_to_dra",),

@@ -134,6 +134,46 @@ def test_left_out_tier_shares_are_each_tiers_share_of_the_hours_demand_needs(sma
     assert demand_tier_shares(scenario_from_dict(data).scenario)["circuit_judge"] > shares["circuit_judge"]
 
 
+def test_private_law_cases_kept_by_lay_justices_take_their_later_hearings_hours_to_the_magistrates(
+    small_data: dict,
+) -> None:
+    """The DRA and final hearing of a case kept by lay justices sit in the FHDRA's tier (the magistrates), so tier
+    shares that follow demand move exactly those hours from the district judges to the magistrates."""
+    from sim.model.agencies.court_capacity import demand_hours
+
+    def hours(share: float) -> dict[str, float]:
+        small_data["private_law"]["allocated_to_lay_justices_share"] = share
+        by_region = demand_hours(scenario_from_dict(from_days_sat(small_data, tier_shares=None)).scenario)
+        return {tier: sum(h) for tier, h in by_region.items()}
+
+    none, half, every = hours(0.0), hours(0.5), hours(1.0)
+    moved = half["magistrates"] - none["magistrates"]
+    assert moved > 0 and none["district_judge"] - half["district_judge"] == pytest.approx(moved)
+    assert every["magistrates"] - none["magistrates"] == pytest.approx(2 * moved)
+    assert half["circuit_judge"] == pytest.approx(none["circuit_judge"])
+    assert sum(half.values()) == pytest.approx(sum(none.values()))
+
+
+def test_a_run_with_private_law_kept_by_lay_justices_fills_the_magistrates_list_and_frees_the_district_judges(
+    small_data: dict, tmp_path: Path
+) -> None:
+    """With each tier's hours fixed, keeping every private law case with lay justices moves its DRA and final
+    hearing onto the magistrates' list: the magistrates sit fuller and the district judges emptier."""
+
+    for region in small_data["regions"].values():  # room on the magistrates' list for a final hearing's day
+        region["court"]["sitting_hours_per_day"]["magistrates"] = 8.0
+
+    def utilisation(share: float) -> pd.Series:
+        small_data["private_law"]["allocated_to_lay_justices_share"] = share
+        timeline = run_replication(small_data, tmp_path / str(share)).timeline
+        court = timeline[timeline.measure.astype(str).str.startswith("utilisation:court:")]
+        return court.groupby(court.measure.astype(str)).value.mean()
+
+    judges, lay = utilisation(0.0), utilisation(1.0)
+    assert lay["utilisation:court:magistrates"] > judges["utilisation:court:magistrates"] + 0.05
+    assert lay["utilisation:court:district_judge"] < judges["utilisation:court:district_judge"] - 0.05
+
+
 @pytest.mark.parametrize("pathway", ["public_law", "private_law", "pathfinder", "domestic_abuse"])
 def test_the_expected_hearings_mirror_the_pathways(small_data: dict, pathway: str) -> None:
     """expected_sittings (which splits days sat among tiers) restates each pathway's branch shares: a run with

@@ -86,6 +86,7 @@ class FakeContext:
         self._scenario = Reading(scenario, "", self.read)
         self.script = Script(list(answers))
         self.log: list[tuple] = []
+        self.tiers_of: list[tuple[str, str | None]] = []  # each hearing, and the hearing whose tier it is listed in
 
     @property
     def scenario(self) -> Any:
@@ -101,7 +102,10 @@ class FakeContext:
         self.log.append(entry)
         yield self.env.timeout(STEP_DAYS)
 
-    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
+    def hearing(
+        self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0, tier_of: str | None = None
+    ) -> HearingSteps:
+        self.tiers_of.append((STAGES[stage], tier_of))
         yield from self._step("hearing", STAGES[stage], hearing_key)
         return False  # the parties never withdraw here
 
@@ -294,7 +298,7 @@ def test_another_application_disposed_of_at_the_fhdra_is_the_first_disposal_and_
     """Not resolved at the FHDRA, but another application (a prohibited steps order, say) is disposed of there:
     the case's first disposal (as FCSQ times it) is the day after the FHDRA, and the case goes on to its final
     order. A case resolved at the FHDRA is not asked: its one order is both."""
-    answers = [False, True, False, True]  # not resolved; first disposal; no section 7; resolved at the DRA
+    answers = [False, True, False, False, True]  # not resolved; first disposal; not lay; no section 7; resolved
     context = drive(scenario, "private_law", new_case("private_law"), answers)
     assert steps_of(context) == [
         ("issue", 0.0),
@@ -314,6 +318,28 @@ def test_another_application_disposed_of_at_the_fhdra_is_the_first_disposal_and_
     assert "first_disposal" not in [entry[0] for entry in resolved.log]
 
 
+@pytest.mark.parametrize("lay", [False, True])
+def test_a_case_kept_by_lay_justices_has_its_dra_and_final_hearing_in_the_fhdras_tier(
+    scenario: Scenario, lay: bool
+) -> None:
+    """A case going on past the FHDRA is either kept by lay justices, whose list heard its FHDRA, or allocated to
+    the tiers its later hearings name. The fact-finding hearing stays with a judge either way."""
+    # not resolved; no first disposal; lay justices or not; a fact-finding; no report; not resolved at the DRA
+    answers = [False, False, lay, True, False, False]
+    context = drive(scenario, "private_law", new_case("private_law", domestic_abuse=True), answers)
+    assert context.script.asked[2] == (
+        "private_law.allocated_to_lay_justices_share",
+        scenario.private_law.allocated_to_lay_justices_share,
+    )
+    kept = "private_law.first_hearing" if lay else None
+    assert context.tiers_of == [
+        ("first_hearing", None),
+        ("fact_finding_hearing", None),
+        ("dispute_resolution_hearing", kept),
+        ("final_hearing", kept),
+    ]
+
+
 @pytest.mark.parametrize("stays", [False, True])
 def test_a_section_7_writer_closes_the_case_on_filing_or_keeps_it_until_the_dra(stays: bool) -> None:
     """With ``writer_stays_to_dra`` the Cafcass adviser who wrote the report keeps the case (a slot of their
@@ -321,7 +347,7 @@ def test_a_section_7_writer_closes_the_case_on_filing_or_keeps_it_until_the_dra(
     data = scenario_data(SMALL)
     data["private_law"]["section7"]["writer_stays_to_dra"] = stays
     chosen = scenario_from_dict(data).scenario
-    answers = [False, False, True, False, True]  # not resolved; no first disposal; a report; by Cafcass; resolved
+    answers = [False, False, False, True, False, True]  # not resolved or first disposal, not lay; a report by Cafcass
     context = drive(chosen, "private_law", new_case("private_law"), answers)
     after_fhdra = steps_of(context)[4:]
     if stays:

@@ -71,7 +71,10 @@ _SHARED = (
 n-th place (beyond them, the purpose's own generator). A listing's draws are keyed by the listing's number."""
 
 
-DECISIONS_ADDED_LATER = ("private_law.first_disposal_at_first_hearing_share",)
+DECISIONS_ADDED_LATER = (
+    "private_law.first_disposal_at_first_hearing_share",
+    "private_law.allocated_to_lay_justices_share",
+)
 """Branch shares added after the tape's layout was fixed: placed after their pathway's other places, in this order,
 so that adding one moves no other draw (a decision that changes no journey then changes no result)."""
 

@@ -155,8 +155,10 @@ class Replication:
     def team(self, kind: str, region: int) -> CaseloadTeam:
         return self.teams.team(kind, region)
 
-    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
-        return self.steps.hearing(case, stage, hearing_key, withdrawal_per_week)
+    def hearing(
+        self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0, tier_of: str | None = None
+    ) -> HearingSteps:
+        return self.steps.hearing(case, stage, hearing_key, withdrawal_per_week, tier_of)
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         return self.steps.team_work(case, stage, team_kind, duration_key, keep_slot)

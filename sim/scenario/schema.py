@@ -623,6 +623,13 @@ class PrivateLaw(WithOutcomes):
         "or specific issue order, say) disposed of there: the case's first disposal, as FCSQ times it, is then the "
         "FHDRA, while the child arrangements application goes on to the final order (case closure).",
     )
+    allocated_to_lay_justices_share: Probability = Field(
+        default=0.0,
+        description="Share of the cases going on past the FHDRA that stay allocated to lay justices (magistrates or "
+        "a legal adviser): their DRA and final hearing are listed in the FHDRA's tier instead of the tiers those "
+        "hearings name. Child arrangements cases go to lay justices unless they are complex (the Family Court "
+        "(Composition and Distribution of Business) Rules 2014); tier shares that follow demand move the hours too.",
+    )
     section7: Section7 = Field(
         description="Section 7 welfare reports (Children Act 1989), ordered for a share of cases not resolved at the "
         "FHDRA."

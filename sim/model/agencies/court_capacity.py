@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Hearing, Scenario
 from sim.vocabulary import DAYS_PER_YEAR
 
 CALENDAR_YEARS_AVERAGED = 4
@@ -119,10 +119,28 @@ def demand_hours(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, 
             pathfinder = region.pathfinder_from is not None and region.pathfinder_from <= as_of
             cases = demand.cases_per_year * demand.region_shares.get(name, 0.0)
             for key, sittings in expected_sittings(scenario, case_type, pathfinder).items():
-                hearing = hearings[key]
-                if hearing.tier in out:
-                    out[hearing.tier][r] += cases * sittings * hearing.duration_hours.mean()
+                hours = cases * sittings * hearings[key].duration_hours.mean()
+                for tier, share in tier_split(scenario, hearings, key).items():
+                    if tier in out:
+                        out[tier][r] += hours * share
     return out
+
+
+LAY_JUSTICES_HEARINGS = ("private_law.dispute_resolution_hearing", "private_law.final_hearing")
+"""The hearings a private law case kept by lay justices has in its FHDRA's tier (sim.model.pathways.private_law)."""
+
+
+def tier_split(scenario: Scenario, hearings: dict[str, Hearing], key: str) -> dict[str, float]:
+    """The tiers a hearing is listed in, with the share of its sittings in each: its own tier, except the later
+    hearings of private law cases kept by lay justices, which sit in the FHDRA's tier."""
+    own = hearings[key].tier
+    lay = scenario.private_law.allocated_to_lay_justices_share
+    if key not in LAY_JUSTICES_HEARINGS or lay == 0:
+        return {own: 1.0}
+    lay_tier = hearings["private_law.first_hearing"].tier
+    if lay_tier == own:
+        return {own: 1.0}
+    return {own: 1.0 - lay, lay_tier: lay}
 
 
 def demand_tier_shares(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, float]:

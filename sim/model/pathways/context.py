@@ -66,9 +66,12 @@ class PathwayContext(Protocol):
         """A caseload team of a kind (``TEAM_KINDS``) in a region, to release a slot kept past its stage."""
         ...
 
-    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
-        """List the hearing at ``hearing_key`` (a dotted scenario key), wait for it and relist it as needed;
-        True if the parties withdrew while it waited (hazard ``withdrawal_per_week`` per week of listing wait)."""
+    def hearing(
+        self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0, tier_of: str | None = None
+    ) -> HearingSteps:
+        """List the hearing at ``hearing_key`` (a dotted scenario key), in its own tier or in the tier of the hearing
+        ``tier_of``, wait for it and relist it as needed; True if the parties withdrew while it waited (hazard
+        ``withdrawal_per_week`` per week of listing wait)."""
         ...
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:

@@ -6,7 +6,9 @@ authority → Dispute Resolution Appointment → final hearing → order. A shar
 have another application disposed of there (FCSQ's first disposal comes then; the case closes at the final order).
 While a hearing waits for a listing beyond its notice, the parties may withdraw
 (``private_law.withdrawal_per_week_waiting``). With ``private_law.section7.writer_stays_to_dra`` the report's writer
-keeps the case until the DRA that considers the report, so a long wait for the DRA holds their caseload. The stages,
+keeps the case until the DRA that considers the report, so a long wait for the DRA holds their caseload. A case kept
+by lay justices (``private_law.allocated_to_lay_justices_share``) has its DRA and final hearing in the FHDRA's tier,
+on the magistrates' list below its FHDRAs rather than on the district judges' with care cases. The stages,
 their keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW`."""
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
     for s in ("safeguarding_checks", "first_hearing", "section7_report", "dispute_resolution_hearing")
 )
 SHORT_TERM = "cafcass_short_term"
+FIRST_HEARING_KEY = "private_law.first_hearing"
 WITHDRAWN = "withdrawn"
 """The outcome of a case whose parties withdrew while a hearing waited for a listing."""
 
 
 def _heard_or_withdrawn(
-    ctx: PathwayContext, case: Case, stage: str, key: str, kept_by: str | None = None
+    ctx: PathwayContext, case: Case, stage: str, key: str, kept_by: str | None = None, tier_of: str | None = None
 ) -> HearingSteps:
-    """The hearing; True when the parties withdrew while it waited for a listing (the case is then disposed). A slot
-    ``kept_by`` a team until this hearing (a report's writer) is given back once it is heard or withdrawn."""
+    """The hearing (in the tier of the hearing ``tier_of``, if given); True when the parties withdrew while it
+    waited for a listing (the case is then disposed). A slot ``kept_by`` a team until this hearing (a report's
+    writer) is given back once it is heard or withdrawn."""
     withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
-    withdrawn = yield from ctx.hearing(case, STAGE[stage], key, withdrawal)
+    withdrawn = yield from ctx.hearing(case, STAGE[stage], key, withdrawal, tier_of)
     if kept_by is not None:
         ctx.team(kept_by, case.region).release(len(case.children))
     if withdrawn:
@@ -51,7 +55,7 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
                 case, STAGE["safeguarding_checks"], SHORT_TERM, "private_law.safeguarding_days", keep_slot=True
             )
         withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
-        withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing", withdrawal)
+        withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], FIRST_HEARING_KEY, withdrawal)
         if checked_here:
             ctx.team(SHORT_TERM, case.region).release(len(case.children))
         if withdrawn:
@@ -68,6 +72,8 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
     if not resolved:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
         writer = None  # the team whose report writer keeps the case until the DRA, if any
+        lay = draw.chance("private_law.allocated_to_lay_justices_share", params.allocated_to_lay_justices_share)
+        tier_of = FIRST_HEARING_KEY if lay else None  # kept by lay justices: the FHDRA's list hears the rest
         if entry <= SECTION7_ENTRY:
             if case.domestic_abuse and draw.chance(
                 "private_law.fact_finding.share_if_domestic_abuse", params.fact_finding.share_if_domestic_abuse
@@ -89,9 +95,11 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
                 writer = team if stays else None
         if entry <= DRA_ENTRY:
             key = "private_law.dispute_resolution_hearing"  # it considers the report: a writer who stayed closes
-            if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key, kept_by=writer)):
+            if (yield from _heard_or_withdrawn(ctx, case, "dispute_resolution_hearing", key, writer, tier_of)):
                 return
             resolved = draw.chance("private_law.resolved_at_dra_share", ctx.scenario.private_law.resolved_at_dra_share)
-        if not resolved and (yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing")):
+        if not resolved and (
+            yield from _heard_or_withdrawn(ctx, case, "final_hearing", "private_law.final_hearing", tier_of=tier_of)
+        ):
             return
     yield from ctx.dispose(case, "private_law")

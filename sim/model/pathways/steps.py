@@ -63,8 +63,11 @@ class StageSteps:
         self.recorder.stage(case.case_id, case.stage, agency, requested, started, now, notice_days)
         case.stage = -1
 
-    def hearing(self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0) -> HearingSteps:
+    def hearing(
+        self, case: Case, stage: int, hearing_key: str, withdrawal_per_week: float = 0.0, tier_of: str | None = None
+    ) -> HearingSteps:
         """List a hearing, wait for its day, and relist it if it is vacated beforehand or adjourned on the day.
+        It is listed in its own tier, or in the tier of the hearing ``tier_of`` (a case kept by lay justices).
 
         The court may move a listed hearing later (displaced by urgent work, or vacated by a cut in sitting
         hours): the case wakes on the old day, finds the new one and waits on. Urgent hearings are relisted
@@ -74,7 +77,8 @@ class StageSteps:
         params = self.params
         plan = params.hearings[hearing_key]
         case.begin(stage, COURT, env.now)
-        diary = self.court.diaries[case.region][case.court_centre][plan.tier]
+        tier = plan.tier if tier_of is None else params.hearings[tier_of].tier
+        diary = self.court.diaries[case.region][case.court_centre][tier]
         draws = case.draws
         hours = draws.sample(HOURS, plan.duration_hours)
         earliest = env.now + draws.sample(NOTICE, plan.notice_days)
