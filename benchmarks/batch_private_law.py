@@ -15,18 +15,19 @@ each case became ready): diary booking and caseload-slot allocation (first come,
     python benchmarks/batch_private_law.py [--run-years 5] [--warm-up-years 2] [--seed N] [--rounds R]
         [--design both|batch|present] [--profile] [--check-routes] [--check-crn FACTOR]
 
-**Scenario.** Both designs run one scenario: ``scenarios/baseline.yaml`` extended (a file written to /tmp and
-read by the project's loader, ``sim.scenario.loading.load_scenario``) with public law and domestic abuse demand
-0, Wales on the standard route (``pathfinder_from: null``: the prototype has no Pathfinder route, so the present
-model must not use it either), the warm-up and results years asked for, and court capacity cut to what the
-baseline leaves private law. **Court hours**: the baseline's diaries (days sat x children's share x hours a
-day, split by tier and region in proportion to the hearing hours each needs, ``court_capacity.py``) shared
-between case types in proportion to the hearing hours each case type needs in that region and tier, i.e. private
-law keeps its own demand's share of every diary, as if all case types were served alike (private law ranks
-last for listing in the baseline, so in a full-model run it may get somewhat less). In the scenario this is
-``children_work_share`` x (private law's demand hours / all demand hours) = 0.85 x 0.550; the script checks
-that the diaries this gives equal the baseline's hours x private law's share, diary by diary (they agree to
-within 1e-7: the rounding of the share). Cafcass and local authority teams keep all their workers (public
+**Scenario.** Both designs run one scenario: ``scenarios/baseline.yaml`` extended (a file written to /tmp and read
+by the project's loader, ``sim.scenario.loading.load_scenario``) with public law and domestic abuse demand 0, Wales
+on the standard route (``pathfinder_from: null``: the prototype has no Pathfinder route, so the present model must
+not use it either), no private law cases kept by lay justices and no section 7 writer staying to the DRA
+(``NOT_PROTOTYPED``: rules added to the model after the prototype), the warm-up and results years asked for, and
+court capacity cut to what the baseline leaves private law. **Court hours**: the baseline's diaries (days sat x
+children's share x hours a day, split by tier and region in proportion to the hearing hours each needs,
+``court_capacity.py``) shared between case types in proportion to the hearing hours each case type needs in that
+region and tier, i.e. private law keeps its own demand's share of every diary, as if all case types were served
+alike (private law ranks last for listing in the baseline, so in a full-model run it may get somewhat less). In the
+scenario this is ``children_work_share`` x (private law's demand hours / all demand hours) = 0.85 x 0.550; the
+script checks that the diaries this gives equal the baseline's hours x private law's share, diary by diary (they
+agree to within 1e-7: the rounding of the share). Cafcass and local authority teams keep all their workers (public
 law is absent from both designs alike).
 
 **What the prototype reproduces** (``sim/model/pathways/private_law.py``, ``steps.py``): arrivals by month and
@@ -272,6 +273,19 @@ class Tapes:
 
 
 # ---------------------------------------------------------------------------------------------- the scenario
+NOT_PROTOTYPED = {"allocated_to_lay_justices_share": 0.0, "section7": {"writer_stays_to_dra": False}}
+"""Private law rules the prototype does not have, switched off in both designs' scenario: every DRA and final hearing
+on its own tier's list, and a section 7 writer who closes the case on filing."""
+
+
+def as_prototyped(data: dict) -> dict:
+    """A scenario dict with what the prototype lacks switched off: Pathfinder in Wales and :data:`NOT_PROTOTYPED`."""
+    data["regions"]["wales"]["pathfinder_from"] = None
+    data["private_law"]["allocated_to_lay_justices_share"] = NOT_PROTOTYPED["allocated_to_lay_justices_share"]
+    data["private_law"]["section7"]["writer_stays_to_dra"] = False
+    return data
+
+
 def private_law_share_of_hours(scenario: Scenario) -> float:
     """Private law's share of the hearing hours all case types need (Wales on the standard route)."""
     everyone = demand_hours(scenario)
@@ -288,8 +302,7 @@ def write_private_law_scenario(
     """The baseline with private law only, as a YAML file that ``extends`` it (see the module docstring); with
     ``court_hours`` times private law's court hours (``--check-crn``)."""
     base = load_scenario(BASELINE).scenario
-    data = base.model_dump(mode="json", by_alias=True)
-    data["regions"]["wales"]["pathfinder_from"] = None
+    data = as_prototyped(base.model_dump(mode="json", by_alias=True))
     standard_route = scenario_from_dict(data, "baseline, Wales on the standard route").scenario
     share = private_law_share_of_hours(standard_route)
     capacity = base.courts.capacity
@@ -302,6 +315,7 @@ def write_private_law_scenario(
         "seed": seed,
         "starting_state": {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))},
         "regions": {"wales": {"pathfinder_from": None}},
+        "private_law": NOT_PROTOTYPED,
         "demand": {"public_law": {"cases_per_year": 0}, "domestic_abuse": {"cases_per_year": 0}},
         "courts": {"capacity": {"children_work_share": round(capacity.children_work_share * share * court_hours, 6)}},
     }
@@ -315,8 +329,7 @@ def check_court_hours(private: Scenario) -> float:
     """Largest relative difference, over every diary, between the private-law-only scenario's hours and the
     baseline's (Wales on the standard route) times private law's share of that region's and tier's demand."""
     base = load_scenario(BASELINE).scenario
-    data = base.model_dump(mode="json", by_alias=True)
-    data["regions"]["wales"]["pathfinder_from"] = None
+    data = as_prototyped(base.model_dump(mode="json", by_alias=True))
     data["starting_state"]["warm_up_days"] = private.starting_state.warm_up_days
     base = scenario_from_dict(data, "baseline, Wales standard").scenario
     everyone, mine = demand_hours(base), demand_hours(private)
