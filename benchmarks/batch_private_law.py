@@ -281,8 +281,9 @@ on its own tier's list, and a section 7 writer who closes the case on filing."""
 def as_prototyped(data: dict) -> dict:
     """A scenario dict with what the prototype lacks switched off: Pathfinder in Wales and :data:`NOT_PROTOTYPED`."""
     data["regions"]["wales"]["pathfinder_from"] = None
-    data["private_law"]["allocated_to_lay_justices_share"] = NOT_PROTOTYPED["allocated_to_lay_justices_share"]
-    data["private_law"]["section7"]["writer_stays_to_dra"] = False
+    private = data["private_law"]
+    private["allocated_to_lay_justices_share"] = NOT_PROTOTYPED["allocated_to_lay_justices_share"]
+    private["section7"].update(NOT_PROTOTYPED["section7"])
     return data
 
 
