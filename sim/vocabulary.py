@@ -203,6 +203,11 @@ PRIVATE_LAW = Pathway(
     rates=("private_law.withdrawal_per_week_waiting",),
     rules=("private_law.section7.writer_stays_to_dra",),
 )
+LAY_JUSTICES_LIST = "private_law.first_hearing"
+"""The hearing whose tier hears the later hearings of a private law case kept by lay justices: the FHDRA's."""
+LAY_JUSTICES_HEARINGS = ("private_law.dispute_resolution_hearing", "private_law.final_hearing")
+"""The hearings a private law case kept by lay justices has on :data:`LAY_JUSTICES_LIST`'s tier (the pathway lists
+them there; the court's split of hours by demand counts them there)."""
 
 PATHFINDER = Pathway(
     name="pathfinder",

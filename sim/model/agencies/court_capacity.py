@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sim.scenario.schema import Hearing, Scenario
-from sim.vocabulary import DAYS_PER_YEAR
+from sim.vocabulary import DAYS_PER_YEAR, LAY_JUSTICES_HEARINGS, LAY_JUSTICES_LIST
 
 CALENDAR_YEARS_AVERAGED = 4
 """Sitting days a year are averaged over four years from the start, so a leap year counts its share."""
@@ -126,10 +126,6 @@ def demand_hours(scenario: Scenario, as_of: dt.date | None = None) -> dict[str, 
     return out
 
 
-LAY_JUSTICES_HEARINGS = ("private_law.dispute_resolution_hearing", "private_law.final_hearing")
-"""The hearings a private law case kept by lay justices has in its FHDRA's tier (sim.model.pathways.private_law)."""
-
-
 def tier_split(scenario: Scenario, hearings: dict[str, Hearing], key: str) -> dict[str, float]:
     """The tiers a hearing is listed in, with the share of its sittings in each: its own tier, except the later
     hearings of private law cases kept by lay justices, which sit in the FHDRA's tier."""
@@ -137,7 +133,7 @@ def tier_split(scenario: Scenario, hearings: dict[str, Hearing], key: str) -> di
     lay = scenario.private_law.allocated_to_lay_justices_share
     if key not in LAY_JUSTICES_HEARINGS or lay == 0:
         return {own: 1.0}
-    lay_tier = hearings["private_law.first_hearing"].tier
+    lay_tier = hearings[LAY_JUSTICES_LIST].tier
     if lay_tier == own:
         return {own: 1.0}
     return {own: 1.0 - lay, lay_tier: lay}

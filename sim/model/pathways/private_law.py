@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from sim.model.entities import Case
 from sim.model.pathways.context import HearingSteps, PathwayContext, Steps
-from sim.vocabulary import PRIVATE_LAW, STAGE
+from sim.vocabulary import LAY_JUSTICES_LIST, PRIVATE_LAW, STAGE
 
 SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
     PRIVATE_LAW.entry_code(s)
     for s in ("safeguarding_checks", "first_hearing", "section7_report", "dispute_resolution_hearing")
 )
 SHORT_TERM = "cafcass_short_term"
-FIRST_HEARING_KEY = "private_law.first_hearing"
 WITHDRAWN = "withdrawn"
 """The outcome of a case whose parties withdrew while a hearing waited for a listing."""
 
@@ -55,7 +54,7 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
                 case, STAGE["safeguarding_checks"], SHORT_TERM, "private_law.safeguarding_days", keep_slot=True
             )
         withdrawal = ctx.scenario.private_law.withdrawal_per_week_waiting
-        withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], FIRST_HEARING_KEY, withdrawal)
+        withdrawn = yield from ctx.hearing(case, STAGE["first_hearing"], "private_law.first_hearing", withdrawal)
         if checked_here:
             ctx.team(SHORT_TERM, case.region).release(len(case.children))
         if withdrawn:
@@ -73,7 +72,7 @@ def private_law(ctx: PathwayContext, case: Case) -> Steps:
         params = ctx.scenario.private_law  # as directed at the first hearing, for the fact-finding and the report
         writer = None  # the team whose report writer keeps the case until the DRA, if any
         lay = draw.chance("private_law.allocated_to_lay_justices_share", params.allocated_to_lay_justices_share)
-        tier_of = FIRST_HEARING_KEY if lay else None  # kept by lay justices: the FHDRA's list hears the rest
+        tier_of = LAY_JUSTICES_LIST if lay else None  # kept by lay justices: the FHDRA's list hears the rest
         if entry <= SECTION7_ENTRY:
             if case.domestic_abuse and draw.chance(
                 "private_law.fact_finding.share_if_domestic_abuse", params.fact_finding.share_if_domestic_abuse
