@@ -13,6 +13,13 @@ one (in the first half of the series) that minimises the squared standard error 
 ``sum((Y_i - mean)^2) / (n - d)^2``. The suggestion is the larger of the two, rounded up to whole weeks.
 Welch's moving averages of both series are plotted (``welch.png``, by
 :func:`sim.outputs.experiment_figures.write_warmup_figure`) so the suggestion can be checked by eye.
+
+MSER-5 cannot see a transient slower than one year's noise: a list held in check only by withdrawals settles with a
+time constant of one over the withdrawal rate (1.6 years at 1.2% a week; docs/calibration.md, "The lay-justices fit
+under a warm-up rule"), and a baseline given MSER-5's warm-up then failed the stationarity test. So the suggestion
+is checked the way a run checks itself (:mod:`sim.analysis.drift`): the run from empty's headline series, year by
+year in each replication, are tested for drift after each whole-year warm-up from MSER-5's (rounded up) on, and the
+first after which no series drifts is the one to set (:func:`settled_warm_up`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.drift import YEAR, drift_from_indicators
 from sim.analysis.rows import DISPOSAL_COLUMNS, disposed_rows
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
@@ -34,6 +42,8 @@ from sim.scenario.loading import LoadedScenario, scenario_from_dict
 from sim.vocabulary import DAYS_PER_YEAR, WEEK_DAYS
 
 BATCH = 5
+MIN_YEARS_TESTED = 3
+"""Whole years a warm-up must leave in the run from empty for its drift test: a slope over two points has no spread."""
 
 
 def mser(series: np.ndarray, batch: int = BATCH) -> int:
@@ -107,15 +117,55 @@ def series(out: Path, replications: list[int], interval: float) -> pd.DataFrame:
     )
 
 
-def suggest(table: pd.DataFrame, interval: float) -> dict[str, Any]:
+def suggest(table: pd.DataFrame, interval: float, per_replication: pd.DataFrame | None = None) -> dict[str, Any]:
+    """MSER-5's warm-up, checked for drift after it (``per_replication``: the run's indicator rows) when given.
+
+    ``warm_up_days`` is the one to set: the settled whole-year warm-up when one is found, MSER-5's otherwise.
+    """
     found: dict[str, Any] = {}
     for column in ("open_children_mean", "time_in_system_weeks_mean"):
         cut = mser(table[column].to_numpy())
         found[column] = {"observations": cut, "days": cut * interval, "of_observations": len(table)}
     days = max(v["days"] for v in found.values())
-    weeks = math.ceil(days / 7)
+    mser_days = math.ceil(days / 7) * 7
     near_half = any(v["observations"] >= 0.45 * v["of_observations"] for v in found.values())
-    return {"warm_up_days": weeks * 7, "series": found, "may_not_settle": near_half}
+    settled = settled_warm_up(per_replication, mser_days) if per_replication is not None else None
+    chosen = settled["warm_up_days"] if settled and settled["warm_up_days"] is not None else mser_days
+    unsettled = settled is not None and settled["warm_up_days"] is None and bool(settled["checked"])
+    return {
+        "warm_up_days": chosen,
+        "mser_warm_up_days": mser_days,
+        "series": found,
+        "settled": settled,
+        "may_not_settle": near_half or unsettled,
+    }
+
+
+def whole_years_days(years: int) -> int:
+    """Days in a warm-up of whole years (three years: 1,096, as in the baseline)."""
+    return round(years * DAYS_PER_YEAR)
+
+
+def settled_warm_up(per_replication: pd.DataFrame, from_days: float) -> dict[str, Any]:
+    """The first whole-year warm-up, from ``from_days`` rounded up, after which no headline series drifts.
+
+    ``per_replication`` holds a run from empty's indicator rows, with the headline series year by year
+    (:func:`sim.analysis.drift.yearly_rows`). Each candidate leaves at least :data:`MIN_YEARS_TESTED` years to test
+    (:func:`sim.analysis.drift.drift_from_indicators`); ``warm_up_days`` is None when none within the run settles,
+    and ``checked`` lists what drifted after each candidate.
+    """
+    rows = per_replication[per_replication["breakdown"] == YEAR]
+    years = rows["group"].astype(int)
+    last_year = int(years.max()) if len(rows) else 0
+    first = max(0, math.ceil(from_days / DAYS_PER_YEAR - 1e-9))
+    checked = []
+    for warm_years in range(first, last_year - MIN_YEARS_TESTED + 1):
+        table = drift_from_indicators(rows[years > warm_years])
+        drifting = table.loc[table["drifts"], "indicator"].astype(str).tolist()
+        checked.append({"years": warm_years, "years_tested": last_year - warm_years, "drifting": drifting})
+        if not drifting:
+            return {"warm_up_days": whole_years_days(warm_years), "years": warm_years, "checked": checked}
+    return {"warm_up_days": None, "years": None, "checked": checked}
 
 
 @writes_into("out")
@@ -148,7 +198,7 @@ def warmup(
     )
     interval = empty.scenario.monitor_interval_days
     table = series(runs, run.replications_used, interval)
-    result = suggest(table, interval)
+    result = suggest(table, interval, run.indicators)
     window = window or max(1, len(table) // 20)
     write_csv(out / "warmup.csv", table)
     result.update(
@@ -157,7 +207,9 @@ def warmup(
             "replications": run.replications_used,
             "run_years_from_empty": empty.scenario.run_years,
             "monitor_interval_days": interval,
-            "method": f"MSER-{BATCH} on the across-replication mean of each series; Welch window {window}",
+            "method": f"MSER-{BATCH} on the across-replication mean of each series, then the first whole-year "
+            f"warm-up after which no headline series drifts (at least {MIN_YEARS_TESTED} years tested); Welch "
+            f"window {window}",
             "welch_window": window,
             "failed_replications": [f.replication for f in run.failures],
         }
