@@ -274,13 +274,20 @@ def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_ca
     assert values["public_law_children_waiting_over_a_year_share", "2023-03-31"] == pytest.approx(2 / 4)
     # 31 December 2023: cases 0 and 1 open -> 2 of 4 children
     assert values["public_law_children_waiting_over_a_year_share", "2023-12-31"] == pytest.approx(2 / 4)
+    # Cafcass publishes its average caseload for England: the work its advisers hold over their number, so the
+    # regions count by their advisers and Wales (Cafcass Cymru) not at all.
+    per_worker, workers = "caseload_per_worker:cafcass_long_term", "workers:cafcass_long_term"
+    rows = [
+        (d(2023, 11, 26), "north", 30.0, 10),
+        (d(2023, 12, 3), "north", 16.0, 10),
+        (d(2023, 12, 3), "south", 10.0, 30),
+        (d(2023, 12, 3), "wales", 20.0, 5),
+        (d(2024, 1, 7), "north", 24.0, 10),
+        (d(2024, 1, 7), "south", 12.0, 30),
+    ]
     timeline = pd.DataFrame(
-        [
-            (0, d(2023, 11, 26), "caseload_per_worker:cafcass_long_term", "north", 30.0),
-            (0, d(2023, 12, 3), "caseload_per_worker:cafcass_long_term", "north", 16.0),
-            (0, d(2023, 12, 3), "caseload_per_worker:cafcass_long_term", "wales", 20.0),
-            (0, d(2024, 1, 7), "caseload_per_worker:cafcass_long_term", "north", 24.0),
-        ],
+        [(0, day, per_worker, region, held) for day, region, held, _ in rows]
+        + [(0, day, workers, region, float(n)) for day, region, _, n in rows],
         columns=["replication", "date", "measure", "region", "value"],
     )
     caseload = pd.DataFrame(
@@ -290,13 +297,16 @@ def test_the_validations_measures_median_siblings_long_waits_cafcass_time_and_ca
             "date": [pd.Timestamp("2024-01-31")],
         }
     )
-    # the snapshots from December to January (not November's), over regions
-    assert measure(children, timeline, caseload)["model"].tolist() == [20.0]
+    # the snapshots from December to January (not November's): (160 + 300) / 40 and (240 + 360) / 40
+    assert measure(children, timeline, caseload)["model"].tolist() == [pytest.approx((11.5 + 15) / 2)]
     assert math.isnan(measure(children, None, caseload)["model"].iloc[0])  # needs the timeline
-    # a caseload published for a month (Cafcass: 21.7 in spring 2022) is a stock: the month's last snapshot, the
-    # regions averaged (a caseload per worker does not add up across regions)
+    # a caseload published for a month (Cafcass: 21.7 in spring 2022) is a stock: the month's last snapshot
     month = _points(("cafcass_long_term_caseload", "2023-12"))
-    assert measure(children, timeline, month)["model"].tolist() == [18.0]
+    assert measure(children, timeline, month)["model"].tolist() == [pytest.approx(11.5)]
+    # a run written before the timeline recorded workers: each snapshot's plain mean over England's regions
+    older = timeline[timeline["measure"] == per_worker]
+    assert measure(children, older, caseload)["model"].tolist() == [pytest.approx((13 + 18) / 2)]
+    assert measure(children, older, month)["model"].tolist() == [pytest.approx(13)]
 
 
 def test_cafcass_open_cases_and_children_are_its_teams_work_outside_wales_at_the_snapshot_ending_the_date() -> None:
@@ -338,6 +348,12 @@ def test_a_runs_cafcass_open_cases_are_its_guardians_and_advisers_work() -> None
     assert 0 < cases == held["value"].sum() <= children
     unallocated = at_end[at_end["measure"].astype(str).str.startswith("unallocated:cafcass")]["value"].sum()
     assert cases >= unallocated  # waiting work is open with Cafcass too
+    # the timeline records each team's advisers, which weight the regions in Cafcass's average caseload
+    advisers = at_end[at_end["measure"].astype(str) == "workers:cafcass_long_term"]
+    expected = {
+        name: r.cafcass.long_term_advisers for name, r in api.load(SMALL).scenario.regions.items() if name != "wales"
+    }
+    assert dict(zip(advisers["region"].astype(str), advisers["value"], strict=True)) == expected
 
 
 def test_the_timeline_ends_with_a_snapshot_of_the_runs_end() -> None:

@@ -148,17 +148,33 @@ class Reading:
             values = values[~self.timeline.loc[values.index, "region"].astype(str).isin(excluding)]
         return float(values.sum())
 
-    def timeline_mean_at(self, measure: str, date: pd.Timestamp) -> float:
-        """The timeline's ``measure`` at its last snapshot on or before the date, averaged over the regions (NaN
-        without one): for a ratio such as a caseload per worker, which does not add up across regions."""
-        values = self._last_snapshot(measure, date)
-        return np.nan if values is None else mean_or_nan(values.dropna())
+    def per_worker(
+        self, measure: str, workers: str, start: pd.Timestamp | None, date: pd.Timestamp, excluding: tuple[str, ...]
+    ) -> float:
+        """A per-worker ``measure`` of the whole of the regions not in ``excluding``, as a team publishes it: at each
+        snapshot, the work held summed over those regions over their ``workers`` summed, then averaged over the
+        snapshots in the period (``start`` None: the last snapshot on or before the date). NaN without one.
 
-    def timeline_mean(self, measure: str, start: pd.Timestamp, date: pd.Timestamp) -> float:
-        """The timeline's ``measure`` averaged over its snapshots in the period and the regions (NaN without one)."""
+        A run written before the timeline recorded workers has each snapshot's plain mean over the regions instead.
+        """
         if self.timeline is None:
             return np.nan
-        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
-        when = pd.to_datetime(rows["date"])
-        taken = (when > snapshot_of_the_end(start - ONE_DAY)) & (when <= snapshot_of_the_end(date))
-        return mean_or_nan(rows.loc[taken, "value"].astype(float).dropna())
+        chosen = self.timeline[~self.timeline["region"].astype(str).isin(excluding)]
+        names = chosen["measure"].astype(str)
+        when = pd.to_datetime(chosen["date"])
+        last = snapshot_of_the_end(date)
+        if start is None:
+            before = when[(names == measure) & (when <= last)]
+            taken = when == before.max() if len(before) else when < when.min()
+        else:
+            taken = (when > snapshot_of_the_end(start - ONE_DAY)) & (when <= last)
+        keys = ["date", "region"]
+        values = chosen.loc[taken & (names == measure), [*keys, "value"]]
+        weights = chosen.loc[taken & (names == workers), [*keys, "value"]]
+        if weights.empty:  # an older run: no workers in its timeline
+            return mean_or_nan(values.groupby("date", observed=True)["value"].mean().dropna())
+        both = values.merge(weights, on=keys, suffixes=("", "_workers")).dropna()
+        both = both[both["value_workers"] > 0]
+        both["held"] = both["value"] * both["value_workers"]
+        per_snapshot = both.groupby("date", observed=True)[["held", "value_workers"]].sum()
+        return mean_or_nan(per_snapshot["held"] / per_snapshot["value_workers"])

@@ -28,9 +28,11 @@ The validation (:mod:`sim.experiment.validation`), the back-cast and the model c
 * **Cases started**: cases issued in the period (returns to court included), one per case; **children per
   case**: the mean children of those cases.
 * **Hearings per case**: mean hearings of cases disposed in the period.
-* **Cafcass caseloads per worker**: the timeline's work held per worker (``caseload_per_worker``), averaged
-  over the snapshots in the period and the regions (needs the timeline); a caseload published for a month
-  (``cafcass_long_term_caseload``, a stock) is read at the last snapshot of that month, averaged over the regions.
+* **Cafcass caseloads per worker**: as Cafcass publishes its average caseload, for England: at each snapshot the
+  work its advisers held (``caseload_per_worker`` times ``workers``) summed over the regions Cafcass serves, over
+  their advisers, averaged over the snapshots in the period (needs the timeline); a caseload published for a month
+  (``cafcass_long_term_caseload``, a stock) is read at the last snapshot of that month. Until 2026-12-01 it was
+  the plain mean over all regions, Wales included, whose short-term teams do little after Pathfinder.
 * **Cafcass unallocated** (``cafcass_short_term_unallocated``, ``cafcass_long_term_unallocated``; stocks): work
   waiting for a Cafcass worker at the last snapshot taken by the end of the date, summed over regions (needs the
   timeline). A snapshot is taken at midnight, so one dated the day after is the state at the end of the date.
@@ -191,12 +193,15 @@ def _cafcass_open(what: str) -> Measure:
     return value
 
 
-def _timeline_mean_at(measure_name: str) -> Measure:
-    return lambda reading, start, date: reading.timeline_mean_at(measure_name, date)
+def _cafcass_caseload(kind: str, *, at_date: bool = False) -> Measure:
+    """Cases held per Cafcass adviser of a team kind, England only, as Cafcass publishes its average caseload: work
+    held over advisers, summed over the regions it serves (not :data:`sim.vocabulary.CAFCASS_CYMRU_REGIONS`)."""
+    measure, workers = f"caseload_per_worker:{kind}", f"workers:{kind}"
 
+    def value(reading: Reading, start: pd.Timestamp, date: pd.Timestamp) -> float:
+        return reading.per_worker(measure, workers, None if at_date else start, date, CAFCASS_CYMRU_REGIONS)
 
-def _timeline_mean(measure_name: str) -> Measure:
-    return lambda reading, start, date: reading.timeline_mean(measure_name, start, date)
+    return value
 
 
 MEASURES: dict[str, Measure] = {
@@ -220,9 +225,9 @@ MEASURES: dict[str, Measure] = {
     "public_law_children_waiting_over_a_year_share": _children_open_over_a_year(PUBLIC),
     "cafcass_s31_involvement_weeks": _weeks_less_cafcass_wait(PUBLIC),
     "public_law_children_per_case": _children_per_case_started(PUBLIC),
-    "cafcass_long_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_long_term"),
-    "cafcass_long_term_caseload": _timeline_mean_at("caseload_per_worker:cafcass_long_term"),
-    "cafcass_short_term_caseload_per_worker": _timeline_mean("caseload_per_worker:cafcass_short_term"),
+    "cafcass_long_term_caseload_per_worker": _cafcass_caseload("cafcass_long_term"),
+    "cafcass_long_term_caseload": _cafcass_caseload("cafcass_long_term", at_date=True),
+    "cafcass_short_term_caseload_per_worker": _cafcass_caseload("cafcass_short_term"),
     "cafcass_short_term_unallocated": _timeline_at("unallocated:cafcass_short_term"),
     "cafcass_long_term_unallocated": _timeline_at("unallocated:cafcass_long_term"),
     "cafcass_open_cases": _cafcass_open("work"),

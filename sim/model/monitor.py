@@ -34,6 +34,7 @@ def measure_names(tiers: list[str]) -> list[str]:
         + [f"caseload_per_worker:{k}" for k in TEAM_KINDS]
         + [f"work_open:{k}" for k in TEAM_KINDS]
         + [f"children_open:{k}" for k in TEAM_KINDS]
+        + [f"workers:{k}" for k in TEAM_KINDS]
         + ["utilisation:court"]
         + [f"utilisation:court:{t}" for t in tiers]
     )
@@ -70,6 +71,7 @@ class Monitor:
                 code[f"caseload_per_worker:{kind}"],
                 code[f"work_open:{kind}"],
                 code[f"children_open:{kind}"],
+                code[f"workers:{kind}"],
                 teams.by_kind[kind],
             )
             for kind in TEAM_KINDS
@@ -90,12 +92,13 @@ class Monitor:
                 record(now, measure, r, counts.by_case_type[c][r])
             record(now, code["open_children"], r, counts.children[r])
             record(now, code["pre_proceedings_cases"], r, counts.pre_proceedings[r])
-            for k, (unallocated, utilisation, caseload, work, children, members) in enumerate(self._team_rows):
+            for k, (unallocated, utilisation, caseload, work, children, workers, members) in enumerate(self._team_rows):
                 team = members[r]
                 team.update_areas()
                 record(now, unallocated, r, team.unallocated)
                 record(now, work, r, team.work_open)
                 record(now, children, r, team.children_open)
+                record(now, workers, r, team.workers)
                 if now > last_day:
                     busy = (team.busy_area - last_busy[k, r]) / (now - last_day)
                     record(now, utilisation, r, busy / team.slots if team.slots else math.nan)
