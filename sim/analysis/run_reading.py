@@ -129,14 +129,21 @@ class Reading:
         still_open = chosen["end"].isna() | (chosen["end"] > date)
         return chosen[(chosen["start"] <= date) & still_open]
 
-    def _last_snapshot(self, measure: str, date: pd.Timestamp) -> pd.Series | None:
-        """The timeline's ``measure``, region by region, at its last snapshot on or before the date (None without)."""
+    def _last_snapshot_date(self, measure: str, date: pd.Timestamp) -> pd.Timestamp | None:
+        """The date of the timeline's last snapshot of ``measure`` on or before the date (None without)."""
         if self.timeline is None:
             return None
-        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
-        when = pd.to_datetime(rows["date"])
+        when = pd.to_datetime(self.timeline.loc[self.timeline["measure"].astype(str) == measure, "date"])
         before = when[when <= snapshot_of_the_end(date)]
-        return rows.loc[when == before.max(), "value"].astype(float) if len(before) else None
+        return before.max() if len(before) else None
+
+    def _last_snapshot(self, measure: str, date: pd.Timestamp) -> pd.Series | None:
+        """The timeline's ``measure``, region by region, at its last snapshot on or before the date (None without)."""
+        at = self._last_snapshot_date(measure, date)
+        if at is None:
+            return None
+        rows = self.timeline[self.timeline["measure"].astype(str) == measure]
+        return rows.loc[pd.to_datetime(rows["date"]) == at, "value"].astype(float)
 
     def timeline_at(self, measure: str, date: pd.Timestamp, excluding: tuple[str, ...] = ()) -> float:
         """The timeline's ``measure`` at its last snapshot on or before the date, summed over the regions not named in
@@ -162,12 +169,13 @@ class Reading:
         chosen = self.timeline[~self.timeline["region"].astype(str).isin(excluding)]
         names = chosen["measure"].astype(str)
         when = pd.to_datetime(chosen["date"])
-        last = snapshot_of_the_end(date)
         if start is None:
-            before = when[(names == measure) & (when <= last)]
-            taken = when == before.max() if len(before) else when < when.min()
+            at = self._last_snapshot_date(measure, date)
+            if at is None:
+                return np.nan
+            taken = when == at
         else:
-            taken = (when > snapshot_of_the_end(start - ONE_DAY)) & (when <= last)
+            taken = (when > snapshot_of_the_end(start - ONE_DAY)) & (when <= snapshot_of_the_end(date))
         keys = ["date", "region"]
         values = chosen.loc[taken & (names == measure), [*keys, "value"]]
         weights = chosen.loc[taken & (names == workers), [*keys, "value"]]
