@@ -659,20 +659,22 @@ def test_the_backcast_is_the_listing_priority_wave_at_its_best_run() -> None:
     """The adoption (2026-12-01): the back-cast (and so the baseline) has the candidate's listing rules, the values
     its search fitted (evaluation 13 of listing_priority_candidate_evaluations.csv) and the wave's best run not
     ruled out (run 13 of listing_priority_wave_evaluations.csv), each to the rounding the scenario writes; then
-    the Cafcass split fit's factor on private law hearing hours and its days sat before 2023 (evaluation 9 of
-    cafcass_split_evaluations.csv, adopted later the same day)."""
+    the Cafcass split fit's factor on private law hearing hours (evaluation 9 of cafcass_split_evaluations.csv,
+    adopted later the same day). Private law's booking limit and the days sat before 2023 were fitted again by
+    the lay-justices fit (test_the_baseline_has_the_lay_justices_fits_best_point)."""
     docs = HERE.parent / "docs" / "calibration"
     backcast = load_scenario(HERE.parent / "scenarios" / "backcast.yaml").scenario
     # the candidate's file as written: loaded, it extends the back-cast and would match it whatever the back-cast held
     written = yaml.safe_load(
         (HERE.parent / "scenarios" / "calibration" / "listing_priority_candidate.yaml").read_text()
     )
-    assert backcast.courts.listing.model_dump(include=set(written["courts"]["listing"])) == written["courts"]["listing"]
+    listing = written["courts"]["listing"]
+    listing["booking_limit_share_by_rank"][2] = backcast.courts.listing.booking_limit_share_by_rank[2]  # refitted
+    assert backcast.courts.listing.model_dump(include=set(listing)) == listing
     search = pd.read_csv(docs / "listing_priority_candidate_evaluations.csv").iloc[13]
     run = pd.read_csv(docs / "listing_priority_wave_evaluations.csv").iloc[13]
     assert run["evaluation"] == 13 and search["evaluation"] == 13
     split = pd.read_csv(docs / "cafcass_split_evaluations.csv").iloc[CAFCASS_SPLIT_BEST]
-    assert backcast.history.rows[0].days_sat == pytest.approx(split["days_sat_before_2023"], abs=1)
     assert backcast.public_law.resolved_at_cmh_share == pytest.approx(search["resolved_at_cmh_share"], abs=1e-4)
     assert backcast.public_law.further_assessment.share == pytest.approx(search["further_assessment_share"], abs=1e-4)
     share = backcast.private_law.first_disposal_at_first_hearing_share
@@ -699,7 +701,8 @@ ADVISERS_BEFORE_THE_SPLIT_FIT = (308, 1150)
 def test_the_baseline_has_the_cafcass_split_fits_best_point() -> None:
     """The adoption rule in cafcass_split_targets.yaml, written before the fit ran: its best point has the lower
     objective over the fitted targets, so every region's short-term advisers take its factor from the long-term
-    teams, the total staying the published one the baseline had, and the point is the fit's best."""
+    teams, the total staying the published one the baseline had, and the point is the fit's best. The two
+    lay-justices fits later scaled the short-term advisers again, from that point, with the same balance."""
     docs = HERE.parent / "docs" / "calibration"
     evaluations = pd.read_csv(docs / "cafcass_split_evaluations.csv")
     best = evaluations[evaluations["phase"] != "sensitivity"]["objective"].idxmin()
@@ -709,5 +712,43 @@ def test_the_baseline_has_the_cafcass_split_fits_best_point() -> None:
     short = sum(r.cafcass.short_term_advisers for r in regions)
     long = sum(r.cafcass.long_term_advisers for r in regions)
     before_short, before_long = ADVISERS_BEFORE_THE_SPLIT_FIT
-    assert short / before_short == pytest.approx(evaluations.loc[best, "short_term_advisers"], rel=2e-3)
+    refitted = LAY_JUSTICES_CLOSED_ADVISERS * LAY_JUSTICES_BEST["short_term_advisers"]  # the lay-justices fits' factors
+    assert short / before_short == pytest.approx(evaluations.loc[best, "short_term_advisers"] * refitted, rel=2e-3)
     assert short + long == pytest.approx(before_short + before_long, abs=0.5)
+
+
+LAY_JUSTICES_CLOSED_ADVISERS = 1.072
+"""The closed lay-justices fit's factor on short-term advisers (docs/calibration/lay_justices_parameters.csv), the
+point the warmed-up fit started from."""
+LAY_JUSTICES_BEST = pd.read_csv(HERE.parent / "docs" / "calibration" / "lay_justices_warm_evaluations.csv").iloc[9]
+"""The lay-justices fit warmed up for five years: its best run (docs/calibration.md, "The lay-justices fit, warmed up
+for five years"), adopted 2026-12-01."""
+COMMITTED_OBJECTIVE, BY_MORE_THAN = 0.899, 0.03
+"""The adoption rule's first condition (lay_justices_warm_targets.yaml): the committed model's objective on the same
+targets, and the margin the fit had to beat it by."""
+
+
+def test_the_baseline_has_the_lay_justices_fits_best_point() -> None:
+    """The adoption (2026-12-01): the fit's best run beat the model before by the rule's margin, and the baseline,
+    the back-cast and from_2024 carry its values (as the fitted scenario writes them) with the five-year warm-up."""
+    docs = HERE.parent / "docs" / "calibration"
+    evaluations = pd.read_csv(docs / "lay_justices_warm_evaluations.csv")
+    assert evaluations[evaluations["phase"] != "sensitivity"]["objective"].idxmin() == LAY_JUSTICES_BEST["evaluation"]
+    assert LAY_JUSTICES_BEST["objective"] < COMMITTED_OBJECTIVE - BY_MORE_THAN
+    scenarios = HERE.parent / "scenarios"
+    fitted = load_scenario(scenarios / "calibration" / "lay_justices_warm_fitted.yaml").scenario
+    baseline = load_scenario(scenarios / "baseline.yaml").scenario
+    backcast = load_scenario(scenarios / "backcast.yaml").scenario
+    for adopted in (baseline, backcast):
+        private_law = adopted.private_law
+        assert private_law.allocated_to_lay_justices_share == pytest.approx(LAY_JUSTICES_BEST["lay_justices_share"])
+        assert private_law.withdrawal_per_week_waiting == pytest.approx(LAY_JUSTICES_BEST["withdrawal_per_week"])
+        booking = adopted.courts.listing.booking_limit_share_by_rank[2]
+        assert booking == pytest.approx(LAY_JUSTICES_BEST["private_law_booking_limit"])
+        assert private_law.section7.writer_stays_to_dra
+        for name, region in adopted.regions.items():
+            assert region.cafcass.model_dump() == pytest.approx(fitted.regions[name].cafcass.model_dump(), abs=0.005), (
+                name
+            )
+    assert backcast.history.rows[0].days_sat == pytest.approx(LAY_JUSTICES_BEST["days_sat_before_2023"], abs=0.1)
+    assert baseline.starting_state.warm_up_days == backcast.starting_state.warm_up_days == 1826

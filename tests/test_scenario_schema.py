@@ -362,7 +362,7 @@ def test_the_shipped_scenarios_are_far_inside_the_limits() -> None:
     root = Path(__file__).resolve().parents[1]
     for name in ("baseline.yaml", "backcast.yaml"):
         total = sum(cases_simulated(load_scenario(root / "scenarios" / name).scenario).values())
-        assert total < MAX_CASES / 8, name
+        assert total < MAX_CASES / 6, name  # the back-cast: 12 years from empty, about 1.1 million cases
 
 
 def test_a_misspelt_key_is_reported_as_unknown_with_a_suggestion_and_the_real_key_as_missing() -> None:

@@ -240,8 +240,8 @@ def test_the_baseline_inputs_over_2023_and_2024_are_compared_with_every_figure_a
     assert table.drop(index=outside)["model_mean"].notna().all()
     for key in ("public_law_issued_per_year", "public_law_children_per_case"):  # inputs, not results
         assert table.loc[key, "within_tolerance"], table.loc[key, ["model_mean", "published"]].to_dict()
-    # Private law returns to court (mean 18 months after an order) are still building up in 2024 after a
-    # two-year warm-up from empty, so new private law cases may be short of the steady state.
+    # Private law returns to court (mean 18 months after an order) build up over the warm-up from empty, so new
+    # private law cases may be short of the steady state.
     assert table.loc["private_law_issued_per_year", "model_mean"] == pytest.approx(51_473, rel=0.10)
 
 

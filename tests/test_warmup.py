@@ -49,7 +49,7 @@ def test_a_transient_slower_than_mser_can_see_is_waited_out_year_by_year() -> No
     assert first["years"] == 1 and first["drifting"] == ["private_law_mean_weeks"]
     assert 2 <= settled["years"] <= 5 and settled["warm_up_days"] == whole_years_days(settled["years"])
     assert settled["checked"][-1]["drifting"] == [] and all(c["drifting"] for c in settled["checked"][:-1])
-    assert whole_years_days(3) == 1096  # the baseline's three years
+    assert whole_years_days(3) == 1096 and whole_years_days(5) == 1826  # leap days counted
 
 
 def test_a_series_that_keeps_growing_never_settles() -> None:

@@ -142,7 +142,7 @@ def suggest(table: pd.DataFrame, interval: float, per_replication: pd.DataFrame 
 
 
 def whole_years_days(years: int) -> int:
-    """Days in a warm-up of whole years (three years: 1,096, as in the baseline)."""
+    """Days in a warm-up of whole years (three years: 1,096; five: 1,826, as in the baseline)."""
     return round(years * DAYS_PER_YEAR)
 
 
