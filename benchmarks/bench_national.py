@@ -9,8 +9,8 @@ because SimPy's cost per event grows with the size of its event queue; a loop wi
 
     python benchmarks/bench_national.py [SCENARIO] [--years N] [--out DIR] [--no-bare-loop]
 
-The default scenario is scenarios/baseline.yaml (5 years after 2 years of warm-up: about a minute on an idle
-core); ``--years`` shortens the results period for a quick look. This prints figures; it is not a timed test
+The default scenario is scenarios/baseline.yaml (5 years after its five years of warm-up: two to three minutes
+on an idle core); ``--years`` shortens the results period for a quick look. This prints figures; it is not a timed test
 (tests/test_benchmarks.py only checks that it runs and prints its last line).
 """
 
