@@ -129,21 +129,14 @@ class Reading:
         still_open = chosen["end"].isna() | (chosen["end"] > date)
         return chosen[(chosen["start"] <= date) & still_open]
 
-    def _last_snapshot_date(self, measure: str, date: pd.Timestamp) -> pd.Timestamp | None:
-        """The date of the timeline's last snapshot of ``measure`` on or before the date (None without)."""
-        if self.timeline is None:
-            return None
-        when = pd.to_datetime(self.timeline.loc[self.timeline["measure"].astype(str) == measure, "date"])
-        before = when[when <= snapshot_of_the_end(date)]
-        return before.max() if len(before) else None
-
     def _last_snapshot(self, measure: str, date: pd.Timestamp) -> pd.Series | None:
         """The timeline's ``measure``, region by region, at its last snapshot on or before the date (None without)."""
-        at = self._last_snapshot_date(measure, date)
-        if at is None:
+        if self.timeline is None:
             return None
         rows = self.timeline[self.timeline["measure"].astype(str) == measure]
-        return rows.loc[pd.to_datetime(rows["date"]) == at, "value"].astype(float)
+        when = pd.to_datetime(rows["date"])
+        at = _last_snapshot_date(when, date)
+        return None if at is None else rows.loc[when == at, "value"].astype(float)
 
     def timeline_at(self, measure: str, date: pd.Timestamp, excluding: tuple[str, ...] = ()) -> float:
         """The timeline's ``measure`` at its last snapshot on or before the date, summed over the regions not named in
@@ -170,7 +163,7 @@ class Reading:
         names = chosen["measure"].astype(str)
         when = pd.to_datetime(chosen["date"])
         if start is None:
-            at = self._last_snapshot_date(measure, date)
+            at = _last_snapshot_date(when[names == measure], date)
             if at is None:
                 return np.nan
             taken = when == at
@@ -186,3 +179,9 @@ class Reading:
         both["held"] = both["value"] * both["value_workers"]
         per_snapshot = both.groupby("date", observed=True)[["held", "value_workers"]].sum()
         return mean_or_nan(per_snapshot["held"] / per_snapshot["value_workers"])
+
+
+def _last_snapshot_date(when: pd.Series, date: pd.Timestamp) -> pd.Timestamp | None:
+    """The last of a measure's snapshot dates ``when`` on or before the date (None without)."""
+    before = when[when <= snapshot_of_the_end(date)]
+    return before.max() if len(before) else None
