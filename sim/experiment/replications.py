@@ -31,7 +31,7 @@ from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
-from sim.experiment.memory import return_freed_memory
+from sim.experiment.memory import return_freed_memory, simulation_allocation
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress
 from sim.experiment.replication_indicators import replication_indicators
@@ -107,10 +107,11 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        stats = Replication(
-            task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
-        ).run()
-        gc.collect()  # the simulation's objects (cycles through SimPy) go before its tables are read back
+        with simulation_allocation():
+            stats = Replication(
+                task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
+            ).run()
+            gc.collect()  # the simulation's objects (cycles through SimPy) go before its tables are read back
         indicators = replication_indicators(directory, task.loaded.scenario, task.loaded.periods)
         table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
