@@ -42,6 +42,7 @@ SIMULATION_TRIM_THRESHOLD_BYTES = 2 * SIMULATION_MMAP_THRESHOLD_BYTES
 """Free memory kept at the top of the heap while the model runs (glibc's dynamic setting is twice the mmap
 threshold); afterwards glibc's default, 128 KiB, again."""
 TRIM_THRESHOLD_BYTES = 128 * 1024
+"""glibc's default trim threshold, fixed after the simulation: free memory above it at the top of the heap goes back."""
 
 _done = [False]
 
