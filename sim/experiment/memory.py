@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,18 +63,26 @@ def return_freed_memory() -> None:
     _set_mmap_threshold(int(os.environ[MMAP_THRESHOLD_VARIABLE]))
 
 
-def _set_mmap_threshold(threshold_bytes: int, trim_bytes: int | None = None) -> bool:
-    """glibc's mmap threshold set (and, with ``trim_bytes``, its trim threshold, and the heap's free pages given
-    back); False where there is no glibc (macOS, Windows: the allocator stays as it is)."""
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (``find_library`` runs ``ldconfig``); None where it cannot be loaded."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except OSError:
+        return None
+
+
+def _set_mmap_threshold(threshold_bytes: int, trim_bytes: int | None = None) -> None:
+    """glibc's mmap threshold set (and, with ``trim_bytes``, its trim threshold, and the heap's free pages given
+    back); nothing where the C library is not glibc (macOS, Windows: the allocator stays as it is)."""
+    libc = _libc()
+    try:
         libc.mallopt(M_MMAP_THRESHOLD, threshold_bytes)
         if trim_bytes is not None:
             libc.mallopt(M_TRIM_THRESHOLD, trim_bytes)
             libc.malloc_trim(0)
-    except (OSError, AttributeError, TypeError, ValueError):
-        return False
-    return True
+    except (AttributeError, TypeError, ValueError):  # no library, or one without mallopt
+        return
 
 
 @contextmanager
