@@ -224,6 +224,25 @@ def test_manifest_lists_extends_chain_policies_and_warm_up(tmp_path) -> None:
     assert pd.read_csv(tmp_path / "out" / "summary.csv")["ci95_low"].isna().all()
 
 
+def test_no_indicator_reads_the_rows_of_cases_closed_in_the_warm_up(tmp_path) -> None:
+    """The rows a warm-up run counts instead of storing change no indicator: every value of indicators.csv and
+    summary.csv is the same as when they are stored."""
+    values = {}
+    for keep in (False, True):
+        option = tmp_path / f"keep_{keep}.yaml"
+        option.write_text(
+            f"extends: {SMALL}\nname: option\nrun_years: 0.5\n"
+            f"starting_state: {{warm_up_days: 120, keep_warm_up_rows: {str(keep).lower()}}}\n"
+        )
+        out = tmp_path / f"out_{keep}"
+        run(load_scenario(option), out, replications=2)
+        values[keep] = (pd.read_csv(out / "indicators.csv"), pd.read_csv(out / "summary.csv"))
+    counted, stored = values[False], values[True]
+    assert len(counted[0]) > 100
+    pd.testing.assert_frame_equal(counted[0], stored[0])
+    pd.testing.assert_frame_equal(counted[1], stored[1])
+
+
 def test_resume_redoes_only_unfinished_replications(small, serial_run, tmp_path) -> None:
     out = tmp_path / "out"
     shutil.copytree(serial_run.out, out)

@@ -678,6 +678,48 @@ def test_warm_up_rows_are_marked_and_dated_before_the_start(tmp_path: Path) -> N
     assert pd.to_datetime(result.timeline.date).min() == start - 120 * DAY
 
 
+def closed_before(children: pd.DataFrame, start: dt.date) -> pd.Series:
+    """Rows of cases that ended before ``start`` (an end time before midnight of the start date)."""
+    return (children.status.astype(str) != "open") & (pd.to_datetime(children.end_date) < pd.Timestamp(start))
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 50])
+def test_cases_closed_in_the_warm_up_are_counted_and_everything_else_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int | None
+) -> None:
+    """Against the same run storing every row: the default stores exactly the rows of cases open at some time in the
+    results period, children and stages alike, and counts the rest; with small chunks, stage rows of closed cases
+    are dropped as the warm-up goes (held rows are only those of open cases)."""
+    data = scenario_data(SMALL)
+    data["run_years"] = 0.5
+    data["starting_state"]["warm_up_days"] = 120
+    data["starting_state"]["keep_warm_up_rows"] = True
+    stored = run_replication(data, tmp_path / "stored")
+    if chunk_rows is not None:
+        from functools import partial
+
+        from sim.model import records
+
+        monkeypatch.setattr(records, "TableSink", partial(records.TableSink, chunk_rows=chunk_rows))
+    data["starting_state"]["keep_warm_up_rows"] = False
+    counted = run_replication(data, tmp_path / "counted")
+
+    gone = closed_before(stored.children, counted.start_date)
+    assert gone.sum() > 100 and stored.children.warm_up.sum() > gone.sum()  # some warm-up cases outlive it
+    kept = stored.children[~gone].reset_index(drop=True)
+    pd.testing.assert_frame_equal(counted.children, kept)
+    assert sum(counted.stats.warm_up_child_rows.values()) == gone.sum()
+    assert counted.stats.cases_closed_in_warm_up == stored.children[gone].case_id.nunique()
+    assert counted.stats.children_created == stored.stats.children_created
+    for status, rows in stored.stats.child_rows.items():
+        assert counted.stats.child_rows.get(status, 0) + counted.stats.warm_up_child_rows.get(status, 0) == rows
+
+    stages = stored.stages[stored.stages.case_id.isin(counted.children.case_id)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(counted.stages, stages)
+    assert counted.stats.warm_up_stage_rows == len(stored.stages) - len(stages) > 0
+    assert stored.stats.warm_up_child_rows == {} and stored.stats.warm_up_stage_rows == 0
+
+
 def test_an_open_caseload_starts_cases_at_their_declared_stages(tmp_path: Path) -> None:
     data = one_region()
     data["starting_state"] = {

@@ -147,7 +147,8 @@ def test_post_processing_memory_does_not_grow_with_replications_or_run_length(so
 
 def test_children_whose_case_closed_in_the_warm_up_are_not_read_and_change_no_indicator(tmp_path, monkeypatch) -> None:
     """A replication's indicators read only the children whose case was open at some time in the results period
-    (and their stages): the same indicators as from every row, from a fraction of the rows after a long warm-up."""
+    (and their stages): the same indicators as from every row, from a fraction of the rows after a long warm-up
+    whose rows were kept (``keep_warm_up_rows``)."""
     import pandas as pd
 
     import sim.experiment.replication_indicators as lean
@@ -156,7 +157,10 @@ def test_children_whose_case_closed_in_the_warm_up_are_not_read_and_change_no_in
     from tests.conftest import SMALL
 
     scenario = tmp_path / "warm.yaml"
-    scenario.write_text(f"extends: {SMALL}\nname: warm\nstarting_state: {{warm_up_days: 730}}\n", encoding="utf-8")
+    scenario.write_text(  # the rows stored (by default they are only counted: sim.model.records)
+        f"extends: {SMALL}\nname: warm\nstarting_state: {{warm_up_days: 730, keep_warm_up_rows: true}}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "run"
     args = ["--replications", "1", "--workers", "1", "--no-report", "--allow-root", str(SMALL.parent)]
     assert main(["run", str(scenario), *args, "--out", str(out)]) == 0

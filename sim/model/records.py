@@ -4,6 +4,12 @@ The child table is the joined-up view the real system lacks: one child identifie
 in (a return to court is a new row with the same identifier), the days spent waiting for and worked on by
 each agency (with the days of the court wait that were procedural notice, ``notice_court_days``; a stage
 row's ``notice_days`` likewise). Rows are written when a case closes, and for open cases at the end of the run.
+
+A case that begins and ends during the warm-up is counted, not stored (unless the scenario's
+``starting_state.keep_warm_up_rows``): no indicator reads its rows, and they were 45% of a national replication's
+child rows and most of its run folder's bytes (docs/performance.md). Its children's rows are counted by status in
+the run's stats, and its stage rows are dropped when the warm-up ends, so that both tables hold exactly the cases
+open at some time in the results period.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import math
 import struct
 from array import array
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -139,10 +146,24 @@ class Recorder:
     """
 
     def __init__(
-        self, directory: Path, scenario: Scenario, labels: Labels, replication: int, exact: bool = False
+        self,
+        directory: Path,
+        scenario: Scenario,
+        labels: Labels,
+        replication: int,
+        exact: bool = False,
+        open_case_ids: Collection[int] = (),
     ) -> None:
         self.labels = labels
+        self.open_case_ids = open_case_ids
+        """The ids of the cases open now (a live view of the replication's): their held stage rows are kept."""
         self.exact = exact
+        self.in_warm_up = scenario.results_start_day > 0 and not scenario.starting_state.keep_warm_up_rows
+        """While true, closed cases are counted rather than stored, and stage rows wait to learn whether their case
+        outlives the warm-up (:meth:`warm_up_ended`)."""
+        self.warm_up_child_rows: Counter[tuple[str, bool]] = Counter()
+        self.warm_up_cases = 0
+        self.warm_up_stage_rows = 0
         origin = scenario.sim_start_date
         constants = {"replication": replication}
         date = as_date(origin)
@@ -227,6 +248,7 @@ class Recorder:
         )
         self.child_rows: Counter[tuple[str, bool]] = Counter()
         self._stage_rows = self.stages.rows
+        self._stage_limit = self.stages.chunk_rows * STAGE_WIDTH
         self._la_offset = labels.la_offset
         self._centre_offset = labels.centre_offset
         self._pathfinder = PATHWAYS.index("pathfinder")
@@ -238,12 +260,41 @@ class Recorder:
     ) -> None:
         """A stage row; ``notice_days`` is the part of its wait (requested to started) that was procedural notice."""
         self._stage_rows.frombytes(_PACK_STAGE(case_id, stage, agency, requested, started, ended, notice_days))
-        if len(self._stage_rows) >= self.stages.chunk_rows * STAGE_WIDTH:
+        if len(self._stage_rows) >= self._stage_limit:
+            if self.in_warm_up:
+                self._drop_warm_up_stages()
+            else:
+                self.stages.flush()
+                self._stage_rows = self.stages.rows
+
+    def _drop_warm_up_stages(self) -> None:
+        """Drop the held stage rows of cases already closed (so counted, not stored); hold the rest."""
+        rows = np.frombuffer(self._stage_rows, dtype=np.float64).reshape(-1, STAGE_WIDTH)
+        open_ids = np.fromiter(self.open_case_ids, dtype=np.float64, count=len(self.open_case_ids))
+        keep = rows[np.isin(rows[:, 0], open_ids)]
+        self.warm_up_stage_rows += len(rows) - len(keep)
+        self._stage_rows = self.stages.rows = array("d", keep.tobytes())
+        # Held rows belong to open cases: look again when as many more have come, not at every new row.
+        self._stage_limit = max(self.stages.chunk_rows, 2 * len(keep)) * STAGE_WIDTH
+
+    def warm_up_ended(self) -> None:
+        """The results period begins: cases open now are stored when they close, with the stage rows held for them."""
+        if not self.in_warm_up:
+            return
+        self._drop_warm_up_stages()
+        self.in_warm_up = False
+        self._stage_limit = self.stages.chunk_rows * STAGE_WIDTH
+        if len(self._stage_rows) >= self._stage_limit:
             self.stages.flush()
             self._stage_rows = self.stages.rows
 
     def case_closed(self, case: Case, status: str, now: float) -> None:
-        """Write a row for each child of a case that has ended, or is still open at ``now`` (end of run)."""
+        """Write a row for each child of a case that has ended, or is still open at ``now`` (end of run); count
+        them instead for a case that ended during the warm-up."""
+        if self.in_warm_up and status != STATUS_OPEN:
+            self.warm_up_child_rows[(status, case.is_return)] += len(case.children)
+            self.warm_up_cases += 1
+            return
         issued = case.issue_day == case.issue_day  # not NaN
         wait = case.wait_days
         active = case.active_days

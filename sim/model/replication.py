@@ -13,7 +13,6 @@ import gc
 import math
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from sim.model.pathways.public_law import public_law
 from sim.model.pathways.steps import StageSteps
 from sim.model.random_streams import ARRIVED, PURPOSE, Draws, RandomStreams
 from sim.model.records import Labels, Recorder
+from sim.model.run_stats import RunStats, check_conservation
 from sim.model.starting_state import returns_from_before_start, start_open_caseload
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
@@ -57,28 +57,6 @@ LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, 
 """A case's listing class code, by case type code and domestic-abuse flag."""
 DIARY_MARGIN_DAYS = 400
 """Diaries are laid out this far past the end of the run so late bookings rarely need to grow them."""
-
-
-@dataclass
-class RunStats:
-    """What a replication did, for the manifest and the conservation check."""
-
-    cases_created: int = 0
-    cases_disposed: int = 0
-    cases_diverted: int = 0
-    cases_open_at_end: int = 0
-    children_created: int = 0
-    child_rows: dict[str, int] = field(default_factory=dict)
-    returns_started: int = 0
-    returns_from_before_start: int = 0
-    children_returning_from_before_start: int = 0
-    returns_pending_at_end: int = 0
-    events: int = 0
-    wall_seconds: float = 0.0
-
-
-class ConservationError(RuntimeError):
-    """Children or cases were lost: a bug in the model, never a user error."""
 
 
 class Replication:
@@ -109,10 +87,12 @@ class Replication:
             outcomes += [o for o in scenario.outcome_names() if o not in outcomes]
         self.outcome_names = outcomes
         self.labels = Labels(base, outcomes, measure_names(list(base.courts.tiers)))
-        self.recorder = Recorder(directory, base, self.labels, replication, exact=exact_records)
+        self.open_cases: dict[int, Case] = {}
+        self.recorder = Recorder(
+            directory, base, self.labels, replication, exact=exact_records, open_case_ids=self.open_cases.keys()
+        )
         self.params = Parameters(outcomes, base)
         self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params)
-        self.open_cases: dict[int, Case] = {}
         self.counts = OpenCounts.empty(len(base.regions))
         self.stats = RunStats()
         self._next_case_id = 0
@@ -336,6 +316,11 @@ class Replication:
                 case = self.new_case(case_type, region, day, draws(ARRIVED, case_type, serial))
                 engine.start(self.pathway(case))
 
+    def _end_warm_up(self) -> Generator[Any, Any, None]:
+        """From the results start, closed cases are stored (the recorder counts those closed before it)."""
+        yield self.env.timeout(self.params.results_start_day)
+        self.recorder.warm_up_ended()
+
     def run(self) -> RunStats:
         started = time.perf_counter()
         env = self.env
@@ -349,6 +334,8 @@ class Replication:
             env.process(returns_from_before_start(self))
             env.process(self._apply_policies())
             env.process(self._follow_routes())
+            if self.recorder.in_warm_up:
+                env.process(self._end_warm_up())
             watcher = Monitor(self.counts, self.teams, self.court, self.recorder)
             env.process(watcher.watch(env, self.scenario.monitor_interval_days, self.progress, self.end_day))
             env.run(until=self.end_day)
@@ -356,7 +343,7 @@ class Replication:
             for case in list(self.open_cases.values()):
                 self.stats.cases_open_at_end += 1
                 self.recorder.case_closed(case, STATUS_OPEN, self.end_day)
-            self._check_conservation()
+            check_conservation(self.stats, self.recorder)
             self.recorder.close()
         except BaseException:
             self.recorder.abandon()
@@ -368,20 +355,3 @@ class Replication:
         self.stats.events = next(env._eid) + env.shared_timeouts
         self.stats.wall_seconds = time.perf_counter() - started
         return self.stats
-
-    def _check_conservation(self) -> None:
-        s = self.stats
-        rows = self.recorder.child_rows
-        s.child_rows = {f"{status}{':return' if ret else ''}": n for (status, ret), n in sorted(rows.items())}
-        # A return from before the run brings children the run has not seen: created here, on a return's rows.
-        first_rows = sum(n for (_, ret), n in rows.items() if not ret) + s.children_returning_from_before_start
-        problems = []
-        if s.cases_created != s.cases_disposed + s.cases_diverted + s.cases_open_at_end:
-            problems.append(
-                f"cases created {s.cases_created} != disposed {s.cases_disposed} + diverted "
-                f"{s.cases_diverted} + open {s.cases_open_at_end}"
-            )
-        if first_rows != s.children_created:
-            problems.append(f"children created {s.children_created} != first-case child rows {first_rows}")
-        if problems:
-            raise ConservationError("children or cases were lost: " + "; ".join(problems))

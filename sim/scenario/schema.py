@@ -764,6 +764,12 @@ class StartingState(Strict):
     open_cases: dict[Literal[CASE_TYPES], OpenCases] = Field(  # type: ignore[valid-type]
         default={}, description="Open caseload at the start date, by case type and stage."
     )
+    keep_warm_up_rows: bool = Field(
+        default=False,
+        description="Store the children and stage rows of cases that began and ended during the warm-up. By default "
+        "they are counted in the run's stats (warm_up_child_rows) and not stored: no indicator reads them, and in the "
+        "baseline they are nearly half the rows.",
+    )
     returns_before_start: bool = Field(
         default=True,
         description="Children come back to court from orders made before the run (a steady past at the first "
