@@ -219,6 +219,7 @@ def test_manifest_lists_extends_chain_policies_and_warm_up(tmp_path) -> None:
     assert [f["path"] for f in manifest["scenario"]["files"]] == [str(option), str(SMALL)]
     assert manifest["starting_state"]["starting_state_kind"] == "warm_up"
     assert manifest["starting_state"]["warm_up_days"] == 30
+    assert manifest["starting_state"]["keep_warm_up_rows"] is False  # its finished cases counted, not stored
     (policy,) = manifest["policies"]
     assert policy["name"] == "more_advisers" and policy["simulation_day"] == 30 + 60
     assert pd.read_csv(tmp_path / "out" / "summary.csv")["ci95_low"].isna().all()

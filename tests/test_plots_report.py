@@ -348,3 +348,17 @@ def test_forest_of_every_headline_indicator_and_backlog_by_region(run_dir: Path)
     assert [ax.get_title() for ax in backlog.axes if ax.get_visible()] == ["north east", "wales"]
     plots.close(forest)
     plots.close(backlog)
+
+
+def test_the_initialisation_item_says_when_the_warm_ups_finished_cases_were_only_counted(tmp_path: Path) -> None:
+    from sim.outputs.stress_des import stress_des_rows
+
+    def initialisation(**start: object) -> str:
+        manifest = {"starting_state": {"starting_state_kind": "warm_up", "warm_up_days": 1826, **start}}
+        (row,) = [r for r in stress_des_rows(manifest, tmp_path) if r[1] == "Initialisation"]
+        return row[2]
+
+    assert initialisation(keep_warm_up_rows=False).startswith("warm-up from empty for 1,826 days; cases that began")
+    assert "stats.json" in initialisation(keep_warm_up_rows=False)
+    assert initialisation(keep_warm_up_rows=True) == "warm-up from empty for 1,826 days"
+    assert initialisation() == "warm-up from empty for 1,826 days"  # a folder written before the rows were counted

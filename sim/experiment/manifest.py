@@ -165,6 +165,7 @@ def scenario_section(loaded: LoadedScenario) -> dict[str, Any]:
         "starting_state": {
             "starting_state_kind": kind,
             "warm_up_days": start.warm_up_days,
+            "keep_warm_up_rows": start.keep_warm_up_rows,
             "open_cases": {k: v.model_dump(mode="json") for k, v in start.open_cases.items()},
             "results_start_date": scenario.start_date.isoformat(),
             "simulation_start_date": scenario.sim_start_date.isoformat(),

@@ -11,6 +11,11 @@ from typing import Any
 
 from sim.outputs.html import number
 
+WARM_UP_ROWS_COUNTED = (
+    "; cases that began and ended in it are counted in each replication's stats.json (warm_up_child_rows), "
+    "not stored in the tables (starting_state.keep_warm_up_rows stores them)"
+)
+
 
 def stress_des_rows(manifest: dict[str, Any], directory: Path) -> list[list[str]]:
     """(item, section, this run) of every item the tool fills in; the report's template shows them."""
@@ -35,7 +40,8 @@ def stress_des_rows(manifest: dict[str, Any], directory: Path) -> list[list[str]
         )
     kind = start.get("starting_state_kind", "?")
     initial = {
-        "warm_up": f"warm-up from empty for {number(start.get('warm_up_days'), 0)} days",
+        "warm_up": f"warm-up from empty for {number(start.get('warm_up_days'), 0)} days"
+        + ("" if start.get("keep_warm_up_rows", True) else WARM_UP_ROWS_COUNTED),
         "open_caseload": "a declared open caseload at the start date",
         "empty": "empty, no warm-up",
     }.get(kind, kind)
