@@ -240,6 +240,28 @@ def test_journey_errors(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert "not a directory" in capsys.readouterr().err
 
 
+def test_journey_says_when_a_childs_warm_up_cases_were_counted_not_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a warm-up whose finished cases were only counted, a child who came back to court is shown from the
+    case that was stored, with a word on the earlier ones; a child never stored is explained, not just missing."""
+    scenario = tmp_path / "warm.yaml"
+    scenario.write_text(f"extends: {SMALL}\nname: warm\nstarting_state: {{warm_up_days: 365}}\n", encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["--replications", "1", "--workers", "1", "--no-report", "--allow-root", str(SMALL.parent)]
+    assert main(["run", str(scenario), *args, "--out", str(out)]) == 0
+    children = open_results(out).children
+    firsts = children.groupby("child_id")["case_number"].min()
+    came_back = int(firsts[firsts > 1].index[0])  # its first cases ended in the warm-up
+    capsys.readouterr()
+    assert main(["journey", str(out), str(came_back)]) == 0
+    assert "began and ended in the warm-up, which the run counted and did not store" in capsys.readouterr().out
+    never_stored = int(sorted(set(range(int(children["child_id"].max()))) - set(children["child_id"]))[0])
+    assert main(["journey", str(out), str(never_stored)]) == 2
+    err = capsys.readouterr().err
+    assert f"no child {never_stored}" in err and "keep_warm_up_rows" in err
+
+
 # ---------------------------------------------------------------------------------------------- what the report holds
 def test_the_report_opens_with_a_summary_in_sentences_and_a_table_of_contents(run_dir: Path, html: str) -> None:
     contents = html.split("<nav class='toc'>", 1)[1].split("</nav>", 1)[0]

@@ -90,12 +90,16 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
             f"{' and more' if len(held) > 20 else ''})"
         )
     rows = read_table(directory, "children", replication, filters=[("child_id", "==", int(child_id))])
+    manifest = read_manifest(directory)
+    counted = _warm_up_counted(manifest)
     if rows.empty:
-        raise UnknownChild(f"there is no child {child_id} in replication {replication} of {directory}")
+        raise UnknownChild(
+            f"there is no child {child_id} in replication {replication} of {directory}"
+            + (f" ({WARM_UP_COUNTED})" if counted else "")
+        )
     rows = rows.sort_values("case_number")
     stages = read_table(directory, "stages", replication, filters=[("case_id", "in", rows["case_id"].tolist())])
     stages = stages.sort_values(["requested", "started", "ended"], kind="stable")
-    manifest = read_manifest(directory)
     run_end = run_period(manifest)[1] if "scenario" in manifest else None
 
     first = rows.iloc[0]
@@ -104,6 +108,12 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
         f"the first case, {len(rows)} case{'s' if len(rows) > 1 else ''}; "
         f"domestic abuse in the family: {'yes' if first['domestic_abuse'] else 'no'}"
     ]
+    earlier = int(first["case_number"]) - 1
+    if counted and earlier > 0:
+        lines.append(
+            f"(the child's first {earlier} case{'s' if earlier > 1 else ''} began and ended in the warm-up, which "
+            "the run counted and did not store: set starting_state.keep_warm_up_rows: true to follow them)"
+        )
     for case in rows.itertuples():
         lines.append("")
         lines += _case_lines(case, stages[stages["case_id"] == case.case_id], child_id, directory, replication, run_end)
@@ -122,6 +132,18 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
         )
     )
     return "\n".join(lines)
+
+
+WARM_UP_COUNTED = (
+    "cases that began and ended in the warm-up are counted, not stored; "
+    "set starting_state.keep_warm_up_rows: true to follow them"
+)
+
+
+def _warm_up_counted(manifest: dict) -> bool:
+    """Whether the run counted, rather than stored, the cases that began and ended in its warm-up."""
+    start = manifest.get("starting_state", {})
+    return start.get("starting_state_kind") == "warm_up" and start.get("keep_warm_up_rows") is False
 
 
 def _siblings(directory: Path, replication: int, case_id: int, child_id: int) -> list[int]:
