@@ -117,7 +117,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recorder, list[
     scenario = load_scenario(SMALL).scenario
     outcomes = scenario.outcome_names()
     labels = Labels(scenario, outcomes, measure_names(list(scenario.courts.tiers)))
-    recorder = Recorder(tmp_path_factory.mktemp("records"), scenario, labels, 0)
+    recorder = Recorder(tmp_path_factory.mktemp("records"), scenario, labels, 0, open_case_ids=())  # no warm-up
     rng = random.Random(14)
     cases = []
     for i in range(1_000):

@@ -151,8 +151,9 @@ class Recorder:
         scenario: Scenario,
         labels: Labels,
         replication: int,
+        *,
+        open_case_ids: Collection[int],
         exact: bool = False,
-        open_case_ids: Collection[int] = (),
     ) -> None:
         self.labels = labels
         self.open_case_ids = open_case_ids
