@@ -173,6 +173,13 @@ def scenario_section(loaded: LoadedScenario) -> dict[str, Any]:
     }
 
 
+def warm_up_rows_counted(manifest: dict[str, Any]) -> bool:
+    """Whether the run counted, rather than stored, the cases that began and ended in its warm-up (folders written
+    before ``keep_warm_up_rows`` existed stored them)."""
+    start = manifest.get("starting_state", {})
+    return start.get("starting_state_kind") == "warm_up" and start.get("keep_warm_up_rows") is False
+
+
 def as_plain(value: Any) -> Any:
     """Dataclasses (RunStats) to dicts, recursively, for JSON."""
     if is_dataclass(value) and not isinstance(value, type):

@@ -265,8 +265,11 @@ class Recorder:
             if self.in_warm_up:
                 self._drop_warm_up_stages()
             else:
-                self.stages.flush()
-                self._stage_rows = self.stages.rows
+                self._flush_stages()
+
+    def _flush_stages(self) -> None:
+        self.stages.flush()
+        self._stage_rows = self.stages.rows
 
     def _drop_warm_up_stages(self) -> None:
         """Drop the held stage rows of cases already closed (so counted, not stored); hold the rest."""
@@ -286,8 +289,7 @@ class Recorder:
         self.in_warm_up = False
         self._stage_limit = self.stages.chunk_rows * STAGE_WIDTH
         if len(self._stage_rows) >= self._stage_limit:
-            self.stages.flush()
-            self._stage_rows = self.stages.rows
+            self._flush_stages()
 
     def case_closed(self, case: Case, status: str, now: float) -> None:
         """Write a row for each child of a case that has ended, or is still open at ``now`` (end of run); count

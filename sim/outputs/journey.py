@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.periods import ONE_DAY, run_period
+from sim.experiment.manifest import warm_up_rows_counted
 from sim.experiment.results_folder import ResultsDirError, read_manifest
 from sim.experiment.run_tables import check_results_dir, read_table, replications_in
 from sim.vocabulary import AGENCIES, DAYS_PER_YEAR
@@ -91,7 +92,7 @@ def describe(directory: str | Path, child_id: int, replication: int | None = Non
         )
     rows = read_table(directory, "children", replication, filters=[("child_id", "==", int(child_id))])
     manifest = read_manifest(directory)
-    counted = _warm_up_counted(manifest)
+    counted = warm_up_rows_counted(manifest)
     if rows.empty:
         raise UnknownChild(
             f"there is no child {child_id} in replication {replication} of {directory}"
@@ -138,12 +139,6 @@ WARM_UP_COUNTED = (
     "cases that began and ended in the warm-up are counted, not stored; "
     "set starting_state.keep_warm_up_rows: true to follow them"
 )
-
-
-def _warm_up_counted(manifest: dict) -> bool:
-    """Whether the run counted, rather than stored, the cases that began and ended in its warm-up."""
-    start = manifest.get("starting_state", {})
-    return start.get("starting_state_kind") == "warm_up" and start.get("keep_warm_up_rows") is False
 
 
 def _siblings(directory: Path, replication: int, case_id: int, child_id: int) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.experiment.manifest import warm_up_rows_counted
 from sim.outputs.html import number
 
 WARM_UP_ROWS_COUNTED = (
@@ -41,7 +42,7 @@ def stress_des_rows(manifest: dict[str, Any], directory: Path) -> list[list[str]
     kind = start.get("starting_state_kind", "?")
     initial = {
         "warm_up": f"warm-up from empty for {number(start.get('warm_up_days'), 0)} days"
-        + ("" if start.get("keep_warm_up_rows", True) else WARM_UP_ROWS_COUNTED),
+        + (WARM_UP_ROWS_COUNTED if warm_up_rows_counted(manifest) else ""),
         "open_caseload": "a declared open caseload at the start date",
         "empty": "empty, no warm-up",
     }.get(kind, kind)
