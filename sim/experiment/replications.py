@@ -111,7 +111,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             stats = Replication(
                 task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
             ).run()
-            gc.collect()  # the simulation's objects (cycles through SimPy) go before its tables are read back
+            gc.collect()  # what the run left in cycles (Environment.discard freed the rest) goes before the tables
         indicators = replication_indicators(directory, task.loaded.scenario, task.loaded.periods)
         table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))

@@ -14,8 +14,9 @@ event's ``callbacks``, ``_ok`` and ``_value``; SimPy 4.1), and ``tests/test_engi
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from heapq import heappop, heappush
+from itertools import chain
 from typing import Any
 
 import simpy
@@ -152,6 +153,22 @@ class Environment(simpy.Environment):
             failure = type(event._value)(*event._value.args)
             failure.__cause__ = event._value
             raise failure
+
+    def discard(self, waiting: Iterable[Event] = ()) -> None:
+        """End the run: drop every pending event, queued or ``waiting`` to be triggered (an allocation a team
+        holds), and with them the cases still waiting and their generators.
+
+        A waiting journey holds itself (its bound ``resume``) and a pending SimPy process its event, so without this
+        the whole state of the run stayed in memory until the cyclic collector traversed it: 4.3 s after a national
+        replication (1.16 million tracked objects). Broken here, reference counting frees it as it goes."""
+        for event in chain((queued for *_, queued in self._queue), waiting):
+            for callback in event.callbacks or ():
+                owner = getattr(callback, "__self__", None)
+                if isinstance(owner, _Journey):
+                    owner._resume = None
+            event.callbacks = None
+        self._queue.clear()
+        self._wakes.clear()
 
     def run(self, until: SimTime | Event | None = None) -> Any:
         """As SimPy's ``run``; with a time to run until, one loop pops and processes the events."""

@@ -349,6 +349,7 @@ class Replication:
             self.recorder.abandon()
             raise
         finally:
+            env.discard(self.teams.waiting())  # cases still waiting freed now, not by the cyclic collector
             if gc_was_enabled:
                 gc.enable()
         # Events scheduled over the run, for the benchmark: as SimPy would count them, one per timeout.

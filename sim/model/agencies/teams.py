@@ -50,6 +50,10 @@ class Teams:
     def team(self, kind: str, region: int) -> CaseloadTeam:
         return self.by_kind[kind][region]
 
+    def waiting(self) -> list[simpy.Event]:
+        """The allocations still awaited, every team's: pending events that are not in the event queue."""
+        return [event for teams in self.by_kind.values() for team in teams for _, event in team.queue]
+
     def apply(self, scenario: Scenario) -> None:
         """A policy's new workers or caseload limits, kind by kind in a fixed order (allocations follow it)."""
         for kind, teams in self.by_kind.items():
