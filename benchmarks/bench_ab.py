@@ -10,6 +10,15 @@ exits with status 1.
 
     git archive BASE_COMMIT | tar -x -C /tmp/base      # A: the code before the change
     python benchmarks/bench_ab.py /tmp/base [--candidate .] [--scenario benchmarks/medium.yaml] [--rounds 5]
+    python benchmarks/bench_ab.py /tmp/base --instructions   # exact instruction counts under valgrind
+
+On a shared or virtual machine the CPU time of the same run moves by 10-15% from one process to the next (a
+national replication took 107 s and 129 s within minutes on 2026-12-02), so a step worth a few per cent cannot be
+told from noise by CPU seconds. ``--instructions`` counts instead the machine instructions each run executes, under
+``valgrind --tool=callgrind``, about 50 times slower: with Python's string hashing fixed (PYTHONHASHSEED=0), two
+counts of the same code on ``medium.yaml`` differed by 0.7% (5.116 and 5.081 billion, 2026-12-02). Each side runs
+twice, once with ``Replication.run`` and once with everything up to it (imports, scenario, set-up), and the
+difference is the run's own count. Needs valgrind.
 
 Not a timed test.
 """
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,6 +47,9 @@ from sim.model.replication import Replication
 from sim.scenario.loading import load_scenario
 loaded = load_scenario(sys.argv[1])
 replication = Replication(loaded, int(sys.argv[3]), Path(sys.argv[2]))
+if sys.argv[4:] == ["set-up only"]:  # for --instructions: everything the run's count must not include
+    print(json.dumps({"sim": sim.__file__}))
+    raise SystemExit
 cpu, wall = time.process_time(), time.perf_counter()
 stats = replication.run()
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -45,11 +58,26 @@ print(json.dumps({"cpu_s": cpu, "wall_s": wall, "cases": stats.cases_created, "e
 """
 
 
-def run_once(checkout: Path, scenario: Path, out: Path, replication: int) -> dict:
-    """One replication in a fresh process importing ``sim`` from ``checkout``; its CPU and wall seconds."""
-    env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+VALGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+"""Callgrind's summary line on standard error: the instructions the process executed."""
+
+
+def run_once(
+    checkout: Path,
+    scenario: Path,
+    out: Path,
+    replication: int,
+    *,
+    set_up_only: bool = False,
+    instructions: bool = False,
+) -> dict:
+    """One replication in a fresh process importing ``sim`` from ``checkout``: its CPU and wall seconds, and with
+    ``instructions`` the instructions the process executed (``set_up_only``: everything but the run)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout.resolve()), "PYTHONHASHSEED": "0"}
+    command = [sys.executable, "-c", CHILD, str(scenario.resolve()), str(out.resolve()), str(replication)]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scenario.resolve()), str(out.resolve()), str(replication)],
+        [*(VALGRIND if instructions else []), *command, *(["set-up only"] if set_up_only else [])],
         cwd=checkout,  # ``python -c`` imports from its working directory first
         capture_output=True,
         text=True,
@@ -61,7 +89,22 @@ def run_once(checkout: Path, scenario: Path, out: Path, replication: int) -> dic
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if not Path(result["sim"]).resolve().is_relative_to(checkout.resolve()):
         raise SystemExit(f"the run of {checkout} imported the model from {result['sim']}")
+    if instructions:
+        counted = COLLECTED.search(done.stderr)
+        if counted is None:
+            raise SystemExit(f"valgrind printed no instruction count for {checkout}:\n{done.stderr[-2000:]}")
+        result["instructions"] = int(counted.group(1))
     return result
+
+
+def run_instructions(checkout: Path, scenario: Path, out: Path, replication: int) -> dict:
+    """The instructions of ``Replication.run`` alone: a run's count less the count of its set-up."""
+    whole = run_once(checkout, scenario, out, replication, instructions=True)
+    set_up = run_once(
+        checkout, scenario, out.with_name(out.name + "-set-up"), replication, set_up_only=True, instructions=True
+    )
+    shutil.rmtree(out.with_name(out.name + "-set-up"), ignore_errors=True)
+    return {**whole, "run_instructions": whole["instructions"] - set_up["instructions"]}
 
 
 def differing_tables(a: Path, b: Path) -> list[str]:
@@ -78,7 +121,10 @@ def main() -> int:
     parser.add_argument("--scenario", type=Path, default=ROOT / "benchmarks" / "medium.yaml")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--replication", type=int, default=0)
+    parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
     args = parser.parse_args()
+    if args.instructions:
+        return compare_instructions(args)
 
     root = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     cpu: dict[str, list[float]] = {"A": [], "B": []}
@@ -109,6 +155,30 @@ def main() -> int:
         f"{args.rounds} interleaved rounds; load average {os.getloadavg()[0]:.2f})"
     )
     root.rmdir()
+    return 0
+
+
+def compare_instructions(args: argparse.Namespace) -> int:
+    """A and B once each under callgrind: the tables compared, and the instructions of each run."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    root = Path(tempfile.mkdtemp(prefix="bench-ab-"))
+    got = {
+        side: run_instructions(path, args.scenario, root / side, args.replication)
+        for side, path in (("A", args.base), ("B", args.candidate))
+    }
+    different = differing_tables(root / "A", root / "B")
+    print(
+        f"{args.scenario.name}: {got['A']['cases']:,} cases, {got['A']['events']:,} events (A); "
+        f"B {got['B']['events']:,} events"
+    )
+    print(f"tables {', '.join(TABLES)}: {'identical' if not different else 'DIFFERENT: ' + ', '.join(different)}")
+    a, b = got["A"]["run_instructions"], got["B"]["run_instructions"]
+    print(f"instructions of Replication.run: A {a:,}, B {b:,}; B/A {b / a:.4f} ({(a - b) / a:+.2%} fewer in B)")
+    if different:
+        print(f"(runs kept in {root})")
+        return 1
+    shutil.rmtree(root)
     return 0
 
 
