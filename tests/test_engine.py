@@ -8,7 +8,9 @@ SimPy's order (time, priority, the order events were queued in): these tests dri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import gc
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -171,40 +173,46 @@ def test_processed_wake_ups_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(env._wakes) < 16
 
 
+def journeys_alive() -> int:
+    """Case journeys in memory (the cyclic collector tracks them, so it can count them)."""
+    return sum(isinstance(o, engine._Journey) for o in gc.get_objects())
+
+
+@contextmanager
+def collector_off() -> Iterator[int]:
+    """The cyclic collector off, as while a replication runs: what is freed is freed by reference counting alone.
+    Yields the journeys alive before."""
+    gc.collect()
+    before = journeys_alive()
+    gc.disable()
+    try:
+        yield before
+    finally:
+        gc.enable()
+
+
 def test_a_finished_journey_is_freed_with_the_cyclic_collector_off() -> None:
     """A replication runs with the cyclic garbage collector off, so a finished case's journey must leave nothing
     behind by reference counting alone: before, every journey ever started stayed in memory to the end of the run
     (memory grew with the cases simulated: 1.3 GB for a run with a nine-year warm-up)."""
-    import gc
-
     env = engine.Environment()
 
     def journey(days: int) -> Generator[simpy.Event, Any, None]:
         yield env.timeout(days)
         yield env.timeout(1)
 
-    def alive() -> int:
-        return sum(isinstance(o, engine._Journey) for o in gc.get_objects())
-
-    gc.collect()
-    before = alive()
-    gc.disable()
-    try:
+    with collector_off() as before:
         for days in range(100):
             engine.start(journey(days))
         env.run(until=50.5)
-        assert alive() - before == 50  # the cases still waiting
+        assert journeys_alive() - before == 50  # the cases still waiting
         env.run(until=200)
-        assert alive() == before
-    finally:
-        gc.enable()
+        assert journeys_alive() == before
 
 
 def test_discarding_a_finished_run_frees_the_journeys_still_waiting_without_the_cyclic_collector() -> None:
     """At the end of a replication its open cases still wait on events: ``discard`` frees them by reference
-    counting, so nothing is left for a slow traversal of the cyclic collector (4.3 s after a national run)."""
-    import gc
-
+    counting, so nothing is left for a slow traversal of the cyclic collector (2.7 s after a national run)."""
     env = engine.Environment()
 
     def journey(days: int) -> Generator[simpy.Event, Any, None]:
@@ -213,40 +221,27 @@ def test_discarding_a_finished_run_frees_the_journeys_still_waiting_without_the_
     def waiting() -> Generator[simpy.Event, Any, None]:  # a SimPy process, as the arrivals are
         yield env.timeout(1_000)
 
-    def alive() -> int:
-        return sum(isinstance(o, engine._Journey) for o in gc.get_objects())
-
-    gc.collect()
-    before = alive()
-    gc.disable()
-    try:
+    with collector_off() as before:
         for days in range(100):
             engine.start(journey(days))
         env.process(waiting())
         env.run(until=50.5)
-        assert alive() - before == 49  # the cases due after day 50.5
+        assert journeys_alive() - before == 49  # the cases due after day 50.5
         env.discard()
-        assert alive() == before
+        assert journeys_alive() == before
         assert gc.collect() == 0  # nothing was left in cycles
-    finally:
-        gc.enable()
 
 
 def test_a_replication_leaves_no_cycles_behind(tmp_path) -> None:
-    """The whole of a finished replication goes by reference counting once it is dropped."""
-    import gc
-
+    """The whole of a finished replication goes by reference counting once it is dropped, the cases still open at
+    its end and those waiting for a team's allocation included."""
     from sim.model.replication import Replication
     from sim.scenario.loading import load_scenario
     from tests.conftest import SMALL
 
     replication = Replication(load_scenario(SMALL), 0, tmp_path)
-    gc.collect()
-    gc.disable()
-    try:
+    with collector_off():
         replication.run()
         assert replication.open_cases  # cases were still open at the end of the run
         del replication
-        assert sum(isinstance(o, engine._Journey) for o in gc.get_objects()) == 0
-    finally:
-        gc.enable()
+        assert journeys_alive() == 0

@@ -159,8 +159,8 @@ class Environment(simpy.Environment):
         holds), and with them the cases still waiting and their generators.
 
         A waiting journey holds itself (its bound ``resume``) and a pending SimPy process its event, so without this
-        the whole state of the run stayed in memory until the cyclic collector traversed it: 4.3 s after a national
-        replication (1.16 million tracked objects). Broken here, reference counting frees it as it goes."""
+        the whole state of the run stayed in memory until the cyclic collector traversed it: 2.7 s after a national
+        replication (355,999 objects in cycles). Broken here, reference counting frees it as it goes."""
         for event in chain((queued for *_, queued in self._queue), waiting):
             for callback in event.callbacks or ():
                 owner = getattr(callback, "__self__", None)
