@@ -100,10 +100,9 @@ def run_once(
 def run_instructions(checkout: Path, scenario: Path, out: Path, replication: int) -> dict:
     """The instructions of ``Replication.run`` alone: a run's count less the count of its set-up."""
     whole = run_once(checkout, scenario, out, replication, instructions=True)
-    set_up = run_once(
-        checkout, scenario, out.with_name(out.name + "-set-up"), replication, set_up_only=True, instructions=True
-    )
-    shutil.rmtree(out.with_name(out.name + "-set-up"), ignore_errors=True)
+    set_up_out = out.with_name(out.name + "-set-up")
+    set_up = run_once(checkout, scenario, set_up_out, replication, set_up_only=True, instructions=True)
+    shutil.rmtree(set_up_out, ignore_errors=True)
     return {**whole, "run_instructions": whole["instructions"] - set_up["instructions"]}
 
 
@@ -112,6 +111,16 @@ def differing_tables(a: Path, b: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     return [t for t in TABLES if not pq.read_table(a / f"{t}.parquet").equals(pq.read_table(b / f"{t}.parquet"))]
+
+
+def report_tables(scenario: Path, got: dict[str, dict], a: Path, b: Path) -> bool:
+    """Print the runs' size and whether A's and B's tables are equal; True when they differ."""
+    different = differing_tables(a, b)
+    verdict = "identical" if not different else f"DIFFERENT: {', '.join(different)}"
+    cases, events = got["A"]["cases"], got["A"]["events"]
+    print(f"{scenario.name}: {cases:,} cases, {events:,} events (A); B {got['B']['events']:,} events")
+    print(f"tables {', '.join(TABLES)}: {verdict}")
+    return bool(different)
 
 
 def main() -> int:
@@ -136,15 +145,9 @@ def main() -> int:
         for side in order:
             got[side] = run_once(checkouts[side], args.scenario, root / f"{side}{round_}", args.replication)
             cpu[side].append(got[side]["cpu_s"])
-        if round_ == 0:
-            cases, events = got["A"]["cases"], got["A"]["events"]
-            different = differing_tables(root / "A0", root / "B0")
-            verdict = "identical" if not different else f"DIFFERENT: {', '.join(different)}"
-            print(f"{args.scenario.name}: {cases:,} cases, {events:,} events (A); B {got['B']['events']:,} events")
-            print(f"tables {', '.join(TABLES)}: {verdict}")
-            if different:
-                print(f"(runs kept in {root})")
-                return 1
+        if round_ == 0 and report_tables(args.scenario, got, root / "A0", root / "B0"):  # the first round's tables
+            print(f"(runs kept in {root})")
+            return 1
         for side in order:
             shutil.rmtree(root / f"{side}{round_}")
         ratios.append(got["A"]["cpu_s"] / got["B"]["cpu_s"])
@@ -167,12 +170,7 @@ def compare_instructions(args: argparse.Namespace) -> int:
         side: run_instructions(path, args.scenario, root / side, args.replication)
         for side, path in (("A", args.base), ("B", args.candidate))
     }
-    different = differing_tables(root / "A", root / "B")
-    print(
-        f"{args.scenario.name}: {got['A']['cases']:,} cases, {got['A']['events']:,} events (A); "
-        f"B {got['B']['events']:,} events"
-    )
-    print(f"tables {', '.join(TABLES)}: {'identical' if not different else 'DIFFERENT: ' + ', '.join(different)}")
+    different = report_tables(args.scenario, got, root / "A", root / "B")
     a, b = got["A"]["run_instructions"], got["B"]["run_instructions"]
     print(f"instructions of Replication.run: A {a:,}, B {b:,}; B/A {b / a:.4f} ({(a - b) / a:+.2%} fewer in B)")
     if different:
