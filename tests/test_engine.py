@@ -235,9 +235,10 @@ def test_discarding_a_finished_run_frees_the_journeys_still_waiting_without_the_
 def test_a_replication_leaves_no_cycles_behind(tmp_path) -> None:
     """The whole of a finished replication goes by reference counting once it is dropped, the cases still open at
     its end and those waiting for a team's allocation included."""
+    from conftest import SMALL
+
     from sim.model.replication import Replication
     from sim.scenario.loading import load_scenario
-    from tests.conftest import SMALL
 
     replication = Replication(load_scenario(SMALL), 0, tmp_path)
     with collector_off():
