@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from sim.cli.main import build_parser, main
 from sim.experiment.results_folder import prepare_directory
 from sim.experiment.run_tables import read_table
+from sim.model.replication import Replication
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -95,7 +96,6 @@ def test_run_writes_every_output(tmp_path, capsys) -> None:
 
 
 def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkeypatch, capsys) -> None:
-    import sim.experiment.replications
 
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--workers", "1"]) == 0
@@ -104,11 +104,10 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     (out / "scenarios").mkdir()
     (out / "scenarios" / "mine.yaml").write_text("name: mine\n")  # a folder of the user's files is left alone
 
-    class Broken(sim.experiment.replications.Replication):
-        def run(self):
-            raise ZeroDivisionError("boom")
+    def broken(self):
+        raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(sim.experiment.replications, "Replication", Broken)
+    monkeypatch.setattr(Replication, "run", broken)
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
     assert left == ["drift.csv", "indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
@@ -160,17 +159,14 @@ def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
 
 
 def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatch, capsys) -> None:
-    import sim.experiment.replications
+    real_run = Replication.run
 
-    real = sim.experiment.replications.Replication
+    def flaky(self):
+        if self.replication == 1:
+            raise ZeroDivisionError("boom in replication 1")
+        return real_run(self)
 
-    class Flaky(real):
-        def run(self):
-            if self.replication == 1:
-                raise ZeroDivisionError("boom in replication 1")
-            return super().run()
-
-    monkeypatch.setattr(sim.experiment.replications, "Replication", Flaky)
+    monkeypatch.setattr(Replication, "run", flaky)
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1", "--no-report"]) == 1
     err = capsys.readouterr().err

@@ -312,18 +312,16 @@ def test_validation_of_a_finished_run_measures_it_against_its_own_scenario(tmp_p
 
 
 def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_could(tmp_path, monkeypatch, capsys):
-    import sim.experiment.replications
     from sim.cli.main import main
 
-    real = sim.experiment.replications.Replication
+    real_run = Replication.run
 
-    class Flaky(real):
-        def run(self):
-            if self.replication == 1:
-                raise ZeroDivisionError("boom in replication 1")
-            return super().run()
+    def flaky(self):
+        if self.replication == 1:
+            raise ZeroDivisionError("boom in replication 1")
+        return real_run(self)
 
-    monkeypatch.setattr(sim.experiment.replications, "Replication", Flaky)
+    monkeypatch.setattr(Replication, "run", flaky)
     out = tmp_path / "out"
     assert main(["validation", str(SMALL), "--replications", "3", "--workers", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
@@ -333,11 +331,10 @@ def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_coul
     assert "(2 replications," in (out / "validation.md").read_text(encoding="utf-8")
     assert main(["validation", str(SMALL), "--from-run", str(out)]) == 1  # the run it reads had a failure too
 
-    class Broken(real):
-        def run(self):
-            raise ZeroDivisionError("boom")
+    def broken(self):
+        raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(sim.experiment.replications, "Replication", Broken)
+    monkeypatch.setattr(Replication, "run", broken)
     nothing = tmp_path / "nothing"
     assert main(["validation", str(SMALL), *CHEAP, "--out", str(nothing)]) == 1
     assert "every replication failed" in capsys.readouterr().err

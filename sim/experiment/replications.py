@@ -33,14 +33,16 @@ from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
 from sim.experiment.memory import return_freed_memory, simulation_allocation
 from sim.experiment.owned_files import claim, partial_of, writes_into
-from sim.experiment.progress import QueueDrain, RunProgress
+from sim.experiment.progress import QueueDrain, RunProgress, part_reporter
 from sim.experiment.replication_indicators import replication_indicators
+from sim.experiment.replication_parts import region_order, run_part
 from sim.experiment.results_folder import (
     DONE_MARKER,
     ERROR_MARKER,
     REPLICATION_FILES,
     REPLICATIONS_DIR,
     RunDirectoryError,
+    clear_parts,
     clear_replication,
     read_parquet,
     replication_dir,
@@ -65,6 +67,10 @@ class ReplicationTask:
     seed: int
     directory: str
     progress: Any = None  # a callable (in-process), a queue (local processes) or None
+    region: int | None = None
+    """The region (code) of a replication's part (:mod:`sim.experiment.replication_parts`); None: all at once."""
+    weight: float = 1.0
+    """The part's share of the replication's cases, for the progress bar."""
 
 
 @dataclass
@@ -76,48 +82,44 @@ class ReplicationResult:
     error: str | None = None
     traceback: str | None = None
     wall_seconds: float = 0.0
+    region: int | None = None
+    """Set on the result of a part that did not complete its replication (another part joins it)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _progress_callback(task: ReplicationTask) -> Callable[[float], None] | None:
-    target = task.progress
-    if target is None:
-        return None
-    last = [-1.0]
-
-    def report(fraction: float) -> None:
-        if fraction - last[0] < 0.01 and fraction < 1.0:
-            return
-        last[0] = fraction
-        if callable(target):
-            target(task.replication, fraction)
-        else:
-            target.put((task.replication, fraction))
-
-    return report
-
-
 def run_replication(task: ReplicationTask) -> ReplicationResult:
-    """Run one replication into its folder; a failure is returned (with its traceback), not raised."""
+    """Run one replication, or one part of it, into its folder; a failure is returned (with its traceback), not
+    raised. The part that completes its replication returns the replication's result."""
     started = time.perf_counter()
     return_freed_memory()  # a worker on a cluster was not started by the command line
     directory = Path(task.directory)
-    clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
+    if task.region is None:
+        clear_replication(directory)  # leftovers of an interrupted attempt (only the files a replication writes)
     directory.mkdir(parents=True, exist_ok=True)
     try:
         with simulation_allocation():
-            stats = Replication(
-                task.loaded, task.replication, directory, seed=task.seed, progress=_progress_callback(task)
-            ).run()
+            report = part_reporter(task.progress, task.replication, task.region, task.weight)
+            if task.region is None:
+                stats = Replication(task.loaded, task.replication, directory, seed=task.seed, progress=report).run()
+            else:
+                joined = run_part(task.loaded, task.replication, task.seed, directory, task.region, report)
+                if joined is None:
+                    return ReplicationResult(
+                        task.replication,
+                        task.seed,
+                        True,
+                        wall_seconds=time.perf_counter() - started,
+                        region=task.region,
+                    )
+                stats, first_started = joined
             gc.collect()  # what the run left in cycles (Environment.discard freed the rest) goes before the tables
         indicators = replication_indicators(directory, task.loaded.scenario, task.loaded.periods)
         table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
-        result = ReplicationResult(
-            task.replication, task.seed, True, stats=asdict(stats), wall_seconds=time.perf_counter() - started
-        )
+        wall = time.perf_counter() - started if task.region is None else time.time() - first_started
+        result = ReplicationResult(task.replication, task.seed, True, stats=asdict(stats), wall_seconds=wall)
         _write_json(directory / DONE_MARKER, result.to_json())
     except Exception as exc:
         for name in REPLICATION_FILES:  # a write cut short (a full disk) leaves no temporary file behind
@@ -286,7 +288,7 @@ def run_experiment(
 
     progress = RunProgress(replications, show_progress, loaded.scenario.name)
     for r in results:
-        progress.update(r, 1.0)
+        progress.complete(r)
     drain, reporter = None, None
     if show_progress and getattr(executor, "supports_progress_queue", False):
         if executor.workers > 1:  # worker processes report through a queue
@@ -297,17 +299,31 @@ def run_experiment(
 
     target = replications
     needed: int | None = None
+    parts = region_order(loaded.scenario) if len(loaded.scenario.regions) > 1 else [(None, 1.0)]
+
+    def tasks_for(pending: list[int]) -> list[ReplicationTask]:
+        """A task per part of each replication, the replications in order (so the first finishes first)."""
+        return [
+            ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter, region, weight)
+            for r in pending
+            for region, weight in parts
+        ]
+
     try:
         while True:
             pending = [r for r in range(target) if r not in results]
-            claim(replication_files(out, pending))
-            tasks = [ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter) for r in pending]
-            for task, result in executor.map_unordered(run_replication, tasks):
+            claim(replication_files(out, pending, len(parts) if len(parts) > 1 else 0))
+            for task, result in executor.map_unordered(run_replication, tasks_for(pending)):
                 if isinstance(result, BaseException):
                     message, text = describe_exception(result)
                     result = ReplicationResult(task.replication, task.seed, False, error=message, traceback=text)
+                if task.replication in results:
+                    continue  # a part of a replication that another part's failure has ended
+                if result.ok and result.region is not None:
+                    progress.update((task.replication, task.region), task.weight)
+                    continue  # a part done; the last of its replication's parts joins them
                 results[task.replication] = result
-                progress.update(task.replication, 1.0)
+                progress.complete(task.replication)
                 if finished is not None:
                     finished(result, len(results), target)
                 if not result.ok:
@@ -349,6 +365,8 @@ def run_experiment(
             del results[r]
     used = sorted(r for r, res in results.items() if res.ok)
     failures = [res for _, res in sorted(results.items()) if not res.ok]
+    for failure in failures:  # the parts that ran, for nothing, beside the one that failed
+        clear_parts(replication_dir(out, failure.replication))
     check_tables(out, used)  # a table damaged since its replication finished is named now, not by a reader
     per_replication = collect_indicators(out, used)
     summary = summarise(per_replication)

@@ -9,6 +9,8 @@ A run directory looks like this::
         children.parquet stages.parquet timeline.parquet   (each file atomic)
         indicators.parquet                                  (its indicators, from sim.analysis)
         stats.json                                          (written last: the replication is complete)
+        region-00/ ...                while it runs: each region's tables, simulated apart and joined into the
+                                      replication's when all are done (sim.experiment.replication_parts)
     DIR/indicators.csv                one row per replication and indicator
     DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications, rough or not
     DIR/drift.csv                     the headline series tested for a trend over the results period
@@ -65,6 +67,14 @@ ERROR_MARKER = "error.json"
 """Written instead of DONE_MARKER by a replication that failed."""
 REPLICATION_FILES = (*[f"{t}.parquet" for t in TABLES], "indicators.parquet", DONE_MARKER, ERROR_MARKER)
 """Everything a replication writes in its folder (claimed by the run before the replication is sent out)."""
+PART_PREFIX = "region-"
+"""A replication's part for one region is simulated into ``region-NN`` (its code) in the replication's folder."""
+PART_MARKER = "part.json"
+"""Written last in a part's folder: its counts, and when it started and ended (seconds since the epoch)."""
+PART_FILES = (*[f"{t}.parquet" for t in TABLES], PART_MARKER)
+"""Everything a part writes in its folder (:mod:`sim.experiment.replication_parts`)."""
+JOIN_LOCK = ".joining"
+"""Created in the replication's folder by the one part that joins the parts into the replication's tables."""
 
 
 class ResultsDirError(ValueError):
@@ -76,16 +86,46 @@ def replication_dir(out: str | Path, replication: int) -> Path:
     return Path(out) / REPLICATIONS_DIR / f"rep-{replication:04d}"
 
 
-def replication_files(out: str | Path, replications: list[int]) -> list[Path]:
-    """The files the given replications write, for :func:`sim.experiment.owned_files.claim`."""
-    return [replication_dir(out, r) / name for r in replications for name in REPLICATION_FILES]
+def part_dir(folder: Path, region: int) -> Path:
+    """The folder a replication's part for one region (its code) is simulated into, inside the replication's."""
+    return folder / f"{PART_PREFIX}{region:02d}"
+
+
+def replication_files(out: str | Path, replications: list[int], regions: int = 0) -> list[Path]:
+    """The files the given replications write, with their parts' for ``regions`` regions, for
+    :func:`sim.experiment.owned_files.claim`."""
+    files = []
+    for r in replications:
+        folder = replication_dir(out, r)
+        files += [folder / name for name in REPLICATION_FILES]
+        files += [part_dir(folder, g) / name for g in range(regions) for name in PART_FILES]
+        files += [folder / JOIN_LOCK] if regions else []
+    return files
+
+
+def clear_part(folder: Path) -> None:
+    """Remove the tables a part wrote in its ``folder`` (and the folder, if that leaves it empty); nothing else."""
+    for name in PART_FILES:
+        for path in (folder / name, partial_of(folder / name)):
+            path.unlink(missing_ok=True)
+    with suppress(OSError):
+        folder.rmdir()
+
+
+def clear_parts(folder: Path) -> None:
+    """Remove what the parts of the replication in ``folder`` wrote (a failed or interrupted replication's)."""
+    for part in sorted(folder.glob(f"{PART_PREFIX}[0-9][0-9]")):
+        clear_part(part)
 
 
 def clear_replication(folder: Path) -> None:
-    """Remove what a replication wrote in ``folder`` (and the folder, if that leaves it empty); nothing else."""
+    """Remove what a replication wrote in ``folder``, its parts' tables included (and the folder, if that leaves
+    it empty); nothing else."""
+    clear_parts(folder)
     for name in REPLICATION_FILES:
         for path in (folder / name, partial_of(folder / name)):
             path.unlink(missing_ok=True)
+    (folder / JOIN_LOCK).unlink(missing_ok=True)
     with suppress(OSError):
         folder.rmdir()
 

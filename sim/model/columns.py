@@ -203,9 +203,7 @@ class TableSink:
         self.write_columns([table[:, i] for i in range(self.width)])
         self.rows = array("d")
 
-    def write_columns(self, values: Sequence[np.ndarray]) -> None:
-        """Write one chunk given as a float64 array per column (in ``columns`` order)."""
-        n = len(values[0]) if len(values) else 0
+    def _open(self) -> pq.ParquetWriter:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
@@ -215,11 +213,25 @@ class TableSink:
                 use_dictionary=self._dictionary_columns,
                 column_encoding=self._encodings or None,
             )
+        return self._writer
+
+    def write_columns(self, values: Sequence[np.ndarray]) -> None:
+        """Write one chunk given as a float64 array per column (in ``columns`` order)."""
+        n = len(values[0]) if len(values) else 0
+        writer = self._open()
         if n:
             arrays = [pa.array(np.full(n, v, dtype=np.int32)) for v in self.constants.values()]
             arrays += [c.to_arrow(np.ascontiguousarray(v)) for c, v in zip(self.columns, values, strict=True)]
-            self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.rows_written += n
+
+    def append_file(self, path: Path) -> None:
+        """Copy the rows of a file another sink of the same columns wrote, a chunk at a time (the parts of a
+        replication joined into its table)."""
+        writer = self._open()
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=self.chunk_rows):
+            writer.write_table(pa.Table.from_batches([batch]).cast(self.schema))
+            self.rows_written += batch.num_rows
 
     def close(self) -> None:
         self.flush()

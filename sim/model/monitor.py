@@ -12,7 +12,7 @@ waiting, and the children open with it are the children in that work (Cafcass pu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +61,9 @@ class Monitor:
     its end (:meth:`snapshot` at the end day), so the state 'at the end' is the end's and not up to an interval
     before it. A snapshot taken at a midnight is the state at the end of the day before."""
 
-    def __init__(self, counts: OpenCounts, teams: Teams, court: Court, recorder: Recorder) -> None:
+    def __init__(
+        self, counts: OpenCounts, teams: Teams, court: Court, recorder: Recorder, regions: Sequence[int]
+    ) -> None:
         code = {name: i for i, name in enumerate(recorder.labels.measures)}
         self._code = code
         self._team_rows = [
@@ -78,7 +80,7 @@ class Monitor:
         ]
         self._open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
         self._tier_codes = [code[f"utilisation:court:{t}"] for t in court.tiers]
-        self._regions = range(len(counts.children))
+        self._regions = regions
         self._last_busy = {(k, r): 0.0 for k in range(len(self._team_rows)) for r in self._regions}
         self._last_day = 0.0
         self._counts, self._court, self._recorder = counts, court, recorder

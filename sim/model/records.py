@@ -18,7 +18,7 @@ import math
 import struct
 from array import array
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -386,3 +386,15 @@ class Recorder:
     def abandon(self) -> None:
         for sink in (self.children, self.stages, self.timeline):
             sink.abandon()
+
+    def join(self, parts: Sequence[Path]) -> None:
+        """Write the three tables from the tables of ``parts`` (folders this recorder's columns were written to, by
+        replications of some regions each), their rows in the parts' order."""
+        try:
+            for sink in (self.children, self.stages, self.timeline):
+                for part in parts:
+                    sink.append_file(part / sink.path.name)
+                sink.close()
+        except BaseException:
+            self.abandon()
+            raise

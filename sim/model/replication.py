@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,13 @@ DIARY_MARGIN_DAYS = 400
 
 class Replication:
     """Build once, ``run()`` once. With ``exact_records``, the tables hold the simulated days and times unrounded
-    (:class:`sim.model.records.Recorder`), to measure what storing them to the hour changes."""
+    (:class:`sim.model.records.Recorder`), to measure what storing them to the hour changes.
+
+    With ``regions`` (codes in scenario order) only those regions' cases are simulated. Regions share no capacity,
+    and every draw is keyed to its case, so a region's rows are the same whether it runs alone or with the rest:
+    a replication can run as one part per region, on as many workers, and its tables are the parts' rows together
+    (``tests/test_region_parts.py``). Identifiers are numbered per region (``n x regions + region``) for that.
+    """
 
     def __init__(
         self,
@@ -71,6 +77,7 @@ class Replication:
         seed: int | None = None,
         progress: Callable[[float], None] | None = None,
         exact_records: bool = False,
+        regions: Sequence[int] | None = None,
     ) -> None:
         self.periods = loaded.periods
         base = self.periods[0][1]
@@ -94,9 +101,13 @@ class Replication:
         self.params = Parameters(outcomes, base)
         self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params)
         self.counts = OpenCounts.empty(len(base.regions))
+        self.regions = tuple(range(len(base.regions))) if regions is None else tuple(sorted(set(regions)))
+        """The regions simulated here (all by default)."""
+        self.simulates = [r in self.regions for r in range(len(base.regions))]
+        """By region code: whether its cases are simulated here."""
         self.stats = RunStats()
-        self._next_case_id = 0
-        self._next_child_id = 0
+        self._next_case_id = list(range(len(base.regions)))
+        self._next_child_id = list(range(len(base.regions)))
 
     def _apply_policies(self) -> Generator[Any, Any, None]:
         for day, scenario in self.periods[1:]:
@@ -153,7 +164,7 @@ class Replication:
         self.steps.follow_up(case, stage, agency, duration_key)
 
     # ------------------------------------------------------------------ cases and children
-    def _new_children(self, case_type: int, day: float, draws: Draws) -> list[Child]:
+    def _new_children(self, case_type: int, region: int, day: float, draws: Draws) -> list[Child]:
         """The case's children: how many, and each one's attributes and age, from the case's draws (the j-th
         child's draws are the j-th of their purposes, so a child keeps them whatever other cases do)."""
         params = self.params
@@ -161,7 +172,7 @@ class Replication:
         age = params.age_samplers[case_type]
         attribute_cumulative = params.attribute_cumulative
         children = []
-        next_id = self._next_child_id
+        next_id, step = self._next_child_id[region], len(self.simulates)
         for _ in range(n):
             attributes = (
                 tuple(draws.choose(CHILD_ATTRIBUTES, cum) for cum in attribute_cumulative)
@@ -169,8 +180,8 @@ class Replication:
                 else ()
             )
             children.append(Child(next_id, day - draws.sample(CHILD_AGE, age) * DAYS_PER_YEAR, attributes))
-            next_id += 1
-        self._next_child_id = next_id
+            next_id += step
+        self._next_child_id[region] = next_id
         self.stats.children_created += n
         return children
 
@@ -192,9 +203,9 @@ class Replication:
         if local_authority is None:
             local_authority = int(draws.uniform(LOCAL_AUTHORITY) * params.local_authority_counts[region])
         if children is None:
-            children = self._new_children(case_type, day, draws)
-        case_id = self._next_case_id
-        self._next_case_id = case_id + 1
+            children = self._new_children(case_type, region, day, draws)
+        case_id = self._next_case_id[region]
+        self._next_case_id[region] = case_id + len(self.simulates)
         case = Case(
             case_id,
             case_type,
@@ -305,14 +316,17 @@ class Replication:
         env = self.env
         serials = [0] * len(CASE_TYPES)
         draws = self.streams.draws
+        simulates = self.simulates
         bounds = segment_bounds(self.scenario.sim_start_date, self.end_day, [])
         for month, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             rngs = {c: self.streams.generator(f"arrivals:{c}", month) for c in CASE_TYPES}
             times, types, regions = arrivals_between(self.periods, start, end, rngs)
             for day, case_type, region in zip(times, types, regions, strict=True):
-                yield env.timeout(day - env.now)
                 serial = serials[case_type]
                 serials[case_type] = serial + 1
+                if not simulates[region]:
+                    continue
+                yield env.timeout(day - env.now)
                 case = self.new_case(case_type, region, day, draws(ARRIVED, case_type, serial))
                 engine.start(self.pathway(case))
 
@@ -320,6 +334,10 @@ class Replication:
         """From the results start, closed cases are stored (the recorder counts those closed before it)."""
         yield self.env.timeout(self.params.results_start_day)
         self.recorder.warm_up_ended()
+
+    def join(self, parts: Sequence[Path]) -> None:
+        """Write this replication's tables from its parts' folders, each run with ``regions`` (in their order)."""
+        self.recorder.join(parts)
 
     def run(self) -> RunStats:
         started = time.perf_counter()
@@ -336,7 +354,7 @@ class Replication:
             env.process(self._follow_routes())
             if self.recorder.in_warm_up:
                 env.process(self._end_warm_up())
-            watcher = Monitor(self.counts, self.teams, self.court, self.recorder)
+            watcher = Monitor(self.counts, self.teams, self.court, self.recorder, self.regions)
             env.process(watcher.watch(env, self.scenario.monitor_interval_days, self.progress, self.end_day))
             env.run(until=self.end_day)
             watcher.snapshot(self.end_day)  # the state at the end, which the interval may not land on

@@ -60,6 +60,9 @@ class Run(Protocol):
     streams: RandomStreams
     params: Parameters
     stats: Any
+    simulates: list[bool]
+    """By region code: whether this run simulates the region's cases (every case is numbered, so that a region's
+    cases draw the same numbers whichever regions run with it)."""
 
     @property
     def scenario(self) -> Scenario: ...
@@ -179,9 +182,11 @@ def returns_from_before_start(rep: Run) -> Generator[Any, Any, None]:
     env = rep.env
     serials = [0] * len(CASE_TYPES)
     for past in past_returns(base, rng_for):
-        yield env.timeout(past.day - env.now)
         serial = serials[past.case_type]
         serials[past.case_type] = serial + 1
+        if not rep.simulates[past.region]:
+            continue
+        yield env.timeout(past.day - env.now)
         draws = rep.streams.draws(RETURNED_FROM_BEFORE, past.case_type, serial)
         case = rep.new_case(past.case_type, past.region, past.day, draws)
         case.is_return = True
@@ -207,16 +212,19 @@ def start_open_caseload(rep: Run) -> None:
                     draws = rep.streams.draws(OPEN_CASELOAD, code, serial)
                     serial += 1
                     region = draws.choose(OPEN_REGION, rep.params.region_cumulative[case_type])
-                    _start_open_case(rep, case_type, region, stage, age, booked, draws)
+                    if rep.simulates[region]:
+                        _start_open_case(rep, case_type, region, stage, age, booked, draws)
         for region_name, stages in open_cases.by_region.items():
             for stage, declared in stages.items():
                 where = f"{key}.by_region.{region_name}.{stage}"
                 age = rep.params.sampler(f"{where}.age_days", declared.age_days)
                 booked = _booked_sampler(rep, f"{where}.next_hearing_days", declared.next_hearing_days)
+                region = regions.index(region_name)
                 for _ in range(int(round(declared.count))):
                     draws = rep.streams.draws(OPEN_CASELOAD, code, serial)
                     serial += 1
-                    _start_open_case(rep, case_type, regions.index(region_name), stage, age, booked, draws)
+                    if rep.simulates[region]:
+                        _start_open_case(rep, case_type, region, stage, age, booked, draws)
 
 
 def _booked_sampler(rep: Run, key: str, dist: Any) -> Quantile | None:
