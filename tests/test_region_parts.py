@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from conftest import SMALL, run_replication, scenario_data
 
+from sim.experiment import replication_parts
 from sim.experiment.executors import LocalExecutor
 from sim.experiment.progress import RunProgress
 from sim.experiment.replication_parts import run_part
@@ -203,3 +204,18 @@ def test_progress_counts_a_replication_once_whatever_its_parts_reported() -> Non
         assert progress.bar.n == pytest.approx(1.0)
     finally:
         progress.close()
+
+
+def test_a_resumed_run_clears_a_join_cut_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the run stopped while a part joined, its lock taken: nobody else would join
+
+    monkeypatch.setattr(replication_parts, "join_parts", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_small(tmp_path / "run", 1)
+    folder = replication_dir(tmp_path / "run", 0)
+    assert (folder / JOIN_LOCK).exists() and len(list(folder.glob(f"{PART_PREFIX}*/part.json"))) == 2
+    monkeypatch.undo()
+    result = run_experiment(load_scenario(SMALL), tmp_path / "run", replications=1, resume=True)
+    assert result.results[0].ok and not result.failures
+    assert not (folder / JOIN_LOCK).exists() and not list(folder.glob(f"{PART_PREFIX}*"))

@@ -309,10 +309,24 @@ def run_experiment(
             for region, weight in parts
         ]
 
+    def ended(result: ReplicationResult) -> None:
+        results[result.replication] = result
+        progress.complete(result.replication)
+        if finished is not None:
+            finished(result, len(results), target)
+        if not result.ok:
+            say(
+                f"replication {result.replication} (root seed {result.seed}) failed: {result.error}\n"
+                + (result.traceback or "")
+            )
+
     try:
         while True:
             pending = [r for r in range(target) if r not in results]
             claim(replication_files(out, pending, len(parts) if len(parts) > 1 else 0))
+            if len(parts) > 1:  # an interrupted attempt's parts and join lock: the last part must find it clear
+                for r in pending:
+                    clear_replication(replication_dir(out, r))
             for task, result in executor.map_unordered(run_replication, tasks_for(pending)):
                 if isinstance(result, BaseException):
                     message, text = describe_exception(result)
@@ -322,15 +336,10 @@ def run_experiment(
                 if result.ok and result.region is not None:
                     progress.update((task.replication, task.region), task.weight)
                     continue  # a part done; the last of its replication's parts joins them
-                results[task.replication] = result
-                progress.complete(task.replication)
-                if finished is not None:
-                    finished(result, len(results), target)
-                if not result.ok:
-                    say(
-                        f"replication {result.replication} (root seed {result.seed}) failed: {result.error}\n"
-                        + (result.traceback or "")
-                    )
+                ended(result)
+            for r in pending:
+                if r not in results:  # never expected: said, not left out silently
+                    ended(ReplicationResult(r, root_seed, False, error="its parts ended but none joined them"))
             if not precision:
                 break
             ok = [r for r, res in sorted(results.items()) if res.ok]
