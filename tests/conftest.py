@@ -113,6 +113,25 @@ def run_replication(
 
 
 @pytest.fixture
+def failing_runs(monkeypatch: pytest.MonkeyPatch):
+    """``failing_runs(when, error)``: every ``Replication.run`` for which ``when(replication)`` holds raises
+    ``error``, whether the replication runs whole or in parts; the others run as usual."""
+    from sim.model.replication import Replication
+
+    real_run = Replication.run
+
+    def patch(when, error: BaseException) -> None:
+        def run(self):
+            if when(self):
+                raise error
+            return real_run(self)
+
+        monkeypatch.setattr(Replication, "run", run)
+
+    return patch
+
+
+@pytest.fixture
 def run():
     """``run(data, tmp_path / "a")``: one replication of a scenario dict, as tables."""
     return run_replication

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 from sim.cli.main import build_parser, main
 from sim.experiment.results_folder import prepare_directory
 from sim.experiment.run_tables import read_table
-from sim.model.replication import Replication
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -95,7 +94,7 @@ def test_run_writes_every_output(tmp_path, capsys) -> None:
     assert list(out.iterdir()) == []
 
 
-def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkeypatch, capsys) -> None:
+def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, failing_runs, capsys) -> None:
 
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--workers", "1"]) == 0
@@ -104,10 +103,7 @@ def test_force_removes_the_old_report_even_if_the_new_run_fails(tmp_path, monkey
     (out / "scenarios").mkdir()
     (out / "scenarios" / "mine.yaml").write_text("name: mine\n")  # a folder of the user's files is left alone
 
-    def broken(self):
-        raise ZeroDivisionError("boom")
-
-    monkeypatch.setattr(Replication, "run", broken)
+    failing_runs(lambda rep: True, ZeroDivisionError("boom"))
     assert main(["run", str(SMALL), "--replications", "1", "--out", str(out), "--force", "--workers", "1"]) == 1
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "replications" not in p.parts)
     assert left == ["drift.csv", "indicators.csv", "manifest.json", "notes.txt", "scenarios/mine.yaml", "summary.csv"]
@@ -158,15 +154,8 @@ def test_same_seed_same_results_and_seed_option_changes_them(tmp_path) -> None:
     assert json.loads((a / "manifest.json").read_text())["random"]["root_seed"] == 7
 
 
-def test_failed_replication_is_reported_and_the_others_kept(tmp_path, monkeypatch, capsys) -> None:
-    real_run = Replication.run
-
-    def flaky(self):
-        if self.replication == 1:
-            raise ZeroDivisionError("boom in replication 1")
-        return real_run(self)
-
-    monkeypatch.setattr(Replication, "run", flaky)
+def test_failed_replication_is_reported_and_the_others_kept(tmp_path, failing_runs, capsys) -> None:
+    failing_runs(lambda rep: rep.replication == 1, ZeroDivisionError("boom in replication 1"))
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replications", "3", "--out", str(out), "--workers", "1", "--no-report"]) == 1
     err = capsys.readouterr().err

@@ -22,7 +22,6 @@ from sim.cli.main import main
 from sim.experiment.folder_lock import LOCK_NAME, FolderLock, FolderLockedError
 from sim.experiment.owned_files import RunDirectoryError, ledger, write_atomically
 from sim.experiment.results_folder import output_folder
-from sim.model.replication import Replication
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -280,13 +279,12 @@ def test_of_many_commands_racing_for_a_folder_exactly_one_gets_it(tmp_path, stal
     assert not (tmp_path / LOCK_NAME).exists()
 
 
-def test_the_lock_is_released_and_the_manifest_says_how_a_run_ended(tmp_path, monkeypatch, capsys) -> None:
+def test_the_lock_is_released_and_the_manifest_says_how_a_run_ended(
+    tmp_path, monkeypatch, failing_runs, capsys
+) -> None:
     scenario, out = short_scenario(tmp_path / "in"), tmp_path / "out"
 
-    def interrupted(self):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(Replication, "run", interrupted)
+    failing_runs(lambda rep: True, KeyboardInterrupt())
     assert main(run(scenario, out)) == 130
     assert manifest(out)["status"] == "interrupted" and not (out / LOCK_NAME).exists()
     assert f"continue with: python run_sim.py run --resume {out}" in capsys.readouterr().err

@@ -168,15 +168,8 @@ def test_the_last_part_to_finish_joins_the_replication_and_only_once(tmp_path: P
     assert not list(folder.glob(f"{PART_PREFIX}*")) and not (folder / JOIN_LOCK).exists()
 
 
-def test_a_failing_part_fails_its_replication_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_run = Replication.run
-
-    def fail_in_wales(self: Replication) -> RunStats:
-        if self.regions == (1,):
-            raise RuntimeError("a bug in Wales")
-        return real_run(self)
-
-    monkeypatch.setattr(Replication, "run", fail_in_wales)
+def test_a_failing_part_fails_its_replication_once(tmp_path: Path, failing_runs) -> None:
+    failing_runs(lambda rep: rep.regions == (1,), RuntimeError("a bug in Wales"))
     ended = []
     result = run_small(tmp_path / "run", 2, finished=lambda res, done, total: ended.append((res.ok, done)))
     assert ended == [(False, 1), (False, 2)]

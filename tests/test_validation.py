@@ -311,17 +311,10 @@ def test_validation_of_a_finished_run_measures_it_against_its_own_scenario(tmp_p
     assert (tmp_path / "run" / "validation.csv").read_bytes() == fresh
 
 
-def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_could(tmp_path, monkeypatch, capsys):
+def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_could(tmp_path, failing_runs, capsys):
     from sim.cli.main import main
 
-    real_run = Replication.run
-
-    def flaky(self):
-        if self.replication == 1:
-            raise ZeroDivisionError("boom in replication 1")
-        return real_run(self)
-
-    monkeypatch.setattr(Replication, "run", flaky)
+    failing_runs(lambda rep: rep.replication == 1, ZeroDivisionError("boom in replication 1"))
     out = tmp_path / "out"
     assert main(["validation", str(SMALL), "--replications", "3", "--workers", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
@@ -331,10 +324,7 @@ def test_validation_exits_1_when_a_replication_failed_after_writing_what_it_coul
     assert "(2 replications," in (out / "validation.md").read_text(encoding="utf-8")
     assert main(["validation", str(SMALL), "--from-run", str(out)]) == 1  # the run it reads had a failure too
 
-    def broken(self):
-        raise ZeroDivisionError("boom")
-
-    monkeypatch.setattr(Replication, "run", broken)
+    failing_runs(lambda rep: True, ZeroDivisionError("boom"))
     nothing = tmp_path / "nothing"
     assert main(["validation", str(SMALL), *CHEAP, "--out", str(nothing)]) == 1
     assert "every replication failed" in capsys.readouterr().err
