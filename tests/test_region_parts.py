@@ -7,6 +7,7 @@ timeline, same identifiers. This is what lets a run split a replication into par
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from sim.experiment.results_folder import (
     replication_dir,
 )
 from sim.model.replication import Replication
-from sim.model.run_stats import RunStats
+from sim.model.run_stats import ConservationError, RunStats
 from sim.scenario.loading import load_scenario, scenario_from_dict
 
 
@@ -212,3 +213,14 @@ def test_a_resumed_run_clears_a_join_cut_short(tmp_path: Path, monkeypatch: pyte
     result = run_experiment(load_scenario(SMALL), tmp_path / "run", replications=1, resume=True)
     assert result.results[0].ok and not result.failures
     assert not (folder / JOIN_LOCK).exists() and not list(folder.glob(f"{PART_PREFIX}*"))
+
+
+def test_a_join_that_loses_a_child_row_says_so(tmp_path: Path) -> None:
+    loaded, folder = load_scenario(SMALL), tmp_path / "rep"
+    run_part(loaded, 0, 7, folder, 1)
+    marker = part_dir(folder, 1) / "part.json"
+    record = json.loads(marker.read_text(encoding="utf-8"))
+    record["stats"]["child_rows"]["disposed"] += 1  # a row the part counted that its table does not hold
+    marker.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(ConservationError, match="joined table holds"):
+        run_part(loaded, 0, 7, folder, 0)

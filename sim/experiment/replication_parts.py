@@ -18,13 +18,13 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
 
 from sim.experiment.results_folder import JOIN_LOCK, PART_MARKER, clear_part, part_dir, write_atomically
 from sim.model.replication import Replication
-from sim.model.run_stats import RunStats
+from sim.model.run_stats import ConservationError, RunStats
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
 
@@ -42,7 +42,12 @@ def region_order(scenario: Scenario) -> list[tuple[int, float]]:
 
 
 def run_part(
-    loaded: LoadedScenario, replication: int, seed: int, folder: Path, region: int, progress: Any = None
+    loaded: LoadedScenario,
+    replication: int,
+    seed: int,
+    folder: Path,
+    region: int,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[RunStats, float] | None:
     """Simulate one region of a replication into its part folder; if that leaves every part complete and this
     part takes the join lock, join them into the replication's tables and return the replication's counts and
@@ -71,14 +76,20 @@ def _take_join_lock(folder: Path) -> bool:
 
 def join_parts(loaded: LoadedScenario, replication: int, seed: int, folder: Path) -> tuple[RunStats, float]:
     """Write the replication's tables from its complete parts, remove the parts, and return the replication's
-    counts (the parts' summed) and when its first part started (seconds since the epoch)."""
+    counts (the parts' summed) and when its first part started (seconds since the epoch). Raises
+    :class:`ConservationError` if the joined children table lacks a row the parts counted."""
     parts = [part_dir(folder, r) for r in range(len(loaded.scenario.regions))]
     records = [json.loads((p / PART_MARKER).read_text(encoding="utf-8")) for p in parts]
-    Replication(loaded, replication, folder, seed=seed).join(parts)
+    stats = summed([RunStats(**r["stats"]) for r in records])
+    joined = Replication(loaded, replication, folder, seed=seed)
+    joined.join(parts)
+    stored, counted = joined.recorder.children.rows_written, sum(stats.child_rows.values())
+    if stored != counted:
+        raise ConservationError(f"the parts counted {counted} child rows; their joined table holds {stored}")
     for part in parts:
         clear_part(part)
     (folder / JOIN_LOCK).unlink(missing_ok=True)
-    return summed([RunStats(**r["stats"]) for r in records]), min(r["started"] for r in records)
+    return stats, min(r["started"] for r in records)
 
 
 def summed(parts: list[RunStats]) -> RunStats:
