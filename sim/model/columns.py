@@ -16,11 +16,13 @@ precision.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import os
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +51,8 @@ its calendar day (as dates are floored): a stage's times are within an hour of t
 STORED_TIME_STEP_DAYS = STORED_TIME_RESOLUTION_HOURS / HOURS_PER_DAY
 SECONDS_PER_DAY = HOURS_PER_DAY * 60 * 60
 
+MERGE_BATCH_ROWS = 8_192
+"""Rows taken from one part at a time when parts are joined (:meth:`TableSink.merge_files`)."""
 CHUNK_ROWS = 100_000
 """Rows buffered before a chunk is written. Writing a chunk copies it a few times (columns, Arrow arrays,
 compression), so the peak it adds is a few times CHUNK_ROWS x columns x 8 bytes: about 100 MiB for the
@@ -225,13 +229,36 @@ class TableSink:
             writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.rows_written += n
 
-    def append_file(self, path: Path) -> None:
-        """Copy the rows of a file another sink of the same columns wrote, a chunk at a time (the parts of a
-        replication joined into its table)."""
+    def merge_files(self, paths: Sequence[Path], key: str) -> None:
+        """Copy the rows of files other sinks of the same columns wrote (the parts of a replication, joined into its
+        table), interleaved by ``key`` a batch at a time: each file's rows are in about ``key`` order (written as
+        they happen), so the joined rows are too, and a chunk holds every part's rows of a stretch of time, whose
+        times repeat and compress as tightly as a whole run's. Memory holds a batch of each file and one chunk."""
         writer = self._open()
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=self.chunk_rows):
-            writer.write_table(pa.Table.from_batches([batch]).cast(self.schema))
-            self.rows_written += batch.num_rows
+        batches = [pq.ParquetFile(path).iter_batches(batch_size=MERGE_BATCH_ROWS) for path in paths]
+        queue: list[tuple[bool, Any, int, pa.RecordBatch]] = []
+
+        def take_next(i: int) -> None:
+            batch = next(batches[i], None)
+            if batch is not None and batch.num_rows:
+                first = batch.column(key)[0].as_py()
+                heapq.heappush(queue, (first is None, first, i, batch))
+            elif batch is not None:
+                take_next(i)
+
+        for i in range(len(batches)):
+            take_next(i)
+        chunk: list[pa.RecordBatch] = []
+        rows = 0
+        while queue:
+            *_, i, batch = heapq.heappop(queue)
+            chunk.append(batch)
+            rows += batch.num_rows
+            take_next(i)
+            if rows >= self.chunk_rows or not queue:
+                writer.write_table(pa.Table.from_batches(chunk).cast(self.schema))
+                self.rows_written += rows
+                chunk, rows = [], 0
 
     def close(self) -> None:
         self.flush()

@@ -389,11 +389,11 @@ class Recorder:
 
     def join(self, parts: Sequence[Path]) -> None:
         """Write the three tables from the tables of ``parts`` (folders this recorder's columns were written to, by
-        replications of some regions each), their rows in the parts' order."""
+        replications of some regions each), their rows interleaved by when they were written: a case's end, a
+        stage's end, a snapshot's date."""
         try:
-            for sink in (self.children, self.stages, self.timeline):
-                for part in parts:
-                    sink.append_file(part / sink.path.name)
+            for sink, key in ((self.children, "end_date"), (self.stages, "ended"), (self.timeline, "date")):
+                sink.merge_files([part / sink.path.name for part in parts], key)
                 sink.close()
         except BaseException:
             self.abandon()
