@@ -5,7 +5,8 @@ of the whole replication (:class:`sim.model.replication.Replication`, ``tests/te
 each replication out as one task per region, largest first; each part writes its tables into ``region-NN/`` in
 the replication's folder and then ``part.json`` (its counts and times: the part is complete). The part that finds
 every part complete takes the replication's join lock (created once, ``O_EXCL``, so two parts ending together
-cannot both join), writes the replication's tables from its parts' rows, in region order, and removes the parts.
+cannot both join), writes the replication's tables from its parts' rows, interleaved by time
+(:meth:`sim.model.columns.TableSink.merge_files`), and removes the parts.
 Nothing is coordinated by the parent, so the same holds on a Dask cluster whose workers share the results folder.
 
 What it buys: the first replication of a run on two workers is done in about half the time one worker takes, and a

@@ -10,7 +10,8 @@ A run directory looks like this::
         indicators.parquet                                  (its indicators, from sim.analysis)
         stats.json                                          (written last: the replication is complete)
         region-00/ ...                while it runs: each region's tables, simulated apart and joined into the
-                                      replication's when all are done (sim.experiment.replication_parts)
+                                      replication's when all are done (sim.experiment.replication_parts);
+        .joining                      while the last part joins them
     DIR/indicators.csv                one row per replication and indicator
     DIR/summary.csv                   one row per indicator: mean, 95% CI, sd across replications, rough or not
     DIR/drift.csv                     the headline series tested for a trend over the results period
@@ -103,13 +104,18 @@ def replication_files(out: str | Path, replications: list[int], regions: int = 0
     return files
 
 
-def clear_part(folder: Path) -> None:
-    """Remove the tables a part wrote in its ``folder`` (and the folder, if that leaves it empty); nothing else."""
-    for name in PART_FILES:
+def _remove(folder: Path, names: tuple[str, ...]) -> None:
+    """Remove the files ``names`` in ``folder`` and their temporary files, then the folder if that leaves it empty."""
+    for name in names:
         for path in (folder / name, partial_of(folder / name)):
             path.unlink(missing_ok=True)
     with suppress(OSError):
         folder.rmdir()
+
+
+def clear_part(folder: Path) -> None:
+    """Remove the tables a part wrote in its ``folder`` (and the folder, if that leaves it empty); nothing else."""
+    _remove(folder, PART_FILES)
 
 
 def clear_parts(folder: Path) -> None:
@@ -122,12 +128,7 @@ def clear_replication(folder: Path) -> None:
     """Remove what a replication wrote in ``folder``, its parts' tables included (and the folder, if that leaves
     it empty); nothing else."""
     clear_parts(folder)
-    for name in REPLICATION_FILES:
-        for path in (folder / name, partial_of(folder / name)):
-            path.unlink(missing_ok=True)
-    (folder / JOIN_LOCK).unlink(missing_ok=True)
-    with suppress(OSError):
-        folder.rmdir()
+    _remove(folder, (*REPLICATION_FILES, JOIN_LOCK))
 
 
 # ---------------------------------------------------------------------------------------------- writing
