@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import SMALL, run_replication, scenario_data
+from conftest import ROOT, SMALL, run_replication, scenario_data
 
 from sim.model.agencies.court import Court, sitting_shares
 from sim.model.agencies.court_capacity import (
@@ -531,4 +531,57 @@ def test_a_run_splits_hours_by_the_routes_in_force_through_its_warm_up(small_dat
     assert pathfinder < 0.5 * old_route
     tuesday = switch - 5  # Tuesday 28 March 2023, no recess
     assert diary.capacity[tuesday] == pytest.approx(old_route)
-    assert diary.capacity[tuesday + 14] == pytest.approx(pathfinder)
+    # From the switch the region holds the old route's split for the cases still on it, reviewed every four weeks
+    # (test_cases_on_the_old_route_keep_its_hours...); by then the new route's split has the rest of the hours.
+    assert diary.capacity[tuesday + 14] == pytest.approx(old_route)
+    assert pathfinder < diary.hours_per_day < old_route
+
+
+def test_a_region_holding_part_of_its_old_route_gets_that_weight_of_the_difference(small_data: dict) -> None:
+    """``hold_old_route`` keeps a weight of the old route's split in one region: 1 is the old split, 0 the new one,
+    a half lies half way; the other region's hours follow the routes in force and do not depend on the weight."""
+    data = from_days_sat(small_data)
+    data["regions"]["wales"]["pathfinder_from"] = "2024-03-01"
+    scenario = scenario_from_dict(data).scenario
+    began = dt.date(2024, 3, 1)
+    day = int(scenario.day_of(began))
+    old = Court._hours(scenario, began - dt.timedelta(days=1))
+    new = Court._hours(scenario, began)
+    for weight in (1.0, 0.5, 0.0):
+        court = Court(scenario, 400)
+        court.hold_old_route(1, began, weight)
+        court.follow_routes(scenario, day)
+        for tier in range(len(court.tiers)):
+            held = court.diaries[1][0][tier].hours_per_day
+            assert held == pytest.approx(new[1][tier] + weight * (old[1][tier] - new[1][tier]))
+            assert court.diaries[0][0][tier].hours_per_day == pytest.approx(new[0][tier])
+    magistrates = court.tiers.index("magistrates")
+    assert new[1][magistrates] < 0.5 * old[1][magistrates]  # the weight matters: Pathfinder needs no FHDRAs
+    assert court.old_route_held == {}  # a weight of 0 lets the region go
+
+
+@pytest.mark.slow
+def test_cases_on_the_old_route_keep_its_hours_until_they_have_closed(tmp_path: Path) -> None:
+    """The baseline's Wales, alone (regions are independent), begins Pathfinder in February 2022, in the warm-up.
+    Its magistrates' hours fall to a sixth on the new route, which needs no FHDRA; the private law cases already on
+    the old route still need theirs, and their later hearings if lay justices keep them. When the hours moved on
+    the day, those cases waited years for them: 325 were still open at the end of 2024, begun 162 weeks before on
+    average, and 24 at the end of 2028. Held for them and released as they close, the last has closed by the
+    results' start, and Wales's diaries are then on the new route's split."""
+    from sim.model.replication import Replication
+
+    data = scenario_data(ROOT / "scenarios" / "baseline.yaml")
+    data["run_years"] = 1
+    loaded = scenario_from_dict(data)
+    scenario = loaded.scenario
+    wales = list(scenario.regions).index("wales")
+    replication = Replication(loaded, 0, tmp_path, regions=[wales])
+    replication.run()
+    assert replication.old_route_open[wales] == 0
+    assert replication.court.old_route_held == {}
+    children = pd.read_parquet(tmp_path / "children.parquet")
+    old_route = children[(children["case_type"] == "private_law") & (children["pathway"] == "private_law")]
+    assert old_route.empty  # none of them lasted into the results period
+    new = Court._hours(scenario, scenario.start_date)[wales]
+    for tier, diary in enumerate(replication.court.diaries[wales][0]):
+        assert diary.hours_per_day == pytest.approx(new[tier] * replication.court.centre_hours_shares[wales][0])

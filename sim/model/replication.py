@@ -32,6 +32,7 @@ from sim.model.pathways.public_law import public_law
 from sim.model.pathways.steps import StageSteps
 from sim.model.random_streams import ARRIVED, PURPOSE, Draws, RandomStreams
 from sim.model.records import Labels, Recorder
+from sim.model.route_changes import follow_routes
 from sim.model.run_stats import RunStats, check_conservation
 from sim.model.starting_state import returns_from_before_start, start_open_caseload
 from sim.scenario.loading import LoadedScenario
@@ -52,7 +53,9 @@ DOMESTIC_ABUSE, LOCAL_AUTHORITY, CHILDREN, COURT_CENTRE, OUTCOME, RECURRENCE, RE
     PURPOSE[p] for p in _CASE_PURPOSES.split()
 )
 CHILD_AGE, CHILD_ATTRIBUTES = PURPOSE["child.age_years"], PURPOSE["child.attributes"]
-PUBLIC_LAW_CODE, DOMESTIC_ABUSE_CODE = CASE_TYPES.index("public_law"), CASE_TYPES.index("domestic_abuse")
+PUBLIC_LAW_CODE, PRIVATE_LAW_CODE, DOMESTIC_ABUSE_CODE = (
+    CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse")
+)
 LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
 """A case's listing class code, by case type code and domestic-abuse flag."""
 DIARY_MARGIN_DAYS = 400
@@ -106,6 +109,9 @@ class Replication:
         self.simulates = [r in self.regions for r in range(len(base.regions))]
         """By region code: whether its cases are simulated here."""
         self.stats = RunStats()
+        self.old_route_open = [0] * len(base.regions)
+        """Open private law cases on the standard route, by region: what a region that begins Pathfinder still
+        hears on its old route (:func:`sim.model.route_changes.hold_old_routes`)."""
         self._next_case_id = list(range(len(base.regions)))
         self._next_child_id = list(range(len(base.regions)))
 
@@ -116,23 +122,6 @@ class Replication:
             self.params.configure(scenario)
             self.court.apply(scenario, int(math.ceil(day)))
             self.teams.apply(scenario)
-
-    def _route_changes(self) -> list[float]:
-        """The days inside the run on which a region begins Pathfinder, in any period's scenario."""
-        days = {
-            scenario.day_of(region.pathfinder_from)
-            for _, scenario in self.periods
-            for region in scenario.regions.values()
-            if region.pathfinder_from is not None
-        }
-        return sorted(day for day in days if 0 < day < self.end_day)
-
-    def _follow_routes(self) -> Generator[Any, Any, None]:
-        """On the day a region begins Pathfinder its court hours follow the new route's needs, as they do at a
-        policy's date; without this the split of the run's first day would hold to its end."""
-        for day in self._route_changes():
-            yield self.env.timeout(day - self.env.now)
-            self.court.follow_routes(self.scenario, int(day))
 
     # ------------------------------------------------------------------ the pathways' context (PathwayContext)
     @property
@@ -239,6 +228,7 @@ class Replication:
         if case.entry_stage == 0 and self.env.now >= self.params.pathfinder_from_day[case.region]:
             case.pathfinder = True
             return pathfinder(self, case)
+        self.old_route_open[case.region] += 1
         return private_law(self, case)
 
     def count_open(self, case: Case) -> None:
@@ -260,6 +250,8 @@ class Replication:
     def _close(self, case: Case, status: str) -> None:
         self.recorder.case_closed(case, status, self.env.now)
         del self.open_cases[case.case_id]
+        if case.case_type == PRIVATE_LAW_CODE and not case.pathfinder:
+            self.old_route_open[case.region] -= 1
         if case.issue_day == case.issue_day:  # issued (not NaN)
             self.counts.by_case_type[case.case_type][case.region] -= 1
             self.counts.children[case.region] -= len(case.children)
@@ -351,7 +343,7 @@ class Replication:
             env.process(self._arrivals())
             env.process(returns_from_before_start(self))
             env.process(self._apply_policies())
-            env.process(self._follow_routes())
+            env.process(follow_routes(self))
             if self.recorder.in_warm_up:
                 env.process(self._end_warm_up())
             watcher = Monitor(self.counts, self.teams, self.court, self.recorder, self.regions)

@@ -185,6 +185,14 @@ class CourtCapacity(Strict):
         "the magistrates' (docs/calibration.md).",
     )
 
+    route_change_review_days: Positive = Field(
+        default=28,
+        description="Days between reviews of the hours a region that has begun Pathfinder holds for the cases still "
+        "on its old route: on the day it begins, its hours keep the old route's split; at each review they move "
+        "towards the new route's split by the share of those cases closed since, and reach it when the last has "
+        "closed. An assumption (docs/assumptions.md).",
+    )
+
     @field_validator("tier_shares")
     @classmethod
     def _tiers_sum_to_one(cls, value: dict[str, float] | None) -> dict[str, float] | None:

@@ -391,6 +391,9 @@ class Court:
         courts = scenario.courts
         listing = courts.listing
         hours = self._hours(scenario, scenario.sim_start_date)  # the routes in force when the run starts
+        self.old_route_held: dict[int, tuple[dt.date, float]] = {}
+        """Regions that began Pathfinder while cases on the old route were open: the date they began it and the
+        weight of the old route's split of hours still held for those cases (:meth:`hold_old_route`)."""
         self.diaries: list[list[list[ListingDiary]]] = [
             [
                 [
@@ -437,10 +440,24 @@ class Court:
         """Every diary of every region, centre and tier."""
         return [diary for centres in self.diaries for tiers in centres for diary in tiers]
 
+    def hold_old_route(self, region: int, began: dt.date, weight: float) -> None:
+        """A region that began Pathfinder on ``began`` keeps ``weight`` of its old route's split of hours (1 on the
+        day, falling to 0 as its old-route cases close), so the cases still on that route are heard; the next
+        :meth:`follow_routes` applies it."""
+        if weight > 0.0:
+            self.old_route_held[region] = (began, min(1.0, weight))
+        else:
+            self.old_route_held.pop(region, None)
+
     def follow_routes(self, scenario: Scenario, from_day: int) -> None:
         """Split the sitting hours by the routes in force from ``from_day``: a region that begins Pathfinder needs
-        no FHDRA from its magistrates, so its hours follow its cases' new needs (docs/model.md, court capacity)."""
+        no FHDRA from its magistrates, so its hours follow its cases' new needs (docs/model.md, court capacity). A
+        region holding part of its old route's split (:meth:`hold_old_route`) gets that weight of the difference.
+        Only the region's own state sets its weight, so regions stay independent (docs/model.md 5.5)."""
         hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
+        for r, (began, weight) in self.old_route_held.items():
+            before = self._hours(scenario, began - dt.timedelta(days=1))[r]
+            hours[r] = [new + weight * (old - new) for new, old in zip(hours[r], before, strict=True)]
         for r in range(len(self.regions)):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):
                 for t in range(len(self.tiers)):
