@@ -585,3 +585,32 @@ def test_cases_on_the_old_route_keep_its_hours_until_they_have_closed(tmp_path: 
     new = Court._hours(scenario, scenario.start_date)[wales]
     for tier, diary in enumerate(replication.court.diaries[wales][0]):
         assert diary.hours_per_day == pytest.approx(new[tier] * replication.court.centre_hours_shares[wales][0])
+
+
+def test_a_region_on_pathfinder_before_the_run_holds_its_old_route_for_open_cases_declared_on_it(
+    small_data: dict, tmp_path: Path
+) -> None:
+    """Wales has run Pathfinder since 2022, before the run; the open caseload declares private law cases there still
+    waiting for their FHDRAs, on the old route. From the first day Wales holds the old route's split for them."""
+    from sim.model.replication import Replication
+
+    data = from_days_sat(small_data)
+    data["courts"]["capacity"].pop("tier_shares")
+    data["run_years"] = 0.25
+    data["starting_state"] = {
+        "open_cases": {
+            "private_law": {
+                "by_region": {"wales": {"first_hearing": {"count": 40, "age_days": {"dist": "fixed", "value": 60}}}}
+            }
+        }
+    }
+    loaded = scenario_from_dict(data)
+    scenario = loaded.scenario
+    replication = Replication(loaded, 0, tmp_path)
+    replication.run()
+    magistrates = replication.court.tiers.index("magistrates")
+    began = scenario.regions["wales"].pathfinder_from
+    old_route = Court._hours(scenario, began - dt.timedelta(days=1))[1][magistrates]
+    pathfinder = Court._hours(scenario, scenario.start_date)[1][magistrates]
+    assert pathfinder < 0.5 * old_route
+    assert weekday_hours(replication.court, 1, magistrates) == pytest.approx(old_route)  # Tuesday 9 January
