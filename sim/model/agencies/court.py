@@ -455,8 +455,11 @@ class Court:
         region holding part of its old route's split (:meth:`hold_old_route`) gets that weight of the difference.
         Only the region's own state sets its weight, so regions stay independent (docs/model.md 5.5)."""
         hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
+        old_splits: dict[dt.date, list[list[float]]] = {}  # regions that began on the same day share one
         for r, (began, weight) in self.old_route_held.items():
-            before = self._hours(scenario, began - dt.timedelta(days=1))[r]
+            if began not in old_splits:
+                old_splits[began] = self._hours(scenario, began - dt.timedelta(days=1))
+            before = old_splits[began][r]
             hours[r] = [new + weight * (old - new) for new, old in zip(hours[r], before, strict=True)]
         for r in range(len(self.regions)):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):
