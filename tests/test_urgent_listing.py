@@ -22,7 +22,9 @@ MONDAY = dt.date(2024, 1, 1)
 URGENT_RANK, PUBLIC_RANK, PRIVATE_RANK = 0, 1, 2
 
 
-def diary(hours: float = 10.0, relist_notice_days: float = 21, n_days: int = 200) -> ListingDiary:
+def diary(
+    hours: float = 10.0, relist_notice_days: float = 21, n_days: int = 200, max_displacements: int | None = None
+) -> ListingDiary:
     courts = Courts.model_validate(
         {
             "tiers": ["magistrates"],
@@ -41,7 +43,8 @@ def diary(hours: float = 10.0, relist_notice_days: float = 21, n_days: int = 200
             "relist_notice_days": relist_notice_days,
         }
     )
-    return ListingDiary(Calendar(courts, MONDAY, n_days), hours, [1.0, 1.0, 1.0], 7, relist_notice_days, 0)
+    calendar = Calendar(courts, MONDAY, n_days)
+    return ListingDiary(calendar, hours, [1.0, 1.0, 1.0], 7, relist_notice_days, 0, max_displacements)
 
 
 def listed_hours(d: ListingDiary, hearings: list[Listed]) -> dict[int, float]:
@@ -105,6 +108,54 @@ def test_hours_are_conserved_and_no_day_is_overbooked_when_urgent_work_keeps_arr
     assert_diary_matches_its_hearings(d, hearings)
     for day, on_day in d.listed.items():
         assert d.booked[day] <= d.capacity[day] + 1e-9 or len(on_day) == 1
+
+
+def full_list(d: ListingDiary) -> list[Listed]:
+    """Private law hearings of 5 hours, two a day (a full day), Wednesday 3 to Tuesday 9 January, then one each on
+    Wednesday 10 and Thursday 11 January (half full)."""
+    full = [d.list_hearing(2, 5.0, PRIVATE_RANK, 0) for _ in range(10)]  # days 2, 3, 4, 7, 8 (5, 6: weekend)
+    return full + [d.list_hearing(day, 5.0, PRIVATE_RANK, 0) for day in (9, 10)]
+
+
+def urgent_on(d: ListingDiary, days: tuple[int, ...]) -> list[Listed]:
+    """A 5-hour without-notice hearing on each of ``days``, applied for on Tuesday 2 January."""
+    return [d.list_hearing(day, 5.0, URGENT_RANK, 1, urgent=True) for day in days]
+
+
+def test_without_a_limit_the_same_hearing_is_displaced_again_and_again() -> None:
+    d = diary()
+    hearings = full_list(d)
+    bumped = hearings[1]  # listed last on Wednesday 3: the first to go
+    urgent = urgent_on(d, (2, 9, 10))  # it lands last on each of these days in turn
+    assert [x.day for x in urgent] == [2, 9, 10]
+    assert bumped.displaced == 3 and bumped.day == 11
+    assert sum(h.displaced for h in hearings) == 3
+
+
+def test_a_hearing_displaced_once_keeps_its_new_day_and_urgent_work_moves_another() -> None:
+    d = diary(max_displacements=1)
+    hearings = full_list(d)
+    urgent = urgent_on(d, (2, 9, 10))
+    assert [x.day for x in urgent] == [2, 9, 10]
+    assert hearings[1].displaced == 1 and hearings[1].day == 9  # moved once, then kept its day
+    assert max(h.displaced for h in hearings) == 1 and sum(h.displaced for h in hearings) == 3
+    assert_diary_matches_its_hearings(d, hearings + urgent)
+
+
+def test_urgent_work_goes_to_the_next_day_when_every_hearing_on_its_day_has_been_moved_already() -> None:
+    d = diary(max_displacements=1)
+    wednesday = [d.list_hearing(2, 5.0, PRIVATE_RANK, 0) for _ in range(2)]
+    for x in wednesday:
+        x.displaced = 1  # as if both had been moved here for urgent work before
+    urgent = d.list_hearing(2, 5.0, URGENT_RANK, 1, urgent=True)
+    assert urgent.day == 3 and [x.day for x in wednesday] == [2, 2]
+
+
+def test_a_limit_of_zero_means_urgent_work_never_moves_listed_hearings() -> None:
+    d = diary(max_displacements=0)
+    hearings = full_list(d)
+    urgent = d.list_hearing(2, 5.0, URGENT_RANK, 1, urgent=True)
+    assert urgent.day == 9 and all(h.displaced == 0 for h in hearings)  # the first sitting day with room
 
 
 # --- cuts in sitting hours -----------------------------------------------------------------------------------
@@ -244,3 +295,20 @@ def test_adjournment_can_rise_with_the_load_of_the_days_list(tmp_path: Path) -> 
         private = cases[cases.case_type.astype(str) == "private_law"]
         share = private.adjournments.sum() / private.hearings.sum()
         assert low <= share <= high
+
+
+def test_in_the_model_a_limit_spreads_displacement_instead_of_pushing_the_same_cases_back_again(tmp_path: Path) -> None:
+    """The same urgent work moves about as many hearings either way; with a limit of one move a listing no case is
+    moved again and again, so the longest waits for a first hearing shorten."""
+    results = {}
+    for limit in (None, 1):
+        data = busy_magistrates()
+        data["courts"]["listing"]["max_displacements_per_listing"] = limit
+        results[limit] = run_replication(data, tmp_path / str(limit))
+    cases = {k: r.children.drop_duplicates("case_id") for k, r in results.items()}
+    private = {k: c[c.case_type.astype(str) == "private_law"] for k, c in cases.items()}
+    assert private[None].displaced.max() >= 3  # the treadmill: one case moved three times
+    assert private[1].displaced.max() == 1  # each of these cases has one listing to move here
+    assert abs(private[1].displaced.sum() - private[None].displaced.sum()) < 0.2 * private[None].displaced.sum()
+    longest = {k: stage_waits(r.stages, "first_hearing").max() for k, r in results.items()}
+    assert longest[1] < longest[None]

@@ -123,6 +123,13 @@ class Listing(Strict):
         description="Hearings heard as urgent: on the first sitting day on or after their notice, displacing "
         "hearings of lower rank (a higher rank number) when the day is full; [] lists every hearing alike.",
     )
+    max_displacements_per_listing: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="How often one listing of a hearing may be moved to a later day to make room for urgent work; "
+        "once it has been moved that often it keeps its day, and urgent work displaces other hearings or goes to "
+        "the next sitting day. Null (the fitted model's rule): no limit, so the same hearing may be moved again "
+        "and again; 0: urgent work never displaces listed hearings.",
+    )
 
     @model_validator(mode="after")
     def _ranks_cover_classes(self) -> Listing:

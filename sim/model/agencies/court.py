@@ -56,6 +56,11 @@ class Listed:
         """Times vacated because sitting hours were cut below what was booked on its day."""
 
 
+def _displacement_limit(max_displacements_per_listing: int | None) -> int | float:
+    """The displacement limit as a number to compare with (no limit: infinity)."""
+    return math.inf if max_displacements_per_listing is None else max_displacements_per_listing
+
+
 def _day_of_year_key(date: dt.date) -> tuple[int, int]:
     return date.month, date.day
 
@@ -113,6 +118,7 @@ class ListingDiary:
         "release_days",
         "relist_notice_days",
         "urgent_relist_notice_days",
+        "max_displaced",
         "listed",
         "_kept_from",
         "_room_bounds",
@@ -126,6 +132,7 @@ class ListingDiary:
         release_days: float,
         relist_notice_days: float = 0.0,
         urgent_relist_notice_days: float = 0.0,
+        max_displacements_per_listing: int | None = None,
     ) -> None:
         self.calendar = calendar
         self.hours_per_day = hours_per_day
@@ -135,6 +142,8 @@ class ListingDiary:
         self.release_days = release_days
         self.relist_notice_days = relist_notice_days
         self.urgent_relist_notice_days = urgent_relist_notice_days
+        self.max_displaced = _displacement_limit(max_displacements_per_listing)
+        """A listing moved this often for urgent work keeps its day (``max_displacements_per_listing``)."""
         self.listed: dict[int, list[Listed]] = {}
         """Hearings listed through :meth:`list_hearing`, by day, in the order they were listed; past days dropped."""
         self._kept_from = 0
@@ -274,9 +283,11 @@ class ListingDiary:
 
         Urgent work may use all of a day's hours. On a full day, listed hearings of lower rank (a higher rank
         number) that are not urgent themselves are displaced, lowest rank and latest listed first, until the
-        urgent hearing fits; each displaced hearing moves to the first day with room after this one. A day
-        where even that would not make room is passed over.
+        urgent hearing fits; each displaced hearing moves to the first day with room after this one. A hearing
+        already moved :attr:`max_displaced` times keeps its day. A day where even that would not make room is
+        passed over.
         """
+        limit = self.max_displaced
         capacity, booked = self.capacity, self.booked
         d = earliest_day
         while True:
@@ -288,7 +299,8 @@ class ListingDiary:
                 if hours <= c - b + HOURS_TOLERANCE or b == 0.0:
                     booked[d] = b + hours
                     return d
-                movable = [x for x in reversed(self.listed.get(d, ())) if x.rank > rank and not x.urgent]
+                on_day = reversed(self.listed.get(d, ()))
+                movable = [x for x in on_day if x.rank > rank and not x.urgent and x.displaced < limit]
                 left = b - sum(x.hours for x in movable)
                 if movable and (hours <= c - left + HOURS_TOLERANCE or left <= HOURS_TOLERANCE):
                     movable.sort(key=lambda x: x.rank, reverse=True)  # stable: latest listed first within a rank
@@ -366,8 +378,12 @@ class ListingDiary:
         self._unbound_from(from_day)
         self._vacate_excess(from_day)
 
-    def set_listing(self, limit_share: list[float], release_days: float, from_day: int) -> None:
-        """New booking limits or release window; bounds computed at the old limits go (every day's, as simply)."""
+    def set_listing(
+        self, limit_share: list[float], release_days: float, from_day: int, max_displacements: int | None = None
+    ) -> None:
+        """New booking limits, release window or displacement limit; bounds computed at the old limits go (every
+        day's, as simply)."""
+        self.max_displaced = _displacement_limit(max_displacements)
         if list(limit_share) != self.limit_share:
             self.limit_share = list(limit_share)
             self._room_bounds = [[] for _ in self.limit_share]
@@ -404,6 +420,7 @@ class Court:
                         listing.release_days,
                         courts.relist_notice_days,
                         courts.urgent_relist_notice_days,
+                        listing.max_displacements_per_listing,
                     )
                     for t in range(len(self.tiers))
                 ]
@@ -434,7 +451,12 @@ class Court:
                 diary.relay(from_day)
         self.follow_routes(scenario, from_day)
         for diary in self._every_diary():
-            diary.set_listing(listing.booking_limit_share_by_rank, listing.release_days, from_day)
+            diary.set_listing(
+                listing.booking_limit_share_by_rank,
+                listing.release_days,
+                from_day,
+                listing.max_displacements_per_listing,
+            )
 
     def _every_diary(self) -> list[ListingDiary]:
         """Every diary of every region, centre and tier."""
