@@ -767,3 +767,31 @@ def test_the_baseline_has_the_lay_justices_fits_best_point() -> None:
     assert backcast.history.rows[0].days_sat == pytest.approx(best["days_sat_before_2023"], abs=0.1)
     assert baseline.starting_state.warm_up_days == backcast.starting_state.warm_up_days == 1826
     assert fitted.starting_state.warm_up_days == 1826  # the warm-up the fit ran with
+
+
+DISPLACEMENT_LIMIT_MARGIN = 0.03
+"""The displacement-limit fit's adoption rule (displacement_limit_targets.yaml): at most this much above the committed
+model's objective, evaluated on the same code, targets, replications and seed."""
+
+
+def test_the_displacement_limit_fit_missed_its_rule_so_the_baseline_keeps_no_limit() -> None:
+    """The fit with a limit of one move a listing (2026-12-02) started from the committed model's values, ended with
+    its budget spent more than the rule's margin above the committed model, and so was not adopted: the baseline,
+    the back-cast and from_2024 set no limit, and the candidate's only change is the limit."""
+    docs = HERE.parent / "docs" / "calibration"
+    evaluations = pd.read_csv(docs / "displacement_limit_evaluations.csv")
+    committed = pd.read_csv(docs / "displacement_limit_committed_evaluations.csv")
+    assert len(committed[committed["phase"] != "sensitivity"]) == 1  # the committed model's one evaluation
+    searched = evaluations[evaluations["phase"] != "sensitivity"]
+    best, committed_objective = searched["objective"].min(), committed["objective"].iloc[0]
+    assert committed_objective < evaluations["objective"].iloc[0]  # the limit alone made the fit worse
+    assert best > committed_objective + DISPLACEMENT_LIMIT_MARGIN  # the rule's first condition fails
+    start = evaluations.iloc[0].drop(["evaluation", "phase", "objective"])
+    assert start.to_dict() == committed.iloc[0].drop(["evaluation", "phase", "objective"]).to_dict()
+    scenarios = HERE.parent / "scenarios"
+    for name in ("baseline.yaml", "backcast.yaml", "from_2024.yaml"):
+        assert load_scenario(scenarios / name).scenario.courts.listing.max_displacements_per_listing is None
+    candidate = load_scenario(scenarios / "calibration" / "displacement_limit_candidate.yaml").scenario
+    backcast = load_scenario(scenarios / "backcast.yaml").scenario
+    assert candidate.courts.listing.max_displacements_per_listing == 1
+    assert candidate.model_copy(update={"courts": backcast.courts, "name": backcast.name}) == backcast
