@@ -216,6 +216,7 @@ def test_the_repositorys_study_names_every_capacity_option_and_the_days_sat_pair
         "da_listed_first",
         "care_demand_up",
         "capacity_shock",
+        "listing_protocol",
     }
     assert all(question.strip() for question in study.questions.values())
     pair = study.spec.elasticity

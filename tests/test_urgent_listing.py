@@ -312,3 +312,18 @@ def test_in_the_model_a_limit_spreads_displacement_instead_of_pushing_the_same_c
     assert abs(private[1].displaced.sum() - private[None].displaced.sum()) < 0.2 * private[None].displaced.sum()
     longest = {k: stage_waits(r.stages, "first_hearing").max() for k, r in results.items()}
     assert longest[1] < longest[None]
+
+
+def test_a_policy_can_set_the_limit_from_its_date() -> None:
+    """A listing protocol brought in by a policy: every diary keeps no limit until the date, then one move a listing."""
+    from sim.scenario.loading import scenario_from_dict
+
+    before = scenario_from_dict(busy_magistrates()).scenario
+    data = busy_magistrates()
+    data["courts"]["listing"]["max_displacements_per_listing"] = 1
+    after = scenario_from_dict(data).scenario
+    court = Court(before, horizon_days=400)
+    diaries = court._every_diary()
+    assert all(d.max_displaced == float("inf") for d in diaries)
+    court.apply(after, from_day=100)
+    assert all(d.max_displaced == 1 for d in diaries)
