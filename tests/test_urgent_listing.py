@@ -16,6 +16,7 @@ import pytest
 from conftest import ONE_REGION, run_replication, scenario_data
 
 from sim.model.agencies.court import Calendar, Court, Listed, ListingDiary
+from sim.scenario.loading import scenario_from_dict
 from sim.scenario.schema import Courts, Scenario
 
 MONDAY = dt.date(2024, 1, 1)
@@ -316,8 +317,6 @@ def test_in_the_model_a_limit_spreads_displacement_instead_of_pushing_the_same_c
 
 def test_a_policy_can_set_the_limit_from_its_date() -> None:
     """A listing protocol brought in by a policy: every diary keeps no limit until the date, then one move a listing."""
-    from sim.scenario.loading import scenario_from_dict
-
     before = scenario_from_dict(busy_magistrates()).scenario
     data = busy_magistrates()
     data["courts"]["listing"]["max_displacements_per_listing"] = 1

@@ -379,7 +379,7 @@ class ListingDiary:
         self._vacate_excess(from_day)
 
     def set_listing(
-        self, limit_share: list[float], release_days: float, from_day: int, max_displacements: int | None = None
+        self, limit_share: list[float], release_days: float, from_day: int, max_displacements: int | None
     ) -> None:
         """New booking limits, release window or displacement limit; bounds computed at the old limits go (every
         day's, as simply)."""
