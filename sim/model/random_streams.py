@@ -232,7 +232,7 @@ class RandomStreams:
     def __init__(self, root_seed: int, replication: int) -> None:
         self.root_seed = root_seed
         self.replication = replication
-        self._blocks: dict[tuple[int, int], tuple[int, list[Draws]]] = {}
+        self._blocks: dict[tuple[int, int], tuple[int, memoryview]] = {}
 
     def generator(self, name: str, *key: int) -> np.random.Generator:
         """An independent generator for a named stream (and, optionally, a part of it such as a month)."""
@@ -241,21 +241,18 @@ class RandomStreams:
     def draws(self, origin: int, case_type: int, serial: int) -> Draws:
         """The draws of the ``serial``-th case of ``case_type`` from ``origin`` (:data:`ARRIVED`,
         :data:`OPEN_CASELOAD` or :data:`RETURNED_FROM_BEFORE`). Serials come in order, so only the current block
-        of tapes is kept, and its cases' draws are set up together while the block is in the processor's cache."""
+        of tapes is kept. A case's tape is cut from its block only when the case is asked for: a replication run
+        in parts, one per region, asks for about one case in eight of every block."""
         block, row = divmod(serial, BLOCK_CASES)
         held = self._blocks.get((origin, case_type))
         if held is None or held[0] != block:
             held = (block, self._block(origin, case_type, block))
             self._blocks[(origin, case_type)] = held
-        return held[1][row]
+        tape = array("d")
+        tape.frombytes(held[1][row * _TAPE_BYTES : (row + 1) * _TAPE_BYTES])
+        return Draws(tape, (self.root_seed, self.replication, origin, case_type, serial, 0))
 
-    def _block(self, origin: int, case_type: int, block: int) -> list[Draws]:
+    def _block(self, origin: int, case_type: int, block: int) -> memoryview:
+        """The tapes of a block of serials, row by row, as bytes."""
         rng = _generator(self.root_seed, self.replication, _TAPE, origin, case_type, block)
-        tapes = memoryview(rng.random(BLOCK_CASES * TAPE_WIDTH)).cast("B")  # row by row
-        first = block * BLOCK_CASES
-        drawn = []
-        for row in range(BLOCK_CASES):
-            tape = array("d")
-            tape.frombytes(tapes[row * _TAPE_BYTES : (row + 1) * _TAPE_BYTES])
-            drawn.append(Draws(tape, (self.root_seed, self.replication, origin, case_type, first + row, 0)))
-        return drawn
+        return memoryview(rng.random(BLOCK_CASES * TAPE_WIDTH)).cast("B")
