@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.model.seeding import Seeder
 from sim.vocabulary import PATHWAY_TABLES
 
 STREAM_SCHEME = (
@@ -128,9 +129,15 @@ def stream_key(name: str) -> int:
 _TAPE, _RETURN, _OVERFLOW = stream_key("tape"), stream_key("tape:return"), stream_key("tape:overflow")
 
 
-def _generator(root_seed: int, replication: int, kind: int, *key: int) -> np.random.Generator:
-    seq = np.random.SeedSequence(root_seed, spawn_key=(replication, kind, *key))
-    return np.random.Generator(np.random.PCG64(seq))
+_SEEDER = Seeder()
+
+
+def _generator(root_seed: int, replication: int, kind: int, *key: int, varying: int = 1) -> np.random.Generator:
+    """``PCG64(SeedSequence(root_seed, spawn_key=(replication, kind, *key)))``; the last ``varying`` words of the
+    key change from one generator to the next (the rest are mixed once: :mod:`sim.model.seeding`)."""
+    spawn_key = (replication, kind, *key)
+    split = len(spawn_key) - varying
+    return _SEEDER.generator(root_seed, spawn_key[:split], spawn_key[split:])
 
 
 class Draws:
@@ -169,7 +176,7 @@ class Draws:
 
     def _generator(self, kind: int, *more: int) -> np.random.Generator:
         root_seed, replication, *key = self.key
-        return _generator(root_seed, replication, kind, *key, *more)
+        return _generator(root_seed, replication, kind, *key, *more, varying=2 + len(more))
 
     def chance(self, decision: str, probability: float) -> bool:
         """True with ``probability``; ``decision`` is the dotted scenario key of the share (a purpose's name)."""
@@ -222,7 +229,7 @@ class Draws:
         """The draws of the case these children return to court in: keyed by this case and one more return."""
         root_seed, replication, origin, case_type, serial, returns = self.key
         key = (root_seed, replication, origin, case_type, serial, returns + 1)
-        tape = array("d", _generator(root_seed, replication, _RETURN, *key[2:]).random(TAPE_WIDTH).tobytes())
+        tape = array("d", _generator(root_seed, replication, _RETURN, *key[2:], varying=2).random(TAPE_WIDTH).tobytes())
         return Draws(tape, key)
 
 

@@ -1,0 +1,181 @@
+"""numpy's ``SeedSequence`` -> ``PCG64`` seeding, with the constant part of a key mixed once.
+
+A national replication seeds about 200,000 generators (a block of tapes per region's part, a case's draws past its
+tape's places, a return to court's tape), each from ``SeedSequence(root_seed, spawn_key=(replication, kind,
+...))``. numpy hashes the whole key every time, about 35 us a generator (9 us of it in ``generate_state``). The
+key's first words (the root seed, the replication, the stream, the origin and case type) repeat, and
+``SeedSequence`` folds the words after its pool's first four in one at a time, so the pool after a key's first
+words can be kept and only the last words mixed. This module does that in Python integers, with numpy's
+constants and steps (``numpy/random/bit_generator.pyx``, numpy 1.17 on: the algorithm has not changed since),
+and hands the four 64-bit words ``PCG64`` asks its seed sequence for. The generators are the same, word for word:
+``tests/test_seeding.py`` checks them against numpy's own ``SeedSequence`` over many keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.random.bit_generator import ISeedSequence
+
+_MASK = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
+_XSHIFT = 16
+_POOL_WORDS = 4
+"""numpy's ``DEFAULT_POOL_SIZE``: the pool's 32-bit words."""
+_STATE_WORDS = 8
+"""``PCG64`` asks for four 64-bit words: eight 32-bit words of ``generate_state``."""
+_PREFIXES_KEPT = 4096
+"""Pools kept after a key's constant words (the model uses a few dozen: streams by origin and case type); beyond
+it they are dropped and mixed again, so memory stays bounded whatever the keys."""
+
+Pool = tuple[int, int, int, int, int]
+"""The pool's four words and the hash constant after them."""
+
+
+def words_of(value: int) -> list[int]:
+    """A non-negative integer as numpy's 32-bit words, least significant first (0 is one word)."""
+    if value < 0:
+        raise ValueError(f"a seed or key must be non-negative, got {value}")
+    if value == 0:
+        return [0]
+    words = []
+    while value:
+        words.append(value & _MASK)
+        value >>= 32
+    return words
+
+
+def _first_pool(entropy: list[int]) -> Pool:
+    """The pool from the run's entropy (padded to four words when a spawn key follows), mixed through itself."""
+    hash_const = _INIT_A
+    pool = []
+    for i in range(_POOL_WORDS):
+        value = entropy[i] if i < len(entropy) else 0
+        value, hash_const = _hashmix(value, hash_const)
+        pool.append(value)
+    for i_src in range(_POOL_WORDS):
+        for i_dst in range(_POOL_WORDS):
+            if i_src != i_dst:
+                hashed, hash_const = _hashmix(pool[i_src], hash_const)
+                pool[i_dst] = _mix(pool[i_dst], hashed)
+    return pool[0], pool[1], pool[2], pool[3], hash_const
+
+
+def _hashmix(value: int, hash_const: int) -> tuple[int, int]:
+    value ^= hash_const
+    hash_const = (hash_const * _MULT_A) & _MASK
+    value = (value * hash_const) & _MASK
+    return value ^ (value >> _XSHIFT), hash_const
+
+
+def _mix(x: int, y: int) -> int:
+    result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK
+    return result ^ (result >> _XSHIFT)
+
+
+def _fold(m0: int, m1: int, m2: int, m3: int, h: int, word: int) -> Pool:
+    """One more entropy word, mixed with each pool word in turn (``mix_entropy``'s last loop), written out: the
+    hash constants it steps through depend only on ``h``."""
+    h1, h2, h3, h4 = _steps_after(h)
+    v = ((word ^ h) * h1) & _MASK
+    r = (_MIX_MULT_L * m0 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    m0 = r ^ (r >> _XSHIFT)
+    v = ((word ^ h1) * h2) & _MASK
+    r = (_MIX_MULT_L * m1 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    m1 = r ^ (r >> _XSHIFT)
+    v = ((word ^ h2) * h3) & _MASK
+    r = (_MIX_MULT_L * m2 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    m2 = r ^ (r >> _XSHIFT)
+    v = ((word ^ h3) * h4) & _MASK
+    r = (_MIX_MULT_L * m3 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    return m0, m1, m2, r ^ (r >> _XSHIFT), h4
+
+
+_STEPS: dict[int, tuple[int, int, int, int]] = {}
+
+
+def _steps_after(h: int) -> tuple[int, int, int, int]:
+    """The next four hash constants after ``h`` (each the one before times ``_MULT_A``)."""
+    steps = _STEPS.get(h)
+    if steps is None:
+        h1 = (h * _MULT_A) & _MASK
+        h2 = (h1 * _MULT_A) & _MASK
+        h3 = (h2 * _MULT_A) & _MASK
+        steps = _STEPS[h] = (h1, h2, h3, (h3 * _MULT_A) & _MASK)
+    return steps
+
+
+class _StateWords(ISeedSequence):
+    """The four 64-bit words ``PCG64`` seeds itself from, as a seed sequence that returns them."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: np.ndarray) -> None:
+        self._words = words
+
+    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+        if n_words != _STATE_WORDS // 2 or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's four 64-bit words are kept")
+        return self._words
+
+
+class Seeder:
+    """Generators as numpy seeds them from ``SeedSequence(entropy, spawn_key=constant + varying)``: the pool after
+    the entropy and the ``constant`` words is kept, and only the ``varying`` words are mixed for each generator."""
+
+    def __init__(self) -> None:
+        self._pools: dict[tuple[int, ...], Pool] = {}
+
+    def generator(self, entropy: int, constant: tuple[int, ...], varying: tuple[int, ...]) -> np.random.Generator:
+        """``np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=constant + varying)))``."""
+        return np.random.Generator(np.random.PCG64(_StateWords(self.state(entropy, constant, varying))))
+
+    def state(self, entropy: int, constant: tuple[int, ...], varying: tuple[int, ...]) -> np.ndarray:
+        """``SeedSequence(entropy, spawn_key=constant + varying).generate_state(4, np.uint64)``."""
+        pool = self._pools.get((entropy, *constant))
+        if pool is None:
+            pool = self._constant_pool(entropy, constant, has_spawn_key=bool(constant or varying))
+        for part in varying:
+            if 0 < part <= _MASK:
+                pool = _fold(*pool, part)
+            else:
+                for word in words_of(part):
+                    pool = _fold(*pool, word)
+        return _generate_state(pool)
+
+    def _constant_pool(self, entropy: int, constant: tuple[int, ...], has_spawn_key: bool) -> Pool:
+        run = words_of(entropy)
+        if has_spawn_key and len(run) < _POOL_WORDS:  # numpy pads the run's entropy when a spawn key follows
+            run += [0] * (_POOL_WORDS - len(run))
+        pool = _first_pool(run)
+        for word in run[_POOL_WORDS:] + [word for part in constant for word in words_of(part)]:
+            pool = _fold(*pool, word)
+        if len(self._pools) >= _PREFIXES_KEPT:
+            self._pools.clear()
+        self._pools[(entropy, *constant)] = pool
+        return pool
+
+
+def _state_constants() -> tuple[tuple[int, int], ...]:
+    """``generate_state``'s hash constant before and after each of its eight steps (they depend on nothing else)."""
+    steps, hash_const = [], _INIT_B
+    for _ in range(_STATE_WORDS):
+        after = (hash_const * _MULT_B) & _MASK
+        steps.append((hash_const, after))
+        hash_const = after
+    return tuple(steps)
+
+
+_STATE_STEPS = _state_constants()
+
+
+def _generate_state(pool: Pool) -> np.ndarray:
+    """``generate_state(4, np.uint64)``: eight 32-bit words hashed from the pool in turn (each pool word twice),
+    paired little-endian; written out, with the hash constants of each step precomputed."""
+    words = []
+    for word, (xor, mult) in zip(pool[:_POOL_WORDS] * 2, _STATE_STEPS, strict=True):
+        value = ((word ^ xor) * mult) & _MASK
+        words.append(value ^ (value >> _XSHIFT))
+    w0, w1, w2, w3, w4, w5, w6, w7 = words
+    return np.array([w0 | w1 << 32, w2 | w3 << 32, w4 | w5 << 32, w6 | w7 << 32], dtype=np.uint64)
