@@ -67,6 +67,13 @@ def test_a_case_beyond_its_tape_and_a_return_to_court_draw_numpys_numbers() -> N
     assert (np.array(returned.tape) == tape).all()
 
 
+def test_numpy_integers_in_a_key_give_the_same_state_as_python_integers() -> None:
+    """A numpy integer would wrap in the hash's 64-bit products: it is read as a Python integer."""
+    key = (np.int64(3), np.uint32(4_000_000_000), np.int64(70_000))
+    expected = numpy_state(20240101, tuple(int(k) for k in key))
+    assert (Seeder().state(np.int64(20240101), key[:1], key[1:]) == expected).all()
+
+
 def test_negative_words_are_refused_as_numpy_refuses_them() -> None:
     with pytest.raises(ValueError):
         words_of(-1)
