@@ -38,10 +38,27 @@ from sim.scenario.loading import load_scenario, scenario_from_dict
 
 def busy_small(start: str) -> dict:
     """small.yaml with what could tie regions together if anything did: returns from before the run, a policy
-    part way through, and a warm-up or open cases drawn to regions and declared by region."""
+    part way through, and a warm-up or open cases drawn to regions and declared by region; or, for "route change",
+    court hours split from national days sat by each region's demand, which trends, while Wales begins Pathfinder
+    part way through and reviews the hours it holds for its old route's cases every week. (Until 2026-12-02 that
+    re-split the other region's hours after the day's hearings and at every review, but only when it was simulated
+    with Wales: its rows differed.)"""
     data = scenario_data(SMALL)
     data["starting_state"] = {"returns_before_start": True}
-    if start == "warm-up":
+    if start == "route change":
+        data["starting_state"]["warm_up_days"] = 120
+        for region in data["regions"].values():
+            del region["court"]["sitting_hours_per_day"]
+        data["courts"]["capacity"] = {
+            "days_sat_per_year": 600,  # half small.yaml's hours by hand, so bookings on the day feel the split
+            "children_work_share": 0.85,
+            "hours_per_sitting_day": 5.0,
+            "route_change_review_days": 7,
+        }
+        data["demand"]["private_law"]["trend_per_year"] = 0.3
+        data["demand"]["public_law"]["trend_per_year"] = -0.1
+        data["regions"]["wales"]["pathfinder_from"] = "2024-03-01"
+    elif start == "warm-up":
         data["starting_state"]["warm_up_days"] = 120
     else:
         data["starting_state"]["open_cases"] = {
@@ -70,7 +87,7 @@ def run_parts(data: dict, directory: Path) -> list[tuple[RunStats, dict[str, pd.
     return parts
 
 
-@pytest.fixture(scope="module", params=["warm-up", "open cases"])
+@pytest.fixture(scope="module", params=["warm-up", "open cases", "route change"])
 def whole_and_parts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     directory = tmp_path_factory.mktemp("parts")
     data = busy_small(request.param)

@@ -55,6 +55,9 @@ def follow_routes(run: Run) -> Generator[Any, Any, None]:
             yield env.timeout(day - env.now)
         held = {r: date for r, date in sorted(began.items()) if run.old_route_open[r] > 0}
         if held and run.scenario.courts.capacity is not None:
+            if day > 0:  # the other regions follow the new split now, as each does when it is simulated alone
+                others = [r for r in range(len(run.old_route_open)) if r not in held]
+                run.court.follow_routes(run.scenario, int(day), others)
             env.process(hold_old_routes(run, held))
         elif day > 0:
             run.court.follow_routes(run.scenario, int(day))
@@ -70,7 +73,10 @@ def hold_old_routes(run: Run, began: dict[int, dt.date]) -> Generator[Any, Any, 
     while True:
         for r, weight in weights.items():
             court.hold_old_route(r, began[r], weight)
-        court.follow_routes(run.scenario, int(env.now))
+        # Only the regions holding their old route: the others were re-split on the day (:func:`follow_routes`).
+        # Re-splitting them here, after the day's other events and again at each review (with demand's trend),
+        # gave a region's cases hours that depended on which other regions were simulated with it.
+        court.follow_routes(run.scenario, int(env.now), began)
         weights = {r: weight for r, weight in weights.items() if weight > 0.0}
         capacity = run.scenario.courts.capacity
         if not weights or capacity is None:

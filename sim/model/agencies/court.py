@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -471,11 +472,12 @@ class Court:
         else:
             self.old_route_held.pop(region, None)
 
-    def follow_routes(self, scenario: Scenario, from_day: int) -> None:
+    def follow_routes(self, scenario: Scenario, from_day: int, regions: Iterable[int] | None = None) -> None:
         """Split the sitting hours by the routes in force from ``from_day``: a region that begins Pathfinder needs
         no FHDRA from its magistrates, so its hours follow its cases' new needs (docs/model.md, court capacity). A
         region holding part of its old route's split (:meth:`hold_old_route`) gets that weight of the difference.
-        Only the region's own state sets its weight, so regions stay independent (docs/model.md 5.5)."""
+        Only the region's own state sets its weight, so regions stay independent (docs/model.md 5.5). With
+        ``regions``, only those regions' diaries are re-split (a review of the regions holding their old route)."""
         hours = self._hours(scenario, scenario.sim_start_date + dt.timedelta(days=from_day))
         old_splits: dict[dt.date, list[list[float]]] = {}  # regions that began on the same day share one
         for r, (began, weight) in self.old_route_held.items():
@@ -483,7 +485,7 @@ class Court:
                 old_splits[began] = self._hours(scenario, began - dt.timedelta(days=1))
             before = old_splits[began][r]
             hours[r] = [new + weight * (old - new) for new, old in zip(hours[r], before, strict=True)]
-        for r in range(len(self.regions)):
+        for r in range(len(self.regions)) if regions is None else sorted(regions):
             for centre, centre_share in enumerate(self.centre_hours_shares[r]):
                 for t in range(len(self.tiers)):
                     diary = self.diaries[r][centre][t]
