@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis import trajectory
 from sim.analysis.indicators import INDICATOR_COLUMNS
@@ -134,6 +133,8 @@ def _slope(years: np.ndarray, values: np.ndarray) -> float:
     known = ~np.isnan(values)
     if known.sum() < 2:
         return math.nan
+    from scipy import stats  # imported when first needed: see sim.analysis.statistics.t_distribution
+
     return float(stats.linregress(years[known], values[known]).slope)
 
 

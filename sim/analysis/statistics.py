@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from sim.analysis.indicators import CROSS, HEADLINE, HEADLINE_DEFINITIONS, KEYS
 
@@ -46,6 +46,15 @@ MIN_REPLICATIONS_FOR_INTERVAL = 2
 """An interval needs a standard deviation, so at least two values."""
 ROUGH_BELOW_REPLICATIONS = 5
 """Intervals from fewer replications than this are marked rough (docs/assumptions.md, "Estimation")."""
+
+
+def t_distribution():
+    """Student's t distribution (scipy's), imported when first needed: ``scipy.stats`` takes about a second to
+    import, which every ``run`` and each worker process would pay before its first replication."""
+    from scipy import stats
+
+    return stats.t
+
 
 T, TRUNCATED, LOGIT = "t", "t_truncated", "logit"
 """Interval methods: Student-t, Student-t truncated at zero, Student-t on the logit scale."""
@@ -118,7 +127,7 @@ def _bounded_interval(
             if not rows.any():
                 continue
             m = mean[rows]
-            lo, hi = stats.t.interval(level, n[rows] - 1, loc=forward(m), scale=se[rows] / slope(m))
+            lo, hi = t_distribution().interval(level, n[rows] - 1, loc=forward(m), scale=se[rows] / slope(m))
             low[rows], high[rows] = backward(lo), backward(hi)
     return low, high
 
@@ -181,7 +190,7 @@ def p_values(mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> np.ndarray:
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.abs(mean) / (sd / np.sqrt(n))
-        p = 2 * stats.t.sf(t, n - 1)
+        p = 2 * t_distribution().sf(t, n - 1)
     p = np.where(sd == 0, np.where(mean == 0, 1.0, 0.0), p)
     return np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, p, np.nan)
 

@@ -58,7 +58,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis.run_reading import (
     ONE_DAY,
@@ -67,7 +66,7 @@ from sim.analysis.run_reading import (
     disposed_in,
     mean_or_nan,
 )
-from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL, natural_bounds
+from sim.analysis.statistics import MIN_REPLICATIONS_FOR_INTERVAL, natural_bounds, t_distribution
 from sim.vocabulary import (
     CAFCASS_CYMRU_REGIONS,
     DAYS_PER_YEAR,
@@ -285,7 +284,7 @@ def band(measured: pd.DataFrame, level: float = BAND_LEVEL) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         degrees = np.where(n >= MIN_REPLICATIONS_FOR_INTERVAL, n - 1, np.nan)
         spread = out["std"].to_numpy(dtype=float) * np.sqrt(1 + 1 / n)
-        lower, upper = stats.t.interval(level, degrees, loc=mean, scale=np.where(spread > 0, spread, 1.0))
+        lower, upper = t_distribution().interval(level, degrees, loc=mean, scale=np.where(spread > 0, spread, 1.0))
     lower, upper = np.where(spread == 0, mean, lower), np.where(spread == 0, mean, upper)  # no spread, no width
     low = np.array([natural_bounds(i)[0] for i in out["indicator"]])
     high = np.array([natural_bounds(i)[1] for i in out["indicator"]])
