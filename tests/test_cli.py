@@ -300,18 +300,30 @@ HEAVY = ("pandas", "scipy", "matplotlib", "simpy", "numpy", "pyarrow", "pydantic
 """What ``--help`` must not wait for: each takes from a tenth of a second to seconds to import."""
 
 
-def test_building_the_parser_imports_no_numerical_library() -> None:
-    # A fresh interpreter, so nothing another test imported counts: the modules loaded to build the parser, and
-    # the whole of --help, are measured as a person would meet them.
-    probe = (
-        "import sys, time; t = time.perf_counter(); from sim.cli.main import build_parser; build_parser('fjsim'); "
-        "print(time.perf_counter() - t); print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
+def fresh_imports(code: str) -> tuple[float, set[str]]:
+    """Seconds ``code`` takes in a fresh interpreter, and every module loaded by then: nothing another test imported
+    counts, so start-up is measured as a person would meet it."""
+    clock = "import sys, time; t = time.perf_counter()"
+    probe = f"{clock}; {code}; print(time.perf_counter() - t); print(' '.join(sys.modules))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     seconds, loaded = done.stdout.splitlines()
-    assert not set(HEAVY) & set(loaded.split()), f"building the parser imports {set(HEAVY) & set(loaded.split())}"
-    assert float(seconds) < 0.5  # about 0.05 s; pandas alone takes longer than this bound
+    return float(seconds), set(loaded.split())
+
+
+def test_building_the_parser_imports_no_numerical_library() -> None:
+    seconds, modules = fresh_imports("from sim.cli.main import build_parser; build_parser('fjsim')")
+    loaded = {m.split(".")[0] for m in modules}
+    assert not set(HEAVY) & loaded, f"building the parser imports {set(HEAVY) & loaded}"
+    assert seconds < 0.5  # about 0.05 s; pandas alone takes longer than this bound
+
+
+def test_a_run_waits_for_scipy_stats_only_when_it_computes_an_interval() -> None:
+    # scipy.stats takes about a second to import, and each worker process would pay it before its first replication
+    _, modules = fresh_imports("import sim.cli.run, sim.experiment.replications, sim.model.replication")
+    assert "scipy.stats" not in modules
+    _, modules = fresh_imports("from sim.analysis.statistics import p_values; p_values([1.0], [1.0], [3])")
+    assert "scipy.stats" in modules  # the probe sees the import when it happens
 
 
 def undescribed(parser: argparse.ArgumentParser, path: str) -> list[str]:

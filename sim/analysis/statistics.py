@@ -31,12 +31,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from sim.analysis.indicators import CROSS, HEADLINE, HEADLINE_DEFINITIONS, KEYS
+
+if TYPE_CHECKING:
+    from scipy.stats import rv_continuous
 
 CONFIDENCE_LEVEL = 0.95
 SIGNIFICANCE = 1 - CONFIDENCE_LEVEL
@@ -47,20 +51,19 @@ MIN_REPLICATIONS_FOR_INTERVAL = 2
 ROUGH_BELOW_REPLICATIONS = 5
 """Intervals from fewer replications than this are marked rough (docs/assumptions.md, "Estimation")."""
 
-
-def t_distribution():
-    """Student's t distribution (scipy's), imported when first needed: ``scipy.stats`` takes about a second to
-    import, which every ``run`` and each worker process would pay before its first replication."""
-    from scipy import stats
-
-    return stats.t
-
-
 T, TRUNCATED, LOGIT = "t", "t_truncated", "logit"
 """Interval methods: Student-t, Student-t truncated at zero, Student-t on the logit scale."""
 INTERVAL_METHODS = (T, TRUNCATED, LOGIT)
 CORRECTIONS = ("none", "holm", "bonferroni")
 """Corrections for multiple comparisons offered by ``compare --correction`` (statsmodels' multipletests)."""
+
+
+def t_distribution() -> rv_continuous:
+    """Student's t distribution (scipy's), imported when first needed: ``scipy.stats`` takes about a second to
+    import, which every ``run`` and each worker process would pay before its first replication."""
+    from scipy import stats
+
+    return stats.t
 
 
 def is_share(indicator: str) -> bool:
