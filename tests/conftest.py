@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +38,22 @@ def scenario_data(path: Path) -> dict[str, Any]:
     """A scenario file as a plain dict (yaml.safe_load), fresh for every call so tests can change it."""
     with open(path, encoding="utf-8") as handle:
         return copy.deepcopy(yaml.safe_load(handle))
+
+
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A test marked ``interpreted_model`` patches the model's classes or constants, which compiled modules do not see
+    (they reach each other directly): where the model runs compiled, the test runs in a child pytest with the model
+    imported from its sources (``FJSIM_PURE_PYTHON``), and passes only if it passes there."""
+    from sim.model.build import PURE_PYTHON_VARIABLE, is_compiled
+
+    if pyfuncitem.get_closest_marker("interpreted_model") is None or not is_compiled():
+        return None
+    env = {**os.environ, PURE_PYTHON_VARIABLE: "1"}
+    command = [sys.executable, "-m", "pytest", pyfuncitem.nodeid, "-n0", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"failed with the model interpreted:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}", pytrace=False)
+    return True
 
 
 SESSION_RUN_STORE = Path(tempfile.mkdtemp(prefix="fjsim-test-run-store-")) / "runs.duckdb"

@@ -178,7 +178,8 @@ def test_manifest_records_what_is_needed_to_reproduce_the_run(small, serial_run)
     assert stats["cases_created"] > 0 and "child_rows" in stats
     for package in ("python", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml"):
         assert manifest["packages"][package]
-    assert set(manifest["code"]) == {"commit", "dirty"}
+    assert set(manifest["code"]) == {"commit", "dirty", "model_build"}
+    assert manifest["code"]["model_build"].startswith(("compiled (mypyc)", "interpreted"))
     assert {"hostname", "platform", "cpu_count"} <= set(manifest["machine"])
     assert manifest["started"] <= manifest["ended"] and manifest["wall_seconds"] > 0
     assert manifest["command_line"]

@@ -285,6 +285,7 @@ crowded = st.lists(
 )
 
 
+@pytest.mark.interpreted_model
 @settings(max_examples=150, deadline=None)
 @given(crowded, st.sampled_from([1, 2, 3, 7, 16]))
 def test_on_crowded_lists_every_booking_lands_where_the_rule_says_whatever_the_blocks(

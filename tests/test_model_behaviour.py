@@ -683,6 +683,7 @@ def closed_before(children: pd.DataFrame, start: dt.date) -> pd.Series:
     return (children.status.astype(str) != "open") & (pd.to_datetime(children.end_date) < pd.Timestamp(start))
 
 
+@pytest.mark.interpreted_model
 @pytest.mark.parametrize("chunk_rows", [None, 50])
 def test_cases_closed_in_the_warm_up_are_counted_and_everything_else_is_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int | None

@@ -250,6 +250,7 @@ def test_hearing_counts_stay_consistent_when_hearings_move(tmp_path: Path) -> No
     assert disposed.displaced.sum() > 0 and disposed.vacated.sum() > 0
 
 
+@pytest.mark.interpreted_model
 def test_a_cut_in_sitting_hours_vacates_listed_hearings_and_raises_later_waits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment.owned_files import MANIFEST_NAME, claim, now_iso, outputs_for_manifest, write_json_atomically
+from sim.model.build import model_build
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.loading import LoadedScenario
 
@@ -210,7 +211,7 @@ def build_manifest(
         "random": {"root_seed": root_seed, "stream_scheme": STREAM_SCHEME},
         "replications": as_plain(replications),
         "packages": package_versions(),
-        "code": git_state(),
+        "code": {**git_state(), "model_build": model_build()},
         "machine": machine(),
         "started": started,
         "ended": ended,

@@ -14,14 +14,14 @@ event's ``callbacks``, ``_ok`` and ``_value``; SimPy 4.1), and ``tests/test_engi
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from heapq import heappop, heappush
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import BoundClass, EmptySchedule, SimTime, StopSimulation
-from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, Timeout
+from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, ProcessGenerator, Timeout
 
 WAKES_SWEPT_ABOVE = 4096
 """Whole-day wake-ups remembered before the ones already past are dropped (then at twice what is left)."""
@@ -40,7 +40,7 @@ class _Journey:
     def __init__(self, generator: Generator[simpy.Event, Any, None]) -> None:
         self._send = generator.send
         self._throw = generator.throw
-        self._resume = self.resume  # bound once, not once per event
+        self._resume: Callable[[simpy.Event], None] | None = self.resume  # bound once, not once per event
 
     def resume(self, event: simpy.Event) -> None:
         try:
@@ -52,7 +52,7 @@ class _Journey:
         except StopIteration:
             self._resume = None  # the cycle through the bound method, broken: the journey can be freed
             return
-        target.callbacks.append(self._resume)
+        target.callbacks.append(self._resume)  # type: ignore[arg-type]  # None only once the journey ended
 
 
 def start(generator: Generator[simpy.Event, Any, None]) -> None:
@@ -61,7 +61,7 @@ def start(generator: Generator[simpy.Event, Any, None]) -> None:
         target = generator.send(None)
     except StopIteration:
         return
-    target.callbacks.append(_Journey(generator)._resume)
+    target.callbacks.append(_Journey(generator)._resume)  # type: ignore[arg-type]
 
 
 class Environment(simpy.Environment):
@@ -76,8 +76,15 @@ class Environment(simpy.Environment):
     """
 
     # SimPy binds these to the instance for speed only for its own class, not for a subclass.
-    process = BoundClass(Process)
-    event = BoundClass(Event)
+    if TYPE_CHECKING:  # what the bound classes below are to a type checker: SimPy's own methods
+
+        def process(self, generator: ProcessGenerator) -> Process: ...
+
+        def event(self) -> Event: ...
+
+    else:
+        process = BoundClass(Process)
+        event = BoundClass(Event)
     all_of = BoundClass(AllOf)
     any_of = BoundClass(AnyOf)
 
@@ -141,7 +148,7 @@ class Environment(simpy.Environment):
         except IndexError:
             raise EmptySchedule from None
         self.now = self._now
-        callbacks, event.callbacks = event.callbacks, None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed, as SimPy marks it
         try:
             for callback in callbacks:
                 callback(event)
@@ -166,7 +173,7 @@ class Environment(simpy.Environment):
                 owner = getattr(callback, "__self__", None)
                 if isinstance(owner, _Journey):
                     owner._resume = None
-            event.callbacks = None
+            event.callbacks = None  # type: ignore[assignment]
         self._queue.clear()
         self._wakes.clear()
 
@@ -192,7 +199,7 @@ class Environment(simpy.Environment):
                 stop.callbacks = []
                 self.schedule(stop, EventPriority(-1))
                 return None
-            callbacks, event.callbacks = event.callbacks, None
+            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed, as SimPy marks it
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):

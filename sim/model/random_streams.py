@@ -262,4 +262,4 @@ class RandomStreams:
     def _block(self, origin: int, case_type: int, block: int) -> memoryview:
         """The tapes of a block of serials, row by row, as bytes."""
         rng = _generator(self.root_seed, self.replication, _TAPE, origin, case_type, block)
-        return memoryview(rng.random(BLOCK_CASES * TAPE_WIDTH)).cast("B")
+        return memoryview(rng.random(BLOCK_CASES * TAPE_WIDTH).data).cast("B")

@@ -22,9 +22,14 @@ from sim.scenario.schema import Scenario
 class Run(Protocol):
     """What the route changes need of a replication: its clock, court, periods and open old-route cases."""
 
-    env: simpy.Environment
+    @property
+    def env(self) -> simpy.Environment: ...
+
     court: Court
-    periods: Sequence[tuple[float, Scenario]]
+
+    @property
+    def periods(self) -> Sequence[tuple[float, Scenario]]: ...
+
     end_day: float
     old_route_open: list[int]
     """Open private law cases on the standard route, by region."""

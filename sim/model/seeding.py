@@ -14,6 +14,8 @@ fail there, not change results silently.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
@@ -32,9 +34,11 @@ it they are dropped and mixed again, so memory stays bounded whatever the keys."
 
 Pool = tuple[int, int, int, int, int]
 """The pool's four words and the hash constant after them."""
+Word = int | np.integer
+"""A seed or a key's part: a Python or numpy integer (read as a Python integer, so a numpy one cannot wrap)."""
 
 
-def words_of(value: int) -> list[int]:
+def words_of(value: Word) -> list[int]:
     """A non-negative integer as numpy's 32-bit words, least significant first (0 is one word)."""
     value = int(value)  # a numpy integer would wrap in the hash's products
     if value < 0:
@@ -116,7 +120,7 @@ class _StateWords(ISeedSequence):
     def __init__(self, words: np.ndarray) -> None:
         self._words = words
 
-    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:  # type: ignore[override]
         if n_words != _STATE_WORDS // 2 or np.dtype(dtype) != np.uint64:
             raise ValueError("only PCG64's four 64-bit words are kept")
         return self._words
@@ -127,13 +131,14 @@ class Seeder:
     the entropy and the ``constant`` words is kept, and only the ``varying`` words are mixed for each generator."""
 
     def __init__(self) -> None:
-        self._pools: dict[tuple[int, ...], Pool] = {}
+        self._pools: dict[tuple[Word, ...], Pool] = {}
 
-    def generator(self, entropy: int, constant: tuple[int, ...], varying: tuple[int, ...]) -> np.random.Generator:
+    def generator(self, entropy: Word, constant: tuple[Word, ...], varying: tuple[Word, ...]) -> np.random.Generator:
         """``np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=constant + varying)))``."""
-        return np.random.Generator(np.random.PCG64(_StateWords(self.state(entropy, constant, varying))))
+        words = _StateWords(self.state(entropy, constant, varying))
+        return np.random.Generator(np.random.PCG64(words))  # type: ignore[arg-type]  # numpy's stubs want a SeedSequence
 
-    def state(self, entropy: int, constant: tuple[int, ...], varying: tuple[int, ...]) -> np.ndarray:
+    def state(self, entropy: Word, constant: tuple[Word, ...], varying: tuple[Word, ...]) -> np.ndarray:
         """``SeedSequence(entropy, spawn_key=constant + varying).generate_state(4, np.uint64)``."""
         pool = self._pools.get((entropy, *constant))
         if pool is None:
@@ -146,7 +151,7 @@ class Seeder:
                     pool = _fold(*pool, word)
         return _generate_state(pool)
 
-    def _constant_pool(self, entropy: int, constant: tuple[int, ...], has_spawn_key: bool) -> Pool:
+    def _constant_pool(self, entropy: Word, constant: tuple[Word, ...], has_spawn_key: bool) -> Pool:
         run = words_of(entropy)
         if has_spawn_key and len(run) < _POOL_WORDS:  # numpy pads the run's entropy when a spawn key follows
             run += [0] * (_POOL_WORDS - len(run))

@@ -56,7 +56,9 @@ HORIZON_QUANTILE = 1.0 - 1e-6
 class Run(Protocol):
     """What the starting state needs of a replication: its clock, draws and parameters, and its cases."""
 
-    env: simpy.Environment
+    @property
+    def env(self) -> simpy.Environment: ...
+
     streams: RandomStreams
     params: Parameters
     stats: Any

@@ -1,0 +1,54 @@
+"""The build: the model's modules compiled to C with mypyc where the machine can, plain Python where it cannot.
+
+Everything else about the package is in pyproject.toml. mypyc (part of mypy, which compiles mypy and black) turns
+the typed modules listed in sim/model/build.py into C extensions: a national replication costs about a quarter less
+CPU, with the same results (tests/test_model_build.py). Compiling needs a C compiler and Python's headers; where
+either is missing, or FJSIM_PURE_PYTHON is set, the install goes on without it and the model runs as Python.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+BUILD = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sim", "model", "build.py"))
+
+
+def _say(message: str) -> None:
+    print(f"family-justice-sim: {message}", file=sys.stderr)
+
+
+def compiled_extensions() -> list:
+    """The model's modules as mypyc extensions, or none (then it runs as Python)."""
+    if os.environ.get(BUILD["PURE_PYTHON_VARIABLE"], "") not in ("", "0"):
+        _say("the model is not compiled (FJSIM_PURE_PYTHON is set)")
+        return []
+    try:
+        from mypyc.build import mypycify
+    except ImportError:
+        _say("mypyc is not available: the model runs as Python")
+        return []
+    return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", group_name="sim_model")
+
+
+class OptionalBuildExt(build_ext):
+    """Compiling is an optimisation: if the compiler fails, the install succeeds and the model runs as Python."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:
+            _say(f"compiling the model failed ({exc}): it runs as Python, correctly but more slowly")
+
+    def build_extension(self, ext) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            _say(f"compiling {ext.name} failed ({exc}): the model runs as Python, correctly but more slowly")
+
+
+setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": OptionalBuildExt})

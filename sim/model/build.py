@@ -1,0 +1,140 @@
+"""Which build of the model runs: compiled to C by mypyc when it was installed with a C compiler, else plain Python.
+
+The model's modules are typed Python; ``setup.py`` compiles those in :data:`COMPILED_MODULES` with mypyc when the
+package is installed (``pip install -e .``), which makes a national replication about a quarter cheaper, with the
+same results to the last digit (``tests/test_model_build.py``). Without a compiler the install falls back to plain
+Python and runs the same code more slowly.
+
+An editable install leaves the compiled modules (``.so`` files) beside their sources, and Python imports a compiled
+module before its source. A source edited after the build would then be ignored in silence, so the model runs
+compiled only while every compiled module is newer than its source; otherwise, or when ``FJSIM_PURE_PYTHON`` is
+set, every model module is imported from its source (never a mix: compiled modules reach each other's classes
+directly) and :func:`model_build` says why. This module imports nothing of the project: ``setup.py`` reads it alone.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+PURE_PYTHON_VARIABLE = "FJSIM_PURE_PYTHON"
+"""Set (to anything but empty or 0) to run the model as plain Python although it was compiled."""
+
+COMPILED_MODULES = (
+    "sim/model/agencies/caseload.py",
+    "sim/model/agencies/court.py",
+    "sim/model/agencies/court_capacity.py",
+    "sim/model/agencies/teams.py",
+    "sim/model/arrivals.py",
+    "sim/model/columns.py",
+    "sim/model/entities.py",
+    "sim/model/monitor.py",
+    "sim/model/parameters.py",
+    "sim/model/pathways/context.py",
+    "sim/model/pathways/domestic_abuse.py",
+    "sim/model/pathways/pathfinder.py",
+    "sim/model/pathways/private_law.py",
+    "sim/model/pathways/public_law.py",
+    "sim/model/pathways/steps.py",
+    "sim/model/random_streams.py",
+    "sim/model/records.py",
+    "sim/model/replication.py",
+    "sim/model/route_changes.py",
+    "sim/model/seeding.py",
+    "sim/model/starting_state.py",
+)
+"""The modules setup.py compiles, as paths from the project's root. Left out: the engine (its environment subclasses
+SimPy's, whose bound classes a compiled class cannot hold), the run's counts (an exception class) and this module."""
+
+_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = "sim.model"
+
+
+def _module_name(source: str) -> str:
+    return source.removesuffix(".py").replace("/", ".")
+
+
+def _compiled_file(name: str, root: Path = _ROOT) -> Path | None:
+    """The compiled module beside the source of ``name`` (under ``root``), if there is one."""
+    source = root / (name.replace(".", "/") + ".py")
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = source.with_name(source.stem + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def stale_modules(root: Path = _ROOT) -> list[str]:
+    """Compiled modules (under ``root``) whose source changed after they were compiled (it is newer than the compiled
+    file), or whose compiled file is missing while others are present; none when nothing was compiled."""
+    found = {name: _compiled_file(name, root) for name in map(_module_name, COMPILED_MODULES)}
+    if not any(found.values()):
+        return []
+    stale = []
+    for name, compiled in found.items():
+        source = root / (name.replace(".", "/") + ".py")
+        if compiled is None or source.stat().st_mtime > compiled.stat().st_mtime:
+            stale.append(name)
+    return stale
+
+
+class _SourcesFirst:
+    """A finder that imports the model's modules from their sources, ahead of the compiled ones."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not name.startswith(_PACKAGE + ".") or path is None:
+            return None
+        last = name.rpartition(".")[2]
+        for entry in path:
+            package = Path(entry) / last / "__init__.py"
+            if package.exists():
+                return importlib.util.spec_from_file_location(
+                    name, package, submodule_search_locations=[str(package.parent)]
+                )
+            module = Path(entry) / (last + ".py")
+            if module.exists():
+                return importlib.util.spec_from_file_location(name, module)
+        return None
+
+
+_REASON: list[str] = []
+
+
+def choose_build() -> None:
+    """Called once, when :mod:`sim.model` is imported, before any of its modules: import them from their sources
+    when asked to or when a compiled one is out of date, and remember why."""
+    if _REASON:
+        return
+    asked = os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0")
+    stale = stale_modules()
+    if asked:
+        _REASON.append(f"interpreted ({PURE_PYTHON_VARIABLE} is set)")
+    elif stale:
+        _REASON.append(
+            f"interpreted: {len(stale)} compiled module(s) older than their source ({', '.join(stale[:3])}"
+            f"{', ...' if len(stale) > 3 else ''}); run `python -m pip install -e .` again to compile them"
+        )
+    elif _compiled_file(_module_name(COMPILED_MODULES[0])) is None:
+        _REASON.append("interpreted (installed without compiling: no C compiler, or mypyc unavailable)")
+    else:
+        _REASON.append("compiled (mypyc)")
+    if not _REASON[0].startswith("compiled") and not any(isinstance(f, _SourcesFirst) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SourcesFirst())
+
+
+def model_build() -> str:
+    """How the model runs in this process: ``compiled (mypyc)`` or ``interpreted (...)`` with the reason."""
+    choose_build()
+    return _REASON[0]
+
+
+def is_compiled() -> bool:
+    """True when the model's modules run compiled in this process."""
+    return model_build().startswith("compiled")

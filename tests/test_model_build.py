@@ -1,0 +1,132 @@
+"""The model compiled by mypyc runs the same model as its Python sources, and a stale compiled module is never used.
+
+``setup.py`` compiles the modules of :data:`sim.model.build.COMPILED_MODULES` when the package is installed with a C
+compiler. These tests show that the compiled build gives the same tables, to the last digit, as the same code
+interpreted; that a compiled module older than its source is not imported (nor are the others: never a mix); that
+``FJSIM_PURE_PYTHON`` asks for the sources; that the compiled modules type-check, which compiling needs; and that the
+manifest says which build ran.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.model.build import COMPILED_MODULES, PURE_PYTHON_VARIABLE, is_compiled, stale_modules
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+"""How this interpreter names a compiled module (``.cpython-311-x86_64-linux-gnu.so`` here)."""
+needs_compiled = pytest.mark.skipif(not is_compiled(), reason="the model was installed without compiling")
+
+
+def run_small(out: Path, *, pure: bool) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, PURE_PYTHON_VARIABLE: "1" if pure else "0", "CI": "1"}
+    command = [sys.executable, "run_sim.py", "run", str(SMALL), "--replications", "2", "--workers", "1"]
+    return subprocess.run(
+        [*command, "--no-report", "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@needs_compiled
+def test_the_compiled_model_gives_the_interpreted_models_tables_to_the_last_digit(tmp_path: Path) -> None:
+    compiled, interpreted = run_small(tmp_path / "compiled", pure=False), run_small(tmp_path / "interpreted", pure=True)
+    assert compiled.returncode == 0 and interpreted.returncode == 0, compiled.stderr + interpreted.stderr
+    for name in ("summary.csv", "indicators.csv"):
+        assert (tmp_path / "compiled" / name).read_bytes() == (tmp_path / "interpreted" / name).read_bytes(), name
+    for table in ("children", "stages"):
+        for rep in ("rep-0000", "rep-0001"):
+            path = Path("replications") / rep / f"{table}.parquet"
+            ours, theirs = (
+                pd.read_parquet(tmp_path / "compiled" / path),
+                pd.read_parquet(tmp_path / "interpreted" / path),
+            )
+            assert len(ours) > 100
+            pd.testing.assert_frame_equal(ours, theirs)
+    builds = [
+        json.loads((tmp_path / d / "manifest.json").read_text())["code"]["model_build"]
+        for d in ("compiled", "interpreted")
+    ]
+    assert builds == ["compiled (mypyc)", f"interpreted ({PURE_PYTHON_VARIABLE} is set)"]
+
+
+def test_the_manifest_says_how_the_model_ran(tmp_path: Path) -> None:
+    done = run_small(tmp_path / "run", pure=True)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["code"]["model_build"] == f"interpreted ({PURE_PYTHON_VARIABLE} is set)"
+
+
+def where_modules_load(*, pure: bool) -> dict[str, str]:
+    """Where each model module was imported from, in a fresh interpreter, with the model's build as it says."""
+    code = (
+        "import importlib, json, sys; from sim.model.build import COMPILED_MODULES, model_build\n"
+        "names = [m.removesuffix('.py').replace('/', '.') for m in COMPILED_MODULES]\n"
+        "print(json.dumps({**{n: importlib.import_module(n).__file__ for n in names}, 'build': model_build()}))"
+    )
+    env = {**os.environ, PURE_PYTHON_VARIABLE: "1" if pure else "0"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_asked_for_python_every_model_module_loads_from_its_source() -> None:
+    files = where_modules_load(pure=True)
+    assert files.pop("build") == f"interpreted ({PURE_PYTHON_VARIABLE} is set)"
+    assert len(files) == len(COMPILED_MODULES) and all(f.endswith(".py") for f in files.values())
+
+
+@needs_compiled
+def test_installed_compiled_every_model_module_loads_compiled() -> None:
+    files = where_modules_load(pure=False)
+    assert files.pop("build") == "compiled (mypyc)"
+    assert all(f.endswith(".so") for f in files.values())
+
+
+def fake_tree(root: Path, compiled: list[str]) -> None:
+    """The model's sources under ``root``, and a compiled file beside those in ``compiled``, one second newer."""
+    for module in COMPILED_MODULES:
+        source = root / module
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("")
+        os.utime(source, (1_000_000, 1_000_000))
+        if module in compiled:
+            built = source.with_name(source.stem + SUFFIX)
+            built.write_bytes(b"")
+            os.utime(built, (1_000_001, 1_000_001))
+
+
+def test_a_source_edited_after_compiling_makes_its_module_stale(tmp_path: Path) -> None:
+    fake_tree(tmp_path, [])
+    assert stale_modules(tmp_path) == []  # nothing compiled: plain Python, nothing stale
+    fake_tree(tmp_path, list(COMPILED_MODULES))
+    assert stale_modules(tmp_path) == []
+    edited = tmp_path / "sim/model/agencies/court.py"
+    os.utime(edited, (1_000_002, 1_000_002))  # saved after the build
+    assert stale_modules(tmp_path) == ["sim.model.agencies.court"]
+    (tmp_path / "sim/model/seeding.py").with_name("seeding" + SUFFIX).unlink()  # a module left uncompiled
+    assert stale_modules(tmp_path) == ["sim.model.agencies.court", "sim.model.seeding"]
+
+
+@pytest.mark.slow
+def test_the_compiled_modules_type_check() -> None:
+    """mypyc compiles only code that type-checks: a type error here would make the install fall back to Python."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", *COMPILED_MODULES], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
+def test_where_ci_can_compile_the_model_runs_compiled() -> None:
+    """.ci/run sets FJSIM_EXPECT_COMPILED where the machine has a C compiler and Python's headers: a build that then
+    fell back to Python, or went stale, fails here rather than making every run slower in silence."""
+    if os.environ.get("FJSIM_EXPECT_COMPILED") != "1":
+        pytest.skip("FJSIM_EXPECT_COMPILED is not set (only .ci/run sets it)")
+    assert is_compiled()
