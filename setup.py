@@ -32,11 +32,16 @@ def compiled_extensions() -> list:
     except ImportError:
         _say("mypyc is not available: the model runs as Python")
         return []
-    return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", group_name="sim_model")
+    return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", separate=True)
 
 
 class OptionalBuildExt(build_ext):
     """Compiling is an optimisation: if the compiler fails, the install succeeds and the model runs as Python."""
+
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
 
     def run(self) -> None:
         try:

@@ -1,11 +1,12 @@
 """One replication of the national baseline against a bare SimPy loop with the same number of events.
 
 Prints cases per CPU-second, events per second, their ratio to the bare loop's, and peak memory; its last line is
-one JSON object with ``cases``, ``events``, ``cpu_s`` and ``wall_s`` (of ``Replication.run``: the model, its
-records written, not loading or post-processing), ``cases_per_cpu_second``, ``model_us_per_case`` (CPU
-microseconds per case) and ``peak_rss_mb`` (peak resident memory of the process in MiB when the model has run,
-before the bare loop). The bare loop keeps as many processes alive at once as the model has open cases on average,
-because SimPy's cost per event grows with the size of its event queue; a loop with a tiny queue would flatter SimPy.
+one JSON object with ``cases``, ``events``, ``cpu_s`` and ``wall_s`` (of ``Replication.run``: the model, its records
+written, not loading or post-processing), ``cases_per_cpu_second``, ``model_us_per_case`` (CPU microseconds per
+case), ``peak_rss_mb`` (peak resident memory of the process in MiB when the model has run, before the bare loop) and
+``model_build`` (compiled by mypyc, or interpreted and why: ``sim/model/build.py``). The bare loop keeps as many
+processes alive at once as the model has open cases on average, because SimPy's cost per event grows with the size
+of its event queue; a loop with a tiny queue would flatter SimPy.
 
     python benchmarks/bench_national.py [SCENARIO] [--years N] [--out DIR] [--no-bare-loop]
 
@@ -33,6 +34,7 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.model.build import model_build  # noqa: E402
 from sim.model.replication import Replication  # noqa: E402
 from sim.scenario.loading import LoadedScenario, load_scenario, scenario_from_dict  # noqa: E402
 
@@ -117,6 +119,7 @@ def main() -> int:
         print(f"bare SimPy loop          {bare_rate:,.0f} events per second with {mean_open:,} processes alive")
         print(f"ratio model / bare       {stats.events / wall_s / bare_rate:.2f} (target >= {TARGET_RATIO})")
     print(f"peak memory (model run)  {model_peak:,.0f} MiB (target < {TARGET_PEAK_MIB} MiB)")
+    print(f"model build              {model_build()}")
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
     figures = {
@@ -127,6 +130,7 @@ def main() -> int:
         "cases_per_cpu_second": round(cases / cpu_s, 1),
         "model_us_per_case": round(1e6 * cpu_s / cases, 2),
         "peak_rss_mb": round(model_peak, 1),
+        "model_build": model_build(),
     }
     print(json.dumps(figures))
     return 0

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from sim.scenario.distributions import Distribution
 
-KEYS = {"cases", "events", "cpu_s", "wall_s", "cases_per_cpu_second", "model_us_per_case", "peak_rss_mb"}
+KEYS = {"cases", "events", "cpu_s", "wall_s", "cases_per_cpu_second", "model_us_per_case", "peak_rss_mb", "model_build"}
 
 
 @pytest.mark.slow
@@ -38,6 +38,7 @@ def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
     assert set(figures) == KEYS
     assert figures["cases"] > 500 and figures["events"] > 4 * figures["cases"]
     assert min(figures["cpu_s"], figures["wall_s"], figures["peak_rss_mb"]) > 0
+    assert figures["model_build"].startswith(("compiled (mypyc)", "interpreted"))
     assert figures["cases_per_cpu_second"] == pytest.approx(figures["cases"] / figures["cpu_s"], rel=0.05)
     assert figures["model_us_per_case"] == pytest.approx(1e6 / figures["cases_per_cpu_second"], abs=0.05)
     assert any(line.startswith("ratio model / bare") for line in lines[:-1])  # the readable figures stay

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.model.build import COMPILED_MODULES, PURE_PYTHON_VARIABLE, is_compiled, stale_modules
+from sim.model.build import COMPILED_MODULES, PURE_PYTHON_VARIABLE, build_reason, is_compiled, stale_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "scenarios" / "small.yaml"
@@ -113,6 +113,21 @@ def test_a_source_edited_after_compiling_makes_its_module_stale(tmp_path: Path) 
     assert stale_modules(tmp_path) == ["sim.model.agencies.court"]
     (tmp_path / "sim/model/seeding.py").with_name("seeding" + SUFFIX).unlink()  # a module left uncompiled
     assert stale_modules(tmp_path) == ["sim.model.agencies.court", "sim.model.seeding"]
+
+
+def test_the_reason_a_model_runs_interpreted_is_stated(tmp_path: Path) -> None:
+    fake_tree(tmp_path, [])
+    assert (
+        build_reason(tmp_path, {}) == "interpreted (installed without compiling: no C compiler, or mypyc unavailable)"
+    )
+    fake_tree(tmp_path, list(COMPILED_MODULES))
+    assert build_reason(tmp_path, {}) == "compiled (mypyc)"
+    assert build_reason(tmp_path, {PURE_PYTHON_VARIABLE: "0"}) == "compiled (mypyc)"
+    assert build_reason(tmp_path, {PURE_PYTHON_VARIABLE: "1"}) == f"interpreted ({PURE_PYTHON_VARIABLE} is set)"
+    os.utime(tmp_path / "sim/model/records.py", (1_000_002, 1_000_002))
+    reason = build_reason(tmp_path, {})
+    assert reason.startswith("interpreted: 1 compiled module(s) older than their source (sim.model.records)")
+    assert "pip install -e ." in reason
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from sim.model.pathways.domestic_abuse import domestic_abuse
 from sim.model.pathways.pathfinder import pathfinder
 from sim.model.pathways.private_law import private_law
 from sim.model.pathways.public_law import public_law
+from sim.model.random_streams import ARRIVED, RandomStreams
 from sim.scenario.loading import scenario_from_dict
 from sim.scenario.schema import Scenario
 from sim.vocabulary import AGENCIES, CASE_TYPES, PATHWAY_TABLES, STAGES, TEAM_AGENCY
@@ -144,7 +145,8 @@ def scenario() -> Scenario:
 
 def new_case(pathway: str, domestic_abuse: bool = False, entry_stage: int = 0, region: int = 0) -> Case:
     case_type = PATHWAY_TABLES[pathway].case_type
-    case = Case(0, CASE_TYPES.index(case_type), region, 0, domestic_abuse, [], 0.0, 0)
+    draws = RandomStreams(1, 0).draws(ARRIVED, CASE_TYPES.index(case_type), 0)  # unread: the fake decides
+    case = Case(0, CASE_TYPES.index(case_type), region, 0, domestic_abuse, [], 0.0, 0, draws)
     case.entry_stage = entry_stage
     return case
 

@@ -68,6 +68,7 @@ def peak_during_run(run_years: int, directory: Path) -> tuple[float, object]:
 
 
 @pytest.mark.slow
+@pytest.mark.interpreted_model  # it patches the recorder's tables to stream in small chunks
 def test_peak_memory_follows_open_cases_not_cases_simulated(tmp_path) -> None:
     short_peak, short = peak_during_run(1, tmp_path / "one_year")
     long_peak, long = peak_during_run(4, tmp_path / "four_years")

@@ -11,8 +11,8 @@ listed); the rest of that wait is for a listing, because the lists are full.
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from sim.model.random_streams import Draws
 from sim.vocabulary import AGENCIES
 
 
@@ -82,7 +82,7 @@ class Case:
         children: list[Child],
         arrival_day: float,
         listing_class: int,
-        draws: Any = None,
+        draws: Draws,
     ) -> None:
         self.case_id = case_id
         self.case_type = case_type
