@@ -32,7 +32,11 @@ def compiled_extensions() -> list:
     except ImportError:
         _say("mypyc is not available: the model runs as Python")
         return []
-    return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", separate=True)
+    try:  # mypycify type-checks the modules first and exits on an error: the install must not fail for it
+        return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", separate=True)
+    except (Exception, SystemExit) as exc:
+        _say(f"mypyc could not compile the model ({exc!r}): it runs as Python, correctly but more slowly")
+        return []
 
 
 class OptionalBuildExt(build_ext):

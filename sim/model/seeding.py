@@ -14,7 +14,8 @@ fail there, not change results silently.
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, SupportsIndex
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -34,21 +35,22 @@ it they are dropped and mixed again, so memory stays bounded whatever the keys."
 
 Pool = tuple[int, int, int, int, int]
 """The pool's four words and the hash constant after them."""
-Word = int | np.integer
-"""A seed or a key's part: a Python or numpy integer (read as a Python integer, so a numpy one cannot wrap)."""
+Word = SupportsIndex
+"""A seed or a key's part: a Python or numpy integer (read as a Python integer, so a numpy one cannot wrap); named
+by the protocol both follow, not by numpy's type, so the build's type check needs no numpy."""
 
 
 def words_of(value: Word) -> list[int]:
     """A non-negative integer as numpy's 32-bit words, least significant first (0 is one word)."""
-    value = int(value)  # a numpy integer would wrap in the hash's products
-    if value < 0:
-        raise ValueError(f"a seed or key must be non-negative, got {value}")
-    if value == 0:
+    number = operator.index(value)  # a numpy integer would wrap in the hash's products
+    if number < 0:
+        raise ValueError(f"a seed or key must be non-negative, got {number}")
+    if number == 0:
         return [0]
     words = []
-    while value:
-        words.append(value & _MASK)
-        value >>= 32
+    while number:
+        words.append(number & _MASK)
+        number >>= 32
     return words
 
 
