@@ -9,6 +9,7 @@ manifest says which build ran.
 
 from __future__ import annotations
 
+import ast
 import importlib.machinery
 import json
 import os
@@ -149,3 +150,24 @@ def test_where_ci_can_compile_the_model_runs_compiled() -> None:
     if os.environ.get("FJSIM_EXPECT_COMPILED") != "1":
         pytest.skip("FJSIM_EXPECT_COMPILED is not set (only .ci/run sets it)")
     assert is_compiled()
+
+
+def test_no_compiled_class_inherits_from_a_class_outside_the_compiled_modules() -> None:
+    """The install compiles without numpy, SimPy or pydantic in sight: a compiled class inheriting from one of their
+    classes is built against a base it cannot see, and crashed (a seed sequence subclassing numpy's, on a fresh
+    machine). Compiled classes inherit only from each other, or are protocols; others register as virtual subclasses."""
+    own = {
+        node.name
+        for module in COMPILED_MODULES
+        for node in ast.walk(ast.parse((ROOT / module).read_text()))
+        if isinstance(node, ast.ClassDef)
+    }
+    outside = [
+        f"{module}: {node.name}({ast.unparse(base)})"
+        for module in COMPILED_MODULES
+        for node in ast.walk(ast.parse((ROOT / module).read_text()))
+        if isinstance(node, ast.ClassDef)
+        for base in node.bases
+        if ast.unparse(base) not in own | {"Protocol", "object"}
+    ]
+    assert not outside, outside

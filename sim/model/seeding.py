@@ -114,18 +114,24 @@ def _steps_after(h: int) -> tuple[int, int, int, int]:
     return steps
 
 
-class _StateWords(ISeedSequence):
-    """The four 64-bit words ``PCG64`` seeds itself from, as a seed sequence that returns them."""
+class _StateWords:
+    """The four 64-bit words ``PCG64`` seeds itself from, as a seed sequence that returns them.
+
+    A seed sequence to numpy by registration, not by inheritance: compiled, a class may not inherit from numpy's
+    (the install compiles without numpy in sight, and a compiled subclass of a base it cannot see crashed)."""
 
     __slots__ = ("_words",)
 
     def __init__(self, words: np.ndarray) -> None:
         self._words = words
 
-    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:  # type: ignore[override]
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         if n_words != _STATE_WORDS // 2 or np.dtype(dtype) != np.uint64:
             raise ValueError("only PCG64's four 64-bit words are kept")
         return self._words
+
+
+ISeedSequence.register(_StateWords)
 
 
 class Seeder:
