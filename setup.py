@@ -33,7 +33,9 @@ def compiled_extensions() -> list:
         _say("mypyc is not available: the model runs as Python")
         return []
     try:  # mypycify type-checks the modules first and exits on an error: the install must not fail for it
-        return mypycify(list(BUILD["COMPILED_MODULES"]), opt_level="3", separate=True)
+        # --no-site-packages: mypy sees no installed package (numpy, SimPy, pydantic), as in pip's isolated build,
+        # so the compiled code is the same whichever environment the install runs from.
+        return mypycify(["--no-site-packages", *BUILD["COMPILED_MODULES"]], opt_level="3", separate=True)
     except (Exception, SystemExit) as exc:
         _say(f"mypyc could not compile the model ({exc!r}): it runs as Python, correctly but more slowly")
         return []
