@@ -1,7 +1,7 @@
 """The build: the model's modules compiled to C with mypyc where the machine can, plain Python where it cannot.
 
 Everything else about the package is in pyproject.toml. mypyc (part of mypy, which compiles mypy and black) turns
-the typed modules listed in sim/model/build.py into C extensions: a national replication costs about a quarter less
+the typed modules listed in sim/model/build.py into C extensions: a national replication costs a sixth to a third less
 CPU, with the same results (tests/test_model_build.py). Compiling needs a C compiler and Python's headers; where
 either is missing, or FJSIM_PURE_PYTHON is set, the install goes on without it and the model runs as Python.
 """

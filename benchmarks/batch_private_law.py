@@ -93,7 +93,7 @@ CPU-second, ratio 5.3), 30.60 against 30.76 weeks. The diary's ``book`` is about
 
 Both designs run as Python: the script sets ``FJSIM_PURE_PYTHON`` (unless given) so that the present model is not
 the compiled build (``sim/model/build.py``), whose replication cannot be subclassed by the route check, and so that
-the ratio compares designs, not compilers; the compiled build makes the present model about 1.15-1.3 times faster.
+the ratio compares designs, not compilers; the compiled build makes the present model about 1.15-1.6 times faster.
 
 The last line printed is one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second,
 mean_weeks_to_final_order, open_at_year_end}, ...], "ratio_batch_to_present": ...}``, with

@@ -1,7 +1,7 @@
 """Which build of the model runs: compiled to C by mypyc when it was installed with a C compiler, else plain Python.
 
 The model's modules are typed Python; ``setup.py`` compiles those in :data:`COMPILED_MODULES` with mypyc when the
-package is installed (``pip install -e .``), which makes a national replication about a quarter cheaper, with the
+package is installed (``pip install -e .``), which makes a national replication a sixth to a third cheaper, with the
 same results to the last digit (``tests/test_model_build.py``). Without a compiler the install falls back to plain
 Python and runs the same code more slowly.
 
