@@ -24,7 +24,7 @@ def _say(message: str) -> None:
 
 def compiled_extensions() -> list:
     """The model's modules as mypyc extensions, or none (then it runs as Python)."""
-    if os.environ.get(BUILD["PURE_PYTHON_VARIABLE"], "") not in ("", "0"):
+    if BUILD["pure_python_asked"]():
         _say("the model is not compiled (FJSIM_PURE_PYTHON is set)")
         return []
     try:

@@ -61,9 +61,8 @@ def _module_name(source: str) -> str:
     return source.removesuffix(".py").replace("/", ".")
 
 
-def _compiled_file(name: str, root: Path = _ROOT) -> Path | None:
-    """The compiled module beside the source of ``name`` (under ``root``), if there is one."""
-    source = root / (name.replace(".", "/") + ".py")
+def _compiled_file(source: Path) -> Path | None:
+    """The compiled module beside ``source``, if there is one."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         candidate = source.with_name(source.stem + suffix)
         if candidate.exists():
@@ -71,18 +70,27 @@ def _compiled_file(name: str, root: Path = _ROOT) -> Path | None:
     return None
 
 
+def _compiled_files(root: Path) -> dict[str, tuple[Path, Path | None]]:
+    """Each compiled module's name: its source under ``root`` and its compiled file, if any."""
+    return {_module_name(m): (root / m, _compiled_file(root / m)) for m in COMPILED_MODULES}
+
+
 def stale_modules(root: Path = _ROOT) -> list[str]:
     """Compiled modules (under ``root``) whose source changed after they were compiled (it is newer than the compiled
     file), or whose compiled file is missing while others are present; none when nothing was compiled."""
-    found = {name: _compiled_file(name, root) for name in map(_module_name, COMPILED_MODULES)}
-    if not any(found.values()):
+    found = _compiled_files(root)
+    if not any(compiled for _, compiled in found.values()):
         return []
-    stale = []
-    for name, compiled in found.items():
-        source = root / (name.replace(".", "/") + ".py")
-        if compiled is None or source.stat().st_mtime > compiled.stat().st_mtime:
-            stale.append(name)
-    return stale
+    return [
+        name
+        for name, (source, compiled) in found.items()
+        if compiled is None or source.stat().st_mtime > compiled.stat().st_mtime
+    ]
+
+
+def pure_python_asked(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether ``FJSIM_PURE_PYTHON`` asks for the model as plain Python (set to anything but empty or 0)."""
+    return environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0")
 
 
 class _SourcesFirst:
@@ -111,7 +119,7 @@ _REASON: list[str] = []
 
 def build_reason(root: Path = _ROOT, environ: Mapping[str, str] = os.environ) -> str:
     """How the model's modules under ``root`` would run: ``compiled (mypyc)``, or ``interpreted (...)`` and why."""
-    if environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
+    if pure_python_asked(environ):
         return f"interpreted ({PURE_PYTHON_VARIABLE} is set)"
     stale = stale_modules(root)
     if stale:
@@ -120,7 +128,7 @@ def build_reason(root: Path = _ROOT, environ: Mapping[str, str] = os.environ) ->
             f"interpreted: {len(stale)} compiled module(s) older than their source ({', '.join(stale[:3])}{more}); "
             "run `python -m pip install -e .` again to compile them"
         )
-    if _compiled_file(_module_name(COMPILED_MODULES[0]), root) is None:
+    if _compiled_file(root / COMPILED_MODULES[0]) is None:
         return "interpreted (installed without compiling: no C compiler, or mypyc unavailable)"
     return "compiled (mypyc)"
 
