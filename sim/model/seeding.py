@@ -21,6 +21,8 @@ import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
 _MASK = 0xFFFFFFFF
+_HALF_BITS = 16
+_LOW_HALF = (1 << _HALF_BITS) - 1
 _INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
 _INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
 _MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
@@ -70,15 +72,26 @@ def _first_pool(entropy: list[int]) -> Pool:
     return pool[0], pool[1], pool[2], pool[3], hash_const
 
 
+def _mul32(a: int, b: int) -> int:
+    """``(a * b) & _MASK`` for 32-bit words, from their 16-bit halves, so that every factor is under 2**16.
+
+    Compiled by mypyc, a product whose factor reaches 2**30 leaves machine integers for Python's long multiply, which
+    checks for Ctrl-C on its way; mypyc reads that failure as "out of memory" and aborts the process (seen as ``fatal:
+    out of memory`` after Ctrl-C). Kept small, every product here is a machine integer, which is also faster."""
+    a_high, a_low = a >> _HALF_BITS, a & _LOW_HALF
+    b_high, b_low = b >> _HALF_BITS, b & _LOW_HALF
+    return (a_low * b_low + (((a_high * b_low + a_low * b_high) & _LOW_HALF) << _HALF_BITS)) & _MASK
+
+
 def _hashmix(value: int, hash_const: int) -> tuple[int, int]:
     value ^= hash_const
-    hash_const = (hash_const * _MULT_A) & _MASK
-    value = (value * hash_const) & _MASK
+    hash_const = _mul32(hash_const, _MULT_A)
+    value = _mul32(value, hash_const)
     return value ^ (value >> _XSHIFT), hash_const
 
 
 def _mix(x: int, y: int) -> int:
-    result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK
+    result = (_mul32(x, _MIX_MULT_L) - _mul32(y, _MIX_MULT_R)) & _MASK
     return result ^ (result >> _XSHIFT)
 
 
@@ -86,17 +99,17 @@ def _fold(m0: int, m1: int, m2: int, m3: int, h: int, word: int) -> Pool:
     """One more entropy word, mixed with each pool word in turn (``mix_entropy``'s last loop), written out: the
     hash constants it steps through depend only on ``h``."""
     h1, h2, h3, h4 = _steps_after(h)
-    v = ((word ^ h) * h1) & _MASK
-    r = (_MIX_MULT_L * m0 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    v = _mul32(word ^ h, h1)
+    r = (_mul32(m0, _MIX_MULT_L) - _mul32(v ^ (v >> _XSHIFT), _MIX_MULT_R)) & _MASK
     m0 = r ^ (r >> _XSHIFT)
-    v = ((word ^ h1) * h2) & _MASK
-    r = (_MIX_MULT_L * m1 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    v = _mul32(word ^ h1, h2)
+    r = (_mul32(m1, _MIX_MULT_L) - _mul32(v ^ (v >> _XSHIFT), _MIX_MULT_R)) & _MASK
     m1 = r ^ (r >> _XSHIFT)
-    v = ((word ^ h2) * h3) & _MASK
-    r = (_MIX_MULT_L * m2 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    v = _mul32(word ^ h2, h3)
+    r = (_mul32(m2, _MIX_MULT_L) - _mul32(v ^ (v >> _XSHIFT), _MIX_MULT_R)) & _MASK
     m2 = r ^ (r >> _XSHIFT)
-    v = ((word ^ h3) * h4) & _MASK
-    r = (_MIX_MULT_L * m3 - _MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _MASK
+    v = _mul32(word ^ h3, h4)
+    r = (_mul32(m3, _MIX_MULT_L) - _mul32(v ^ (v >> _XSHIFT), _MIX_MULT_R)) & _MASK
     return m0, m1, m2, r ^ (r >> _XSHIFT), h4
 
 
@@ -107,10 +120,10 @@ def _steps_after(h: int) -> tuple[int, int, int, int]:
     """The next four hash constants after ``h`` (each the one before times ``_MULT_A``)."""
     steps = _STEPS.get(h)
     if steps is None:
-        h1 = (h * _MULT_A) & _MASK
-        h2 = (h1 * _MULT_A) & _MASK
-        h3 = (h2 * _MULT_A) & _MASK
-        steps = _STEPS[h] = (h1, h2, h3, (h3 * _MULT_A) & _MASK)
+        h1 = _mul32(h, _MULT_A)
+        h2 = _mul32(h1, _MULT_A)
+        h3 = _mul32(h2, _MULT_A)
+        steps = _STEPS[h] = (h1, h2, h3, _mul32(h3, _MULT_A))
     return steps
 
 
@@ -176,7 +189,7 @@ def _state_constants() -> tuple[tuple[int, int], ...]:
     """``generate_state``'s hash constant before and after each of its eight steps (they depend on nothing else)."""
     steps, hash_const = [], _INIT_B
     for _ in range(_STATE_WORDS):
-        after = (hash_const * _MULT_B) & _MASK
+        after = _mul32(hash_const, _MULT_B)
         steps.append((hash_const, after))
         hash_const = after
     return tuple(steps)
@@ -190,7 +203,7 @@ def _generate_state(pool: Pool) -> np.ndarray:
     paired little-endian; written out, with the hash constants of each step precomputed."""
     words = []
     for word, (xor, mult) in zip(pool[:_POOL_WORDS] * 2, _STATE_STEPS, strict=True):
-        value = ((word ^ xor) * mult) & _MASK
+        value = _mul32(word ^ xor, mult)
         words.append(value ^ (value >> _XSHIFT))
     w0, w1, w2, w3, w4, w5, w6, w7 = words
     return np.array([w0 | w1 << 32, w2 | w3 << 32, w4 | w5 << 32, w6 | w7 << 32], dtype=np.uint64)
