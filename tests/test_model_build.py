@@ -131,6 +131,40 @@ def test_the_reason_a_model_runs_interpreted_is_stated(tmp_path: Path) -> None:
     assert "pip install -e ." in reason
 
 
+WARNS_WHEN = """
+import json, sys, warnings
+from pathlib import Path
+import sim.model.build as build
+build._REASON.clear()
+build._ROOT = Path(sys.argv[1])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    build.choose_build()
+sources_first = any(isinstance(f, build._SourcesFirst) for f in sys.meta_path)
+print(json.dumps({"warnings": [str(w.message) for w in caught], "sources_first": sources_first}))
+"""
+
+
+@pytest.mark.parametrize("case", ["stale", "not compiled", "asked for Python", "compiled"])
+def test_only_a_stale_build_warns_and_every_interpreted_build_imports_the_sources(case: str, tmp_path: Path) -> None:
+    """A stale build is a mistake worth a warning (the run is slower than the user thinks); a machine without a
+    compiler, or FJSIM_PURE_PYTHON, is a choice the manifest records without one."""
+    fake_tree(tmp_path, [] if case == "not compiled" else list(COMPILED_MODULES))
+    if case == "stale":
+        os.utime(tmp_path / "sim/model/records.py", (1_000_002, 1_000_002))
+    env = {**os.environ, PURE_PYTHON_VARIABLE: "1" if case == "asked for Python" else "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", WARNS_WHEN, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout)
+    if case == "stale":
+        assert len(seen["warnings"]) == 1
+        assert seen["warnings"][0].startswith("the model runs more slowly, interpreted: 1 compiled module(s) older")
+    else:
+        assert seen["warnings"] == []
+    assert seen["sources_first"] == (case != "compiled")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["with the installed packages", "as the install's build sees them"])
 def test_the_compiled_modules_type_check(where: str) -> None:

@@ -119,18 +119,23 @@ _REASON: list[str] = []
 
 def build_reason(root: Path = _ROOT, environ: Mapping[str, str] = os.environ) -> str:
     """How the model's modules under ``root`` would run: ``compiled (mypyc)``, or ``interpreted (...)`` and why."""
+    return _build(root, environ)[0]
+
+
+def _build(root: Path, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The build's reason, and the compiled modules older than their sources that made it (empty unless they did)."""
     if pure_python_asked(environ):
-        return f"interpreted ({PURE_PYTHON_VARIABLE} is set)"
+        return f"interpreted ({PURE_PYTHON_VARIABLE} is set)", []
     stale = stale_modules(root)
     if stale:
         more = ", ..." if len(stale) > 3 else ""
         return (
             f"interpreted: {len(stale)} compiled module(s) older than their source ({', '.join(stale[:3])}{more}); "
             "run `python -m pip install -e .` again to compile them"
-        )
+        ), stale
     if _compiled_file(root / COMPILED_MODULES[0]) is None:
-        return "interpreted (installed without compiling: no C compiler, or mypyc unavailable)"
-    return "compiled (mypyc)"
+        return "interpreted (installed without compiling: no C compiler, or mypyc unavailable)", []
+    return "compiled (mypyc)", []
 
 
 def choose_build() -> None:
@@ -138,10 +143,11 @@ def choose_build() -> None:
     when asked to or when a compiled one is out of date (saying so: the run is slower), and remember why."""
     if _REASON:
         return
-    _REASON.append(build_reason())
-    if "older than their source" in _REASON[0]:
-        warnings.warn(f"the model runs more slowly, {_REASON[0]}", RuntimeWarning, stacklevel=3)
-    if not _REASON[0].startswith("compiled") and not any(isinstance(f, _SourcesFirst) for f in sys.meta_path):
+    reason, stale = _build(_ROOT, os.environ)
+    _REASON.append(reason)
+    if stale:
+        warnings.warn(f"the model runs more slowly, {reason}", RuntimeWarning, stacklevel=3)
+    if not reason.startswith("compiled") and not any(isinstance(f, _SourcesFirst) for f in sys.meta_path):
         sys.meta_path.insert(0, _SourcesFirst())
 
 
