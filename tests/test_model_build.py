@@ -190,17 +190,15 @@ def test_no_compiled_class_inherits_from_a_class_outside_the_compiled_modules() 
     """The install compiles without numpy, SimPy or pydantic in sight: a compiled class inheriting from one of their
     classes is built against a base it cannot see, and crashed (a seed sequence subclassing numpy's, on a fresh
     machine). Compiled classes inherit only from each other, or are protocols; others register as virtual subclasses."""
-    own = {
-        node.name
+    classes = {
+        module: [node for node in ast.walk(ast.parse((ROOT / module).read_text())) if isinstance(node, ast.ClassDef)]
         for module in COMPILED_MODULES
-        for node in ast.walk(ast.parse((ROOT / module).read_text()))
-        if isinstance(node, ast.ClassDef)
     }
+    own = {node.name for nodes in classes.values() for node in nodes}
     outside = [
         f"{module}: {node.name}({ast.unparse(base)})"
-        for module in COMPILED_MODULES
-        for node in ast.walk(ast.parse((ROOT / module).read_text()))
-        if isinstance(node, ast.ClassDef)
+        for module, nodes in classes.items()
+        for node in nodes
         for base in node.bases
         if ast.unparse(base) not in own | {"Protocol", "object"}
     ]

@@ -78,8 +78,15 @@ def _compiled_files(root: Path) -> dict[str, tuple[Path, Path | None]]:
 def stale_modules(root: Path = _ROOT) -> list[str]:
     """Compiled modules (under ``root``) whose source changed after they were compiled (it is newer than the compiled
     file), or whose compiled file is missing while others are present; none when nothing was compiled."""
-    found = _compiled_files(root)
-    if not any(compiled for _, compiled in found.values()):
+    return _stale(_compiled_files(root))
+
+
+def _nothing_compiled(found: dict[str, tuple[Path, Path | None]]) -> bool:
+    return not any(compiled for _, compiled in found.values())
+
+
+def _stale(found: dict[str, tuple[Path, Path | None]]) -> list[str]:
+    if _nothing_compiled(found):
         return []
     return [
         name
@@ -126,14 +133,15 @@ def _build(root: Path, environ: Mapping[str, str]) -> tuple[str, list[str]]:
     """The build's reason, and the compiled modules older than their sources that made it (empty unless they did)."""
     if pure_python_asked(environ):
         return f"interpreted ({PURE_PYTHON_VARIABLE} is set)", []
-    stale = stale_modules(root)
+    found = _compiled_files(root)
+    stale = _stale(found)
     if stale:
         more = ", ..." if len(stale) > 3 else ""
         return (
             f"interpreted: {len(stale)} compiled module(s) older than their source ({', '.join(stale[:3])}{more}); "
             "run `python -m pip install -e .` again to compile them"
         ), stale
-    if _compiled_file(root / COMPILED_MODULES[0]) is None:
+    if _nothing_compiled(found):
         return "interpreted (installed without compiling: no C compiler, or mypyc unavailable)", []
     return "compiled (mypyc)", []
 
