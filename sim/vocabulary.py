@@ -13,13 +13,16 @@ This module comes before every package in the one-way flow and imports nothing o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 # ---------------------------------------------------------------------------------------------- time
-DAYS_PER_YEAR = 365.25
+# Words that are single numbers or strings are Final: the compiled model (sim/model/build.py) then builds them in as
+# constants, where any other imported name is looked up in a dictionary at every use.
+DAYS_PER_YEAR: Final = 365.25
 """Simulation time is in days; a year is a Julian year, so that four years are 1,461 days."""
-WEEK_DAYS = 7.0
-HOURS_PER_DAY = 24
-TARGET_WEEKS = 26.0
+WEEK_DAYS: Final = 7.0
+HOURS_PER_DAY: Final = 24
+TARGET_WEEKS: Final = 26.0
 """The statutory limit for care proceedings (s32 Children Act 1989, as amended in 2014), shown for every case type."""
 
 # ---------------------------------------------------------------------------------------------- cases
@@ -29,7 +32,9 @@ CASE_TYPES = ("public_law", "private_law", "domestic_abuse")
 LISTING_CLASSES = ("domestic_abuse", "public_law", "private_law_with_domestic_abuse", "private_law")
 """What the listing diary ranks hearings by."""
 
-STATUS_OPEN, STATUS_DISPOSED, STATUS_DIVERTED = "open", "disposed", "diverted"
+STATUS_OPEN: Final = "open"
+STATUS_DISPOSED: Final = "disposed"
+STATUS_DIVERTED: Final = "diverted"
 STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
 
 
@@ -43,7 +48,12 @@ def listing_class(case_type: str, domestic_abuse: bool) -> str:
 # ---------------------------------------------------------------------------------------------- agencies
 AGENCIES = ("court", "cafcass", "local_authority", "experts")
 """The agencies a child's days are attributed to, in the order of the records' agency codes."""
-COURT, CAFCASS, LOCAL_AUTHORITY, EXPERTS = range(len(AGENCIES))
+COURT: Final = 0
+CAFCASS: Final = 1
+LOCAL_AUTHORITY: Final = 2
+EXPERTS: Final = 3
+"""The agencies' codes: their places in :data:`AGENCIES`, written as numbers so that the compiled model builds them
+in (tests/test_vocabulary.py holds them to their places)."""
 
 TEAM_AGENCY = {
     "cafcass_short_term": "cafcass",
@@ -203,7 +213,7 @@ PRIVATE_LAW = Pathway(
     rates=("private_law.withdrawal_per_week_waiting",),
     rules=("private_law.section7.writer_stays_to_dra",),
 )
-LAY_JUSTICES_LIST = "private_law.first_hearing"
+LAY_JUSTICES_LIST: Final = "private_law.first_hearing"
 """The hearing whose tier hears the later hearings of a private law case kept by lay justices: the FHDRA's."""
 LAY_JUSTICES_HEARINGS = ("private_law.dispute_resolution_hearing", "private_law.final_hearing")
 """The hearings a private law case kept by lay justices has on :data:`LAY_JUSTICES_LIST`'s tier (the pathway lists

@@ -238,3 +238,15 @@ def test_listing_classes_by_case_type_and_domestic_abuse() -> None:
         ("domestic_abuse", True): "domestic_abuse",
     }
     assert set(classes.values()) == set(LISTING_CLASSES)
+
+
+def test_the_agency_codes_are_the_agencies_places() -> None:
+    """The codes are written as numbers (so that the compiled model builds them in): each must be its name's place."""
+    from sim import vocabulary
+
+    assert [vocabulary.AGENCIES.index(name) for name in ("court", "cafcass", "local_authority", "experts")] == [
+        vocabulary.COURT,
+        vocabulary.CAFCASS,
+        vocabulary.LOCAL_AUTHORITY,
+        vocabulary.EXPERTS,
+    ]

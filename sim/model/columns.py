@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -31,29 +31,29 @@ import pyarrow.parquet as pq
 from sim.scenario.limits import LONGEST_RUN_DAYS
 from sim.vocabulary import DAYS_PER_YEAR, HOURS_PER_DAY
 
-STORED_DAY_RESOLUTION_HOURS = 1
+STORED_DAY_RESOLUTION_HOURS: Final = 1
 """Durations in days (waits, work, notice, days to a first hearing and to disposal) are stored to the nearest hour,
 as 32-bit floats. No published measure is finer than a day; on this grid Parquet dictionary-encodes the values,
 and a national replication's child table is half the size of its 64-bit simulated values (docs/performance.md)."""
-STORED_DAY_STEP_DAYS = STORED_DAY_RESOLUTION_HOURS / HOURS_PER_DAY
-FLOAT32_RELATIVE_ERROR = 2.0**-24
+STORED_DAY_STEP_DAYS: Final = STORED_DAY_RESOLUTION_HOURS / HOURS_PER_DAY
+FLOAT32_RELATIVE_ERROR: Final = 2.0**-24
 """A 32-bit float holds a number to within this share of it (24 bits of mantissa, rounded to nearest)."""
-STORED_DAY_ERROR_DAYS = STORED_DAY_STEP_DAYS / 2 + LONGEST_RUN_DAYS * FLOAT32_RELATIVE_ERROR
+STORED_DAY_ERROR_DAYS: Final = STORED_DAY_STEP_DAYS / 2 + LONGEST_RUN_DAYS * FLOAT32_RELATIVE_ERROR
 """The most a stored duration differs from the simulated one: half a step of the grid, and a 32-bit float's
 rounding of a duration as long as the longest run (0.002 days). A sum of n stored durations is within
 n x this of the same sum of simulated ones: tests and :func:`sim.analysis.attribution.check_attribution` allow it."""
-STORED_AGE_RESOLUTION_DAYS = 1
+STORED_AGE_RESOLUTION_DAYS: Final = 1
 """Ages in years are stored to the nearest whole day of age, as 32-bit floats (about a tenth of the bytes of the
 simulated ages, which are fractions of a day); the age band is that of the stored age, so the two always agree."""
-STORED_TIME_RESOLUTION_HOURS = 1
+STORED_TIME_RESOLUTION_HOURS: Final = 1
 """Stage times (requested, started, ended) are stored to the hour, floored rather than rounded so that a time keeps
 its calendar day (as dates are floored): a stage's times are within an hour of the simulated ones."""
-STORED_TIME_STEP_DAYS = STORED_TIME_RESOLUTION_HOURS / HOURS_PER_DAY
-SECONDS_PER_DAY = HOURS_PER_DAY * 60 * 60
+STORED_TIME_STEP_DAYS: Final = STORED_TIME_RESOLUTION_HOURS / HOURS_PER_DAY
+SECONDS_PER_DAY: Final = HOURS_PER_DAY * 60 * 60
 
-MERGE_BATCH_ROWS = 8_192
+MERGE_BATCH_ROWS: Final = 8_192
 """Rows taken from one part at a time when parts are joined (:meth:`TableSink.merge_files`)."""
-CHUNK_ROWS = 100_000
+CHUNK_ROWS: Final = 100_000
 """Rows buffered before a chunk is written. Writing a chunk copies it a few times (columns, Arrow arrays,
 compression), so the peak it adds is a few times CHUNK_ROWS x columns x 8 bytes: about 100 MiB for the
 child table at this size."""

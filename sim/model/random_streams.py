@@ -27,29 +27,32 @@ import zlib
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
 from sim.model.seeding import Seeder
 from sim.vocabulary import PATHWAY_TABLES
 
-STREAM_SCHEME = (
+STREAM_SCHEME: Final = (
     "numpy SeedSequence(entropy=root_seed, spawn_key=(replication, crc32(name), ...)) -> PCG64: arrivals by "
     "(case type, month); every other draw from the case's tape, keyed by (origin, case type, serial[, return]) "
     "and a place per (purpose, n-th draw) (sim.model.random_streams.PURPOSES, tape v1)"
 )
 
-BLOCK_CASES = 128
+BLOCK_CASES: Final = 128
 """Tapes drawn at once, for consecutive serials: one generator per block amortises its set-up (about 9 us), and
 a block (100 kB) stays in the processor's cache while its cases arrive."""
-COUNT_PLACES = 3
+COUNT_PLACES: Final = 3
 """Places on the tape for a drawn count's chances (``draw_count`` asks one chance per number tried)."""
 
-ARRIVED, OPEN_CASELOAD, RETURNED_FROM_BEFORE = 0, 1, 2
+ARRIVED: Final = 0
+OPEN_CASELOAD: Final = 1
+RETURNED_FROM_BEFORE: Final = 2
 """A case's origin: a new arrival, an open case of the starting state, or a return to court from an order made
 before the run (:mod:`sim.model.returns_before_start`); each has its own serials."""
 
-_SHARED = (
+_SHARED: Final = (
     ("domestic_abuse", 1),
     ("local_authority", 1),
     ("children", 1),
@@ -72,7 +75,7 @@ _SHARED = (
 n-th place (beyond them, the purpose's own generator). A listing's draws are keyed by the listing's number."""
 
 
-DECISIONS_ADDED_LATER = (
+DECISIONS_ADDED_LATER: Final = (
     "private_law.first_disposal_at_first_hearing_share",
     "private_law.allocated_to_lay_justices_share",
 )
@@ -109,16 +112,24 @@ def _layout() -> tuple[tuple[str, ...], list[int], list[int], int]:
     return tuple(names), bases, caps, place + width
 
 
-PURPOSES, BASES, CAPS, TAPE_WIDTH = _layout()
-"""Every purpose a case draws for, its first place on the tape and how many places it has; the tape's width."""
-PURPOSE = {name: code for code, name in enumerate(PURPOSES)}
-_TAPE_BYTES = 8 * TAPE_WIDTH
-_NO_DRAWS = [0] * len(PURPOSES)
-_LISTING_PURPOSES = tuple(PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "adjourn"))
-_LISTING = _LISTING_PURPOSES[1]
+_LAYOUT: Final = _layout()
+PURPOSES: Final = _LAYOUT[0]
+BASES: Final = _LAYOUT[1]
+CAPS: Final = _LAYOUT[2]
+TAPE_WIDTH: Final = _LAYOUT[3]
+"""Every purpose a case draws for, its first place on the tape and how many places it has; the tape's width.
+Final, as every constant of the model's compiled modules: compiled, a Final is a C variable, where any other module
+global is looked up in the module's dictionary at every use."""
+PURPOSE: Final = {name: code for code, name in enumerate(PURPOSES)}
+_TAPE_BYTES: Final = 8 * TAPE_WIDTH
+_NO_DRAWS: Final = [0] * len(PURPOSES)
+_LISTING_PURPOSES: Final = tuple(PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "adjourn"))
+_LISTING: Final = _LISTING_PURPOSES[1]
 """A case's listings are counted on the vacate purpose (every listing can be vacated)."""
-_LISTING_CAP = CAPS[_LISTING]
-_WITHDRAWAL, _VACATE, _ADJOURN = (BASES[p] for p in _LISTING_PURPOSES)
+_LISTING_CAP: Final = CAPS[_LISTING]
+_WITHDRAWAL: Final = BASES[_LISTING_PURPOSES[0]]
+_VACATE: Final = BASES[_LISTING_PURPOSES[1]]
+_ADJOURN: Final = BASES[_LISTING_PURPOSES[2]]
 
 
 def stream_key(name: str) -> int:
@@ -126,10 +137,12 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-_TAPE, _RETURN, _OVERFLOW = stream_key("tape"), stream_key("tape:return"), stream_key("tape:overflow")
+_TAPE: Final = stream_key("tape")
+_RETURN: Final = stream_key("tape:return")
+_OVERFLOW: Final = stream_key("tape:overflow")
 
 
-_SEEDER = Seeder()
+_SEEDER: Final = Seeder()
 
 
 def _generator(root_seed: int, replication: int, kind: int, *key: int, varying: int = 1) -> np.random.Generator:

@@ -20,6 +20,7 @@ from array import array
 from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -51,10 +52,10 @@ from sim.vocabulary import (
     STATUS_OPEN,
 )
 
-STATUSES = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
-STAGE_WIDTH = 7
+STATUSES: Final = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
+STAGE_WIDTH: Final = 7
 """Values in a stage row: case, stage, agency, requested, started, ended, notice days."""
-STAGE_CASE_ID_ENCODING = "DELTA_BINARY_PACKED"
+STAGE_CASE_ID_ENCODING: Final = "DELTA_BINARY_PACKED"
 """Stage rows are written as stages end, so a chunk's case ids mostly rise with small steps back: stored as
 differences they take 7% fewer bytes than plainly (a national replication's stage table, zstd either way); the
 child table's ids, written as cases close, do not gain."""
@@ -82,7 +83,7 @@ class Labels:
         self.measures = measures
 
 
-CASE_FIELDS = (
+CASE_FIELDS: Final = (
     "case_id",
     "case_type",
     "pathway",
@@ -114,12 +115,12 @@ CASE_FIELDS = (
 )
 """What a case contributes to each of its children's rows, in the order ``case_closed`` appends them."""
 
-CHILD_LEADING_CASE_FIELDS = frozenset(
+CHILD_LEADING_CASE_FIELDS: Final = frozenset(
     ("case_id", "case_type", "pathway", "region", "local_authority", "court_centre", "domestic_abuse", "is_return")
 )
 """Case fields that come before the child's own columns in the child table; the rest follow them."""
 
-CHILD_FIELDS = ("child_id", "case_row", "birth_day", "case_number")
+CHILD_FIELDS: Final = ("child_id", "case_row", "birth_day", "case_number")
 """What a child contributes, followed by its extra attribute codes."""
 
 
@@ -130,9 +131,9 @@ def _first_disposal_day(case: Case, status: str, now: float) -> float:
     return now if status == STATUS_DISPOSED else math.nan
 
 
-_PACK_STAGE = struct.Struct(f"{STAGE_WIDTH}d").pack
-_PACK_CASE = struct.Struct(f"{len(CASE_FIELDS)}d").pack
-_PACK_SNAPSHOT = struct.Struct("4d").pack
+_PACK_STAGE: Final = struct.Struct(f"{STAGE_WIDTH}d").pack
+_PACK_CASE: Final = struct.Struct(f"{len(CASE_FIELDS)}d").pack
+_PACK_SNAPSHOT: Final = struct.Struct("4d").pack
 """Rows are packed as float64 bytes and appended with ``array.frombytes``: ``array.extend`` converts each number
 through the generic argument parser, about twice the cost (sim.model.columns)."""
 

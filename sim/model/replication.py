@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sim.model import engine
 from sim.model.agencies.caseload import CaseloadTeam
@@ -48,17 +48,22 @@ from sim.vocabulary import (
     listing_class,
 )
 
-_CASE_PURPOSES = "domestic_abuse local_authority children court_centre outcome recurrence recurrence.delay_days"
-DOMESTIC_ABUSE, LOCAL_AUTHORITY, CHILDREN, COURT_CENTRE, OUTCOME, RECURRENCE, RECURRENCE_DELAY = (
-    PURPOSE[p] for p in _CASE_PURPOSES.split()
-)
-CHILD_AGE, CHILD_ATTRIBUTES = PURPOSE["child.age_years"], PURPOSE["child.attributes"]
-PUBLIC_LAW_CODE, PRIVATE_LAW_CODE, DOMESTIC_ABUSE_CODE = (
-    CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse")
-)
-LISTING_CODES = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
+# The purposes a case draws for as it is created, and the case types' codes.
+DOMESTIC_ABUSE: Final = PURPOSE["domestic_abuse"]
+LOCAL_AUTHORITY: Final = PURPOSE["local_authority"]
+CHILDREN: Final = PURPOSE["children"]
+COURT_CENTRE: Final = PURPOSE["court_centre"]
+OUTCOME: Final = PURPOSE["outcome"]
+RECURRENCE: Final = PURPOSE["recurrence"]
+RECURRENCE_DELAY: Final = PURPOSE["recurrence.delay_days"]
+CHILD_AGE: Final = PURPOSE["child.age_years"]
+CHILD_ATTRIBUTES: Final = PURPOSE["child.attributes"]
+PUBLIC_LAW_CODE: Final = CASE_TYPES.index("public_law")
+PRIVATE_LAW_CODE: Final = CASE_TYPES.index("private_law")
+DOMESTIC_ABUSE_CODE: Final = CASE_TYPES.index("domestic_abuse")
+LISTING_CODES: Final = [[LISTING_CLASSES.index(listing_class(c, da)) for da in (False, True)] for c in CASE_TYPES]
 """A case's listing class code, by case type code and domestic-abuse flag."""
-DIARY_MARGIN_DAYS = 400
+DIARY_MARGIN_DAYS: Final = 400
 """Diaries are laid out this far past the end of the run so late bookings rarely need to grow them."""
 
 

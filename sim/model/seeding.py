@@ -15,23 +15,32 @@ fail there, not change results silently.
 from __future__ import annotations
 
 import operator
-from typing import Any, SupportsIndex
+from typing import Any, Final, SupportsIndex
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
-_MASK = 0xFFFFFFFF
-_HALF_BITS = 16
-_LOW_HALF = (1 << _HALF_BITS) - 1
-_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
-_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
-_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
-_XSHIFT = 16
-_POOL_WORDS = 4
+# Final throughout: compiled, a Final constant is a C constant, where any other module global is looked up in the
+# module's dictionary at every use (a dozen lookups a ``_fold``).
+_MASK: Final = 0xFFFFFFFF
+_HALF_BITS: Final = 16
+_LOW_HALF: Final = 0xFFFF
+"""``(1 << _HALF_BITS) - 1``, written out so that it is a C constant too."""
+_INIT_A: Final = 0x43B0D7E5
+_MULT_A: Final = 0x931E8875
+_INIT_B: Final = 0x8B51F9DD
+_MULT_B: Final = 0x58F38DED
+_MIX_MULT_L: Final = 0xCA01F9DD
+_MIX_MULT_R: Final = 0x4973F715
+_XSHIFT: Final = 16
+_POOL_WORDS: Final = 4
 """numpy's ``DEFAULT_POOL_SIZE``: the pool's 32-bit words."""
-_STATE_WORDS = 8
+_STATE_WORDS: Final = 8
 """``PCG64`` asks for four 64-bit words: eight 32-bit words of ``generate_state``."""
-_PREFIXES_KEPT = 4096
+_STATE_DTYPE: Final = np.dtype("<u4")
+_PAIRED_DTYPE: Final = np.dtype("<u8")
+"""The eight 32-bit words, and the four 64-bit words numpy pairs them into: little-endian, low word first."""
+_PREFIXES_KEPT: Final = 4096
 """Pools kept after a key's constant words (the model uses a few dozen: streams by origin and case type); beyond
 it they are dropped and mixed again, so memory stays bounded whatever the keys."""
 
@@ -95,6 +104,13 @@ def _mix(x: int, y: int) -> int:
     return result ^ (result >> _XSHIFT)
 
 
+def _fold_into(pool: Pool, word: int) -> Pool:
+    """:func:`_fold` of a pool: its words passed one by one, so that compiled code calls it directly (a call with
+    ``*pool`` went through Python's generic call, with its words boxed)."""
+    m0, m1, m2, m3, h = pool
+    return _fold(m0, m1, m2, m3, h, word)
+
+
 def _fold(m0: int, m1: int, m2: int, m3: int, h: int, word: int) -> Pool:
     """One more entropy word, mixed with each pool word in turn (``mix_entropy``'s last loop), written out: the
     hash constants it steps through depend only on ``h``."""
@@ -113,7 +129,7 @@ def _fold(m0: int, m1: int, m2: int, m3: int, h: int, word: int) -> Pool:
     return m0, m1, m2, r ^ (r >> _XSHIFT), h4
 
 
-_STEPS: dict[int, tuple[int, int, int, int]] = {}
+_STEPS: Final[dict[int, tuple[int, int, int, int]]] = {}
 
 
 def _steps_after(h: int) -> tuple[int, int, int, int]:
@@ -166,10 +182,10 @@ class Seeder:
             pool = self._constant_pool(entropy, constant, has_spawn_key=bool(constant or varying))
         for part in varying:
             if type(part) is int and 0 < part <= _MASK:
-                pool = _fold(*pool, part)
+                pool = _fold_into(pool, part)
             else:
                 for word in words_of(part):
-                    pool = _fold(*pool, word)
+                    pool = _fold_into(pool, word)
         return _generate_state(pool)
 
     def _constant_pool(self, entropy: Word, constant: tuple[Word, ...], has_spawn_key: bool) -> Pool:
@@ -178,7 +194,7 @@ class Seeder:
             run += [0] * (_POOL_WORDS - len(run))
         pool = _first_pool(run)
         for word in run[_POOL_WORDS:] + [word for part in constant for word in words_of(part)]:
-            pool = _fold(*pool, word)
+            pool = _fold_into(pool, word)
         if len(self._pools) >= _PREFIXES_KEPT:
             self._pools.clear()
         self._pools[(entropy, *constant)] = pool
@@ -195,15 +211,17 @@ def _state_constants() -> tuple[tuple[int, int], ...]:
     return tuple(steps)
 
 
-_STATE_STEPS = _state_constants()
+_STATE_STEPS: Final = _state_constants()
 
 
 def _generate_state(pool: Pool) -> np.ndarray:
     """``generate_state(4, np.uint64)``: eight 32-bit words hashed from the pool in turn (each pool word twice),
     paired little-endian; written out, with the hash constants of each step precomputed."""
     words = []
-    for word, (xor, mult) in zip(pool[:_POOL_WORDS] * 2, _STATE_STEPS, strict=True):
-        value = _mul32(word ^ xor, mult)
+    for i in range(_STATE_WORDS):
+        xor, mult = _STATE_STEPS[i]
+        value = _mul32(pool[i % _POOL_WORDS] ^ xor, mult)
         words.append(value ^ (value >> _XSHIFT))
-    w0, w1, w2, w3, w4, w5, w6, w7 = words
-    return np.array([w0 | w1 << 32, w2 | w3 << 32, w4 | w5 << 32, w6 | w7 << 32], dtype=np.uint64)
+    # Paired as 64-bit words by numpy itself (a view of the 32-bit words, low word first), where joining them in
+    # Python made eight 64-bit integers, too large for a machine word in compiled code, for each generator.
+    return np.array(words, dtype=_STATE_DTYPE).view(_PAIRED_DTYPE).astype(np.uint64, copy=False)

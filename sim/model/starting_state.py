@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import simpy
@@ -47,9 +47,11 @@ from sim.scenario.distributions import Quantile, inverse_cdf
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, PATHWAY_TABLES
 
-OPEN_REGION, OPEN_AGE, OPEN_BOOKED = (PURPOSE[f"open_case.{p}"] for p in ("region", "age_days", "next_hearing_days"))
+OPEN_REGION: Final = PURPOSE["open_case.region"]
+OPEN_AGE: Final = PURPOSE["open_case.age_days"]
+OPEN_BOOKED: Final = PURPOSE["open_case.next_hearing_days"]
 
-HORIZON_QUANTILE = 1.0 - 1e-6
+HORIZON_QUANTILE: Final = 1.0 - 1e-6
 """Past orders are spread over the delay's quantile at this level: returns of older orders are negligible."""
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Final
 
 import simpy
 
-NO_STRETCH = 1.0
+NO_STRETCH: Final = 1.0
 """A stretch factor that makes the average caseload a hard cap."""
 
 
@@ -149,7 +150,7 @@ class CaseloadTeam:
         return self.busy / self.workers if self.workers else math.nan
 
 
-DELAY_TOLERANCE_DAYS = 1e-9
+DELAY_TOLERANCE_DAYS: Final = 1e-9
 """Work whose allocation delay ends now may be allocated even if floating point puts the end a hair later."""
 
 

@@ -21,23 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from typing import Final
 
 import numpy as np
 
 from sim.model.agencies.court_capacity import CALENDAR_DAYS_COUNTED, region_tier_hours
 from sim.scenario.schema import Courts, Scenario
 
-BLOCK_DAYS = 16
+BLOCK_DAYS: Final = 16
 """Days are grouped in blocks of this many, each with a bound on the room a hearing of each rank could find in it,
 so a booking passes over weeks of full days a block at a time (:meth:`ListingDiary.book`)."""
 
-DIARY_EXTENSION_DAYS = 365
+DIARY_EXTENSION_DAYS: Final = 365
 """When a booking runs past the diary's end, the diary grows by a year at a time."""
 
-MAX_LISTING_SEARCH_DAYS = 20 * 365
+MAX_LISTING_SEARCH_DAYS: Final = 20 * 365
 """A hearing that finds no room in twenty years means a diary without sitting hours: fail, don't loop."""
 
-HOURS_TOLERANCE = 1e-9
+HOURS_TOLERANCE: Final = 1e-9
 """Booked hours are sums of floats: a day within this of its capacity is full, not overbooked."""
 
 

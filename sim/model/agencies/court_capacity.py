@@ -12,13 +12,14 @@ whose sittings are not in the published judicial days sat) without taking them f
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 from sim.scenario.schema import Hearing, Scenario
 from sim.vocabulary import DAYS_PER_YEAR, LAY_JUSTICES_HEARINGS, LAY_JUSTICES_LIST
 
-CALENDAR_YEARS_AVERAGED = 4
+CALENDAR_YEARS_AVERAGED: Final = 4
 """Sitting days a year are averaged over four years from the start, so a leap year counts its share."""
-CALENDAR_DAYS_COUNTED = round(CALENDAR_YEARS_AVERAGED * DAYS_PER_YEAR)
+CALENDAR_DAYS_COUNTED: Final = round(CALENDAR_YEARS_AVERAGED * DAYS_PER_YEAR)
 
 
 def hours_per_sitting_day(

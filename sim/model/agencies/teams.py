@@ -10,13 +10,15 @@ labels cases).
 
 from __future__ import annotations
 
+from typing import Final
+
 import simpy
 
 from sim.model.agencies.caseload import CaseloadTeam
 from sim.scenario.schema import Scenario
 from sim.vocabulary import TEAM_KINDS
 
-TEAM_SOURCES: dict[str, tuple[str, str]] = {
+TEAM_SOURCES: Final[dict[str, tuple[str, str]]] = {
     "cafcass_short_term": ("cafcass.short_term_advisers", "cafcass.short_term_caseload_limit"),
     "cafcass_long_term": ("cafcass.long_term_advisers", "cafcass.long_term_caseload_limit"),
     "local_authority": ("local_authority.social_workers", "local_authorities.caseload_limit"),
@@ -25,7 +27,7 @@ TEAM_SOURCES: dict[str, tuple[str, str]] = {
 """For each team kind: its full-time-equivalent workers (a key under ``regions.<name>``) and its national
 average caseload (a key of the scenario)."""
 
-TEAM_PRESSURE_SOURCES: dict[str, tuple[str, str]] = {
+TEAM_PRESSURE_SOURCES: Final[dict[str, tuple[str, str]]] = {
     "cafcass_short_term": ("cafcass.short_term_caseload_stretch_max", "cafcass.short_term_allocation_delay_days"),
     "cafcass_long_term": ("cafcass.long_term_caseload_stretch_max", "cafcass.long_term_allocation_delay_days"),
     "local_authority": ("local_authorities.caseload_stretch_max", "local_authorities.allocation_delay_days"),

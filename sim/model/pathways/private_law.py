@@ -13,16 +13,18 @@ their keys and the branch shares are listed in :data:`sim.vocabulary.PRIVATE_LAW
 
 from __future__ import annotations
 
+from typing import Final
+
 from sim.model.entities import Case
 from sim.model.pathways.context import HearingSteps, PathwayContext, Steps
 from sim.vocabulary import LAY_JUSTICES_LIST, PRIVATE_LAW, STAGE
 
-SAFEGUARDING_ENTRY, FIRST_HEARING_ENTRY, SECTION7_ENTRY, DRA_ENTRY = (
-    PRIVATE_LAW.entry_code(s)
-    for s in ("safeguarding_checks", "first_hearing", "section7_report", "dispute_resolution_hearing")
-)
-SHORT_TERM = "cafcass_short_term"
-WITHDRAWN = "withdrawn"
+SAFEGUARDING_ENTRY: Final = PRIVATE_LAW.entry_code("safeguarding_checks")
+FIRST_HEARING_ENTRY: Final = PRIVATE_LAW.entry_code("first_hearing")
+SECTION7_ENTRY: Final = PRIVATE_LAW.entry_code("section7_report")
+DRA_ENTRY: Final = PRIVATE_LAW.entry_code("dispute_resolution_hearing")
+SHORT_TERM: Final = "cafcass_short_term"
+WITHDRAWN: Final = "withdrawn"
 """The outcome of a case whose parties withdrew while a hearing waited for a listing."""
 
 

@@ -11,14 +11,16 @@ order. The stages, their keys, the branch shares and the counts are listed in :d
 
 from __future__ import annotations
 
+from typing import Final
+
 from sim.model.entities import Case
 from sim.model.pathways.context import PathwayContext, Steps, draw_count
 from sim.vocabulary import PUBLIC_LAW, STAGE
 
-CMH_ENTRY, ASSESSMENT_ENTRY, IRH_ENTRY = (
-    PUBLIC_LAW.entry_code(s) for s in ("case_management_hearing", "assessment", "issues_resolution_hearing")
-)
-GUARDIANS = "cafcass_long_term"
+CMH_ENTRY: Final = PUBLIC_LAW.entry_code("case_management_hearing")
+ASSESSMENT_ENTRY: Final = PUBLIC_LAW.entry_code("assessment")
+IRH_ENTRY: Final = PUBLIC_LAW.entry_code("issues_resolution_hearing")
+GUARDIANS: Final = "cafcass_long_term"
 
 
 def public_law(ctx: PathwayContext, case: Case) -> Steps:

@@ -10,6 +10,7 @@ hearings). A step yields only when time must pass: a free slot is taken without 
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import simpy
 
@@ -22,12 +23,13 @@ from sim.model.random_streams import PURPOSE
 from sim.model.records import Recorder
 from sim.vocabulary import AGENCIES, COURT, TEAM_AGENCY, WEEK_DAYS
 
-HEARING_DAYS = 1.0
+HEARING_DAYS: Final = 1.0
 """A hearing occupies its sitting day; the case moves on the next day."""
-LISTING_TOLERANCE_DAYS = 1e-9
+LISTING_TOLERANCE_DAYS: Final = 1e-9
 """A hearing may be listed on the day its notice ends even if floating point puts the end a hair past midnight."""
-TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
-HOURS, NOTICE = PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]
+TEAM_AGENCY_CODE: Final = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
+HOURS: Final = PURPOSE["hearing.duration_hours"]
+NOTICE: Final = PURPOSE["hearing.notice_days"]
 
 
 def withdrawal_chance(per_week: float, listing_wait_days: float) -> float:
