@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.analysis.rows import groups, in_proceedings, results_rows
+from sim.analysis.rows import groups, in_proceedings, is_label, results_rows
 from sim.model.columns import STORED_DAY_ERROR_DAYS
 from sim.vocabulary import AGENCIES
 
@@ -158,7 +158,7 @@ def delay_attribution(
     if status == STATUS_ALL:
         rows = in_proceedings(rows)
     else:
-        rows = rows[rows["status"].astype(str) == status]
+        rows = rows[is_label(rows["status"], status)]
     selected = [("all", rows)] if by is None else list(groups(rows, by))
     out = []
     split = split_court_wait and NOTICE_COLUMN in rows.columns

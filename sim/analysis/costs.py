@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.periods import Period, day, overlap_days
+from sim.analysis.rows import is_label
 from sim.model.agencies.court import sitting_shares
 from sim.model.agencies.court_capacity import CALENDAR_DAYS_COUNTED, full_sitting_days_per_year
 from sim.scenario.schema import Costs, Scenario
@@ -68,7 +69,7 @@ def cost_arrays(children: pd.DataFrame, costs: Costs, period: Period, run_end: p
     case (NaN where its case type has no delay cost or it was not disposed), and per agency the cost of its costed
     days inside ``period`` (0 outside proceedings)."""
     n_rows = len(children)
-    case_type = children["case_type"].astype(str).to_numpy()
+    case_type = children["case_type"]
     case_id = children["case_id"].to_numpy()
     _, inverse, counts = np.unique(case_id, return_inverse=True, return_counts=True)
     in_case = counts[inverse].astype(float)  # children of the row's case (a case's children share its rows' id)
@@ -81,7 +82,7 @@ def cost_arrays(children: pd.DataFrame, costs: Costs, period: Period, run_end: p
     child_cost, case_cost = np.full(n_rows, np.nan), np.full(n_rows, np.nan)
     out: dict[str, np.ndarray] = {}
     for kind, by_agency in costs.delay.items():
-        mine = case_type == kind
+        mine = is_label(case_type, kind)
         if not mine.any():
             continue
         child_cost[mine] = np.nan_to_num(child_cost[mine])

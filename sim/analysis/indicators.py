@@ -64,7 +64,7 @@ import pandas as pd
 from sim.analysis.attribution import ATTRIBUTION_COLUMNS, NOTICE_COLUMN, attribution_indicators, case_events
 from sim.analysis.costs import cost_arrays, costed_agencies, delay_indicators
 from sim.analysis.periods import Period, child_days_by_month, day, infer_period, intervals, overlap_days
-from sim.analysis.rows import Rows, breakdowns, group_index
+from sim.analysis.rows import Rows, breakdowns, group_index, is_label
 from sim.scenario.schema import Costs
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, TARGET_WEEKS, WEEK_DAYS
 
@@ -107,11 +107,8 @@ def _stats(prefix: str, values: np.ndarray) -> dict[str, float]:
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return {f"{prefix}_mean": math.nan, f"{prefix}_median": math.nan, f"{prefix}_p90": math.nan}
-    return {
-        f"{prefix}_mean": float(np.mean(values)),
-        f"{prefix}_median": float(np.quantile(values, MEDIAN)),
-        f"{prefix}_p90": float(np.quantile(values, P90)),
-    }
+    median, p90 = np.quantile(values, [MEDIAN, P90])  # one partial sort for both, not one each
+    return {f"{prefix}_mean": float(np.mean(values)), f"{prefix}_median": float(median), f"{prefix}_p90": float(p90)}
 
 
 def _share(flags: np.ndarray) -> float:
@@ -122,16 +119,16 @@ def _share(flags: np.ndarray) -> float:
 def _arrays(children: pd.DataFrame, run_end: pd.Timestamp, events: Arrays | None = None) -> Arrays:
     """The columns the indicators read, as arrays, with the status and type tests done once (``events``: the
     per-row :data:`EVENT_DAYS`, when the stages table was given)."""
-    status = children["status"].astype(str).to_numpy()
+    status = children["status"]
     start, end = intervals(children, run_end)
     out: dict[str, np.ndarray] = {
         "case_id": children["case_id"].to_numpy(),
         "child_id": children["child_id"].to_numpy(),
         "results": ~(children["warm_up"].to_numpy(dtype=bool) | children["from_open_caseload"].to_numpy(dtype=bool)),
-        "disposed": status == STATUS_DISPOSED,
-        "open": status == STATUS_OPEN,
-        "public_law": children["case_type"].astype(str).to_numpy() == "public_law",
-        "private_law_pathway": children["pathway"].astype(str).to_numpy() == "private_law",
+        "disposed": is_label(status, STATUS_DISPOSED),
+        "open": is_label(status, STATUS_OPEN),
+        "public_law": is_label(children["case_type"], "public_law"),
+        "private_law_pathway": is_label(children["pathway"], "private_law"),
         "domestic_abuse": children["domestic_abuse"].to_numpy(dtype=bool),
         "start": start,
         "end": end,

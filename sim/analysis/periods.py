@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.rows import in_proceedings, results_rows
+from sim.analysis.rows import in_proceedings, is_label, results_rows
 from sim.vocabulary import DAYS_PER_YEAR, STATUS_OPEN
 
 Period = tuple[pd.Timestamp, pd.Timestamp]
@@ -69,7 +69,7 @@ def infer_period(children: pd.DataFrame) -> Period:
     starts = pd.to_datetime(rows["start_date"] if len(rows) else children["start_date"])
     start = starts.min()
     ends = pd.to_datetime(children["end_date"]).dropna()
-    open_rows = children[["start_date", "days_in_proceedings"]][children["status"].astype(str) == STATUS_OPEN]
+    open_rows = children[["start_date", "days_in_proceedings"]][is_label(children["status"], STATUS_OPEN)]
     open_ends = pd.to_datetime(open_rows["start_date"]) + pd.to_timedelta(open_rows["days_in_proceedings"], unit="D")
     end = max([e for e in (ends.max(), open_ends.max()) if pd.notna(e)], default=start)
     return pd.Timestamp(start), pd.Timestamp(end).ceil("D")
@@ -149,7 +149,7 @@ def open_over(children: pd.DataFrame, threshold_days: float, dates: Sequence[Any
     rows = in_proceedings(children)
     run_end = pd.Timestamp(max(pd.Timestamp(d) for d in dates)) + pd.Timedelta(days=1)
     start, end = intervals(rows, run_end)
-    still_open_at_end = (rows["status"].astype(str) == STATUS_OPEN).to_numpy()
+    still_open_at_end = is_label(rows["status"], STATUS_OPEN)
     end = np.where(still_open_at_end, np.datetime64("NaT"), end)
     reps = _replication_numbers(rows)
     out = []

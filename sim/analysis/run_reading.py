@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.analysis.rows import is_label
 from sim.vocabulary import STATUS_DISPOSED, STATUS_DIVERTED, WEEK_DAYS
 
 CHILD_COLUMNS = [
@@ -41,7 +42,7 @@ def cases_of(children: pd.DataFrame) -> Cases:
     end of the run has not yet (no days in proceedings), though its start date is filled with its arrival."""
     issued = children["start_date"].notna() & children["days_in_proceedings"].notna()
     used = [c for c in CHILD_COLUMNS if c in children.columns]  # only these are copied: a replication is big
-    rows = children[used][(children["status"].astype(str) != STATUS_DIVERTED) & issued]
+    rows = children[used][~is_label(children["status"], STATUS_DIVERTED) & issued.to_numpy()]
     siblings = rows.groupby(["replication", "case_id"], sort=False)["case_id"].transform("size")
     first = ~rows.duplicated(["replication", "case_id"])
     rows, siblings = rows[first], siblings[first]
@@ -57,7 +58,7 @@ def cases_of(children: pd.DataFrame) -> Cases:
             "replication": rows["replication"].to_numpy(),
             "case_type": rows["case_type"].astype(str).to_numpy(),
             "region": (rows["region"].astype(str) if "region" in rows else pd.Series("", index=rows.index)).to_numpy(),
-            "disposed": (rows["status"].astype(str) == STATUS_DISPOSED).to_numpy(),
+            "disposed": is_label(rows["status"], STATUS_DISPOSED),
             "start": start,
             "end": end,
             "weeks": disposal_days / WEEK_DAYS,
