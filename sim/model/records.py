@@ -56,9 +56,8 @@ STATUSES: Final = (STATUS_DISPOSED, STATUS_DIVERTED, STATUS_OPEN)
 STAGE_WIDTH: Final = 7
 """Values in a stage row: case, stage, agency, requested, started, ended, notice days."""
 STAGE_CASE_ID_ENCODING: Final = "DELTA_BINARY_PACKED"
-"""Stage rows are written as stages end, so a chunk's case ids mostly rise with small steps back: stored as
-differences they take 7% fewer bytes than plainly (a national replication's stage table, zstd either way); the
-child table's ids, written as cases close, do not gain."""
+"""Stage rows are written as stages end, so a chunk's case ids mostly rise with small steps back: stored as differences
+they take 7% fewer bytes (a national replication's stage table, zstd either way); the child table's ids do not gain."""
 
 
 class Labels:

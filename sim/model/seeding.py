@@ -5,7 +5,8 @@ tape's places, a return to court's tape), each from ``SeedSequence(root_seed, sp
 ...))``. numpy hashes the whole key every time, 20-35 us a generator on this project's machine. The
 key's first words (the root seed, the replication, the stream, the origin and case type) repeat, and
 ``SeedSequence`` folds the words after its pool's first four in one at a time, so the pool after a key's first
-words can be kept and only the last words mixed (11-14 us a generator). This module does that in Python integers,
+words can be kept and only the last words mixed (11-14 us a generator when first measured; compiled,
+13-15 us on a slower day, the generator's state 9-10 us of it). This module does that in Python integers,
 with numpy's constants and steps (``numpy/random/bit_generator.pyx``), and hands ``PCG64`` the four 64-bit words it
 asks its seed sequence for. The generators are the same, word for word: ``tests/test_seeding.py`` checks them against
 the installed numpy's own ``SeedSequence`` over 3,000 keys of every shape, so a numpy that changed its seeding would
