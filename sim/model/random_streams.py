@@ -117,9 +117,7 @@ PURPOSES: Final = _LAYOUT[0]
 BASES: Final = _LAYOUT[1]
 CAPS: Final = _LAYOUT[2]
 TAPE_WIDTH: Final = _LAYOUT[3]
-"""Every purpose a case draws for, its first place on the tape and how many places it has; the tape's width.
-Final, as every constant of the model's compiled modules: compiled, a Final is a C variable, where any other module
-global is looked up in the module's dictionary at every use."""
+"""Every purpose a case draws for, its first place on the tape and how many places it has; the tape's width."""
 PURPOSE: Final = {name: code for code, name in enumerate(PURPOSES)}
 _TAPE_BYTES: Final = 8 * TAPE_WIDTH
 _NO_DRAWS: Final = [0] * len(PURPOSES)

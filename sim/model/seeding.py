@@ -25,8 +25,7 @@ from numpy.random.bit_generator import ISeedSequence
 # module's dictionary at every use (a dozen lookups a ``_fold``).
 _MASK: Final = 0xFFFFFFFF
 _HALF_BITS: Final = 16
-_LOW_HALF: Final = 0xFFFF
-"""``(1 << _HALF_BITS) - 1``, written out so that it is a C constant too."""
+_LOW_HALF: Final = (1 << _HALF_BITS) - 1
 _INIT_A: Final = 0x43B0D7E5
 _MULT_A: Final = 0x931E8875
 _INIT_B: Final = 0x8B51F9DD
