@@ -175,7 +175,7 @@ def test_processed_wake_ups_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> No
 
 def journeys_alive() -> int:
     """Case journeys in memory (the cyclic collector tracks them, so it can count them)."""
-    return sum(isinstance(o, engine._Journey) for o in gc.get_objects())
+    return sum(isinstance(o, engine.Journey) for o in gc.get_objects())
 
 
 @contextmanager

@@ -34,6 +34,7 @@ COMPILED_MODULES = (
     "sim/model/arrivals.py",
     "sim/model/columns.py",
     "sim/model/entities.py",
+    "sim/model/journeys.py",
     "sim/model/monitor.py",
     "sim/model/parameters.py",
     "sim/model/pathways/context.py",
@@ -50,8 +51,9 @@ COMPILED_MODULES = (
     "sim/model/starting_state.py",
 )
 """The modules setup.py compiles, as paths from the project's root. Left out: the engine (its environment subclasses
-SimPy's, so it could only be an ordinary class, and compiled so a one-year run took 1.3 times the CPU: its events are
-SimPy's objects, which compiled code reaches no faster), the run's counts (an exception class) and this module."""
+SimPy's, so it could only be an ordinary class, and compiled so a one-year run took 1.3 times the CPU: SimPy's events
+are Python objects, which compiled code reaches no faster; the cases' own events and the loop are native, in
+``journeys.py``), the run's counts (an exception class) and this module."""
 
 _ROOT = Path(__file__).resolve().parents[2]
 _PACKAGE = "sim.model"

@@ -14,7 +14,7 @@ event's ``callbacks``, ``_ok`` and ``_value``; SimPy 4.1), and ``tests/test_engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Iterable
 from heapq import heappop, heappush
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -23,52 +23,20 @@ import simpy
 from simpy.core import BoundClass, EmptySchedule, SimTime, StopSimulation
 from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, ProcessGenerator, Timeout
 
+from sim.model.journeys import Clock, Journey, Wait, start
+
+__all__ = ["Environment", "Journey", "Wait", "start"]
+
 WAKES_SWEPT_ABOVE = 4096
 """Whole-day wake-ups remembered before the ones already past are dropped (then at twice what is left)."""
-
-
-class _Journey:
-    """A case's generator, resumed by the events it waits for.
-
-    ``resume`` is bound once, not once per event, which makes a reference cycle (the journey holds its own bound
-    method). A replication runs with the cyclic garbage collector off (:meth:`Replication.run`), so the cycle is
-    broken when the journey ends: otherwise every finished case, with its generator's frame, its children and its
-    random numbers, stayed in memory to the end of the run, and memory grew with the cases ever simulated."""
-
-    __slots__ = ("_send", "_throw", "_resume")
-
-    def __init__(self, generator: Generator[simpy.Event, Any, None]) -> None:
-        self._send = generator.send
-        self._throw = generator.throw
-        self._resume: Callable[[simpy.Event], None] | None = self.resume  # bound once, not once per event
-
-    def resume(self, event: simpy.Event) -> None:
-        try:
-            if event._ok:
-                target = self._send(event._value)
-            else:
-                event._defused = True  # handled here: the case raises it
-                target = self._throw(event._value)
-        except StopIteration:
-            self._resume = None  # the cycle through the bound method, broken: the journey can be freed
-            return
-        target.callbacks.append(self._resume)  # type: ignore[arg-type]  # None only once the journey ended
-
-
-def start(generator: Generator[simpy.Event, Any, None]) -> None:
-    """Run a case's generator now, without start or end events."""
-    try:
-        target = generator.send(None)
-    except StopIteration:
-        return
-    target.callbacks.append(_Journey(generator)._resume)  # type: ignore[arg-type]
 
 
 class Environment(simpy.Environment):
     """SimPy's environment, cheaper per event, with SimPy's order of events.
 
-    - ``run(until=<a time>)`` pops and processes events in one loop instead of a method call per event.
-    - ``timeout`` builds and queues its event without going through ``Timeout.__init__`` and ``schedule``.
+    - ``run(until=<a time>)`` pops and processes events in one compiled loop (:meth:`Clock.run_until`) instead of a
+      method call per event.
+    - ``timeout`` is the clock's: a native :class:`~sim.model.journeys.Wait`, queued without SimPy's ``Timeout``.
     - A timeout due at a whole day (a hearing's day, the monitor's snapshot) shares the event already queued for
       that exact time, if nothing else has been queued for that time since: SimPy would have processed the two
       one after the other anyway, so the shared event's callbacks run in the same order, and the queue holds a
@@ -95,59 +63,40 @@ class Environment(simpy.Environment):
     def __init__(self, initial_time: SimTime = 0) -> None:
         super().__init__(initial_time)
         self.now = initial_time
-        self._wakes: dict[SimTime, Timeout] = {}
-        """The last event queued for each whole-day time, while no other event has been queued for that time."""
-        self._sweep_at = WAKES_SWEPT_ABOVE
-        self.shared_timeouts = 0
+        self.clock = Clock(self, self._queue, self._eid, initial_time, WAKES_SWEPT_ABOVE)
+        # The clock's own method on the instance: compiled callers reach its C code with no Python frame between.
+        self.timeout = self.clock.timeout  # type: ignore[method-assign,assignment]
+
+    @property
+    def shared_timeouts(self) -> int:
         """Timeouts that joined an event already queued (SimPy would have queued one event for each)."""
+        return self.clock.shared_timeouts
+
+    @property
+    def _wakes(self) -> dict[float, Wait]:
+        return self.clock.wakes
 
     def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """As SimPy's; an event queued for a time ends the sharing of that time's wake-up."""
         at = self._now + delay
-        if at in self._wakes:
-            del self._wakes[at]
+        self.clock.forget_wake(at)
         heappush(self._queue, (at, priority, next(self._eid), event))
 
-    def timeout(self, delay: SimTime = 0, value: Any = None) -> Timeout:
-        """A :class:`simpy.Timeout`, or the event already queued for the same whole-day time (see the class)."""
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        at = self._now + delay
-        wakes = self._wakes
-        whole_day = at % 1.0 == 0.0
-        if whole_day:
-            if value is None:
-                shared = wakes.get(at)
-                if shared is not None and shared.callbacks is not None:
-                    self.shared_timeouts += 1
-                    return shared
-            elif at in wakes:
-                del wakes[at]
-        event = Timeout.__new__(Timeout)  # Timeout.__init__ inlined, as SimPy inlines Event.__init__ there
-        event.env = self
-        event.callbacks = []
-        event._value = value
-        event._delay = delay
-        event._ok = True
-        heappush(self._queue, (at, NORMAL, next(self._eid), event))
-        if whole_day and value is None:
-            wakes[at] = event
-            if len(wakes) >= self._sweep_at:
-                self._sweep()
-        return event
+    def timeout(self, delay: SimTime = 0, value: Any = None) -> Timeout:  # replaced by the clock's in __init__
+        """A timeout of ``delay`` (a :class:`~sim.model.journeys.Wait`, which behaves as SimPy's ``Timeout``)."""
+        return self.clock.timeout(delay, value)  # type: ignore[return-value]
 
-    def _sweep(self) -> None:
-        """Drop wake-ups already processed; sweep again when twice as many are held."""
-        self._wakes = {at: e for at, e in self._wakes.items() if e.callbacks is not None}
-        self._sweep_at = max(WAKES_SWEPT_ABOVE, 2 * len(self._wakes))
+    def _set_now(self, now: SimTime) -> None:
+        self._now = self.now = now
+        self.clock.now = now
 
     def step(self) -> None:
         """As SimPy's ``step``, keeping ``now`` (``run`` without a time to run until steps with it)."""
         try:
-            self._now, _, _, event = heappop(self._queue)
+            now, _, _, event = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
-        self.now = self._now
+        self._set_now(now)
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed, as SimPy marks it
         try:
             for callback in callbacks:
@@ -165,20 +114,17 @@ class Environment(simpy.Environment):
         """End the run: drop every pending event, queued or ``waiting`` to be triggered (an allocation a team
         holds), and with them the cases still waiting and their generators.
 
-        A waiting journey holds itself (its bound ``resume``) and a pending SimPy process its event, so without this
-        the whole state of the run stayed in memory until the cyclic collector traversed it: 2.7 s after a national
-        replication (355,999 objects in cycles). Broken here, reference counting frees it as it goes."""
+        A pending SimPy process holds its event, and the environment its clock (whose waits hold the environment),
+        so without this the whole state of the run stayed in memory until the cyclic collector traversed it: 2.7 s
+        after a national replication (355,999 objects in cycles). Broken here, reference counting frees it as it
+        goes; the environment can still run, from an empty queue."""
         for event in chain((queued for *_, queued in self._queue), waiting):
-            for callback in event.callbacks or ():
-                owner = getattr(callback, "__self__", None)
-                if isinstance(owner, _Journey):
-                    owner._resume = None
             event.callbacks = None  # type: ignore[assignment]
         self._queue.clear()
-        self._wakes.clear()
+        self.clock.wakes.clear()
 
     def run(self, until: SimTime | Event | None = None) -> Any:
-        """As SimPy's ``run``; with a time to run until, one loop pops and processes the events."""
+        """As SimPy's ``run``; with a time to run until, one compiled loop pops and processes the events."""
         if until is None or isinstance(until, Event):
             return super().run(until)
         at = until if isinstance(until, int) else float(until)
@@ -188,21 +134,9 @@ class Environment(simpy.Environment):
         stop._ok = True
         stop._value = None
         self.schedule(stop, URGENT, at - self._now)  # before every other event at that time, as SimPy's
-        queue = self._queue
-        while True:
-            try:
-                now, _, _, event = heappop(queue)
-            except IndexError:
-                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}') from None
-            self._now = self.now = now
-            if event is stop:  # as SimPy's StopSimulation: the stop event stays queued, first, with no callbacks
-                stop.callbacks = []
-                self.schedule(stop, EventPriority(-1))
-                return None
-            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed, as SimPy marks it
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                failure = type(event._value)(*event._value.args)  # as SimPy: a copy with a new traceback
-                failure.__cause__ = event._value
-                raise failure
+        self.clock.now = self._now
+        self.clock.run_until(stop)  # sets ``now`` to the stop event's time, as SimPy's loop does
+        # As SimPy's StopSimulation: the stop event stays queued, first, with no callbacks.
+        stop.callbacks = []
+        self.schedule(stop, EventPriority(-1))
+        return None

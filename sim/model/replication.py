@@ -22,6 +22,7 @@ from sim.model.agencies.court import Court
 from sim.model.agencies.teams import Teams
 from sim.model.arrivals import arrivals_between, segment_bounds
 from sim.model.entities import Case, Child
+from sim.model.journeys import Clock, start
 from sim.model.monitor import Monitor, OpenCounts, measure_names
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import Chance, HearingSteps, Steps
@@ -93,6 +94,7 @@ class Replication:
         self.seed = base.seed if seed is None else seed
         self.progress = progress
         self.env = engine.Environment()
+        self.clock: Clock = self.env.clock  # its time and timeouts reached directly, as compiled code can
         self.streams = RandomStreams(self.seed, replication)
         self.end_day = base.end_day
         self.court = Court(base, int(self.end_day) + DIARY_MARGIN_DAYS)
@@ -122,8 +124,8 @@ class Replication:
 
     def _apply_policies(self) -> Generator[Any, Any, None]:
         for day, scenario in self.periods[1:]:
-            if day > self.env.now:
-                yield self.env.timeout(day - self.env.now)
+            if day > self.clock.now:
+                yield self.clock.timeout(day - self.clock.now)
             self.params.configure(scenario)
             self.court.apply(scenario, int(math.ceil(day)))
             self.teams.apply(scenario)
@@ -230,7 +232,7 @@ class Replication:
             return public_law(self, case)
         if case.case_type == DOMESTIC_ABUSE_CODE:
             return domestic_abuse(self, case)
-        if case.entry_stage == 0 and self.env.now >= self.params.pathfinder_from_day[case.region]:
+        if case.entry_stage == 0 and self.clock.now >= self.params.pathfinder_from_day[case.region]:
             case.pathfinder = True
             return pathfinder(self, case)
         self.old_route_open[case.region] += 1
@@ -244,7 +246,7 @@ class Replication:
 
     def issue(self, case: Case) -> None:
         """The application is issued: proceedings (and the account of agency days) start now."""
-        now = self.env.now
+        now = self.clock.now
         self.count_open(case)
         case.issue_day = now
         case.pre_proceedings_days = now - case.arrival_day
@@ -253,7 +255,7 @@ class Replication:
         case.notice_court_days = 0.0
 
     def _close(self, case: Case, status: str) -> None:
-        self.recorder.case_closed(case, status, self.env.now)
+        self.recorder.case_closed(case, status, self.clock.now)
         del self.open_cases[case.case_id]
         if case.case_type == PRIVATE_LAW_CODE and not case.pathfinder:
             self.old_route_open[case.region] -= 1
@@ -266,11 +268,11 @@ class Replication:
     def first_disposal(self, case: Case) -> None:
         """Another application in the case is disposed of: its first disposal is now; it stays open to the final
         order."""
-        case.first_disposal_day = self.env.now
+        case.first_disposal_day = self.clock.now
 
     def divert(self, case: Case) -> None:
         """Pre-proceedings ended without an application: the children leave without a court case."""
-        case.end_day = self.env.now
+        case.end_day = self.clock.now
         self.stats.cases_diverted += 1
         self._close(case, STATUS_DIVERTED)
 
@@ -282,7 +284,7 @@ class Replication:
             case.outcome = draws.choose(OUTCOME, self.params.outcome_cumulative[pathway_name])
         else:
             case.outcome = self.outcome_names.index(outcome)
-        case.end_day = self.env.now
+        case.end_day = self.clock.now
         self.stats.cases_disposed += 1
         self._close(case, STATUS_DISPOSED)
         outcome = self.outcome_names[case.outcome]
@@ -290,7 +292,7 @@ class Replication:
         if recurrence is None or draws.uniform(RECURRENCE) >= recurrence.share:
             return
         self.stats.returns_pending_at_end += 1
-        yield self.env.timeout(
+        yield self.clock.timeout(
             draws.sample(RECURRENCE_DELAY, self.params.durations[f"recurrence.{pathway_name}.{outcome}.delay_days"])
         )
         self.stats.returns_pending_at_end -= 1
@@ -298,7 +300,7 @@ class Replication:
         new = self.new_case(
             CASE_TYPES.index(recurrence.case_type),
             case.region,
-            self.env.now,
+            self.clock.now,
             draws.returned(),
             case.children,
             case.domestic_abuse,
@@ -310,26 +312,26 @@ class Replication:
 
     # ------------------------------------------------------------------ processes
     def _arrivals(self) -> Generator[Any, Any, None]:
-        env = self.env
+        clock = self.clock
         serials = [0] * len(CASE_TYPES)
         draws = self.streams.draws
         simulates = self.simulates
         bounds = segment_bounds(self.scenario.sim_start_date, self.end_day, [])
-        for month, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for month, (month_start, month_end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             rngs = {c: self.streams.generator(f"arrivals:{c}", month) for c in CASE_TYPES}
-            times, types, regions = arrivals_between(self.periods, start, end, rngs)
+            times, types, regions = arrivals_between(self.periods, month_start, month_end, rngs)
             for day, case_type, region in zip(times, types, regions, strict=True):
                 serial = serials[case_type]
                 serials[case_type] = serial + 1
                 if not simulates[region]:
                     continue
-                yield env.timeout(day - env.now)
+                yield clock.timeout(day - clock.now)
                 case = self.new_case(case_type, region, day, draws(ARRIVED, case_type, serial))
-                engine.start(self.pathway(case))
+                start(self.pathway(case))
 
     def _end_warm_up(self) -> Generator[Any, Any, None]:
         """From the results start, closed cases are stored (the recorder counts those closed before it)."""
-        yield self.env.timeout(self.params.results_start_day)
+        yield self.clock.timeout(self.params.results_start_day)
         self.recorder.warm_up_ended()
 
     def join(self, parts: Sequence[Path]) -> None:

@@ -37,9 +37,9 @@ from typing import Any, Final, Protocol
 import numpy as np
 import simpy
 
-from sim.model import engine
 from sim.model.arrivals import cases_per_year_at
 from sim.model.entities import Case
+from sim.model.journeys import start
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import Steps
 from sim.model.random_streams import OPEN_CASELOAD, PURPOSE, RETURNED_FROM_BEFORE, Draws, RandomStreams
@@ -196,7 +196,7 @@ def returns_from_before_start(rep: Run) -> Generator[Any, Any, None]:
         case.is_return = True
         rep.stats.returns_from_before_start += 1
         rep.stats.children_returning_from_before_start += len(case.children)
-        engine.start(rep.pathway(case))
+        start(rep.pathway(case))
 
 
 def start_open_caseload(rep: Run) -> None:
@@ -246,4 +246,4 @@ def _start_open_case(
         case.booked_day = rep.scenario.results_start_day + draws.sample(OPEN_BOOKED, booked)
     rep.count_open(case)
     case.days_before_run = -case.issue_day
-    engine.start(rep.pathway(case))
+    start(rep.pathway(case))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from typing import Final
 
-import simpy
-
 from sim.model.agencies.court import Court, Listed, ListingDiary
 from sim.model.agencies.teams import Teams
+from sim.model.engine import Environment
 from sim.model.entities import Case
+from sim.model.journeys import Clock
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import HearingSteps, Steps
 from sim.model.random_streams import PURPOSE
@@ -42,20 +42,20 @@ class StageSteps:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         court: Court,
         teams: Teams,
         recorder: Recorder,
         params: Parameters,
     ) -> None:
-        self.env = env
+        self.clock: Clock = env.clock  # its time and timeouts reached directly, as compiled code can
         self.court = court
         self.teams = teams
         self.recorder = recorder
         self.params = params
 
     def _close_stage(self, case: Case, started: float) -> None:
-        now = self.env.now
+        now = self.clock.now
         agency = case.stage_agency
         requested = case.stage_requested
         case.wait_days[agency] += started - requested
@@ -75,23 +75,23 @@ class StageSteps:
         hours): the case wakes on the old day, finds the new one and waits on. Urgent hearings are relisted
         as urgent, after their own relist notice.
         """
-        env = self.env
+        clock = self.clock
         params = self.params
         plan = params.hearings[hearing_key]
-        case.begin(stage, COURT, env.now)
+        case.begin(stage, COURT, clock.now)
         tier = plan.tier if tier_of is None else params.hearings[tier_of].tier
         diary = self.court.diaries[case.region][case.court_centre][tier]
         draws = case.draws
         hours = draws.sample(HOURS, plan.duration_hours)
-        earliest = env.now + draws.sample(NOTICE, plan.notice_days)
+        earliest = clock.now + draws.sample(NOTICE, plan.notice_days)
         if plan.notice_from_issue and case.issue_day == case.issue_day:  # counted from issue, never before now
-            earliest = max(env.now, earliest - (env.now - case.issue_day))
+            earliest = max(clock.now, earliest - (clock.now - case.issue_day))
         urgent = plan.urgent
         if case.booked_day == case.booked_day:  # booked before the run started: listed from that day
             earliest, case.booked_day = case.booked_day, math.nan
         while True:
             withdraws, vacates, adjourns = draws.listing()  # keyed by the listing's number
-            now = env.now
+            now = clock.now
             earliest_day = math.ceil(earliest - LISTING_TOLERANCE_DAYS)
             case.give_notice(now, earliest_day)
             rank = params.rank_by_hearing.get(hearing_key)  # a policy may change ranks between relistings
@@ -105,17 +105,17 @@ class StageSteps:
                 and withdraws < (chance := withdrawal_chance(withdrawal_per_week, day - earliest_day))
             ):  # the parties settle or give up while the list is full
                 yield from self._taken_off_the_list(diary, case, listed, now, withdraws / chance)
-                self._close_stage(case, env.now)
+                self._close_stage(case, clock.now)
                 return True
             if vacates < params.vacate_probability:
                 yield from self._taken_off_the_list(diary, case, listed, now, vacates / params.vacate_probability)
                 case.vacated += 1
-                earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
+                earliest = clock.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
-            yield env.timeout(day + HEARING_DAYS - now)
+            yield clock.timeout(day + HEARING_DAYS - now)
             while listed.day != day:  # moved later by the court while the case waited: waiting for a listing
                 day = listed.day
-                yield env.timeout(day + HEARING_DAYS - env.now)
+                yield clock.timeout(day + HEARING_DAYS - clock.now)
             self._listing_ends(case, listed)  # heard on ``day``, on or after the earliest day: the whole notice counts
             case.hearings += 1
             if case.first_hearing_day != case.first_hearing_day:  # NaN: this is the first
@@ -125,7 +125,7 @@ class StageSteps:
                 adjourn = min(1.0, adjourn + params.adjourn_added_at_full_list * min(1.0, diary.load_share(day)))
             if adjourns < adjourn:
                 case.adjournments += 1
-                earliest = env.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
+                earliest = clock.now + (params.urgent_relist_notice_days if urgent else params.relist_notice_days)
                 continue
             break
         self._close_stage(case, float(day))
@@ -133,51 +133,51 @@ class StageSteps:
 
     def _listing_ends(self, case: Case, listed: Listed) -> None:
         """The case's listing ends (heard, vacated or withdrawn): its notice stops, the court's moves are counted."""
-        case.end_notice(self.env.now)
+        case.end_notice(self.clock.now)
         case.vacated += listed.vacated
         case.displaced += listed.displaced
 
     def _taken_off_the_list(self, diary: ListingDiary, case: Case, listed: Listed, now: float, when: float) -> Steps:
         """The listing is cancelled at a uniform time before its day (vacated, or the parties withdraw): ``when`` is
         the draw that decided it over its probability, a U[0, 1) draw of its own given that it fell below."""
-        yield self.env.timeout(when * (listed.day - now))
+        yield self.clock.timeout(when * (listed.day - now))
         diary.cancel(listed)
         self._listing_ends(case, listed)
 
     def team_work(self, case: Case, stage: int, team_kind: str, duration_key: str, keep_slot: bool = False) -> Steps:
         """Wait to be allocated a worker, then work for a drawn duration; free the slot unless kept."""
-        env = self.env
+        clock = self.clock
         team = self.teams.by_kind[team_kind][case.region]
-        case.begin(stage, TEAM_AGENCY_CODE[team_kind], env.now)
+        case.begin(stage, TEAM_AGENCY_CODE[team_kind], clock.now)
         allocation = team.request(len(case.children))
         if allocation is not None:
             yield allocation
-        started = env.now
+        started = clock.now
         case.stage_started = started
-        yield env.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
+        yield clock.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
         if not keep_slot:
             team.release(len(case.children))
         self._close_stage(case, started)
 
     def allocation(self, case: Case, stage: int, team_kind: str) -> Steps:
         """Wait for a worker who then stays with the case (a children's guardian); the stage ends on allocation."""
-        env = self.env
-        case.begin(stage, TEAM_AGENCY_CODE[team_kind], env.now)
+        clock = self.clock
+        case.begin(stage, TEAM_AGENCY_CODE[team_kind], clock.now)
         event = self.teams.by_kind[team_kind][case.region].request(len(case.children))
         if event is not None:
             yield event
-        self._close_stage(case, env.now)
+        self._close_stage(case, clock.now)
 
     def active_work(self, case: Case, stage: int, agency: int, duration_key: str) -> Steps:
         """Work that needs no scarce capacity in the model (gatekeeping): only its duration."""
-        env = self.env
-        case.begin(stage, agency, env.now)
-        case.stage_started = env.now
-        yield env.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
+        clock = self.clock
+        case.begin(stage, agency, clock.now)
+        case.stage_started = clock.now
+        yield clock.timeout(case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key]))
         self._close_stage(case, case.stage_started)
 
     def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
         """A stage after the order (Pathfinder's review): recorded with its drawn duration; the case does not wait."""
-        now = self.env.now
+        now = self.clock.now
         days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
         self.recorder.stage(case.case_id, stage, agency, now, now, now + days, 0.0)
