@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+import tempfile
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -35,7 +36,13 @@ def compiled_extensions() -> list:
     try:  # mypycify type-checks the modules first and exits on an error: the install must not fail for it
         # --no-site-packages: mypy sees no installed package (numpy, SimPy, pydantic), as in pip's isolated build,
         # so the compiled code is the same whichever environment the install runs from.
-        return mypycify(["--no-site-packages", *BUILD["COMPILED_MODULES"]], opt_level="3", separate=True)
+        # A cache of its own, fresh each build: mypyc takes the compiled form of an unchanged module from mypy's
+        # cache, and one whose class had changed since failed to compile a module using it (mypy 2.4,
+        # "value is not in list"), so an edit could make the next install fall back to Python.
+        with tempfile.TemporaryDirectory(prefix="fjsim-mypy-cache-") as cache:
+            return mypycify(
+                ["--no-site-packages", "--cache-dir", cache, *BUILD["COMPILED_MODULES"]], opt_level="3", separate=True
+            )
     except (Exception, SystemExit) as exc:
         _say(f"mypyc could not compile the model ({exc!r}): it runs as Python, correctly but more slowly")
         return []

@@ -72,7 +72,7 @@ def simulate(
     log.append(("stopped", env.now, team.busy, team.unallocated))
     env.run(until=30)
     env.run()  # to the end of the queue, a step at a time
-    scheduled = next(env._eid) + getattr(env, "shared_timeouts", 0)
+    scheduled = env.queued + env.shared_timeouts if isinstance(env, engine.Environment) else next(env._eid)
     return log, scheduled, env.now
 
 

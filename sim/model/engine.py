@@ -8,22 +8,22 @@ as it would from a SimPy process.
 
 :class:`Environment` is SimPy's environment with its inner loop made cheaper, every event still processed in
 the order SimPy would process it (time, then priority, then the order events were scheduled in), so results are
-identical. It relies on SimPy's internals (``_queue`` of ``(time, priority, id, event)``, ``_eid``, ``_now``, an
-event's ``callbacks``, ``_ok`` and ``_value``; SimPy 4.1), and ``tests/test_engine.py`` checks it against SimPy.
+identical. It relies on SimPy's internals (``_queue``, which here holds :class:`~sim.model.journeys.Queued` entries
+instead of SimPy's ``(time, priority, id, event)`` tuples; ``_now``; an event's ``callbacks``, ``_ok`` and ``_value``;
+SimPy 4.1), and ``tests/test_engine.py`` checks it against SimPy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from heapq import heappop, heappush
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
-from simpy.core import BoundClass, EmptySchedule, SimTime, StopSimulation
+from simpy.core import BoundClass, EmptySchedule, Infinity, SimTime, StopSimulation
 from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, ProcessGenerator, Timeout
 
-from sim.model.journeys import Clock, Journey, Wait, start
+from sim.model.journeys import Clock, Entry, Journey, Queued, Wait, start
 
 __all__ = ["Environment", "Journey", "Wait", "start"]
 
@@ -63,7 +63,10 @@ class Environment(simpy.Environment):
     def __init__(self, initial_time: SimTime = 0) -> None:
         super().__init__(initial_time)
         self.now = initial_time
-        self.clock = Clock(self, self._queue, self._eid, initial_time, WAKES_SWEPT_ABOVE)
+        queue: list[Queued] = []
+        self._queue = queue  # type: ignore[assignment]  # Queued entries, not SimPy's tuples
+        self.clock = Clock(self, queue, initial_time, WAKES_SWEPT_ABOVE)
+        del self._eid  # the clock counts the events queued (``queued``)
         # The clock's own method on the instance: compiled callers reach its C code with no Python frame between.
         self.timeout = self.clock.timeout  # type: ignore[method-assign,assignment]
 
@@ -76,27 +79,29 @@ class Environment(simpy.Environment):
     def _wakes(self) -> dict[float, Wait]:
         return self.clock.wakes
 
+    @property
+    def queued(self) -> int:
+        """Events queued so far, as SimPy counts them (its ``_eid``), less the timeouts that shared one."""
+        return self.clock.queued
+
     def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """As SimPy's; an event queued for a time ends the sharing of that time's wake-up."""
-        at = self._now + delay
-        self.clock.forget_wake(at)
-        heappush(self._queue, (at, priority, next(self._eid), event))
+        self.clock.schedule(event, priority, self._now + delay)
+
+    def peek(self) -> SimTime:
+        """As SimPy's: the time of the next event, or infinity when none is queued."""
+        queue = self.clock.queue
+        return queue[0].at if queue else Infinity
 
     def timeout(self, delay: SimTime = 0, value: Any = None) -> Timeout:  # replaced by the clock's in __init__
         """A timeout of ``delay`` (a :class:`~sim.model.journeys.Wait`, which behaves as SimPy's ``Timeout``)."""
         return self.clock.timeout(delay, value)  # type: ignore[return-value]
 
-    def _set_now(self, now: SimTime) -> None:
-        self._now = self.now = now
-        self.clock.now = now
-
     def step(self) -> None:
         """As SimPy's ``step``, keeping ``now`` (``run`` without a time to run until steps with it)."""
-        try:
-            now, _, _, event = heappop(self._queue)
-        except IndexError:
-            raise EmptySchedule from None
-        self._set_now(now)
+        if not self._queue:
+            raise EmptySchedule
+        event = self.clock.pop()  # and the time is the event's
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # processed, as SimPy marks it
         try:
             for callback in callbacks:
@@ -118,7 +123,8 @@ class Environment(simpy.Environment):
         so without this the whole state of the run stayed in memory until the cyclic collector traversed it: 2.7 s
         after a national replication (355,999 objects in cycles). Broken here, reference counting frees it as it
         goes; the environment can still run, from an empty queue."""
-        for event in chain((queued for *_, queued in self._queue), waiting):
+        queued = (entry if isinstance(entry, Wait) else cast(Entry, entry).event for entry in self.clock.queue)
+        for event in chain(queued, waiting):
             event.callbacks = None  # type: ignore[assignment]
         self._queue.clear()
         self.clock.wakes.clear()

@@ -7,25 +7,53 @@ classes: creating a wait, appending its callback and processing it are C, and th
 directly. Everything else (allocations, SimPy processes, the stop event) is handled as SimPy would.
 
 A :class:`Wait` behaves as SimPy's ``Timeout`` for everything that waits on it (a process, a condition, a journey),
-and the order of events is SimPy's: time, then priority, then the order events were queued in, with the count of
-queued events shared with SimPy's own ``schedule`` (``tests/test_engine.py`` checks it against SimPy).
+and the order of events is SimPy's: time, then priority, then the order events were queued in (:class:`Queued`;
+``tests/test_engine.py`` checks it against SimPy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from heapq import heappop, heappush
-from itertools import count
-from typing import Any, Final
+from typing import Any, Final, cast
 
 NORMAL: Final = 1
 """SimPy's priority of an ordinary event (``simpy.events.NORMAL``)."""
 
 
-class Wait:
-    """A timeout: SimPy's ``Timeout`` as a native object, with the fields SimPy's processes and conditions read."""
+class Queued:
+    """What the queue orders an event by: SimPy's order, time, then priority, then the order events were queued in.
 
-    def __init__(self, env: Any, delay: float, value: object) -> None:
+    The queue holds these, not SimPy's ``(time, priority, id, event)`` tuples: a native comparison instead of two
+    comparisons of boxed numbers a tuple, and no tuple, float and int to make and free for every event."""
+
+    def __init__(self, at: float, priority: int, eid: int) -> None:
+        self.at = at
+        self.priority = priority
+        self.eid = eid
+
+    def __lt__(self, other: Queued) -> bool:
+        if self.at != other.at:
+            return self.at < other.at
+        if self.priority != other.priority:
+            return self.priority < other.priority
+        return self.eid < other.eid
+
+
+class Entry(Queued):
+    """Any other event in the queue (a team's allocation, a SimPy process's, the end of a run)."""
+
+    def __init__(self, at: float, priority: int, eid: int, event: Any) -> None:
+        super().__init__(at, priority, eid)
+        self.event = event
+
+
+class Wait(Queued):
+    """A timeout: SimPy's ``Timeout`` as a native object, with the fields SimPy's processes and conditions read;
+    queued as itself."""
+
+    def __init__(self, env: Any, at: float, eid: int, delay: float, value: object) -> None:
+        super().__init__(at, NORMAL, eid)
         self.env = env
         self.callbacks: list[Any] | None = []
         self._value: object = value
@@ -108,15 +136,17 @@ def _process(event: Any, callbacks: list[Any]) -> None:
 
 
 class Clock:
-    """The environment's time, its queue of events and its timeouts, shared with SimPy's own scheduling.
+    """The environment's time and its queue of events, with the cases' timeouts; SimPy's own scheduling goes through
+    :meth:`schedule`.
 
-    ``queue`` and ``eid`` are the environment's ``_queue`` and ``_eid``; ``now`` is the time of the event processed
+    ``queue`` is the environment's ``_queue``, a heap of :class:`Queued`; ``now`` is the time of the event processed
     last, mirrored into the environment's ``now`` and ``_now`` by :meth:`run_until`."""
 
-    def __init__(self, env: Any, queue: list[Any], eid: count[int], now: float, sweep_above: int) -> None:
+    def __init__(self, env: Any, queue: list[Queued], now: float, sweep_above: int) -> None:
         self.env = env
         self.queue = queue
-        self.eid = eid
+        self.queued = 0
+        """Events queued so far (SimPy's ``_eid``)."""
         self.now = now
         self.wakes: dict[float, Wait] = {}
         """The last wait queued for each whole-day time, while no other event has been queued for that time."""
@@ -124,6 +154,14 @@ class Clock:
         self.sweep_at = sweep_above
         self.shared_timeouts = 0
         """Timeouts that joined a wait already queued (SimPy would have queued one event for each)."""
+
+    def schedule(self, event: Any, priority: int, at: float) -> None:
+        """Queue a SimPy event for ``at``; another event queued for that time ends the sharing of its wake-up."""
+        if at in self.wakes:
+            del self.wakes[at]
+        eid = self.queued
+        self.queued = eid + 1
+        heappush(self.queue, Entry(at, priority, eid, event))
 
     def timeout(self, delay: float = 0.0, value: object = None) -> Wait:
         """A wait of ``delay`` days, or the wait already queued for the same whole-day time (see the engine)."""
@@ -140,36 +178,41 @@ class Clock:
                     return shared
             elif at in wakes:
                 del wakes[at]
-        event = Wait(self.env, delay, value)
-        heappush(self.queue, (at, NORMAL, next(self.eid), event))
+        eid = self.queued
+        self.queued = eid + 1
+        event = Wait(self.env, at, eid, delay, value)
+        heappush(self.queue, event)
         if whole_day and value is None:
             wakes[at] = event
             if len(wakes) >= self.sweep_at:
                 self.sweep()
         return event
 
-    def forget_wake(self, at: float) -> None:
-        """Another event was queued for ``at``: a timeout asked for later must come after it, so sharing ends."""
-        if at in self.wakes:
-            del self.wakes[at]
-
     def sweep(self) -> None:
         """Drop wake-ups already processed; sweep again when twice as many are held."""
         self.wakes = {at: e for at, e in self.wakes.items() if e.callbacks is not None}
         self.sweep_at = max(self.sweep_above, 2 * len(self.wakes))
 
+    def pop(self) -> Any:
+        """The next event, taken off the queue, its time now the clock's (and the environment's)."""
+        queued = heappop(self.queue)
+        at = queued.at
+        if at != self.now:
+            self.now = at
+            env = self.env
+            env._now = at
+            env.now = at
+        if isinstance(queued, Wait):
+            return queued
+        return cast(Entry, queued).event
+
     def run_until(self, stop: object) -> None:
         """Pop and process events until ``stop`` is popped (it is queued before every other event at its time)."""
         queue = self.queue
-        env = self.env
         while True:
             if not queue:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
-            at, _, _, event = heappop(queue)
-            if at != self.now:
-                self.now = at
-                env._now = at
-                env.now = at
+            event = self.pop()
             if event is stop:
                 return
             if isinstance(event, Wait):

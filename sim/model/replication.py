@@ -370,6 +370,6 @@ class Replication:
             if gc_was_enabled:
                 gc.enable()
         # Events scheduled over the run, for the benchmark: as SimPy would count them, one per timeout.
-        self.stats.events = next(env._eid) + env.shared_timeouts
+        self.stats.events = env.queued + env.shared_timeouts
         self.stats.wall_seconds = time.perf_counter() - started
         return self.stats
