@@ -246,3 +246,28 @@ def test_a_replication_leaves_no_cycles_behind(tmp_path) -> None:
         assert replication.open_cases  # cases were still open at the end of the run
         del replication
         assert journeys_alive() == 0
+
+
+@pytest.mark.parametrize("make_env", BOTH)
+def test_a_timeout_joins_simpys_conditions_and_processes(make_env: type[simpy.Environment]) -> None:
+    """The engine's timeouts are native objects, not SimPy's, yet a SimPy process, ``any_of``/``all_of`` and ``|``
+    after a SimPy event wait on them as on SimPy's own, with their values."""
+    env = make_env()
+    seen: list[Any] = []
+
+    def process() -> Generator[simpy.Event, Any, None]:
+        first = env.timeout(1, value="one")
+        got = yield env.any_of([first, env.timeout(2)])
+        seen.append((env.now, list(got.values())))
+        got = yield env.all_of([env.timeout(1, value="a"), env.timeout(2, value="b")])
+        seen.append((env.now, sorted(got.values())))
+        signal = env.event()
+        got = yield signal | env.timeout(0.5, value="late")
+        seen.append((env.now, list(got.values())))
+        value = yield env.timeout(1, value="plain")
+        seen.append((env.now, value))
+
+    env.process(process())
+    env.run(until=10)
+    assert seen == [(1, ["one"]), (3, ["a", "b"]), (3.5, ["late"]), (4.5, "plain")]
+    assert env.timeout(1).triggered and not env.timeout(1).processed

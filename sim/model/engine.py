@@ -119,10 +119,11 @@ class Environment(simpy.Environment):
         """End the run: drop every pending event, queued or ``waiting`` to be triggered (an allocation a team
         holds), and with them the cases still waiting and their generators.
 
-        A pending SimPy process holds its event, and the environment its clock (whose waits hold the environment),
-        so without this the whole state of the run stayed in memory until the cyclic collector traversed it: 2.7 s
-        after a national replication (355,999 objects in cycles). Broken here, reference counting frees it as it
-        goes; the environment can still run, from an empty queue."""
+        A pending SimPy process holds its event, and each wait holds the environment, so without this the whole state
+        of the run stayed in memory until the cyclic collector traversed it: 2.7 s after a national replication
+        (355,999 objects in cycles). Broken here, reference counting frees the cases as it goes. The environment and
+        its clock still hold each other (a few objects, left to the collector), so the environment can still run,
+        from an empty queue."""
         queued = (entry if isinstance(entry, Wait) else cast(Entry, entry).event for entry in self.clock.queue)
         for event in chain(queued, waiting):
             event.callbacks = None  # type: ignore[assignment]

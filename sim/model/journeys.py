@@ -50,7 +50,8 @@ class Entry(Queued):
 
 class Wait(Queued):
     """A timeout: SimPy's ``Timeout`` as a native object, with the fields SimPy's processes and conditions read;
-    queued as itself."""
+    queued as itself. It joins a condition as any event does (``env.any_of([wait, other])``, ``other | wait``), but
+    cannot begin one with ``|`` or ``&``: the model never does, and it keeps the class free of SimPy's."""
 
     def __init__(self, env: Any, at: float, eid: int, delay: float, value: object) -> None:
         super().__init__(at, NORMAL, eid)
