@@ -141,7 +141,7 @@ class Clock:
     :meth:`schedule`.
 
     ``queue`` is the environment's ``_queue``, a heap of :class:`Queued`; ``now`` is the time of the event processed
-    last, mirrored into the environment's ``now`` and ``_now`` by :meth:`run_until`."""
+    last, mirrored into the environment's ``now`` and ``_now`` by :meth:`pop`."""
 
     def __init__(self, env: Any, queue: list[Queued], now: float, sweep_above: int) -> None:
         self.env = env
