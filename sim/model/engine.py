@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import BoundClass, EmptySchedule, Infinity, SimTime, StopSimulation
 from simpy.events import NORMAL, URGENT, AllOf, AnyOf, Event, EventPriority, Process, ProcessGenerator, Timeout
 
-from sim.model.journeys import Clock, Entry, Journey, Queued, Wait, start
+from sim.model.journeys import Clock, Journey, Queued, Wait, event_of, raise_if_failed, start
 
 __all__ = ["Environment", "Journey", "Wait", "start"]
 
@@ -110,10 +110,7 @@ class Environment(simpy.Environment):
             event.callbacks = callbacks[callbacks.index(callback) + 1 :]
             self.schedule(event, EventPriority(-1))
             raise
-        if not event._ok and not hasattr(event, "_defused"):
-            failure = type(event._value)(*event._value.args)
-            failure.__cause__ = event._value
-            raise failure
+        raise_if_failed(event)
 
     def discard(self, waiting: Iterable[Event] = ()) -> None:
         """End the run: drop every pending event, queued or ``waiting`` to be triggered (an allocation a team
@@ -124,8 +121,7 @@ class Environment(simpy.Environment):
         (355,999 objects in cycles). Broken here, reference counting frees the cases as it goes. The environment and
         its clock still hold each other (a few objects, left to the collector), so the environment can still run,
         from an empty queue."""
-        queued = (entry if isinstance(entry, Wait) else cast(Entry, entry).event for entry in self.clock.queue)
-        for event in chain(queued, waiting):
+        for event in chain(map(event_of, self.clock.queue), waiting):
             event.callbacks = None  # type: ignore[assignment]
         self._queue.clear()
         self.clock.wakes.clear()
@@ -141,7 +137,6 @@ class Environment(simpy.Environment):
         stop._ok = True
         stop._value = None
         self.schedule(stop, URGENT, at - self._now)  # before every other event at that time, as SimPy's
-        self.clock.now = self._now
         self.clock.run_until(stop)  # sets ``now`` to the stop event's time, as SimPy's loop does
         # As SimPy's StopSimulation: the stop event stays queued, first, with no callbacks.
         stop.callbacks = []

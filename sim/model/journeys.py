@@ -127,6 +127,21 @@ def start(generator: Generator[Any, Any, None]) -> None:
     _wait_on(target, Journey(generator))
 
 
+def event_of(queued: Queued) -> Any:
+    """The event a queue entry stands for: a wait is its own entry; any other event is wrapped in an :class:`Entry`."""
+    if isinstance(queued, Wait):
+        return queued
+    return cast(Entry, queued).event
+
+
+def raise_if_failed(event: Any) -> None:
+    """As SimPy: a failed event that nothing handled stops the run, with a copy of its exception (a new traceback)."""
+    if not event._ok and not hasattr(event, "_defused"):
+        failure = type(event._value)(*event._value.args)
+        failure.__cause__ = event._value
+        raise failure
+
+
 def _process(event: Any, callbacks: list[Any]) -> None:
     """Run an event's callbacks in the order they were added; journeys directly, anything else by calling it."""
     for callback in callbacks:
@@ -203,9 +218,7 @@ class Clock:
             env = self.env
             env._now = at
             env.now = at
-        if isinstance(queued, Wait):
-            return queued
-        return cast(Entry, queued).event
+        return event_of(queued)
 
     def run_until(self, stop: object) -> None:
         """Pop and process events until ``stop`` is popped (it is queued before every other event at its time)."""
@@ -225,7 +238,4 @@ class Clock:
             callbacks = event.callbacks
             event.callbacks = None
             _process(event, callbacks)
-            if not event._ok and not hasattr(event, "_defused"):
-                failure = type(event._value)(*event._value.args)  # as SimPy: a copy with a new traceback
-                failure.__cause__ = event._value
-                raise failure
+            raise_if_failed(event)

@@ -109,7 +109,7 @@ class Replication:
             directory, base, self.labels, replication, exact=exact_records, open_case_ids=self.open_cases.keys()
         )
         self.params = Parameters(outcomes, base)
-        self.steps = StageSteps(self.env, self.court, self.teams, self.recorder, self.params)
+        self.steps = StageSteps(self.clock, self.court, self.teams, self.recorder, self.params)
         self.counts = OpenCounts.empty(len(base.regions))
         self.regions = tuple(range(len(base.regions))) if regions is None else tuple(sorted(set(regions)))
         """The regions simulated here (all by default)."""

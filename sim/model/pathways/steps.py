@@ -14,7 +14,6 @@ from typing import Final
 
 from sim.model.agencies.court import Court, Listed, ListingDiary
 from sim.model.agencies.teams import Teams
-from sim.model.engine import Environment
 from sim.model.entities import Case
 from sim.model.journeys import Clock
 from sim.model.parameters import Parameters
@@ -42,13 +41,13 @@ class StageSteps:
 
     def __init__(
         self,
-        env: Environment,
+        clock: Clock,
         court: Court,
         teams: Teams,
         recorder: Recorder,
         params: Parameters,
     ) -> None:
-        self.clock: Clock = env.clock  # its time and timeouts reached directly, as compiled code can
+        self.clock = clock  # the environment's time and timeouts, reached directly as compiled code can
         self.court = court
         self.teams = teams
         self.recorder = recorder
