@@ -135,6 +135,7 @@ replication, which a compiled class refuses, and the designs are compared as the
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.agencies.court_capacity import demand_hours  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
+from sim.model.inverses import inverse_cdf  # noqa: E402
 from sim.model.parameters import Parameters  # noqa: E402
 from sim.model.random_streams import (  # noqa: E402
     ARRIVED,
@@ -211,8 +212,8 @@ RETURNS_ALLOWANCE = 1.3
 
 # ---------------------------------------------------------------------------------------------- keyed draws
 def quantiles(dist, u: np.ndarray) -> np.ndarray:
-    """The value of ``dist`` at each uniform of ``u``, exactly as its ``quantile()`` gives them one at a time
-    (``sim.scenario.distributions``). Families whose inverse is basic arithmetic, a square root or a SciPy ufunc are
+    """The value of ``dist`` at each uniform of ``u``, exactly as the model's inverse gives them one at a time
+    (``sim.model.inverses``). Families whose inverse is basic arithmetic, a square root or a SciPy ufunc are
     computed on the array (the same operations, so the same bits); the others (lognormal, exponential, Weibull,
     empirical) call the project's own function once per value, since numpy's log and exp may round differently."""
     if isinstance(dist, Fixed):
@@ -232,8 +233,8 @@ def quantiles(dist, u: np.ndarray) -> np.ndarray:
     elif isinstance(dist, Uniform):
         v = dist.low + u * (dist.high - dist.low)
     else:
-        quantile = dist.quantile()
-        return np.fromiter(map(quantile, u.tolist()), dtype=np.float64, count=len(u))
+        quantile = inverse_cdf(dist)
+        return np.fromiter(map(quantile.at, u.tolist()), dtype=np.float64, count=len(u))
     return np.where(v < MAX_DRAW, v, MAX_DRAW)
 
 

@@ -11,13 +11,8 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.scenario.distributions import (
-    Distribution,
-    Fixed,
-    Gamma,
-    Lognormal,
-    inverse_cdf,
-)
+from sim.model.inverses import inverse_cdf
+from sim.scenario.distributions import Distribution, Fixed, Gamma, Lognormal
 
 DIST = TypeAdapter(Distribution)
 

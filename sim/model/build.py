@@ -34,6 +34,7 @@ COMPILED_MODULES = (
     "sim/model/arrivals.py",
     "sim/model/columns.py",
     "sim/model/entities.py",
+    "sim/model/inverses.py",
     "sim/model/journeys.py",
     "sim/model/monitor.py",
     "sim/model/parameters.py",

@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.scenario.distributions import Quantile, inverse_cdf
+from sim.model.inverses import Inverse, inverse_cdf
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CASE_TYPES, DURATION_KEYS, LISTING_CLASSES, PATHWAYS
 
@@ -23,8 +23,8 @@ class HearingPlan:
     """A hearing as the listing step needs it: the judge tier's code and quantiles of its hours and notice."""
 
     tier: int
-    duration_hours: Quantile
-    notice_days: Quantile
+    duration_hours: Inverse
+    notice_days: Inverse
     urgent: bool = False
     """Listed as urgent work (``courts.listing.urgent_hearings``): it may displace lower-ranked hearings."""
     notice_from_issue: bool = False
@@ -36,10 +36,10 @@ class Parameters:
 
     def __init__(self, outcome_names: list[str], scenario: Scenario) -> None:
         self.outcome_names = outcome_names
-        self._samplers: dict[str, tuple[Any, Quantile]] = {}
+        self._samplers: dict[str, tuple[Any, Inverse]] = {}
         self.configure(scenario)
 
-    def sampler(self, key: str, dist: Any) -> Quantile:
+    def sampler(self, key: str, dist: Any) -> Inverse:
         """The quantile of the distribution at ``key``, reused while the distribution is unchanged."""
         held = self._samplers.get(key)
         if held is not None and held[0] == dist:

@@ -18,7 +18,7 @@ Tapes are drawn 128 cases at a time (one PCG64 generator per block of serials, s
 continues on a generator of its own for that case and purpose. Open cases of the starting state have their
 own serials; a return to court takes its tape from the case it returns from (its origin and serial, one more
 return). Nothing depends on which worker runs a replication. Durations are drawn by inverting their
-distribution function at the uniform (:func:`sim.scenario.distributions.inverse_cdf`).
+distribution function at the uniform (:mod:`sim.model.inverses`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from __future__ import annotations
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 
+from sim.model.inverses import Inverse
 from sim.model.seeding import Seeder
 from sim.vocabulary import PATHWAY_TABLES
 
@@ -205,14 +205,14 @@ class Draws:
         i = bisect_right(cumulative, self.uniform(purpose))
         return i if i < len(cumulative) else len(cumulative) - 1
 
-    def sample(self, purpose: int, quantile: Callable[[float], float]) -> float:
-        """A value of a distribution (its inverse distribution function ``quantile``) at the next draw."""
+    def sample(self, purpose: int, inverse: Inverse) -> float:
+        """A value of a distribution (its inverse distribution function) at the next draw."""
         counts = self.counts
         n = counts[purpose]
         counts[purpose] = n + 1
         if n < CAPS[purpose]:
-            return quantile(self.tape[BASES[purpose] + n])
-        return quantile(self._beyond(purpose, n))
+            return inverse.at(self.tape[BASES[purpose] + n])
+        return inverse.at(self._beyond(purpose, n))
 
     def listing(self) -> tuple[float, float, float]:
         """The draws of the case's next listing: (the parties withdraw, vacated, adjourned), keyed by the listing's

@@ -39,11 +39,11 @@ import simpy
 
 from sim.model.arrivals import cases_per_year_at
 from sim.model.entities import Case
+from sim.model.inverses import Inverse, inverse_cdf
 from sim.model.journeys import start
 from sim.model.parameters import Parameters
 from sim.model.pathways.context import Steps
 from sim.model.random_streams import OPEN_CASELOAD, PURPOSE, RETURNED_FROM_BEFORE, Draws, RandomStreams
-from sim.scenario.distributions import Quantile, inverse_cdf
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CASE_TYPES, DAYS_PER_YEAR, PATHWAY_TABLES
 
@@ -147,14 +147,14 @@ def past_returns(scenario: Scenario, rng_for: dict[tuple[str, str, str], np.rand
         rule = scenario.recurrence[pathway][outcome]
         per_day = orders[region][case_type] * getattr(scenario, pathway).outcomes.get(outcome, 0.0)
         quantile = inverse_cdf(rule.delay_days)
-        horizon_days = quantile(HORIZON_QUANTILE)
+        horizon_days = quantile.at(HORIZON_QUANTILE)
         until_days = scenario.starting_state.past_orders_until_days.get(case_type, 0.0)
         expected = per_day * rule.share * (horizon_days + until_days)
         if not (expected > 0 and math.isfinite(expected)):
             continue
         count = int(rng.poisson(expected))
         order_day = rng.random(count) * (horizon_days + until_days) - horizon_days
-        arrival_day = order_day + np.array([quantile(u) for u in rng.random(count)])
+        arrival_day = order_day + np.array([quantile.at(u) for u in rng.random(count)])
         target = CASE_TYPES.index(rule.case_type)
         r = regions.index(region)
         found += [PastReturn(float(t), target, r, pathway, outcome) for t in arrival_day[arrival_day > 0]]
@@ -231,12 +231,12 @@ def start_open_caseload(rep: Run) -> None:
                         _start_open_case(rep, case_type, region, stage, age, booked, draws)
 
 
-def _booked_sampler(rep: Run, key: str, dist: Any) -> Quantile | None:
+def _booked_sampler(rep: Run, key: str, dist: Any) -> Inverse | None:
     return None if dist is None else rep.params.sampler(key, dist)
 
 
 def _start_open_case(
-    rep: Run, case_type: str, region: int, stage: str, age: Quantile, booked: Quantile | None, draws: Draws
+    rep: Run, case_type: str, region: int, stage: str, age: Inverse, booked: Inverse | None, draws: Draws
 ) -> None:
     case = rep.new_case(CASE_TYPES.index(case_type), region, 0.0, draws)
     case.from_open_caseload = True

@@ -1,35 +1,24 @@
-"""Named probability distributions for durations and counts, and their inverse distribution functions.
+"""Named probability distributions for durations and counts.
 
 A scenario names every duration as a distribution (``{dist: lognormal, median: 84, sigma: 0.5}``, or a bare
 number for a fixed value). Each model validates its own parameters, so a bad gamma shape is reported at
 its line. The model draws a value by inverting the distribution function at a uniform keyed to the case and
-purpose (:func:`inverse_cdf`; :mod:`sim.model.random_streams`): the value then has the family's exact law,
-depends on no other draw, and moves with the distribution when a policy changes it (common random numbers).
-``sample`` draws a batch with numpy's own sampler, for tests and calibration to check the inverses against.
+purpose (each family's inverse is in :mod:`sim.model.inverses`, compiled with the model): the value then has the
+family's exact law, depends on no other draw, and moves with the distribution when a policy changes it (common
+random numbers). ``sample`` draws a batch with numpy's own sampler, for tests and calibration to check the inverses
+against.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import statistics
 import warnings
-from bisect import bisect_right
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from scipy.special import gammaincinv
 
-from sim.scenario.limits import MAX_DRAW, MAX_MEAN
-
-_normal_inverse = getattr(statistics, "_normal_dist_inv_cdf", None) or (
-    lambda p, mu, sigma: statistics.NormalDist(mu, sigma).inv_cdf(p)
-)
-"""The normal quantile (p, mu, sigma): CPython's C function behind ``NormalDist.inv_cdf``, without its checks."""
-SMALLEST_UNIFORM = 2.0**-54
-"""A uniform draw of exactly 0 (one in 2**53) is read as this, where a distribution's quantile at 0 is infinite."""
+from sim.scenario.limits import MAX_MEAN
 
 PositiveFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFinite = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -42,10 +31,6 @@ class _Dist(BaseModel):
         raise NotImplementedError
 
     def mean(self) -> float:
-        raise NotImplementedError
-
-    def quantile(self) -> Quantile:
-        """The inverse distribution function at a U[0, 1) draw, cut at MAX_DRAW (see :func:`inverse_cdf`)."""
         raise NotImplementedError
 
     @model_validator(mode="after")
@@ -79,10 +64,6 @@ class Fixed(_Dist):
     def mean(self) -> float:
         return self.value
 
-    def quantile(self) -> Quantile:
-        value = min(float(self.value), MAX_DRAW)
-        return lambda u: value
-
 
 class Exponential(_Dist):
     """Memoryless durations: the verification scenarios (M/M/c) need it."""
@@ -95,10 +76,6 @@ class Exponential(_Dist):
 
     def mean(self) -> float:
         return self.mean_value
-
-    def quantile(self) -> Quantile:
-        mean, log1p, most = self.mean_value, math.log1p, MAX_DRAW
-        return lambda u: v if (v := -mean * log1p(-u)) < most else most
 
 
 def _one_pair_of(dist: _Dist, pair: tuple[str, str]) -> Any:
@@ -137,11 +114,6 @@ class Lognormal(_Dist):
         mu, sigma = self.mu_sigma()
         return math.exp(mu + sigma**2 / 2)
 
-    def quantile(self) -> Quantile:
-        mu, sigma = self.mu_sigma()
-        normal, exp, smallest, most = _normal_inverse, math.exp, SMALLEST_UNIFORM, MAX_DRAW
-        return lambda u: v if (v := exp(normal(u or smallest, mu, sigma))) < most else most
-
 
 class Gamma(_Dist):
     """Durations with a tunable shape; give shape and scale, or mean and sd."""
@@ -170,11 +142,6 @@ class Gamma(_Dist):
         k, theta = self.shape_scale()
         return k * theta
 
-    def quantile(self) -> Quantile:
-        k, theta = self.shape_scale()
-        most = MAX_DRAW
-        return lambda u: v if (v := float(gammaincinv(k, u)) * theta) < most else most
-
 
 class Weibull(_Dist):
     """Durations whose hazard rises or falls with time (calibration candidate)."""
@@ -188,10 +155,6 @@ class Weibull(_Dist):
 
     def mean(self) -> float:
         return self.scale * math.gamma(1 + 1 / self.shape)
-
-    def quantile(self) -> Quantile:
-        scale, power, log1p, most = self.scale, 1 / self.shape, math.log1p, MAX_DRAW
-        return lambda u: v if (v := scale * (-log1p(-u)) ** power) < most else most
 
 
 class Triangular(_Dist):
@@ -214,19 +177,6 @@ class Triangular(_Dist):
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
-    def quantile(self) -> Quantile:
-        low, mode, top, sqrt = self.low, self.mode, self.high, math.sqrt
-        most = min(top, MAX_DRAW)  # no draw is above ``high``, so only a cut below it can bind
-        width = top - low
-        split = (mode - low) / width
-        rising, falling = width * (mode - low), width * (top - mode)
-
-        def at(u: float) -> float:
-            v = low + sqrt(u * rising) if u < split else top - sqrt((1 - u) * falling)
-            return v if v < most else most
-
-        return at
-
 
 class Uniform(_Dist):
     """Every value between low and high equally likely."""
@@ -246,12 +196,6 @@ class Uniform(_Dist):
 
     def mean(self) -> float:
         return (self.low + self.high) / 2
-
-    def quantile(self) -> Quantile:
-        low, width, most = self.low, self.high - self.low, MAX_DRAW
-        if self.high <= most:  # every draw is below the cut
-            return lambda u: low + u * width
-        return lambda u: v if (v := low + u * width) < most else most
 
 
 class Empirical(_Dist):
@@ -297,33 +241,6 @@ class Empirical(_Dist):
         w = np.asarray(self.weights, dtype=float)
         return float(np.sum(w * (edges[:-1] + edges[1:]) / 2) / w.sum())
 
-    def quantile(self) -> Quantile:
-        if self.values is not None:
-            values = [min(float(v), MAX_DRAW) for v in self.values]
-            n = len(values)
-            return lambda u: values[min(int(u * n), n - 1)]
-        # The histogram's distribution function is piecewise linear: in bin b, F^-1(u) = start[b] + u * slope[b].
-        edges, weights = self.bin_edges or [], self.weights or []
-        total = float(sum(weights))
-        cumulative = [c / total for c in itertools.accumulate(weights)]
-        cumulative[-1] = 1.0
-        below = [0.0, *cumulative[:-1]]
-        slope = [
-            (edges[b + 1] - edges[b]) / (cumulative[b] - below[b]) if weights[b] else 0.0 for b in range(len(weights))
-        ]
-        start = [edges[b] - below[b] * slope[b] for b in range(len(weights))]
-        last, most = len(cumulative) - 1, MAX_DRAW
-
-        def at(u: float) -> float:
-            """A bin by its weight (a zero-weight bin is never chosen), a place within it uniformly."""
-            b = bisect_right(cumulative, u)
-            if b > last:
-                b = last
-            v = start[b] + u * slope[b]
-            return v if v < most else most
-
-        return at
-
 
 def _bare_number_is_fixed(value: Any) -> Any:
     """Let a scenario write ``duration_days: 14`` for a fixed duration."""
@@ -338,15 +255,3 @@ Distribution = Annotated[
     BeforeValidator(_bare_number_is_fixed),
 ]
 """A duration or quantity: a bare number (fixed), or a mapping with ``dist`` naming the family."""
-
-
-Quantile = Callable[[float], float]
-"""A distribution's inverse distribution function: the value at a U[0, 1) draw."""
-
-
-def inverse_cdf(dist: _Dist) -> Quantile:
-    """The value of ``dist`` at a uniform draw u in [0, 1): F^-1(u), so a draw keyed to a case and purpose gives a
-    value with exactly the distribution's law, and the same u gives a matching value when a policy changes the
-    distribution (a longer duration for a longer mean). Cut at MAX_DRAW: a stage that long outlasts any run, so
-    only a far-tail draw that would overflow the calendar changes."""
-    return dist.quantile()
