@@ -34,6 +34,7 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.limits import MAX_DRAW
 
+_MOST: Final[float] = MAX_DRAW
 SMALLEST_UNIFORM: Final = 2.0**-54
 """A uniform draw of exactly 0 (one in 2**53) is read as this, where a distribution's quantile at 0 is infinite."""
 
@@ -48,6 +49,11 @@ _NORMAL_INVERSE: Final[NormalInverse] = getattr(statistics, "_normal_dist_inv_cd
 """The normal quantile (p, mu, sigma): CPython's C function behind ``NormalDist.inv_cdf``, without its checks."""
 
 
+def _cut(v: float) -> float:
+    """A value cut at ``MAX_DRAW``."""
+    return v if v < _MOST else _MOST
+
+
 class Inverse:
     """A distribution's inverse distribution function F^-1(u) at a U[0, 1) draw, cut at ``MAX_DRAW``."""
 
@@ -60,7 +66,7 @@ class Inverse:
 
 class FixedInverse(Inverse):
     def __init__(self, value: float) -> None:
-        self.value = min(value, MAX_DRAW)
+        self.value = _cut(value)
 
     def at(self, u: float) -> float:
         return self.value
@@ -69,45 +75,41 @@ class FixedInverse(Inverse):
 class ExponentialInverse(Inverse):
     def __init__(self, mean: float) -> None:
         self.mean = mean
-        self.most = MAX_DRAW
 
     def at(self, u: float) -> float:
         v = -self.mean * math.log1p(-u)
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 class LognormalInverse(Inverse):
     def __init__(self, mu: float, sigma: float) -> None:
         self.mu = mu
         self.sigma = sigma
-        self.most = MAX_DRAW
         self.normal = _NORMAL_INVERSE
 
     def at(self, u: float) -> float:
         v = math.exp(self.normal(u if u else SMALLEST_UNIFORM, self.mu, self.sigma))
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 class GammaInverse(Inverse):
     def __init__(self, shape: float, scale: float) -> None:
         self.shape = shape
         self.scale = scale
-        self.most = MAX_DRAW
 
     def at(self, u: float) -> float:
         v = float(gammaincinv(self.shape, u)) * self.scale
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 class WeibullInverse(Inverse):
     def __init__(self, shape: float, scale: float) -> None:
         self.scale = scale
         self.power = 1 / shape
-        self.most = MAX_DRAW
 
     def at(self, u: float) -> float:
         v = self.scale * (-math.log1p(-u)) ** self.power
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 class TriangularInverse(Inverse):
@@ -132,18 +134,17 @@ class UniformInverse(Inverse):
     def __init__(self, low: float, high: float) -> None:
         self.low = low
         self.width = high - low
-        self.most = MAX_DRAW
 
     def at(self, u: float) -> float:
         v = self.low + u * self.width
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 class ValuesInverse(Inverse):
     """Observed values, each equally likely."""
 
     def __init__(self, values: list[float]) -> None:
-        self.values = [min(v, MAX_DRAW) for v in values]
+        self.values = [_cut(v) for v in values]
         self.n = len(values)
 
     def at(self, u: float) -> float:
@@ -164,7 +165,6 @@ class HistogramInverse(Inverse):
         self.start = [edges[b] - below[b] * self.slope[b] for b in range(len(weights))]
         self.cumulative = cumulative
         self.last = len(cumulative) - 1
-        self.most = MAX_DRAW
 
     def at(self, u: float) -> float:
         """A bin by its weight (a zero-weight bin is never chosen), a place within it uniformly."""
@@ -172,7 +172,7 @@ class HistogramInverse(Inverse):
         if b > self.last:
             b = self.last
         v = self.start[b] + u * self.slope[b]
-        return v if v < self.most else self.most
+        return _cut(v)
 
 
 def inverse_cdf(dist: object) -> Inverse:
