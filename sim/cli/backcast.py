@@ -117,8 +117,12 @@ def cmd_backcast(args: argparse.Namespace) -> int:
         result.written += write_backcast_figure(out, result.table, result.trajectory)
         write_record(out, result, loaded, args.scenario, [DOCS_RECORD] if args.docs else [])
     compared = result.table[result.table["published"].notna() & result.table["model"].notna()]
-    inside = ((compared["published"] >= compared["lower"]) & (compared["published"] <= compared["upper"])).mean()
-    print(f"{len(compared)} published points compared; {inside:.0%} inside the model's 95% band")
+    banded = compared[compared["lower"].notna() & compared["upper"].notna()]
+    if banded.empty:  # one replication: a mean and no band
+        print(f"{len(compared)} published points compared; no 95% band from one replication (run 2 or more for one)")
+    else:
+        inside = ((banded["published"] >= banded["lower"]) & (banded["published"] <= banded["upper"])).mean()
+        print(f"{len(compared)} published points compared; {inside:.0%} of {len(banded)} inside the model's 95% band")
     print("wrote " + ", ".join(str(p) for p in result.written))
     if result.failed_replications:
         err(f"{len(result.failed_replications)} replication(s) failed; details in {out / 'manifest.json'}")
