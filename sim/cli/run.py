@@ -164,12 +164,12 @@ def print_next(out: Path, report: Path | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment.replications import run_experiment
-    from sim.experiment.resume import check_same_scenario, check_scenario_file, resume_options
     from sim.scenario.loading import load_scenario
 
     argv = command_line(args)
     if args.resume:
+        from sim.experiment.resume import check_same_scenario, check_scenario_file, resume_options
+
         if args.scenario or args.force or args.out:
             raise UserError("--resume DIR continues the run in DIR: give no scenario, --out or --force with it")
         out = Path(args.resume)
@@ -190,6 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         precision, max_replications = args.precision, args.max_replications
         if precision and max_replications < replications:
             raise UserError(f"--max-replications ({max_replications}) must be at least --replications ({replications})")
+    from sim.experiment.replications import run_experiment  # after the scenario is valid: a refusal comes fast
+
     try:
         with experiment_folder(args, out, resume=bool(args.resume), say_interrupted=False) as executor:
             try:
