@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from sim.model.random_streams import RandomStreams, stream_key
+from sim.model.random_streams import CAPS, PURPOSE, PURPOSES, RandomStreams, stream_key
 from sim.model.seeding import Seeder, words_of
 
 
@@ -65,6 +65,19 @@ def test_a_case_beyond_its_tape_and_a_return_to_court_draw_numpys_numbers() -> N
     returned = draws.returned()
     tape = numpy_rng(stream_key("tape:return"), origin, case_type, serial, returns + 1).random(len(returned.tape))
     assert (np.array(returned.tape) == tape).all()
+
+
+def test_draws_past_a_purposes_places_are_numpys_numbers_in_order() -> None:
+    """Past its places, a purpose continues on the case's own generator, and listings three draws at a time, each
+    the number numpy's generator of the same key gives at that place."""
+    draws = RandomStreams(20240101, 0).draws(0, 1, 17)
+    purpose = PURPOSE["public_law.further_case_management.count_shares"]
+    past = [draws.uniform(purpose) for _ in range(CAPS[purpose] + 5)][CAPS[purpose] :]
+    expected = draws._generator(stream_key("tape:overflow"), stream_key(PURPOSES[purpose])).random(5)
+    assert past == expected.tolist()
+    listings = [draws.listing() for _ in range(CAPS[PURPOSE["listing.vacate"]] + 20)][-20:]
+    expected = draws._generator(stream_key("tape:overflow"), stream_key("listing")).random(60)
+    assert [u for listing in listings for u in listing] == expected.tolist()
 
 
 def test_numpy_integers_in_a_key_give_the_same_state_as_python_integers() -> None:
