@@ -24,6 +24,32 @@ from sim.scenario.distributions import Distribution
 KEYS = {"cases", "events", "cpu_s", "wall_s", "cases_per_cpu_second", "model_us_per_case", "peak_rss_mb", "model_build"}
 
 
+def test_the_per_operation_benchmarks_run(tmp_path) -> None:
+    """The per-operation benchmarks (diary booking, caseload allocation, record writing) are kept out of the test
+    run, so a change to the model could break them unseen: here each runs once, untimed."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "benchmarks" / "test_operations.py"),
+            "-q",
+            "-n0",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-disable",
+            "--basetemp",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and "error" not in done.stdout.splitlines()[-1]
+
+
 @pytest.mark.slow
 def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
     done = subprocess.run(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from sim.model.random_streams import Draws
-from sim.vocabulary import AGENCIES
+from sim.vocabulary import CAFCASS, COURT, EXPERTS, LOCAL_AUTHORITY
 
 
 class Child:
@@ -53,8 +53,14 @@ class Case:
         "adjournments",
         "vacated",
         "displaced",
-        "wait_days",
-        "active_days",
+        "court_wait_days",
+        "cafcass_wait_days",
+        "local_authority_wait_days",
+        "experts_wait_days",
+        "court_active_days",
+        "cafcass_active_days",
+        "local_authority_active_days",
+        "experts_active_days",
         "notice_court_days",
         "pre_proceedings_days",
         "days_before_run",
@@ -109,8 +115,17 @@ class Case:
         self.vacated = 0
         self.displaced = 0
         """Listed hearings moved to a later day to make room for urgent work."""
-        self.wait_days = [0.0] * len(AGENCIES)
-        self.active_days = [0.0] * len(AGENCIES)
+        self.court_wait_days = 0.0
+        self.cafcass_wait_days = 0.0
+        self.local_authority_wait_days = 0.0
+        self.experts_wait_days = 0.0
+        """Days waiting for each agency since issue (the account of days; a field each, not a list, so compiled
+        code adds to a number in place rather than making a new one in a list at every stage)."""
+        self.court_active_days = 0.0
+        self.cafcass_active_days = 0.0
+        self.local_authority_active_days = 0.0
+        self.experts_active_days = 0.0
+        """Days each agency worked on the case since issue."""
         self.notice_court_days = 0.0
         self.pre_proceedings_days = 0.0
         self.days_before_run = 0.0
@@ -128,6 +143,43 @@ class Case:
         self.diverted = False
         self.draws = draws
         """The case's own random draws (:class:`sim.model.random_streams.Draws`), keyed to the case."""
+
+    def add_agency_days(self, agency: int, wait_days: float, active_days: float) -> None:
+        """Add a stage's days to the account of its agency (a code of :data:`sim.vocabulary.AGENCIES`)."""
+        if agency == COURT:
+            self.court_wait_days += wait_days
+            self.court_active_days += active_days
+        elif agency == CAFCASS:
+            self.cafcass_wait_days += wait_days
+            self.cafcass_active_days += active_days
+        elif agency == LOCAL_AUTHORITY:
+            self.local_authority_wait_days += wait_days
+            self.local_authority_active_days += active_days
+        elif agency == EXPERTS:
+            self.experts_wait_days += wait_days
+            self.experts_active_days += active_days
+        else:
+            raise ValueError(f"no agency has the code {agency}")
+
+    def reset_agency_days(self) -> None:
+        """Start the account of days again (at issue: the account covers the proceedings)."""
+        self.court_wait_days = self.cafcass_wait_days = self.local_authority_wait_days = self.experts_wait_days = 0.0
+        self.court_active_days = self.cafcass_active_days = 0.0
+        self.local_authority_active_days = self.experts_active_days = 0.0
+
+    def agency_days(self) -> list[float]:
+        """The account: days waiting for each agency in the order of :data:`sim.vocabulary.AGENCIES`, then days
+        each worked on the case."""
+        return [
+            self.court_wait_days,
+            self.cafcass_wait_days,
+            self.local_authority_wait_days,
+            self.experts_wait_days,
+            self.court_active_days,
+            self.cafcass_active_days,
+            self.local_authority_active_days,
+            self.experts_active_days,
+        ]
 
     def begin(self, stage: int, agency: int, now: float) -> None:
         """A stage is requested: from now the case waits on ``agency``."""

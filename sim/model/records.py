@@ -130,6 +130,8 @@ def _first_disposal_day(case: Case, status: str, now: float) -> float:
     return now if status == STATUS_DISPOSED else math.nan
 
 
+_AGENCY_COUNT: Final = len(AGENCIES)
+"""The account of days (:meth:`sim.model.entities.Case.agency_days`): this many waits, then as many active days."""
 _PACK_STAGE: Final = struct.Struct(f"{STAGE_WIDTH}d").pack
 _PACK_CASE: Final = struct.Struct(f"{len(CASE_FIELDS)}d").pack
 _PACK_SNAPSHOT: Final = struct.Struct("4d").pack
@@ -299,17 +301,14 @@ class Recorder:
             self.warm_up_cases += 1
             return
         issued = case.issue_day == case.issue_day  # not NaN
-        wait = case.wait_days
-        active = case.active_days
+        days = case.agency_days()  # waiting for each agency, then worked on by each
         notice = case.notice_court_days
         if status == STATUS_OPEN:
             end = math.nan
             if issued and case.stage_agency >= 0:
                 waiting, working = case.in_progress_days(now)
-                wait = list(wait)
-                active = list(active)
-                wait[case.stage_agency] += waiting
-                active[case.stage_agency] += working
+                days[case.stage_agency] += waiting
+                days[_AGENCY_COUNT + case.stage_agency] += working
                 notice += case.in_progress_notice_days(now)
         else:
             end = now
@@ -336,8 +335,7 @@ class Recorder:
                 _first_disposal_day(case, status, now) - case.issue_day,
                 in_proceedings if status == STATUS_DISPOSED else math.nan,
                 in_proceedings,
-                *wait,
-                *active,
+                *days,
                 notice,
                 case.days_before_run,
                 case.pre_proceedings_days,

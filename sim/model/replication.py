@@ -39,7 +39,6 @@ from sim.model.starting_state import returns_from_before_start, start_open_casel
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import (
-    AGENCIES,
     CASE_TYPES,
     DAYS_PER_YEAR,
     LISTING_CLASSES,
@@ -250,8 +249,7 @@ class Replication:
         self.count_open(case)
         case.issue_day = now
         case.pre_proceedings_days = now - case.arrival_day
-        case.wait_days = [0.0] * len(AGENCIES)
-        case.active_days = [0.0] * len(AGENCIES)
+        case.reset_agency_days()
         case.notice_court_days = 0.0
 
     def _close(self, case: Case, status: str) -> None:

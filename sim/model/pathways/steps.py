@@ -57,8 +57,7 @@ class StageSteps:
         now = self.clock.now
         agency = case.stage_agency
         requested = case.stage_requested
-        case.wait_days[agency] += started - requested
-        case.active_days[agency] += now - started
+        case.add_agency_days(agency, started - requested, now - started)
         notice_days = case.stage_notice_days
         case.notice_court_days += notice_days
         self.recorder.stage(case.case_id, case.stage, agency, requested, started, now, notice_days)
