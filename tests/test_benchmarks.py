@@ -7,14 +7,17 @@ read as a program reading the benchmark would read it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import ROOT, SMALL
 from pydantic import TypeAdapter
 
@@ -70,6 +73,33 @@ def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
     assert figures["model_us_per_case"] == pytest.approx(1e6 / figures["cases_per_cpu_second"], abs=0.05)
     assert any(line.startswith("ratio model / bare") for line in lines[:-1])  # the readable figures stay
     assert (tmp_path / "children.parquet").exists()  # --out keeps the replication's tables
+
+
+FURTHER_CMH = "public_law.further_case_management.count_shares"
+
+
+def tape_overflow(path: Path) -> dict:
+    """benchmarks/tape_overflow.py on a scenario file: its last line, a JSON object."""
+    script = ROOT / "benchmarks" / "tape_overflow.py"
+    done = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_tape_overflow_counts_a_count_drawn_past_its_places(tmp_path, small_data) -> None:
+    """A drawn count asks one chance per number tried but its last; the tape holds three. The small scenario's further
+    case management count has four numbers, so it fits; the baseline's has five, and a case that reaches its fourth
+    chance draws it past the places, from a generator seeded for it (one per case: it asks that chance once)."""
+    past_data = copy.deepcopy(small_data)
+    past_data["public_law"]["further_case_management"]["count_shares"] = {0: 0.05, 1: 0.2, 2: 0.3, 3: 0.3, 4: 0.15}
+    fits, past = tmp_path / "fits.yaml", tmp_path / "past.yaml"
+    fits.write_text(yaml.safe_dump(small_data), encoding="utf-8")
+    past.write_text(yaml.safe_dump(past_data), encoding="utf-8")
+    fitting, overflowing = tape_overflow(fits), tape_overflow(past)
+    assert FURTHER_CMH not in fitting["past_places"]
+    assert overflowing["past_places"][FURTHER_CMH] > 0
+    assert overflowing["generators"][FURTHER_CMH] == overflowing["past_places"][FURTHER_CMH]
+    assert set(fitting["past_places"]) >= set(fitting["generators"])  # a generator is seeded only for draws past
 
 
 def batch_prototype(tmp_path, *options: str) -> dict:
