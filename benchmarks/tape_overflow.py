@@ -28,10 +28,12 @@ os.environ["FJSIM_PURE_PYTHON"] = "1"  # before the model is imported: see the d
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.api import with_changes  # noqa: E402
 from sim.model import random_streams  # noqa: E402
 from sim.model.build import is_compiled  # noqa: E402
 from sim.model.replication import Replication  # noqa: E402
-from sim.scenario.loading import load_scenario, scenario_from_dict  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
+from sim.scenario.yaml_file import ScenarioError  # noqa: E402
 
 LISTING: str = "listing"
 """A listing's three draws are counted as one, under this name."""
@@ -74,13 +76,10 @@ class Counts:
 def count(scenario: Path, years: float | None, warm_up_days: int | None) -> dict:
     """One replication of ``scenario`` (its results period and warm-up shortened if asked), its draws counted."""
     loaded = load_scenario(scenario)
-    if years is not None or warm_up_days is not None:
-        data = loaded.scenario.model_dump(mode="json", by_alias=True)
-        if years is not None:
-            data["run_years"] = years
-        if warm_up_days is not None:
-            data["starting_state"]["warm_up_days"] = warm_up_days
-        loaded = scenario_from_dict(data, f"{loaded.scenario.name} (shortened)")
+    changes = {"run_years": years, "starting_state.warm_up_days": warm_up_days}
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if changes:
+        loaded = with_changes(loaded, changes, name=f"{loaded.scenario.name}_shortened")
     with tempfile.TemporaryDirectory() as out, Counts() as counts:
         stats = Replication(loaded, 0, Path(out)).run()
     return {
@@ -98,7 +97,10 @@ def main() -> int:
     args = parser.parse_args()
     if is_compiled():
         raise SystemExit("the model was imported compiled; run this script directly, not from another program")
-    result = count(args.scenario, args.years, args.warm_up_days)
+    try:
+        result = count(args.scenario, args.years, args.warm_up_days)
+    except ScenarioError as error:  # a bad scenario or option: its message, with file and key, not a traceback
+        raise SystemExit(str(error)) from None
     print(f"{result['cases']:,} cases")
     print(f"{'purpose':<55} {'draws past places':>18} {'generators':>11}")
     for name, draws in result["past_places"].items():
