@@ -133,6 +133,39 @@ def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> N
     assert figures["ratio_batch_to_present"] > 0
 
 
+@pytest.mark.slow
+def test_the_batch_design_on_every_pathway_walks_the_pathways_routes_and_gives_the_models_results() -> None:
+    """benchmarks/batch_model.py (docs/performance.md): the day-by-day batch design on the national mix. Every case
+    it replays with ``sim/model/pathways`` (a random sample, and every case drawing past its tape's places) has the
+    route the batch built, step for step and duration for duration; no row is left behind; and each case type's
+    headline figures are the present model's on the same scenario and seed, so a prototype that got faster by
+    dropping work would fail."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "batch_model.py"), "--run-years", "0.5", "--warm-up-years", "0.5"]
+        + ["--check-routes", "1500"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    batch, present = (next(d for d in figures["designs"] if d["design"] == name) for name in ("batch", "present"))
+    routes = batch["routes_checked"]
+    assert routes["differing"] == {} and routes["checked"] > 2_000 and routes["past_places"] > 100
+    assert min(routes["by_case_type"].values()) > 100
+    assert batch["rows_left_behind"] == 0
+    assert batch["cases"] == pytest.approx(present["cases"], rel=0.005)
+    for case_type, mine in batch["by_case_type"].items():
+        theirs = present["by_case_type"][case_type]
+        assert mine["disposed"] == pytest.approx(theirs["disposed"], rel=0.03), case_type
+        assert mine["open_at_end"] == pytest.approx(theirs["open_at_end"], rel=0.05), case_type
+        for figure in ("mean_weeks", "mean_weeks_to_first_disposal", "hearings_per_case"):
+            assert mine[figure] == pytest.approx(theirs[figure], rel=0.04), (case_type, figure)
+        assert mine["withdrawn_share"] == pytest.approx(theirs["withdrawn_share"], abs=0.01), case_type
+    assert figures["ratio_batch_to_present"] > 0
+
+
 @functools.cache
 def _batch_prototype():
     """benchmarks/batch_private_law.py as a module (the benchmarks folder is not a package)."""

@@ -1,0 +1,1329 @@
+"""The day-by-day batch design (issue 14) on every pathway, measured against the present model on the national mix.
+
+One file, past the 400 lines a module should keep to, so that the prototype reads and runs alone. It carries
+``benchmarks/batch_private_law.py`` (private law only) to public law and domestic abuse, because the goal is set on
+the national mix: private law is 46% of new cases but a third of the present model's time, and care cases, with about
+six hearings each, are where the diary loop may become the floor.
+
+    python benchmarks/batch_model.py [--run-years 1] [--warm-up-years 2] [--seed N] [--rounds R]
+        [--design both|batch|present] [--profile]
+
+**The design.** SimPy keeps the clock with one event per simulated day. Cases are rows of preallocated numpy
+columns. When a batch of cases is created, every decision and duration is read from each case's own keyed tape
+(``sim/model/random_streams.py``, at the places the present model reads) and the case's whole route is fixed as a
+row of *operations*: issue, team work (kept or not), an allocation kept to a later release, a release, a hearing
+(its list's tier, rank, urgency, notice and the parties' withdrawal hazard), a first disposal, diversion before
+issue, the order. The route rows are built with numpy from the same decisions, in the same order, as
+``sim/model/pathways/{private_law,public_law,domestic_abuse}.py`` take them, including drawn counts of hearings.
+Each day takes the rows due that day and moves them on in batches: hearings taken off the list (vacated, or the
+parties withdrew while waiting), hearings heard (adjourned or not; moved later by an urgent hearing), work
+finished, arrivals; instant operations run at once. Two things stay sequential, in the order cases became ready:
+caseload-slot allocation (first come, first served per team and region, stretched slots after the allocation delay)
+and diary booking, through the present model's own ``ListingDiary.list_hearing`` and ``cancel``, so urgent hearings
+displace listed ones exactly as in the present model (the displaced case finds its new day on the old one).
+
+**What it simplifies** (as ``batch_private_law.py``, with the same scenario changes in both designs): whole-day
+steps with a fixed order within a day; no records written (no stage or child rows, no Parquet, no weekly monitor),
+whereas the present model's time includes writing its tables; children counted but not made; no policies, no open
+caseload at the start, no Pathfinder (Wales runs the standard route in both designs). A hearing or decision asked
+past its tape's places is drawn from the case's own generator as in the present model.
+
+**Measured** in ``docs/performance.md`` ("The day-by-day batch design on every pathway"). The last line printed is
+one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second, by_case_type}, ...],
+"ratio_batch_to_present": ...}``.
+
+The present model runs as installed (compiled by mypyc where it was built), and the prototype reaches the present
+model's diaries through the same build, so the ratio compares the designs as a user would run them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import math
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from array import array
+from pathlib import Path
+
+import numpy as np
+import simpy
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("FJSIM_PURE_PYTHON", "0")
+"""The model as installed (``batch_private_law`` would otherwise ask for plain Python for its route check)."""
+
+from batch_private_law import Tapes, Team, quantiles  # noqa: E402
+
+from sim.model.agencies.court import Court  # noqa: E402
+from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
+from sim.model.entities import Case  # noqa: E402
+from sim.model.parameters import Parameters  # noqa: E402
+from sim.model.random_streams import (  # noqa: E402
+    ARRIVED,
+    BASES,
+    CAPS,
+    COUNT_PLACES,
+    PURPOSE,
+    RETURNED_FROM_BEFORE,
+    Draws,
+    RandomStreams,
+)
+from sim.model.starting_state import past_returns, rules  # noqa: E402
+from sim.scenario.loading import LoadedScenario, load_scenario  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.vocabulary import (  # noqa: E402
+    CASE_TYPES,
+    DAYS_PER_YEAR,
+    LAY_JUSTICES_LIST,
+    LISTING_CLASSES,
+    TEAM_KINDS,
+    WEEK_DAYS,
+    listing_class,
+)
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+TARGET_CASES_PER_CPU_SECOND = 33_000
+PUBLIC, PRIVATE, DOMESTIC = (CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse"))
+REPLICATION = 0
+LISTING_TOLERANCE_DAYS = 1e-9
+RETURNS_ALLOWANCE = 1.25
+"""Rows laid out at the start: this times the cases expected (returns during the run come on top of first cases)."""
+
+# Operations of a route. Each route position holds an operation id; OPS describes the ids.
+ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE, END = range(9)
+INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL)
+# What a row is waiting for on its due day.
+ARRIVE, WORK_DONE, HEARD, OFF_LIST, CLOSED = range(5)
+KIND = {kind: i for i, kind in enumerate(TEAM_KINDS)}
+LISTING_PURPOSES = [PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "adjourn")]
+LISTINGS_ON_TAPE = CAPS[LISTING_PURPOSES[0]]
+LISTING_PLACES = np.concatenate([BASES[p] + np.arange(CAPS[p]) for p in LISTING_PURPOSES])
+HOURS, NOTICE = PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]
+FACT_FINDING_SHARE = "private_law.fact_finding.share_if_domestic_abuse"
+BY_LOCAL_AUTHORITY = "private_law.section7.by_local_authority_share"
+
+
+def place(name: str) -> int:
+    return BASES[PURPOSE[name]]
+
+
+class Ops:
+    """The operations routes are made of, each an id with its type, team, hearing key, list and rank."""
+
+    def __init__(self, scenario: Scenario, params: Parameters) -> None:
+        self.scenario, self.params = scenario, params
+        self.ids: dict[tuple, int] = {}
+        self.type: list[int] = []
+        self.team: list[int] = []
+        self.keep: list[bool] = []
+        self.tier: list[int] = []
+        self.rank: list[tuple[int, int]] = []
+        self.urgent: list[bool] = []
+        self.withdrawal: list[float] = []
+        self.from_issue: list[bool] = []
+
+    def op(self, kind: int, team: str | None = None, keep: bool = False, hearing: tuple | None = None) -> int:
+        key = (kind, team, keep, hearing)
+        got = self.ids.get(key)
+        if got is not None:
+            return got
+        params = self.params
+        tier, rank, urgent, withdrawal, from_issue = -1, (0, 0), False, 0.0, False
+        if hearing is not None:
+            pathway, hearing_key, tier_of, withdrawal = hearing
+            plan = params.hearings[hearing_key]
+            tier = plan.tier if tier_of is None else params.hearings[tier_of].tier
+            urgent, from_issue = plan.urgent, plan.notice_from_issue
+            by_hearing = params.rank_by_hearing.get(hearing_key)
+            rank = tuple(
+                by_hearing
+                if by_hearing is not None
+                else params.listing_rank[LISTING_CLASSES.index(listing_class(pathway, bool(da)))]
+                for da in (0, 1)
+            )
+        self.ids[key] = len(self.type)
+        self.type.append(kind)
+        self.team.append(-1 if team is None else KIND[team])
+        self.keep.append(keep)
+        self.tier.append(tier)
+        self.rank.append(rank)
+        self.urgent.append(urgent)
+        self.withdrawal.append(withdrawal)
+        self.from_issue.append(from_issue)
+        return self.ids[key]
+
+    def arrays(self) -> None:
+        """The descriptions as numpy arrays, for batches (called once every operation is known)."""
+        self.a_type = np.array(self.type, dtype=np.int64)
+        self.a_team = np.array(self.team, dtype=np.int64)
+        self.a_keep = np.array(self.keep, dtype=bool)
+        self.a_tier = np.array(self.tier, dtype=np.int64)
+        self.a_rank = np.array(self.rank, dtype=np.int64).reshape(-1, 2)
+        self.a_urgent = np.array(self.urgent, dtype=bool)
+        self.a_withdrawal = np.array(self.withdrawal, dtype=np.float64)
+        self.a_from_issue = np.array(self.from_issue, dtype=bool)
+
+
+class Tape:
+    """A batch of cases' tapes with a count per purpose, as ``Draws`` reads one case's: the n-th ask of a purpose
+    takes its n-th place, or past its places the case's own generator (the present model's ``Draws._beyond``)."""
+
+    def __init__(self, tape: np.ndarray, key: tuple[int, int, int], ids: np.ndarray) -> None:
+        self.tape = tape
+        self.key = key
+        """(root seed, replication, case type); a case's own key adds its (origin, serial, returns), row of ``ids``."""
+        self.ids = ids
+        self.asked: dict[int, np.ndarray] = {}
+        self._beyond: dict[int, Draws] = {}
+
+    def next(self, purpose: int, rows: np.ndarray) -> np.ndarray:
+        """The next draw of ``purpose`` for each of ``rows`` (indices into the batch)."""
+        asked = self.asked.get(purpose)
+        if asked is None:
+            asked = self.asked[purpose] = np.zeros(len(self.tape), dtype=np.int64)
+        n = asked[rows]
+        asked[rows] = n + 1
+        cap = CAPS[purpose]
+        if n.max(initial=0) < cap:
+            return self.tape[rows, BASES[purpose] + n]
+        on = n < cap
+        u = np.empty(len(rows))
+        u[on] = self.tape[rows[on], BASES[purpose] + n[on]]
+        for i in np.flatnonzero(~on).tolist():  # the case's own generator, one per case and purpose, as Draws keeps
+            row = int(rows[i])
+            draws = self._beyond.get(row)
+            if draws is None:
+                draws = self._beyond[row] = Draws(array("d"), (*self.key[:2], *self.ids[row].tolist()))
+            draws.counts[purpose] = int(n[i])
+            u[i] = draws.uniform(purpose)
+        return u
+
+    def chance(self, decision: str, probability: float, rows: np.ndarray) -> np.ndarray:
+        return self.next(PURPOSE[decision], rows) < probability
+
+    def count(self, key: str, count_shares: dict[int, float], rows: np.ndarray) -> np.ndarray:
+        """``draw_count`` on a batch: one chance per number tried, smallest first."""
+        counts = sorted(count_shares)
+        out = np.full(len(rows), counts[-1], dtype=np.int64)
+        undecided = np.ones(len(rows), dtype=bool)
+        left = 1.0
+        for count in counts[:-1]:
+            share = count_shares[count]
+            if left <= share:
+                out[undecided] = count
+                return out
+            asking = np.flatnonzero(undecided)
+            yes = self.chance(key, share / left, rows[asking])
+            out[asking[yes]] = count
+            undecided[asking[yes]] = False
+            left -= share
+        return out
+
+
+class Routes:
+    """A batch's routes as rows of operation ids, with each position's value (a work's duration or a hearing's hours)
+    and notice, built step by step as the pathway modules take their decisions."""
+
+    def __init__(self, m: int, width: int, tape: Tape, dists: dict[str, object]) -> None:
+        self.op = np.full((m, width), -1, dtype=np.int64)
+        self.value = np.zeros((m, width))
+        self.notice = np.zeros((m, width))
+        self.cursor = np.zeros(m, dtype=np.int64)
+        self.tape = tape
+        self.dists = dists
+
+    def add(self, rows: np.ndarray, op: int) -> None:
+        self.op[rows, self.cursor[rows]] = op
+        self.cursor[rows] += 1
+
+    def work(self, rows: np.ndarray, op: int, duration_key: str) -> None:
+        if len(rows):
+            self.value[rows, self.cursor[rows]] = quantiles(
+                self.dists[duration_key], self.tape.next(PURPOSE[duration_key], rows)
+            )
+            self.add(rows, op)
+
+    def hearing(self, rows: np.ndarray, op: int, hearing_key: str) -> None:
+        """The k-th hearing a case lists takes the k-th length and notice on its tape."""
+        if len(rows):
+            hearing = self.dists[hearing_key]
+            at = self.cursor[rows]
+            self.value[rows, at] = quantiles(hearing.duration_hours, self.tape.next(HOURS, rows))
+            self.notice[rows, at] = quantiles(hearing.notice_days, self.tape.next(NOTICE, rows))
+            self.add(rows, op)
+
+
+class BatchModel:
+    """Every case type as rows of numpy columns, moved on a day at a time (see the module docstring)."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.params = params = Parameters(scenario.outcome_names(), scenario)
+        self.end_day = scenario.end_day
+        self.streams = RandomStreams(seed, REPLICATION)
+        self.tapes = [Tapes(self.streams, c) for c in range(len(CASE_TYPES))]
+        self.seed = seed
+        self.n_regions = len(scenario.regions)
+        self.court = Court(scenario, int(self.end_day) + 400)
+        self.n_tiers = len(scenario.courts.tiers)
+        self.centre_offset = np.cumsum([0] + [len(c) for c in self.court.diaries])[:-1]
+        self.centre_cumulative = [None if c is None else np.array(c) for c in params.centre_cumulative]
+        self.local_authority_counts = np.array(params.local_authority_counts, dtype=np.int64)
+        diaries = [diary for centres in self.court.diaries for tiers in centres for diary in tiers]
+        self.list_hearing = [d.list_hearing for d in diaries]
+        self.cancel = [d.cancel for d in diaries]
+        self.load_share = [d.load_share for d in diaries]
+        courts = scenario.courts
+        self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
+        self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
+        self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
+        self.teams = [
+            [Team(*self._team(kind, name)) for name in scenario.regions] for kind in TEAM_KINDS
+        ]  # [kind][region]
+        self.dists = {key: scenario.at(key) for key in params.durations if not key.startswith("recurrence.")}
+        self.dists.update(scenario.hearings())
+        self.ops = Ops(scenario, params)
+        self._declare_ops()
+        self.outcome_names = params.outcome_names
+        self.withdrawn_outcome = self.outcome_names.index("withdrawn")
+        pathways = [CASE_TYPES[c] for c in range(len(CASE_TYPES))]
+        self.outcome_cumulative = [np.array(params.outcome_cumulative[p]) for p in pathways]
+        self.recurrence_share = np.zeros((len(CASE_TYPES), len(self.outcome_names)))
+        self.recurrence_delay: dict[tuple[int, int], object] = {}
+        for c, pathway in enumerate(pathways):
+            for outcome, rule in scenario.recurrence.get(pathway, {}).items():
+                assert rule.case_type == pathway, "a return to another case type is not prototyped"
+                self.recurrence_share[c, self.outcome_names.index(outcome)] = rule.share
+                self.recurrence_delay[(c, self.outcome_names.index(outcome))] = rule.delay_days
+        self.children_sizes = [np.array(params.children_sizes[c], dtype=np.int64) for c in range(len(CASE_TYPES))]
+        self.children_cumulative = [np.array(params.children_cumulative[c]) for c in range(len(CASE_TYPES))]
+        self.da_share = np.array(params.domestic_abuse_share)
+        self.n = 0
+        self.min_due = 0
+        self.capacity = 0
+        self._allocate_columns(1024)
+        self.cases = 0
+        self.children = 0
+        self.lo = 0
+        self.listed: list[object] = []
+        self._listing_beyond: dict[int, Draws] = {}
+        """Cases past their tape's listings, each with its own listings generator (``Draws._listing_beyond``)."""
+        self.stats = {"listings": 0, "vacated": 0, "adjourned": 0, "withdrawn": 0, "displaced_found": 0}
+
+    def _team(self, kind: str, region: str) -> tuple[float, float, float, float]:
+        from sim.model.agencies.teams import TEAM_PRESSURE_SOURCES, TEAM_SOURCES
+
+        workers_key, limit_key = TEAM_SOURCES[kind]
+        stretch_key, delay_key = TEAM_PRESSURE_SOURCES[kind]
+        s = self.scenario
+        return s.at(f"regions.{region}.{workers_key}"), s.at(limit_key), s.at(stretch_key), s.at(delay_key)
+
+    def _declare_ops(self) -> None:
+        op = self.ops.op
+        pl = self.scenario.private_law
+        w = pl.withdrawal_per_week_waiting
+        self.op_issue, self.op_first_disposal = op(ISSUE), op(FIRST_DISPOSAL)
+        self.op_divert, self.op_dispose = op(DIVERT), op(DISPOSE)
+        self.op_end = op(END)
+        self.op_release = {kind: op(RELEASE, kind) for kind in TEAM_KINDS}
+        self.op_work = {(kind, keep): op(TEAM_WORK, kind, keep) for kind in TEAM_KINDS for keep in (False, True)}
+        self.op_alloc = {kind: op(ALLOCATION, kind, True) for kind in TEAM_KINDS}
+
+        def hearing(pathway: str, key: str, withdrawal: float = 0.0, tier_of: str | None = None) -> int:
+            return op(HEARING, hearing=(pathway, key, tier_of, withdrawal))
+
+        self.h = {
+            key: hearing("private_law", key, w)
+            for key in (
+                "private_law.first_hearing",
+                "private_law.fact_finding.hearing",
+                "private_law.dispute_resolution_hearing",
+                "private_law.final_hearing",
+            )
+        }
+        for key in ("private_law.dispute_resolution_hearing", "private_law.final_hearing"):
+            self.h[("lay", key)] = hearing("private_law", key, w, LAY_JUSTICES_LIST)
+        for key in (
+            "public_law.urgent_hearing.hearing",
+            "public_law.case_management_hearing",
+            "public_law.further_case_management.hearing",
+            "public_law.issues_resolution_hearing",
+            "public_law.contested_further_hearings.hearing",
+            "public_law.final_hearing",
+        ):
+            self.h[key] = hearing("public_law", key)
+        for key in ("domestic_abuse.without_notice_hearing", "domestic_abuse.return_hearing"):
+            self.h[key] = hearing("domestic_abuse", key)
+        self.ops.arrays()
+
+    # ------------------------------------------------------------------ columns
+    COLUMNS = {
+        "case_type": (np.int64, 0),
+        "origin": (np.int64, ARRIVED),
+        "serial": (np.int64, 0),
+        "returns": (np.int64, 0),
+        "arrival": (np.float64, np.nan),
+        "issue": (np.float64, np.nan),
+        "region": (np.int64, 0),
+        "centre": (np.int64, 0),
+        "local_authority": (np.int64, 0),
+        "da": (np.int64, 0),
+        "n_children": (np.int64, 0),
+        "is_return": (np.bool_, False),
+        "outcome": (np.int64, 0),
+        "recur": (np.bool_, False),
+        "recur_delay": (np.float64, 0.0),
+        "pos": (np.int64, 0),
+        "kind": (np.int64, ARRIVE),
+        "due": (np.int64, -1),
+        "ready": (np.float64, 0.0),
+        "earliest": (np.float64, 0.0),
+        "listed_day": (np.int64, 0),
+        "withdrawing": (np.bool_, False),
+        "listings": (np.int64, 0),
+        "adjourn_draw": (np.float64, 1.0),
+        "held": (np.int64, 0),
+        "end": (np.float64, np.nan),
+        "diverted": (np.bool_, False),
+        "first_hearing": (np.float64, np.nan),
+        "first_disposal": (np.float64, np.nan),
+        "hearings": (np.int64, 0),
+        "adjournments": (np.int64, 0),
+        "vacated": (np.int64, 0),
+    }
+
+    def _allocate_columns(self, capacity: int, width: int = 1) -> None:
+        old = self.capacity
+        for name, (dtype, fill) in self.COLUMNS.items():
+            column = np.full(capacity, fill, dtype=dtype)
+            if old:
+                column[:old] = getattr(self, name)
+            setattr(self, name, column)
+        width = max(width, getattr(self, "width", 1))
+        for name, cols, dtype, fill in (
+            ("route", width, np.int64, -1),
+            ("value", width, np.float64, 0.0),
+            ("notice", width, np.float64, 0.0),
+            ("listing_draws", len(LISTING_PLACES), np.float64, 0.0),
+        ):
+            block = np.full((capacity, cols), fill, dtype=dtype)
+            if old:
+                was = getattr(self, name)
+                block[:old, : was.shape[1]] = was
+            setattr(self, name, block)
+        self.width = width
+        self.capacity = capacity
+
+    # ------------------------------------------------------------------ creating cases
+    def create(
+        self,
+        case_type: int,
+        arrival: np.ndarray,
+        region: np.ndarray,
+        origin: np.ndarray,
+        serial: np.ndarray,
+        returns: np.ndarray,
+        parent: np.ndarray | None = None,
+    ) -> None:
+        """New rows for cases of one type, each known as the present model knows it (origin, serial, returns). A
+        return copies its ``parent``'s centre, local authority, flag and children. Every decision and duration is
+        read from the case's tape here, and the route fixed."""
+        m = len(arrival)
+        if m == 0:
+            return
+        raw = self.tapes[case_type].rows(origin, serial, returns)
+        ids = np.stack([origin, np.full(m, case_type), serial, returns], axis=1)
+        tape = Tape(raw, (self.seed, REPLICATION, case_type), ids)
+        every = np.arange(m)
+        width = self.width
+        routes = Routes(m, max(width, 24), tape, self.dists)
+        da = np.zeros(m, dtype=bool) if parent is None else self.da[parent].astype(bool)
+        if parent is None:
+            da = raw[:, place("domestic_abuse")] < self.da_share[case_type]
+        if case_type == PRIVATE:
+            self._private_law(routes, every, da)
+        elif case_type == PUBLIC:
+            self._public_law(routes, every)
+        else:
+            self._domestic_abuse(routes, every, tape)
+        used = int(routes.cursor.max())
+        if self.n + m > self.capacity:
+            self._allocate_columns(max(2 * self.capacity, self.n + m), used)
+        elif used > width:
+            self._allocate_columns(self.capacity, used)
+        rows = slice(self.n, self.n + m)
+        self.n += m
+        self.case_type[rows] = case_type
+        self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
+        self.arrival[rows] = arrival
+        self.region[rows] = region
+        self.due[rows] = np.maximum(np.floor(arrival), self.min_due).astype(np.int64)  # a quick return: next day
+        self.kind[rows] = ARRIVE
+        self.ready[rows] = arrival
+        if parent is None:  # Replication.new_case: the flag, local authority, children, then the centre
+            self.da[rows] = da
+            self.local_authority[rows] = (
+                raw[:, place("local_authority")] * self.local_authority_counts[region]
+            ).astype(np.int64)
+            sizes, cumulative = self.children_sizes[case_type], self.children_cumulative[case_type]
+            pick = np.searchsorted(cumulative, raw[:, place("children")], side="right")
+            self.n_children[rows] = sizes[np.minimum(pick, len(sizes) - 1)]
+            centre = np.zeros(m, dtype=np.int64)
+            u = raw[:, place("court_centre")]
+            for r in np.unique(region).tolist():
+                cum = self.centre_cumulative[r]
+                if cum is not None:
+                    mine = region == r
+                    centre[mine] = np.minimum(np.searchsorted(cum, u[mine], side="right"), len(cum) - 1)
+            self.centre[rows] = self.centre_offset[region] + centre
+        else:
+            self.centre[rows] = self.centre[parent]
+            self.local_authority[rows] = self.local_authority[parent]
+            self.da[rows] = self.da[parent]
+            self.n_children[rows] = self.n_children[parent]
+            self.is_return[rows] = True
+        # the order and whether the children come back (drawn at the order; the places are the case's own)
+        cumulative = self.outcome_cumulative[case_type]
+        outcome = np.minimum(np.searchsorted(cumulative, raw[:, place("outcome")], side="right"), len(cumulative) - 1)
+        self.outcome[rows] = outcome
+        recur = raw[:, place("recurrence")] < self.recurrence_share[case_type, outcome]
+        self.recur[rows] = recur
+        delays = np.zeros(m)
+        for (c, code), dist in self.recurrence_delay.items():
+            mine = recur & (outcome == code) & (c == case_type)
+            if mine.any():
+                delays[mine] = quantiles(dist, raw[mine, place("recurrence.delay_days")])
+        self.recur_delay[rows] = delays
+        self.route[rows, :used] = routes.op[:, :used]
+        self.value[rows, :used] = routes.value[:, :used]
+        self.notice[rows, :used] = routes.notice[:, :used]
+        self.listing_draws[rows] = raw[:, LISTING_PLACES]
+        self.pos[rows] = 0
+        self.listed.extend([None] * m)
+
+    def _private_law(self, routes: Routes, rows: np.ndarray, da: np.ndarray) -> None:
+        """``pathways/private_law.py`` for cases entering at the start, on the standard route."""
+        pl, tape, h, add = self.scenario.private_law, routes.tape, self.h, routes.add
+        add(rows, self.op_issue)
+        routes.work(rows, self.op_work[("cafcass_short_term", True)], "private_law.safeguarding_days")
+        routes.hearing(rows, h["private_law.first_hearing"], "private_law.first_hearing")
+        add(rows, self.op_release["cafcass_short_term"])
+        resolved = tape.chance("private_law.resolved_at_first_hearing_share", pl.resolved_at_first_hearing_share, rows)
+        on = rows[~resolved]
+        fd = tape.chance(
+            "private_law.first_disposal_at_first_hearing_share", pl.first_disposal_at_first_hearing_share, on
+        )
+        add(on[fd], self.op_first_disposal)
+        lay = tape.chance("private_law.allocated_to_lay_justices_share", pl.allocated_to_lay_justices_share, on)
+        ff = on[da[on]]
+        ff = ff[
+            tape.chance("private_law.fact_finding.share_if_domestic_abuse", pl.fact_finding.share_if_domestic_abuse, ff)
+        ]
+        routes.hearing(ff, h["private_law.fact_finding.hearing"], "private_law.fact_finding.hearing")
+        report = on[tape.chance("private_law.section7.share", pl.section7.share, on)]
+        by_la = tape.chance(
+            "private_law.section7.by_local_authority_share", pl.section7.by_local_authority_share, report
+        )
+        stays = pl.section7.writer_stays_to_dra
+        for team, mine in (("local_authority", report[by_la]), ("cafcass_long_term", report[~by_la])):
+            routes.work(mine, self.op_work[(team, stays)], "private_law.section7.duration_days")
+        lay_rows, judge_rows = on[lay], on[~lay]
+        key = "private_law.dispute_resolution_hearing"
+        routes.hearing(lay_rows, h[("lay", key)], key)
+        routes.hearing(judge_rows, h[key], key)
+        if stays:
+            for team, mine in (("local_authority", report[by_la]), ("cafcass_long_term", report[~by_la])):
+                add(mine, self.op_release[team])
+        resolved_dra = tape.chance("private_law.resolved_at_dra_share", pl.resolved_at_dra_share, on)
+        final = np.zeros(routes.op.shape[0], dtype=bool)
+        final[on[~resolved_dra]] = True
+        key = "private_law.final_hearing"
+        routes.hearing(lay_rows[final[lay_rows]], h[("lay", key)], key)
+        routes.hearing(judge_rows[final[judge_rows]], h[key], key)
+        add(rows, self.op_dispose)
+
+    def _public_law(self, routes: Routes, rows: np.ndarray) -> None:
+        """``pathways/public_law.py`` for cases entering at the start."""
+        p, tape, h, add = self.scenario.public_law, routes.tape, self.h, routes.add
+        pre = rows[tape.chance("public_law.pre_proceedings.share", p.pre_proceedings.share, rows)]
+        routes.work(pre, self.op_work[("local_authority", False)], "public_law.pre_proceedings.duration_days")
+        diverted = pre[tape.chance("public_law.pre_proceedings.diverted_share", p.pre_proceedings.diverted_share, pre)]
+        add(diverted, self.op_divert)
+        go = np.ones(routes.op.shape[0], dtype=bool)
+        go[diverted] = False
+        rows = rows[go[rows]]
+        add(rows, self.op_issue)
+        urgent = rows[tape.chance("public_law.urgent_hearing.share", p.urgent_hearing.share, rows)]
+        routes.hearing(urgent, h["public_law.urgent_hearing.hearing"], "public_law.urgent_hearing.hearing")
+        add(rows, self.op_alloc["cafcass_long_term"])
+        routes.hearing(rows, h["public_law.case_management_hearing"], "public_law.case_management_hearing")
+        at_cmh = tape.chance("public_law.resolved_at_cmh_share", p.resolved_at_cmh_share, rows)
+        add(rows[at_cmh], self.op_release["cafcass_long_term"])
+        add(rows[at_cmh], self.op_dispose)
+        rows = rows[~at_cmh]
+        expert = tape.chance("public_law.assessments.expert_share", p.assessments.expert_share, rows)
+        routes.work(rows[expert], self.op_work[("experts", False)], "public_law.assessments.expert_duration_days")
+        routes.work(rows[~expert], self.op_work[("local_authority", False)], "public_law.assessments.duration_days")
+        if p.further_assessment is not None:
+            further = rows[tape.chance("public_law.further_assessment.share", p.further_assessment.share, rows)]
+            key = "public_law.further_assessment.duration_days"
+            routes.work(further, self.op_work[("local_authority", False)], key)
+        key = "public_law.further_case_management"
+        n = tape.count(f"{key}.count_shares", p.further_case_management.count_shares, rows)
+        for k in range(1, int(n.max(initial=0)) + 1):
+            routes.hearing(rows[n >= k], h[f"{key}.hearing"], f"{key}.hearing")
+        routes.hearing(rows, h["public_law.issues_resolution_hearing"], "public_law.issues_resolution_hearing")
+        resolved = tape.chance("public_law.resolved_at_irh_share", p.resolved_at_irh_share, rows)
+        contested = rows[~resolved]
+        key = "public_law.contested_further_hearings"
+        n = tape.count(f"{key}.count_shares", p.contested_further_hearings.count_shares, contested)
+        for k in range(1, int(n.max(initial=0)) + 1):
+            routes.hearing(contested[n >= k], h[f"{key}.hearing"], f"{key}.hearing")
+        routes.hearing(contested, h["public_law.final_hearing"], "public_law.final_hearing")
+        add(rows, self.op_release["cafcass_long_term"])
+        add(rows, self.op_dispose)
+
+    def _domestic_abuse(self, routes: Routes, rows: np.ndarray, tape: Tape) -> None:
+        """``pathways/domestic_abuse.py`` for cases entering at the start."""
+        share = self.scenario.domestic_abuse.without_notice_share
+        routes.add(rows, self.op_issue)
+        without = rows[tape.chance("domestic_abuse.without_notice_share", share, rows)]
+        key = "domestic_abuse.without_notice_hearing"
+        routes.hearing(without, self.h[key], key)
+        key = "domestic_abuse.return_hearing"
+        routes.hearing(rows, self.h[key], key)
+        routes.add(rows, self.op_dispose)
+
+    # ------------------------------------------------------------------ a day
+    def _op(self, rows: np.ndarray) -> np.ndarray:
+        return self.route[rows, self.pos[rows]]
+
+    def due_today(self, t: int) -> np.ndarray:
+        """Rows due today, in the order they became ready."""
+        due = self.due
+        while self.lo < self.n and due[self.lo] < 0:
+            self.lo += 1
+        idx = np.flatnonzero(due[self.lo : self.n] == t)
+        if not len(idx):
+            return idx
+        idx += self.lo
+        if t + 1 > self.end_day:
+            idx = idx[self.ready[idx] < self.end_day]
+        return idx[np.argsort(self.ready[idx], kind="stable")]
+
+    def day(self, t: int) -> None:
+        idx = self.due_today(t)
+        self.min_due = t + 1  # rows due from now on are taken tomorrow at the soonest
+        self._to_book: list[np.ndarray] = []
+        self._to_team: list[np.ndarray] = []
+        self._freed = np.zeros((len(TEAM_KINDS), self.n_regions), dtype=np.int64)
+        if len(idx):
+            kind = self.kind[idx]
+            off = idx[kind == OFF_LIST]
+            if len(off):
+                self.taken_off(off)
+            heard = idx[kind == HEARD]
+            if len(heard):
+                self.heard(heard, t)
+            done = idx[kind == WORK_DONE]
+            if len(done):
+                self.work_done(done)
+            new = idx[kind == ARRIVE]
+            if len(new):
+                self.cases += len(new)
+                self.children += int(self.n_children[new][~self.is_return[new]].sum())
+                self.advance(new)
+        self.allocate(t)
+        if self._to_book:
+            self.list_hearings(np.concatenate(self._to_book), t)
+
+    def _free_held(self, rows: np.ndarray) -> None:
+        """Give back every slot a case keeps (it was withdrawn, or its order made)."""
+        held = self.held[rows]
+        for k in range(len(TEAM_KINDS)):
+            mine = rows[(held >> k) & 1 == 1]
+            if len(mine):
+                self._freed[k] += np.bincount(self.region[mine], minlength=self.n_regions)
+        self.held[rows] = 0
+
+    def taken_off(self, rows: np.ndarray) -> None:
+        """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
+        cancel, listed = self.cancel, self.listed
+        diary = self._diary(rows).tolist()
+        for i, row in enumerate(rows.tolist()):
+            cancel[diary[i]](listed[row])
+            listed[row] = None
+        withdrawing = self.withdrawing[rows]
+        gone = rows[withdrawing]
+        if len(gone):
+            self.stats["withdrawn"] += len(gone)
+            self._free_held(gone)
+            self.dispose(gone, withdrawn=True)
+        again = rows[~withdrawing]
+        if len(again):
+            self.vacated[again] += 1
+            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
+            self._to_book.append(again)
+
+    def _diary(self, rows: np.ndarray) -> np.ndarray:
+        return self.centre[rows] * self.n_tiers + self.ops.a_tier[self._op(rows)]
+
+    def heard(self, rows: np.ndarray, t: int) -> None:
+        """Hearings whose day was yesterday: one moved later by urgent work waits on; an adjourned one is relisted;
+        the rest move on."""
+        listed = self.listed
+        now_day = np.array([listed[r].day for r in rows.tolist()], dtype=np.int64)
+        moved = now_day != self.listed_day[rows]
+        if moved.any():
+            later = rows[moved]
+            self.stats["displaced_found"] += len(later)
+            self.listed_day[later] = now_day[moved]
+            self.ready[later] = now_day[moved] + 1.0
+            self.due[later] = now_day[moved] + 1
+            rows = rows[~moved]
+            if not len(rows):
+                return
+        for r in rows.tolist():
+            listed[r] = None
+        self.hearings[rows] += 1
+        first = rows[np.isnan(self.first_hearing[rows])]
+        self.first_hearing[first] = self.listed_day[first]
+        p = np.full(len(rows), self.adjourn)
+        if self.adjourn_at_full:
+            load = self.load_share
+            diary, days = self._diary(rows).tolist(), self.listed_day[rows].tolist()
+            p += self.adjourn_at_full * np.minimum(1.0, [load[diary[i]](days[i]) for i in range(len(days))])
+            p = np.minimum(1.0, p)
+        adjourned = self.adjourn_draw[rows] < p
+        again = rows[adjourned]
+        if len(again):
+            self.stats["adjourned"] += len(again)
+            self.adjournments[again] += 1
+            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
+            self._to_book.append(again)
+        on = rows[~adjourned]
+        if len(on):
+            self.pos[on] += 1
+            self.advance(on)
+
+    def work_done(self, rows: np.ndarray) -> None:
+        """Team work finished: its slot is freed, or kept to a later release."""
+        op = self._op(rows)
+        keep = self.ops.a_keep[op]
+        team = self.ops.a_team[op]
+        freed = rows[~keep]
+        if len(freed):
+            np.add.at(self._freed, (team[~keep], self.region[freed]), 1)
+        kept = rows[keep]
+        if len(kept):
+            self.held[kept] |= 1 << team[keep]
+        self.pos[rows] += 1
+        self.advance(rows)
+
+    def advance(self, rows: np.ndarray) -> None:
+        """Rows at their route's next operation: instant ones run at once, then a hearing is asked for, a team
+        asked, or the case ends."""
+        ops = self.ops
+        while len(rows):
+            op = self._op(rows)
+            kind = ops.a_type[op]
+            instant = (kind == ISSUE) | (kind == RELEASE) | (kind == FIRST_DISPOSAL)
+            if instant.any():
+                now = rows[instant]
+                k = kind[instant]
+                issue = now[k == ISSUE]
+                self.issue[issue] = self.ready[issue]
+                fd = now[k == FIRST_DISPOSAL]
+                self.first_disposal[fd] = self.ready[fd]
+                rel = now[k == RELEASE]
+                if len(rel):
+                    team = ops.a_team[op[instant][k == RELEASE]]
+                    np.add.at(self._freed, (team, self.region[rel]), 1)
+                    self.held[rel] &= ~(1 << team)
+                self.pos[now] += 1
+            waiting = rows[~instant]
+            kind = kind[~instant]
+            op = op[~instant]
+            hearing = waiting[kind == HEARING]
+            if len(hearing):
+                h_op = op[kind == HEARING]
+                col = self.pos[hearing]
+                earliest = self.ready[hearing] + self.notice[hearing, col]
+                fi = ops.a_from_issue[h_op]  # its notice runs from issue, never before now
+                if fi.any():
+                    r = hearing[fi]
+                    earliest[fi] = np.maximum(self.ready[r], self.issue[r] + self.notice[r, col[fi]])
+                self.earliest[hearing] = earliest
+                self._to_book.append(hearing)
+            team = waiting[(kind == TEAM_WORK) | (kind == ALLOCATION)]
+            if len(team):
+                self._to_team.append(team)
+            ended = waiting[kind == DISPOSE]
+            if len(ended):
+                self._free_held(ended)
+                self.dispose(ended, withdrawn=False)
+            gone = waiting[kind == DIVERT]
+            if len(gone):
+                self.end[gone] = self.ready[gone]
+                self.diverted[gone] = True
+                self.kind[gone] = CLOSED
+                self.due[gone] = -1
+            rows = rows[instant]
+
+    def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
+        """The order is made (or the case withdrawn): the row closes; some children return later as a new case."""
+        self.end[rows] = self.ready[rows]
+        self.kind[rows] = CLOSED
+        self.due[rows] = -1
+        fd = rows[np.isnan(self.first_disposal[rows])]
+        self.first_disposal[fd] = self.ready[fd]
+        if withdrawn:
+            self.outcome[rows] = self.withdrawn_outcome
+            return
+        back = rows[self.recur[rows]]
+        if len(back):
+            arrival = self.end[back] + self.recur_delay[back]
+            keep = arrival < self.end_day
+            back, arrival = back[keep], arrival[keep]
+            for c in np.unique(self.case_type[back]).tolist():
+                mine = self.case_type[back] == c
+                b = back[mine]
+                self.create(c, arrival[mine], self.region[b], self.origin[b], self.serial[b], self.returns[b] + 1, b)
+
+    def allocate(self, t: int) -> None:
+        """Slots freed today go to the queue first come first served; then today's requests, in ready order; then
+        work that has waited the allocation delay takes a stretched slot. Sequential per team. An allocation that
+        starts a case on its next step may ask again or free a slot, so this repeats until nothing is left."""
+        while self._to_team or self._freed.any():
+            requests = np.concatenate(self._to_team) if self._to_team else np.empty(0, dtype=np.int64)
+            freed = self._freed
+            self._to_team, self._freed = [], np.zeros_like(freed)
+            started_rows, started_at = self._allocate_once(t, requests, freed)
+            if not started_rows:
+                continue
+            rows = np.array(started_rows, dtype=np.int64)
+            start = np.array(started_at)
+            op = self._op(rows)
+            alloc = self.ops.a_type[op] == ALLOCATION
+            work = rows[~alloc]
+            finish = start[~alloc] + self.value[work, self.pos[work]]
+            self.ready[work] = finish
+            self.due[work] = np.maximum(np.floor(finish), t + 1).astype(np.int64)  # today's rows are taken
+            self.kind[work] = WORK_DONE
+            held = rows[alloc]
+            if len(held):  # a guardian allocated stays with the case: the next step starts now
+                self.held[held] |= 1 << self.ops.a_team[op[alloc]]
+                self.ready[held] = start[alloc]
+                self.pos[held] += 1
+                self.advance(held)
+
+    def _allocate_once(self, t: int, requests: np.ndarray, freed: np.ndarray) -> tuple[list[int], list[float]]:
+        started_rows: list[int] = []
+        started_at: list[float] = []
+        if len(requests):
+            requests = requests[np.argsort(self.ready[requests], kind="stable")]
+            kind_of = self.ops.a_team[self._op(requests)]
+        for kind in range(len(TEAM_KINDS)):
+            mine = requests[kind_of == kind] if len(requests) else requests
+            regions = self.region[mine] if len(mine) else mine
+            for r, team in enumerate(self.teams[kind]):
+                team.busy -= int(freed[kind, r])
+                queue = team.queue
+                while queue and team.busy < team.slots:
+                    team.busy += 1
+                    started_rows.append(queue.popleft()[1])
+                    started_at.append(float(t))
+                if len(mine):
+                    asking = mine[regions == r]
+                    if len(asking):
+                        if not queue:
+                            take = max(0, min(len(asking), team.slots - team.busy))
+                            if take:
+                                team.busy += take
+                                started_rows.extend(asking[:take].tolist())
+                                started_at.extend(self.ready[asking[:take]].tolist())
+                            asking = asking[take:]
+                        queue.extend(zip(self.ready[asking].tolist(), asking.tolist(), strict=True))
+                if team.stretched > team.slots:
+                    waited = t + 1 - team.delay
+                    while queue and team.busy < team.stretched and queue[0][0] < waited:
+                        team.busy += 1
+                        requested, row = queue.popleft()
+                        started_rows.append(row)
+                        started_at.append(max(float(t), requested + team.delay))
+        return started_rows, started_at
+
+    def list_hearings(self, rows: np.ndarray, t: int) -> None:
+        """Book every hearing asked for today, in booking order (the one sequential loop), then decide in a batch
+        which will be withdrawn or vacated before their day and which will be heard."""
+        rows = rows[np.argsort(self.ready[rows], kind="stable")]
+        m = len(rows)
+        self.stats["listings"] += m
+        ops = self.ops
+        op = self._op(rows)
+        earliest_day = np.ceil(self.earliest[rows] - LISTING_TOLERANCE_DAYS).astype(np.int64)
+        earliest_day = np.maximum(earliest_day, t)  # a row moved on a day late lists from today at the soonest
+        rank = ops.a_rank[op, self.da[rows]].tolist()
+        diary = (self.centre[rows] * self.n_tiers + ops.a_tier[op]).tolist()
+        hours = self.value[rows, self.pos[rows]].tolist()
+        urgent = ops.a_urgent[op].tolist()
+        first = earliest_day.tolist()
+        list_hearing, listed = self.list_hearing, self.listed
+        days = []
+        for i, row in enumerate(rows.tolist()):
+            got = list_hearing[diary[i]](first[i], hours[i], rank[i], t, urgent[i])
+            listed[row] = got
+            days.append(got.day)
+        day = np.array(days, dtype=np.int64)
+        self.listed_day[rows] = day
+        wait = (day - earliest_day).astype(np.float64)
+        u_w, u_v = self.listing(rows)
+        hazard = ops.a_withdrawal[op]
+        chance = -np.expm1(-hazard * wait / WEEK_DAYS)
+        withdraws = (wait > 0) & (hazard > 0) & (u_w < chance)
+        vacates = ~withdraws & (u_v < self.vacate)
+        off = withdraws | vacates
+        self.stats["vacated"] += int(vacates.sum())
+        when = np.where(withdraws, u_w / np.where(chance > 0, chance, 1.0), u_v / self.vacate if self.vacate else 0.0)
+        off_time = self.ready[rows] + when * (day - self.ready[rows])
+        self.ready[rows] = np.where(off, off_time, day + 1.0)
+        self.due[rows] = np.where(off, np.maximum(t + 1, np.floor(off_time)), day + 1).astype(np.int64)
+        self.kind[rows] = np.where(off, OFF_LIST, HEARD)
+        self.withdrawing[rows] = withdraws
+
+    def listing(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The draws of each row's next listing (``Draws.listing``), as (withdraw, vacate); the adjournment's draw
+        is kept for the day it is heard."""
+        n = self.listings[rows]
+        self.listings[rows] = n + 1
+        on_tape = n < LISTINGS_ON_TAPE
+        draws = self.listing_draws
+        u = [np.empty(len(rows)) for _ in range(3)]
+        i = np.flatnonzero(on_tape)
+        for j in range(3):
+            u[j][i] = draws[rows[i], n[i] + LISTINGS_ON_TAPE * j]
+        for i in np.flatnonzero(~on_tape).tolist():  # past the tape's listings: the case's own generator
+            row = int(rows[i])
+            d = self._listing_beyond.get(row)
+            if d is None:
+                key = (self.origin[row], self.case_type[row], self.serial[row], self.returns[row])
+                d = self._listing_beyond[row] = Draws(array("d"), (self.seed, REPLICATION, *map(int, key)))
+            d.counts[LISTING_PURPOSES[1]] = int(n[i])
+            u[0][i], u[1][i], u[2][i] = d.listing()
+        self.adjourn_draw[rows] = u[2]
+        return u[0], u[1]
+
+    # ------------------------------------------------------------------ running
+    def arrivals(self) -> None:
+        """First applications month by month and returns from before the run, drawn as the present model draws them,
+        created as rows ahead of their day (one batch per case type and month)."""
+        scenario, streams = self.scenario, self.streams
+        self._periods = [(0.0, scenario)]
+        bounds = segment_bounds(scenario.sim_start_date, self.end_day, [])
+        self._months = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self._serials = [0] * len(CASE_TYPES)
+        self._past: list[list[tuple[float, int, int]]] = [[] for _ in CASE_TYPES]
+        if scenario.starting_state.returns_before_start:
+            regions = list(scenario.regions)
+            rng_for = {
+                key: streams.generator("returns_before_start:" + ":".join(key[1:]), regions.index(key[0]))
+                for key in rules(scenario)
+            }
+            for p in past_returns(scenario, rng_for):
+                self._past[p.case_type].append((p.day, p.region, len(self._past[p.case_type])))
+        expected = sum(cases_per_year_at(scenario, c, 0.0) for c in CASE_TYPES) * self.end_day / DAYS_PER_YEAR
+        expected += sum(map(len, self._past))
+        self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)), 24)
+
+    def create_month(self, month: int) -> None:
+        start, end = self._months[month]
+        rngs = {c: self.streams.generator(f"arrivals:{c}", month) for c in CASE_TYPES}
+        times, types, regions = arrivals_between(self._periods, start, end, rngs)
+        types_a = np.array(types, dtype=np.int64)
+        times_a = np.array(times, dtype=np.float64)
+        regions_a = np.array(regions, dtype=np.int64)
+        for c in range(len(CASE_TYPES)):
+            keep = types_a == c
+            first = times_a[keep]
+            serial = self._serials[c] + np.arange(len(first))
+            self._serials[c] += len(first)
+            past = [p for p in self._past[c] if start <= p[0] < end]
+            day = np.concatenate([first, [p[0] for p in past]])
+            region = np.concatenate([regions_a[keep], [p[1] for p in past]]).astype(np.int64)
+            origin = np.repeat([ARRIVED, RETURNED_FROM_BEFORE], [len(first), len(past)])
+            serial = np.concatenate([serial, [p[2] for p in past]]).astype(np.int64)
+            order = np.argsort(day, kind="stable")
+            self.create(c, day[order], region[order], origin[order], serial[order], np.zeros(len(day), np.int64))
+
+    def run(self) -> None:
+        env = simpy.Environment()
+        self.arrivals()
+        month_starts = [int(math.floor(start)) for start, _ in self._months]
+
+        def clock():
+            month = 0
+            for t in range(int(math.ceil(self.end_day))):
+                self.min_due = t
+                while month < len(month_starts) and month_starts[month] <= t:
+                    self.create_month(month)
+                    month += 1
+                self.day(t)
+                yield env.timeout(1)
+
+        env.process(clock())
+        env.run()
+
+    def left_behind(self) -> int:
+        """Rows due before the last day that were never taken: each would be a case lost (there must be none)."""
+        n, last = self.n, int(math.ceil(self.end_day)) - 1
+        return int(((self.due[:n] >= 0) & (self.due[:n] < last)).sum())
+
+    def headline(self, results_start: float) -> dict:
+        n = self.n
+        return headline_figures(
+            case_type=self.case_type[:n],
+            arrival=self.arrival[:n],
+            issue=self.issue[:n],
+            end=self.end[:n],
+            first_disposal=self.first_disposal[:n],
+            diverted=self.diverted[:n],
+            withdrawn=self.outcome[:n] == self.withdrawn_outcome,
+            hearings=self.hearings[:n],
+            adjournments=self.adjournments[:n],
+            vacated=self.vacated[:n],
+            results_start=results_start,
+            end_day=self.end_day,
+        )
+
+
+def headline_figures(
+    case_type,
+    arrival,
+    issue,
+    end,
+    first_disposal,
+    diverted,
+    withdrawn,
+    hearings,
+    adjournments,
+    vacated,
+    results_start: float,
+    end_day: float,
+) -> dict:
+    """What both designs are compared on, by case type: of the cases disposed in the results period (issued, not
+    diverted), the mean weeks from issue to the order and to the first disposal, the share within 26 weeks, hearings,
+    adjournments and vacated hearings per case, the share withdrawn; and the cases open at court at the end."""
+    out = {}
+    for c, name in enumerate(CASE_TYPES):
+        mine = case_type == c
+        disposed = mine & ~diverted & ~np.isnan(end) & (end >= results_start) & (end < end_day) & ~np.isnan(issue)
+        weeks = (end[disposed] - issue[disposed]) / WEEK_DAYS
+        first = (first_disposal[disposed] - issue[disposed]) / WEEK_DAYS
+        open_at_end = mine & ~np.isnan(issue) & (issue < end_day) & ~(end < end_day)
+        out[name] = {
+            "disposed": int(disposed.sum()),
+            "mean_weeks": round(float(weeks.mean()), 2),
+            "mean_weeks_to_first_disposal": round(float(first.mean()), 2),
+            "within_26_weeks": round(float((first <= 26).mean()), 4),
+            "hearings_per_case": round(float(hearings[disposed].mean()), 3),
+            "adjournments_per_case": round(float(adjournments[disposed].mean()), 3),
+            "vacated_per_case": round(float(vacated[disposed].mean()), 3),
+            "withdrawn_share": round(float(withdrawn[disposed].mean()), 4),
+            "open_at_end": int(open_at_end.sum()),
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- routes checked
+class RouteReplay:
+    """A pathway context that runs ``sim/model/pathways`` on one case without time passing, and writes down each
+    step it asks for with the durations it draws: the route the present model would walk, from the case's own
+    draws. Hearings are never withdrawn here (that is timing, decided in the day loop)."""
+
+    def __init__(self, scenario: Scenario, params: Parameters) -> None:
+        self.scenario = scenario
+        self.params = params
+        self.steps: list[tuple] = []
+
+    def decisions(self, case: Case) -> Draws:
+        return case.draws
+
+    def team(self, kind: str, region: int) -> RouteReplay:
+        self._kind = kind
+        return self
+
+    def release(self, children: int = 1) -> None:
+        self.steps.append(("release", self._kind))
+
+    def hearing(self, case: Case, stage: int, key: str, withdrawal_per_week: float = 0.0, tier_of: str | None = None):
+        plan = self.params.hearings[key]
+        hours = case.draws.sample(HOURS, plan.duration_hours)
+        notice = case.draws.sample(NOTICE, plan.notice_days)
+        self.steps.append(("hearing", key, tier_of, withdrawal_per_week, hours, notice))
+        return False
+        yield  # a generator, as the model's step is
+
+    def team_work(self, case: Case, stage: int, kind: str, duration_key: str, keep_slot: bool = False):
+        days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
+        self.steps.append(("work", kind, keep_slot, days))
+        return
+        yield
+
+    def allocation(self, case: Case, stage: int, kind: str):
+        self.steps.append(("allocation", kind))
+        return
+        yield
+
+    def issue(self, case: Case) -> None:
+        self.steps.append(("issue",))
+
+    def first_disposal(self, case: Case) -> None:
+        self.steps.append(("first_disposal",))
+
+    def divert(self, case: Case) -> None:
+        self.steps.append(("divert",))
+
+    def dispose(self, case: Case, pathway_name: str, outcome: str | None = None):
+        self.steps.append(("dispose",))
+        return
+        yield
+
+
+def replayed_route(model: BatchModel, row: int) -> list[tuple]:
+    """The route ``sim/model/pathways`` gives the case of ``row``, from its own keyed draws."""
+    from sim.model.entities import Case, Child
+    from sim.model.pathways.domestic_abuse import domestic_abuse
+    from sim.model.pathways.private_law import private_law
+    from sim.model.pathways.public_law import public_law
+
+    row = int(row)
+    c, origin, serial, returns = (
+        int(x) for x in (model.case_type[row], model.origin[row], model.serial[row], model.returns[row])
+    )
+    if returns == 0:
+        draws = model.streams.draws(origin, c, serial)
+    else:
+        draws = Draws(array("d"), (model.seed, REPLICATION, origin, c, serial, returns - 1)).returned()
+    children = [Child(0, 0.0, ()) for _ in range(int(model.n_children[row]))]
+    case = Case(row, c, int(model.region[row]), 0, bool(model.da[row]), children, 0.0, 0, draws)
+    context = RouteReplay(model.scenario, model.params)
+    pathway = {PUBLIC: public_law, PRIVATE: private_law, DOMESTIC: domestic_abuse}[c]
+    for _ in pathway(context, case):
+        raise AssertionError("the replay never waits")
+    return context.steps
+
+
+def batch_route(model: BatchModel, row: int) -> list[tuple]:
+    """The route the batch design fixed for ``row`` at its creation, written as :class:`RouteReplay` writes one."""
+    by_id = {i: key for key, i in model.ops.ids.items()}
+    names = {ISSUE: "issue", FIRST_DISPOSAL: "first_disposal", DIVERT: "divert", DISPOSE: "dispose"}
+    steps: list[tuple] = []
+    for pos, op in enumerate(model.route[row].tolist()):
+        if op < 0:
+            break
+        kind, team, keep, hearing = by_id[op]
+        if kind == HEARING:
+            _, key, tier_of, withdrawal = hearing
+            steps.append(("hearing", key, tier_of, withdrawal, model.value[row, pos], model.notice[row, pos]))
+        elif kind == TEAM_WORK:
+            steps.append(("work", team, keep, model.value[row, pos]))
+        elif kind in (ALLOCATION, RELEASE):
+            steps.append(("allocation" if kind == ALLOCATION else "release", team))
+        else:
+            steps.append((names[kind],))
+    return steps
+
+
+def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
+    """Replay ``cases`` rows drawn at random (and every row past its tape's places for a decision or a hearing) with
+    the pathway modules, and compare each with the route the batch design built: the same steps, lists, hazards and
+    durations to the bit."""
+    rng = np.random.default_rng(seed)
+    n = model.n
+    rows = set(rng.choice(n, size=min(cases, n), replace=False).tolist())
+    route = model.route[:n]
+    is_hearing = (model.ops.a_type[np.maximum(route, 0)] == HEARING) & (route >= 0)
+    further = (route == model.h["public_law.further_case_management.hearing"]).sum(axis=1)
+    past = is_hearing.sum(axis=1) > CAPS[HOURS]  # the ninth hearing's length is past the tape's places
+    past |= further >= COUNT_PLACES  # so is the further case management count's fourth chance
+    rows |= set(np.flatnonzero(past)[:cases].tolist())
+    differing: dict[str, int] = {}
+    for row in sorted(rows):
+        if replayed_route(model, row) != batch_route(model, row):
+            name = CASE_TYPES[int(model.case_type[row])]
+            differing[name] = differing.get(name, 0) + 1
+    kinds = np.bincount(model.case_type[sorted(rows)], minlength=len(CASE_TYPES))
+    return {
+        "checked": len(rows),
+        "past_places": int(min(cases, past.sum())),
+        "by_case_type": dict(zip(CASE_TYPES, kinds.tolist(), strict=True)),
+        "differing": differing,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the two designs
+def write_scenario(run_years: float, warm_up_years: float, seed: int, folder: Path) -> Path:
+    """The baseline with Wales on the standard route (the prototype has no Pathfinder), the years asked for."""
+    overrides = {
+        "extends": str(BASELINE),
+        "name": "baseline_standard_route",
+        "description": "The baseline with Wales on the standard route (benchmarks/batch_model.py).",
+        "run_years": run_years,
+        "seed": seed,
+        "starting_state": {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))},
+        "regions": {"wales": {"pathfinder_from": None}},
+    }
+    path = folder / f"baseline_standard_route_{run_years:g}y_{warm_up_years:g}w.yaml"
+    path.write_text(yaml.safe_dump(overrides, sort_keys=False))
+    return path
+
+
+def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: int = 0) -> dict:
+    scenario = loaded.scenario
+    gc_was = gc.isenabled()
+    gc.disable()
+    profiler = cProfile.Profile() if profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    model = BatchModel(scenario, seed)
+    if profiler:
+        profiler.enable()
+    model.run()
+    if profiler:
+        profiler.disable()
+    cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
+    if gc_was:
+        gc.enable()
+    result = {
+        "design": "batch",
+        "cases": model.cases,
+        "children": model.children,
+        "cpu_s": round(cpu_s, 3),
+        "wall_s": round(wall_s, 3),
+        "cases_per_cpu_second": round(model.cases / cpu_s, 1),
+        "by_case_type": model.headline(scenario.results_start_day),
+        "rows_left_behind": model.left_behind(),
+        "stats": model.stats,
+    }
+    if check:
+        result["routes_checked"] = check_routes(model, check)
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        result["profile"] = out.getvalue()
+    return result
+
+
+def run_present(loaded: LoadedScenario, seed: int) -> dict:
+    """The present model on the same scenario, timed as bench_national.py times it (``Replication.run``), its
+    tables written; the figures read back from its child table, a row per case."""
+    import pyarrow.parquet as pq
+
+    from sim.model.build import model_build
+    from sim.model.replication import Replication
+
+    scenario = loaded.scenario
+    out = Path(tempfile.mkdtemp(prefix="batch-model-present-"))
+    replication = Replication(loaded, 0, out, seed=seed)
+    cpu, wall = time.process_time(), time.perf_counter()
+    stats = replication.run()
+    cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
+    columns = ["case_id", "case_type", "status", "arrival_date", "start_date", "end_date", "days_to_first_disposal"]
+    columns += ["days_to_disposal", "hearings", "adjournments", "vacated", "outcome", "days_in_proceedings"]
+    children = pq.read_table(out / "children.parquet", columns=columns).to_pandas()
+    table = children.drop_duplicates("case_id")  # a row per child: the case's fields repeat
+    shutil.rmtree(out, ignore_errors=True)
+    first_day = np.datetime64(scenario.sim_start_date.isoformat())
+
+    def days(column: str) -> np.ndarray:
+        return (table[column].to_numpy(dtype="datetime64[s]") - first_day) / np.timedelta64(1, "D")
+
+    status = table["status"].astype(str).to_numpy()
+    issued = ~np.isnan(table["days_in_proceedings"].to_numpy(dtype=float))
+    issue = np.where(issued, days("start_date"), np.nan)
+    codes = {name: i for i, name in enumerate(CASE_TYPES)}
+    figures = headline_figures(
+        case_type=np.array([codes[c] for c in table["case_type"].astype(str)], dtype=np.int64),
+        arrival=days("arrival_date"),
+        issue=issue,
+        end=np.where(status == "open", np.nan, days("end_date")),
+        first_disposal=issue + table["days_to_first_disposal"].to_numpy(dtype=float),
+        diverted=status == "diverted",
+        withdrawn=table["outcome"].astype(str).to_numpy() == "withdrawn",
+        hearings=table["hearings"].to_numpy(),
+        adjournments=table["adjournments"].to_numpy(),
+        vacated=table["vacated"].to_numpy(),
+        results_start=scenario.results_start_day,
+        end_day=scenario.end_day,
+    )
+    return {
+        "design": "present",
+        "model_build": model_build(),
+        "cases": stats.cases_created,
+        "children": stats.children_created,
+        "cpu_s": round(cpu_s, 3),
+        "wall_s": round(wall_s, 3),
+        "cases_per_cpu_second": round(stats.cases_created / cpu_s, 1),
+        "by_case_type": figures,
+        "events": stats.events,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-years", type=float, default=1.0)
+    parser.add_argument("--warm-up-years", type=float, default=2.0)
+    parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--design", choices=("both", "batch", "present"), default="both")
+    parser.add_argument("--profile", action="store_true", help="cProfile the batch design (its figures then slow)")
+    parser.add_argument(
+        "--check-routes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="replay N cases of the batch run with sim/model/pathways and compare their routes (untimed)",
+    )
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="batch-model-"))
+    try:
+        loaded = load_scenario(write_scenario(args.run_years, args.warm_up_years, args.seed, folder))
+        results = []
+        for _ in range(args.rounds):
+            if args.design in ("both", "batch"):
+                results.append(run_batch(loaded, args.seed, args.profile, args.check_routes))
+            if args.design in ("both", "present"):
+                results.append(run_present(loaded, args.seed))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for r in results:
+        if "profile" in r:
+            print(r.pop("profile"))
+        print(
+            f"{r['design']}: {r['cases']:,} cases in {r['cpu_s']} CPU-s = {r['cases_per_cpu_second']:,.0f} cases "
+            f"per CPU-second (goal {TARGET_CASES_PER_CPU_SECOND:,})"
+        )
+        for name, figures in r["by_case_type"].items():
+            print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    summary: dict = {"designs": results}
+    batch = [r["cpu_s"] / r["cases"] for r in results if r["design"] == "batch"]
+    present = [r["cpu_s"] / r["cases"] for r in results if r["design"] == "present"]
+    if batch and present:
+        summary["ratio_batch_to_present"] = round(statistics.median(present) / statistics.median(batch), 2)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
