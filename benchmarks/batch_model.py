@@ -1257,7 +1257,11 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
         case_type=np.array([codes[c] for c in table["case_type"].astype(str)], dtype=np.int64),
         arrival=days("arrival_date"),
         issue=issue,
-        end=np.where(status == "open", np.nan, days("end_date")),
+        end=np.where(  # the model's own days to disposal: dates are stored to the hour
+            status == "disposed",
+            issue + table["days_to_disposal"].to_numpy(dtype=float),
+            np.where(status == "diverted", days("end_date"), np.nan),
+        ),
         first_disposal=issue + table["days_to_first_disposal"].to_numpy(dtype=float),
         diverted=status == "diverted",
         withdrawn=table["outcome"].astype(str).to_numpy() == "withdrawn",
@@ -1286,6 +1290,14 @@ def main() -> int:
     parser.add_argument("--warm-up-years", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run both designs with seeds SEED..SEED+N-1 (as replications) and hold the batch design's mean of each "
+        "figure to the present model's 95%% interval",
+    )
     parser.add_argument("--design", choices=("both", "batch", "present"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile the batch design (its figures then slow)")
     parser.add_argument(
@@ -1300,11 +1312,12 @@ def main() -> int:
     try:
         loaded = load_scenario(write_scenario(args.run_years, args.warm_up_years, args.seed, folder))
         results = []
-        for _ in range(args.rounds):
-            if args.design in ("both", "batch"):
-                results.append(run_batch(loaded, args.seed, args.profile, args.check_routes))
-            if args.design in ("both", "present"):
-                results.append(run_present(loaded, args.seed))
+        for seed in range(args.seed, args.seed + args.seeds):
+            for _ in range(args.rounds):
+                if args.design in ("both", "batch"):
+                    results.append({"seed": seed, **run_batch(loaded, seed, args.profile, args.check_routes)})
+                if args.design in ("both", "present"):
+                    results.append({"seed": seed, **run_present(loaded, seed)})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for r in results:
@@ -1321,8 +1334,48 @@ def main() -> int:
     present = [r["cpu_s"] / r["cases"] for r in results if r["design"] == "present"]
     if batch and present:
         summary["ratio_batch_to_present"] = round(statistics.median(present) / statistics.median(batch), 2)
+    if args.seeds > 1 and args.design == "both":
+        summary["agreement"] = agreement(results)
+        for row in summary["agreement"]:
+            print(
+                f"{row['case_type']:>15} {row['figure']:<29} present {row['present']:>9.4g} "
+                f"({row['low']:.4g} to {row['high']:.4g})  batch {row['batch']:>9.4g}  "
+                f"{'within' if row['within'] else 'OUTSIDE'}"
+            )
     print(json.dumps(summary))
     return 0
+
+
+def agreement(results: list[dict]) -> list[dict]:
+    """For each case type and figure: the present model's mean over the seeds with its 95% interval (logit for a
+    share, kept above zero otherwise: ``sim.analysis.statistics.interval``), the batch design's mean over the same
+    seeds, and whether it lies within that interval."""
+    from sim.analysis.statistics import LOGIT, TRUNCATED, interval
+
+    first = next(r for r in results if r["design"] == "present")
+    rows = []
+    for case_type, figures in first["by_case_type"].items():
+        for figure in figures:
+            values = {
+                design: np.array([r["by_case_type"][case_type][figure] for r in results if r["design"] == design])
+                for design in ("present", "batch")
+            }
+            share = figure.endswith("share") or figure == "within_26_weeks"
+            mean, low, high, _, n = interval(values["present"], LOGIT if share else TRUNCATED)
+            batch = float(values["batch"].mean())
+            rows.append(
+                {
+                    "case_type": case_type,
+                    "figure": figure,
+                    "present": mean,
+                    "low": low,
+                    "high": high,
+                    "batch": batch,
+                    "within": bool(low <= batch <= high) or (low == high == batch),
+                    "replications": n,
+                }
+            )
+    return rows
 
 
 if __name__ == "__main__":
