@@ -312,11 +312,11 @@ class BatchModel:
         self.da_share = np.array(params.domestic_abuse_share)
         self.n = 0
         self.min_due = 0
+        self.buckets: dict[int, list[np.ndarray]] = {}
         self.capacity = 0
         self._allocate_columns(1024)
         self.cases = 0
         self.children = 0
-        self.lo = 0
         self.listed: list[object] = []
         self._listing_beyond: dict[int, Draws] = {}
         """Cases past their tape's listings, each with its own listings generator (``Draws._listing_beyond``)."""
@@ -469,7 +469,8 @@ class BatchModel:
         self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
         self.arrival[rows] = arrival
         self.region[rows] = region
-        self.due[rows] = np.maximum(np.floor(arrival), self.min_due).astype(np.int64)  # a quick return: next day
+        # due on its arrival's day; a return that comes back at once is taken tomorrow
+        self.schedule(np.arange(self.n - m, self.n), np.maximum(np.floor(arrival), self.min_due))
         self.kind[rows] = ARRIVE
         self.ready[rows] = arrival
         if parent is None:  # Replication.new_case: the flag, local authority, children, then the centre
@@ -610,15 +611,33 @@ class BatchModel:
     def _op(self, rows: np.ndarray) -> np.ndarray:
         return self.route[rows, self.pos[rows]]
 
+    def schedule(self, rows: np.ndarray, days: np.ndarray) -> None:
+        """Rows due on ``days``: kept in a bucket per day, so a day finds its rows without scanning every row."""
+        days = days.astype(np.int64)
+        self.due[rows] = days
+        if len(rows) == 1:
+            self.buckets.setdefault(int(days[0]), []).append(rows)
+            return
+        order = np.argsort(days, kind="stable")
+        days, rows = days[order], rows[order]
+        starts = np.flatnonzero(np.concatenate([[True], days[1:] != days[:-1]]))
+        bounds = starts.tolist() + [len(rows)]
+        buckets = self.buckets
+        for i, day in enumerate(days[starts].tolist()):
+            group = rows[bounds[i] : bounds[i + 1]]
+            held = buckets.get(day)
+            if held is None:
+                buckets[day] = [group]
+            else:
+                held.append(group)
+
     def due_today(self, t: int) -> np.ndarray:
-        """Rows due today, in the order they became ready."""
-        due = self.due
-        while self.lo < self.n and due[self.lo] < 0:
-            self.lo += 1
-        idx = np.flatnonzero(due[self.lo : self.n] == t)
-        if not len(idx):
-            return idx
-        idx += self.lo
+        """Rows due today, in the order they became ready (a row moved to another day since is left out)."""
+        held = self.buckets.pop(t, None)
+        if held is None:
+            return np.empty(0, dtype=np.int64)
+        idx = np.unique(np.concatenate(held))
+        idx = idx[self.due[idx] == t]
         if t + 1 > self.end_day:
             idx = idx[self.ready[idx] < self.end_day]
         return idx[np.argsort(self.ready[idx], kind="stable")]
@@ -691,7 +710,7 @@ class BatchModel:
             self.stats["displaced_found"] += len(later)
             self.listed_day[later] = now_day[moved]
             self.ready[later] = now_day[moved] + 1.0
-            self.due[later] = now_day[moved] + 1
+            self.schedule(later, now_day[moved] + 1)
             rows = rows[~moved]
             if not len(rows):
                 return
@@ -820,7 +839,7 @@ class BatchModel:
             work = rows[~alloc]
             finish = start[~alloc] + self.value[work, self.pos[work]]
             self.ready[work] = finish
-            self.due[work] = np.maximum(np.floor(finish), t + 1).astype(np.int64)  # today's rows are taken
+            self.schedule(work, np.maximum(np.floor(finish), t + 1))  # today's rows are taken
             self.kind[work] = WORK_DONE
             held = rows[alloc]
             if len(held):  # a guardian allocated stays with the case: the next step starts now
@@ -899,7 +918,7 @@ class BatchModel:
         when = np.where(withdraws, u_w / np.where(chance > 0, chance, 1.0), u_v / self.vacate if self.vacate else 0.0)
         off_time = self.ready[rows] + when * (day - self.ready[rows])
         self.ready[rows] = np.where(off, off_time, day + 1.0)
-        self.due[rows] = np.where(off, np.maximum(t + 1, np.floor(off_time)), day + 1).astype(np.int64)
+        self.schedule(rows, np.where(off, np.maximum(t + 1, np.floor(off_time)), day + 1))
         self.kind[rows] = np.where(off, OFF_LIST, HEARD)
         self.withdrawing[rows] = withdraws
 
