@@ -5,8 +5,8 @@ One file, past the 400 lines a module should keep to, so that the prototype read
 the national mix: private law is 46% of new cases but a third of the present model's time, and care cases, with about
 six hearings each, are where the diary loop may become the floor.
 
-    python benchmarks/batch_model.py [--run-years 1] [--warm-up-years 2] [--seed N] [--rounds R]
-        [--design both|batch|present] [--profile]
+    python benchmarks/batch_model.py [--run-years 1] [--warm-up-years 2] [--seed N] [--rounds R] [--seeds N]
+        [--design both|batch|present] [--records] [--check-routes N] [--profile]
 
 **The design.** SimPy keeps the clock with one event per simulated day. Cases are rows of preallocated numpy
 columns. When a batch of cases is created, every decision and duration is read from each case's own keyed tape
@@ -23,10 +23,12 @@ and diary booking, through the present model's own ``ListingDiary.list_hearing``
 displace listed ones exactly as in the present model (the displaced case finds its new day on the old one).
 
 **What it simplifies** (as ``batch_private_law.py``, with the same scenario changes in both designs): whole-day
-steps with a fixed order within a day; no records written (no stage or child rows, no Parquet, no weekly monitor),
-whereas the present model's time includes writing its tables; children counted but not made; no policies, no open
-caseload at the start, no Pathfinder (Wales runs the standard route in both designs). A hearing or decision asked
-past its tape's places is drawn from the case's own generator as in the present model.
+steps with a fixed order within a day; no policies, no open caseload at the start, no Pathfinder (Wales runs the
+standard route in both designs). A hearing or decision asked past its tape's places is drawn from the case's own
+generator as in the present model. Records are written only with ``--records``: the child and stage tables, through
+the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's row
+counts and column means (notice days within about 6%); no weekly timeline. Without it the present model's time
+includes writing its tables and the prototype's does not.
 
 **Measured** in ``docs/performance.md`` ("The day-by-day batch design on every pathway"). The last line printed is
 one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second, by_case_type}, ...],
@@ -68,6 +70,7 @@ from batch_private_law import Tapes, Team, quantiles  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
+from sim.model.columns import age_to_the_day  # noqa: E402
 from sim.model.entities import Case  # noqa: E402
 from sim.model.parameters import Parameters  # noqa: E402
 from sim.model.random_streams import (  # noqa: E402
@@ -80,14 +83,25 @@ from sim.model.random_streams import (  # noqa: E402
     Draws,
     RandomStreams,
 )
+from sim.model.records import CASE_FIELDS  # noqa: E402
 from sim.model.starting_state import past_returns, rules  # noqa: E402
 from sim.scenario.loading import LoadedScenario, load_scenario  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 from sim.vocabulary import (  # noqa: E402
+    AGENCIES,
     CASE_TYPES,
+    COURT,
     DAYS_PER_YEAR,
     LAY_JUSTICES_LIST,
     LISTING_CLASSES,
+    PATHWAYS,
+    STAGE,
+    STAGES,
+    STATUS_DISPOSED,
+    STATUS_DIVERTED,
+    STATUS_OPEN,
+    STATUSES,
+    TEAM_AGENCY,
     TEAM_KINDS,
     WEEK_DAYS,
     listing_class,
@@ -111,6 +125,26 @@ LISTING_PURPOSES = [PURPOSE[f"listing.{p}"] for p in ("withdrawal", "vacate", "a
 LISTINGS_ON_TAPE = CAPS[LISTING_PURPOSES[0]]
 LISTING_PLACES = np.concatenate([BASES[p] + np.arange(CAPS[p]) for p in LISTING_PURPOSES])
 HOURS, NOTICE = PURPOSE["hearing.duration_hours"], PURPOSE["hearing.notice_days"]
+AGE = PURPOSE["child.age_years"]
+MAX_CHILDREN = 8
+"""Columns kept for each case's children's birth days (the scenario's largest family must fit)."""
+PATHWAY_OF_TYPE = [PATHWAYS.index(c) for c in CASE_TYPES]
+TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
+HEARING_STAGE = {
+    "private_law.first_hearing": "first_hearing",
+    "private_law.fact_finding.hearing": "fact_finding_hearing",
+    "private_law.dispute_resolution_hearing": "dispute_resolution_hearing",
+    "private_law.final_hearing": "final_hearing",
+    "public_law.urgent_hearing.hearing": "urgent_hearing",
+    "public_law.case_management_hearing": "case_management_hearing",
+    "public_law.further_case_management.hearing": "further_case_management_hearing",
+    "public_law.issues_resolution_hearing": "issues_resolution_hearing",
+    "public_law.contested_further_hearings.hearing": "contested_further_hearing",
+    "public_law.final_hearing": "final_hearing",
+    "domestic_abuse.without_notice_hearing": "without_notice_hearing",
+    "domestic_abuse.return_hearing": "return_hearing",
+}
+"""The stage each hearing is recorded as, as ``sim/model/pathways`` name them."""
 FACT_FINDING_SHARE = "private_law.fact_finding.share_if_domestic_abuse"
 BY_LOCAL_AUTHORITY = "private_law.section7.by_local_authority_share"
 
@@ -133,9 +167,14 @@ class Ops:
         self.urgent: list[bool] = []
         self.withdrawal: list[float] = []
         self.from_issue: list[bool] = []
+        self.stage: list[int] = []
+        """The stage (``sim.vocabulary.STAGE``) a hearing, a piece of work or an allocation is recorded as."""
+        self.agency: list[int] = []
 
-    def op(self, kind: int, team: str | None = None, keep: bool = False, hearing: tuple | None = None) -> int:
-        key = (kind, team, keep, hearing)
+    def op(
+        self, kind: int, team: str | None = None, keep: bool = False, hearing: tuple | None = None, stage: str = ""
+    ) -> int:
+        key = (kind, team, keep, hearing, stage)
         got = self.ids.get(key)
         if got is not None:
             return got
@@ -162,6 +201,8 @@ class Ops:
         self.urgent.append(urgent)
         self.withdrawal.append(withdrawal)
         self.from_issue.append(from_issue)
+        self.stage.append(STAGE.get(stage, -1))
+        self.agency.append(COURT if hearing is not None else TEAM_AGENCY_CODE.get(team or "", -1))
         return self.ids[key]
 
     def arrays(self) -> None:
@@ -174,6 +215,8 @@ class Ops:
         self.a_urgent = np.array(self.urgent, dtype=bool)
         self.a_withdrawal = np.array(self.withdrawal, dtype=np.float64)
         self.a_from_issue = np.array(self.from_issue, dtype=bool)
+        self.a_stage = np.array(self.stage, dtype=np.int64)
+        self.a_agency = np.array(self.agency, dtype=np.int64)
 
 
 class Tape:
@@ -268,7 +311,7 @@ class Routes:
 class BatchModel:
     """Every case type as rows of numpy columns, moved on a day at a time (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, records: Path | None = None) -> None:
         self.scenario = scenario
         self.params = params = Parameters(scenario.outcome_names(), scenario)
         self.end_day = scenario.end_day
@@ -320,6 +363,9 @@ class BatchModel:
         self.listed: list[object] = []
         self._listing_beyond: dict[int, Draws] = {}
         """Cases past their tape's listings, each with its own listings generator (``Draws._listing_beyond``)."""
+        self.rec = None if records is None else BatchRecords(self, records)
+        self._next_child = 0
+        self.age_dists = [scenario.children.age_years[c] for c in CASE_TYPES]
         self.stats = {"listings": 0, "vacated": 0, "adjourned": 0, "withdrawn": 0, "displaced_found": 0}
 
     def _team(self, kind: str, region: str) -> tuple[float, float, float, float]:
@@ -338,11 +384,23 @@ class BatchModel:
         self.op_divert, self.op_dispose = op(DIVERT), op(DISPOSE)
         self.op_end = op(END)
         self.op_release = {kind: op(RELEASE, kind) for kind in TEAM_KINDS}
-        self.op_work = {(kind, keep): op(TEAM_WORK, kind, keep) for kind in TEAM_KINDS for keep in (False, True)}
-        self.op_alloc = {kind: op(ALLOCATION, kind, True) for kind in TEAM_KINDS}
+        stays = pl.section7.writer_stays_to_dra
+        self.op_work = {
+            (stage, kind): op(TEAM_WORK, kind, keep, stage=stage)
+            for stage, kind, keep in (
+                ("safeguarding_checks", "cafcass_short_term", True),
+                ("section7_report", "local_authority", stays),
+                ("section7_report", "cafcass_long_term", stays),
+                ("pre_proceedings", "local_authority", False),
+                ("assessment", "local_authority", False),
+                ("expert_assessment", "experts", False),
+                ("further_assessment", "local_authority", False),
+            )
+        }
+        self.op_alloc = op(ALLOCATION, "cafcass_long_term", True, stage="guardian_allocation")
 
         def hearing(pathway: str, key: str, withdrawal: float = 0.0, tier_of: str | None = None) -> int:
-            return op(HEARING, hearing=(pathway, key, tier_of, withdrawal))
+            return op(HEARING, hearing=(pathway, key, tier_of, withdrawal), stage=HEARING_STAGE[key])
 
         self.h = {
             key: hearing("private_law", key, w)
@@ -402,6 +460,13 @@ class BatchModel:
         "hearings": (np.int64, 0),
         "adjournments": (np.int64, 0),
         "vacated": (np.int64, 0),
+        "displaced": (np.int64, 0),
+        "first_child": (np.int64, 0),
+        "stage_requested": (np.float64, np.nan),
+        "stage_started": (np.float64, np.nan),
+        "stage_notice": (np.float64, 0.0),
+        "notice_court": (np.float64, 0.0),
+        "pre_proceedings": (np.float64, 0.0),
     }
 
     def _allocate_columns(self, capacity: int, width: int = 1) -> None:
@@ -417,6 +482,9 @@ class BatchModel:
             ("value", width, np.float64, 0.0),
             ("notice", width, np.float64, 0.0),
             ("listing_draws", len(LISTING_PLACES), np.float64, 0.0),
+            ("agency_wait", len(AGENCIES), np.float64, 0.0),
+            ("agency_active", len(AGENCIES), np.float64, 0.0),
+            ("birth", MAX_CHILDREN, np.float64, np.nan),
         ):
             block = np.full((capacity, cols), fill, dtype=dtype)
             if old:
@@ -489,7 +557,17 @@ class BatchModel:
                     mine = region == r
                     centre[mine] = np.minimum(np.searchsorted(cum, u[mine], side="right"), len(cum) - 1)
             self.centre[rows] = self.centre_offset[region] + centre
+            if self.rec is not None:  # the children's ages, from their own places (Replication._new_children)
+                n_kids = self.n_children[rows]
+                self.first_child[rows] = self._next_child + np.cumsum(n_kids) - n_kids
+                self._next_child += int(n_kids.sum())
+                for k in range(int(n_kids.max())):
+                    mine = np.flatnonzero(n_kids > k)
+                    age = quantiles(self.age_dists[case_type], tape.next(AGE, mine))
+                    self.birth[self.n - m + mine, k] = arrival[mine] - age * DAYS_PER_YEAR
         else:
+            self.first_child[rows] = self.first_child[parent]
+            self.birth[rows] = self.birth[parent]
             self.centre[rows] = self.centre[parent]
             self.local_authority[rows] = self.local_authority[parent]
             self.da[rows] = self.da[parent]
@@ -518,7 +596,7 @@ class BatchModel:
         """``pathways/private_law.py`` for cases entering at the start, on the standard route."""
         pl, tape, h, add = self.scenario.private_law, routes.tape, self.h, routes.add
         add(rows, self.op_issue)
-        routes.work(rows, self.op_work[("cafcass_short_term", True)], "private_law.safeguarding_days")
+        routes.work(rows, self.op_work[("safeguarding_checks", "cafcass_short_term")], "private_law.safeguarding_days")
         routes.hearing(rows, h["private_law.first_hearing"], "private_law.first_hearing")
         add(rows, self.op_release["cafcass_short_term"])
         resolved = tape.chance("private_law.resolved_at_first_hearing_share", pl.resolved_at_first_hearing_share, rows)
@@ -539,7 +617,7 @@ class BatchModel:
         )
         stays = pl.section7.writer_stays_to_dra
         for team, mine in (("local_authority", report[by_la]), ("cafcass_long_term", report[~by_la])):
-            routes.work(mine, self.op_work[(team, stays)], "private_law.section7.duration_days")
+            routes.work(mine, self.op_work[("section7_report", team)], "private_law.section7.duration_days")
         lay_rows, judge_rows = on[lay], on[~lay]
         key = "private_law.dispute_resolution_hearing"
         routes.hearing(lay_rows, h[("lay", key)], key)
@@ -559,7 +637,8 @@ class BatchModel:
         """``pathways/public_law.py`` for cases entering at the start."""
         p, tape, h, add = self.scenario.public_law, routes.tape, self.h, routes.add
         pre = rows[tape.chance("public_law.pre_proceedings.share", p.pre_proceedings.share, rows)]
-        routes.work(pre, self.op_work[("local_authority", False)], "public_law.pre_proceedings.duration_days")
+        key = "public_law.pre_proceedings.duration_days"
+        routes.work(pre, self.op_work[("pre_proceedings", "local_authority")], key)
         diverted = pre[tape.chance("public_law.pre_proceedings.diverted_share", p.pre_proceedings.diverted_share, pre)]
         add(diverted, self.op_divert)
         go = np.ones(routes.op.shape[0], dtype=bool)
@@ -568,19 +647,21 @@ class BatchModel:
         add(rows, self.op_issue)
         urgent = rows[tape.chance("public_law.urgent_hearing.share", p.urgent_hearing.share, rows)]
         routes.hearing(urgent, h["public_law.urgent_hearing.hearing"], "public_law.urgent_hearing.hearing")
-        add(rows, self.op_alloc["cafcass_long_term"])
+        add(rows, self.op_alloc)
         routes.hearing(rows, h["public_law.case_management_hearing"], "public_law.case_management_hearing")
         at_cmh = tape.chance("public_law.resolved_at_cmh_share", p.resolved_at_cmh_share, rows)
         add(rows[at_cmh], self.op_release["cafcass_long_term"])
         add(rows[at_cmh], self.op_dispose)
         rows = rows[~at_cmh]
         expert = tape.chance("public_law.assessments.expert_share", p.assessments.expert_share, rows)
-        routes.work(rows[expert], self.op_work[("experts", False)], "public_law.assessments.expert_duration_days")
-        routes.work(rows[~expert], self.op_work[("local_authority", False)], "public_law.assessments.duration_days")
+        key = "public_law.assessments.expert_duration_days"
+        routes.work(rows[expert], self.op_work[("expert_assessment", "experts")], key)
+        key = "public_law.assessments.duration_days"
+        routes.work(rows[~expert], self.op_work[("assessment", "local_authority")], key)
         if p.further_assessment is not None:
             further = rows[tape.chance("public_law.further_assessment.share", p.further_assessment.share, rows)]
             key = "public_law.further_assessment.duration_days"
-            routes.work(further, self.op_work[("local_authority", False)], key)
+            routes.work(further, self.op_work[("further_assessment", "local_authority")], key)
         key = "public_law.further_case_management"
         n = tape.count(f"{key}.count_shares", p.further_case_management.count_shares, rows)
         for k in range(1, int(n.max(initial=0)) + 1):
@@ -688,6 +769,9 @@ class BatchModel:
         gone = rows[withdrawing]
         if len(gone):
             self.stats["withdrawn"] += len(gone)
+            if self.rec is not None:  # the stage closes when the parties withdraw
+                now = self.ready[gone]
+                self.rec.stage(gone, self._op(gone), self.stage_requested[gone], now, now, self.stage_notice[gone])
             self._free_held(gone)
             self.dispose(gone, withdrawn=True)
         again = rows[~withdrawing]
@@ -708,6 +792,7 @@ class BatchModel:
         if moved.any():
             later = rows[moved]
             self.stats["displaced_found"] += len(later)
+            self.displaced[later] += 1
             self.listed_day[later] = now_day[moved]
             self.ready[later] = now_day[moved] + 1.0
             self.schedule(later, now_day[moved] + 1)
@@ -734,12 +819,19 @@ class BatchModel:
             self._to_book.append(again)
         on = rows[~adjourned]
         if len(on):
+            if self.rec is not None:
+                day = self.listed_day[on].astype(np.float64)
+                self.rec.stage(on, self._op(on), self.stage_requested[on], day, day + 1.0, self.stage_notice[on])
             self.pos[on] += 1
             self.advance(on)
 
     def work_done(self, rows: np.ndarray) -> None:
         """Team work finished: its slot is freed, or kept to a later release."""
         op = self._op(rows)
+        if self.rec is not None:
+            self.rec.stage(
+                rows, op, self.stage_requested[rows], self.stage_started[rows], self.ready[rows], np.zeros(len(rows))
+            )
         keep = self.ops.a_keep[op]
         team = self.ops.a_team[op]
         freed = rows[~keep]
@@ -764,6 +856,10 @@ class BatchModel:
                 k = kind[instant]
                 issue = now[k == ISSUE]
                 self.issue[issue] = self.ready[issue]
+                if self.rec is not None:  # proceedings start: the account of agency days starts again
+                    self.pre_proceedings[issue] = self.ready[issue] - self.arrival[issue]
+                    self.agency_wait[issue] = self.agency_active[issue] = 0.0
+                    self.notice_court[issue] = 0.0
                 fd = now[k == FIRST_DISPOSAL]
                 self.first_disposal[fd] = self.ready[fd]
                 rel = now[k == RELEASE]
@@ -775,6 +871,10 @@ class BatchModel:
             waiting = rows[~instant]
             kind = kind[~instant]
             op = op[~instant]
+            if self.rec is not None:
+                asks = waiting[(kind == HEARING) | (kind == TEAM_WORK) | (kind == ALLOCATION)]
+                self.stage_requested[asks] = self.ready[asks]
+                self.stage_notice[asks] = 0.0
             hearing = waiting[kind == HEARING]
             if len(hearing):
                 h_op = op[kind == HEARING]
@@ -799,6 +899,8 @@ class BatchModel:
                 self.diverted[gone] = True
                 self.kind[gone] = CLOSED
                 self.due[gone] = -1
+                if self.rec is not None:
+                    self.rec.closed(gone, STATUS_DIVERTED)
             rows = rows[instant]
 
     def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
@@ -810,6 +912,9 @@ class BatchModel:
         self.first_disposal[fd] = self.ready[fd]
         if withdrawn:
             self.outcome[rows] = self.withdrawn_outcome
+        if self.rec is not None:
+            self.rec.closed(rows, STATUS_DISPOSED)
+        if withdrawn:
             return
         back = rows[self.recur[rows]]
         if len(back):
@@ -842,6 +947,12 @@ class BatchModel:
             self.schedule(work, np.maximum(np.floor(finish), t + 1))  # today's rows are taken
             self.kind[work] = WORK_DONE
             held = rows[alloc]
+            if self.rec is not None:
+                self.stage_started[work] = start[~alloc]
+                if len(held):
+                    self.rec.stage(
+                        held, op[alloc], self.stage_requested[held], start[alloc], start[alloc], np.zeros(len(held))
+                    )
             if len(held):  # a guardian allocated stays with the case: the next step starts now
                 self.held[held] |= 1 << self.ops.a_team[op[alloc]]
                 self.ready[held] = start[alloc]
@@ -899,6 +1010,8 @@ class BatchModel:
         hours = self.value[rows, self.pos[rows]].tolist()
         urgent = ops.a_urgent[op].tolist()
         first = earliest_day.tolist()
+        if self.rec is not None:  # notice: from the request to the earliest day the hearing may be listed
+            self.stage_notice[rows] += np.maximum(0.0, earliest_day - self.ready[rows])
         list_hearing, listed = self.list_hearing, self.listed
         days = []
         for i, row in enumerate(rows.tolist()):
@@ -1003,6 +1116,8 @@ class BatchModel:
 
         env.process(clock())
         env.run()
+        if self.rec is not None:
+            self.rec.close(self.end_day)
 
     def left_behind(self) -> int:
         """Rows due before the last day that were never taken: each would be a case lost (there must be none)."""
@@ -1065,6 +1180,155 @@ def headline_figures(
     return out
 
 
+# ---------------------------------------------------------------------------------------------- records
+class BatchRecords:
+    """The present model's three tables' two large ones, children and stages, written from the columns with the
+    project's own ``Recorder`` columns and writer (``sim/model/records.py``): so their cost is the cost a port would
+    pay. A stage row is appended as arrays when a step ends; a case's child rows when it closes in the results period
+    (or is open at the end). The values are the prototype's: the accounting of notice and of a withdrawn hearing's
+    stage follows the present model's rules, unchecked row by row. The weekly timeline is not written."""
+
+    STAGE_CHUNK = 200_000
+
+    def __init__(self, model: BatchModel, folder: Path) -> None:
+        from sim.model.monitor import measure_names
+        from sim.model.records import Labels, Recorder
+
+        scenario = model.scenario
+        self.model = model
+        labels = Labels(scenario, model.outcome_names, measure_names(list(scenario.courts.tiers)))
+        self.recorder = Recorder(folder, scenario, labels, REPLICATION, open_case_ids=())
+        self.labels = labels
+        self.results_start = scenario.results_start_day
+        self._stages: list[np.ndarray] = []
+        self._stage_rows = 0
+        self._held = np.empty((0, 7))
+        self._closed: list[tuple[np.ndarray, int, np.ndarray]] = []
+        self._closed_children = 0
+        self.stage_rows_written = 0
+        self.child_rows_written = 0
+
+    def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice) -> None:
+        """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up."""
+        model, ops = self.model, self.model.ops
+        agency = ops.a_agency[op]
+        np.add.at(model.agency_wait, (rows, agency), started - requested)
+        np.add.at(model.agency_active, (rows, agency), ended - started)
+        court = agency == COURT
+        model.notice_court[rows[court]] += notice[court]
+        block = np.column_stack([rows, ops.a_stage[op], agency, requested, started, ended, notice]).astype(np.float64)
+        self._stages.append(block)
+        self._stage_rows += len(block)
+        if self._stage_rows >= self.STAGE_CHUNK:
+            self._flush_stages()
+
+    def _flush_stages(self, final: bool = False) -> None:
+        """Write the rows of cases that closed in the results period (or are open at the end); drop those of cases
+        closed in the warm-up; hold the rest, as the present model's recorder does."""
+        rows = np.concatenate([self._held, *self._stages]) if self._stages else self._held
+        self._stages, self._stage_rows = [], 0
+        end = self.model.end[rows[:, 0].astype(np.int64)]
+        write = (end >= self.results_start) | (final & np.isnan(end))
+        keep = np.isnan(end) & ~write
+        if write.any():
+            out = rows[write]
+            self.recorder.stages.write_columns([out[:, i] for i in range(7)])
+            self.stage_rows_written += len(out)
+        self._held = rows[keep]
+
+    def closed(self, rows: np.ndarray, status: str) -> None:
+        """Cases that ended now (``status``): child rows if in the results period."""
+        model = self.model
+        rows = rows[model.end[rows] >= self.results_start] if status != STATUS_OPEN else rows
+        if not len(rows):
+            return
+        self._closed.append((rows, STATUSES.index(status), model.end[rows].copy()))
+        self._closed_children += int(model.n_children[rows].sum())
+        if self._closed_children >= self.recorder.children.chunk_rows:
+            self._flush_children()
+
+    def _flush_children(self) -> None:
+        if not self._closed:
+            return
+        model = self.model
+        rows = np.concatenate([c[0] for c in self._closed])
+        status = np.concatenate([np.full(len(c[0]), c[1]) for c in self._closed]).astype(np.float64)
+        now = np.concatenate([c[2] for c in self._closed])
+        self._closed, self._closed_children = [], 0
+        issued = ~np.isnan(model.issue[rows])
+        issue = model.issue[rows]
+        open_ = status == STATUSES.index(STATUS_OPEN)
+        in_proceedings = now - issue
+        disposed = status == STATUSES.index(STATUS_DISPOSED)
+        case_type = model.case_type[rows]
+        la_offset = np.asarray(self.labels.la_offset)
+        fields = {
+            "case_id": rows.astype(np.float64),
+            "case_type": case_type,
+            "pathway": np.asarray(PATHWAY_OF_TYPE)[case_type],
+            "region": model.region[rows],
+            "local_authority": la_offset[model.region[rows]] + model.local_authority[rows],
+            "court_centre": model.centre[rows],
+            "domestic_abuse": model.da[rows],
+            "is_return": model.is_return[rows] | (model.origin[rows] == RETURNED_FROM_BEFORE),
+            "warm_up": model.arrival[rows] < self.results_start,
+            "from_open_caseload": np.zeros(len(rows)),
+            "status": status,
+            "arrival_date": model.arrival[rows],
+            "start_date": np.where(issued, issue, model.arrival[rows]),
+            "end_date": np.where(open_, np.nan, now),
+            "days_to_first_hearing": model.first_hearing[rows] - issue,
+            "days_to_first_disposal": np.where(
+                disposed | ~np.isnan(model.first_disposal[rows]), model.first_disposal[rows] - issue, np.nan
+            ),
+            "days_to_disposal": np.where(disposed, in_proceedings, np.nan),
+            "days_in_proceedings": in_proceedings,
+            **{f"wait_{a}_days": model.agency_wait[rows, i] for i, a in enumerate(AGENCIES)},
+            **{f"active_{a}_days": model.agency_active[rows, i] for i, a in enumerate(AGENCIES)},
+            "notice_court_days": model.notice_court[rows],
+            "days_before_run": np.zeros(len(rows)),
+            "pre_proceedings_days": model.pre_proceedings[rows],
+            "hearings": model.hearings[rows],
+            "adjournments": model.adjournments[rows],
+            "vacated": model.vacated[rows],
+            "displaced": model.displaced[rows],
+            "outcome": np.where(disposed, model.outcome[rows], -1),
+        }
+        n = model.n_children[rows]
+        case_row = np.repeat(np.arange(len(rows)), n)
+        k = np.arange(len(case_row)) - np.repeat(np.cumsum(n) - n, n)  # each child's place among its siblings
+        kid_rows = rows[case_row]
+        column = {name: np.asarray(fields[name], dtype=np.float64)[case_row] for name in CASE_FIELDS}
+        age = age_to_the_day((column["start_date"] - model.birth[kid_rows, k]) / DAYS_PER_YEAR)
+        bounds = np.asarray(self.labels.age_band_bounds)
+        column["age_at_start_years"] = age
+        column["age_band"] = np.minimum(np.searchsorted(bounds, age, side="right"), len(bounds) - 1).astype(float)
+        column["child_id"] = (model.first_child[kid_rows] + k).astype(np.float64)
+        column["case_number"] = (model.returns[kid_rows] + 1).astype(np.float64)
+        self.recorder.children.write_columns([column[name] for name in self.recorder._output])
+        self.child_rows_written += len(case_row)
+
+    def close(self, end_day: float) -> None:
+        """The run's end: open cases' child rows, every stage row still held, and the files closed."""
+        model = self.model
+        n = model.n
+        open_rows = np.flatnonzero((model.arrival[:n] < end_day) & np.isnan(model.end[:n]))
+        issued = open_rows[~np.isnan(model.issue[open_rows])]  # an issued case's stage under way counts so far
+        op = model.route[issued, model.pos[issued]]
+        agency = model.ops.a_agency[op]
+        issued, op, agency = issued[agency >= 0], op[agency >= 0], agency[agency >= 0]
+        working = (model.ops.a_type[op] == TEAM_WORK) & (model.kind[issued] == WORK_DONE)
+        requested, started = model.stage_requested[issued], model.stage_started[issued]
+        model.agency_wait[issued, agency] += np.where(working, started, end_day) - requested
+        model.agency_active[issued, agency] += np.where(working, end_day - started, 0.0)
+        if len(open_rows):
+            self._closed.append((open_rows, STATUSES.index(STATUS_OPEN), np.full(len(open_rows), end_day)))
+        self._flush_children()
+        self._flush_stages(final=True)
+        self.recorder.children.close()
+        self.recorder.stages.close()
+
+
 # ---------------------------------------------------------------------------------------------- routes checked
 class RouteReplay:
     """A pathway context that runs ``sim/model/pathways`` on one case without time passing, and writes down each
@@ -1090,18 +1354,18 @@ class RouteReplay:
         plan = self.params.hearings[key]
         hours = case.draws.sample(HOURS, plan.duration_hours)
         notice = case.draws.sample(NOTICE, plan.notice_days)
-        self.steps.append(("hearing", key, tier_of, withdrawal_per_week, hours, notice))
+        self.steps.append(("hearing", STAGES[stage], key, tier_of, withdrawal_per_week, hours, notice))
         return False
         yield  # a generator, as the model's step is
 
     def team_work(self, case: Case, stage: int, kind: str, duration_key: str, keep_slot: bool = False):
         days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
-        self.steps.append(("work", kind, keep_slot, days))
+        self.steps.append(("work", STAGES[stage], kind, keep_slot, days))
         return
         yield
 
     def allocation(self, case: Case, stage: int, kind: str):
-        self.steps.append(("allocation", kind))
+        self.steps.append(("allocation", STAGES[stage], kind))
         return
         yield
 
@@ -1152,14 +1416,16 @@ def batch_route(model: BatchModel, row: int) -> list[tuple]:
     for pos, op in enumerate(model.route[row].tolist()):
         if op < 0:
             break
-        kind, team, keep, hearing = by_id[op]
+        kind, team, keep, hearing, stage = by_id[op]
         if kind == HEARING:
             _, key, tier_of, withdrawal = hearing
-            steps.append(("hearing", key, tier_of, withdrawal, model.value[row, pos], model.notice[row, pos]))
+            steps.append(("hearing", stage, key, tier_of, withdrawal, model.value[row, pos], model.notice[row, pos]))
         elif kind == TEAM_WORK:
-            steps.append(("work", team, keep, model.value[row, pos]))
-        elif kind in (ALLOCATION, RELEASE):
-            steps.append(("allocation" if kind == ALLOCATION else "release", team))
+            steps.append(("work", stage, team, keep, model.value[row, pos]))
+        elif kind == ALLOCATION:
+            steps.append(("allocation", stage, team))
+        elif kind == RELEASE:
+            steps.append(("release", team))
         else:
             steps.append((names[kind],))
     return steps
@@ -1209,13 +1475,14 @@ def write_scenario(run_years: float, warm_up_years: float, seed: int, folder: Pa
     return path
 
 
-def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: int = 0) -> dict:
+def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: int = 0, records: bool = False) -> dict:
     scenario = loaded.scenario
+    folder = Path(tempfile.mkdtemp(prefix="batch-model-records-")) if records else None
     gc_was = gc.isenabled()
     gc.disable()
     profiler = cProfile.Profile() if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
-    model = BatchModel(scenario, seed)
+    model = BatchModel(scenario, seed, folder)
     if profiler:
         profiler.enable()
     model.run()
@@ -1235,6 +1502,9 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
         "rows_left_behind": model.left_behind(),
         "stats": model.stats,
     }
+    if folder is not None:
+        result["records"] = table_sizes(folder)
+        shutil.rmtree(folder, ignore_errors=True)
     if check:
         result["routes_checked"] = check_routes(model, check)
     if profiler:
@@ -1242,6 +1512,19 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         result["profile"] = out.getvalue()
     return result
+
+
+def table_sizes(folder: Path) -> dict:
+    """Rows and bytes of the child and stage tables in ``folder``."""
+    import pyarrow.parquet as pq
+
+    return {
+        name: {
+            "rows": pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows,
+            "bytes": (folder / f"{name}.parquet").stat().st_size,
+        }
+        for name in ("children", "stages")
+    }
 
 
 def run_present(loaded: LoadedScenario, seed: int) -> dict:
@@ -1260,6 +1543,7 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
     cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
     columns = ["case_id", "case_type", "status", "arrival_date", "start_date", "end_date", "days_to_first_disposal"]
     columns += ["days_to_disposal", "hearings", "adjournments", "vacated", "outcome", "days_in_proceedings"]
+    sizes = table_sizes(out)
     children = pq.read_table(out / "children.parquet", columns=columns).to_pandas()
     table = children.drop_duplicates("case_id")  # a row per child: the case's fields repeat
     shutil.rmtree(out, ignore_errors=True)
@@ -1300,6 +1584,7 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
         "cases_per_cpu_second": round(stats.cases_created / cpu_s, 1),
         "by_case_type": figures,
         "events": stats.events,
+        "records": sizes,
     }
 
 
@@ -1320,6 +1605,11 @@ def main() -> int:
     parser.add_argument("--design", choices=("both", "batch", "present"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile the batch design (its figures then slow)")
     parser.add_argument(
+        "--records",
+        action="store_true",
+        help="the batch design writes the child and stage tables as the present model does (timed with the run)",
+    )
+    parser.add_argument(
         "--check-routes",
         type=int,
         default=0,
@@ -1334,7 +1624,9 @@ def main() -> int:
         for seed in range(args.seed, args.seed + args.seeds):
             for _ in range(args.rounds):
                 if args.design in ("both", "batch"):
-                    results.append({"seed": seed, **run_batch(loaded, seed, args.profile, args.check_routes)})
+                    results.append(
+                        {"seed": seed, **run_batch(loaded, seed, args.profile, args.check_routes, args.records)}
+                    )
                 if args.design in ("both", "present"):
                     results.append({"seed": seed, **run_present(loaded, seed)})
     finally:

@@ -137,12 +137,12 @@ def test_the_batch_prototype_gives_private_law_the_models_results(tmp_path) -> N
 def test_the_batch_design_on_every_pathway_walks_the_pathways_routes_and_gives_the_models_results() -> None:
     """benchmarks/batch_model.py (docs/performance.md): the day-by-day batch design on the national mix. Every case
     it replays with ``sim/model/pathways`` (a random sample, and every case drawing past its tape's places) has the
-    route the batch built, step for step and duration for duration; no row is left behind; and each case type's
-    headline figures are the present model's on the same scenario and seed, so a prototype that got faster by
-    dropping work would fail."""
+    route the batch built, step for step and duration for duration; no row is left behind; the child and stage
+    tables it writes from its columns have the present model's rows; and each case type's headline figures are the
+    present model's on the same scenario and seed, so a prototype that got faster by dropping work would fail."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "batch_model.py"), "--run-years", "0.5", "--warm-up-years", "0.5"]
-        + ["--check-routes", "1500"],
+        + ["--check-routes", "1500", "--records"],
         capture_output=True,
         text=True,
         check=False,
@@ -155,6 +155,8 @@ def test_the_batch_design_on_every_pathway_walks_the_pathways_routes_and_gives_t
     assert routes["differing"] == {} and routes["checked"] > 2_000 and routes["past_places"] > 100
     assert min(routes["by_case_type"].values()) > 100
     assert batch["rows_left_behind"] == 0
+    for table in ("children", "stages"):  # the tables written from the columns: the present model's rows
+        assert batch["records"][table]["rows"] == pytest.approx(present["records"][table]["rows"], rel=0.01), table
     assert batch["cases"] == pytest.approx(present["cases"], rel=0.005)
     for case_type, mine in batch["by_case_type"].items():
         theirs = present["by_case_type"][case_type]
@@ -164,6 +166,26 @@ def test_the_batch_design_on_every_pathway_walks_the_pathways_routes_and_gives_t
             assert mine[figure] == pytest.approx(theirs[figure], rel=0.04), (case_type, figure)
         assert mine["withdrawn_share"] == pytest.approx(theirs["withdrawn_share"], abs=0.01), case_type
     assert figures["ratio_batch_to_present"] > 0
+
+
+def test_the_route_check_of_the_batch_design_catches_one_ulp(tmp_path) -> None:
+    """The batch design's route check (``check_routes``) compares each replayed route with the row built for it to
+    the bit: it finds the rows of a short national run identical, and finds every case whose route has a second step
+    with a duration once that duration is moved by one unit in the last place."""
+    spec = importlib.util.spec_from_file_location("batch_model", ROOT / "benchmarks" / "batch_model.py")
+    batch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(batch)
+    loaded = batch.load_scenario(batch.write_scenario(0.1, 0.1, 20240101, tmp_path))
+    model = batch.BatchModel(loaded.scenario, 20240101)
+    model.run()
+    before = batch.check_routes(model, 300)
+    assert before["differing"] == {} and before["checked"] >= 300
+    second = model.route[: model.n, 1]
+    timed = np.isin(model.ops.a_type[np.maximum(second, 0)], [batch.TEAM_WORK, batch.HEARING]) & (second >= 0)
+    model.value[: model.n, 1] = np.nextafter(model.value[: model.n, 1], np.inf)
+    after = batch.check_routes(model, 300)
+    rows = set(np.random.default_rng(7).choice(model.n, size=300, replace=False).tolist())
+    assert sum(after["differing"].values()) >= sum(timed[sorted(rows)]) > 100
 
 
 @functools.cache
