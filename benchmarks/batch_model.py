@@ -46,7 +46,6 @@ import gc
 import io
 import json
 import math
-import os
 import pstats
 import shutil
 import statistics
@@ -63,9 +62,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-os.environ.setdefault("FJSIM_PURE_PYTHON", "0")
-"""The model as installed (``batch_private_law`` would otherwise ask for plain Python for its route check)."""
-
 from batch_private_law import Tapes, Team, quantiles  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402

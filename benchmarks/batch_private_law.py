@@ -128,9 +128,12 @@ from scipy.special import gammaincinv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("FJSIM_PURE_PYTHON", "1")
+if __name__ == "__main__":  # as a script only: imported (by a test, or batch_model.py) it leaves the build alone
+    os.environ.setdefault("FJSIM_PURE_PYTHON", "1")
 """The present model as Python, whatever the install compiled (sim/model/build.py): its route check subclasses the
-replication, which a compiled class refuses, and the designs are compared as the same interpreter runs them."""
+replication, which a compiled class refuses, and the designs are compared as the same interpreter runs them. Set
+before the model is imported, and only when run as a script, so that importing this file changes no environment
+that later processes inherit."""
 
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.agencies.court_capacity import demand_hours  # noqa: E402
