@@ -90,6 +90,7 @@ from sim.vocabulary import (  # noqa: E402
     DAYS_PER_YEAR,
     LAY_JUSTICES_LIST,
     LISTING_CLASSES,
+    PATHWAY_TABLES,
     PATHWAYS,
     STAGE,
     STAGES,
@@ -102,6 +103,7 @@ from sim.vocabulary import (  # noqa: E402
     WEEK_DAYS,
     listing_class,
 )
+from sim.vocabulary import HEARING as HEARING_KIND  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 TARGET_CASES_PER_CPU_SECOND = 33_000
@@ -126,21 +128,8 @@ MAX_CHILDREN = 8
 """Columns kept for each case's children's birth days (the scenario's largest family must fit)."""
 PATHWAY_OF_TYPE = [PATHWAYS.index(c) for c in CASE_TYPES]
 TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
-HEARING_STAGE = {
-    "private_law.first_hearing": "first_hearing",
-    "private_law.fact_finding.hearing": "fact_finding_hearing",
-    "private_law.dispute_resolution_hearing": "dispute_resolution_hearing",
-    "private_law.final_hearing": "final_hearing",
-    "public_law.urgent_hearing.hearing": "urgent_hearing",
-    "public_law.case_management_hearing": "case_management_hearing",
-    "public_law.further_case_management.hearing": "further_case_management_hearing",
-    "public_law.issues_resolution_hearing": "issues_resolution_hearing",
-    "public_law.contested_further_hearings.hearing": "contested_further_hearing",
-    "public_law.final_hearing": "final_hearing",
-    "domestic_abuse.without_notice_hearing": "without_notice_hearing",
-    "domestic_abuse.return_hearing": "return_hearing",
-}
-"""The stage each hearing is recorded as, as ``sim/model/pathways`` name them."""
+HEARING_STAGE = {s.key: s.name for p in PATHWAY_TABLES.values() for s in p.stages if s.kind == HEARING_KIND}
+"""The stage each hearing is recorded as, from the pathway tables of ``sim.vocabulary``."""
 FACT_FINDING_SHARE = "private_law.fact_finding.share_if_domestic_abuse"
 BY_LOCAL_AUTHORITY = "private_law.section7.by_local_authority_share"
 
@@ -965,30 +954,8 @@ class BatchModel:
             mine = requests[kind_of == kind] if len(requests) else requests
             regions = self.region[mine] if len(mine) else mine
             for r, team in enumerate(self.teams[kind]):
-                team.busy -= int(freed[kind, r])
-                queue = team.queue
-                while queue and team.busy < team.slots:
-                    team.busy += 1
-                    started_rows.append(queue.popleft()[1])
-                    started_at.append(float(t))
-                if len(mine):
-                    asking = mine[regions == r]
-                    if len(asking):
-                        if not queue:
-                            take = max(0, min(len(asking), team.slots - team.busy))
-                            if take:
-                                team.busy += take
-                                started_rows.extend(asking[:take].tolist())
-                                started_at.extend(self.ready[asking[:take]].tolist())
-                            asking = asking[take:]
-                        queue.extend(zip(self.ready[asking].tolist(), asking.tolist(), strict=True))
-                if team.stretched > team.slots:
-                    waited = t + 1 - team.delay
-                    while queue and team.busy < team.stretched and queue[0][0] < waited:
-                        team.busy += 1
-                        requested, row = queue.popleft()
-                        started_rows.append(row)
-                        started_at.append(max(float(t), requested + team.delay))
+                asking = mine[regions == r] if len(mine) else mine
+                team.allocate(int(freed[kind, r]), asking, self.ready, t, started_rows, started_at)
         return started_rows, started_at
 
     def list_hearings(self, rows: np.ndarray, t: int) -> None:

@@ -372,6 +372,36 @@ class Team:
         self.busy = 0
         self.queue: deque[tuple[float, int]] = deque()
 
+    def allocate(
+        self, freed: int, asking: np.ndarray, ready: np.ndarray, t: int, started: list[int], at: list[float]
+    ) -> None:
+        """A day's allocation: ``freed`` slots back; the queue first come first served at the average caseload
+        (starting today); then today's requests ``asking`` (rows in ready order, starting when they asked) while
+        slots are free and nobody queues; then work that has waited the allocation delay takes a stretched slot.
+        Rows that start are appended to ``started``, with their start time to ``at``."""
+        self.busy -= freed
+        queue = self.queue
+        while queue and self.busy < self.slots:
+            self.busy += 1
+            started.append(queue.popleft()[1])
+            at.append(float(t))
+        if len(asking):
+            if not queue:
+                take = max(0, min(len(asking), self.slots - self.busy))
+                if take:
+                    self.busy += take
+                    started.extend(asking[:take].tolist())
+                    at.extend(ready[asking[:take]].tolist())
+                asking = asking[take:]
+            queue.extend(zip(ready[asking].tolist(), asking.tolist(), strict=True))
+        if self.stretched > self.slots:
+            waited = t + 1 - self.delay
+            while queue and self.busy < self.stretched and queue[0][0] < waited:
+                self.busy += 1
+                requested, row = queue.popleft()
+                started.append(row)
+                at.append(max(float(t), requested + self.delay))
+
 
 class BatchPrivateLaw:
     """Private law cases as rows of numpy columns, moved on a day at a time (see the module docstring)."""
@@ -799,30 +829,8 @@ class BatchPrivateLaw:
             mine = requests[kind_of == kind] if len(requests) else requests
             regions = self.region[mine] if len(mine) else mine
             for r, team in enumerate(self.teams[kind]):
-                team.busy -= int(freed[r])
-                queue = team.queue
-                while queue and team.busy < team.slots:
-                    team.busy += 1
-                    started_rows.append(queue.popleft()[1])
-                    started_at.append(float(t))
-                if len(mine):
-                    asking = mine[regions == r]
-                    if len(asking):
-                        if not queue:
-                            take = max(0, min(len(asking), team.slots - team.busy))
-                            if take:
-                                team.busy += take
-                                started_rows.extend(asking[:take].tolist())
-                                started_at.extend(self.ready[asking[:take]].tolist())
-                            asking = asking[take:]
-                        queue.extend(zip(self.ready[asking].tolist(), asking.tolist(), strict=True))
-                if team.stretched > team.slots:
-                    waited = t + 1 - team.delay
-                    while queue and team.busy < team.stretched and queue[0][0] < waited:
-                        team.busy += 1
-                        requested, row = queue.popleft()
-                        started_rows.append(row)
-                        started_at.append(max(float(t), requested + team.delay))
+                asking = mine[regions == r] if len(mine) else mine
+                team.allocate(int(freed[r]), asking, self.ready, t, started_rows, started_at)
         if started_rows:
             rows = np.array(started_rows, dtype=np.int64)
             start = np.array(started_at)
