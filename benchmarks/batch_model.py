@@ -62,7 +62,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from batch_private_law import Tapes, Team, quantiles  # noqa: E402
+from batch_private_law import Tapes, caseload_teams, quantiles  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
@@ -114,8 +114,11 @@ RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start: this times the cases expected (returns during the run come on top of first cases)."""
 
 # Operations of a route. Each route position holds an operation id; OPS describes the ids.
-ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE, END = range(9)
+ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE = range(8)
 INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL)
+"""Operations that take no time: a row runs them and goes on to its next operation the same moment."""
+ROUTE_COLUMNS = 24
+"""Route positions laid out at first; a batch whose longest route needs more widens every route column."""
 # What a row is waiting for on its due day.
 ARRIVE, WORK_DONE, HEARD, OFF_LIST, CLOSED = range(5)
 KIND = {kind: i for i, kind in enumerate(TEAM_KINDS)}
@@ -141,9 +144,11 @@ def place(name: str) -> int:
 class Ops:
     """The operations routes are made of, each an id with its type, team, hearing key, list and rank."""
 
-    def __init__(self, scenario: Scenario, params: Parameters) -> None:
-        self.scenario, self.params = scenario, params
+    def __init__(self, params: Parameters) -> None:
+        self.params = params
         self.ids: dict[tuple, int] = {}
+        self.keys: list[tuple] = []
+        """What each id was declared with, (type, team, keep, hearing, stage), by id."""
         self.type: list[int] = []
         self.team: list[int] = []
         self.keep: list[bool] = []
@@ -178,6 +183,7 @@ class Ops:
                 for da in (0, 1)
             )
         self.ids[key] = len(self.type)
+        self.keys.append(key)
         self.type.append(kind)
         self.team.append(-1 if team is None else KIND[team])
         self.keep.append(keep)
@@ -317,16 +323,14 @@ class BatchModel:
         self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
         self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
         self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
-        self.teams = [
-            [Team(*self._team(kind, name)) for name in scenario.regions] for kind in TEAM_KINDS
-        ]  # [kind][region]
+        self.teams = caseload_teams(scenario, TEAM_KINDS)  # [kind][region]
         self.dists = {key: scenario.at(key) for key in params.durations if not key.startswith("recurrence.")}
         self.dists.update(scenario.hearings())
-        self.ops = Ops(scenario, params)
+        self.ops = Ops(params)
         self._declare_ops()
         self.outcome_names = params.outcome_names
         self.withdrawn_outcome = self.outcome_names.index("withdrawn")
-        pathways = [CASE_TYPES[c] for c in range(len(CASE_TYPES))]
+        pathways = list(CASE_TYPES)
         self.outcome_cumulative = [np.array(params.outcome_cumulative[p]) for p in pathways]
         self.recurrence_share = np.zeros((len(CASE_TYPES), len(self.outcome_names)))
         self.recurrence_delay: dict[tuple[int, int], object] = {}
@@ -351,15 +355,7 @@ class BatchModel:
         self.rec = None if records is None else BatchRecords(self, records)
         self._next_child = 0
         self.age_dists = [scenario.children.age_years[c] for c in CASE_TYPES]
-        self.stats = {"listings": 0, "vacated": 0, "adjourned": 0, "withdrawn": 0, "displaced_found": 0}
-
-    def _team(self, kind: str, region: str) -> tuple[float, float, float, float]:
-        from sim.model.agencies.teams import TEAM_PRESSURE_SOURCES, TEAM_SOURCES
-
-        workers_key, limit_key = TEAM_SOURCES[kind]
-        stretch_key, delay_key = TEAM_PRESSURE_SOURCES[kind]
-        s = self.scenario
-        return s.at(f"regions.{region}.{workers_key}"), s.at(limit_key), s.at(stretch_key), s.at(delay_key)
+        self.stats = {"listings": 0, "vacated": 0, "adjourned": 0, "withdrawn": 0}
 
     def _declare_ops(self) -> None:
         op = self.ops.op
@@ -367,7 +363,6 @@ class BatchModel:
         w = pl.withdrawal_per_week_waiting
         self.op_issue, self.op_first_disposal = op(ISSUE), op(FIRST_DISPOSAL)
         self.op_divert, self.op_dispose = op(DIVERT), op(DISPOSE)
-        self.op_end = op(END)
         self.op_release = {kind: op(RELEASE, kind) for kind in TEAM_KINDS}
         stays = pl.section7.writer_stays_to_dra
         self.op_work = {
@@ -501,10 +496,11 @@ class BatchModel:
         tape = Tape(raw, (self.seed, REPLICATION, case_type), ids)
         every = np.arange(m)
         width = self.width
-        routes = Routes(m, max(width, 24), tape, self.dists)
-        da = np.zeros(m, dtype=bool) if parent is None else self.da[parent].astype(bool)
+        routes = Routes(m, max(width, ROUTE_COLUMNS), tape, self.dists)
         if parent is None:
             da = raw[:, place("domestic_abuse")] < self.da_share[case_type]
+        else:  # a return keeps its parent's flag
+            da = self.da[parent].astype(bool)
         if case_type == PRIVATE:
             self._private_law(routes, every, da)
         elif case_type == PUBLIC:
@@ -776,7 +772,6 @@ class BatchModel:
         moved = now_day != self.listed_day[rows]
         if moved.any():
             later = rows[moved]
-            self.stats["displaced_found"] += len(later)
             self.displaced[later] += 1
             self.listed_day[later] = now_day[moved]
             self.ready[later] = now_day[moved] + 1.0
@@ -835,7 +830,7 @@ class BatchModel:
         while len(rows):
             op = self._op(rows)
             kind = ops.a_type[op]
-            instant = (kind == ISSUE) | (kind == RELEASE) | (kind == FIRST_DISPOSAL)
+            instant = np.isin(kind, INSTANT)
             if instant.any():
                 now = rows[instant]
                 k = kind[instant]
@@ -1040,7 +1035,7 @@ class BatchModel:
                 self._past[p.case_type].append((p.day, p.region, len(self._past[p.case_type])))
         expected = sum(cases_per_year_at(scenario, c, 0.0) for c in CASE_TYPES) * self.end_day / DAYS_PER_YEAR
         expected += sum(map(len, self._past))
-        self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)), 24)
+        self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)), ROUTE_COLUMNS)
 
     def create_month(self, month: int) -> None:
         start, end = self._months[month]
@@ -1168,8 +1163,6 @@ class BatchRecords:
         self._held = np.empty((0, 7))
         self._closed: list[tuple[np.ndarray, int, np.ndarray]] = []
         self._closed_children = 0
-        self.stage_rows_written = 0
-        self.child_rows_written = 0
 
     def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice) -> None:
         """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up."""
@@ -1196,13 +1189,12 @@ class BatchRecords:
         if write.any():
             out = rows[write]
             self.recorder.stages.write_columns([out[:, i] for i in range(7)])
-            self.stage_rows_written += len(out)
         self._held = rows[keep]
 
     def closed(self, rows: np.ndarray, status: str) -> None:
         """Cases that ended now (``status``): child rows if in the results period."""
         model = self.model
-        rows = rows[model.end[rows] >= self.results_start] if status != STATUS_OPEN else rows
+        rows = rows[model.end[rows] >= self.results_start]
         if not len(rows):
             return
         self._closed.append((rows, STATUSES.index(status), model.end[rows].copy()))
@@ -1241,9 +1233,7 @@ class BatchRecords:
             "start_date": np.where(issued, issue, model.arrival[rows]),
             "end_date": np.where(open_, np.nan, now),
             "days_to_first_hearing": model.first_hearing[rows] - issue,
-            "days_to_first_disposal": np.where(
-                disposed | ~np.isnan(model.first_disposal[rows]), model.first_disposal[rows] - issue, np.nan
-            ),
+            "days_to_first_disposal": model.first_disposal[rows] - issue,  # NaN while none
             "days_to_disposal": np.where(disposed, in_proceedings, np.nan),
             "days_in_proceedings": in_proceedings,
             **{f"wait_{a}_days": model.agency_wait[rows, i] for i, a in enumerate(AGENCIES)},
@@ -1269,7 +1259,6 @@ class BatchRecords:
         column["child_id"] = (model.first_child[kid_rows] + k).astype(np.float64)
         column["case_number"] = (model.returns[kid_rows] + 1).astype(np.float64)
         self.recorder.children.write_columns([column[name] for name in self.recorder._output])
-        self.child_rows_written += len(case_row)
 
     def close(self, end_day: float) -> None:
         """The run's end: open cases' child rows, every stage row still held, and the files closed."""
@@ -1373,13 +1362,12 @@ def replayed_route(model: BatchModel, row: int) -> list[tuple]:
 
 def batch_route(model: BatchModel, row: int) -> list[tuple]:
     """The route the batch design fixed for ``row`` at its creation, written as :class:`RouteReplay` writes one."""
-    by_id = {i: key for key, i in model.ops.ids.items()}
     names = {ISSUE: "issue", FIRST_DISPOSAL: "first_disposal", DIVERT: "divert", DISPOSE: "dispose"}
     steps: list[tuple] = []
     for pos, op in enumerate(model.route[row].tolist()):
         if op < 0:
             break
-        kind, team, keep, hearing, stage = by_id[op]
+        kind, team, keep, hearing, stage = model.ops.keys[op]
         if kind == HEARING:
             _, key, tier_of, withdrawal = hearing
             steps.append(("hearing", stage, key, tier_of, withdrawal, model.value[row, pos], model.notice[row, pos]))
@@ -1463,7 +1451,7 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
         "cases_per_cpu_second": round(model.cases / cpu_s, 1),
         "by_case_type": model.headline(scenario.results_start_day),
         "rows_left_behind": model.left_behind(),
-        "stats": model.stats,
+        "stats": {**model.stats, "displaced_found": int(model.displaced[: model.n].sum())},
     }
     if folder is not None:
         result["records"] = table_sizes(folder)

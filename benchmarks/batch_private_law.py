@@ -137,6 +137,7 @@ that later processes inherit."""
 
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.agencies.court_capacity import demand_hours  # noqa: E402
+from sim.model.agencies.teams import _capacities, _pressure  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
 from sim.model.inverses import inverse_cdf  # noqa: E402
 from sim.model.parameters import Parameters  # noqa: E402
@@ -403,6 +404,15 @@ class Team:
                 at.append(max(float(t), requested + self.delay))
 
 
+def caseload_teams(scenario: Scenario, kinds: tuple[str, ...]) -> list[list[Team]]:
+    """Each kind's team in each region, [kind][region], from the scenario keys the model's caseload teams read
+    (``sim.model.agencies.teams``)."""
+    return [
+        [Team(*capacity, *_pressure(scenario, kind)) for capacity in _capacities(scenario, kind).values()]
+        for kind in kinds
+    ]
+
+
 class BatchPrivateLaw:
     """Private law cases as rows of numpy columns, moved on a day at a time (see the module docstring)."""
 
@@ -415,8 +425,7 @@ class BatchPrivateLaw:
         self.seed = seed
         pl = scenario.private_law
         self.pl = pl
-        regions = list(scenario.regions.values())
-        self.n_regions = len(regions)
+        self.n_regions = len(scenario.regions)
         # court centres: a flat index over regions, and a diary per centre and tier
         self.court = Court(scenario, int(self.end_day) + 400)
         self.centre_offset = np.cumsum([0] + [len(c) for c in self.court.diaries])[:-1]
@@ -444,36 +453,7 @@ class BatchPrivateLaw:
         self.relist_notice = courts.relist_notice_days
         self.withdrawal = pl.withdrawal_per_week_waiting
         # teams [kind][region]
-        cafcass, las = scenario.cafcass, scenario.local_authorities
-        self.teams = [
-            [
-                Team(
-                    r.cafcass.short_term_advisers,
-                    cafcass.short_term_caseload_limit,
-                    cafcass.short_term_caseload_stretch_max,
-                    cafcass.short_term_allocation_delay_days,
-                )
-                for r in regions
-            ],
-            [
-                Team(
-                    r.cafcass.long_term_advisers,
-                    cafcass.long_term_caseload_limit,
-                    cafcass.long_term_caseload_stretch_max,
-                    cafcass.long_term_allocation_delay_days,
-                )
-                for r in regions
-            ],
-            [
-                Team(
-                    r.local_authority.social_workers,
-                    las.caseload_limit,
-                    las.caseload_stretch_max,
-                    las.allocation_delay_days,
-                )
-                for r in regions
-            ],
-        ]
+        self.teams = caseload_teams(scenario, ("cafcass_short_term", "cafcass_long_term", "local_authority"))
         outcomes = self.params.outcome_names  # every pathway's, as the present model codes them
         self.outcome_names = outcomes
         self.outcome_cumulative = np.array(self.params.outcome_cumulative["private_law"])
