@@ -22,6 +22,12 @@ caseload-slot allocation (first come, first served per team and region, stretche
 and diary booking, through the present model's own ``ListingDiary.list_hearing`` and ``cancel``, so urgent hearings
 displace listed ones exactly as in the present model (the displaced case finds its new day on the old one).
 
+**Rows recycled.** At each month's start the rows of cases closed since the last are counted into the headline sums,
+their child and stage rows taken out for the tables, and reused by the month's new cases, so the columns hold the
+open cases and the month ahead (about 64,000 rows for five years after five, against 994,000 cases), not every case
+simulated. Ties in readiness are broken by the order cases were created, not by row, so a run gives the same figures
+and records either way (``recycling=False`` keeps every row, which the route check needs).
+
 **What it simplifies** (as ``batch_private_law.py``, with the same scenario changes in both designs): whole-day
 steps with a fixed order within a day; no policies, no open caseload at the start, no Pathfinder (Wales runs the
 standard route in both designs). A hearing or decision asked past its tape's places is drawn from the case's own
@@ -111,7 +117,10 @@ PUBLIC, PRIVATE, DOMESTIC = (CASE_TYPES.index(c) for c in ("public_law", "privat
 REPLICATION = 0
 LISTING_TOLERANCE_DAYS = 1e-9
 RETURNS_ALLOWANCE = 1.25
-"""Rows laid out at the start: this times the cases expected (returns during the run come on top of first cases)."""
+"""Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
+on top of first cases)."""
+FIRST_CAPACITY = 1024
+"""Rows laid out at first when closed rows are recycled; the columns double when a month's new cases need more."""
 
 # Operations of a route. Each route position holds an operation id; OPS describes the ids.
 ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE = range(8)
@@ -302,8 +311,16 @@ class Routes:
 class BatchModel:
     """Every case type as rows of numpy columns, moved on a day at a time (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, seed: int, records: Path | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int, records: Path | None = None, recycling: bool = True) -> None:
         self.scenario = scenario
+        self.recycling = recycling
+        """A closed case's row is counted into the figures, its records settled, and reused at the next month's
+        start, so the columns grow with open cases, not with every case simulated (``recycle``)."""
+        self._free = np.empty(0, dtype=np.int64)
+        self._closing: list[np.ndarray] = []
+        self._next_seq = 0
+        self._sums = np.zeros((len(CASE_TYPES), len(HEADLINE_SUMS)))
+        self._displaced = 0
         self.params = params = Parameters(scenario.outcome_names(), scenario)
         self.end_day = scenario.end_day
         self.streams = RandomStreams(seed, REPLICATION)
@@ -346,7 +363,7 @@ class BatchModel:
         self.min_due = 0
         self.buckets: dict[int, list[np.ndarray]] = {}
         self.capacity = 0
-        self._allocate_columns(1024)
+        self._allocate_columns(FIRST_CAPACITY)
         self.cases = 0
         self.children = 0
         self.listed: list[object] = []
@@ -408,6 +425,7 @@ class BatchModel:
 
     # ------------------------------------------------------------------ columns
     COLUMNS = {
+        "seq": (np.int64, -1),
         "case_type": (np.int64, 0),
         "origin": (np.int64, ARRIVED),
         "serial": (np.int64, 0),
@@ -449,6 +467,16 @@ class BatchModel:
         "pre_proceedings": (np.float64, 0.0),
     }
 
+    BLOCKS = {
+        "route": (None, np.int64, -1),  # None: as wide as the longest route
+        "value": (None, np.float64, 0.0),
+        "notice": (None, np.float64, 0.0),
+        "listing_draws": (len(LISTING_PLACES), np.float64, 0.0),
+        "agency_wait": (len(AGENCIES), np.float64, 0.0),
+        "agency_active": (len(AGENCIES), np.float64, 0.0),
+        "birth": (MAX_CHILDREN, np.float64, np.nan),
+    }
+
     def _allocate_columns(self, capacity: int, width: int = 1) -> None:
         old = self.capacity
         for name, (dtype, fill) in self.COLUMNS.items():
@@ -457,16 +485,8 @@ class BatchModel:
                 column[:old] = getattr(self, name)
             setattr(self, name, column)
         width = max(width, getattr(self, "width", 1))
-        for name, cols, dtype, fill in (
-            ("route", width, np.int64, -1),
-            ("value", width, np.float64, 0.0),
-            ("notice", width, np.float64, 0.0),
-            ("listing_draws", len(LISTING_PLACES), np.float64, 0.0),
-            ("agency_wait", len(AGENCIES), np.float64, 0.0),
-            ("agency_active", len(AGENCIES), np.float64, 0.0),
-            ("birth", MAX_CHILDREN, np.float64, np.nan),
-        ):
-            block = np.full((capacity, cols), fill, dtype=dtype)
+        for name, (cols, dtype, fill) in self.BLOCKS.items():
+            block = np.full((capacity, width if cols is None else cols), fill, dtype=dtype)
             if old:
                 was = getattr(self, name)
                 block[:old, : was.shape[1]] = was
@@ -508,18 +528,15 @@ class BatchModel:
         else:
             self._domestic_abuse(routes, every, tape)
         used = int(routes.cursor.max())
-        if self.n + m > self.capacity:
-            self._allocate_columns(max(2 * self.capacity, self.n + m), used)
-        elif used > width:
-            self._allocate_columns(self.capacity, used)
-        rows = slice(self.n, self.n + m)
-        self.n += m
+        rows = self._take_rows(m, used)
+        self.seq[rows] = self._next_seq + every
+        self._next_seq += m
         self.case_type[rows] = case_type
         self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
         self.arrival[rows] = arrival
         self.region[rows] = region
         # due on its arrival's day; a return that comes back at once is taken tomorrow
-        self.schedule(np.arange(self.n - m, self.n), np.maximum(np.floor(arrival), self.min_due))
+        self.schedule(rows, np.maximum(np.floor(arrival), self.min_due))
         self.kind[rows] = ARRIVE
         self.ready[rows] = arrival
         if parent is None:  # Replication.new_case: the flag, local authority, children, then the centre
@@ -545,7 +562,7 @@ class BatchModel:
                 for k in range(int(n_kids.max())):
                     mine = np.flatnonzero(n_kids > k)
                     age = quantiles(self.age_dists[case_type], tape.next(AGE, mine))
-                    self.birth[self.n - m + mine, k] = arrival[mine] - age * DAYS_PER_YEAR
+                    self.birth[rows[mine], k] = arrival[mine] - age * DAYS_PER_YEAR
         else:
             self.first_child[rows] = self.first_child[parent]
             self.birth[rows] = self.birth[parent]
@@ -571,7 +588,44 @@ class BatchModel:
         self.notice[rows, :used] = routes.notice[:, :used]
         self.listing_draws[rows] = raw[:, LISTING_PLACES]
         self.pos[rows] = 0
-        self.listed.extend([None] * m)
+
+    def _take_rows(self, m: int, used: int) -> np.ndarray:
+        """Rows for ``m`` new cases whose longest route is ``used`` wide: recycled rows first, then new ones."""
+        taken, self._free = self._free[:m], self._free[m:]
+        extra = m - len(taken)
+        if self.n + extra > self.capacity:
+            self._allocate_columns(max(2 * self.capacity, self.n + extra), used)
+        elif used > self.width:
+            self._allocate_columns(self.capacity, used)
+        new = np.arange(self.n, self.n + extra)
+        self.n += extra
+        self.listed.extend([None] * extra)
+        return np.concatenate([taken, new]) if len(taken) else new
+
+    def _closed(self, rows: np.ndarray) -> None:
+        """Rows whose case closed today: reused after the records and figures have taken them (``recycle``)."""
+        if self.recycling:
+            self._closing.append(rows)
+
+    def recycle(self) -> None:
+        """Count the rows closed since the last call into the figures, settle their records, and free them: every
+        column back to its fill, so a new case finds its row as a fresh one."""
+        if not self._closing:
+            return
+        rows = np.concatenate(self._closing)
+        self._closing = []
+        if self.rec is not None:
+            self.rec.settle()
+        self._sums += headline_sums(**self._headline_columns(rows), **self._period)
+        self._displaced += int(self.displaced[rows].sum())
+        if self._listing_beyond:
+            for row in rows.tolist():
+                self._listing_beyond.pop(row, None)
+        for name, (_, fill) in self.COLUMNS.items():
+            getattr(self, name)[rows] = fill
+        for name, (_, _, fill) in self.BLOCKS.items():
+            getattr(self, name)[rows] = fill
+        self._free = np.concatenate([self._free, rows])
 
     def _private_law(self, routes: Routes, rows: np.ndarray, da: np.ndarray) -> None:
         """``pathways/private_law.py`` for cases entering at the start, on the standard route."""
@@ -702,7 +756,7 @@ class BatchModel:
         idx = idx[self.due[idx] == t]
         if t + 1 > self.end_day:
             idx = idx[self.ready[idx] < self.end_day]
-        return idx[np.argsort(self.ready[idx], kind="stable")]
+        return idx[np.lexsort((self.seq[idx], self.ready[idx]))]  # ties in the order the cases were created
 
     def day(self, t: int) -> None:
         idx = self.due_today(t)
@@ -881,6 +935,7 @@ class BatchModel:
                 self.due[gone] = -1
                 if self.rec is not None:
                     self.rec.closed(gone, STATUS_DIVERTED)
+                self._closed(gone)
             rows = rows[instant]
 
     def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
@@ -894,6 +949,7 @@ class BatchModel:
             self.outcome[rows] = self.withdrawn_outcome
         if self.rec is not None:
             self.rec.closed(rows, STATUS_DISPOSED)
+        self._closed(rows)
         if withdrawn:
             return
         back = rows[self.recur[rows]]
@@ -1035,7 +1091,8 @@ class BatchModel:
                 self._past[p.case_type].append((p.day, p.region, len(self._past[p.case_type])))
         expected = sum(cases_per_year_at(scenario, c, 0.0) for c in CASE_TYPES) * self.end_day / DAYS_PER_YEAR
         expected += sum(map(len, self._past))
-        self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)), ROUTE_COLUMNS)
+        if not self.recycling:
+            self._allocate_columns(max(self.capacity, int(RETURNS_ALLOWANCE * expected)), ROUTE_COLUMNS)
 
     def create_month(self, month: int) -> None:
         start, end = self._months[month]
@@ -1067,6 +1124,7 @@ class BatchModel:
             for t in range(int(math.ceil(self.end_day))):
                 self.min_due = t
                 while month < len(month_starts) and month_starts[month] <= t:
+                    self.recycle()
                     self.create_month(month)
                     month += 1
                 self.day(t)
@@ -1082,58 +1140,90 @@ class BatchModel:
         n, last = self.n, int(math.ceil(self.end_day)) - 1
         return int(((self.due[:n] >= 0) & (self.due[:n] < last)).sum())
 
-    def headline(self, results_start: float) -> dict:
-        n = self.n
-        return headline_figures(
-            case_type=self.case_type[:n],
-            arrival=self.arrival[:n],
-            issue=self.issue[:n],
-            end=self.end[:n],
-            first_disposal=self.first_disposal[:n],
-            diverted=self.diverted[:n],
-            withdrawn=self.outcome[:n] == self.withdrawn_outcome,
-            hearings=self.hearings[:n],
-            adjournments=self.adjournments[:n],
-            vacated=self.vacated[:n],
-            results_start=results_start,
-            end_day=self.end_day,
-        )
+    @property
+    def _period(self) -> dict:
+        return {"results_start": self.scenario.results_start_day, "end_day": self.end_day}
+
+    def _headline_columns(self, rows: np.ndarray | slice) -> dict:
+        return {
+            "case_type": self.case_type[rows],
+            "issue": self.issue[rows],
+            "end": self.end[rows],
+            "first_disposal": self.first_disposal[rows],
+            "diverted": self.diverted[rows],
+            "withdrawn": self.outcome[rows] == self.withdrawn_outcome,
+            "hearings": self.hearings[rows],
+            "adjournments": self.adjournments[rows],
+            "vacated": self.vacated[rows],
+        }
+
+    def headline(self) -> dict:
+        """The figures of every case: those recycled (counted when they were) and the rows still held (a recycled
+        row's fill counts in none of them)."""
+        held = headline_sums(**self._headline_columns(slice(0, self.n)), **self._period)
+        return headline_from_sums(self._sums + held)
+
+    def displaced_found(self) -> int:
+        return self._displaced + int(self.displaced[: self.n].sum())
 
 
-def headline_figures(
-    case_type,
-    arrival,
-    issue,
-    end,
-    first_disposal,
-    diverted,
-    withdrawn,
-    hearings,
-    adjournments,
-    vacated,
-    results_start: float,
-    end_day: float,
-) -> dict:
-    """What both designs are compared on, by case type: of the cases disposed in the results period (issued, not
-    diverted), the mean weeks from issue to the order and to the first disposal, the share within 26 weeks, hearings,
-    adjournments and vacated hearings per case, the share withdrawn; and the cases open at court at the end."""
-    out = {}
-    for c, name in enumerate(CASE_TYPES):
+HEADLINE_SUMS = (
+    "disposed",
+    "weeks",
+    "weeks_to_first_disposal",
+    "within_26_weeks",
+    "hearings",
+    "adjournments",
+    "vacated",
+    "withdrawn",
+    "open_at_end",
+)
+"""What the headline figures add up, by case type, so that cases can be counted in as their rows are recycled."""
+
+
+def headline_sums(
+    case_type, issue, end, first_disposal, diverted, withdrawn, hearings, adjournments, vacated, results_start, end_day
+) -> np.ndarray:
+    """The sums of :data:`HEADLINE_SUMS` by case type (a row each) over the cases given."""
+    out = np.zeros((len(CASE_TYPES), len(HEADLINE_SUMS)))
+    for c in range(len(CASE_TYPES)):
         mine = case_type == c
         disposed = mine & ~diverted & ~np.isnan(end) & (end >= results_start) & (end < end_day) & ~np.isnan(issue)
         weeks = (end[disposed] - issue[disposed]) / WEEK_DAYS
         first = (first_disposal[disposed] - issue[disposed]) / WEEK_DAYS
         open_at_end = mine & ~np.isnan(issue) & (issue < end_day) & ~(end < end_day)
+        out[c] = (
+            disposed.sum(),
+            weeks.sum(),
+            first.sum(),
+            (first <= 26).sum(),
+            hearings[disposed].sum(),
+            adjournments[disposed].sum(),
+            vacated[disposed].sum(),
+            withdrawn[disposed].sum(),
+            open_at_end.sum(),
+        )
+    return out
+
+
+def headline_from_sums(sums: np.ndarray) -> dict:
+    """What both designs are compared on, by case type: of the cases disposed in the results period (issued, not
+    diverted), the mean weeks from issue to the order and to the first disposal, the share within 26 weeks, hearings,
+    adjournments and vacated hearings per case, the share withdrawn; and the cases open at court at the end."""
+    out = {}
+    for c, name in enumerate(CASE_TYPES):
+        s = dict(zip(HEADLINE_SUMS, sums[c].tolist(), strict=True))
+        n = s["disposed"] or math.nan
         out[name] = {
-            "disposed": int(disposed.sum()),
-            "mean_weeks": round(float(weeks.mean()), 2),
-            "mean_weeks_to_first_disposal": round(float(first.mean()), 2),
-            "within_26_weeks": round(float((first <= 26).mean()), 4),
-            "hearings_per_case": round(float(hearings[disposed].mean()), 3),
-            "adjournments_per_case": round(float(adjournments[disposed].mean()), 3),
-            "vacated_per_case": round(float(vacated[disposed].mean()), 3),
-            "withdrawn_share": round(float(withdrawn[disposed].mean()), 4),
-            "open_at_end": int(open_at_end.sum()),
+            "disposed": int(s["disposed"]),
+            "mean_weeks": round(s["weeks"] / n, 2),
+            "mean_weeks_to_first_disposal": round(s["weeks_to_first_disposal"] / n, 2),
+            "within_26_weeks": round(s["within_26_weeks"] / n, 4),
+            "hearings_per_case": round(s["hearings"] / n, 3),
+            "adjournments_per_case": round(s["adjournments"] / n, 3),
+            "vacated_per_case": round(s["vacated"] / n, 3),
+            "withdrawn_share": round(s["withdrawn"] / n, 4),
+            "open_at_end": int(s["open_at_end"]),
         }
     return out
 
@@ -1161,8 +1251,18 @@ class BatchRecords:
         self._stages: list[np.ndarray] = []
         self._stage_rows = 0
         self._held = np.empty((0, 7))
+        self._stages_out: list[np.ndarray] = []
+        self._stages_out_rows = 0
         self._closed: list[tuple[np.ndarray, int, np.ndarray]] = []
         self._closed_children = 0
+        self._children_out: list[list[np.ndarray]] = []
+        self._children_out_rows = 0
+
+    def settle(self) -> None:
+        """Take every closed case's child rows and stage rows out of the model's columns (written once a chunk is
+        full), so that their rows can be reused."""
+        self._flush_children()
+        self._flush_stages()
 
     def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice) -> None:
         """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up."""
@@ -1188,8 +1288,14 @@ class BatchRecords:
         keep = np.isnan(end) & ~write
         if write.any():
             out = rows[write]
-            self.recorder.stages.write_columns([out[:, i] for i in range(7)])
+            out[:, 0] = self.model.seq[out[:, 0].astype(np.int64)]  # the case's number, not its row
+            self._stages_out.append(out)
+            self._stages_out_rows += len(out)
         self._held = rows[keep]
+        if self._stages_out and (final or self._stages_out_rows >= self.STAGE_CHUNK):
+            out = np.concatenate(self._stages_out)
+            self._stages_out, self._stages_out_rows = [], 0
+            self.recorder.stages.write_columns([out[:, i] for i in range(7)])
 
     def closed(self, rows: np.ndarray, status: str) -> None:
         """Cases that ended now (``status``): child rows if in the results period."""
@@ -1199,12 +1305,21 @@ class BatchRecords:
             return
         self._closed.append((rows, STATUSES.index(status), model.end[rows].copy()))
         self._closed_children += int(model.n_children[rows].sum())
-        if self._closed_children >= self.recorder.children.chunk_rows:
+        if self._closed_children + self._children_out_rows >= self.recorder.children.chunk_rows:
             self._flush_children()
 
-    def _flush_children(self) -> None:
-        if not self._closed:
-            return
+    def _flush_children(self, final: bool = False) -> None:
+        """The child rows of the cases closed since the last call, from the columns; written once a chunk is full."""
+        if self._closed:
+            columns = self._child_rows()
+            self._children_out.append(columns)
+            self._children_out_rows += len(columns[0])
+        if self._children_out and (final or self._children_out_rows >= self.recorder.children.chunk_rows):
+            out = [np.concatenate(c) for c in zip(*self._children_out, strict=True)]
+            self._children_out, self._children_out_rows = [], 0
+            self.recorder.children.write_columns(out)
+
+    def _child_rows(self) -> list[np.ndarray]:
         model = self.model
         rows = np.concatenate([c[0] for c in self._closed])
         status = np.concatenate([np.full(len(c[0]), c[1]) for c in self._closed]).astype(np.float64)
@@ -1218,7 +1333,7 @@ class BatchRecords:
         case_type = model.case_type[rows]
         la_offset = np.asarray(self.labels.la_offset)
         fields = {
-            "case_id": rows.astype(np.float64),
+            "case_id": model.seq[rows].astype(np.float64),
             "case_type": case_type,
             "pathway": np.asarray(PATHWAY_OF_TYPE)[case_type],
             "region": model.region[rows],
@@ -1258,13 +1373,14 @@ class BatchRecords:
         column["age_band"] = np.minimum(np.searchsorted(bounds, age, side="right"), len(bounds) - 1).astype(float)
         column["child_id"] = (model.first_child[kid_rows] + k).astype(np.float64)
         column["case_number"] = (model.returns[kid_rows] + 1).astype(np.float64)
-        self.recorder.children.write_columns([column[name] for name in self.recorder._output])
+        return [column[name] for name in self.recorder._output]
 
     def close(self, end_day: float) -> None:
         """The run's end: open cases' child rows, every stage row still held, and the files closed."""
         model = self.model
         n = model.n
         open_rows = np.flatnonzero((model.arrival[:n] < end_day) & np.isnan(model.end[:n]))
+        open_rows = open_rows[np.argsort(model.seq[open_rows], kind="stable")]  # in the order the cases came
         issued = open_rows[~np.isnan(model.issue[open_rows])]  # an issued case's stage under way counts so far
         op = model.route[issued, model.pos[issued]]
         agency = model.ops.a_agency[op]
@@ -1275,7 +1391,7 @@ class BatchRecords:
         model.agency_active[issued, agency] += np.where(working, end_day - started, 0.0)
         if len(open_rows):
             self._closed.append((open_rows, STATUSES.index(STATUS_OPEN), np.full(len(open_rows), end_day)))
-        self._flush_children()
+        self._flush_children(final=True)
         self._flush_stages(final=True)
         self.recorder.children.close()
         self.recorder.stages.close()
@@ -1386,6 +1502,7 @@ def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
     """Replay ``cases`` rows drawn at random (and every row past its tape's places for a decision or a hearing) with
     the pathway modules, and compare each with the route the batch design built: the same steps, lists, hazards and
     durations to the bit."""
+    assert not model.recycling, "routes are checked on a run that keeps every row (recycling=False)"
     rng = np.random.default_rng(seed)
     n = model.n
     rows = set(rng.choice(n, size=min(cases, n), replace=False).tolist())
@@ -1433,7 +1550,7 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
     gc.disable()
     profiler = cProfile.Profile() if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
-    model = BatchModel(scenario, seed, folder)
+    model = BatchModel(scenario, seed, folder, recycling=not check)
     if profiler:
         profiler.enable()
     model.run()
@@ -1449,9 +1566,10 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
         "cpu_s": round(cpu_s, 3),
         "wall_s": round(wall_s, 3),
         "cases_per_cpu_second": round(model.cases / cpu_s, 1),
-        "by_case_type": model.headline(scenario.results_start_day),
+        "rows_held": model.n,
+        "by_case_type": model.headline(),
         "rows_left_behind": model.left_behind(),
-        "stats": {**model.stats, "displaced_found": int(model.displaced[: model.n].sum())},
+        "stats": {**model.stats, "displaced_found": model.displaced_found()},
     }
     if folder is not None:
         result["records"] = table_sizes(folder)
@@ -1507,9 +1625,8 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
     issued = ~np.isnan(table["days_in_proceedings"].to_numpy(dtype=float))
     issue = np.where(issued, days("start_date"), np.nan)
     codes = {name: i for i, name in enumerate(CASE_TYPES)}
-    figures = headline_figures(
+    sums = headline_sums(
         case_type=np.array([codes[c] for c in table["case_type"].astype(str)], dtype=np.int64),
-        arrival=days("arrival_date"),
         issue=issue,
         end=np.where(  # the model's own days to disposal: dates are stored to the hour
             status == "disposed",
@@ -1533,7 +1650,7 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
         "cpu_s": round(cpu_s, 3),
         "wall_s": round(wall_s, 3),
         "cases_per_cpu_second": round(stats.cases_created / cpu_s, 1),
-        "by_case_type": figures,
+        "by_case_type": headline_from_sums(sums),
         "events": stats.events,
         "records": sizes,
     }

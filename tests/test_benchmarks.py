@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import ROOT, SMALL
@@ -181,7 +182,7 @@ def test_the_route_check_of_the_batch_design_catches_one_ulp(tmp_path) -> None:
     # would follow this test's worker into every benchmark it runs next
     assert os.environ.get("FJSIM_PURE_PYTHON") == build_was
     loaded = batch.load_scenario(batch.write_scenario(0.1, 0.1, 20240101, tmp_path))
-    model = batch.BatchModel(loaded.scenario, 20240101)
+    model = batch.BatchModel(loaded.scenario, 20240101, recycling=False)
     model.run()
     before = batch.check_routes(model, 300)
     assert before["differing"] == {} and before["checked"] >= 300
@@ -191,6 +192,41 @@ def test_the_route_check_of_the_batch_design_catches_one_ulp(tmp_path) -> None:
     after = batch.check_routes(model, 300)
     rows = set(np.random.default_rng(7).choice(model.n, size=300, replace=False).tolist())
     assert sum(after["differing"].values()) >= sum(timed[sorted(rows)]) > 100
+
+
+def test_the_batch_design_reuses_closed_rows_without_changing_a_figure_or_a_record(tmp_path) -> None:
+    """A closed case's row is counted into the figures, its records settled, and reused at the next month's start
+    (``BatchModel.recycle``): the columns then hold a row per open case, not per case simulated, and the run gives
+    the same figures, the same counts and the same child and stage rows as a run that keeps every row."""
+    batch = _batch_model()
+    loaded = batch.load_scenario(batch.write_scenario(0.5, 0.5, 20240101, tmp_path))
+    runs = {}
+    for recycling in (False, True):
+        folder = tmp_path / f"recycling_{recycling}"
+        model = batch.BatchModel(loaded.scenario, 20240101, folder, recycling=recycling)
+        model.run()
+        tables = {
+            name: pq.read_table(folder / f"{name}.parquet").to_pandas().pipe(lambda t: t.sort_values(list(t.columns)))
+            for name in ("children", "stages")
+        }
+        runs[recycling] = (model, tables)
+    (kept, kept_tables), (reused, reused_tables) = runs[False], runs[True]
+    assert kept.n >= kept.cases  # a row for every case created
+    assert reused.n < kept.n / 2  # rows for the open cases and the month ahead, not for every case
+    assert reused.headline() == kept.headline() and reused.stats == kept.stats
+    assert reused.displaced_found() == kept.displaced_found() > 0 and reused.left_behind() == 0
+    for name, table in kept_tables.items():
+        assert len(table) > 1_000
+        assert table.reset_index(drop=True).equals(reused_tables[name].reset_index(drop=True)), name
+
+
+@functools.cache
+def _batch_model():
+    """benchmarks/batch_model.py as a module."""
+    spec = importlib.util.spec_from_file_location("batch_model", ROOT / "benchmarks" / "batch_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @functools.cache
