@@ -119,6 +119,8 @@ LISTING_TOLERANCE_DAYS = 1e-9
 RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
 on top of first cases)."""
+INHERITED = ("da", "first_child", "birth", "centre", "local_authority", "n_children")
+"""What a return to court takes from the case it returns from."""
 FIRST_CAPACITY = 1024
 """Rows laid out at first when closed rows are recycled; the columns double when a month's new cases need more."""
 
@@ -503,11 +505,13 @@ class BatchModel:
         origin: np.ndarray,
         serial: np.ndarray,
         returns: np.ndarray,
-        parent: np.ndarray | None = None,
+        inherited: dict[str, np.ndarray] | None = None,
+        seq: np.ndarray | None = None,
     ) -> None:
         """New rows for cases of one type, each known as the present model knows it (origin, serial, returns). A
-        return copies its ``parent``'s centre, local authority, flag and children. Every decision and duration is
-        read from the case's tape here, and the route fixed."""
+        return takes what it ``inherited`` from the case it returns from (:data:`INHERITED`: centre, local authority,
+        flag and children) and the number in creation order (``seq``) it was given when that case closed. Every
+        decision and duration is read from the case's tape here, and the route fixed."""
         m = len(arrival)
         if m == 0:
             return
@@ -517,10 +521,10 @@ class BatchModel:
         every = np.arange(m)
         width = self.width
         routes = Routes(m, max(width, ROUTE_COLUMNS), tape, self.dists)
-        if parent is None:
+        if inherited is None:
             da = raw[:, place("domestic_abuse")] < self.da_share[case_type]
         else:  # a return keeps its parent's flag
-            da = self.da[parent].astype(bool)
+            da = inherited["da"].astype(bool)
         if case_type == PRIVATE:
             self._private_law(routes, every, da)
         elif case_type == PUBLIC:
@@ -529,8 +533,10 @@ class BatchModel:
             self._domestic_abuse(routes, every, tape)
         used = int(routes.cursor.max())
         rows = self._take_rows(m, used)
-        self.seq[rows] = self._next_seq + every
-        self._next_seq += m
+        if seq is None:
+            seq = self._next_seq + every
+            self._next_seq += m
+        self.seq[rows] = seq
         self.case_type[rows] = case_type
         self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
         self.arrival[rows] = arrival
@@ -539,7 +545,7 @@ class BatchModel:
         self.schedule(rows, np.maximum(np.floor(arrival), self.min_due))
         self.kind[rows] = ARRIVE
         self.ready[rows] = arrival
-        if parent is None:  # Replication.new_case: the flag, local authority, children, then the centre
+        if inherited is None:  # Replication.new_case: the flag, local authority, children, then the centre
             self.da[rows] = da
             self.local_authority[rows] = (
                 raw[:, place("local_authority")] * self.local_authority_counts[region]
@@ -564,12 +570,8 @@ class BatchModel:
                     age = quantiles(self.age_dists[case_type], tape.next(AGE, mine))
                     self.birth[rows[mine], k] = arrival[mine] - age * DAYS_PER_YEAR
         else:
-            self.first_child[rows] = self.first_child[parent]
-            self.birth[rows] = self.birth[parent]
-            self.centre[rows] = self.centre[parent]
-            self.local_authority[rows] = self.local_authority[parent]
-            self.da[rows] = self.da[parent]
-            self.n_children[rows] = self.n_children[parent]
+            for name in INHERITED:
+                getattr(self, name)[rows] = inherited[name]
             self.is_return[rows] = True
         # the order and whether the children come back (drawn at the order; the places are the case's own)
         cumulative = self.outcome_cumulative[case_type]
@@ -959,8 +961,44 @@ class BatchModel:
             back, arrival = back[keep], arrival[keep]
             for c in np.unique(self.case_type[back]).tolist():
                 mine = self.case_type[back] == c
-                b = back[mine]
-                self.create(c, arrival[mine], self.region[b], self.origin[b], self.serial[b], self.returns[b] + 1, b)
+                self._return(c, arrival[mine], back[mine])
+
+    def _return(self, case_type: int, arrival: np.ndarray, parent: np.ndarray) -> None:
+        """Children who will come back to court as a new case of ``case_type``. It is numbered now, in the order
+        cases close, and takes now what it inherits from the case it returns from (whose row may be reused before
+        it arrives); its row is created now if it arrives this month, else at the start of its month with the
+        month's other returns, in one batch."""
+        seq = self._next_seq + np.arange(len(parent))
+        self._next_seq += len(parent)
+        batch = {
+            "arrival": arrival,
+            "region": self.region[parent],
+            "origin": self.origin[parent],
+            "serial": self.serial[parent],
+            "returns": self.returns[parent] + 1,
+            "seq": seq,
+            **{name: getattr(self, name)[parent] for name in INHERITED},
+        }
+        month = np.searchsorted(self._month_start_days, np.floor(arrival), side="right") - 1
+        now = month <= self._month
+        if now.any():
+            self._create_returns(case_type, {k: v[now] for k, v in batch.items()})
+        for k in np.unique(month[~now]).tolist():
+            mine = month == k
+            self._pending.setdefault((k, case_type), []).append({name: v[mine] for name, v in batch.items()})
+
+    def _create_returns(self, case_type: int, batch: dict[str, np.ndarray]) -> None:
+        inherited = {name: batch[name] for name in INHERITED}
+        self.create(
+            case_type,
+            batch["arrival"],
+            batch["region"],
+            batch["origin"],
+            batch["serial"],
+            batch["returns"],
+            inherited,
+            batch["seq"],
+        )
 
     def allocate(self, t: int) -> None:
         """Slots freed today go to the queue first come first served; then today's requests, in ready order; then
@@ -1079,6 +1117,10 @@ class BatchModel:
         self._periods = [(0.0, scenario)]
         bounds = segment_bounds(scenario.sim_start_date, self.end_day, [])
         self._months = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self._month_start_days = np.floor([start for start, _ in self._months])
+        self._month = -1
+        self._pending: dict[tuple[int, int], list[dict[str, np.ndarray]]] = {}
+        """Returns numbered when their case closed, waiting for the start of the month they arrive in."""
         self._serials = [0] * len(CASE_TYPES)
         self._past: list[list[tuple[float, int, int]]] = [[] for _ in CASE_TYPES]
         if scenario.starting_state.returns_before_start:
@@ -1113,6 +1155,12 @@ class BatchModel:
             serial = np.concatenate([serial, [p[2] for p in past]]).astype(np.int64)
             order = np.argsort(day, kind="stable")
             self.create(c, day[order], region[order], origin[order], serial[order], np.zeros(len(day), np.int64))
+        self._month = month
+        for c in range(len(CASE_TYPES)):  # returns due this month, in the order they were numbered
+            batches = self._pending.pop((month, c), None)
+            if batches:
+                batch = {name: np.concatenate([b[name] for b in batches]) for name in batches[0]}
+                self._create_returns(c, batch)
 
     def run(self) -> None:
         env = simpy.Environment()
