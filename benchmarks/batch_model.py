@@ -59,6 +59,7 @@ import sys
 import tempfile
 import time
 from array import array
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,14 @@ LISTING_TOLERANCE_DAYS = 1e-9
 RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
 on top of first cases)."""
+DAY_OF = attrgetter("day")
+"""The day a diary's record of a hearing is on now (an urgent hearing may have moved it)."""
+SET_BY_CREATE = frozenset(
+    ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
+    + ("local_authority", "n_children", "centre", "outcome", "recur", "recur_delay", "listing_draws", "pos")
+)
+"""Columns every new case's row is given in full by ``create``: a recycled row's old values there need no reset. (Its
+arrival is reset: a free row must not look like a case open at the end.)"""
 INHERITED = ("da", "first_child", "birth", "centre", "local_authority", "n_children")
 """What a return to court takes from the case it returns from."""
 FIRST_CAPACITY = 1024
@@ -128,6 +137,8 @@ FIRST_CAPACITY = 1024
 ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE = range(8)
 INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL)
 """Operations that take no time: a row runs them and goes on to its next operation the same moment."""
+IS_INSTANT = np.isin(np.arange(DISPOSE + 1), INSTANT)
+"""Whether each operation type is instant, as a table to index (``np.isin`` costs about 40 us a call)."""
 ROUTE_COLUMNS = 24
 """Route positions laid out at first; a batch whose longest route needs more widens every route column."""
 # What a row is waiting for on its due day.
@@ -368,7 +379,6 @@ class BatchModel:
         self._allocate_columns(FIRST_CAPACITY)
         self.cases = 0
         self.children = 0
-        self.listed: list[object] = []
         self._listing_beyond: dict[int, Draws] = {}
         """Cases past their tape's listings, each with its own listings generator (``Draws._listing_beyond``)."""
         self.rec = None if records is None else BatchRecords(self, records)
@@ -428,6 +438,8 @@ class BatchModel:
     # ------------------------------------------------------------------ columns
     COLUMNS = {
         "seq": (np.int64, -1),
+        "listed": (object, None),  # the diary's own record of the hearing a row waits for
+        "stamp": (np.int64, 0),  # scratch: a row's place in today's due list
         "case_type": (np.int64, 0),
         "origin": (np.int64, ARRIVED),
         "serial": (np.int64, 0),
@@ -601,7 +613,6 @@ class BatchModel:
             self._allocate_columns(self.capacity, used)
         new = np.arange(self.n, self.n + extra)
         self.n += extra
-        self.listed.extend([None] * extra)
         return np.concatenate([taken, new]) if len(taken) else new
 
     def _closed(self, rows: np.ndarray) -> None:
@@ -624,9 +635,11 @@ class BatchModel:
             for row in rows.tolist():
                 self._listing_beyond.pop(row, None)
         for name, (_, fill) in self.COLUMNS.items():
-            getattr(self, name)[rows] = fill
+            if name not in SET_BY_CREATE:
+                getattr(self, name)[rows] = fill
         for name, (_, _, fill) in self.BLOCKS.items():
-            getattr(self, name)[rows] = fill
+            if name not in SET_BY_CREATE:
+                getattr(self, name)[rows] = fill
         self._free = np.concatenate([self._free, rows])
 
     def _private_law(self, routes: Routes, rows: np.ndarray, da: np.ndarray) -> None:
@@ -754,8 +767,12 @@ class BatchModel:
         held = self.buckets.pop(t, None)
         if held is None:
             return np.empty(0, dtype=np.int64)
-        idx = np.unique(np.concatenate(held))
+        idx = np.concatenate(held)
         idx = idx[self.due[idx] == t]
+        if len(held) > 1:  # a row scheduled twice for today is taken once (its last entry; the order is set below)
+            at = np.arange(len(idx))
+            self.stamp[idx] = at
+            idx = idx[self.stamp[idx] == at]
         if t + 1 > self.end_day:
             idx = idx[self.ready[idx] < self.end_day]
         return idx[np.lexsort((self.seq[idx], self.ready[idx]))]  # ties in the order the cases were created
@@ -797,11 +814,10 @@ class BatchModel:
 
     def taken_off(self, rows: np.ndarray) -> None:
         """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
-        cancel, listed = self.cancel, self.listed
-        diary = self._diary(rows).tolist()
-        for i, row in enumerate(rows.tolist()):
-            cancel[diary[i]](listed[row])
-            listed[row] = None
+        cancel = self.cancel
+        for d, listed in zip(self._diary(rows).tolist(), self.listed[rows].tolist(), strict=True):
+            cancel[d](listed)
+        self.listed[rows] = None
         withdrawing = self.withdrawing[rows]
         gone = rows[withdrawing]
         if len(gone):
@@ -823,8 +839,7 @@ class BatchModel:
     def heard(self, rows: np.ndarray, t: int) -> None:
         """Hearings whose day was yesterday: one moved later by urgent work waits on; an adjourned one is relisted;
         the rest move on."""
-        listed = self.listed
-        now_day = np.array([listed[r].day for r in rows.tolist()], dtype=np.int64)
+        now_day = np.fromiter(map(DAY_OF, self.listed[rows].tolist()), dtype=np.int64, count=len(rows))
         moved = now_day != self.listed_day[rows]
         if moved.any():
             later = rows[moved]
@@ -835,8 +850,7 @@ class BatchModel:
             rows = rows[~moved]
             if not len(rows):
                 return
-        for r in rows.tolist():
-            listed[r] = None
+        self.listed[rows] = None
         self.hearings[rows] += 1
         first = rows[np.isnan(self.first_hearing[rows])]
         self.first_hearing[first] = self.listed_day[first]
@@ -886,7 +900,7 @@ class BatchModel:
         while len(rows):
             op = self._op(rows)
             kind = ops.a_type[op]
-            instant = np.isin(kind, INSTANT)
+            instant = IS_INSTANT[kind]
             if instant.any():
                 now = rows[instant]
                 k = kind[instant]
@@ -981,11 +995,20 @@ class BatchModel:
         }
         month = np.searchsorted(self._month_start_days, np.floor(arrival), side="right") - 1
         now = month <= self._month
+        if now.all():
+            self._create_returns(case_type, batch)
+            return
         if now.any():
             self._create_returns(case_type, {k: v[now] for k, v in batch.items()})
-        for k in np.unique(month[~now]).tolist():
-            mine = month == k
-            self._pending.setdefault((k, case_type), []).append({name: v[mine] for name, v in batch.items()})
+        later = np.flatnonzero(~now)
+        later = later[np.argsort(month[later], kind="stable")]
+        months = month[later]
+        batch = {name: v[later] for name, v in batch.items()}  # by month, so each month's share is a slice
+        starts = np.flatnonzero(np.concatenate([[True], months[1:] != months[:-1]]))
+        bounds = starts.tolist() + [len(later)]
+        pending = self._pending
+        for i, k in enumerate(months[starts].tolist()):
+            pending.setdefault((k, case_type), []).append((batch, bounds[i], bounds[i + 1]))
 
     def _create_returns(self, case_type: int, batch: dict[str, np.ndarray]) -> None:
         inherited = {name: batch[name] for name in INHERITED}
@@ -1064,12 +1087,13 @@ class BatchModel:
         first = earliest_day.tolist()
         if self.rec is not None:  # notice: from the request to the earliest day the hearing may be listed
             self.stage_notice[rows] += np.maximum(0.0, earliest_day - self.ready[rows])
-        list_hearing, listed = self.list_hearing, self.listed
+        list_hearing = self.list_hearing
+        listed = np.empty(m, dtype=object)
         days = []
-        for i, row in enumerate(rows.tolist()):
-            got = list_hearing[diary[i]](first[i], hours[i], rank[i], t, urgent[i])
-            listed[row] = got
-            days.append(got.day)
+        for i, (d, f, h, r, u) in enumerate(zip(diary, first, hours, rank, urgent, strict=True)):
+            listed[i] = got = list_hearing[d](f, h, r, t, u)
+            days.append(got.day)  # its day when booked: a later booking today may move it (``heard`` sees that)
+        self.listed[rows] = listed
         day = np.array(days, dtype=np.int64)
         self.listed_day[rows] = day
         wait = (day - earliest_day).astype(np.float64)
@@ -1119,7 +1143,7 @@ class BatchModel:
         self._months = list(zip(bounds[:-1], bounds[1:], strict=True))
         self._month_start_days = np.floor([start for start, _ in self._months])
         self._month = -1
-        self._pending: dict[tuple[int, int], list[dict[str, np.ndarray]]] = {}
+        self._pending: dict[tuple[int, int], list[tuple[dict[str, np.ndarray], int, int]]] = {}
         """Returns numbered when their case closed, waiting for the start of the month they arrive in."""
         self._serials = [0] * len(CASE_TYPES)
         self._past: list[list[tuple[float, int, int]]] = [[] for _ in CASE_TYPES]
@@ -1157,10 +1181,10 @@ class BatchModel:
             self.create(c, day[order], region[order], origin[order], serial[order], np.zeros(len(day), np.int64))
         self._month = month
         for c in range(len(CASE_TYPES)):  # returns due this month, in the order they were numbered
-            batches = self._pending.pop((month, c), None)
-            if batches:
-                batch = {name: np.concatenate([b[name] for b in batches]) for name in batches[0]}
-                self._create_returns(c, batch)
+            held = self._pending.pop((month, c), None)
+            if held:
+                names = held[0][0].keys()
+                self._create_returns(c, {name: np.concatenate([b[name][i:j] for b, i, j in held]) for name in names})
 
     def run(self) -> None:
         env = simpy.Environment()
