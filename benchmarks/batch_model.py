@@ -1000,15 +1000,25 @@ class BatchModel:
             return
         if now.any():
             self._create_returns(case_type, {k: v[now] for k, v in batch.items()})
-        later = np.flatnonzero(~now)
-        later = later[np.argsort(month[later], kind="stable")]
-        months = month[later]
-        batch = {name: v[later] for name, v in batch.items()}  # by month, so each month's share is a slice
-        starts = np.flatnonzero(np.concatenate([[True], months[1:] != months[:-1]]))
-        bounds = starts.tolist() + [len(later)]
+            batch = {k: v[~now] for k, v in batch.items()}
+        self._unsorted[case_type].append((month[~now], batch))
+
+    def _sort_returns(self) -> None:
+        """The returns numbered since the last month's start, sorted by the month they arrive in, so that each
+        month's share is a slice of one batch a month (not of one batch per closing)."""
         pending = self._pending
-        for i, k in enumerate(months[starts].tolist()):
-            pending.setdefault((k, case_type), []).append((batch, bounds[i], bounds[i + 1]))
+        for case_type, held in enumerate(self._unsorted):
+            if not held:
+                continue
+            month = np.concatenate([h[0] for h in held])
+            order = np.argsort(month, kind="stable")
+            months = month[order]
+            batch = {name: np.concatenate([h[1][name] for h in held])[order] for name in held[0][1]}
+            starts = np.flatnonzero(np.concatenate([[True], months[1:] != months[:-1]]))
+            bounds = starts.tolist() + [len(order)]
+            for i, k in enumerate(months[starts].tolist()):
+                pending.setdefault((k, case_type), []).append((batch, bounds[i], bounds[i + 1]))
+            held.clear()
 
     def _create_returns(self, case_type: int, batch: dict[str, np.ndarray]) -> None:
         inherited = {name: batch[name] for name in INHERITED}
@@ -1145,6 +1155,7 @@ class BatchModel:
         self._month = -1
         self._pending: dict[tuple[int, int], list[tuple[dict[str, np.ndarray], int, int]]] = {}
         """Returns numbered when their case closed, waiting for the start of the month they arrive in."""
+        self._unsorted: list[list[tuple[np.ndarray, dict[str, np.ndarray]]]] = [[] for _ in CASE_TYPES]
         self._serials = [0] * len(CASE_TYPES)
         self._past: list[list[tuple[float, int, int]]] = [[] for _ in CASE_TYPES]
         if scenario.starting_state.returns_before_start:
@@ -1180,6 +1191,7 @@ class BatchModel:
             order = np.argsort(day, kind="stable")
             self.create(c, day[order], region[order], origin[order], serial[order], np.zeros(len(day), np.int64))
         self._month = month
+        self._sort_returns()
         for c in range(len(CASE_TYPES)):  # returns due this month, in the order they were numbered
             held = self._pending.pop((month, c), None)
             if held:
@@ -1340,8 +1352,8 @@ class BatchRecords:
         """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up."""
         model, ops = self.model, self.model.ops
         agency = ops.a_agency[op]
-        np.add.at(model.agency_wait, (rows, agency), started - requested)
-        np.add.at(model.agency_active, (rows, agency), ended - started)
+        model.agency_wait[rows, agency] += started - requested  # a case ends at most one step at a time
+        model.agency_active[rows, agency] += ended - started
         court = agency == COURT
         model.notice_court[rows[court]] += notice[court]
         block = np.column_stack([rows, ops.a_stage[op], agency, requested, started, ended, notice]).astype(np.float64)
