@@ -120,7 +120,7 @@ LISTING_TOLERANCE_DAYS = 1e-9
 RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
 on top of first cases)."""
-DAY_OF = attrgetter("day")
+DAY_OF, DISPLACED = attrgetter("day"), attrgetter("displaced")
 """The day a diary's record of a hearing is on now (an urgent hearing may have moved it)."""
 SET_BY_CREATE = frozenset(
     ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
@@ -477,6 +477,8 @@ class BatchModel:
         "stage_requested": (np.float64, np.nan),
         "stage_started": (np.float64, np.nan),
         "stage_notice": (np.float64, 0.0),
+        "notice_from": (np.float64, np.nan),  # the listing under way: listed then, no hearing before notice_until
+        "notice_until": (np.float64, np.nan),
         "notice_court": (np.float64, 0.0),
         "pre_proceedings": (np.float64, 0.0),
     }
@@ -815,9 +817,12 @@ class BatchModel:
     def taken_off(self, rows: np.ndarray) -> None:
         """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
         cancel = self.cancel
-        for d, listed in zip(self._diary(rows).tolist(), self.listed[rows].tolist(), strict=True):
+        records = self.listed[rows].tolist()
+        for d, listed in zip(self._diary(rows).tolist(), records, strict=True):
             cancel[d](listed)
-        self.listed[rows] = None
+        self._listing_ends(rows, records)
+        if self.rec is not None:  # the notice that had passed when the listing was taken off
+            self._notice_ends(rows, np.minimum(self.ready[rows], self.notice_until[rows]))
         withdrawing = self.withdrawing[rows]
         gone = rows[withdrawing]
         if len(gone):
@@ -836,6 +841,18 @@ class BatchModel:
     def _diary(self, rows: np.ndarray) -> np.ndarray:
         return self.centre[rows] * self.n_tiers + self.ops.a_tier[self._op(rows)]
 
+    def _listing_ends(self, rows: np.ndarray, records: list) -> None:
+        """Listings ending (heard, or taken off): the times the court moved each count to its case, as
+        ``PathwaySteps._listing_ends`` counts them (a move found while the listing is under way counts at its end)."""
+        self.displaced[rows] += np.fromiter(map(DISPLACED, records), dtype=np.int64, count=len(rows))
+        self.listed[rows] = None
+
+    def _notice_ends(self, rows: np.ndarray, until: np.ndarray) -> None:
+        """Listings ending: the notice elapsed (from their listing to ``until``) joins their stage's
+        (``Case.end_notice``)."""
+        self.stage_notice[rows] += until - self.notice_from[rows]
+        self.notice_from[rows] = np.nan
+
     def heard(self, rows: np.ndarray, t: int) -> None:
         """Hearings whose day was yesterday: one moved later by urgent work waits on; an adjourned one is relisted;
         the rest move on."""
@@ -843,14 +860,15 @@ class BatchModel:
         moved = now_day != self.listed_day[rows]
         if moved.any():
             later = rows[moved]
-            self.displaced[later] += 1
             self.listed_day[later] = now_day[moved]
             self.ready[later] = now_day[moved] + 1.0
             self.schedule(later, now_day[moved] + 1)
             rows = rows[~moved]
             if not len(rows):
                 return
-        self.listed[rows] = None
+        self._listing_ends(rows, self.listed[rows].tolist())
+        if self.rec is not None:  # heard on or after its earliest day: the whole notice counts
+            self._notice_ends(rows, self.notice_until[rows])
         self.hearings[rows] += 1
         first = rows[np.isnan(self.first_hearing[rows])]
         self.first_hearing[first] = self.listed_day[first]
@@ -1095,8 +1113,9 @@ class BatchModel:
         hours = self.value[rows, self.pos[rows]].tolist()
         urgent = ops.a_urgent[op].tolist()
         first = earliest_day.tolist()
-        if self.rec is not None:  # notice: from the request to the earliest day the hearing may be listed
-            self.stage_notice[rows] += np.maximum(0.0, earliest_day - self.ready[rows])
+        if self.rec is not None:  # notice runs from now to the earliest day (``Case.give_notice``)
+            self.notice_from[rows] = self.ready[rows]
+            self.notice_until[rows] = np.maximum(self.ready[rows], earliest_day)
         list_hearing = self.list_hearing
         listed = np.empty(m, dtype=object)
         days = []
@@ -1473,6 +1492,9 @@ class BatchRecords:
         requested, started = model.stage_requested[issued], model.stage_started[issued]
         model.agency_wait[issued, agency] += np.where(working, started, end_day) - requested
         model.agency_active[issued, agency] += np.where(working, end_day - started, 0.0)
+        begun = model.notice_from[issued]  # its notice so far, the listing under way's too (in_progress_notice_days)
+        elapsed = np.minimum(np.maximum(end_day, begun), model.notice_until[issued]) - begun
+        model.notice_court[issued] += model.stage_notice[issued] + np.where(np.isnan(begun), 0.0, elapsed)
         if len(open_rows):
             self._closed.append((open_rows, STATUSES.index(STATUS_OPEN), np.full(len(open_rows), end_day)))
         self._flush_children(final=True)
@@ -1667,17 +1689,28 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
     return result
 
 
+MEANS_COMPARED = {
+    "children": ("days_in_proceedings", "wait_court_days", "active_cafcass_days", "notice_court_days", "displaced"),
+    "stages": ("notice_days",),
+}
+"""Columns whose means both designs report with their tables: the account of days, notice and the court's moves."""
+
+
 def table_sizes(folder: Path) -> dict:
-    """Rows and bytes of the child and stage tables in ``folder``."""
+    """Rows and bytes of the child and stage tables in ``folder``, and the means of :data:`MEANS_COMPARED`."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    return {
-        name: {
-            "rows": pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows,
-            "bytes": (folder / f"{name}.parquet").stat().st_size,
+    out = {}
+    for name, columns in MEANS_COMPARED.items():
+        path = folder / f"{name}.parquet"
+        table = pq.read_table(path, columns=list(columns))
+        out[name] = {
+            "rows": table.num_rows,
+            "bytes": path.stat().st_size,
+            "means": {c: pc.mean(table.column(c).cast("float64")).as_py() for c in columns},
         }
-        for name in ("children", "stages")
-    }
+    return out
 
 
 def run_present(loaded: LoadedScenario, seed: int) -> dict:
