@@ -28,13 +28,19 @@ open cases and the month ahead (about 64,000 rows for five years after five, aga
 simulated. Ties in readiness are broken by the order cases were created, not by row, so a run gives the same figures
 and records either way (``recycling=False`` keeps every row, which the route check needs).
 
-**What it simplifies** (as ``batch_private_law.py``, with the same scenario changes in both designs): whole-day
-steps with a fixed order within a day; no policies, no open caseload at the start, no Pathfinder (Wales runs the
-standard route in both designs). A hearing or decision asked past its tape's places is drawn from the case's own
-generator as in the present model. Records are written only with ``--records``: the child and stage tables, through
-the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's row
-counts and column means (notice days within about 6%); no weekly timeline. Without it the present model's time
-includes writing its tables and the prototype's does not.
+**Pathfinder.** A private law case that arrives in a region on or after its Pathfinder date takes that route
+(``pathways/pathfinder.py``): the court's own work (gatekeeping, a referral where abuse is alleged) as timed steps
+that need no capacity, a Child Impact Report by a team, a fact-finding or decision hearing for some, a review recorded
+after the order. On the day a region begins it, the court's hours are re-split by the product's own
+``sim.model.route_changes.follow_routes``, holding the old route's split while this model's count of open
+standard-route cases lasts. The scenario is the baseline itself, with the years asked for.
+
+**What it simplifies**: whole-day steps with a fixed order within a day; no policies and no declared open caseload
+at the start (the baseline has neither). A hearing or decision asked past its tape's places is drawn from the case's
+own generator as in the present model. Records are written only with ``--records``: the child and stage tables,
+through the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's
+row counts and column means (notice counted as the present model counts it); no weekly timeline. Without it the
+present model's time includes writing its tables and the prototype's does not.
 
 **Measured** in ``docs/performance.md`` ("The day-by-day batch design on every pathway"). The last line printed is
 one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second, by_case_type}, ...],
@@ -87,6 +93,7 @@ from sim.model.random_streams import (  # noqa: E402
     RandomStreams,
 )
 from sim.model.records import CASE_FIELDS  # noqa: E402
+from sim.model.route_changes import follow_routes  # noqa: E402
 from sim.model.starting_state import past_returns, rules  # noqa: E402
 from sim.scenario.loading import LoadedScenario, load_scenario  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
@@ -120,7 +127,7 @@ LISTING_TOLERANCE_DAYS = 1e-9
 RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
 on top of first cases)."""
-DAY_OF, DISPLACED = attrgetter("day"), attrgetter("displaced")
+DAY_OF, DISPLACED, VACATED = attrgetter("day"), attrgetter("displaced"), attrgetter("vacated")
 """The day a diary's record of a hearing is on now (an urgent hearing may have moved it)."""
 SET_BY_CREATE = frozenset(
     ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
@@ -134,10 +141,12 @@ FIRST_CAPACITY = 1024
 """Rows laid out at first when closed rows are recycled; the columns double when a month's new cases need more."""
 
 # Operations of a route. Each route position holds an operation id; OPS describes the ids.
-ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE = range(8)
-INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL)
+ISSUE, TEAM_WORK, ALLOCATION, RELEASE, HEARING, FIRST_DISPOSAL, DIVERT, DISPOSE, COURT_WORK, REVIEW = range(10)
+"""COURT_WORK: work that needs no scarce capacity, only its duration (Pathfinder's gatekeeping); REVIEW: a stage
+recorded after the order that the case does not wait for (Pathfinder's review)."""
+INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL, REVIEW)
 """Operations that take no time: a row runs them and goes on to its next operation the same moment."""
-IS_INSTANT = np.isin(np.arange(DISPOSE + 1), INSTANT)
+IS_INSTANT = np.isin(np.arange(REVIEW + 1), INSTANT)
 """Whether each operation type is instant, as a table to index (``np.isin`` costs about 40 us a call)."""
 ROUTE_COLUMNS = 24
 """Route positions laid out at first; a batch whose longest route needs more widens every route column."""
@@ -152,6 +161,9 @@ AGE = PURPOSE["child.age_years"]
 MAX_CHILDREN = 8
 """Columns kept for each case's children's birth days (the scenario's largest family must fit)."""
 PATHWAY_OF_TYPE = [PATHWAYS.index(c) for c in CASE_TYPES]
+PATHFINDER = PATHWAYS.index("pathfinder")
+ROUTES = (*CASE_TYPES, "pathfinder")
+"""What a case's order is drawn by: its case type, or Pathfinder for a private law case on that route."""
 TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
 HEARING_STAGE = {s.key: s.name for p in PATHWAY_TABLES.values() for s in p.stages if s.kind == HEARING_KIND}
 """The stage each hearing is recorded as, from the pathway tables of ``sim.vocabulary``."""
@@ -184,7 +196,13 @@ class Ops:
         self.agency: list[int] = []
 
     def op(
-        self, kind: int, team: str | None = None, keep: bool = False, hearing: tuple | None = None, stage: str = ""
+        self,
+        kind: int,
+        team: str | None = None,
+        keep: bool = False,
+        hearing: tuple | None = None,
+        stage: str = "",
+        agency: int | None = None,
     ) -> int:
         key = (kind, team, keep, hearing, stage)
         got = self.ids.get(key)
@@ -215,7 +233,9 @@ class Ops:
         self.withdrawal.append(withdrawal)
         self.from_issue.append(from_issue)
         self.stage.append(STAGE.get(stage, -1))
-        self.agency.append(COURT if hearing is not None else TEAM_AGENCY_CODE.get(team or "", -1))
+        if agency is None:
+            agency = COURT if hearing is not None else TEAM_AGENCY_CODE.get(team or "", -1)
+        self.agency.append(agency)
         return self.ids[key]
 
     def arrays(self) -> None:
@@ -360,15 +380,18 @@ class BatchModel:
         self._declare_ops()
         self.outcome_names = params.outcome_names
         self.withdrawn_outcome = self.outcome_names.index("withdrawn")
-        pathways = list(CASE_TYPES)
-        self.outcome_cumulative = [np.array(params.outcome_cumulative[p]) for p in pathways]
-        self.recurrence_share = np.zeros((len(CASE_TYPES), len(self.outcome_names)))
+        self.outcome_cumulative = [np.array(params.outcome_cumulative[p]) for p in ROUTES]
+        self.recurrence_share = np.zeros((len(ROUTES), len(self.outcome_names)))
         self.recurrence_delay: dict[tuple[int, int], object] = {}
-        for c, pathway in enumerate(pathways):
-            for outcome, rule in scenario.recurrence.get(pathway, {}).items():
-                assert rule.case_type == pathway, "a return to another case type is not prototyped"
+        for c, route in enumerate(ROUTES):
+            for outcome, rule in scenario.recurrence.get(route, {}).items():
+                assert rule.case_type == CASE_TYPES[min(c, PRIVATE)], "a return to another case type is not prototyped"
                 self.recurrence_share[c, self.outcome_names.index(outcome)] = rule.share
                 self.recurrence_delay[(c, self.outcome_names.index(outcome))] = rule.delay_days
+        self.pathfinder_from_day = np.array(params.pathfinder_from_day)
+        self._old_route_open = np.zeros(self.n_regions, dtype=np.int64)
+        """Open private law cases on the standard route, by region (``Replication.old_route_open``): a region that
+        begins Pathfinder keeps their court hours while they last (``sim.model.route_changes``)."""
         self.children_sizes = [np.array(params.children_sizes[c], dtype=np.int64) for c in range(len(CASE_TYPES))]
         self.children_cumulative = [np.array(params.children_cumulative[c]) for c in range(len(CASE_TYPES))]
         self.da_share = np.array(params.domestic_abuse_share)
@@ -404,8 +427,15 @@ class BatchModel:
                 ("assessment", "local_authority", False),
                 ("expert_assessment", "experts", False),
                 ("further_assessment", "local_authority", False),
+                ("child_impact_report", "local_authority", False),
+                ("child_impact_report", "cafcass_long_term", False),
             )
         }
+        self.op_court = {
+            stage: op(COURT_WORK, stage=stage, agency=COURT)
+            for stage in ("gatekeeping", "domestic_abuse_referral", "second_gatekeeping")
+        }
+        self.op_review = op(REVIEW, stage="review", agency=COURT)
         self.op_alloc = op(ALLOCATION, "cafcass_long_term", True, stage="guardian_allocation")
 
         def hearing(pathway: str, key: str, withdrawal: float = 0.0, tier_of: str | None = None) -> int:
@@ -433,6 +463,8 @@ class BatchModel:
             self.h[key] = hearing("public_law", key)
         for key in ("domestic_abuse.without_notice_hearing", "domestic_abuse.return_hearing"):
             self.h[key] = hearing("domestic_abuse", key)
+        for key in ("pathfinder.fact_finding.hearing", "pathfinder.decision_hearing"):
+            self.h[key] = hearing("private_law", key)  # a private law case's listing class
         self.ops.arrays()
 
     # ------------------------------------------------------------------ columns
@@ -450,6 +482,7 @@ class BatchModel:
         "centre": (np.int64, 0),
         "local_authority": (np.int64, 0),
         "da": (np.int64, 0),
+        "pathfinder": (np.bool_, False),
         "n_children": (np.int64, 0),
         "is_return": (np.bool_, False),
         "outcome": (np.int64, 0),
@@ -539,8 +572,12 @@ class BatchModel:
             da = raw[:, place("domestic_abuse")] < self.da_share[case_type]
         else:  # a return keeps its parent's flag
             da = inherited["da"].astype(bool)
-        if case_type == PRIVATE:
-            self._private_law(routes, every, da)
+        pathfinder = np.zeros(m, dtype=bool)
+        if case_type == PRIVATE:  # Replication.pathway: the route in force in the region when the case arrives
+            pathfinder = arrival >= self.pathfinder_from_day[region]
+            self._private_law(routes, every[~pathfinder], da)
+            if pathfinder.any():
+                self._pathfinder(routes, every[pathfinder], da)
         elif case_type == PUBLIC:
             self._public_law(routes, every)
         else:
@@ -588,14 +625,20 @@ class BatchModel:
                 getattr(self, name)[rows] = inherited[name]
             self.is_return[rows] = True
         # the order and whether the children come back (drawn at the order; the places are the case's own)
-        cumulative = self.outcome_cumulative[case_type]
-        outcome = np.minimum(np.searchsorted(cumulative, raw[:, place("outcome")], side="right"), len(cumulative) - 1)
+        self.pathfinder[rows] = pathfinder
+        route = np.where(pathfinder, ROUTES.index("pathfinder"), case_type)
+        outcome = np.zeros(m, dtype=np.int64)
+        for c in np.unique(route).tolist():
+            mine = route == c
+            cumulative = self.outcome_cumulative[c]
+            at = np.searchsorted(cumulative, raw[mine, place("outcome")], side="right")
+            outcome[mine] = np.minimum(at, len(cumulative) - 1)
         self.outcome[rows] = outcome
-        recur = raw[:, place("recurrence")] < self.recurrence_share[case_type, outcome]
+        recur = raw[:, place("recurrence")] < self.recurrence_share[route, outcome]
         self.recur[rows] = recur
         delays = np.zeros(m)
         for (c, code), dist in self.recurrence_delay.items():
-            mine = recur & (outcome == code) & (c == case_type)
+            mine = recur & (outcome == code) & (route == c)
             if mine.any():
                 delays[mine] = quantiles(dist, raw[mine, place("recurrence.delay_days")])
         self.recur_delay[rows] = delays
@@ -729,6 +772,36 @@ class BatchModel:
         add(rows, self.op_release["cafcass_long_term"])
         add(rows, self.op_dispose)
 
+    def _pathfinder(self, routes: Routes, rows: np.ndarray, da: np.ndarray) -> None:
+        """``pathways/pathfinder.py``: gatekeeping, a referral where abuse is alleged, a Child Impact Report, a
+        second gatekeeping, fact-finding for some, a decision hearing unless resolved on the papers, a review after
+        the order for some."""
+        f, tape, h, add, work = self.scenario.pathfinder, routes.tape, self.h, routes.add, routes.work
+        add(rows, self.op_issue)
+        work(rows, self.op_court["gatekeeping"], "pathfinder.gatekeeping_days")
+        abuse = rows[da[rows]]
+        work(abuse, self.op_court["domestic_abuse_referral"], "pathfinder.domestic_abuse_referral_days")
+        by_la = tape.chance(
+            "pathfinder.child_impact_report.by_local_authority_share",
+            f.child_impact_report.by_local_authority_share,
+            rows,
+        )
+        key = "pathfinder.child_impact_report.duration_days"
+        for team, mine in (("local_authority", rows[by_la]), ("cafcass_long_term", rows[~by_la])):
+            work(mine, self.op_work[("child_impact_report", team)], key)
+        work(rows, self.op_court["second_gatekeeping"], "pathfinder.second_gatekeeping_days")
+        ff = abuse[
+            tape.chance(
+                "pathfinder.fact_finding.share_if_domestic_abuse", f.fact_finding.share_if_domestic_abuse, abuse
+            )
+        ]
+        routes.hearing(ff, h["pathfinder.fact_finding.hearing"], "pathfinder.fact_finding.hearing")
+        heard = rows[~tape.chance("pathfinder.resolved_on_papers_share", f.resolved_on_papers_share, rows)]
+        routes.hearing(heard, h["pathfinder.decision_hearing"], "pathfinder.decision_hearing")
+        review = rows[tape.chance("pathfinder.review_share", f.review_share, rows)]
+        work(review, self.op_review, "pathfinder.review_days")
+        add(rows, self.op_dispose)
+
     def _domestic_abuse(self, routes: Routes, rows: np.ndarray, tape: Tape) -> None:
         """``pathways/domestic_abuse.py`` for cases entering at the start."""
         share = self.scenario.domestic_abuse.without_notice_share
@@ -798,6 +871,8 @@ class BatchModel:
                 self.work_done(done)
             new = idx[kind == ARRIVE]
             if len(new):
+                old_route = new[(self.case_type[new] == PRIVATE) & ~self.pathfinder[new]]
+                self._old_route_open += np.bincount(self.region[old_route], minlength=self.n_regions)
                 self.cases += len(new)
                 self.children += int(self.n_children[new][~self.is_return[new]].sum())
                 self.advance(new)
@@ -842,9 +917,11 @@ class BatchModel:
         return self.centre[rows] * self.n_tiers + self.ops.a_tier[self._op(rows)]
 
     def _listing_ends(self, rows: np.ndarray, records: list) -> None:
-        """Listings ending (heard, or taken off): the times the court moved each count to its case, as
-        ``PathwaySteps._listing_ends`` counts them (a move found while the listing is under way counts at its end)."""
+        """Listings ending (heard, or taken off): the times the court moved each (for urgent work, or vacated it when
+        its hours fell) count to its case, as ``PathwaySteps._listing_ends`` counts them (a move found while the
+        listing is under way counts at its end)."""
         self.displaced[rows] += np.fromiter(map(DISPLACED, records), dtype=np.int64, count=len(rows))
+        self.vacated[rows] += np.fromiter(map(VACATED, records), dtype=np.int64, count=len(rows))
         self.listed[rows] = None
 
     def _notice_ends(self, rows: np.ndarray, until: np.ndarray) -> None:
@@ -894,7 +971,7 @@ class BatchModel:
             self.advance(on)
 
     def work_done(self, rows: np.ndarray) -> None:
-        """Team work finished: its slot is freed, or kept to a later release."""
+        """Team work finished: its slot is freed, or kept to a later release (or the court's own work finished)."""
         op = self._op(rows)
         if self.rec is not None:
             self.rec.stage(
@@ -902,9 +979,10 @@ class BatchModel:
             )
         keep = self.ops.a_keep[op]
         team = self.ops.a_team[op]
-        freed = rows[~keep]
+        free = ~keep & (team >= 0)  # the court's own work holds no team's slot
+        freed = rows[free]
         if len(freed):
-            np.add.at(self._freed, (team[~keep], self.region[freed]), 1)
+            np.add.at(self._freed, (team[free], self.region[freed]), 1)
         kept = rows[keep]
         if len(kept):
             self.held[kept] |= 1 << team[keep]
@@ -935,12 +1013,17 @@ class BatchModel:
                     team = ops.a_team[op[instant][k == RELEASE]]
                     np.add.at(self._freed, (team, self.region[rel]), 1)
                     self.held[rel] &= ~(1 << team)
+                review = now[k == REVIEW]
+                if len(review) and self.rec is not None:  # recorded with its duration; nobody waits for it
+                    at = self.ready[review]
+                    days = self.value[review, self.pos[review]]
+                    self.rec.stage(review, op[instant][k == REVIEW], at, at, at + days, np.zeros(len(review)), False)
                 self.pos[now] += 1
             waiting = rows[~instant]
             kind = kind[~instant]
             op = op[~instant]
             if self.rec is not None:
-                asks = waiting[(kind == HEARING) | (kind == TEAM_WORK) | (kind == ALLOCATION)]
+                asks = waiting[(kind == HEARING) | (kind == TEAM_WORK) | (kind == ALLOCATION) | (kind == COURT_WORK)]
                 self.stage_requested[asks] = self.ready[asks]
                 self.stage_notice[asks] = 0.0
             hearing = waiting[kind == HEARING]
@@ -957,6 +1040,15 @@ class BatchModel:
             team = waiting[(kind == TEAM_WORK) | (kind == ALLOCATION)]
             if len(team):
                 self._to_team.append(team)
+            court = waiting[kind == COURT_WORK]
+            if len(court):  # needs no capacity: it starts now and takes its duration
+                start = self.ready[court]
+                finish = start + self.value[court, self.pos[court]]
+                if self.rec is not None:
+                    self.stage_started[court] = start
+                self.ready[court] = finish
+                self.schedule(court, np.maximum(np.floor(finish), self.min_due))
+                self.kind[court] = WORK_DONE
             ended = waiting[kind == DISPOSE]
             if len(ended):
                 self._free_held(ended)
@@ -974,6 +1066,9 @@ class BatchModel:
 
     def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
         """The order is made (or the case withdrawn): the row closes; some children return later as a new case."""
+        old_route = rows[(self.case_type[rows] == PRIVATE) & ~self.pathfinder[rows]]
+        if len(old_route):
+            self._old_route_open -= np.bincount(self.region[old_route], minlength=self.n_regions)
         self.end[rows] = self.ready[rows]
         self.kind[rows] = CLOSED
         self.due[rows] = -1
@@ -1217,8 +1312,18 @@ class BatchModel:
                 names = held[0][0].keys()
                 self._create_returns(c, {name: np.concatenate([b[name][i:j] for b, i, j in held]) for name in names})
 
+    @property
+    def periods(self) -> list[tuple[float, Scenario]]:
+        return self._periods
+
+    @property
+    def old_route_open(self) -> list[int]:
+        """Open private law cases on the standard route, by region, as ``sim.model.route_changes`` reads them."""
+        return self._old_route_open.tolist()
+
     def run(self) -> None:
         env = simpy.Environment()
+        self.env = env
         self.arrivals()
         month_starts = [int(math.floor(start)) for start, _ in self._months]
 
@@ -1234,6 +1339,7 @@ class BatchModel:
                 yield env.timeout(1)
 
         env.process(clock())
+        env.process(follow_routes(self))  # Pathfinder's start in a region re-splits the court's hours
         env.run()
         if self.rec is not None:
             self.rec.close(self.end_day)
@@ -1367,14 +1473,16 @@ class BatchRecords:
         self._flush_children()
         self._flush_stages()
 
-    def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice) -> None:
-        """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up."""
+    def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice, counted: bool = True) -> None:
+        """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up (unless not
+        ``counted``: a review after the order is recorded, not counted)."""
         model, ops = self.model, self.model.ops
         agency = ops.a_agency[op]
-        model.agency_wait[rows, agency] += started - requested  # a case ends at most one step at a time
-        model.agency_active[rows, agency] += ended - started
-        court = agency == COURT
-        model.notice_court[rows[court]] += notice[court]
+        if counted:
+            model.agency_wait[rows, agency] += started - requested  # a case ends at most one step at a time
+            model.agency_active[rows, agency] += ended - started
+            court = agency == COURT
+            model.notice_court[rows[court]] += notice[court]
         block = np.column_stack([rows, ops.a_stage[op], agency, requested, started, ended, notice]).astype(np.float64)
         self._stages.append(block)
         self._stage_rows += len(block)
@@ -1438,7 +1546,7 @@ class BatchRecords:
         fields = {
             "case_id": model.seq[rows].astype(np.float64),
             "case_type": case_type,
-            "pathway": np.asarray(PATHWAY_OF_TYPE)[case_type],
+            "pathway": np.where(model.pathfinder[rows], PATHFINDER, np.asarray(PATHWAY_OF_TYPE)[case_type]),
             "region": model.region[rows],
             "local_authority": la_offset[model.region[rows]] + model.local_authority[rows],
             "court_centre": model.centre[rows],
@@ -1488,7 +1596,7 @@ class BatchRecords:
         op = model.route[issued, model.pos[issued]]
         agency = model.ops.a_agency[op]
         issued, op, agency = issued[agency >= 0], op[agency >= 0], agency[agency >= 0]
-        working = (model.ops.a_type[op] == TEAM_WORK) & (model.kind[issued] == WORK_DONE)
+        working = np.isin(model.ops.a_type[op], (TEAM_WORK, COURT_WORK)) & (model.kind[issued] == WORK_DONE)
         requested, started = model.stage_requested[issued], model.stage_started[issued]
         model.agency_wait[issued, agency] += np.where(working, started, end_day) - requested
         model.agency_active[issued, agency] += np.where(working, end_day - started, 0.0)
@@ -1543,6 +1651,16 @@ class RouteReplay:
         return
         yield
 
+    def active_work(self, case: Case, stage: int, agency: int, duration_key: str):
+        days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
+        self.steps.append(("court_work", STAGES[stage], days))
+        return
+        yield
+
+    def follow_up(self, case: Case, stage: int, agency: int, duration_key: str) -> None:
+        days = case.draws.sample(PURPOSE[duration_key], self.params.durations[duration_key])
+        self.steps.append(("review", STAGES[stage], days))
+
     def issue(self, case: Case) -> None:
         self.steps.append(("issue",))
 
@@ -1562,6 +1680,7 @@ def replayed_route(model: BatchModel, row: int) -> list[tuple]:
     """The route ``sim/model/pathways`` gives the case of ``row``, from its own keyed draws."""
     from sim.model.entities import Case, Child
     from sim.model.pathways.domestic_abuse import domestic_abuse
+    from sim.model.pathways.pathfinder import pathfinder
     from sim.model.pathways.private_law import private_law
     from sim.model.pathways.public_law import public_law
 
@@ -1577,6 +1696,8 @@ def replayed_route(model: BatchModel, row: int) -> list[tuple]:
     case = Case(row, c, int(model.region[row]), 0, bool(model.da[row]), children, 0.0, 0, draws)
     context = RouteReplay(model.scenario, model.params)
     pathway = {PUBLIC: public_law, PRIVATE: private_law, DOMESTIC: domestic_abuse}[c]
+    if c == PRIVATE and model.arrival[row] >= model.params.pathfinder_from_day[case.region]:  # Replication.pathway
+        pathway = pathfinder
     for _ in pathway(context, case):
         raise AssertionError("the replay never waits")
     return context.steps
@@ -1599,6 +1720,8 @@ def batch_route(model: BatchModel, row: int) -> list[tuple]:
             steps.append(("allocation", stage, team))
         elif kind == RELEASE:
             steps.append(("release", team))
+        elif kind in (COURT_WORK, REVIEW):
+            steps.append(("court_work" if kind == COURT_WORK else "review", stage, model.value[row, pos]))
         else:
             steps.append((names[kind],))
     return steps
@@ -1628,23 +1751,24 @@ def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
         "checked": len(rows),
         "past_places": int(min(cases, past.sum())),
         "by_case_type": dict(zip(CASE_TYPES, kinds.tolist(), strict=True)),
+        "pathfinder": int(model.pathfinder[sorted(rows)].sum()),
         "differing": differing,
     }
 
 
 # ---------------------------------------------------------------------------------------------- the two designs
 def write_scenario(run_years: float, warm_up_years: float, seed: int, folder: Path) -> Path:
-    """The baseline with Wales on the standard route (the prototype has no Pathfinder), the years asked for."""
+    """The baseline, the years asked for (Wales begins Pathfinder on its date, in the warm-up of the baseline's own
+    years)."""
     overrides = {
         "extends": str(BASELINE),
-        "name": "baseline_standard_route",
-        "description": "The baseline with Wales on the standard route (benchmarks/batch_model.py).",
+        "name": "baseline_years",
+        "description": "The baseline with the years asked for (benchmarks/batch_model.py).",
         "run_years": run_years,
         "seed": seed,
         "starting_state": {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))},
-        "regions": {"wales": {"pathfinder_from": None}},
     }
-    path = folder / f"baseline_standard_route_{run_years:g}y_{warm_up_years:g}w.yaml"
+    path = folder / f"baseline_{run_years:g}y_{warm_up_years:g}w.yaml"
     path.write_text(yaml.safe_dump(overrides, sort_keys=False))
     return path
 
