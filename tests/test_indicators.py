@@ -51,6 +51,30 @@ def test_flow_indicators_by_hand(hand: pd.DataFrame) -> None:
     assert value(out, "days_to_first_hearing_mean", "extra_need", "high") == 10
 
 
+def test_a_case_whose_children_fall_in_two_age_bands_counts_once_in_each() -> None:
+    """Per-case indicators take the first row of each case in the group: a case split between age bands (a baby and
+    an older sibling) counts once in each band and once overall, though its first row is in only one of them."""
+    d = dt.date
+    siblings = {"case_id": 7, "start_date": d(2024, 2, 1), "end_date": d(2024, 5, 11), "hearings": 3}
+    out = indicators(
+        child_rows(
+            [
+                {**siblings, "age_at_start_years": 0.0, "age_band": "baby"},
+                {**siblings},  # older, the case's second row
+                {"case_id": 8, "start_date": d(2024, 3, 1), "end_date": d(2024, 4, 10), "hearings": 1},
+            ]
+        ),
+        period=PERIOD,
+        by_month=False,
+    )
+    assert value(out, "hearings_per_case_mean") == 2  # cases 7 and 8
+    assert value(out, "hearings_per_case_mean", "age_band", "baby") == 3
+    assert value(out, "hearings_per_case_mean", "age_band", "older") == 2  # case 7 counts here too
+    assert value(out, "hearings_per_case_mean", "case_type/age_band", "private_law/older") == 2
+    assert value(out, "hearings_per_case_mean", "case_type", "private_law") == 2
+    assert value(out, "cases_disposed_in_period_weeks_mean", "age_band", "older") == pytest.approx((100 + 40) / 2 / 7)
+
+
 def test_stock_indicators_count_every_child_in_proceedings_inside_the_period(hand: pd.DataFrame) -> None:
     out = indicators(hand, period=PERIOD, by_month=True)
     # the warm-up child is open for the whole of 2024 (366 days) and over a year at the end; the other open
