@@ -39,8 +39,9 @@ standard-route cases lasts. The scenario is the baseline itself, with the years 
 at the start (the baseline has neither). A hearing or decision asked past its tape's places is drawn from the case's
 own generator as in the present model. Records are written only with ``--records``: the child and stage tables,
 through the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's
-row counts and column means (notice counted as the present model counts it); no weekly timeline. Without it the
-present model's time includes writing its tables and the prototype's does not.
+row counts and column means (notice counted as the present model counts it), and the weekly timeline counted from
+the columns and teams (``BatchMonitor``). Without it the present model's time includes writing its tables and the
+prototype's does not.
 
 **Measured** in ``docs/performance.md`` ("The day-by-day batch design on every pathway"). The last line printed is
 one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second, by_case_type}, ...],
@@ -78,6 +79,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from batch_private_law import Tapes, caseload_teams, quantiles  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402
+from sim.model.agencies.teams import _capacities  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
 from sim.model.columns import age_to_the_day  # noqa: E402
 from sim.model.entities import Case  # noqa: E402
@@ -1327,15 +1329,22 @@ class BatchModel:
         self.arrivals()
         month_starts = [int(math.floor(start)) for start, _ in self._months]
 
+        monitor = None if self.rec is None else self.rec.monitor
+        interval = self.scenario.monitor_interval_days
+
         def clock():
             month = 0
             for t in range(int(math.ceil(self.end_day))):
                 self.min_due = t
+                if monitor is not None and t % interval == 0:  # the state at the end of the day before
+                    monitor.snapshot(float(t))
                 while month < len(month_starts) and month_starts[month] <= t:
                     self.recycle()
                     self.create_month(month)
                     month += 1
                 self.day(t)
+                if monitor is not None:
+                    monitor.day_ended()
                 yield env.timeout(1)
 
         env.process(clock())
@@ -1456,6 +1465,7 @@ class BatchRecords:
         labels = Labels(scenario, model.outcome_names, measure_names(list(scenario.courts.tiers)))
         self.recorder = Recorder(folder, scenario, labels, REPLICATION, open_case_ids=())
         self.labels = labels
+        self.monitor = BatchMonitor(model, self.recorder, labels.measures)
         self.results_start = scenario.results_start_day
         self._stages: list[np.ndarray] = []
         self._stage_rows = 0
@@ -1587,7 +1597,8 @@ class BatchRecords:
         return [column[name] for name in self.recorder._output]
 
     def close(self, end_day: float) -> None:
-        """The run's end: open cases' child rows, every stage row still held, and the files closed."""
+        """The run's end: the last snapshot, open cases' child rows, every stage row still held, the files closed."""
+        self.monitor.snapshot(end_day)  # the state at the end, which the interval may not land on
         model = self.model
         n = model.n
         open_rows = np.flatnonzero((model.arrival[:n] < end_day) & np.isnan(model.end[:n]))
@@ -1609,6 +1620,89 @@ class BatchRecords:
         self._flush_stages(final=True)
         self.recorder.children.close()
         self.recorder.stages.close()
+        self.recorder.timeline.close()
+
+
+class BatchMonitor:
+    """The timeline as ``sim.model.monitor.Monitor`` takes it (every ``monitor_interval_days`` and at the end, the
+    state at the end of the day before), counted from the columns and the teams: cases open at court (issued, not
+    closed) by case type, their children, cases in pre-proceedings; each team's unallocated work, open work and
+    its children, workers, utilisation and caseload per worker since the last snapshot; the court's utilisation
+    by tier. A team's busy slots are added up once a day, after its allocation (the present model adds them up at
+    every change)."""
+
+    def __init__(self, model: BatchModel, recorder: object, measures: list[str]) -> None:
+        code = {name: i for i, name in enumerate(measures)}
+        self.model, self.record = model, recorder.snapshot
+        self.flush = recorder.timeline.maybe_flush
+        self.open_codes = [code[f"open_cases:{c}"] for c in CASE_TYPES]
+        self.children_code, self.pre_code = code["open_children"], code["pre_proceedings_cases"]
+        self.team_codes = [
+            [code[f"{m}:{k}"] for m in ("unallocated", "work_open", "children_open", "workers")] for k in TEAM_KINDS
+        ]
+        self.rate_codes = [(code[f"utilisation:{k}"], code[f"caseload_per_worker:{k}"]) for k in TEAM_KINDS]
+        self.tier_codes = [code[f"utilisation:court:{t}"] for t in model.scenario.courts.tiers]
+        self.court_code = code["utilisation:court"]
+        self.workers = [[w for w, _ in _capacities(model.scenario, kind).values()] for kind in TEAM_KINDS]
+        self.busy_area = np.zeros((len(TEAM_KINDS), model.n_regions))
+        self.last_area = self.busy_area.copy()
+        self.last_day = 0.0
+
+    def day_ended(self) -> None:
+        """A day's busy slots, as they stand after its allocation."""
+        self.busy_area += [[team.busy for team in teams] for teams in self.model.teams]
+
+    def snapshot(self, now: float) -> None:
+        m, record, n = self.model, self.record, self.model.n
+        regions = m.n_regions
+        live = np.flatnonzero((m.kind[:n] != CLOSED) & (m.arrival[:n] < now))  # arrived and not closed
+        region, kids = m.region[live], m.n_children[live]
+        issued = ~np.isnan(m.issue[live])
+        at_court = m.case_type[live][issued] * regions + region[issued]
+        open_cases = np.bincount(at_court, minlength=len(CASE_TYPES) * regions)
+        open_children = np.bincount(region[issued], weights=kids[issued], minlength=regions)
+        pre = np.bincount(region[~issued], minlength=regions)
+        # children in work a team holds, by kind and region: work under way, or a slot the case keeps
+        holders = np.zeros((len(TEAM_KINDS), regions))
+        working = live[m.kind[live] == WORK_DONE]
+        op = m.route[working, m.pos[working]]
+        working, op = working[m.ops.a_type[op] == TEAM_WORK], op[m.ops.a_type[op] == TEAM_WORK]
+        np.add.at(holders, (m.ops.a_team[op], m.region[working]), m.n_children[working])
+        keeping = live[m.held[live] != 0]
+        for k in range(len(TEAM_KINDS)):
+            mine = keeping[(m.held[keeping] >> k) & 1 == 1]
+            holders[k] += np.bincount(m.region[mine], weights=m.n_children[mine], minlength=regions)
+        elapsed = now - self.last_day
+        for r in range(regions):
+            for c, measure in enumerate(self.open_codes):
+                record(now, measure, r, float(open_cases[c * regions + r]))
+            record(now, self.children_code, r, float(open_children[r]))
+            record(now, self.pre_code, r, float(pre[r]))
+            for k, teams in enumerate(m.teams):
+                team = teams[r]
+                queued = [row for _, row in team.queue]
+                children = float(holders[k, r] + m.n_children[queued].sum())
+                unallocated, work_open, children_open, workers = self.team_codes[k]
+                record(now, unallocated, r, float(len(queued)))
+                record(now, work_open, r, float(team.busy + len(queued)))
+                record(now, children_open, r, children)
+                record(now, workers, r, self.workers[k][r])
+                if elapsed > 0:
+                    busy = (self.busy_area[k, r] - self.last_area[k, r]) / elapsed
+                    utilisation, caseload = self.rate_codes[k]
+                    record(now, utilisation, r, busy / team.slots if team.slots else math.nan)
+                    record(now, caseload, r, busy / self.workers[k][r] if self.workers[k][r] else math.nan)
+            if elapsed > 0:
+                used_all = available_all = 0.0
+                for t, measure in enumerate(self.tier_codes):
+                    used, available = m.court.used_and_available_hours(r, t, int(self.last_day), int(now))
+                    used_all += used
+                    available_all += available
+                    record(now, measure, r, used / available if available else math.nan)
+                record(now, self.court_code, r, used_all / available_all if available_all else math.nan)
+        self.last_area = self.busy_area.copy()
+        self.last_day = now
+        self.flush()
 
 
 # ---------------------------------------------------------------------------------------------- routes checked
@@ -1818,6 +1912,9 @@ MEANS_COMPARED = {
     "stages": ("notice_days",),
 }
 """Columns whose means both designs report with their tables: the account of days, notice and the court's moves."""
+TIMELINE_MEANS = ("open_cases:public_law", "open_cases:private_law", "open_children", "utilisation:court")
+TIMELINE_MEANS += ("work_open:cafcass_long_term", "utilisation:local_authority")
+"""Measures of the timeline whose means (over snapshots and regions) both designs report."""
 
 
 def table_sizes(folder: Path) -> dict:
@@ -1834,6 +1931,9 @@ def table_sizes(folder: Path) -> dict:
             "bytes": path.stat().st_size,
             "means": {c: pc.mean(table.column(c).cast("float64")).as_py() for c in columns},
         }
+    timeline = pq.read_table(folder / "timeline.parquet", columns=["measure", "value"]).to_pandas()
+    by_measure = timeline.groupby(timeline["measure"].astype(str))["value"].mean()
+    out["timeline"] = {"rows": len(timeline), "means": {m: float(by_measure[m]) for m in TIMELINE_MEANS}}
     return out
 
 

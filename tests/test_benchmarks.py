@@ -157,7 +157,7 @@ def test_the_batch_design_on_every_pathway_walks_the_pathways_routes_and_gives_t
     assert routes["differing"] == {} and routes["checked"] > 2_000 and routes["past_places"] > 100
     assert min(routes["by_case_type"].values()) > 100 and routes["pathfinder"] > 20  # Wales on Pathfinder too
     assert batch["rows_left_behind"] == 0
-    for table in ("children", "stages"):  # the tables written from the columns: the present model's rows
+    for table in ("children", "stages", "timeline"):  # the tables written from the columns: the present model's rows
         mine, theirs = batch["records"][table], present["records"][table]
         assert mine["rows"] == pytest.approx(theirs["rows"], rel=0.01), table
         for column, mean in theirs["means"].items():  # the account of days, notice and the court's moves
@@ -210,7 +210,7 @@ def test_the_batch_design_reuses_closed_rows_without_changing_a_figure_or_a_reco
         model.run()
         tables = {
             name: pq.read_table(folder / f"{name}.parquet").to_pandas().pipe(lambda t: t.sort_values(list(t.columns)))
-            for name in ("children", "stages")
+            for name in ("children", "stages", "timeline")
         }
         runs[recycling] = (model, tables)
     (kept, kept_tables), (reused, reused_tables) = runs[False], runs[True]
