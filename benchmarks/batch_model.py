@@ -391,6 +391,15 @@ class BatchModel:
                 self.recurrence_share[c, self.outcome_names.index(outcome)] = rule.share
                 self.recurrence_delay[(c, self.outcome_names.index(outcome))] = rule.delay_days
         self.pathfinder_from_day = np.array(params.pathfinder_from_day)
+        self.counting = records is not None
+        """Keep the timeline's counts as cases move (they are read at every snapshot)."""
+        self.open_cases = np.zeros((len(CASE_TYPES), self.n_regions))
+        self.open_children = np.zeros(self.n_regions)
+        self.pre_proceedings_cases = np.zeros(self.n_regions)
+        self.team_children = np.zeros((len(TEAM_KINDS), self.n_regions))
+        """Cases issued and not closed by case type and region, their children, cases arrived and not yet issued or
+        diverted (``sim.model.monitor.OpenCounts``), and the children in work each team holds (under way, or a slot
+        a case keeps)."""
         self._old_route_open = np.zeros(self.n_regions, dtype=np.int64)
         """Open private law cases on the standard route, by region (``Replication.old_route_open``): a region that
         begins Pathfinder keeps their court hours while they last (``sim.model.route_changes``)."""
@@ -873,6 +882,8 @@ class BatchModel:
                 self.work_done(done)
             new = idx[kind == ARRIVE]
             if len(new):
+                if self.counting:
+                    self.pre_proceedings_cases += np.bincount(self.region[new], minlength=self.n_regions)
                 old_route = new[(self.case_type[new] == PRIVATE) & ~self.pathfinder[new]]
                 self._old_route_open += np.bincount(self.region[old_route], minlength=self.n_regions)
                 self.cases += len(new)
@@ -889,7 +900,22 @@ class BatchModel:
             mine = rows[(held >> k) & 1 == 1]
             if len(mine):
                 self._freed[k] += np.bincount(self.region[mine], minlength=self.n_regions)
+                if self.counting:
+                    self.team_children[k] -= np.bincount(
+                        self.region[mine], weights=self.n_children[mine], minlength=self.n_regions
+                    )
         self.held[rows] = 0
+
+    def _count_open(self, rows: np.ndarray, sign: int) -> None:
+        """Cases that came to court (``sign`` 1) or closed there (-1), with their children."""
+        region = self.region[rows]
+        np.add.at(self.open_cases, (self.case_type[rows], region), sign)
+        self.open_children += sign * np.bincount(region, weights=self.n_children[rows], minlength=self.n_regions)
+
+    def _team_children(self, team: np.ndarray, rows: np.ndarray, sign: int) -> None:
+        """Children in work a team took on (``sign`` 1) or gave back (-1)."""
+        if self.counting and len(rows):
+            np.add.at(self.team_children, (team, self.region[rows]), sign * self.n_children[rows])
 
     def taken_off(self, rows: np.ndarray) -> None:
         """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
@@ -985,6 +1011,7 @@ class BatchModel:
         freed = rows[free]
         if len(freed):
             np.add.at(self._freed, (team[free], self.region[freed]), 1)
+            self._team_children(team[free], freed, -1)
         kept = rows[keep]
         if len(kept):
             self.held[kept] |= 1 << team[keep]
@@ -1004,6 +1031,9 @@ class BatchModel:
                 k = kind[instant]
                 issue = now[k == ISSUE]
                 self.issue[issue] = self.ready[issue]
+                if self.counting and len(issue):  # Replication.count_open
+                    self._count_open(issue, 1)
+                    self.pre_proceedings_cases -= np.bincount(self.region[issue], minlength=self.n_regions)
                 if self.rec is not None:  # proceedings start: the account of agency days starts again
                     self.pre_proceedings[issue] = self.ready[issue] - self.arrival[issue]
                     self.agency_wait[issue] = self.agency_active[issue] = 0.0
@@ -1014,6 +1044,7 @@ class BatchModel:
                 if len(rel):
                     team = ops.a_team[op[instant][k == RELEASE]]
                     np.add.at(self._freed, (team, self.region[rel]), 1)
+                    self._team_children(team, rel, -1)
                     self.held[rel] &= ~(1 << team)
                 review = now[k == REVIEW]
                 if len(review) and self.rec is not None:  # recorded with its duration; nobody waits for it
@@ -1057,6 +1088,8 @@ class BatchModel:
                 self.dispose(ended, withdrawn=False)
             gone = waiting[kind == DIVERT]
             if len(gone):
+                if self.counting:
+                    self.pre_proceedings_cases -= np.bincount(self.region[gone], minlength=self.n_regions)
                 self.end[gone] = self.ready[gone]
                 self.diverted[gone] = True
                 self.kind[gone] = CLOSED
@@ -1068,6 +1101,8 @@ class BatchModel:
 
     def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
         """The order is made (or the case withdrawn): the row closes; some children return later as a new case."""
+        if self.counting:  # every case disposed was issued
+            self._count_open(rows, -1)
         old_route = rows[(self.case_type[rows] == PRIVATE) & ~self.pathfinder[rows]]
         if len(old_route):
             self._old_route_open -= np.bincount(self.region[old_route], minlength=self.n_regions)
@@ -1162,6 +1197,7 @@ class BatchModel:
             rows = np.array(started_rows, dtype=np.int64)
             start = np.array(started_at)
             op = self._op(rows)
+            self._team_children(self.ops.a_team[op], rows, 1)
             alloc = self.ops.a_type[op] == ALLOCATION
             work = rows[~alloc]
             finish = start[~alloc] + self.value[work, self.pos[work]]
@@ -1653,29 +1689,19 @@ class BatchMonitor:
         self.busy_area += [[team.busy for team in teams] for teams in self.model.teams]
 
     def snapshot(self, now: float) -> None:
-        m, record, n = self.model, self.record, self.model.n
+        m, record = self.model, self.record
         regions = m.n_regions
-        live = np.flatnonzero((m.kind[:n] != CLOSED) & (m.arrival[:n] < now))  # arrived and not closed
-        region, kids = m.region[live], m.n_children[live]
-        issued = ~np.isnan(m.issue[live])
-        at_court = m.case_type[live][issued] * regions + region[issued]
-        open_cases = np.bincount(at_court, minlength=len(CASE_TYPES) * regions)
-        open_children = np.bincount(region[issued], weights=kids[issued], minlength=regions)
-        pre = np.bincount(region[~issued], minlength=regions)
-        # children in work a team holds, by kind and region: work under way, or a slot the case keeps
-        holders = np.zeros((len(TEAM_KINDS), regions))
-        working = live[m.kind[live] == WORK_DONE]
-        op = m.route[working, m.pos[working]]
-        working, op = working[m.ops.a_type[op] == TEAM_WORK], op[m.ops.a_type[op] == TEAM_WORK]
-        np.add.at(holders, (m.ops.a_team[op], m.region[working]), m.n_children[working])
-        keeping = live[m.held[live] != 0]
-        for k in range(len(TEAM_KINDS)):
-            mine = keeping[(m.held[keeping] >> k) & 1 == 1]
-            holders[k] += np.bincount(m.region[mine], weights=m.n_children[mine], minlength=regions)
+        open_cases, open_children, holders = m.open_cases, m.open_children, m.team_children
+        pre = m.pre_proceedings_cases.copy()
+        due = m.buckets.get(int(now))
+        if due:  # arrived before now but taken today (a return that came back at once): in pre-proceedings already
+            rows = np.concatenate(due)
+            late = rows[(m.kind[rows] == ARRIVE) & (m.due[rows] == int(now)) & (m.arrival[rows] < now)]
+            pre += np.bincount(m.region[np.unique(late)], minlength=regions)
         elapsed = now - self.last_day
         for r in range(regions):
             for c, measure in enumerate(self.open_codes):
-                record(now, measure, r, float(open_cases[c * regions + r]))
+                record(now, measure, r, float(open_cases[c, r]))
             record(now, self.children_code, r, float(open_children[r]))
             record(now, self.pre_code, r, float(pre[r]))
             for k, teams in enumerate(m.teams):
