@@ -224,21 +224,20 @@ def test_the_batch_design_reuses_closed_rows_without_changing_a_figure_or_a_reco
 
 
 @functools.cache
+def _benchmark(name: str):
+    """``benchmarks/NAME.py`` as a module (the benchmarks folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _batch_model():
-    """benchmarks/batch_model.py as a module."""
-    spec = importlib.util.spec_from_file_location("batch_model", ROOT / "benchmarks" / "batch_model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark("batch_model")
 
 
-@functools.cache
 def _batch_prototype():
-    """benchmarks/batch_private_law.py as a module (the benchmarks folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("batch_private_law", ROOT / "benchmarks" / "batch_private_law.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark("batch_private_law")
 
 
 @pytest.mark.parametrize(
