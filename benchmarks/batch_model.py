@@ -79,7 +79,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from batch_private_law import Tapes, caseload_teams, quantiles  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402
-from sim.model.agencies.teams import _capacities  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
 from sim.model.columns import age_to_the_day  # noqa: E402
 from sim.model.entities import Case  # noqa: E402
@@ -130,7 +129,8 @@ RETURNS_ALLOWANCE = 1.25
 """Rows laid out at the start when rows are not recycled: this times the cases expected (returns during the run come
 on top of first cases)."""
 DAY_OF, DISPLACED, VACATED = attrgetter("day"), attrgetter("displaced"), attrgetter("vacated")
-"""The day a diary's record of a hearing is on now (an urgent hearing may have moved it)."""
+"""From a diary's record of a hearing: the day it is on now (the court may have moved it), and how often the court
+moved it for urgent work and vacated it when hours fell."""
 SET_BY_CREATE = frozenset(
     ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
     + ("local_authority", "n_children", "centre", "outcome", "recur", "recur_delay", "listing_draws", "pos")
@@ -166,6 +166,9 @@ PATHWAY_OF_TYPE = [PATHWAYS.index(c) for c in CASE_TYPES]
 PATHFINDER = PATHWAYS.index("pathfinder")
 ROUTES = (*CASE_TYPES, "pathfinder")
 """What a case's order is drawn by: its case type, or Pathfinder for a private law case on that route."""
+ROUTE_CASE_TYPE = (*CASE_TYPES, "private_law")
+"""The case type of each of :data:`ROUTES` (a return keeps it)."""
+PATHFINDER_ROUTE = ROUTES.index("pathfinder")
 TEAM_AGENCY_CODE = {kind: AGENCIES.index(agency) for kind, agency in TEAM_AGENCY.items()}
 HEARING_STAGE = {s.key: s.name for p in PATHWAY_TABLES.values() for s in p.stages if s.kind == HEARING_KIND}
 """The stage each hearing is recorded as, from the pathway tables of ``sim.vocabulary``."""
@@ -387,19 +390,17 @@ class BatchModel:
         self.recurrence_delay: dict[tuple[int, int], object] = {}
         for c, route in enumerate(ROUTES):
             for outcome, rule in scenario.recurrence.get(route, {}).items():
-                assert rule.case_type == CASE_TYPES[min(c, PRIVATE)], "a return to another case type is not prototyped"
+                assert rule.case_type == ROUTE_CASE_TYPE[c], "a return to another case type is not prototyped"
                 self.recurrence_share[c, self.outcome_names.index(outcome)] = rule.share
                 self.recurrence_delay[(c, self.outcome_names.index(outcome))] = rule.delay_days
         self.pathfinder_from_day = np.array(params.pathfinder_from_day)
-        self.counting = records is not None
-        """Keep the timeline's counts as cases move (they are read at every snapshot)."""
         self.open_cases = np.zeros((len(CASE_TYPES), self.n_regions))
         self.open_children = np.zeros(self.n_regions)
         self.pre_proceedings_cases = np.zeros(self.n_regions)
         self.team_children = np.zeros((len(TEAM_KINDS), self.n_regions))
         """Cases issued and not closed by case type and region, their children, cases arrived and not yet issued or
         diverted (``sim.model.monitor.OpenCounts``), and the children in work each team holds (under way, or a slot
-        a case keeps)."""
+        a case keeps): kept as cases move when the timeline is written (with records), read at every snapshot."""
         self._old_route_open = np.zeros(self.n_regions, dtype=np.int64)
         """Open private law cases on the standard route, by region (``Replication.old_route_open``): a region that
         begins Pathfinder keeps their court hours while they last (``sim.model.route_changes``)."""
@@ -637,7 +638,7 @@ class BatchModel:
             self.is_return[rows] = True
         # the order and whether the children come back (drawn at the order; the places are the case's own)
         self.pathfinder[rows] = pathfinder
-        route = np.where(pathfinder, ROUTES.index("pathfinder"), case_type)
+        route = np.where(pathfinder, PATHFINDER_ROUTE, case_type)
         outcome = np.zeros(m, dtype=np.int64)
         for c in np.unique(route).tolist():
             mine = route == c
@@ -882,7 +883,7 @@ class BatchModel:
                 self.work_done(done)
             new = idx[kind == ARRIVE]
             if len(new):
-                if self.counting:
+                if self.rec is not None:
                     self.pre_proceedings_cases += np.bincount(self.region[new], minlength=self.n_regions)
                 old_route = new[(self.case_type[new] == PRIVATE) & ~self.pathfinder[new]]
                 self._old_route_open += np.bincount(self.region[old_route], minlength=self.n_regions)
@@ -900,10 +901,7 @@ class BatchModel:
             mine = rows[(held >> k) & 1 == 1]
             if len(mine):
                 self._freed[k] += np.bincount(self.region[mine], minlength=self.n_regions)
-                if self.counting:
-                    self.team_children[k] -= np.bincount(
-                        self.region[mine], weights=self.n_children[mine], minlength=self.n_regions
-                    )
+                self._team_children(np.full(len(mine), k), mine, -1)
         self.held[rows] = 0
 
     def _count_open(self, rows: np.ndarray, sign: int) -> None:
@@ -914,7 +912,7 @@ class BatchModel:
 
     def _team_children(self, team: np.ndarray, rows: np.ndarray, sign: int) -> None:
         """Children in work a team took on (``sign`` 1) or gave back (-1)."""
-        if self.counting and len(rows):
+        if self.rec is not None and len(rows):
             np.add.at(self.team_children, (team, self.region[rows]), sign * self.n_children[rows])
 
     def taken_off(self, rows: np.ndarray) -> None:
@@ -1031,7 +1029,7 @@ class BatchModel:
                 k = kind[instant]
                 issue = now[k == ISSUE]
                 self.issue[issue] = self.ready[issue]
-                if self.counting and len(issue):  # Replication.count_open
+                if self.rec is not None and len(issue):  # Replication.count_open
                     self._count_open(issue, 1)
                     self.pre_proceedings_cases -= np.bincount(self.region[issue], minlength=self.n_regions)
                 if self.rec is not None:  # proceedings start: the account of agency days starts again
@@ -1074,21 +1072,14 @@ class BatchModel:
             if len(team):
                 self._to_team.append(team)
             court = waiting[kind == COURT_WORK]
-            if len(court):  # needs no capacity: it starts now and takes its duration
-                start = self.ready[court]
-                finish = start + self.value[court, self.pos[court]]
-                if self.rec is not None:
-                    self.stage_started[court] = start
-                self.ready[court] = finish
-                self.schedule(court, np.maximum(np.floor(finish), self.min_due))
-                self.kind[court] = WORK_DONE
+            self._start_work(court, self.ready[court])  # needs no capacity: it starts now
             ended = waiting[kind == DISPOSE]
             if len(ended):
                 self._free_held(ended)
                 self.dispose(ended, withdrawn=False)
             gone = waiting[kind == DIVERT]
             if len(gone):
-                if self.counting:
+                if self.rec is not None:
                     self.pre_proceedings_cases -= np.bincount(self.region[gone], minlength=self.n_regions)
                 self.end[gone] = self.ready[gone]
                 self.diverted[gone] = True
@@ -1101,7 +1092,7 @@ class BatchModel:
 
     def dispose(self, rows: np.ndarray, withdrawn: bool) -> None:
         """The order is made (or the case withdrawn): the row closes; some children return later as a new case."""
-        if self.counting:  # every case disposed was issued
+        if self.rec is not None:  # every case disposed was issued
             self._count_open(rows, -1)
         old_route = rows[(self.case_type[rows] == PRIVATE) & ~self.pathfinder[rows]]
         if len(old_route):
@@ -1199,23 +1190,29 @@ class BatchModel:
             op = self._op(rows)
             self._team_children(self.ops.a_team[op], rows, 1)
             alloc = self.ops.a_type[op] == ALLOCATION
-            work = rows[~alloc]
-            finish = start[~alloc] + self.value[work, self.pos[work]]
-            self.ready[work] = finish
-            self.schedule(work, np.maximum(np.floor(finish), t + 1))  # today's rows are taken
-            self.kind[work] = WORK_DONE
+            self._start_work(rows[~alloc], start[~alloc])
             held = rows[alloc]
-            if self.rec is not None:
-                self.stage_started[work] = start[~alloc]
-                if len(held):
-                    self.rec.stage(
-                        held, op[alloc], self.stage_requested[held], start[alloc], start[alloc], np.zeros(len(held))
-                    )
+            if self.rec is not None and len(held):
+                self.rec.stage(
+                    held, op[alloc], self.stage_requested[held], start[alloc], start[alloc], np.zeros(len(held))
+                )
             if len(held):  # a guardian allocated stays with the case: the next step starts now
                 self.held[held] |= 1 << self.ops.a_team[op[alloc]]
                 self.ready[held] = start[alloc]
                 self.pos[held] += 1
                 self.advance(held)
+
+    def _start_work(self, rows: np.ndarray, start: np.ndarray) -> None:
+        """Work (a team's, or the court's own) that starts at ``start`` and takes its drawn duration: due back on the
+        day it finishes, tomorrow at the soonest (today's rows are taken)."""
+        if not len(rows):
+            return
+        finish = start + self.value[rows, self.pos[rows]]
+        if self.rec is not None:
+            self.stage_started[rows] = start
+        self.ready[rows] = finish
+        self.schedule(rows, np.maximum(np.floor(finish), self.min_due))
+        self.kind[rows] = WORK_DONE
 
     def _allocate_once(self, t: int, requests: np.ndarray, freed: np.ndarray) -> tuple[list[int], list[float]]:
         started_rows: list[int] = []
@@ -1679,7 +1676,6 @@ class BatchMonitor:
         self.rate_codes = [(code[f"utilisation:{k}"], code[f"caseload_per_worker:{k}"]) for k in TEAM_KINDS]
         self.tier_codes = [code[f"utilisation:court:{t}"] for t in model.scenario.courts.tiers]
         self.court_code = code["utilisation:court"]
-        self.workers = [[w for w, _ in _capacities(model.scenario, kind).values()] for kind in TEAM_KINDS]
         self.busy_area = np.zeros((len(TEAM_KINDS), model.n_regions))
         self.last_area = self.busy_area.copy()
         self.last_day = 0.0
@@ -1712,12 +1708,12 @@ class BatchMonitor:
                 record(now, unallocated, r, float(len(queued)))
                 record(now, work_open, r, float(team.busy + len(queued)))
                 record(now, children_open, r, children)
-                record(now, workers, r, self.workers[k][r])
+                record(now, workers, r, team.workers)
                 if elapsed > 0:
                     busy = (self.busy_area[k, r] - self.last_area[k, r]) / elapsed
                     utilisation, caseload = self.rate_codes[k]
                     record(now, utilisation, r, busy / team.slots if team.slots else math.nan)
-                    record(now, caseload, r, busy / self.workers[k][r] if self.workers[k][r] else math.nan)
+                    record(now, caseload, r, busy / team.workers if team.workers else math.nan)
             if elapsed > 0:
                 used_all = available_all = 0.0
                 for t, measure in enumerate(self.tier_codes):
@@ -1944,7 +1940,8 @@ TIMELINE_MEANS += ("work_open:cafcass_long_term", "utilisation:local_authority")
 
 
 def table_sizes(folder: Path) -> dict:
-    """Rows and bytes of the child and stage tables in ``folder``, and the means of :data:`MEANS_COMPARED`."""
+    """Rows and bytes of the child and stage tables in ``folder`` with the means of :data:`MEANS_COMPARED`, and the
+    timeline's rows with the means of :data:`TIMELINE_MEANS`."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 

@@ -364,9 +364,10 @@ def check_court_hours(private: Scenario) -> float:
 class Team:
     """One region's caseload team: slots at the average and stretched, and the queue (rows, first come first)."""
 
-    __slots__ = ("slots", "stretched", "delay", "busy", "queue")
+    __slots__ = ("workers", "slots", "stretched", "delay", "busy", "queue")
 
     def __init__(self, workers: float, limit: float, stretch: float, delay: float) -> None:
+        self.workers = workers
         self.slots = int(math.floor(workers * limit + 1e-9))
         self.stretched = max(self.slots, int(math.floor(workers * limit * stretch + 1e-9)))
         self.delay = delay
