@@ -200,7 +200,7 @@ def test_the_route_check_of_the_batch_design_catches_one_ulp(tmp_path) -> None:
 def test_the_batch_design_reuses_closed_rows_without_changing_a_figure_or_a_record(tmp_path) -> None:
     """A closed case's row is counted into the figures, its records settled, and reused at the next month's start
     (``BatchModel.recycle``): the columns then hold a row per open case, not per case simulated, and the run gives
-    the same figures, the same counts and the same child and stage rows as a run that keeps every row."""
+    the same figures, the same counts and the same rows of all three tables as a run that keeps every row."""
     batch = _batch_model()
     loaded = batch.load_scenario(batch.write_scenario(0.5, 0.5, 20240101, tmp_path))
     runs = {}
