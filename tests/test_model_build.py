@@ -227,9 +227,10 @@ moments, caught, seeder = random.Random(5), {"seeder": 0, "replication": 0}, See
 with tempfile.TemporaryDirectory() as tmp:
     for attempt in range(int(sys.argv[2])):
         where = "seeder" if attempt % 2 else "replication"
-        signal.setitimer(signal.ITIMER_REAL, moments.uniform(0.0, 0.002 if where == "seeder" else 0.1))
+        moment = moments.uniform(0.0, 0.002 if where == "seeder" else 0.1)
         try:
-            inside = True
+            inside = True  # before the timer is armed: a process paused between the two would miss its signal
+            signal.setitimer(signal.ITIMER_REAL, moment)
             if where == "seeder":
                 for key in range(100_000):
                     seeder.state(2**40 + attempt, (attempt, 3), (key, 2**33 + key))
