@@ -221,13 +221,15 @@ def interrupt(signum, frame):
     if inside:
         raise Interrupted
 
-loaded = api.with_changes(api.load(Path(sys.argv[1])), {"run_years": 3})  # a replication lasts about a second
+# six years: a replication takes 0.18 s on the fastest machine seen (three took 0.09 s there, under the 0.1 s of the
+# latest moments, so an attempt could end before its signal), at least three times the latest moment below
+loaded = api.with_changes(api.load(Path(sys.argv[1])), {"run_years": 6})
 signal.signal(signal.SIGALRM, interrupt)
 moments, caught, seeder = random.Random(5), {"seeder": 0, "replication": 0}, Seeder()
 with tempfile.TemporaryDirectory() as tmp:
     for attempt in range(int(sys.argv[2])):
         where = "seeder" if attempt % 2 else "replication"
-        moment = moments.uniform(0.0, 0.002 if where == "seeder" else 0.1)
+        moment = moments.uniform(0.0, 0.002 if where == "seeder" else 0.05)
         try:
             inside = True  # before the timer is armed: a process paused between the two would miss its signal
             signal.setitimer(signal.ITIMER_REAL, moment)
