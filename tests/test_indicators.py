@@ -75,6 +75,18 @@ def test_a_case_whose_children_fall_in_two_age_bands_counts_once_in_each() -> No
     assert value(out, "cases_disposed_in_period_weeks_mean", "age_band", "older") == pytest.approx((100 + 40) / 2 / 7)
 
 
+def test_rows_of_rows_are_the_rows_of_both_selections_taken_from_the_whole_columns() -> None:
+    """A group's disposed results rows are a selection of a selection: they hold the same values as selecting twice,
+    but each column is taken once from the whole columns, not copied for the outer rows first."""
+    columns = {"days": np.arange(10.0), "disposed": np.arange(10) % 3 == 0}
+    group = selection.Rows(columns, np.array([9, 6, 3, 2, 0]))  # a group's positions, in any order
+    disposed = selection.Rows(group, group["disposed"])  # a mask over the group: rows 9, 6, 3, 0
+    assert disposed["days"].tolist() == [9.0, 6.0, 3.0, 0.0]
+    assert disposed.source is columns and "days" not in group.taken
+    first_two = selection.Rows(selection.Rows(columns, columns["disposed"]), np.array([1, 0]))  # positions of a mask
+    assert first_two["days"].tolist() == [3.0, 0.0]
+
+
 def test_stock_indicators_count_every_child_in_proceedings_inside_the_period(hand: pd.DataFrame) -> None:
     out = indicators(hand, period=PERIOD, by_month=True)
     # the warm-up child is open for the whole of 2024 (366 days) and over a year at the end; the other open

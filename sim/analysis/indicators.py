@@ -167,14 +167,14 @@ def _per_case(rows: Arrays) -> Arrays:
 
 
 # ---------------------------------------------------------------------------------------------- flows
-def _disposal_indicators(rows: Arrays) -> dict[str, float]:
-    """Time to disposal in weeks, the 26-week shares and the long waits of the disposed children among ``rows``."""
-    disposed = _take(rows, rows["disposed"])
+def _disposal_indicators(disposed: Arrays, cases: Arrays) -> dict[str, float]:
+    """Time to disposal in weeks, the 26-week shares and the long waits of disposed children (``cases``: the first
+    of their rows of each case)."""
     weeks = disposed["weeks_to_disposal"]
     out = _stats("time_to_disposal_weeks", weeks)
     out["disposed_within_26_weeks_share"] = _share(weeks <= TARGET_WEEKS)
     out["children_disposed_count"] = float(len(weeks))
-    public = _per_case(_take(disposed, disposed["public_law"]))
+    public = _take(cases, cases["public_law"])  # a case type is its case's: the first row of each public law case
     if len(public["case_id"]):
         out["public_law_cases_within_26_weeks_share"] = _share(public["weeks_to_disposal"] <= TARGET_WEEKS)
     for label, threshold_days in LONG_WAITS_DAYS.items():
@@ -184,10 +184,12 @@ def _disposal_indicators(rows: Arrays) -> dict[str, float]:
     return out
 
 
-def _flow_indicators(rows: Arrays) -> dict[str, float]:
-    """Times, shares and per-case counts of results rows (see the module docstring)."""
+def _flow_indicators(rows: Arrays, disposed: Arrays) -> dict[str, float]:
+    """Times, shares and per-case counts of results rows (see the module docstring); ``disposed``: those of them
+    whose case was disposed."""
     out = _stats("days_to_first_hearing", rows["days_to_first_hearing"])
-    out.update(_disposal_indicators(rows))
+    cases = _per_case(disposed)
+    out.update(_disposal_indicators(disposed, cases))
     spent_days = rows["days_in_proceedings"]
     issued = ~np.isnan(spent_days)
     spent_days = spent_days[issued]
@@ -195,7 +197,6 @@ def _flow_indicators(rows: Arrays) -> dict[str, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(age_days > 0, spent_days / age_days, np.nan)
     out.update(_stats("share_of_life_in_proceedings", np.minimum(share, 1.0)))
-    cases = _per_case(_take(rows, rows["disposed"]))
     for column in ("hearings", "adjournments", "vacated"):
         per_case = cases[column]
         out[f"{column}_per_case_mean"] = float(per_case.mean()) if len(per_case) else math.nan
@@ -279,12 +280,11 @@ def end_state_indicators(timeline: pd.DataFrame, replication: int) -> list[tuple
 def _group_indicators(subset: Arrays, breakdown: str, period: Period, agencies: list[str]) -> dict[str, float]:
     """Every child-centred indicator of one group of child rows (``agencies``: those with a delay cost)."""
     flows = _take(subset, subset["results"])
+    disposed = _take(flows, flows["disposed"])
     proceeding = _take(subset, ~np.isnan(subset["days_in_proceedings"]))
-    disposed_days = {
-        column: flows[column][flows["disposed"]] for column in (*ATTRIBUTION_COLUMNS, NOTICE_COLUMN) if column in flows
-    }
+    disposed_days = {column: disposed[column] for column in (*ATTRIBUTION_COLUMNS, NOTICE_COLUMN) if column in flows}
     return {
-        **_flow_indicators(flows),
+        **_flow_indicators(flows, disposed),
         **(_volume_indicators(flows) if breakdown in VOLUME_BREAKDOWNS else {}),
         **attribution_indicators(disposed_days),
         **_domestic_abuse_indicators(flows),

@@ -93,11 +93,23 @@ def groups(frame: pd.DataFrame, column: str) -> Iterator[tuple[str, pd.DataFrame
 
 class Rows(Mapping[str, np.ndarray]):
     """Some rows of a set of columns, each column taken when first read (and kept): a group's indicators read a
-    few of its columns, and a copy of every column of a national replication's million child rows would not fit."""
+    few of its columns, and a copy of every column of a national replication's million child rows would not fit.
+
+    Rows of rows are taken from the first columns at once, through one index made of both selections: a column
+    read only by the inner rows is then taken once, not copied for the outer rows first (on a national
+    replication's indicators, half of the time spent taking rows)."""
 
     def __init__(self, source: Mapping[str, np.ndarray], index: np.ndarray) -> None:
+        if isinstance(source, Rows):
+            source, index = source.source, source.positions()[index]
         self.source, self.index = source, index
         self.taken: dict[str, np.ndarray] = {}
+
+    def positions(self) -> np.ndarray:
+        """The row positions in :attr:`source` (a mask made positions once, when rows of these rows are taken)."""
+        if self.index.dtype == bool:
+            self.index = np.flatnonzero(self.index)
+        return self.index
 
     def __getitem__(self, column: str) -> np.ndarray:
         if column not in self.taken:
