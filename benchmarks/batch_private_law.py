@@ -405,11 +405,11 @@ class Team:
                 at.append(max(float(t), requested + self.delay))
 
 
-def caseload_teams(scenario: Scenario, kinds: tuple[str, ...]) -> list[list[Team]]:
+def caseload_teams(scenario: Scenario, kinds: tuple[str, ...], team: type[Team] = Team) -> list[list[Team]]:
     """Each kind's team in each region, [kind][region], from the scenario keys the model's caseload teams read
-    (``sim.model.agencies.teams``)."""
+    (``sim.model.agencies.teams``); ``team`` the class (``batch_model.Team`` keeps time within a day)."""
     return [
-        [Team(*capacity, *_pressure(scenario, kind)) for capacity in _capacities(scenario, kind).values()]
+        [team(*capacity, *_pressure(scenario, kind)) for capacity in _capacities(scenario, kind).values()]
         for kind in kinds
     ]
 

@@ -223,6 +223,61 @@ def test_the_batch_design_reuses_closed_rows_without_changing_a_figure_or_a_reco
         assert table.reset_index(drop=True).equals(reused_tables[name].reset_index(drop=True)), name
 
 
+def _team_stages(design: str, data: dict, seed: int, folder: Path, stages: tuple[str, ...]) -> dict:
+    """Each named stage's requested, started and ended times by case, from a run of one design of ``data``."""
+    from sim.model.replication import Replication
+    from sim.scenario.loading import scenario_from_dict
+
+    loaded = scenario_from_dict(data)
+    if design == "batch":
+        _batch_model().BatchModel(loaded.scenario, seed, folder).run()
+    else:
+        Replication(loaded, 0, folder, seed=seed).run()
+    table = pq.read_table(folder / "stages.parquet", columns=["case_id", "stage", "requested", "started", "ended"])
+    rows = table.to_pandas()
+    rows["stage"] = rows["stage"].astype(str)
+    return {s: rows[rows["stage"] == s].set_index("case_id").drop(columns="stage").sort_index() for s in stages}
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.9])
+def test_the_batch_designs_caseload_team_is_the_models_m_m_c_queue_case_for_case(rho, tmp_path) -> None:
+    """The M/M/c verification scenario (tests/test_verification.py: a Cafcass team writing Child Impact Reports of a
+    day on average): the batch design's team, which takes a day's freed slots, requests and finished work in time
+    order, starts and finishes every report at the present model's hour, case for case; so the present model's
+    check against Erlang C holds for it too. (Its day-granular team held each slot up to a day too long: a mean
+    wait 11 times Erlang C's.)"""
+    from test_verification import mmc_data
+
+    data = mmc_data(rho, 8, 3)
+    batch, present = (
+        _team_stages(design, data, 3, tmp_path / design, ("child_impact_report",)) for design in ("batch", "present")
+    )
+    mine, theirs = batch["child_impact_report"], present["child_impact_report"]
+    assert len(mine) == len(theirs) > 1_000 * rho * 3
+    waited = (theirs["started"] > theirs["requested"]).mean()
+    assert waited > 0.05  # a queue, not idle servers (Erlang C: 6% of reports wait at rho 0.5, 70% at 0.9)
+    assert mine.equals(theirs)
+
+
+def test_the_batch_designs_tandem_queues_are_the_models_up_to_simultaneous_requests(tmp_path) -> None:
+    """The tandem verification scenario (a local authority team, a hearing, then experts): the first queue is the
+    present model's case for case; after the hearing, cases ask the experts at the same instant (the start of the
+    next day), which the two designs take in different orders, so there only the requests are the same and the
+    mean wait within a few percent."""
+    from test_verification import TANDEM, scenario_dict
+
+    data = scenario_dict(TANDEM)
+    data["run_years"] = 3
+    stages = ("pre_proceedings", "expert_assessment")
+    batch, present = (_team_stages(design, data, 1, tmp_path / design, stages) for design in ("batch", "present"))
+    assert batch["pre_proceedings"].equals(present["pre_proceedings"]) and len(batch["pre_proceedings"]) > 500
+    mine, theirs = (b["expert_assessment"].dropna() for b in (batch, present))
+    shared = mine.index.intersection(theirs.index)
+    assert len(shared) > 500 and mine.loc[shared, "requested"].equals(theirs.loc[shared, "requested"])
+    waits = [((t["started"] - t["requested"]).dt.total_seconds() / 86_400).mean() for t in (mine, theirs)]
+    assert waits[0] == pytest.approx(waits[1], rel=0.05)
+
+
 @functools.cache
 def _benchmark(name: str):
     """``benchmarks/NAME.py`` as a module (the benchmarks folder is not a package)."""
