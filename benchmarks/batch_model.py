@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import fnmatch
 import gc
 import heapq
 import io
@@ -81,7 +82,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from batch_private_law import Tapes, caseload_teams, quantiles  # noqa: E402
+from batch_private_law import Tapes, caseload_teams, quantiles, team_capacities  # noqa: E402
 from batch_private_law import Team as DayTeam  # noqa: E402
 
 from sim.model.agencies.court import Court  # noqa: E402
@@ -186,6 +187,39 @@ def place(name: str) -> int:
     return BASES[PURPOSE[name]]
 
 
+READ_WHEN_IT_HAPPENS = (
+    "courts.capacity.*", "courts.listing.*", "courts.recess", "courts.sitting_weekdays", "courts.relist_notice_days",
+    "courts.urgent_relist_notice_days", "courts.vacate_probability", "courts.adjourn_probability*", "demand.*",
+    "cafcass.*", "local_authorities.*", "experts.*", "regions.*.cafcass.*", "regions.*.local_authority.social_workers",
+    "regions.*.experts.assessors", "regions.*.court.sitting_hours_per_day",
+)  # fmt: skip
+"""Scenario keys a policy may change in the batch design: the court's hours and listing rules, demand, the teams'
+workers and caseloads, and the court's chances of vacating and adjourning, all read when they are used."""
+READ_AT_CREATION = ("regions.*.pathfinder_from",)
+"""Keys a case takes when it is created (at its month's start): a policy may change them on a month's first day."""
+
+
+def policy_changes(before: Scenario, after: Scenario) -> tuple[list[str], list[str]]:
+    """The keys a policy changes that the batch design fixes when a case is created (it cannot follow them yet),
+    and those a case takes when it is created (see :data:`READ_AT_CREATION`)."""
+    old, new = (flat_keys(s.model_dump(mode="json", exclude={"policies", "history"})) for s in (before, after))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    at_creation = [k for k in changed if any(fnmatch.fnmatch(k, p) for p in READ_AT_CREATION)]
+    read_later = [k for k in changed if any(fnmatch.fnmatch(k, p) for p in READ_WHEN_IT_HAPPENS)]
+    fixed = [k for k in changed if k not in at_creation and k not in read_later]
+    return fixed, at_creation
+
+
+def flat_keys(data: object, prefix: str = "") -> dict[str, object]:
+    """A scenario's values by dotted key (a list is one value)."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        out.update(flat_keys(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 class Ops:
     """The operations routes are made of, each an id with its type, team, hearing key, list and rank."""
 
@@ -219,20 +253,10 @@ class Ops:
         got = self.ids.get(key)
         if got is not None:
             return got
-        params = self.params
         tier, rank, urgent, withdrawal, from_issue = -1, (0, 0), False, 0.0, False
         if hearing is not None:
-            pathway, hearing_key, tier_of, withdrawal = hearing
-            plan = params.hearings[hearing_key]
-            tier = plan.tier if tier_of is None else params.hearings[tier_of].tier
-            urgent, from_issue = plan.urgent, plan.notice_from_issue
-            by_hearing = params.rank_by_hearing.get(hearing_key)
-            rank = tuple(
-                by_hearing
-                if by_hearing is not None
-                else params.listing_rank[LISTING_CLASSES.index(listing_class(pathway, bool(da)))]
-                for da in (0, 1)
-            )
+            withdrawal = hearing[3]
+            tier, rank, urgent, from_issue = self._listing(hearing)
         self.ids[key] = len(self.type)
         self.keys.append(key)
         self.type.append(kind)
@@ -248,6 +272,30 @@ class Ops:
             agency = COURT if hearing is not None else TEAM_AGENCY_CODE.get(team or "", -1)
         self.agency.append(agency)
         return self.ids[key]
+
+    def follow(self, params: Parameters) -> None:
+        """A policy's listing rules: each hearing's rank and urgency as the present model reads them when it books."""
+        self.params = params
+        for i, (_, _, _, hearing, _) in enumerate(self.keys):
+            if hearing is not None:
+                self.tier[i], self.rank[i], self.urgent[i] = self._listing(hearing)[:3]
+        self.arrays()
+
+    def _listing(self, hearing: tuple) -> tuple[int, tuple[int, int], bool, bool]:
+        """A hearing's list (tier), rank (without and with domestic abuse), urgency and whether its notice runs from
+        issue."""
+        params = self.params
+        pathway, hearing_key, tier_of, _ = hearing
+        plan = params.hearings[hearing_key]
+        tier = plan.tier if tier_of is None else params.hearings[tier_of].tier
+        by_hearing = params.rank_by_hearing.get(hearing_key)
+        rank = tuple(
+            by_hearing
+            if by_hearing is not None
+            else params.listing_rank[LISTING_CLASSES.index(listing_class(pathway, bool(da)))]
+            for da in (0, 1)
+        )
+        return tier, rank, plan.urgent, plan.notice_from_issue
 
     def arrays(self) -> None:
         """The descriptions as numpy arrays, for batches (called once every operation is known)."""
@@ -410,6 +458,15 @@ class Team(DayTeam):
                     ask = self.queue.popleft()
                     order = self._start(max(float(t), ask[0] + self.delay), ask, horizon, events, order, out)
 
+    def set_capacity(self, workers: float, limit: float, stretch: float, delay: float) -> bool:
+        """A policy's workers or caseload limits (``CaseloadTeam.set_capacity``): new slots are used at once, lost
+        ones go as work finishes. Whether work waiting may now start (the day's allocation must look at this team)."""
+        self.workers = workers
+        self.slots = int(math.floor(workers * limit + 1e-9))
+        self.stretched = max(self.slots, int(math.floor(workers * limit * stretch + 1e-9)))
+        self.delay = delay
+        return bool(self.queue)
+
     def _without_waiting(self, freed: list[float], asking: list[tuple], horizon: float, out: Started) -> None:
         """Nobody waits when every request would find a slot even if every slot freed today were freed after it:
         each starts when it asks, and every slot freed goes idle. (Most of a day's allocations: taking them in time
@@ -452,8 +509,20 @@ class Started:
 class BatchModel:
     """Every case type as rows of numpy columns, moved on a day at a time (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, seed: int, records: Path | None = None, recycling: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        records: Path | None = None,
+        recycling: bool = True,
+        periods: list[tuple[float, Scenario]] | None = None,
+    ) -> None:
         self.scenario = scenario
+        """The scenario in force now: ``periods`` (the loader's, policies and history rows) changes it at their days."""
+        self._policy_periods = periods or [(0.0, scenario)]
+        self._next_period = 1
+        self._poked: set[tuple[int, int]] = set()
+        """Teams given slots by a policy while work waited: today's allocation looks at them."""
         self.recycling = recycling
         """A closed case's row is counted into the figures, its records settled, and reused at the next month's
         start, so the columns grow with open cases, not with every case simulated (``recycle``)."""
@@ -971,6 +1040,7 @@ class BatchModel:
             idx = idx[self.stamp[idx] == at]
         if t + 1 > self.end_day:
             idx = idx[self.ready[idx] < self.end_day]
+        self.due[idx] = -1  # taken: a row that now waits in a team's queue is due on no day
         return idx[np.lexsort((self.seq[idx], self.ready[idx]))]  # ties in the order the cases were created
 
     def day(self, t: int) -> None:
@@ -1006,6 +1076,7 @@ class BatchModel:
             again = np.concatenate(self._again)
             self._again = []
             again = again[np.lexsort((self.seq[again], self.ready[again]))]
+            self.due[again] = -1
             self.work_done(again)
             self.allocate(t)
         if self._to_book:
@@ -1298,10 +1369,12 @@ class BatchModel:
         """Slots freed today go to the queue first come first served; then today's requests, in ready order; then
         work that has waited the allocation delay takes a stretched slot. Sequential per team. An allocation that
         starts a case on its next step may ask again or free a slot, so this repeats until nothing is left."""
-        while self._to_team or self._freed:
+        while self._to_team or self._freed or self._poked:
             requests = np.concatenate(self._to_team) if self._to_team else np.empty(0, dtype=np.int64)
             freed = self._freed
-            self._to_team, self._freed = [], {}
+            for key in self._poked:
+                freed.setdefault(key, [])
+            self._to_team, self._freed, self._poked = [], {}, set()
             started_rows, started_at = self._allocate_once(t, requests, freed)
             if not started_rows:
                 continue
@@ -1444,7 +1517,7 @@ class BatchModel:
         """First applications month by month and returns from before the run, drawn as the present model draws them,
         created as rows ahead of their day (one batch per case type and month)."""
         scenario, streams = self.scenario, self.streams
-        self._periods = [(0.0, scenario)]
+        self._periods = self._policy_periods
         bounds = segment_bounds(scenario.sim_start_date, self.end_day, [])
         self._months = list(zip(bounds[:-1], bounds[1:], strict=True))
         self._month_start_days = np.floor([start for start, _ in self._months])
@@ -1518,6 +1591,7 @@ class BatchModel:
                 self.min_due = t
                 if monitor is not None and t % interval == 0:  # the state at the end of the day before
                     monitor.snapshot(float(t))
+                self._apply_policies(t)
                 while month < len(month_starts) and month_starts[month] <= t:
                     self.recycle()
                     self.create_month(month)
@@ -1532,6 +1606,39 @@ class BatchModel:
         env.run()
         if self.rec is not None:
             self.rec.close(self.end_day)
+
+    def _apply_policies(self, t: int) -> None:
+        """Each period (a policy, a history row) whose day has come, before the day's step and the month's new cases
+        (``Replication._apply_policies``): the court, the teams and what the batch reads when it happens follow it."""
+        periods = self._policy_periods
+        while self._next_period < len(periods) and periods[self._next_period][0] <= t:
+            day, scenario = periods[self._next_period]
+            self._next_period += 1
+            fixed, at_creation = policy_changes(self.scenario, scenario)
+            if fixed:
+                raise NotImplementedError(
+                    f"a policy of day {day:g} changes {', '.join(fixed)}: the batch design fixes these when a case is "
+                    "created, and rebuilding open cases' routes at a policy's date is not prototyped"
+                )
+            if at_creation and day not in self._month_start_days:
+                raise NotImplementedError(
+                    f"a policy of day {day:g} changes {', '.join(at_creation)}, which a case takes when it is created: "
+                    "the batch design creates a month's cases at its start, so such a policy must begin a month"
+                )
+            self.scenario = scenario
+            params = self.params
+            params.configure(scenario)
+            self.court.apply(scenario, int(math.ceil(day)))
+            for k, (kind, teams) in enumerate(zip(TEAM_KINDS, self.teams, strict=True)):
+                for r, (team, capacity) in enumerate(zip(teams, team_capacities(scenario, kind), strict=True)):
+                    if team.set_capacity(*capacity):
+                        self._poked.add((k, r))
+            courts = scenario.courts
+            self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
+            self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
+            self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
+            self.pathfinder_from_day = np.array(params.pathfinder_from_day)
+            self.ops.follow(params)
 
     def left_behind(self) -> int:
         """Rows due before the last day that were never taken: each would be a case lost (there must be none)."""
@@ -2020,18 +2127,22 @@ def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- the two designs
-def write_scenario(run_years: float, warm_up_years: float, seed: int, folder: Path) -> Path:
-    """The baseline, the years asked for (Wales begins Pathfinder on its date, in the warm-up of the baseline's own
-    years)."""
-    overrides = {
-        "extends": str(BASELINE),
-        "name": "baseline_years",
-        "description": "The baseline with the years asked for (benchmarks/batch_model.py).",
-        "run_years": run_years,
+def write_scenario(
+    run_years: float | None, warm_up_years: float | None, seed: int, folder: Path, base: Path = BASELINE
+) -> Path:
+    """The baseline (or ``base``), the years asked for (its own where None; Wales begins Pathfinder on its date, in
+    the warm-up of the baseline's own years)."""
+    overrides: dict = {
+        "extends": str(Path(base).resolve()),
+        "name": f"{Path(base).stem}_years",
+        "description": "A scenario with the years asked for (benchmarks/batch_model.py).",
         "seed": seed,
-        "starting_state": {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))},
     }
-    path = folder / f"baseline_{run_years:g}y_{warm_up_years:g}w.yaml"
+    if run_years is not None:
+        overrides["run_years"] = run_years
+    if warm_up_years is not None:
+        overrides["starting_state"] = {"warm_up_days": int(round(warm_up_years * DAYS_PER_YEAR))}
+    path = folder / f"{Path(base).stem}_{run_years}y_{warm_up_years}w.yaml"
     path.write_text(yaml.safe_dump(overrides, sort_keys=False))
     return path
 
@@ -2043,7 +2154,7 @@ def run_batch(loaded: LoadedScenario, seed: int, profile: bool = False, check: i
     gc.disable()
     profiler = cProfile.Profile() if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
-    model = BatchModel(scenario, seed, folder, recycling=not check)
+    model = BatchModel(scenario, seed, folder, recycling=not check, periods=loaded.periods)
     if profiler:
         profiler.enable()
     model.run()
@@ -2169,8 +2280,14 @@ def run_present(loaded: LoadedScenario, seed: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run-years", type=float, default=1.0)
-    parser.add_argument("--warm-up-years", type=float, default=2.0)
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        help="a scenario to run instead of the baseline, with its policies and history (its own years unless "
+        "--run-years and --warm-up-years are given)",
+    )
+    parser.add_argument("--run-years", type=float, help="years of results (default 1 for the baseline)")
+    parser.add_argument("--warm-up-years", type=float, help="years of warm-up (default 2 for the baseline)")
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument(
@@ -2198,7 +2315,10 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="batch-model-"))
     try:
-        loaded = load_scenario(write_scenario(args.run_years, args.warm_up_years, args.seed, folder))
+        years = (args.run_years, args.warm_up_years)
+        if args.scenario is None:  # the baseline: one year after two of warm-up unless asked otherwise
+            years = (1.0 if years[0] is None else years[0], 2.0 if years[1] is None else years[1])
+        loaded = load_scenario(write_scenario(*years, args.seed, folder, args.scenario or BASELINE))
         results = []
         for seed in range(args.seed, args.seed + args.seeds):
             for _ in range(args.rounds):

@@ -408,10 +408,13 @@ class Team:
 def caseload_teams(scenario: Scenario, kinds: tuple[str, ...], team: type[Team] = Team) -> list[list[Team]]:
     """Each kind's team in each region, [kind][region], from the scenario keys the model's caseload teams read
     (``sim.model.agencies.teams``); ``team`` the class (``batch_model.Team`` keeps time within a day)."""
-    return [
-        [team(*capacity, *_pressure(scenario, kind)) for capacity in _capacities(scenario, kind).values()]
-        for kind in kinds
-    ]
+    return [[team(*capacity) for capacity in team_capacities(scenario, kind)] for kind in kinds]
+
+
+def team_capacities(scenario: Scenario, kind: str) -> list[tuple[float, float, float, float]]:
+    """(workers, caseload limit, stretch, allocation delay in days) of a team kind in each region, in region order."""
+    pressure = _pressure(scenario, kind)
+    return [(*capacity, *pressure) for capacity in _capacities(scenario, kind).values()]
 
 
 class BatchPrivateLaw:
