@@ -33,14 +33,18 @@ and records either way (``recycling=False`` keeps every row, which the route che
 that need no capacity, a Child Impact Report by a team, a fact-finding or decision hearing for some, a review recorded
 after the order. On the day a region begins it, the court's hours are re-split by the product's own
 ``sim.model.route_changes.follow_routes``, holding the old route's split while this model's count of open
-standard-route cases lasts. The scenario is the baseline itself, with the years asked for.
+standard-route cases lasts. The scenario is the baseline itself, with the years asked for, or any other
+(``--scenario``).
 
 **Teams in continuous time.** A day's step takes each team's freed slots, requests and finished work in time
 order (``Team.allocate_at``), and work that starts and finishes the same day is taken again that day, so a team is
 the present model's M/M/c queue case for case (``tests/test_benchmarks.py``, on the verification scenarios).
 
-**What it simplifies**: whole-day steps with a fixed order within a day; no policies and no declared open caseload
-at the start (the baseline has neither). A hearing or decision asked past its tape's places is drawn from the case's
+**Dated policies and history rows** of capacity, demand and listing rules apply on their day (``_apply_policies``);
+one that changes what a route fixes when its case is created is refused by its keys (``policy_changes``).
+
+**What it simplifies**: whole-day steps with a fixed order within a day; no policy that changes a route's decisions
+or durations, and no declared open caseload at the start (the baseline and the back-cast have neither). A hearing or decision asked past its tape's places is drawn from the case's
 own generator as in the present model. Records are written only with ``--records``: the child and stage tables,
 through the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's
 row counts and column means (notice counted as the present model counts it), and the weekly timeline counted from
