@@ -44,12 +44,12 @@ the present model's M/M/c queue case for case (``tests/test_benchmarks.py``, on 
 one that changes what a route fixes when its case is created is refused by its keys (``policy_changes``).
 
 **What it simplifies**: whole-day steps with a fixed order within a day; no policy that changes a route's decisions
-or durations, and no declared open caseload at the start (the baseline and the back-cast have neither). A hearing or decision asked past its tape's places is drawn from the case's
-own generator as in the present model. Records are written only with ``--records``: the child and stage tables,
-through the present model's own ``Recorder`` columns and Parquet writer (``BatchRecords``), with the present model's
-row counts and column means (notice counted as the present model counts it), and the weekly timeline counted from
-the columns and teams (``BatchMonitor``). Without it the present model's time includes writing its tables and the
-prototype's does not.
+or durations, and no declared open caseload at the start (the baseline and the back-cast have neither). A hearing or
+decision asked past its tape's places is drawn from the case's own generator as in the present model. Records are
+written only with ``--records``: the child and stage tables, through the present model's own ``Recorder`` columns
+and Parquet writer (``BatchRecords``), with the present model's row counts and column means (notice counted as the
+present model counts it), and the weekly timeline counted from the columns and teams (``BatchMonitor``). Without it
+the present model's time includes writing its tables and the prototype's does not.
 
 **Measured** in ``docs/performance.md`` ("The day-by-day batch design on every pathway"). The last line printed is
 one JSON object: ``{"designs": [{design, cases, cpu_s, cases_per_cpu_second, by_case_type}, ...],

@@ -77,6 +77,29 @@ def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
     assert (tmp_path / "children.parquet").exists()  # --out keeps the replication's tables
 
 
+def test_the_batch_command_runs_a_replication_through_the_projects_indicators(tmp_path) -> None:
+    """benchmarks/batch_command.py does what `run` does for one replication with the batch design in place of the
+    present model: its tables are the project's, read by the project's own indicators, which give every case type's
+    headline; its last line is one JSON object whose parts add up to no more than the process's CPU time."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "batch_command.py"), str(SMALL), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["cases"] > 500 and figures["indicator_rows"] > 100
+    assert set(figures["parts"]) == {"imports", "scenario", "model and tables", "indicators"}
+    assert sum(figures["parts"].values()) <= figures["cpu_s"] + 0.01
+    assert figures["us_per_case"] == pytest.approx(1e6 * figures["cpu_s"] / figures["cases"], rel=0.01)
+    rows = pq.read_table(tmp_path / "indicators.parquet").to_pandas()
+    headline = rows[(rows["indicator"] == "time_to_disposal_weeks_mean") & (rows["breakdown"] == "case_type")]
+    assert set(headline["group"]) == {"public_law", "private_law", "domestic_abuse"}
+    assert headline["value"].between(0.1, 200).all()
+
+
 FURTHER_CMH = "public_law.further_case_management.count_shares"
 
 

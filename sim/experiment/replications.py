@@ -31,7 +31,7 @@ from sim.analysis.indicators import HEADLINE, INDICATOR_COLUMNS
 from sim.analysis.statistics import half_width_share, summarise
 from sim.experiment.executors import Executor, LocalExecutor, describe_exception
 from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, write_manifest
-from sim.experiment.memory import return_freed_memory, simulation_allocation
+from sim.experiment.memory import indicators_allocation, return_freed_memory, simulation_allocation
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress, part_reporter
 from sim.experiment.replication_indicators import replication_indicators
@@ -115,7 +115,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
                     )
                 stats, first_started = joined
             gc.collect()  # what the run left in cycles (Environment.discard freed the rest) goes before the tables
-        indicators = replication_indicators(directory, task.loaded.scenario, task.loaded.periods)
+        with indicators_allocation():
+            indicators = replication_indicators(directory, task.loaded.scenario, task.loaded.periods)
         table = pa.Table.from_pandas(indicators, preserve_index=False)
         write_atomically(directory / "indicators.parquet", lambda tmp: pq.write_table(table, tmp))
         wall = time.perf_counter() - started if task.region is None else time.time() - first_started
