@@ -12,6 +12,7 @@ import pytest
 
 from sim import api
 from sim.analysis.drift import DRIFT_INDICATORS
+from sim.analysis.run_reading import labels
 from sim.analysis.statistics import natural_bounds
 from sim.analysis.trajectory import MEASURES, measure
 from sim.experiment.trajectory import FIT_UNTIL, period_bounds, published_trajectory
@@ -369,3 +370,17 @@ def test_the_timeline_ends_with_a_snapshot_of_the_runs_end() -> None:
     for case_type in ("public_law", "private_law", "domestic_abuse"):
         counted = last.loc[last["measure"].astype(str) == f"open_cases:{case_type}", "value"].sum()
         assert counted == (left_open["case_type"] == case_type).sum() > 0, case_type
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["public_law", "private_law", "public_law"], dtype="category"),
+        pd.Series(["wales", None, "london"], dtype="category"),  # a missing label reads as astype(str) reads it
+        pd.Series(["wales", "london", "wales"]),
+    ],
+)
+def test_a_label_column_reads_as_strings_whatever_its_type(column: pd.Series) -> None:
+    """The per-case frame's case types and regions (``labels``) are the strings ``astype(str)`` gives, but a
+    categorical column's are taken from its categories rather than made one per row."""
+    assert labels(column).tolist() == column.astype(str).tolist()
