@@ -89,6 +89,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from batch_private_law import Tapes, caseload_teams, quantiles, team_capacities  # noqa: E402
 from batch_private_law import Team as DayTeam  # noqa: E402
 
+from sim.experiment.run_record import flatten  # noqa: E402
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.arrivals import arrivals_between, cases_per_year_at, segment_bounds  # noqa: E402
 from sim.model.columns import age_to_the_day  # noqa: E402
@@ -206,22 +207,12 @@ READ_AT_CREATION = ("regions.*.pathfinder_from",)
 def policy_changes(before: Scenario, after: Scenario) -> tuple[list[str], list[str]]:
     """The keys a policy changes that the batch design fixes when a case is created (it cannot follow them yet),
     and those a case takes when it is created (see :data:`READ_AT_CREATION`)."""
-    old, new = (flat_keys(s.model_dump(mode="json", exclude={"policies", "history"})) for s in (before, after))
+    old, new = (flatten(s.model_dump(mode="json", exclude={"policies", "history"})) for s in (before, after))
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     at_creation = [k for k in changed if any(fnmatch.fnmatch(k, p) for p in READ_AT_CREATION)]
     read_later = [k for k in changed if any(fnmatch.fnmatch(k, p) for p in READ_WHEN_IT_HAPPENS)]
     fixed = [k for k in changed if k not in at_creation and k not in read_later]
     return fixed, at_creation
-
-
-def flat_keys(data: object, prefix: str = "") -> dict[str, object]:
-    """A scenario's values by dotted key (a list is one value)."""
-    if not isinstance(data, dict):
-        return {prefix: data}
-    out: dict[str, object] = {}
-    for key, value in data.items():
-        out.update(flat_keys(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
 
 
 class Ops:

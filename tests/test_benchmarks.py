@@ -55,17 +55,17 @@ def test_the_per_operation_benchmarks_run(tmp_path) -> None:
     assert " passed" in done.stdout and "error" not in done.stdout.splitlines()[-1]
 
 
+def benchmark_lines(name: str, *args: str) -> list[str]:
+    """The lines ``benchmarks/NAME.py ARGS`` prints, run as a user runs it (it must succeed)."""
+    command = [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()
+
+
 @pytest.mark.slow
 def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_national.py"), str(SMALL), "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    lines = benchmark_lines("bench_national", str(SMALL), "--out", str(tmp_path))
     figures = json.loads(lines[-1])
     assert set(figures) == KEYS
     assert figures["cases"] > 500 and figures["events"] > 4 * figures["cases"]
@@ -81,15 +81,7 @@ def test_the_batch_command_runs_a_replication_through_the_projects_indicators(tm
     """benchmarks/batch_command.py does what `run` does for one replication with the batch design in place of the
     present model: its tables are the project's, read by the project's own indicators, which give every case type's
     headline; its last line is one JSON object whose parts add up to no more than the process's CPU time."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "batch_command.py"), str(SMALL), "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(benchmark_lines("batch_command", str(SMALL), "--out", str(tmp_path))[-1])
     assert figures["cases"] > 500 and figures["indicator_rows"] > 100
     assert set(figures["parts"]) == {"imports", "scenario", "model and tables", "indicators"}
     assert sum(figures["parts"].values()) <= figures["cpu_s"] + 0.01
