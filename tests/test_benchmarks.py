@@ -90,6 +90,13 @@ def test_the_batch_command_runs_a_replication_through_the_projects_indicators(tm
     headline = rows[(rows["indicator"] == "time_to_disposal_weeks_mean") & (rows["breakdown"] == "case_type")]
     assert set(headline["group"]) == {"public_law", "private_law", "domestic_abuse"}
     assert headline["value"].between(0.1, 200).all()
+    from sim.outputs.ocel import build, sample_children  # the journey log is built from the same two tables
+
+    children = pq.read_table(tmp_path / "children.parquet").to_pandas()
+    log = build(sample_children(children, 60), pq.read_table(tmp_path / "stages.parquet").to_pandas())
+    followed = {o["id"] for o in log["objects"] if o["id"].startswith("child-")}
+    cases = {o["id"] for o in log["objects"] if o["id"].startswith("case-")}
+    assert len(followed) >= 60 and len(log["events"]) > 5 * len(cases)  # a case's issue, stages and order
 
 
 FURTHER_CMH = "public_law.further_case_management.count_shares"
