@@ -43,8 +43,11 @@ the present model's M/M/c queue case for case (``tests/test_benchmarks.py``, on 
 **Dated policies and history rows** of capacity, demand and listing rules apply on their day (``_apply_policies``);
 one that changes what a route fixes when its case is created is refused by its keys (``policy_changes``).
 
+**A declared open caseload** (``starting_state.open_cases``) starts each case's route at its stage, as the pathway
+modules start it (``open_caseload``), its next hearing listed from the day booked for it.
+
 **What it simplifies**: whole-day steps with a fixed order within a day; no policy that changes a route's decisions
-or durations, and no declared open caseload at the start (the baseline and the back-cast have neither). A hearing or
+or durations (no scenario the project ships has one). A hearing or
 decision asked past its tape's places is drawn from the case's own generator as in the present model. Records are
 written only with ``--records``: the child and stage tables, through the present model's own ``Recorder`` columns
 and Parquet writer (``BatchRecords``), with the present model's row counts and column means (notice counted as the
@@ -100,6 +103,7 @@ from sim.model.random_streams import (  # noqa: E402
     BASES,
     CAPS,
     COUNT_PLACES,
+    OPEN_CASELOAD,
     PURPOSE,
     RETURNED_FROM_BEFORE,
     Draws,
@@ -133,6 +137,13 @@ from sim.vocabulary import (  # noqa: E402
 from sim.vocabulary import HEARING as HEARING_KIND  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+ENTRY = {
+    (name, stage): PATHWAY_TABLES[name].entry_code(stage)
+    for name in CASE_TYPES
+    for stage in PATHWAY_TABLES[name].entry_stages
+}
+"""A pathway's entry stages by code (``Pathway.entry_code``): where an open case of the starting state begins its
+route (0: a new case, from the start)."""
 TARGET_CASES_PER_CPU_SECOND = 33_000
 PUBLIC, PRIVATE, DOMESTIC = (CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse"))
 REPLICATION = 0
@@ -146,6 +157,7 @@ moved it for urgent work and vacated it when hours fell."""
 SET_BY_CREATE = frozenset(
     ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
     + ("local_authority", "n_children", "centre", "outcome", "recur", "recur_delay", "listing_draws", "pos")
+    + ("entry", "booked")
 )
 """Columns every new case's row is given in full by ``create``: a recycled row's old values there need no reset. (Its
 arrival is reset: a free row must not look like a case open at the end.)"""
@@ -699,6 +711,8 @@ class BatchModel:
         "notice_court": (np.float64, 0.0),
         "pre_proceedings": (np.float64, 0.0),
         "freed_early": (np.bool_, False),  # team work finishing the day it started: its team freed the slot then
+        "entry": (np.int64, 0),  # the stage an open case of the starting state began at (0: a new case)
+        "booked": (np.float64, np.nan),  # the day an open case's next hearing was booked for before the run
     }
 
     BLOCKS = {
@@ -739,6 +753,8 @@ class BatchModel:
         returns: np.ndarray,
         inherited: dict[str, np.ndarray] | None = None,
         seq: np.ndarray | None = None,
+        entry: np.ndarray | None = None,
+        booked: np.ndarray | None = None,
     ) -> None:
         """New rows for cases of one type, each known as the present model knows it (origin, serial, returns). A
         return takes what it ``inherited`` from the case it returns from (:data:`INHERITED`: centre, local authority,
@@ -747,6 +763,7 @@ class BatchModel:
         m = len(arrival)
         if m == 0:
             return
+        entry = np.zeros(m, dtype=np.int64) if entry is None else entry
         raw = self.tapes[case_type].rows(origin, serial, returns)
         ids = np.stack([origin, np.full(m, case_type), serial, returns], axis=1)
         tape = Tape(raw, (self.seed, REPLICATION, case_type), ids)
@@ -758,15 +775,15 @@ class BatchModel:
         else:  # a return keeps its parent's flag
             da = inherited["da"].astype(bool)
         pathfinder = np.zeros(m, dtype=bool)
-        if case_type == PRIVATE:  # Replication.pathway: the route in force in the region when the case arrives
-            pathfinder = arrival >= self.pathfinder_from_day[region]
-            self._private_law(routes, every[~pathfinder], da)
+        if case_type == PRIVATE:  # Replication.pathway: the route in force in the region when a new case arrives
+            pathfinder = (arrival >= self.pathfinder_from_day[region]) & (entry == 0)
+            self._private_law(routes, every[~pathfinder], da, entry)
             if pathfinder.any():
                 self._pathfinder(routes, every[pathfinder], da)
         elif case_type == PUBLIC:
-            self._public_law(routes, every)
+            self._public_law(routes, every, entry)
         else:
-            self._domestic_abuse(routes, every, tape)
+            self._domestic_abuse(routes, every, tape, entry)
         used = int(routes.cursor.max())
         rows = self._take_rows(m, used)
         if seq is None:
@@ -777,10 +794,14 @@ class BatchModel:
         self.origin[rows], self.serial[rows], self.returns[rows] = origin, serial, returns
         self.arrival[rows] = arrival
         self.region[rows] = region
-        # due on its arrival's day; a return that comes back at once is taken tomorrow
-        self.schedule(rows, np.maximum(np.floor(arrival), self.min_due))
+        # due on its arrival's day; a return that comes back at once is taken tomorrow; an open case starts now
+        starts = np.where(entry > 0, 0.0, arrival)
+        self.schedule(rows, np.maximum(np.floor(starts), self.min_due))
         self.kind[rows] = ARRIVE
-        self.ready[rows] = arrival
+        self.ready[rows] = starts
+        self.entry[rows] = entry
+        self.booked[rows] = np.nan if booked is None else booked
+        self.issue[rows[entry > 0]] = arrival[entry > 0]  # issued before the run, when it "arrived"
         if inherited is None:  # Replication.new_case: the flag, local authority, children, then the centre
             self.da[rows] = da
             self.local_authority[rows] = (
@@ -804,7 +825,7 @@ class BatchModel:
                 for k in range(int(n_kids.max())):
                     mine = np.flatnonzero(n_kids > k)
                     age = quantiles(self.age_dists[case_type], tape.next(AGE, mine))
-                    self.birth[rows[mine], k] = arrival[mine] - age * DAYS_PER_YEAR
+                    self.birth[rows[mine], k] = starts[mine] - age * DAYS_PER_YEAR  # an open case's: at the start
         else:
             for name in INHERITED:
                 getattr(self, name)[rows] = inherited[name]
@@ -872,26 +893,33 @@ class BatchModel:
                 getattr(self, name)[rows] = fill
         self._free = np.concatenate([self._free, rows])
 
-    def _private_law(self, routes: Routes, rows: np.ndarray, da: np.ndarray) -> None:
-        """``pathways/private_law.py`` for cases entering at the start, on the standard route."""
+    def _private_law(self, routes: Routes, rows: np.ndarray, da: np.ndarray, entry: np.ndarray) -> None:
+        """``pathways/private_law.py`` on the standard route, from each case's entry stage (``entry``, by route
+        row: 0 for a new case, else the stage an open case of the starting state is at)."""
         pl, tape, h, add = self.scenario.private_law, routes.tape, self.h, routes.add
-        add(rows, self.op_issue)
-        routes.work(rows, self.op_work[("safeguarding_checks", "cafcass_short_term")], "private_law.safeguarding_days")
-        routes.hearing(rows, h["private_law.first_hearing"], "private_law.first_hearing")
-        add(rows, self.op_release["cafcass_short_term"])
-        resolved = tape.chance("private_law.resolved_at_first_hearing_share", pl.resolved_at_first_hearing_share, rows)
-        on = rows[~resolved]
-        fd = tape.chance(
-            "private_law.first_disposal_at_first_hearing_share", pl.first_disposal_at_first_hearing_share, on
+        add(rows[entry[rows] == 0], self.op_issue)
+        first = rows[entry[rows] <= ENTRY["private_law", "first_hearing"]]
+        checked = first[entry[first] <= ENTRY["private_law", "safeguarding_checks"]]
+        routes.work(
+            checked, self.op_work[("safeguarding_checks", "cafcass_short_term")], "private_law.safeguarding_days"
         )
-        add(on[fd], self.op_first_disposal)
+        routes.hearing(first, h["private_law.first_hearing"], "private_law.first_hearing")
+        add(checked, self.op_release["cafcass_short_term"])
+        resolved = tape.chance("private_law.resolved_at_first_hearing_share", pl.resolved_at_first_hearing_share, first)
+        fhdra_on = first[~resolved]
+        fd = tape.chance(
+            "private_law.first_disposal_at_first_hearing_share", pl.first_disposal_at_first_hearing_share, fhdra_on
+        )
+        add(fhdra_on[fd], self.op_first_disposal)
+        on = np.sort(np.concatenate([fhdra_on, rows[entry[rows] > ENTRY["private_law", "first_hearing"]]]))
         lay = tape.chance("private_law.allocated_to_lay_justices_share", pl.allocated_to_lay_justices_share, on)
-        ff = on[da[on]]
+        directed = on[entry[on] <= ENTRY["private_law", "section7_report"]]
+        ff = directed[da[directed]]
         ff = ff[
             tape.chance("private_law.fact_finding.share_if_domestic_abuse", pl.fact_finding.share_if_domestic_abuse, ff)
         ]
         routes.hearing(ff, h["private_law.fact_finding.hearing"], "private_law.fact_finding.hearing")
-        report = on[tape.chance("private_law.section7.share", pl.section7.share, on)]
+        report = directed[tape.chance("private_law.section7.share", pl.section7.share, directed)]
         by_la = tape.chance(
             "private_law.section7.by_local_authority_share", pl.section7.by_local_authority_share, report
         )
@@ -899,24 +927,29 @@ class BatchModel:
         for team, mine in (("local_authority", report[by_la]), ("cafcass_long_term", report[~by_la])):
             routes.work(mine, self.op_work[("section7_report", team)], "private_law.section7.duration_days")
         lay_rows, judge_rows = on[lay], on[~lay]
+        dra = np.zeros(routes.op.shape[0], dtype=bool)
+        dra[on[entry[on] <= ENTRY["private_law", "dispute_resolution_hearing"]]] = True
         key = "private_law.dispute_resolution_hearing"
-        routes.hearing(lay_rows, h[("lay", key)], key)
-        routes.hearing(judge_rows, h[key], key)
+        routes.hearing(lay_rows[dra[lay_rows]], h[("lay", key)], key)
+        routes.hearing(judge_rows[dra[judge_rows]], h[key], key)
         if stays:
             for team, mine in (("local_authority", report[by_la]), ("cafcass_long_term", report[~by_la])):
                 add(mine, self.op_release[team])
-        resolved_dra = tape.chance("private_law.resolved_at_dra_share", pl.resolved_at_dra_share, on)
+        at_dra = on[dra[on]]
+        resolved_dra = tape.chance("private_law.resolved_at_dra_share", pl.resolved_at_dra_share, at_dra)
         final = np.zeros(routes.op.shape[0], dtype=bool)
-        final[on[~resolved_dra]] = True
+        final[on] = True
+        final[at_dra[resolved_dra]] = False
         key = "private_law.final_hearing"
         routes.hearing(lay_rows[final[lay_rows]], h[("lay", key)], key)
         routes.hearing(judge_rows[final[judge_rows]], h[key], key)
         add(rows, self.op_dispose)
 
-    def _public_law(self, routes: Routes, rows: np.ndarray) -> None:
-        """``pathways/public_law.py`` for cases entering at the start."""
+    def _public_law(self, routes: Routes, rows: np.ndarray, entry: np.ndarray) -> None:
+        """``pathways/public_law.py`` from each case's entry stage (see :meth:`_private_law`)."""
         p, tape, h, add = self.scenario.public_law, routes.tape, self.h, routes.add
-        pre = rows[tape.chance("public_law.pre_proceedings.share", p.pre_proceedings.share, rows)]
+        new_cases = rows[entry[rows] == 0]
+        pre = new_cases[tape.chance("public_law.pre_proceedings.share", p.pre_proceedings.share, new_cases)]
         key = "public_law.pre_proceedings.duration_days"
         routes.work(pre, self.op_work[("pre_proceedings", "local_authority")], key)
         diverted = pre[tape.chance("public_law.pre_proceedings.diverted_share", p.pre_proceedings.diverted_share, pre)]
@@ -924,36 +957,45 @@ class BatchModel:
         go = np.ones(routes.op.shape[0], dtype=bool)
         go[diverted] = False
         rows = rows[go[rows]]
-        add(rows, self.op_issue)
-        urgent = rows[tape.chance("public_law.urgent_hearing.share", p.urgent_hearing.share, rows)]
+        new_cases = rows[entry[rows] == 0]
+        add(new_cases, self.op_issue)
+        urgent = new_cases[tape.chance("public_law.urgent_hearing.share", p.urgent_hearing.share, new_cases)]
         routes.hearing(urgent, h["public_law.urgent_hearing.hearing"], "public_law.urgent_hearing.hearing")
         add(rows, self.op_alloc)
-        routes.hearing(rows, h["public_law.case_management_hearing"], "public_law.case_management_hearing")
-        at_cmh = tape.chance("public_law.resolved_at_cmh_share", p.resolved_at_cmh_share, rows)
-        add(rows[at_cmh], self.op_release["cafcass_long_term"])
-        add(rows[at_cmh], self.op_dispose)
-        rows = rows[~at_cmh]
-        expert = tape.chance("public_law.assessments.expert_share", p.assessments.expert_share, rows)
+        cmh = rows[entry[rows] <= ENTRY["public_law", "case_management_hearing"]]
+        routes.hearing(cmh, h["public_law.case_management_hearing"], "public_law.case_management_hearing")
+        at_cmh = cmh[tape.chance("public_law.resolved_at_cmh_share", p.resolved_at_cmh_share, cmh)]
+        add(at_cmh, self.op_release["cafcass_long_term"])
+        add(at_cmh, self.op_dispose)
+        go[at_cmh] = False
+        rows = rows[go[rows]]
+        assessed = rows[entry[rows] <= ENTRY["public_law", "assessment"]]
+        expert = tape.chance("public_law.assessments.expert_share", p.assessments.expert_share, assessed)
         key = "public_law.assessments.expert_duration_days"
-        routes.work(rows[expert], self.op_work[("expert_assessment", "experts")], key)
+        routes.work(assessed[expert], self.op_work[("expert_assessment", "experts")], key)
         key = "public_law.assessments.duration_days"
-        routes.work(rows[~expert], self.op_work[("assessment", "local_authority")], key)
+        routes.work(assessed[~expert], self.op_work[("assessment", "local_authority")], key)
         if p.further_assessment is not None:
-            further = rows[tape.chance("public_law.further_assessment.share", p.further_assessment.share, rows)]
+            share = p.further_assessment.share
+            further = assessed[tape.chance("public_law.further_assessment.share", share, assessed)]
             key = "public_law.further_assessment.duration_days"
             routes.work(further, self.op_work[("further_assessment", "local_authority")], key)
         key = "public_law.further_case_management"
-        n = tape.count(f"{key}.count_shares", p.further_case_management.count_shares, rows)
+        n = tape.count(f"{key}.count_shares", p.further_case_management.count_shares, assessed)
         for k in range(1, int(n.max(initial=0)) + 1):
-            routes.hearing(rows[n >= k], h[f"{key}.hearing"], f"{key}.hearing")
-        routes.hearing(rows, h["public_law.issues_resolution_hearing"], "public_law.issues_resolution_hearing")
-        resolved = tape.chance("public_law.resolved_at_irh_share", p.resolved_at_irh_share, rows)
-        contested = rows[~resolved]
+            routes.hearing(assessed[n >= k], h[f"{key}.hearing"], f"{key}.hearing")
+        irh = rows[entry[rows] <= ENTRY["public_law", "issues_resolution_hearing"]]
+        routes.hearing(irh, h["public_law.issues_resolution_hearing"], "public_law.issues_resolution_hearing")
+        resolved = tape.chance("public_law.resolved_at_irh_share", p.resolved_at_irh_share, irh)
+        contested = irh[~resolved]
         key = "public_law.contested_further_hearings"
         n = tape.count(f"{key}.count_shares", p.contested_further_hearings.count_shares, contested)
         for k in range(1, int(n.max(initial=0)) + 1):
             routes.hearing(contested[n >= k], h[f"{key}.hearing"], f"{key}.hearing")
-        routes.hearing(contested, h["public_law.final_hearing"], "public_law.final_hearing")
+        final = np.zeros(routes.op.shape[0], dtype=bool)
+        final[rows] = True
+        final[irh[resolved]] = False
+        routes.hearing(rows[final[rows]], h["public_law.final_hearing"], "public_law.final_hearing")
         add(rows, self.op_release["cafcass_long_term"])
         add(rows, self.op_dispose)
 
@@ -987,11 +1029,12 @@ class BatchModel:
         work(review, self.op_review, "pathfinder.review_days")
         add(rows, self.op_dispose)
 
-    def _domestic_abuse(self, routes: Routes, rows: np.ndarray, tape: Tape) -> None:
-        """``pathways/domestic_abuse.py`` for cases entering at the start."""
+    def _domestic_abuse(self, routes: Routes, rows: np.ndarray, tape: Tape, entry: np.ndarray) -> None:
+        """``pathways/domestic_abuse.py`` from each case's entry stage (see :meth:`_private_law`)."""
         share = self.scenario.domestic_abuse.without_notice_share
-        routes.add(rows, self.op_issue)
-        without = rows[tape.chance("domestic_abuse.without_notice_share", share, rows)]
+        new_cases = rows[entry[rows] == 0]
+        routes.add(new_cases, self.op_issue)
+        without = new_cases[tape.chance("domestic_abuse.without_notice_share", share, new_cases)]
         key = "domestic_abuse.without_notice_hearing"
         routes.hearing(without, self.h[key], key)
         key = "domestic_abuse.return_hearing"
@@ -1059,8 +1102,11 @@ class BatchModel:
                 self.work_done(done)
             new = idx[kind == ARRIVE]
             if len(new):
-                if self.rec is not None:
-                    self.pre_proceedings_cases += np.bincount(self.region[new], minlength=self.n_regions)
+                if self.rec is not None:  # a new case is in pre-proceedings until issued; an open one at court
+                    fresh = new[self.entry[new] == 0]
+                    self.pre_proceedings_cases += np.bincount(self.region[fresh], minlength=self.n_regions)
+                    if len(fresh) < len(new):
+                        self._count_open(new[self.entry[new] > 0], 1)
                 old_route = new[(self.case_type[new] == PRIVATE) & ~self.pathfinder[new]]
                 self._old_route_open += np.bincount(self.region[old_route], minlength=self.n_regions)
                 self.cases += len(new)
@@ -1252,6 +1298,11 @@ class BatchModel:
                 if fi.any():
                     r = hearing[fi]
                     earliest[fi] = np.maximum(self.ready[r], self.issue[r] + self.notice[r, col[fi]])
+                booked = self.booked[hearing]
+                before_run = ~np.isnan(booked)
+                if before_run.any():  # an open case's hearing booked before the run: listed from that day
+                    earliest[before_run] = booked[before_run]
+                    self.booked[hearing[before_run]] = np.nan
                 self.earliest[hearing] = earliest
                 self._to_book.append(hearing)
             team = waiting[(kind == TEAM_WORK) | (kind == ALLOCATION)]
@@ -1571,10 +1622,57 @@ class BatchModel:
         """Open private law cases on the standard route, by region, as ``sim.model.route_changes`` reads them."""
         return self._old_route_open.tolist()
 
+    def open_caseload(self) -> None:
+        """The starting state's declared open cases (``starting_state.start_open_caseload``), created before the
+        run's first step in the present model's order: by stage with regions drawn by demand shares, then by region
+        and stage; each issued its drawn age before the start, beginning its route at its stage, its next hearing
+        listed from the day booked for it, if one was."""
+        scenario = self.scenario
+        for case_type, declared in scenario.starting_state.open_cases.items():
+            code = CASE_TYPES.index(case_type)
+            groups = [
+                (None, stage, count, declared.age_days, declared.next_hearing_days)
+                for stage, count in declared.by_stage.items()
+            ]
+            for name, stages in declared.by_region.items():
+                region = list(scenario.regions).index(name)
+                groups += [
+                    (region, stage, spec.count, spec.age_days, spec.next_hearing_days) for stage, spec in stages.items()
+                ]
+            serial = 0
+            for region, stage, count, age_dist, booked_dist in groups:
+                m = int(round(count))
+                serials = np.arange(serial, serial + m, dtype=np.int64)
+                serial += m
+                if m:
+                    self._open_cases(code, stage, serials, region, age_dist, booked_dist)
+
+    def _open_cases(
+        self, code: int, stage: str, serials: np.ndarray, region: int | None, age_dist, booked_dist
+    ) -> None:
+        """Open cases of one case type and stage, with their serials (``Draws`` of the open caseload's origin)."""
+        m, case_type = len(serials), CASE_TYPES[code]
+        origin, first = np.full(m, OPEN_CASELOAD, dtype=np.int64), np.zeros(m, dtype=np.int64)
+        raw = self.tapes[code].rows(origin, serials, first)
+        if region is None:  # drawn by demand shares
+            cumulative = np.asarray(self.params.region_cumulative[case_type])
+            at = np.searchsorted(cumulative, raw[:, place("open_case.region")], side="right")
+            regions = np.minimum(at, len(cumulative) - 1)
+        else:
+            regions = np.full(m, region, dtype=np.int64)
+        age = quantiles(age_dist, raw[:, place("open_case.age_days")])
+        booked = None
+        if booked_dist is not None:
+            days = quantiles(booked_dist, raw[:, place("open_case.next_hearing_days")])
+            booked = self.scenario.results_start_day + days
+        entry = np.full(m, PATHWAY_TABLES[case_type].entry_code(stage), dtype=np.int64)
+        self.create(code, -age, regions, origin, serials, first, entry=entry, booked=booked)
+
     def run(self) -> None:
         env = simpy.Environment()
         self.env = env
         self.arrivals()
+        self.open_caseload()
         month_starts = [int(math.floor(start)) for start, _ in self._months]
 
         monitor = None if self.rec is None else self.rec.monitor
@@ -1598,7 +1696,7 @@ class BatchModel:
 
         env.process(clock())
         env.process(follow_routes(self))  # Pathfinder's start in a region re-splits the court's hours
-        env.run()
+        env.run(until=math.ceil(self.end_day))  # a region still holding its old route's hours reviews them for ever
         if self.rec is not None:
             self.rec.close(self.end_day)
 
@@ -1844,8 +1942,8 @@ class BatchRecords:
             "court_centre": model.centre[rows],
             "domestic_abuse": model.da[rows],
             "is_return": model.is_return[rows] | (model.origin[rows] == RETURNED_FROM_BEFORE),
-            "warm_up": model.arrival[rows] < self.results_start,
-            "from_open_caseload": np.zeros(len(rows)),
+            "warm_up": np.where(model.entry[rows] > 0, 0.0, model.arrival[rows]) < self.results_start,
+            "from_open_caseload": model.entry[rows] > 0,
             "status": status,
             "arrival_date": model.arrival[rows],
             "start_date": np.where(issued, issue, model.arrival[rows]),
@@ -1857,7 +1955,7 @@ class BatchRecords:
             **{f"wait_{a}_days": model.agency_wait[rows, i] for i, a in enumerate(AGENCIES)},
             **{f"active_{a}_days": model.agency_active[rows, i] for i, a in enumerate(AGENCIES)},
             "notice_court_days": model.notice_court[rows],
-            "days_before_run": np.zeros(len(rows)),
+            "days_before_run": np.where(model.entry[rows] > 0, -issue, 0.0),
             "pre_proceedings_days": model.pre_proceedings[rows],
             "hearings": model.hearings[rows],
             "adjournments": model.adjournments[rows],
@@ -2059,9 +2157,11 @@ def replayed_route(model: BatchModel, row: int) -> list[tuple]:
         draws = Draws(array("d"), (model.seed, REPLICATION, origin, c, serial, returns - 1)).returned()
     children = [Child(0, 0.0, ()) for _ in range(int(model.n_children[row]))]
     case = Case(row, c, int(model.region[row]), 0, bool(model.da[row]), children, 0.0, 0, draws)
+    case.entry_stage = int(model.entry[row])
     context = RouteReplay(model.scenario, model.params)
     pathway = {PUBLIC: public_law, PRIVATE: private_law, DOMESTIC: domestic_abuse}[c]
-    if c == PRIVATE and model.arrival[row] >= model.params.pathfinder_from_day[case.region]:  # Replication.pathway
+    new_case = case.entry_stage == 0
+    if c == PRIVATE and new_case and model.arrival[row] >= model.params.pathfinder_from_day[case.region]:
         pathway = pathfinder
     for _ in pathway(context, case):
         raise AssertionError("the replay never waits")
@@ -2093,7 +2193,8 @@ def batch_route(model: BatchModel, row: int) -> list[tuple]:
 
 
 def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
-    """Replay ``cases`` rows drawn at random (and every row past its tape's places for a decision or a hearing) with
+    """Replay ``cases`` rows drawn at random (and every row past its tape's places for a decision or a hearing, and
+    every open case of the starting state) with
     the pathway modules, and compare each with the route the batch design built: the same steps, lists, hazards and
     durations to the bit."""
     assert not model.recycling, "routes are checked on a run that keeps every row (recycling=False)"
@@ -2106,6 +2207,7 @@ def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
     past = is_hearing.sum(axis=1) > CAPS[HOURS]  # the ninth hearing's length is past the tape's places
     past |= further >= COUNT_PLACES  # so is the further case management count's fourth chance
     rows |= set(np.flatnonzero(past)[:cases].tolist())
+    rows |= set(np.flatnonzero(model.entry[:n] > 0).tolist())  # every open case of the starting state
     differing: dict[str, int] = {}
     for row in sorted(rows):
         if replayed_route(model, row) != batch_route(model, row):
@@ -2117,6 +2219,7 @@ def check_routes(model: BatchModel, cases: int, seed: int = 7) -> dict:
         "past_places": int(min(cases, past.sum())),
         "by_case_type": dict(zip(CASE_TYPES, kinds.tolist(), strict=True)),
         "pathfinder": int(model.pathfinder[sorted(rows)].sum()),
+        "open_at_start": int((model.entry[:n] > 0).sum()),
         "differing": differing,
     }
 
