@@ -465,13 +465,10 @@ class Team(DayTeam):
                     ask = self.queue.popleft()
                     order = self._start(max(float(t), ask[0] + self.delay), ask, horizon, events, order, out)
 
-    def set_capacity(self, workers: float, limit: float, stretch: float, delay: float) -> bool:
+    def follow(self, workers: float, limit: float, stretch: float, delay: float) -> bool:
         """A policy's workers or caseload limits (``CaseloadTeam.set_capacity``): new slots are used at once, lost
         ones go as work finishes. Whether work waiting may now start (the day's allocation must look at this team)."""
-        self.workers = workers
-        self.slots = int(math.floor(workers * limit + 1e-9))
-        self.stretched = max(self.slots, int(math.floor(workers * limit * stretch + 1e-9)))
-        self.delay = delay
+        self.set_capacity(workers, limit, stretch, delay)
         return bool(self.queue)
 
     def _without_waiting(self, freed: list[float], asking: list[tuple], horizon: float, out: Started) -> None:
@@ -553,10 +550,7 @@ class BatchModel:
         self.list_hearing = [d.list_hearing for d in diaries]
         self.cancel = [d.cancel for d in diaries]
         self.load_share = [d.load_share for d in diaries]
-        courts = scenario.courts
-        self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
-        self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
-        self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
+        self._read_when_it_happens(scenario)
         self.teams = caseload_teams(scenario, TEAM_KINDS, Team)  # [kind][region]
         self.dists = {key: scenario.at(key) for key in params.durations if not key.startswith("recurrence.")}
         self.dists.update(scenario.hearings())
@@ -573,7 +567,6 @@ class BatchModel:
                 assert rule.case_type == ROUTE_CASE_TYPE[c], "a return to another case type is not prototyped"
                 self.recurrence_share[c, self.outcome_names.index(outcome)] = rule.share
                 self.recurrence_delay[(c, self.outcome_names.index(outcome))] = rule.delay_days
-        self.pathfinder_from_day = np.array(params.pathfinder_from_day)
         self.open_cases = np.zeros((len(CASE_TYPES), self.n_regions))
         self.open_children = np.zeros(self.n_regions)
         self.pre_proceedings_cases = np.zeros(self.n_regions)
@@ -1078,8 +1071,13 @@ class BatchModel:
             idx = idx[self.stamp[idx] == at]
         if t + 1 > self.end_day:
             idx = idx[self.ready[idx] < self.end_day]
-        self.due[idx] = -1  # taken: a row that now waits in a team's queue is due on no day
-        return idx[np.lexsort((self.seq[idx], self.ready[idx]))]  # ties in the order the cases were created
+        return self._taken(idx)
+
+    def _taken(self, rows: np.ndarray) -> np.ndarray:
+        """Rows taken to be moved on, in the order they became ready (ties in the order the cases were created); due
+        on no day from now, so a row that then waits in a team's queue is not a row left behind."""
+        self.due[rows] = -1
+        return rows[np.lexsort((self.seq[rows], self.ready[rows]))]
 
     def day(self, t: int) -> None:
         idx = self.due_today(t)
@@ -1114,10 +1112,8 @@ class BatchModel:
                 self.advance(new)
         self.allocate(t)
         while self._again:  # work that started and finished today
-            again = np.concatenate(self._again)
+            again = self._taken(np.concatenate(self._again))
             self._again = []
-            again = again[np.lexsort((self.seq[again], self.ready[again]))]
-            self.due[again] = -1
             self.work_done(again)
             self.allocate(t)
         if self._to_book:
@@ -1724,14 +1720,19 @@ class BatchModel:
             self.court.apply(scenario, int(math.ceil(day)))
             for k, (kind, teams) in enumerate(zip(TEAM_KINDS, self.teams, strict=True)):
                 for r, (team, capacity) in enumerate(zip(teams, team_capacities(scenario, kind), strict=True)):
-                    if team.set_capacity(*capacity):
+                    if team.follow(*capacity):
                         self._poked.add((k, r))
-            courts = scenario.courts
-            self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
-            self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
-            self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
-            self.pathfinder_from_day = np.array(params.pathfinder_from_day)
+            self._read_when_it_happens(scenario)
             self.ops.follow(params)
+
+    def _read_when_it_happens(self, scenario: Scenario) -> None:
+        """What the batch reads of the scenario in force when a step happens: the court's chances of vacating and
+        adjourning, its relist notice, and the days regions begin Pathfinder (at the start and at each policy)."""
+        courts = scenario.courts
+        self.vacate, self.adjourn = courts.vacate_probability, courts.adjourn_probability
+        self.adjourn_at_full = courts.adjourn_probability_added_at_full_list
+        self.relist = np.array([courts.relist_notice_days, courts.urgent_relist_notice_days])
+        self.pathfinder_from_day = np.array(self.params.pathfinder_from_day)
 
     def left_behind(self) -> int:
         """Rows due before the last day that were never taken: each would be a case lost (there must be none)."""

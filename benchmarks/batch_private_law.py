@@ -135,6 +135,7 @@ replication, which a compiled class refuses, and the designs are compared as the
 before the model is imported, and only when run as a script, so that importing this file changes no environment
 that later processes inherit."""
 
+from sim.model.agencies.caseload import slots_for  # noqa: E402
 from sim.model.agencies.court import Court  # noqa: E402
 from sim.model.agencies.court_capacity import demand_hours  # noqa: E402
 from sim.model.agencies.teams import _capacities, _pressure  # noqa: E402
@@ -367,12 +368,16 @@ class Team:
     __slots__ = ("workers", "slots", "stretched", "delay", "busy", "queue")
 
     def __init__(self, workers: float, limit: float, stretch: float, delay: float) -> None:
-        self.workers = workers
-        self.slots = int(math.floor(workers * limit + 1e-9))
-        self.stretched = max(self.slots, int(math.floor(workers * limit * stretch + 1e-9)))
-        self.delay = delay
+        self.set_capacity(workers, limit, stretch, delay)
         self.busy = 0
         self.queue: deque[tuple[float, int]] = deque()
+
+    def set_capacity(self, workers: float, limit: float, stretch: float, delay: float) -> None:
+        """Workers and caseloads, as ``CaseloadTeam`` counts its slots (``slots_for``): at the average and stretched."""
+        self.workers = workers
+        self.slots = slots_for(workers, limit)
+        self.stretched = max(self.slots, slots_for(workers, limit * stretch))
+        self.delay = delay
 
     def allocate(
         self, freed: int, asking: np.ndarray, ready: np.ndarray, t: int, started: list[int], at: list[float]
