@@ -104,12 +104,14 @@ class Rows(Mapping[str, np.ndarray]):
             source, index = source.source, source.positions()[index]
         self.source, self.index = source, index
         self.taken: dict[str, np.ndarray] = {}
+        self._positions: np.ndarray | None = None
 
     def positions(self) -> np.ndarray:
-        """The row positions in :attr:`source` (a mask made positions once, when rows of these rows are taken)."""
-        if self.index.dtype == bool:
-            self.index = np.flatnonzero(self.index)
-        return self.index
+        """The row positions in :attr:`source`: the index, or the positions of a mask (found once, when rows of
+        these rows are taken; the mask itself still takes these rows' own columns, which is quicker)."""
+        if self._positions is None:
+            self._positions = np.flatnonzero(self.index) if self.index.dtype == bool else self.index
+        return self._positions
 
     def __getitem__(self, column: str) -> np.ndarray:
         if column not in self.taken:
