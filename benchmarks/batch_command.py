@@ -2,7 +2,7 @@
 
 The goal is counted on the whole command a user runs (`run scenarios/baseline.yaml --replications 1 --workers 1
 --no-report` under `/usr/bin/time`: user + system seconds, imports included). This does what that command does for
-one replication, with the batch prototype (`benchmarks/batch_model.py`) in place of the present model: load the
+one replication, with the day-by-day agenda (`sim/model/agenda`) in place of the present model: load the
 scenario, simulate, write the child, stage and timeline tables into a replication folder through the project's own
 `Recorder`, compute the replication's indicators from them with the project's own `replication_indicators`, and
 write them. It leaves out what the command does around a replication that does not depend on the design (the
@@ -58,10 +58,10 @@ def main() -> int:
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from batch_model import BatchModel
 
     from sim.experiment.memory import indicators_allocation, return_freed_memory, simulation_allocation
     from sim.experiment.replication_indicators import replication_indicators
+    from sim.model.agenda.replication import AgendaReplication
     from sim.scenario.loading import load_scenario
 
     lap("imports")
@@ -76,7 +76,7 @@ def main() -> int:
         with simulation_allocation():
             gc.disable()  # as Replication.run
             seed = scenario.seed if args.seed is None else args.seed
-            model = BatchModel(scenario, seed, folder, periods=loaded.periods)
+            model = AgendaReplication(scenario, seed, folder, periods=loaded.periods)
             model.run()
             gc.enable()
             gc.collect()

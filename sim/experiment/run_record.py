@@ -30,6 +30,7 @@ import pandas as pd
 from sim.analysis.indicators import HEADLINE
 from sim.experiment.manifest import sha256_file
 from sim.experiment.owned_files import MANIFEST_NAME, absolute, read_json_object
+from sim.scenario.policy_paths import flatten
 
 KINDS = ("run", "compare", "options", "sweep", "backcast", "validation", "calibrate", "plan")
 """The kinds of record: the command that made the folder."""
@@ -161,16 +162,6 @@ def utc(stamp: Any) -> dt.datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """A nested mapping as dotted keys; a list is one value."""
-    if not isinstance(data, dict):
-        return {prefix: data}
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
 
 
 def as_json(value: Any) -> str:

@@ -30,6 +30,16 @@ changes and the prices its costs are counted at. A policy that set one would be 
 calendar part-way, so it is refused."""
 
 
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested mapping as dotted keys, the paths policies name; a list is one value."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
 def run_level_problem(dotted: str) -> str | None:
     """Why a policy may not change the key at ``dotted``, or None when it may."""
     first = dotted.split(".")[0]

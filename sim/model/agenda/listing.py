@@ -1,0 +1,176 @@
+"""Hearings in the agenda: booked in the court's diaries in booking order (the one sequential loop), then decided in
+a batch: withdrawn while waiting, vacated before the day, heard (adjourned or not), or moved later by urgent work.
+
+Booking goes through the present model's own ``ListingDiary.list_hearing`` and ``cancel``
+(``sim.model.agencies.court``), so urgent hearings displace listed ones exactly as there; a displaced case finds its
+new day when its old one comes.
+"""
+
+from __future__ import annotations
+
+from array import array
+from operator import attrgetter
+
+import numpy as np
+
+from sim.model.agenda.operations import HEARD, OFF_LIST
+from sim.model.agenda.tapes import LISTING_PURPOSES, LISTINGS_ON_TAPE
+from sim.model.random_streams import Draws
+from sim.vocabulary import WEEK_DAYS
+
+LISTING_TOLERANCE_DAYS = 1e-9
+"""A hearing's earliest day is the day its notice ends, less this, so a notice ending on a day's stroke lists that
+day (as ``ListingDiary`` rounds)."""
+DAY_OF, DISPLACED, VACATED = attrgetter("day"), attrgetter("displaced"), attrgetter("vacated")
+"""From a diary's record of a hearing: the day it is on now (the court may have moved it), and how often the court
+moved it for urgent work and vacated it when hours fell."""
+
+
+class Listing:
+    """Hearings booked, taken off the list and heard (a part of
+    :class:`sim.model.agenda.replication.AgendaReplication`)."""
+
+    def taken_off(self, rows: np.ndarray) -> None:
+        """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
+        cancel = self.cancel
+        records = self.listed[rows].tolist()
+        for d, listed in zip(self._diary(rows).tolist(), records, strict=True):
+            cancel[d](listed)
+        self._listing_ends(rows, records)
+        if self.rec is not None:  # the notice that had passed when the listing was taken off
+            self._notice_ends(rows, np.minimum(self.ready[rows], self.notice_until[rows]))
+        withdrawing = self.withdrawing[rows]
+        gone = rows[withdrawing]
+        if len(gone):
+            self.tallies["withdrawn"] += len(gone)
+            if self.rec is not None:  # the stage closes when the parties withdraw
+                now = self.ready[gone]
+                self.rec.stage(gone, self._op(gone), self.stage_requested[gone], now, now, self.stage_notice[gone])
+            self._free_held(gone)
+            self.dispose(gone, withdrawn=True)
+        again = rows[~withdrawing]
+        if len(again):
+            self.vacated[again] += 1
+            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
+            self._to_book.append(again)
+
+    def _diary(self, rows: np.ndarray) -> np.ndarray:
+        return self.centre[rows] * self.n_tiers + self.ops.a_tier[self._op(rows)]
+
+    def _listing_ends(self, rows: np.ndarray, records: list) -> None:
+        """Listings ending (heard, or taken off): the times the court moved each (for urgent work, or vacated it when
+        its hours fell) count to its case, as ``PathwaySteps._listing_ends`` counts them (a move found while the
+        listing is under way counts at its end)."""
+        self.displaced[rows] += np.fromiter(map(DISPLACED, records), dtype=np.int64, count=len(rows))
+        self.vacated[rows] += np.fromiter(map(VACATED, records), dtype=np.int64, count=len(rows))
+        self.listed[rows] = None
+
+    def _notice_ends(self, rows: np.ndarray, until: np.ndarray) -> None:
+        """Listings ending: the notice elapsed (from their listing to ``until``) joins their stage's
+        (``Case.end_notice``)."""
+        self.stage_notice[rows] += until - self.notice_from[rows]
+        self.notice_from[rows] = np.nan
+
+    def heard(self, rows: np.ndarray, t: int) -> None:
+        """Hearings whose day was yesterday: one moved later by urgent work waits on; an adjourned one is relisted;
+        the rest move on."""
+        now_day = np.fromiter(map(DAY_OF, self.listed[rows].tolist()), dtype=np.int64, count=len(rows))
+        moved = now_day != self.listed_day[rows]
+        if moved.any():
+            later = rows[moved]
+            self.listed_day[later] = now_day[moved]
+            self.ready[later] = now_day[moved] + 1.0
+            self.schedule(later, now_day[moved] + 1)
+            rows = rows[~moved]
+            if not len(rows):
+                return
+        self._listing_ends(rows, self.listed[rows].tolist())
+        if self.rec is not None:  # heard on or after its earliest day: the whole notice counts
+            self._notice_ends(rows, self.notice_until[rows])
+        self.hearings[rows] += 1
+        first = rows[np.isnan(self.first_hearing[rows])]
+        self.first_hearing[first] = self.listed_day[first]
+        p = np.full(len(rows), self.adjourn)
+        if self.adjourn_at_full:
+            load = self.load_share
+            diary, days = self._diary(rows).tolist(), self.listed_day[rows].tolist()
+            p += self.adjourn_at_full * np.minimum(1.0, [load[diary[i]](days[i]) for i in range(len(days))])
+            p = np.minimum(1.0, p)
+        adjourned = self.adjourn_draw[rows] < p
+        again = rows[adjourned]
+        if len(again):
+            self.tallies["adjourned"] += len(again)
+            self.adjournments[again] += 1
+            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
+            self._to_book.append(again)
+        on = rows[~adjourned]
+        if len(on):
+            if self.rec is not None:
+                day = self.listed_day[on].astype(np.float64)
+                self.rec.stage(on, self._op(on), self.stage_requested[on], day, day + 1.0, self.stage_notice[on])
+            self.pos[on] += 1
+            self.advance(on)
+
+    def list_hearings(self, rows: np.ndarray, t: int) -> None:
+        """Book every hearing asked for today, in booking order (the one sequential loop), then decide in a batch
+        which will be withdrawn or vacated before their day and which will be heard."""
+        rows = rows[np.argsort(self.ready[rows], kind="stable")]
+        m = len(rows)
+        self.tallies["listings"] += m
+        ops = self.ops
+        op = self._op(rows)
+        earliest_day = np.ceil(self.earliest[rows] - LISTING_TOLERANCE_DAYS).astype(np.int64)
+        earliest_day = np.maximum(earliest_day, t)  # a row moved on a day late lists from today at the soonest
+        rank = ops.a_rank[op, self.da[rows]].tolist()
+        diary = (self.centre[rows] * self.n_tiers + ops.a_tier[op]).tolist()
+        hours = self.value[rows, self.pos[rows]].tolist()
+        urgent = ops.a_urgent[op].tolist()
+        first = earliest_day.tolist()
+        if self.rec is not None:  # notice runs from now to the earliest day (``Case.give_notice``)
+            self.notice_from[rows] = self.ready[rows]
+            self.notice_until[rows] = np.maximum(self.ready[rows], earliest_day)
+        list_hearing = self.list_hearing
+        listed = np.empty(m, dtype=object)
+        days = []
+        for i, (d, f, h, r, u) in enumerate(zip(diary, first, hours, rank, urgent, strict=True)):
+            listed[i] = got = list_hearing[d](f, h, r, t, u)
+            days.append(got.day)  # its day when booked: a later booking today may move it (``heard`` sees that)
+        self.listed[rows] = listed
+        day = np.array(days, dtype=np.int64)
+        self.listed_day[rows] = day
+        wait = (day - earliest_day).astype(np.float64)
+        u_w, u_v = self.listing(rows)
+        hazard = ops.a_withdrawal[op]
+        chance = -np.expm1(-hazard * wait / WEEK_DAYS)
+        withdraws = (wait > 0) & (hazard > 0) & (u_w < chance)
+        vacates = ~withdraws & (u_v < self.vacate)
+        off = withdraws | vacates
+        self.tallies["vacated"] += int(vacates.sum())
+        when = np.where(withdraws, u_w / np.where(chance > 0, chance, 1.0), u_v / self.vacate if self.vacate else 0.0)
+        off_time = self.ready[rows] + when * (day - self.ready[rows])
+        self.ready[rows] = np.where(off, off_time, day + 1.0)
+        self.schedule(rows, np.where(off, np.maximum(t + 1, np.floor(off_time)), day + 1))
+        self.kind[rows] = np.where(off, OFF_LIST, HEARD)
+        self.withdrawing[rows] = withdraws
+
+    def listing(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The draws of each row's next listing (``Draws.listing``), as (withdraw, vacate); the adjournment's draw
+        is kept for the day it is heard."""
+        n = self.listings[rows]
+        self.listings[rows] = n + 1
+        on_tape = n < LISTINGS_ON_TAPE
+        draws = self.listing_draws
+        u = [np.empty(len(rows)) for _ in range(3)]
+        i = np.flatnonzero(on_tape)
+        for j in range(3):
+            u[j][i] = draws[rows[i], n[i] + LISTINGS_ON_TAPE * j]
+        for i in np.flatnonzero(~on_tape).tolist():  # past the tape's listings: the case's own generator
+            row = int(rows[i])
+            d = self._listing_beyond.get(row)
+            if d is None:
+                key = (self.origin[row], self.case_type[row], self.serial[row], self.returns[row])
+                d = self._listing_beyond[row] = Draws(array("d"), (self.seed, self.replication, *map(int, key)))
+            d.counts[LISTING_PURPOSES[1]] = int(n[i])
+            u[0][i], u[1][i], u[2][i] = d.listing()
+        self.adjourn_draw[rows] = u[2]
+        return u[0], u[1]
