@@ -22,8 +22,9 @@ from conftest import ROOT
 from pydantic import TypeAdapter
 
 from sim.model.agenda.operations import HEARING, TEAM_WORK, policy_changes
-from sim.model.agenda.replication import AgendaReplication, PolicyNotFollowed
+from sim.model.agenda.replication import AgendaReplication, PolicyNotFollowed, unfollowed_policies
 from sim.model.agenda.tapes import quantiles
+from sim.model.arrivals import segment_bounds
 from sim.model.inverses import inverse_cdf
 from sim.scenario.distributions import Distribution
 
@@ -204,9 +205,15 @@ def test_a_policy_the_agenda_cannot_follow_is_refused_by_its_keys(tmp_path) -> N
     assert fixed == ["private_law.section7.share"] and at_creation == []
     courts = base.courts.model_copy(update={"vacate_probability": 0.5})
     assert policy_changes(base, base.model_copy(update={"courts": courts})) == ([], [])
-    model = AgendaReplication(base, 1, periods=[(0.0, base), (20.0, section7)])
+    assert unfollowed_policies([(0.0, base), (20.0, base.model_copy(update={"courts": courts}))]) == []
     with pytest.raises(PolicyNotFollowed, match=r"day 20 changes private_law\.section7\.share"):
-        model.run()
+        AgendaReplication(base, 1, periods=[(0.0, base), (20.0, section7)])  # before anything is simulated
+    wales = base.regions["wales"].model_copy(update={"pathfinder_from": base.sim_start_date.replace(day=15)})
+    pathfinder_mid_month = base.model_copy(update={"regions": {**base.regions, "wales": wales}})
+    assert policy_changes(base, pathfinder_mid_month) == ([], ["regions.wales.pathfinder_from"])
+    _, month, next_month, *_ = segment_bounds(base.sim_start_date, base.end_day, [])
+    problems = unfollowed_policies([(0.0, base), (month + 10, pathfinder_mid_month), (next_month, base)])
+    assert len(problems) == 1 and "must begin a month" in problems[0]
 
 
 def _team_stages(design: str, data: dict, seed: int, folder: Path, stages: tuple[str, ...]) -> dict:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -404,3 +405,54 @@ def test_calibrate_arrivals_suggests_by_when_a_month_has_several_rows(tmp_path, 
     assert main(["calibrate", "arrivals", str(tmp_path / "twice.csv")]) == 2
     error = capsys.readouterr().err
     assert "give one count per month" in error and "--by" not in error
+
+
+def test_the_agenda_runs_a_study_the_same_whatever_the_executor(tmp_path, capsys) -> None:
+    """``run --model agenda`` simulates day by day: the same tables, summary and manifest as any run, the model
+    recorded in the manifest (so ``--resume`` goes on with it), and, as with the event model, the same results on
+    one worker or two."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    common = ["--replications", "2", "--seed", "5", "--no-report", "--model", "agenda"]
+    assert main(["run", str(SMALL), "--out", str(one), "--workers", "1", *common]) == 0
+    assert main(["run", str(SMALL), "--out", str(two), "--workers", "2", *common]) == 0
+    for name in ("children", "stages", "timeline"):
+        table = read_table(one, name)
+        assert len(table) > 100 and set(table["replication"]) == {0, 1}
+        pd.testing.assert_frame_equal(table, read_table(two, name), check_exact=True)
+    assert (one / "summary.csv").read_bytes() == (two / "summary.csv").read_bytes()
+    manifest = json.loads((one / "manifest.json").read_text())
+    assert manifest["run_options"]["model"] == "agenda"
+    stats = manifest["replications"]["0000"]["run_stats"]
+    assert stats["cases_created"] == stats["cases_disposed"] + stats["cases_diverted"] + stats["cases_open_at_end"]
+    cut = tmp_path / "cut"  # an interrupted agenda run resumes with the agenda
+    shutil.copytree(one, cut)
+    shutil.rmtree(cut / "replications" / "rep-0001")
+    (cut / "summary.csv").unlink()
+    assert main(["run", "--resume", str(cut), "--workers", "1", "--no-report"]) == 0
+    assert (cut / "summary.csv").read_bytes() == (one / "summary.csv").read_bytes()
+
+
+def test_the_agenda_refuses_a_policy_it_cannot_follow_before_writing_anything(tmp_path, capsys) -> None:
+    """A policy that changes a share decided along a route would need open cases' routes rebuilt, which the
+    agenda cannot do: the run is refused with the policy's day and key, and the folder is never made."""
+    scenario = tmp_path / "fewer_reports.yaml"
+    scenario.write_text(
+        textwrap.dedent(
+            f"""\
+            extends: {SMALL}
+            name: fewer_reports
+            policies:
+              - name: fewer section 7 reports
+                date: 2024-07-01
+                set:
+                  private_law.section7.share: 0.2
+            """
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--model", "agenda", "--replications", "1"]) == 2
+    message = capsys.readouterr().err
+    assert "--model agenda cannot run" in message and "private_law.section7.share" in message
+    assert "--model events" in message and "Traceback" not in message
+    assert not out.exists()

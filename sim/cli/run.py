@@ -24,6 +24,7 @@ from sim.cli.common import (
     progress_enabled,
     replication_count,
 )
+from sim.vocabulary import AGENDA_MODEL, EVENT_MODEL, MODELS
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +62,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=50,
         metavar="N",
         help="most replications --precision may run (default 50)",
+    )
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        default=EVENT_MODEL,
+        help="how each replication is simulated: 'events' (default), every case a SimPy process with time to the "
+        "hour; 'agenda', day by day with cases as rows moved in batches, about 1.6 times cheaper, the same figures "
+        "within their intervals (docs/model.md); it refuses a policy that changes a share or duration along a route",
     )
     p.add_argument(
         "--no-report",
@@ -179,6 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_same_scenario(loaded, options["scenario_sha256"])
         replications = options["replications"]
         seed = options["seed"]
+        model = options["model"]
         precision = options.get("precision_percent")
         max_replications = options.get("max_replications")
     else:
@@ -186,11 +196,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError("run needs a scenario file (or --resume DIR to continue an interrupted run)")
         loaded = load_scenario(args.scenario)  # validate before anything is written
         out = Path(args.out) if args.out else default_out(loaded.scenario.name)
-        replications, seed = args.replications, args.seed
+        replications, seed, model = args.replications, args.seed, args.model
         precision, max_replications = args.precision, args.max_replications
         if precision and max_replications < replications:
             raise UserError(f"--max-replications ({max_replications}) must be at least --replications ({replications})")
     from sim.experiment.replications import run_experiment  # after the scenario is valid: a refusal comes fast
+
+    if model == AGENDA_MODEL:
+        from sim.model.agenda.replication import unfollowed_policies
+
+        if problems := unfollowed_policies(loaded.periods):
+            raise UserError(
+                f"--model agenda cannot run {loaded.path}: " + "; ".join(problems) + "; run it with --model events"
+            )
 
     try:
         with experiment_folder(args, out, resume=bool(args.resume), say_interrupted=False) as executor:
@@ -208,6 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     argv=argv,
                     log=err,
                     finished=None if progress_enabled() else print_finished,
+                    model=model,
                 )
             except OSError as exc:  # a full disk, a folder made read-only: the finished replications are kept
                 raise UserError(

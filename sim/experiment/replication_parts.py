@@ -1,4 +1,7 @@
-"""A replication in parts, one per region, so that its regions run on as many workers at once.
+"""A replication whole, or in parts, one per region, so that its regions run on as many workers at once.
+
+Whole, it runs with either model (:data:`sim.vocabulary.MODELS`, :func:`simulate_whole`); in parts, with the event
+model only: the agenda numbers cases across regions, so it runs whole.
 
 Regions share no capacity and every draw is keyed to its case, so a region simulated alone gives exactly its rows
 of the whole replication (:class:`sim.model.replication.Replication`, ``tests/test_region_parts.py``). A run sends
@@ -24,10 +27,38 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from sim.experiment.results_folder import JOIN_LOCK, PART_MARKER, clear_part, part_dir, write_atomically
+from sim.model.agenda.replication import AgendaReplication, PolicyNotFollowed, unfollowed_policies
 from sim.model.replication import Replication
 from sim.model.run_stats import ConservationError, RunStats
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
+from sim.vocabulary import AGENDA_MODEL, MODELS
+
+
+def check_model(model: str, loaded: LoadedScenario) -> None:
+    """Refuse an unknown model, or a scenario whose policies the agenda cannot follow
+    (:class:`~sim.model.agenda.replication.PolicyNotFollowed`), before anything is written."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    if model == AGENDA_MODEL and (problems := unfollowed_policies(loaded.periods)):
+        raise PolicyNotFollowed("; ".join(problems))
+
+
+def simulate_whole(
+    model: str,
+    loaded: LoadedScenario,
+    replication: int,
+    seed: int,
+    folder: Path,
+    progress: Callable[[float], None] | None = None,
+) -> RunStats:
+    """Simulate a whole replication into ``folder`` with ``model``."""
+    if model == AGENDA_MODEL:
+        agenda = AgendaReplication(
+            loaded.scenario, seed, folder, periods=loaded.periods, replication=replication, progress=progress
+        )
+        return agenda.run()
+    return Replication(loaded, replication, folder, seed=seed, progress=progress).run()
 
 
 def region_order(scenario: Scenario) -> list[tuple[int, float]]:

@@ -35,7 +35,7 @@ from sim.experiment.memory import indicators_allocation, return_freed_memory, si
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress, part_reporter
 from sim.experiment.replication_indicators import replication_indicators
-from sim.experiment.replication_parts import region_order, run_part
+from sim.experiment.replication_parts import check_model, region_order, run_part, simulate_whole
 from sim.experiment.results_folder import (
     DONE_MARKER,
     ERROR_MARKER,
@@ -50,8 +50,8 @@ from sim.experiment.results_folder import (
     write_atomically,
 )
 from sim.experiment.run_tables import check_tables
-from sim.model.replication import Replication
 from sim.scenario.loading import LoadedScenario
+from sim.vocabulary import EVENT_MODEL
 
 CONFIRM_REPLICATIONS = 5
 """Hoad, Robinson and Davies (2010): the precision must hold for this many more replications before stopping."""
@@ -71,6 +71,8 @@ class ReplicationTask:
     """The region (code) of a replication's part (:mod:`sim.experiment.replication_parts`); None: all at once."""
     weight: float = 1.0
     """The part's share of the replication's cases, for the progress bar."""
+    model: str = EVENT_MODEL
+    """How it is simulated (:data:`sim.vocabulary.MODELS`); the agenda runs a replication whole, never in parts."""
 
 
 @dataclass
@@ -102,7 +104,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         with simulation_allocation():
             report = part_reporter(task.progress, task.replication, task.region, task.weight)
             if task.region is None:
-                stats = Replication(task.loaded, task.replication, directory, seed=task.seed, progress=report).run()
+                stats = simulate_whole(task.model, task.loaded, task.replication, task.seed, directory, report)
             else:
                 joined = run_part(task.loaded, task.replication, task.seed, directory, task.region, report)
                 if joined is None:
@@ -235,13 +237,15 @@ def run_experiment(
     extra_manifest: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
     finished: Callable[[ReplicationResult, int, int], None] | None = None,
+    model: str = EVENT_MODEL,
 ) -> RunResult:
     """Run replications into ``out`` (see :func:`output_folder`); each one's files are claimed before it starts.
 
     ``finished(result, done, total)`` is called as each replication ends (ok or failed), with how many have ended
     (those a resumed run kept included) and how many the run is for: the command line prints a line for it when
-    nobody sees a progress bar.
+    nobody sees a progress bar. ``model``: how each replication is simulated (:data:`sim.vocabulary.MODELS`).
     """
+    check_model(model, loaded)
     out = Path(out)
     say = log or (lambda message: None)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
@@ -255,6 +259,7 @@ def run_experiment(
         "max_replications": limit if precision else None,
         "confirm_replications": confirm if precision else None,
         "executor": executor.name,
+        "model": model,
     }
 
     def manifest(status: str, results: dict[int, ReplicationResult], extra: dict[str, Any]) -> dict[str, Any]:
@@ -300,12 +305,13 @@ def run_experiment(
 
     target = replications
     needed: int | None = None
-    parts = region_order(loaded.scenario) if len(loaded.scenario.regions) > 1 else [(None, 1.0)]
+    whole = model != EVENT_MODEL or len(loaded.scenario.regions) == 1  # the agenda runs a replication whole
+    parts = [(None, 1.0)] if whole else region_order(loaded.scenario)
 
     def tasks_for(pending: list[int]) -> list[ReplicationTask]:
         """A task per part of each replication, the replications in order (so the first finishes first)."""
         return [
-            ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter, region, weight)
+            ReplicationTask(loaded, r, root_seed, str(replication_dir(out, r)), reporter, region, weight, model)
             for r in pending
             for region, weight in parts
         ]

@@ -16,6 +16,7 @@ from typing import Any
 from sim.experiment.manifest import MANIFEST_NAME, read_manifest, scenario_hash
 from sim.experiment.results_folder import RunDirectoryError
 from sim.scenario.loading import LoadedScenario
+from sim.vocabulary import EVENT_MODEL, MODELS
 
 
 def resume_options(out: Path) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def resume_options(out: Path) -> dict[str, Any]:
         "run_options.precision_percent": found.get("precision_percent") is None
         or (_number(found["precision_percent"]) and 0 < found["precision_percent"] < 100),
         "run_options.max_replications": found.get("max_replications") is None or _whole(found["max_replications"], 1),
+        "run_options.model": found.get("model", EVENT_MODEL) in MODELS,  # runs before the agenda: event by event
     }
     wrong = [key for key, ok in checks.items() if not ok]
     if wrong:
@@ -62,6 +64,7 @@ def resume_options(out: Path) -> dict[str, Any]:
             f"{path} cannot be read as a run manifest: {', '.join(wrong)} "
             f"{'is' if len(wrong) == 1 else 'are'} missing or not valid (was it edited by hand?); it cannot be resumed"
         )
+    found.setdefault("model", EVENT_MODEL)
     return found
 
 

@@ -22,6 +22,7 @@ The class is made of parts, one module each: :class:`~sim.model.agenda.case_rows
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import time
 from collections.abc import Callable, Generator
@@ -41,6 +42,7 @@ from sim.model.agenda.records import AgendaRecords
 from sim.model.agenda.route_plans import RoutePlans
 from sim.model.agenda.tapes import Tapes
 from sim.model.agenda.teams import caseload_teams, team_capacities
+from sim.model.arrivals import segment_bounds
 from sim.model.parameters import Parameters
 from sim.model.random_streams import Draws, RandomStreams
 from sim.model.route_changes import follow_routes
@@ -55,6 +57,27 @@ model's ``DIARY_MARGIN_DAYS``)."""
 
 class PolicyNotFollowed(ValueError):
     """A policy changes what the agenda fixes when a case is created: a user's choice of scenario, not a bug."""
+
+
+def unfollowed_policies(periods: list[tuple[float, Scenario]]) -> list[str]:
+    """Why the agenda cannot run with these periods (the loader's: policies and history rows, by day), one line
+    per policy it cannot follow; none when it can. Checked before anything is simulated."""
+    problems = []
+    base = periods[0][1]
+    month_starts = set(segment_bounds(base.sim_start_date, base.end_day, []))
+    for (_, before), (day, after) in itertools.pairwise(periods):
+        fixed, at_creation = policy_changes(before, after)
+        if fixed:
+            problems.append(
+                f"the policy of day {day:g} changes {', '.join(fixed)}, which the day-by-day agenda fixes when a "
+                "case is created; it cannot yet rebuild open cases' routes at a policy's date"
+            )
+        if at_creation and day not in month_starts:
+            problems.append(
+                f"the policy of day {day:g} changes {', '.join(at_creation)}, which a case takes when it is created: "
+                "the day-by-day agenda creates a month's cases at its start, so such a policy must begin a month"
+            )
+    return problems
 
 
 class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
@@ -72,6 +95,9 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
         replication: int = 0,
         progress: Callable[[float], None] | None = None,
     ) -> None:
+        problems = unfollowed_policies(periods or [(0.0, scenario)])
+        if problems:
+            raise PolicyNotFollowed("; ".join(problems))
         self.scenario = scenario
         """The scenario in force now: ``periods`` (the loader's, policies and history rows) changes it at their days."""
         self._policy_periods = periods or [(0.0, scenario)]
@@ -223,18 +249,6 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
         while self._next_period < len(periods) and periods[self._next_period][0] <= t:
             day, scenario = periods[self._next_period]
             self._next_period += 1
-            fixed, at_creation = policy_changes(self.scenario, scenario)
-            if fixed:
-                raise PolicyNotFollowed(
-                    f"a policy of day {day:g} changes {', '.join(fixed)}: the day-by-day agenda fixes these when a "
-                    "case is created and cannot yet rebuild open cases' routes at a policy's date; run this scenario "
-                    "with the event-by-event model"
-                )
-            if at_creation and day not in self._month_start_days:
-                raise PolicyNotFollowed(
-                    f"a policy of day {day:g} changes {', '.join(at_creation)}, which a case takes when it is created: "
-                    "the day-by-day agenda creates a month's cases at its start, so such a policy must begin a month"
-                )
             self.scenario = scenario
             params = self.params
             params.configure(scenario)
