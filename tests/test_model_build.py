@@ -29,17 +29,20 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 needs_compiled = pytest.mark.skipif(not is_compiled(), reason="the model was installed without compiling")
 
 
-def run_small(out: Path, *, pure: bool) -> subprocess.CompletedProcess[str]:
+def run_small(out: Path, *, pure: bool, model: str = "events") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, PURE_PYTHON_VARIABLE: "1" if pure else "0", "CI": "1"}
     command = [sys.executable, "run_sim.py", "run", str(SMALL), "--replications", "2", "--workers", "1"]
+    command += ["--model", model]
     return subprocess.run(
         [*command, "--no-report", "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
 
 
 @needs_compiled
-def test_the_compiled_model_gives_the_interpreted_models_tables_to_the_last_digit(tmp_path: Path) -> None:
-    compiled, interpreted = run_small(tmp_path / "compiled", pure=False), run_small(tmp_path / "interpreted", pure=True)
+@pytest.mark.parametrize("model", ["events", "agenda"])
+def test_the_compiled_model_gives_the_interpreted_models_tables_to_the_last_digit(model: str, tmp_path: Path) -> None:
+    compiled = run_small(tmp_path / "compiled", pure=False, model=model)
+    interpreted = run_small(tmp_path / "interpreted", pure=True, model=model)
     assert compiled.returncode == 0 and interpreted.returncode == 0, compiled.stderr + interpreted.stderr
     for name in ("summary.csv", "indicators.csv"):
         assert (tmp_path / "compiled" / name).read_bytes() == (tmp_path / "interpreted" / name).read_bytes(), name

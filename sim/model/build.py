@@ -31,6 +31,7 @@ COMPILED_MODULES = (
     "sim/model/agencies/court.py",
     "sim/model/agencies/court_capacity.py",
     "sim/model/agencies/teams.py",
+    "sim/model/agenda/booking.py",
     "sim/model/arrivals.py",
     "sim/model/columns.py",
     "sim/model/entities.py",

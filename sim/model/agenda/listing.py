@@ -9,10 +9,10 @@ new day when its old one comes.
 from __future__ import annotations
 
 from array import array
-from operator import attrgetter
 
 import numpy as np
 
+from sim.model.agenda.booking import book_hearings, cancel_listings, days_of, load_shares, moves_of
 from sim.model.agenda.operations import HEARD, OFF_LIST
 from sim.model.agenda.tapes import LISTING_PURPOSES, LISTINGS_ON_TAPE
 from sim.model.random_streams import Draws
@@ -21,9 +21,6 @@ from sim.vocabulary import WEEK_DAYS
 LISTING_TOLERANCE_DAYS = 1e-9
 """A hearing's earliest day is the day its notice ends, less this, so a notice ending on a day's stroke lists that
 day (as ``ListingDiary`` rounds)."""
-DAY_OF, DISPLACED, VACATED = attrgetter("day"), attrgetter("displaced"), attrgetter("vacated")
-"""From a diary's record of a hearing: the day it is on now (the court may have moved it), and how often the court
-moved it for urgent work and vacated it when hours fell."""
 
 
 class Listing:
@@ -32,10 +29,8 @@ class Listing:
 
     def taken_off(self, rows: np.ndarray) -> None:
         """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
-        cancel = self.cancel
         records = self.listed[rows].tolist()
-        for d, listed in zip(self._diary(rows).tolist(), records, strict=True):
-            cancel[d](listed)
+        cancel_listings(self.diaries, self._diary(rows).tolist(), records)
         self._listing_ends(rows, records)
         if self.rec is not None:  # the notice that had passed when the listing was taken off
             self._notice_ends(rows, np.minimum(self.ready[rows], self.notice_until[rows]))
@@ -61,8 +56,9 @@ class Listing:
         """Listings ending (heard, or taken off): the times the court moved each (for urgent work, or vacated it when
         its hours fell) count to its case, as ``PathwaySteps._listing_ends`` counts them (a move found while the
         listing is under way counts at its end)."""
-        self.displaced[rows] += np.fromiter(map(DISPLACED, records), dtype=np.int64, count=len(rows))
-        self.vacated[rows] += np.fromiter(map(VACATED, records), dtype=np.int64, count=len(rows))
+        displaced, vacated = moves_of(records)
+        self.displaced[rows] += displaced
+        self.vacated[rows] += vacated
         self.listed[rows] = None
 
     def _notice_ends(self, rows: np.ndarray, until: np.ndarray) -> None:
@@ -74,7 +70,7 @@ class Listing:
     def heard(self, rows: np.ndarray, t: int) -> None:
         """Hearings whose day was yesterday: one moved later by urgent work waits on; an adjourned one is relisted;
         the rest move on."""
-        now_day = np.fromiter(map(DAY_OF, self.listed[rows].tolist()), dtype=np.int64, count=len(rows))
+        now_day = np.array(days_of(self.listed[rows].tolist()), dtype=np.int64)
         moved = now_day != self.listed_day[rows]
         if moved.any():
             later = rows[moved]
@@ -92,9 +88,8 @@ class Listing:
         self.first_hearing[first] = self.listed_day[first]
         p = np.full(len(rows), self.adjourn)
         if self.adjourn_at_full:
-            load = self.load_share
-            diary, days = self._diary(rows).tolist(), self.listed_day[rows].tolist()
-            p += self.adjourn_at_full * np.minimum(1.0, [load[diary[i]](days[i]) for i in range(len(days))])
+            load = load_shares(self.diaries, self._diary(rows).tolist(), self.listed_day[rows].tolist())
+            p += self.adjourn_at_full * np.minimum(1.0, load)
             p = np.minimum(1.0, p)
         adjourned = self.adjourn_draw[rows] < p
         again = rows[adjourned]
@@ -129,12 +124,9 @@ class Listing:
         if self.rec is not None:  # notice runs from now to the earliest day (``Case.give_notice``)
             self.notice_from[rows] = self.ready[rows]
             self.notice_until[rows] = np.maximum(self.ready[rows], earliest_day)
-        list_hearing = self.list_hearing
+        booked, days = book_hearings(self.diaries, diary, first, hours, rank, urgent, t)
         listed = np.empty(m, dtype=object)
-        days = []
-        for i, (d, f, h, r, u) in enumerate(zip(diary, first, hours, rank, urgent, strict=True)):
-            listed[i] = got = list_hearing[d](f, h, r, t, u)
-            days.append(got.day)  # its day when booked: a later booking today may move it (``heard`` sees that)
+        listed[:] = booked
         self.listed[rows] = listed
         day = np.array(days, dtype=np.int64)
         self.listed_day[rows] = day

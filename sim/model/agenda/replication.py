@@ -124,10 +124,8 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
         self.centre_offset = np.cumsum([0] + [len(c) for c in self.court.diaries])[:-1]
         self.centre_cumulative = [None if c is None else np.array(c) for c in params.centre_cumulative]
         self.local_authority_counts = np.array(params.local_authority_counts, dtype=np.int64)
-        diaries = [diary for centres in self.court.diaries for tiers in centres for diary in tiers]
-        self.list_hearing = [d.list_hearing for d in diaries]
-        self.cancel = [d.cancel for d in diaries]
-        self.load_share = [d.load_share for d in diaries]
+        self.diaries = [diary for centres in self.court.diaries for tiers in centres for diary in tiers]
+        """Every diary, by centre and tier (a row's diary is ``centre x tiers + tier``)."""
         self._read_when_it_happens(scenario)
         self.teams = caseload_teams(scenario)  # [kind][region]
         self.dists = {key: scenario.at(key) for key in params.durations if not key.startswith("recurrence.")}
