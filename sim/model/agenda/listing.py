@@ -18,6 +18,8 @@ from sim.model.agenda.tapes import LISTING_PURPOSES, LISTINGS_ON_TAPE
 from sim.model.random_streams import Draws
 from sim.vocabulary import WEEK_DAYS
 
+LISTING_OFFSETS = np.array([0, LISTINGS_ON_TAPE, 2 * LISTINGS_ON_TAPE])
+"""Where a listing's three draws (withdraw, vacate, adjourn) lie among a row's listing draws, from its number."""
 LISTING_TOLERANCE_DAYS = 1e-9
 """A hearing's earliest day is the day its notice ends, less this, so a notice ending on a day's stroke lists that
 day (as ``ListingDiary`` rounds)."""
@@ -151,18 +153,23 @@ class Listing:
         n = self.listings[rows]
         self.listings[rows] = n + 1
         on_tape = n < LISTINGS_ON_TAPE
-        draws = self.listing_draws
-        u = [np.empty(len(rows)) for _ in range(3)]
-        i = np.flatnonzero(on_tape)
-        for j in range(3):
-            u[j][i] = draws[rows[i], n[i] + LISTINGS_ON_TAPE * j]
-        for i in np.flatnonzero(~on_tape).tolist():  # past the tape's listings: the case's own generator
-            row = int(rows[i])
-            d = self._listing_beyond.get(row)
-            if d is None:
-                key = (self.origin[row], self.case_type[row], self.serial[row], self.returns[row])
-                d = self._listing_beyond[row] = Draws(array("d"), (self.seed, self.replication, *map(int, key)))
-            d.counts[LISTING_PURPOSES[1]] = int(n[i])
-            u[0][i], u[1][i], u[2][i] = d.listing()
-        self.adjourn_draw[rows] = u[2]
-        return u[0], u[1]
+        if on_tape.all():
+            u = self.listing_draws[rows[:, None], n[:, None] + LISTING_OFFSETS]
+        else:
+            u = np.empty((len(rows), 3))
+            i = np.flatnonzero(on_tape)
+            u[i] = self.listing_draws[rows[i, None], n[i, None] + LISTING_OFFSETS]
+            beyond = np.flatnonzero(~on_tape)
+            asked = zip(rows[beyond].tolist(), n[beyond].tolist(), strict=True)
+            u[beyond] = [self._listing_beyond_tape(row, k) for row, k in asked]
+        self.adjourn_draw[rows] = u[:, 2]
+        return u[:, 0], u[:, 1]
+
+    def _listing_beyond_tape(self, row: int, n: int) -> tuple[float, float, float]:
+        """A listing past the tape's: from the case's own listings generator (``Draws._listing_beyond``)."""
+        d = self._listing_beyond.get(row)
+        if d is None:
+            key = (self.origin[row], self.case_type[row], self.serial[row], self.returns[row])
+            d = self._listing_beyond[row] = Draws(array("d"), (self.seed, self.replication, *map(int, key)))
+        d.counts[LISTING_PURPOSES[1]] = n
+        return d.listing()

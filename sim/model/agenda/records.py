@@ -22,6 +22,9 @@ from sim.model.random_streams import RETURNED_FROM_BEFORE
 from sim.model.records import CASE_FIELDS, Labels, Recorder
 from sim.vocabulary import AGENCIES, COURT, DAYS_PER_YEAR, STATUS_DISPOSED, STATUS_OPEN, STATUSES
 
+HELD, DROPPED, WRITTEN = 0, 1, 2
+"""What becomes of a case's stage rows: held while it is open, dropped if it closed in the warm-up, else written."""
+
 if TYPE_CHECKING:  # the columns' part of the replication, which imports this module
     from sim.model.agenda.case_rows import CaseRows as AgendaReplication
 
@@ -42,6 +45,10 @@ class AgendaRecords:
         self._stages: list[np.ndarray] = []
         self._stage_rows = 0
         self._held = np.empty((0, 7))
+        self._fate = np.zeros(0, dtype=np.int8)
+        """By case number: whether its stage rows are still held (open), dropped (it closed in the warm-up) or
+        written (it closed in the results period); stage rows carry the case's number, so rows reused by new cases
+        never need the held rows settled."""
         self._stages_out: list[np.ndarray] = []
         self._stages_out_rows = 0
         self._closed: list[tuple[np.ndarray, int, np.ndarray]] = []
@@ -50,10 +57,9 @@ class AgendaRecords:
         self._children_out_rows = 0
 
     def settle(self) -> None:
-        """Take every closed case's child rows and stage rows out of the model's columns (written once a chunk is
-        full), so that their rows can be reused."""
+        """Take every closed case's child rows out of the model's columns (written once a chunk is full), so that
+        their rows can be reused. (Stage rows carry the case's number, not its row: they wait for a full chunk.)"""
         self._flush_children()
-        self._flush_stages()
 
     def stage(self, rows: np.ndarray, op: np.ndarray, requested, started, ended, notice, counted: bool = True) -> None:
         """Stage rows for ``rows`` whose step ``op`` ended; the case's days with each agency added up (unless not
@@ -65,7 +71,8 @@ class AgendaRecords:
             model.agency_active[rows, agency] += ended - started
             court = agency == COURT
             model.notice_court[rows[court]] += notice[court]
-        block = np.column_stack([rows, ops.a_stage[op], agency, requested, started, ended, notice]).astype(np.float64)
+        case = model.seq[rows]
+        block = np.column_stack([case, ops.a_stage[op], agency, requested, started, ended, notice]).astype(np.float64)
         self._stages.append(block)
         self._stage_rows += len(block)
         if self._stage_rows >= self.STAGE_CHUNK:
@@ -76,13 +83,18 @@ class AgendaRecords:
         closed in the warm-up; hold the rest, as the present model's recorder does."""
         rows = np.concatenate([self._held, *self._stages]) if self._stages else self._held
         self._stages, self._stage_rows = [], 0
-        end = self.model.end[rows[:, 0].astype(np.int64)]
-        write = (end >= self.results_start) | (final & np.isnan(end))
-        keep = np.isnan(end) & ~write
+        case = rows[:, 0].astype(np.int64)
+        fate = np.zeros(len(rows), dtype=np.int8)
+        known = case < len(self._fate)
+        fate[known] = self._fate[case[known]]
+        if final or self.model.today >= self.results_start:  # a case open now can no longer close in the warm-up
+            write = fate != DROPPED
+        else:
+            write = fate == WRITTEN
+        keep = (fate == HELD) & ~write
         self.recorder.warm_up_stage_rows += int((~write & ~keep).sum())
         if write.any():
             out = rows[write]
-            out[:, 0] = self.model.seq[out[:, 0].astype(np.int64)]  # the case's number, not its row
             self._stages_out.append(out)
             self._stages_out_rows += len(out)
         self._held = rows[keep]
@@ -95,6 +107,7 @@ class AgendaRecords:
         """Cases that ended now (``status``): child rows if in the results period."""
         model = self.model
         stored = model.end[rows] >= self.results_start
+        self._settle_fate(model.seq[rows], stored)
         if not stored.all():  # closed in the warm-up: counted, not stored
             warm = rows[~stored]
             self._count(self.recorder.warm_up_child_rows, warm, status)
@@ -107,6 +120,15 @@ class AgendaRecords:
         self._closed_children += int(model.n_children[rows].sum())
         if self._closed_children + self._children_out_rows >= self.recorder.children.chunk_rows:
             self._flush_children()
+
+    def _settle_fate(self, cases: np.ndarray, stored: np.ndarray) -> None:
+        """Cases closed now: their stage rows will be written if ``stored`` (closed in the results period), else
+        dropped."""
+        if len(cases) and cases.max() >= len(self._fate):
+            grown = np.zeros(max(2 * len(self._fate), int(cases.max()) + 1, 1024), dtype=np.int8)
+            grown[: len(self._fate)] = self._fate
+            self._fate = grown
+        self._fate[cases] = np.where(stored, WRITTEN, DROPPED)
 
     def _count(self, counter: Counter[tuple[str, bool]], rows: np.ndarray, status: str) -> None:
         """Child rows of ``rows`` by (status, whether the case is a return), as the present model's recorder counts

@@ -107,8 +107,10 @@ class Tape:
     def next(self, purpose: int, rows: np.ndarray) -> np.ndarray:
         """The next draw of ``purpose`` for each of ``rows`` (indices into the batch)."""
         asked = self.asked.get(purpose)
-        if asked is None:
+        if asked is None:  # the purpose's first ask in this batch: every row takes its first place
             asked = self.asked[purpose] = np.zeros(len(self.tape), dtype=np.int64)
+            asked[rows] = 1
+            return self.tape[rows, BASES[purpose]]
         n = asked[rows]
         asked[rows] = n + 1
         cap = CAPS[purpose]
