@@ -47,11 +47,10 @@ class AgendaMonitor:
         regions = m.n_regions
         open_cases, open_children, holders = m.open_cases, m.open_children, m.team_children
         pre = m.pre_proceedings_cases.copy()
-        due = m.buckets.get(int(now))
-        if due:  # arrived before now but taken today (a return that came back at once): in pre-proceedings already
-            rows = np.concatenate(due)
-            late = rows[(m.kind[rows] == ARRIVE) & (m.due[rows] == int(now)) & (m.arrival[rows] < now)]
-            pre += np.bincount(m.region[np.unique(late)], minlength=regions)
+        rows = m.due_on(int(now))  # arrived before now but taken today (a return that came back at once)
+        late = rows[(m.kind[rows] == ARRIVE) & (m.arrival[rows] < now)]  # is in pre-proceedings already
+        if len(late):
+            pre += np.bincount(m.region[late], minlength=regions)
         elapsed = now - self.last_day
         for r in range(regions):
             for c, measure in enumerate(self.open_codes):

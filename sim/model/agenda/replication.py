@@ -162,7 +162,6 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
         self._again: list[np.ndarray] = []
         self._freed: dict[tuple[int, int], list[float]] = {}
         self._to_team: list[np.ndarray] = []
-        self.buckets: dict[int, list[np.ndarray]] = {}
         self.capacity = 0
         self._allocate_columns(FIRST_CAPACITY)
         self._listing_beyond: dict[int, Draws] = {}
