@@ -63,6 +63,11 @@ class Inverse:
     def __call__(self, u: float) -> float:
         return self.at(u)
 
+    def at_each(self, draws: list[float]) -> list[float]:
+        """:meth:`at` of each draw in one call: a batch of cases' durations (``sim.model.agenda.tapes``), each the
+        value one call gives, without a call from Python per value."""
+        return [self.at(u) for u in draws]
+
 
 class FixedInverse(Inverse):
     def __init__(self, value: float) -> None:

@@ -40,6 +40,15 @@ SET_BY_CREATE = frozenset(
 )
 """Columns every new case's row is given in full by ``create``: a recycled row's old values there need no reset. (Its
 arrival is reset: a free row must not look like a case open at the end.)"""
+WRITTEN_BEFORE_READ = frozenset(
+    ("pathfinder", "first_child", "birth", "route", "value", "notice")  # set by create for what a case reads
+    + ("earliest", "listed_day", "withdrawing", "adjourn_draw", "stage_requested", "stage_started")  # set at a step
+    + ("listed", "held", "freed_early")  # back to their fill before a case closes (its listing ended, slots freed)
+)
+"""Columns a case writes before it reads them, or leaves at their fill when it closes: with :data:`SET_BY_CREATE`,
+what a freed row keeps (its route beyond a new case's own end is never read). The rest are reset, the counts and
+accounts that add up along a case's journey above all; ``tests/test_agenda.py`` holds a run that reuses rows to
+the same tables as one that does not."""
 
 
 class CaseRows:
@@ -257,7 +266,7 @@ class CaseRows:
 
     def recycle(self) -> None:
         """Count the rows closed since the last call into the figures, settle their records, and free them: every
-        column back to its fill, so a new case finds its row as a fresh one."""
+        column a new case reads before writing back to its fill, so it finds its row as a fresh one."""
         if not self._closing:
             return
         rows = np.concatenate(self._closing)
@@ -270,10 +279,10 @@ class CaseRows:
             for row in rows.tolist():
                 self._listing_beyond.pop(row, None)
         for name, (_, fill) in self.COLUMNS.items():
-            if name not in SET_BY_CREATE:
+            if name not in SET_BY_CREATE and name not in WRITTEN_BEFORE_READ:
                 getattr(self, name)[rows] = fill
         for name, (_, _, fill) in self.BLOCKS.items():
-            if name not in SET_BY_CREATE:
+            if name not in SET_BY_CREATE and name not in WRITTEN_BEFORE_READ:
                 getattr(self, name)[rows] = fill
         self._free = np.concatenate([self._free, rows])
 

@@ -34,7 +34,7 @@ import simpy
 
 from sim.model.agencies.court import Court
 from sim.model.agenda.case_rows import FIRST_CAPACITY, CaseRows
-from sim.model.agenda.intake import Intake
+from sim.model.agenda.intake import RETURNS_BATCH_DAYS, Intake
 from sim.model.agenda.listing import Listing
 from sim.model.agenda.moves import Moves
 from sim.model.agenda.operations import ROUTE_CASE_TYPE, ROUTES, Ops, policy_changes
@@ -228,6 +228,8 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
                 self.recycle()
                 self.create_month(month)
                 month += 1
+            if t % RETURNS_BATCH_DAYS == 0:
+                self.create_weeks_returns()
             self.day(t)
             if monitor is not None:
                 monitor.day_ended()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaincinv
 
-from sim.model.inverses import inverse_cdf
+from sim.model.inverses import Inverse, inverse_cdf
 from sim.model.random_streams import BASES, BLOCK_CASES, CAPS, PURPOSE, TAPE_WIDTH, Draws, RandomStreams
 from sim.scenario.distributions import Fixed, Gamma, Triangular, Uniform
 from sim.scenario.limits import MAX_DRAW
@@ -27,6 +27,10 @@ adjourned on the day."""
 LISTINGS_ON_TAPE = CAPS[LISTING_PURPOSES[0]]
 LISTING_PLACES = np.concatenate([BASES[p] + np.arange(CAPS[p]) for p in LISTING_PURPOSES])
 """The tape's places of a case's listings, kept with its row (the rest of the tape is read when it is created)."""
+
+
+_INVERSES: dict[int, tuple[Any, Inverse]] = {}
+"""Each distribution's inverse, made once (the distribution is kept with it, so its id is not reused)."""
 
 
 def quantiles(dist: Any, u: np.ndarray) -> np.ndarray:
@@ -51,8 +55,10 @@ def quantiles(dist: Any, u: np.ndarray) -> np.ndarray:
     elif isinstance(dist, Uniform):
         v = dist.low + u * (dist.high - dist.low)
     else:
-        quantile = inverse_cdf(dist)
-        return np.fromiter(map(quantile.at, u.tolist()), dtype=np.float64, count=len(u))
+        held = _INVERSES.get(id(dist))
+        if held is None or held[0] is not dist:
+            held = _INVERSES[id(dist)] = (dist, inverse_cdf(dist))
+        return np.array(held[1].at_each(u.tolist()), dtype=np.float64)
     return np.where(v < MAX_DRAW, v, MAX_DRAW)
 
 
