@@ -27,6 +27,9 @@ The functions that read a results directory (:func:`read_table`, :func:`replicat
 is stored once per replication; :attr:`Results.children` reads every replication's rows into one DataFrame, which
 for a national run is millions of rows: :meth:`Results.query` aggregates with SQL (DuckDB) instead, reading the
 Parquet files without holding them.
+
+Why this module is long: it is the one import a notebook needs, so it gathers the whole run-and-read cycle (load,
+change, run, compare, read) behind short functions, each a few lines over the layers that do the work.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import copy
 import functools
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,23 +286,36 @@ def run(
     workers: int | None = 1,
     report: bool = False,
     force: bool = False,
+    model: str | None = None,
 ) -> Results:
     """Run replications of a scenario (a LoadedScenario or a file) and return its :class:`Results`.
 
     ``out`` is the results directory (default: a new temporary directory, printed in ``results.out``);
     ``force`` replaces an earlier run there. ``seed`` is the root seed (default the scenario's). ``workers``
     is the number of processes (1 runs here; None uses every core). ``report`` also writes report.html.
+    ``model`` is how each replication is simulated, as ``run --model`` (default: the agenda where it can follow
+    the scenario's policies, else the event model, with a warning).
     """
+    from sim.experiment.replication_parts import choose_model
     from sim.experiment.replications import run_experiment
     from sim.experiment.results_folder import output_folder
 
     loaded = _loaded(scenario)
+    model, note = choose_model(model, loaded)
+    if note:
+        warnings.warn(note, stacklevel=2)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))
     executor = _executor(workers)
     try:
         with output_folder(directory, force=force, command=["sim.api.run"]):  # locked; --force as on the command line
             result = run_experiment(
-                loaded, directory, replications=replications, seed=seed, executor=executor, argv=["sim.api.run"]
+                loaded,
+                directory,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                argv=["sim.api.run"],
+                model=model,
             )
     finally:
         executor.close()

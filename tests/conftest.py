@@ -131,19 +131,20 @@ def run_replication(
 
 @pytest.fixture
 def failing_runs(monkeypatch: pytest.MonkeyPatch):
-    """``failing_runs(when, error)``: every ``Replication.run`` for which ``when(replication)`` holds raises
-    ``error``, whether the replication runs whole or in parts; the others run as usual."""
+    """``failing_runs(when, error)``: every replication's ``run`` for which ``when(replication)`` holds raises
+    ``error``, with either model, whether the replication runs whole or in parts; the others run as usual."""
+    from sim.model.agenda.replication import AgendaReplication
     from sim.model.replication import Replication
 
-    real_run = Replication.run
-
     def patch(when, error: BaseException) -> None:
-        def run(self):
-            if when(self):
-                raise error
-            return real_run(self)
+        for model in (Replication, AgendaReplication):
 
-        monkeypatch.setattr(Replication, "run", run)
+            def run(self, real_run=model.run):
+                if when(self):
+                    raise error
+                return real_run(self)
+
+            monkeypatch.setattr(model, "run", run)
 
     return patch
 

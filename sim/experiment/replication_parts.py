@@ -32,7 +32,7 @@ from sim.model.replication import Replication
 from sim.model.run_stats import ConservationError, RunStats
 from sim.scenario.loading import LoadedScenario
 from sim.scenario.schema import Scenario
-from sim.vocabulary import AGENDA_MODEL, MODELS
+from sim.vocabulary import AGENDA_MODEL, EVENT_MODEL, MODELS
 
 
 def check_model(model: str, loaded: LoadedScenario) -> None:
@@ -42,6 +42,20 @@ def check_model(model: str, loaded: LoadedScenario) -> None:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     if model == AGENDA_MODEL and (problems := unfollowed_policies(loaded.periods)):
         raise PolicyNotFollowed("; ".join(problems))
+
+
+def choose_model(asked: str | None, loaded: LoadedScenario) -> tuple[str, str | None]:
+    """The model a run uses, and a note when it is not the one a user would expect: the one asked for, else the
+    agenda where it can follow every policy of the scenario, else the event model. The agenda asked for a scenario
+    it cannot follow is :class:`~sim.model.agenda.replication.PolicyNotFollowed`."""
+    if asked == EVENT_MODEL:
+        return asked, None
+    problems = unfollowed_policies(loaded.periods)
+    if problems and asked == AGENDA_MODEL:
+        raise PolicyNotFollowed("; ".join(problems))
+    if problems:
+        return EVENT_MODEL, f"simulating event by event (--model events), since {problems[0]}"
+    return AGENDA_MODEL, None
 
 
 def simulate_whole(

@@ -8,6 +8,7 @@ counts them, so the run's conservation check (:func:`sim.model.run_stats.check_c
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,9 @@ class AgendaRecords:
         self.labels = labels
         self.monitor = AgendaMonitor(model, self.recorder, labels.measures)
         self.results_start = scenario.results_start_day
+        self.stored_from = scenario.results_start_day if self.recorder.in_warm_up else -math.inf
+        """Cases closed before this are counted, not stored: the results start, unless the scenario keeps the
+        warm-up's rows (``starting_state.keep_warm_up_rows``), as the event model's recorder does."""
         self._stages: list[np.ndarray] = []
         self._stage_rows = 0
         self._held = np.empty((0, 7))
@@ -87,7 +91,7 @@ class AgendaRecords:
         fate = np.zeros(len(rows), dtype=np.int8)
         known = case < len(self._fate)
         fate[known] = self._fate[case[known]]
-        if final or self.model.today >= self.results_start:  # a case open now can no longer close in the warm-up
+        if final or self.model.today >= self.stored_from:  # a case open now can no longer close in the warm-up
             write = fate != DROPPED
         else:
             write = fate == WRITTEN
@@ -106,7 +110,7 @@ class AgendaRecords:
     def closed(self, rows: np.ndarray, status: str) -> None:
         """Cases that ended now (``status``): child rows if in the results period."""
         model = self.model
-        stored = model.end[rows] >= self.results_start
+        stored = model.end[rows] >= self.stored_from
         self._settle_fate(model.seq[rows], stored)
         if not stored.all():  # closed in the warm-up: counted, not stored
             warm = rows[~stored]
