@@ -8,7 +8,12 @@ case), ``peak_rss_mb`` (peak resident memory of the process in MiB when the mode
 processes alive at once as the model has open cases on average, because SimPy's cost per event grows with the size
 of its event queue; a loop with a tiny queue would flatter SimPy.
 
-    python benchmarks/bench_national.py [SCENARIO] [--years N] [--out DIR] [--no-bare-loop]
+    python benchmarks/bench_national.py [SCENARIO] [--years N] [--out DIR] [--no-bare-loop] [--model agenda|events]
+
+``--model`` is the model measured, as ``run --model`` (default: the agenda, as ``run`` uses). The agenda keeps the
+clock with one SimPy event a day, so its own events say nothing of its speed: with it, ``events`` is the number the
+event model schedules for the same replication (run once more, untimed, to count them), and the ratio to the bare
+loop is that number over the agenda's wall time.
 
 The default scenario is scenarios/baseline.yaml (5 years after its five years of warm-up: two to three minutes
 on an idle core); ``--years`` shortens the results period for a quick look. This prints figures; it is not a timed test
@@ -34,9 +39,11 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.model.agenda.replication import AgendaReplication  # noqa: E402
 from sim.model.build import model_build  # noqa: E402
 from sim.model.replication import Replication  # noqa: E402
 from sim.scenario.loading import LoadedScenario, load_scenario, scenario_from_dict  # noqa: E402
+from sim.vocabulary import AGENDA_MODEL, EVENT_MODEL, MODELS  # noqa: E402
 
 TARGET_CASES_PER_CPU_SECOND = 33_000
 TARGET_RATIO = 0.70
@@ -87,15 +94,22 @@ def main() -> int:
     parser.add_argument("--years", type=float, default=None, help="years of results (default: the scenario's)")
     parser.add_argument("--out", type=Path, default=None, help="keep the results here (default: a temp dir)")
     parser.add_argument("--no-bare-loop", action="store_true", help="skip the bare SimPy loop")
+    parser.add_argument("--model", choices=MODELS, default=AGENDA_MODEL, help="the model measured (default agenda)")
     args = parser.parse_args()
 
     loaded = load(args.scenario, args.years)
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-national-"))
-    replication = Replication(loaded, 0, out)
+    if args.model == AGENDA_MODEL:
+        replication = AgendaReplication(loaded.scenario, loaded.scenario.seed, out, periods=loaded.periods)
+    else:
+        replication = Replication(loaded, 0, out)
     cpu, wall = time.process_time(), time.perf_counter()
     stats = replication.run()
     cpu_s, wall_s = time.process_time() - cpu, time.perf_counter() - wall
     model_peak = peak_mib()
+    if args.model == AGENDA_MODEL and not args.no_bare_loop:  # the event model's events for the same replication
+        with tempfile.TemporaryDirectory(prefix="bench-national-events-") as counted:
+            stats.events = Replication(loaded, 0, Path(counted)).run().events
 
     scenario = loaded.scenario
     cases = stats.cases_created
@@ -104,7 +118,8 @@ def main() -> int:
         f"{scenario.starting_state.warm_up_days:g} warm-up days)"
     )
     print(f"cases simulated          {cases:,} ({stats.children_created:,} children)")
-    print(f"events                   {stats.events:,}")
+    print(f"model                    {args.model}")
+    print(f"events                   {stats.events:,}" + (" (the event model's)" if args.model != EVENT_MODEL else ""))
     print(f"model CPU time           {cpu_s:.1f} s (wall {wall_s:.1f} s)")
     print(
         f"cases per CPU-second     {cases / cpu_s:,.0f} (target >= {TARGET_CASES_PER_CPU_SECOND:,} for the whole "
@@ -131,6 +146,7 @@ def main() -> int:
         "model_us_per_case": round(1e6 * cpu_s / cases, 2),
         "peak_rss_mb": round(model_peak, 1),
         "model_build": model_build(),
+        "model": args.model,
     }
     print(json.dumps(figures))
     return 0

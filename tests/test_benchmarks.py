@@ -19,6 +19,7 @@ import yaml
 from conftest import ROOT, SMALL
 
 KEYS = {"cases", "events", "cpu_s", "wall_s", "cases_per_cpu_second", "model_us_per_case", "peak_rss_mb", "model_build"}
+KEYS |= {"model"}
 
 
 def test_the_per_operation_benchmarks_run(tmp_path) -> None:
@@ -56,10 +57,12 @@ def benchmark_lines(name: str, *args: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_bench_national_ends_with_its_figures_as_json(tmp_path) -> None:
-    lines = benchmark_lines("bench_national", str(SMALL), "--out", str(tmp_path))
+@pytest.mark.parametrize("model", ["agenda", "events"])
+def test_bench_national_ends_with_its_figures_as_json(model, tmp_path) -> None:
+    """With either model, the same figures; the agenda's events are the event model's for the same replication."""
+    lines = benchmark_lines("bench_national", str(SMALL), "--out", str(tmp_path), "--model", model)
     figures = json.loads(lines[-1])
-    assert set(figures) == KEYS
+    assert set(figures) == KEYS and figures["model"] == model
     assert figures["cases"] > 500 and figures["events"] > 4 * figures["cases"]
     assert min(figures["cpu_s"], figures["wall_s"], figures["peak_rss_mb"]) > 0
     assert figures["model_build"].startswith(("compiled (mypyc)", "interpreted"))
