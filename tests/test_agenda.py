@@ -206,6 +206,10 @@ def test_a_policy_the_agenda_cannot_follow_is_refused_by_its_keys(tmp_path) -> N
     courts = base.courts.model_copy(update={"vacate_probability": 0.5})
     assert policy_changes(base, base.model_copy(update={"courts": courts})) == ([], [])
     assert unfollowed_policies([(0.0, base), (20.0, base.model_copy(update={"courts": courts}))]) == []
+    hours = {"circuit_judge": 3.0, "district_judge": 4.0, "magistrates": 2.0}  # a region's hours, one per tier
+    court = base.regions["wales"].court.model_copy(update={"sitting_hours_per_day": hours})
+    wales_hours = base.regions["wales"].model_copy(update={"court": court})
+    assert policy_changes(base, base.model_copy(update={"regions": {**base.regions, "wales": wales_hours}}))[0] == []
     with pytest.raises(PolicyNotFollowed, match=r"day 20 changes private_law\.section7\.share"):
         AgendaReplication(base, 1, periods=[(0.0, base), (20.0, section7)])  # before anything is simulated
     wales = base.regions["wales"].model_copy(update={"pathfinder_from": base.sim_start_date.replace(day=15)})

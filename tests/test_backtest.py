@@ -17,14 +17,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "backtest"))
 import backtest
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    return backtest.simulate(tmp_path_factory.mktemp("backtest"))
+@pytest.fixture(scope="module", params=sorted(backtest.EXPECTED_BY_MODEL))
+def model(request: pytest.FixtureRequest) -> str:
+    """Each model has its own committed results: the event model's and the day-by-day agenda's."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def expected() -> dict[str, pd.DataFrame]:
-    return backtest.expected()
+def tables(model: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    return backtest.simulate(tmp_path_factory.mktemp("backtest"), model)
+
+
+@pytest.fixture(scope="module")
+def expected(model: str) -> dict[str, pd.DataFrame]:
+    return backtest.expected(model)
 
 
 @pytest.mark.parametrize("table", backtest.TABLES)

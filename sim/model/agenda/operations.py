@@ -72,10 +72,11 @@ READ_WHEN_IT_HAPPENS = (
     "courts.capacity.*", "courts.listing.*", "courts.recess", "courts.sitting_weekdays", "courts.relist_notice_days",
     "courts.urgent_relist_notice_days", "courts.vacate_probability", "courts.adjourn_probability*", "demand.*",
     "cafcass.*", "local_authorities.*", "experts.*", "regions.*.cafcass.*", "regions.*.local_authority.social_workers",
-    "regions.*.experts.assessors", "regions.*.court.sitting_hours_per_day",
+    "regions.*.experts.assessors", "regions.*.court.sitting_hours_per_day*",
 )  # fmt: skip
-"""Scenario keys a policy may change in the batch design: the court's hours and listing rules, demand, the teams'
-workers and caseloads, and the court's chances of vacating and adjourning, all read when they are used."""
+"""Scenario keys a policy may change in the agenda: the court's hours (a region's may be one number or one per tier)
+and listing rules, demand, the teams' workers and caseloads, and the court's chances of vacating and adjourning, all
+read when they are used."""
 READ_AT_CREATION = ("regions.*.pathfinder_from",)
 """Keys a case takes when it is created (at its month's start): a policy may change them on a month's first day."""
 
