@@ -7,7 +7,10 @@ disk and the parent reads them back). Every run must give identical results, wha
 Parquet table and ``summary.csv`` is compared with the serial run's.
 
     python benchmarks/bench_parallel.py [--scenario FILE] [--replications 8] [--workers 2] [--run-years Y]
-                                        [--modes serial processes dask]
+                                        [--modes serial processes dask] [--model agenda|events]
+
+``--model`` is how each replication is simulated, as ``run --model`` (default: the agenda, as ``run`` uses; the
+event model runs a replication as one part per region).
 
 Prints each mode's wall time and the speed-up of the parallel modes on the serial one (target >= 1.7 on 2 cores),
 then one JSON line with every figure. The Dask mode needs ``distributed`` (``pip install -e ".[dask]"``); without
@@ -80,7 +83,7 @@ def child(args: argparse.Namespace) -> int:
     executor, cluster = make_executor(args.mode, args.workers)
     started = time.perf_counter()  # the cluster is up: its start-up is not the replications' time
     try:
-        result = run_experiment(loaded, out, replications=args.replications, executor=executor)
+        result = run_experiment(loaded, out, replications=args.replications, executor=executor, model=args.model)
         seconds = time.perf_counter() - started
     finally:
         executor.close()
@@ -108,7 +111,7 @@ def child(args: argparse.Namespace) -> int:
 
 def run_mode(args: argparse.Namespace, mode: str, out: Path) -> dict:
     command = [sys.executable, __file__, "--child", "--mode", mode, "--workers", str(args.workers), "--out", str(out)]
-    command += ["--replications", str(args.replications), "--scenario", str(args.scenario)]
+    command += ["--replications", str(args.replications), "--scenario", str(args.scenario), "--model", args.model]
     if args.run_years is not None:
         command += ["--run-years", str(args.run_years)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -144,6 +147,7 @@ def main() -> int:
     parser.add_argument("--run-years", type=float, default=None, help="years of results (default: the scenario's)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="serial always runs first")
     parser.add_argument("--out", type=Path, default=None, help="keep the runs here (default: a temporary folder)")
+    parser.add_argument("--model", choices=("agenda", "events"), default="agenda", help="the model (default agenda)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, default="serial", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -155,7 +159,7 @@ def main() -> int:
     s = loaded.scenario
     print(
         f"{args.scenario.name}: {args.replications} replications of {s.run_years:g} years after "
-        f"{s.starting_state.warm_up_days:g} warm-up days; {os.cpu_count()} cores; "
+        f"{s.starting_state.warm_up_days:g} warm-up days, model {args.model}; {os.cpu_count()} cores; "
         f"load average before {os.getloadavg()[0]:.2f}"
     )
     modes = ["serial"] + [m for m in args.modes if m != "serial"]
@@ -164,7 +168,7 @@ def main() -> int:
         modes.remove("dask")
     runs = {mode: run_mode(args, mode, root / mode) for mode in modes}
     serial = runs["serial"]
-    figures: dict[str, object] = {"replications": args.replications, "workers": args.workers}
+    figures: dict[str, object] = {"replications": args.replications, "workers": args.workers, "model": args.model}
     all_same = True
     for mode, r in runs.items():
         line = (
