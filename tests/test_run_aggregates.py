@@ -50,6 +50,35 @@ def test_the_distributions_are_those_of_the_rows_group_by_group_in_the_same_orde
         np.testing.assert_array_equal(got.points, want.points)
 
 
+def test_every_breakdown_from_one_sorted_pass_streamed_in_small_batches(run_dir, monkeypatch) -> None:
+    """The report takes its spreads for every breakdown from one sorted stream of the disposed children's times;
+    streamed a few hundred rows at a time, so that each group's order statistics fall across batches, it gives
+    each breakdown's spreads exactly as a query of its own does (``test_the_distributions_are_those_...``)."""
+    with connect(run_dir) as run:
+        alone = {by: run_aggregates.disposal_spreads(run, by) for by in BREAKDOWNS}
+        monkeypatch.setattr(run_aggregates, "SPREAD_BATCH_ROWS", 313)
+        together = run_aggregates.disposal_spreads_by(run, list(BREAKDOWNS))
+    for by in BREAKDOWNS:
+        assert list(together[by]) == list(alone[by])
+        for got, want in zip(together[by].values(), alone[by].values(), strict=True):
+            assert got.count == want.count and got.exact == want.exact
+            np.testing.assert_array_equal(got.points, want.points)
+
+
+def test_where_the_days_went_with_and_without_the_split_come_from_one_query(run_dir, children) -> None:
+    """The report's tables split the court's wait into notice and listing; its figures do not. One query gives both,
+    each the attribution of the rows."""
+    with connect(run_dir) as run:
+        both = run_aggregates.delay_attribution_tables(run, "case_type")
+    for split in (False, True):
+        want = delay_attribution(children, by="case_type", split_court_wait=split)
+        got = both[split]
+        pd.testing.assert_frame_equal(got[["group", "agency", "kind"]], want[["group", "agency", "kind"]])
+        for column in ("days_total", "days_mean", "share"):
+            np.testing.assert_allclose(got[column], want[column], rtol=1e-12, atol=1e-9)
+    assert len(both[True]) > len(both[False])  # the court's wait in two parts
+
+
 def test_a_large_group_is_kept_as_quantiles_equal_to_numpys(run_dir, children) -> None:
     disposed = children[
         ~children["warm_up"] & ~children["from_open_caseload"] & (children["status"].astype(str) == "disposed")

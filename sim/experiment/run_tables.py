@@ -194,6 +194,17 @@ class RunQueries:
         except duckdb.Error as exc:
             self._damaged(exc)
 
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """The result of a query in Arrow batches of about ``rows`` rows, streamed (DuckDB spills what it must), so a
+        pass over millions of ordered rows holds one batch at a time."""
+        import duckdb
+
+        try:
+            with self.con.sql(sql).to_arrow_reader(batch_size=rows) as reader:  # a relation's reader streams
+                yield from reader
+        except duckdb.Error as exc:
+            self._damaged(exc)
+
     def _damaged(self, exc: Exception) -> NoReturn:
         """Raise a ResultsDirError for a failed query: naming the file that is not Parquet, if one is not."""
         for files in self.files.values():

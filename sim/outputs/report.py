@@ -302,7 +302,7 @@ def render_report(directory: str | Path) -> str:
     """The report for a results directory, as an HTML string: its numbers from summary.csv and the manifest, its
     tables and figures from DuckDB queries over the replications' Parquet files (memory holds their answers)."""
     from sim.analysis.periods import ONE_DAY
-    from sim.experiment.run_aggregates import delay_attribution as aggregate_attribution
+    from sim.experiment.run_aggregates import delay_attribution_tables as attribution_tables
 
     started = time.perf_counter()
     directory = check_results_dir(directory)
@@ -325,12 +325,11 @@ def render_report(directory: str | Path) -> str:
     warnings += [f"{words(s)} drifts over the run: see Steady state." for s in summary_text.drifting(drift)]
     with connect(directory) as run:
         columns = run.columns("children")
-        attribution = {
-            by: aggregate_attribution(run, by, split_court_wait=True)
-            for by in report_figures.ATTRIBUTION_BY
-            if by in columns
-        }
-        figure_groups = report_figures.figure_groups(run, period, summary, HEADLINE_INDICATORS + CHILD_HEADLINE)
+        tables = {by: attribution_tables(run, by) for by in report_figures.ATTRIBUTION_BY if by in columns}
+        attribution = {by: both[True] for by, both in tables.items()}  # the court's wait split, for the tables
+        unsplit = {by: both[False] for by, both in tables.items()}  # for the figures
+        headline = HEADLINE_INDICATORS + CHILD_HEADLINE
+        figure_groups = report_figures.figure_groups(run, period, summary, headline, unsplit)
     context = {
         "title": f"{name}: simulation report",
         "name": name,

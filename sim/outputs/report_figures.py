@@ -22,9 +22,14 @@ SPREAD_BY = ("case_type", "domestic_abuse", "region", "age_band")
 
 
 def figure_groups(
-    run: RunQueries, period: tuple[Any, Any], summary: pd.DataFrame | None, forest_indicators: list[str]
+    run: RunQueries,
+    period: tuple[Any, Any],
+    summary: pd.DataFrame | None,
+    forest_indicators: list[str],
+    attribution: dict[str, pd.DataFrame] | None = None,
 ) -> list[tuple[str, list[Embedded]]]:
-    """The report's figures, each drawn from what DuckDB aggregated of the run's tables (not from its rows)."""
+    """The report's figures, each drawn from what DuckDB aggregated of the run's tables (not from its rows);
+    ``attribution``: where the days went by each of :data:`ATTRIBUTION_BY`, if the report has it already."""
     import sim.outputs.breakdown_figures as groups
     import sim.outputs.figures as plots
     from sim.experiment import run_aggregates as aggregate
@@ -32,7 +37,7 @@ def figure_groups(
     start = period[0]
     columns = run.columns("children")
     timeline = read_table(run.directory, "timeline")  # snapshots by region and week: small beside the children
-    spreads = {b: aggregate.disposal_spreads(run, b) for b in SPREAD_BY if b in columns}
+    spreads = aggregate.disposal_spreads_by(run, [b for b in SPREAD_BY if b in columns])  # one sorted pass
     by = [b for b in ("region", "age_band") if b in columns]
     made: list[tuple[str, list[Embedded]]] = [
         (
@@ -78,7 +83,9 @@ def figure_groups(
             "Where the time went",
             [
                 embed(
-                    plots.delay_attribution_bars(by=b, table=aggregate.delay_attribution(run, b)),
+                    plots.delay_attribution_bars(
+                        by=b, table=attribution[b] if attribution else aggregate.delay_attribution(run, b)
+                    ),
                     f"Where disposed children's days went, by {words(b)}.",
                 )
                 for b in ATTRIBUTION_BY
