@@ -172,6 +172,37 @@ def test_a_comparison_with_a_stored_run_gives_compares_differences(compared: Pat
         assert "<th>small (base)</th>" in report and "<th>fewer_hours</th>" in report
 
 
+def test_an_option_compared_with_a_stored_run_runs_on_the_stored_runs_model(tmp_path: Path, capsys) -> None:
+    """A run from ``run`` was simulated day by day (the agenda): the option runs day by day too, so the differences
+    are the option's, not the models'. An option the agenda cannot follow is refused, with what to do."""
+    from sim.workbench.stored_comparison import compare_option_with_stored_run
+
+    base = tmp_path / "results" / "small"
+    assert main(["run", str(SMALL), "--replications", "2", "--workers", "1", "--no-report", "--out", str(base)]) == 0
+    stored = stored_run(base)
+    assert stored is not None and json.loads((base / "manifest.json").read_text())["run_options"]["model"] == "agenda"
+    option = tmp_path / "fewer_hours.yaml"
+    option.write_text(
+        f"extends: {SMALL}\nname: fewer_hours\npolicies:\n  - name: fewer hours\n    date: 2024-01-01\n"
+        "    set: {regions.north_east.court.sitting_hours_per_day.district_judge: 5.5}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "compared"
+    _, failed = compare_with_stored(load_scenario(option), stored, out)
+    ran = json.loads((out / "scenarios" / "fewer_hours" / "manifest.json").read_text())
+    assert failed == 0 and ran["run_options"]["model"] == "agenda"
+    reports = tmp_path / "reports.yaml"
+    reports.write_text(
+        f"extends: {SMALL}\nname: fewer_reports\npolicies:\n  - name: fewer reports\n    date: 2024-07-01\n"
+        "    set: {private_law.section7.share: 0.2}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "refused").mkdir()
+    assert compare_option_with_stored_run(str(reports), str(base), str(tmp_path / "refused")) == 2
+    message = capsys.readouterr().err
+    assert "private_law.section7.share" in message and "--model events" in message
+
+
 # ---------------------------------------------------------------------------------------------- runs in the background
 def wait_for(job) -> None:
     deadline = time.monotonic() + WAIT_SECONDS

@@ -3,7 +3,9 @@ figures and comparison report as ``compare``, with the base read from its folder
 
 Why the option runs with the stored run's root seed and replication numbers: replication r of each then draws the
 same random numbers (common random numbers, :mod:`sim.model.random_streams`), so the pairs are as close as
-``compare``'s. An option already run on that seed and those replications (the page's own run) is used as it is.
+``compare``'s. It also runs on the stored run's model (``run_options.model``: the agenda or the event model), so the
+differences are the option's, not the models'. An option already run on that seed, those replications and that
+model (the page's own run) is used as it is.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from sim.experiment.manifest import write_manifest as write_manifest_file
 from sim.experiment.owned_files import RunDirectoryError, describe_failure
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import ResultsDirError, output_folder, prepare_directory, read_manifest
+from sim.model.agenda.replication import PolicyNotFollowed
 from sim.model.random_streams import STREAM_SCHEME
 from sim.outputs.comparison_report import write_comparison_report
 from sim.outputs.experiment_figures import write_comparison_figures
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
+from sim.vocabulary import EVENT_MODEL
 from sim.workbench.jobs import EXIT_FAILED_REPLICATIONS, EXIT_INTERRUPTED, EXIT_OK
 from sim.workbench.stored_runs import StoredRun, stored_run
 
@@ -40,13 +44,20 @@ def _scheme(folder: Path) -> str | None:
     return read_manifest(folder).get("random", {}).get("stream_scheme")
 
 
+def _model(folder: Path) -> str:
+    """The model a run simulated with (a run from before the agenda: the event model)."""
+    return read_manifest(folder).get("run_options", {}).get("model", EVENT_MODEL)
+
+
 def reusable(option_run: Path | None, stored: StoredRun) -> list[int] | None:
-    """The option run's replications to pair with ``stored``, if it can be used as it is: the same root seed and
-    stream scheme, and every replication the stored run has; else None (the option must run again)."""
+    """The option run's replications to pair with ``stored``, if it can be used as it is: the same root seed, stream
+    scheme and model, and every replication the stored run has; else None (the option must run again)."""
     if option_run is None:
         return None
     found = stored_run(option_run)
     if found is None or found.root_seed != stored.root_seed or _scheme(option_run) != _scheme(stored.folder):
+        return None
+    if _model(option_run) != _model(stored.folder):
         return None
     return list(stored.replications) if set(stored.replications) <= set(found.replications) else None
 
@@ -98,6 +109,7 @@ def compare_with_stored(
             argv=argv,
             log=lambda message: print(message, file=sys.stderr, flush=True),
             extra_manifest={"comparison": {"directory": str(out), "role": "option"}},
+            model=_model(stored.folder),
         )
         paired, failed = run.replications_used, len(run.failures)
     base = collect_indicators(stored.folder, list(stored.replications))
@@ -172,6 +184,13 @@ def compare_option_with_stored_run(
         return EXIT_USER_ERROR
     except (ResultsDirError, RunDirectoryError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except PolicyNotFollowed as exc:
+        print(
+            f"error: the stored run was simulated day by day (the agenda), which cannot follow this option: {exc}; "
+            "run the base again with --model events to compare them",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     except OSError as exc:
         print(f"error: {describe_failure(exc)}", file=sys.stderr)
