@@ -382,6 +382,7 @@ def compare(
     out: str | Path | None = None,
     workers: int | None = 1,
     correction: str = "none",
+    model: str | None = None,
 ) -> Comparison:
     """Run a base and one or more options on the same seeds (sim.experiment.compare) and return the paired differences.
 
@@ -389,13 +390,18 @@ def compare(
     each family of rows (``family``: the headline indicators, the rest). Scenarios need different names
     (``with_changes`` gives a new one). The comparison's figures are written into ``out``
     as by ``python run_sim.py compare`` (:func:`sim.outputs.experiment_figures.write_comparison_figures`).
+    ``model``: as :func:`run`, one for every scenario.
     """
     from sim.experiment import compare as comparing
+    from sim.experiment.replication_parts import choose_model
     from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = [_loaded(base), *[_loaded(o) for o in options]]
     if not options:
         raise ValueError("compare needs at least one option besides the base")
+    model, note = choose_model(model, loaded)
+    if note:
+        warnings.warn(note, stacklevel=2)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fjsim-compare-"))
     directory.mkdir(parents=True, exist_ok=True)
     executor = _executor(workers)
@@ -408,6 +414,7 @@ def compare(
             executor=executor,
             argv=["sim.api.compare"],
             correction=correction,
+            model=model,
         )
     finally:
         executor.close()

@@ -456,3 +456,31 @@ def test_the_agenda_refuses_a_policy_it_cannot_follow_before_writing_anything(tm
     assert "--model agenda cannot run" in message and "private_law.section7.share" in message
     assert "--model events" in message and "Traceback" not in message
     assert not out.exists()
+
+
+def test_a_comparison_runs_every_scenario_on_one_model(tmp_path, capsys) -> None:
+    """``compare`` runs the base and its options on one model: the agenda when it can follow every scenario's
+    policies; else every scenario event by event, with a note, so that an option's differences are its own."""
+    court = tmp_path / "fewer_hours.yaml"
+    court.write_text(
+        f"extends: {SMALL}\nname: fewer_hours\npolicies:\n  - name: fewer hours\n    date: 2024-01-01\n"
+        "    set: {regions.north_east.court.sitting_hours_per_day.district_judge: 5.5}\n",
+        encoding="utf-8",
+    )
+    reports = tmp_path / "fewer_reports.yaml"
+    reports.write_text(
+        f"extends: {SMALL}\nname: fewer_reports\npolicies:\n  - name: fewer reports\n    date: 2024-07-01\n"
+        "    set: {private_law.section7.share: 0.2}\n",
+        encoding="utf-8",
+    )
+    common = ["--replications", "1", "--workers", "1", "--no-report"]
+    for options, model in (([court], "agenda"), ([court, reports], "events")):
+        out = tmp_path / f"compare-{model}"
+        assert main(["compare", str(SMALL), *map(str, options), "--out", str(out), *common]) == 0
+        runs = sorted((out / "scenarios").iterdir())
+        assert len(runs) == 1 + len(options)
+        assert {json.loads((run / "manifest.json").read_text())["run_options"]["model"] for run in runs} == {model}
+    assert "note: simulating event by event" in capsys.readouterr().err
+    refused = tmp_path / "refused"
+    assert main(["compare", str(SMALL), str(reports), "--model", "agenda", "--out", str(refused), *common]) == 2
+    assert "private_law.section7.share" in capsys.readouterr().err and not refused.exists()

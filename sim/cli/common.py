@@ -60,13 +60,16 @@ def command_line(args: argparse.Namespace) -> list[str]:
 # ---------------------------------------------------------------------------------------------- argument types
 def run_settings(args: argparse.Namespace) -> dict[str, Any]:
     """What every experiment command passes on from its options: replications, seed, progress, argv, log."""
-    return {
+    settings = {
         "replications": args.replications,
         "seed": getattr(args, "seed", None),  # validation has no --seed: the scenario's
         "show_progress": progress_enabled(),
         "argv": command_line(args),
         "log": err,
     }
+    if hasattr(args, "model"):  # the commands that take --model (add_model)
+        settings["model"] = args.model
+    return settings
 
 
 def require_docs_folder(record: Path) -> None:
@@ -235,6 +238,20 @@ def add_execution(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="send replications to a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 (workers must share "
         "the output directory)",
+    )
+
+
+def add_model(parser: argparse.ArgumentParser) -> None:
+    """--model events|agenda: how each replication is simulated (default: the agenda where it can follow every
+    policy of the study, else the event model, said in a note)."""
+    parser.add_argument(
+        "--model",
+        choices=("events", "agenda"),
+        default=None,
+        help="how each replication is simulated: 'agenda', day by day with cases as rows moved in batches; "
+        "'events', every case a SimPy process with time kept to the hour, about 1.5 times the CPU; both give the "
+        "same figures within their intervals (docs/model.md). Default: the agenda, unless a scenario has a policy "
+        "that changes a share or duration along a route, which only the event model follows (the command says so)",
     )
 
 

@@ -56,6 +56,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from sim.experiment.results_folder import ResultsDirError, RunDirectoryError
     from sim.experiment.sweep import SweepError
     from sim.experiment.validation import FiguresError
+    from sim.model.agenda.replication import PolicyNotFollowed
     from sim.scenario.calibration import CalibrationError
 
     return (
@@ -67,6 +68,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         SweepError,
         FiguresError,
         PlanSpecError,
+        PolicyNotFollowed,
     )
 
 

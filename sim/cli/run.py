@@ -14,6 +14,7 @@ from sim.cli.common import (
     UserError,
     add_allow_root,
     add_experiment_options,
+    add_model,
     command_line,
     default_out,
     describe_failure,
@@ -24,7 +25,6 @@ from sim.cli.common import (
     progress_enabled,
     replication_count,
 )
-from sim.vocabulary import MODELS
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -63,15 +63,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="most replications --precision may run (default 50)",
     )
-    p.add_argument(
-        "--model",
-        choices=MODELS,
-        default=None,
-        help="how each replication is simulated: 'agenda', day by day with cases as rows moved in batches; "
-        "'events', every case a SimPy process with time kept to the hour, about 1.5 times the CPU; both give the "
-        "same figures within their intervals (docs/model.md). Default: the agenda, unless the scenario has a policy "
-        "that changes a share or duration along a route, which only the event model follows (the run says so)",
-    )
+    add_model(p)
     p.add_argument(
         "--no-report",
         action="store_true",

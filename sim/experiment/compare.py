@@ -39,6 +39,7 @@ from sim.analysis.spread import Spread
 from sim.analysis.statistics import SIGNIFICANCE, T, adjust_p_values, intervals, p_values
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.owned_files import writes_into
+from sim.experiment.replication_parts import choose_model
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
 from sim.experiment.run_aggregates import disposal_spreads as aggregate_spreads
@@ -174,14 +175,19 @@ def compare(
     log: Any = None,
     after_each_run: Callable[[Path], object] | None = None,
     correction: str = "none",
+    model: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RunResult]]:
     """Run every scenario on the same seeds into ``out/scenarios/<name>`` and write the comparison.
 
     ``after_each_run`` is called with each scenario's directory as soon as its run ends (the command passes
     :func:`sim.outputs.report.after_run`, which writes its report.html and journey log, as ``run`` does).
     ``correction`` adjusts the p-values for multiple comparisons within each family (:func:`label_comparisons`).
+    ``model``: every scenario runs on one model (:func:`sim.experiment.replication_parts.choose_model`).
     Returns compare.csv's table and the runs; figures are drawn by the caller (the outputs layer).
     """
+    model, note = choose_model(model, loaded)
+    if note and log:
+        log(f"note: {note}")
     started_iso, started = now_iso(), time.perf_counter()
     root_seed = loaded[0].scenario.seed if seed is None else seed
     names = unique_names(loaded)
@@ -199,6 +205,7 @@ def compare(
             argv=argv,
             log=log,
             extra_manifest={"comparison": {"directory": str(out), "role": "base" if not runs else "option"}},
+            model=model,
         )
         if after_each_run is not None and runs[name].replications_used:
             after_each_run(sub)

@@ -231,6 +231,7 @@ def run_study(
     show_progress: bool = False,
     argv: list[str] | None = None,
     log: Any = None,
+    model: str | None = None,
 ) -> StudyResult:
     """Run the base and every option on the same seeds into ``out`` (no per-scenario report) and write
     ``options.csv`` (and ``elasticity.csv`` if the study declares a pair)."""
@@ -244,6 +245,7 @@ def run_study(
         show_progress=show_progress,
         argv=argv,
         log=log,
+        model=model,
     )
     table = options_table(compared, study.names)
     write_csv(out / OPTIONS_CSV, table)

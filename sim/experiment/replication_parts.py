@@ -44,15 +44,21 @@ def check_model(model: str, loaded: LoadedScenario) -> None:
         raise PolicyNotFollowed("; ".join(problems))
 
 
-def choose_model(asked: str | None, loaded: LoadedScenario) -> tuple[str, str | None]:
-    """The model a run uses, and a note when it is not the one a user would expect: the one asked for, else the
-    agenda where it can follow every policy of the scenario, else the event model. The agenda asked for a scenario
-    it cannot follow is :class:`~sim.model.agenda.replication.PolicyNotFollowed`."""
+def choose_model(asked: str | None, loaded: LoadedScenario | list[LoadedScenario]) -> tuple[str, str | None]:
+    """The model a run or a study uses, and a note when it is not the one a user would expect: the one asked for,
+    else the agenda where it can follow every policy of every scenario, else the event model (one model for a whole
+    study, so that an option's differences are its own, not the models'). The agenda asked for a scenario it cannot
+    follow is :class:`~sim.model.agenda.replication.PolicyNotFollowed`."""
     if asked == EVENT_MODEL:
         return asked, None
-    problems = unfollowed_policies(loaded.periods)
+    scenarios = loaded if isinstance(loaded, list) else [loaded]
+    problems = [
+        f"{s.scenario.name}: {problem}" if len(scenarios) > 1 else problem
+        for s in scenarios
+        for problem in unfollowed_policies(s.periods)
+    ]
     if problems and asked == AGENDA_MODEL:
-        raise PolicyNotFollowed("; ".join(problems))
+        raise PolicyNotFollowed("; ".join(problems) + "; run it with --model events")
     if problems:
         return EVENT_MODEL, f"simulating event by event (--model events), since {problems[0]}"
     return AGENDA_MODEL, None
