@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.vocabulary import AGENDA_MODEL, MODELS  # noqa: E402
+
 TARGET_SPEEDUP = 1.7
 MODES = ("serial", "processes", "dask")
 UNTIMED = {"summary.csv"}
@@ -147,7 +149,7 @@ def main() -> int:
     parser.add_argument("--run-years", type=float, default=None, help="years of results (default: the scenario's)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="serial always runs first")
     parser.add_argument("--out", type=Path, default=None, help="keep the runs here (default: a temporary folder)")
-    parser.add_argument("--model", choices=("agenda", "events"), default="agenda", help="the model (default agenda)")
+    parser.add_argument("--model", choices=MODELS, default=AGENDA_MODEL, help="the model (default agenda)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, default="serial", help=argparse.SUPPRESS)
     args = parser.parse_args()

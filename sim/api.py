@@ -278,6 +278,17 @@ def _loaded(scenario: LoadedScenario | str | Path) -> LoadedScenario:
     return scenario if isinstance(scenario, LoadedScenario) else load(scenario)
 
 
+def _model(asked: str | None, loaded: LoadedScenario | list[LoadedScenario]) -> str:
+    """The model a run or a comparison uses (:func:`sim.experiment.replication_parts.choose_model`), with a warning
+    when a policy keeps it event by event."""
+    from sim.experiment.replication_parts import choose_model
+
+    model, note = choose_model(asked, loaded)
+    if note:
+        warnings.warn(note, stacklevel=3)
+    return model
+
+
 def run(
     scenario: LoadedScenario | str | Path,
     replications: int = 5,
@@ -296,14 +307,11 @@ def run(
     ``model`` is how each replication is simulated, as ``run --model`` (default: the agenda where it can follow
     the scenario's policies, else the event model, with a warning).
     """
-    from sim.experiment.replication_parts import choose_model
     from sim.experiment.replications import run_experiment
     from sim.experiment.results_folder import output_folder
 
     loaded = _loaded(scenario)
-    model, note = choose_model(model, loaded)
-    if note:
-        warnings.warn(note, stacklevel=2)
+    model = _model(model, loaded)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"fjsim-{loaded.scenario.name}-"))
     executor = _executor(workers)
     try:
@@ -393,15 +401,12 @@ def compare(
     ``model``: as :func:`run`, one for every scenario.
     """
     from sim.experiment import compare as comparing
-    from sim.experiment.replication_parts import choose_model
     from sim.outputs.experiment_figures import write_comparison_figures
 
     loaded = [_loaded(base), *[_loaded(o) for o in options]]
     if not options:
         raise ValueError("compare needs at least one option besides the base")
-    model, note = choose_model(model, loaded)
-    if note:
-        warnings.warn(note, stacklevel=2)
+    model = _model(model, loaded)
     directory = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="fjsim-compare-"))
     directory.mkdir(parents=True, exist_ok=True)
     executor = _executor(workers)

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sim.vocabulary import MODELS
+
 EXIT_OK, EXIT_FAILED_REPLICATIONS, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -246,7 +248,7 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     policy of the study, else the event model, said in a note)."""
     parser.add_argument(
         "--model",
-        choices=("events", "agenda"),
+        choices=MODELS,
         default=None,
         help="how each replication is simulated: 'agenda', day by day with cases as rows moved in batches; "
         "'events', every case a SimPy process with time kept to the hour, about 1.5 times the CPU; both give the "

@@ -200,7 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         model, note = choose_model(model, loaded)
     except PolicyNotFollowed as exc:
-        raise UserError(f"--model agenda cannot run {loaded.path}: {exc}; run it with --model events") from None
+        raise UserError(f"--model agenda cannot run {loaded.path}: {exc}") from None
     if note:
         err(f"note: {note}")
 

@@ -40,8 +40,7 @@ def check_model(model: str, loaded: LoadedScenario) -> None:
     (:class:`~sim.model.agenda.replication.PolicyNotFollowed`), before anything is written."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
-    if model == AGENDA_MODEL and (problems := unfollowed_policies(loaded.periods)):
-        raise PolicyNotFollowed("; ".join(problems))
+    choose_model(model, loaded)
 
 
 def choose_model(asked: str | None, loaded: LoadedScenario | list[LoadedScenario]) -> tuple[str, str | None]:

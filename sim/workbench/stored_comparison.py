@@ -187,8 +187,8 @@ def compare_option_with_stored_run(
         return EXIT_USER_ERROR
     except PolicyNotFollowed as exc:
         print(
-            f"error: the stored run was simulated day by day (the agenda), which cannot follow this option: {exc}; "
-            "run the base again with --model events to compare them",
+            f"error: the stored run was simulated day by day (the agenda), which cannot follow this option: {exc}, "
+            "and run the base again the same way to compare them",
             file=sys.stderr,
         )
         return EXIT_USER_ERROR

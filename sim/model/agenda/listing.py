@@ -48,8 +48,13 @@ class Listing:
         again = rows[~withdrawing]
         if len(again):
             self.vacated[again] += 1
-            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
-            self._to_book.append(again)
+            self._relist(again)
+
+    def _relist(self, rows: np.ndarray) -> None:
+        """Hearings vacated or adjourned: listed again today, from the relist notice (the urgent one for urgent
+        work) after the day they came off."""
+        self.earliest[rows] = self.ready[rows] + self.relist[self.ops.a_urgent[self._op(rows)].astype(int)]
+        self._to_book.append(rows)
 
     def _diary(self, rows: np.ndarray) -> np.ndarray:
         return self.centre[rows] * self.n_tiers + self.ops.a_tier[self._op(rows)]
@@ -98,8 +103,7 @@ class Listing:
         if len(again):
             self.tallies["adjourned"] += len(again)
             self.adjournments[again] += 1
-            self.earliest[again] = self.ready[again] + self.relist[self.ops.a_urgent[self._op(again)].astype(int)]
-            self._to_book.append(again)
+            self._relist(again)
         on = rows[~adjourned]
         if len(on):
             if self.rec is not None:

@@ -45,14 +45,11 @@ from sim.model.agenda.teams import caseload_teams, team_capacities
 from sim.model.arrivals import segment_bounds
 from sim.model.parameters import Parameters
 from sim.model.random_streams import Draws, RandomStreams
+from sim.model.replication import DIARY_MARGIN_DAYS
 from sim.model.route_changes import follow_routes
 from sim.model.run_stats import RunStats, check_conservation
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CASE_TYPES, TEAM_KINDS
-
-DIARY_MARGIN_DAYS = 400
-"""Days the court's diaries run past the end, so a hearing asked for near the end finds a day (as the present
-model's ``DIARY_MARGIN_DAYS``)."""
 
 
 class PolicyNotFollowed(ValueError):
