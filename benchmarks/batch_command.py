@@ -61,8 +61,9 @@ def main() -> int:
 
     from sim.experiment.memory import indicators_allocation, return_freed_memory, simulation_allocation
     from sim.experiment.replication_indicators import replication_indicators
-    from sim.model.agenda.replication import AgendaReplication
+    from sim.experiment.replication_parts import simulate_whole
     from sim.scenario.loading import load_scenario
+    from sim.vocabulary import AGENDA_MODEL
 
     lap("imports")
     loaded = load_scenario(args.scenario)
@@ -74,11 +75,8 @@ def main() -> int:
     try:
         return_freed_memory()  # as run_replication (sim/experiment/replications.py) runs a replication
         with simulation_allocation():
-            gc.disable()  # as Replication.run
             seed = scenario.seed if args.seed is None else args.seed
-            model = AgendaReplication(scenario, seed, folder, periods=loaded.periods)
-            model.run()
-            gc.enable()
+            cases = simulate_whole(AGENDA_MODEL, loaded, 0, seed, folder).cases_created  # as run_replication
             gc.collect()
         lap("model and tables")
         with indicators_allocation():
@@ -92,15 +90,15 @@ def main() -> int:
     for name, seconds in parts.items():
         print(f"{name}: {seconds:.2f} CPU-s")
     print(
-        f"{model.cases:,} cases in {cpu_s:.1f} CPU-s (wall {time.perf_counter() - wall:.1f} s after imports): "
-        f"{model.cases / cpu_s:,.0f} cases per CPU-second (goal {TARGET_CASES_PER_CPU_SECOND:,})"
+        f"{cases:,} cases in {cpu_s:.1f} CPU-s (wall {time.perf_counter() - wall:.1f} s after imports): "
+        f"{cases / cpu_s:,.0f} cases per CPU-second (goal {TARGET_CASES_PER_CPU_SECOND:,})"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {
-        "cases": model.cases,
+        "cases": cases,
         "cpu_s": round(cpu_s, 3),
-        "cases_per_cpu_second": round(model.cases / cpu_s, 1),
-        "us_per_case": round(cpu_s / model.cases * 1e6, 2),
+        "cases_per_cpu_second": round(cases / cpu_s, 1),
+        "us_per_case": round(cpu_s / cases * 1e6, 2),
         "parts": parts,
         "indicator_rows": len(rows),
         "peak_rss_mb": round(peak, 1),
