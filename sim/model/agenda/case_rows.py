@@ -34,7 +34,7 @@ ROUTE_COLUMNS = 24
 MAX_CHILDREN = 8
 """Columns kept for each case's children's birth days (the scenario's largest family must fit)."""
 SET_BY_CREATE = frozenset(
-    ("seq", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
+    ("seq", "stamp", "case_type", "origin", "serial", "returns", "region", "kind", "ready", "due", "da")
     + ("local_authority", "n_children", "centre", "outcome", "recur", "recur_delay", "listing_draws", "pos")
     + ("entry", "booked")
 )
@@ -43,7 +43,12 @@ arrival is reset: a free row must not look like a case open at the end.)"""
 WRITTEN_BEFORE_READ = frozenset(
     ("pathfinder", "first_child", "birth", "route", "value", "notice")  # set by create for what a case reads
     + ("earliest", "listed_day", "withdrawing", "adjourn_draw", "stage_requested", "stage_started")  # set at a step
-    + ("listed", "held", "freed_early")  # back to their fill before a case closes (its listing ended, slots freed)
+    + (
+        "listed",
+        "held",
+        "freed_early",
+        "off_listed",
+    )  # back to their fill before a case closes (its listing ended, slots freed)
 )
 """Columns a case writes before it reads them, or leaves at their fill when it closes: with :data:`SET_BY_CREATE`,
 what a freed row keeps (its route beyond a new case's own end is never read). The rest are reset, the counts and
@@ -61,6 +66,7 @@ class CaseRows:
 
     COLUMNS = {
         "seq": (np.int64, -1),
+        "stamp": (np.int64, -1),  # when the row's present wait was scheduled, in order: SimPy's order for a tie
         "listed": (object, None),  # the diary's own record of the hearing a row waits for
         "case_type": (np.int64, 0),
         "origin": (np.int64, ARRIVED),
@@ -85,6 +91,7 @@ class CaseRows:
         "earliest": (np.float64, 0.0),
         "listed_day": (np.int64, 0),
         "withdrawing": (np.bool_, False),
+        "off_listed": (np.bool_, False),  # taken off the list already, in the booking loop of the day it was booked
         "listings": (np.int64, 0),
         "adjourn_draw": (np.float64, 1.0),
         "held": (np.int64, 0),
@@ -290,8 +297,16 @@ class CaseRows:
         return self.route[rows, self.pos[rows]]
 
     def schedule(self, rows: np.ndarray, days: np.ndarray) -> None:
-        """Rows due on ``days`` (the day's step finds them by their ``due`` column)."""
+        """Rows due on ``days`` (the day's step finds them by their ``due`` column), stamped in the order given."""
         self.due[rows] = days
+        self.stamp_waits(rows)
+
+    def stamp_waits(self, rows: np.ndarray) -> None:
+        """Rows that begin a wait now, in the order given: rows ready at the same instant move on in this order,
+        as SimPy takes events at the same time in the order they were scheduled (the present model's order)."""
+        n = len(rows)
+        self.stamp[rows] = np.arange(self._next_stamp, self._next_stamp + n)
+        self._next_stamp += n
 
     def due_on(self, t: int) -> np.ndarray:
         """Rows due on day ``t``, in row order. A scan of the rows held (the open cases and the month ahead, about
@@ -307,7 +322,12 @@ class CaseRows:
         return self._taken(idx)
 
     def _taken(self, rows: np.ndarray) -> np.ndarray:
-        """Rows taken to be moved on, in the order they became ready (ties in the order the cases were created); due
-        on no day from now, so a row that then waits in a team's queue is not a row left behind."""
+        """Rows taken to be moved on, in the order they became ready (ties in the order their waits were scheduled,
+        :meth:`stamp_waits`); due on no day from now, so a row that then waits in a team's queue is not a row left
+        behind."""
         self.due[rows] = -1
-        return rows[np.lexsort((self.seq[rows], self.ready[rows]))]
+        return self.in_ready_order(rows)
+
+    def in_ready_order(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` in the order they became ready, ties in the order their waits were scheduled."""
+        return rows[np.lexsort((self.stamp[rows], self.ready[rows]))]

@@ -12,14 +12,25 @@ from array import array
 
 import numpy as np
 
-from sim.model.agenda.booking import book_hearings, cancel_listings, days_of, load_shares, moves_of
+from sim.model.agenda.booking import (
+    STAYS_LISTED,
+    VACATES,
+    WITHDRAWS,
+    Bookings,
+    book_hearings,
+    days_of,
+    load_shares,
+    moves_of,
+)
 from sim.model.agenda.operations import HEARD, OFF_LIST
 from sim.model.agenda.tapes import LISTING_PURPOSES, LISTINGS_ON_TAPE
 from sim.model.random_streams import Draws
-from sim.vocabulary import WEEK_DAYS
 
 LISTING_OFFSETS = np.array([0, LISTINGS_ON_TAPE, 2 * LISTINGS_ON_TAPE])
 """Where a listing's three draws (withdraw, vacate, adjourn) lie among a row's listing draws, from its number."""
+NOTHING_TO_CANCEL: tuple[list[int], list, list[float]] = ([], [], [])
+"""No listing taken off the list today: (diaries, listings, times), as ``taken_off`` leaves them for the booking
+loop."""
 LISTING_TOLERANCE_DAYS = 1e-9
 """A hearing's earliest day is the day its notice ends, less this, so a notice ending on a day's stroke lists that
 day (as ``ListingDiary`` rounds)."""
@@ -30,9 +41,17 @@ class Listing:
     :class:`sim.model.agenda.replication.AgendaReplication`)."""
 
     def taken_off(self, rows: np.ndarray) -> None:
-        """Hearings vacated, or withdrawn while waiting: the listing is cancelled; relist or dispose."""
+        """Hearings vacated, or withdrawn while waiting: the listing is cancelled (at its time, in today's booking
+        loop); relist or dispose."""
         records = self.listed[rows].tolist()
-        cancel_listings(self.diaries, self._diary(rows).tolist(), records)
+        pending = np.flatnonzero(~self.off_listed[rows])  # not taken off already, the day it was booked
+        self.off_listed[rows] = False
+        order = pending[np.argsort(self.ready[rows[pending]], kind="stable")]  # when each is taken off
+        self._to_cancel = (
+            self._diary(rows[order]).tolist(),
+            [records[i] for i in order.tolist()],
+            self.ready[rows[order]].tolist(),
+        )
         self._listing_ends(rows, records)
         if self.rec is not None:  # the notice that had passed when the listing was taken off
             self._notice_ends(rows, np.minimum(self.ready[rows], self.notice_until[rows]))
@@ -113,43 +132,76 @@ class Listing:
             self.advance(on)
 
     def list_hearings(self, rows: np.ndarray, t: int) -> None:
-        """Book every hearing asked for today, in booking order (the one sequential loop), then decide in a batch
-        which will be withdrawn or vacated before their day and which will be heard."""
-        rows = rows[np.argsort(self.ready[rows], kind="stable")]
+        """Book every hearing asked for today, in booking order, and cancel those taken off the list today, in
+        time order (the one sequential loop); then decide in a batch which bookings will be withdrawn or vacated
+        before their day and which will be heard."""
+        off, self._to_cancel = self._to_cancel, NOTHING_TO_CANCEL
+        rows = self.in_ready_order(rows)
         m = len(rows)
         self.tallies["listings"] += m
         ops = self.ops
         op = self._op(rows)
         earliest_day = np.ceil(self.earliest[rows] - LISTING_TOLERANCE_DAYS).astype(np.int64)
         earliest_day = np.maximum(earliest_day, t)  # a row moved on a day late lists from today at the soonest
-        rank = ops.a_rank[op, self.da[rows]].tolist()
-        diary = (self.centre[rows] * self.n_tiers + ops.a_tier[op]).tolist()
-        hours = self.value[rows, self.pos[rows]].tolist()
-        urgent = ops.a_urgent[op].tolist()
-        first = earliest_day.tolist()
-        if self.rec is not None:  # notice runs from now to the earliest day (``Case.give_notice``)
-            self.notice_from[rows] = self.ready[rows]
-            self.notice_until[rows] = np.maximum(self.ready[rows], earliest_day)
-        booked, days = book_hearings(self.diaries, diary, first, hours, rank, urgent, t)
-        listed = np.empty(m, dtype=object)
-        listed[:] = booked
-        self.listed[rows] = listed
-        day = np.array(days, dtype=np.int64)
-        self.listed_day[rows] = day
-        wait = (day - earliest_day).astype(np.float64)
         u_w, u_v = self.listing(rows)
-        hazard = ops.a_withdrawal[op]
-        chance = -np.expm1(-hazard * wait / WEEK_DAYS)
-        withdraws = (wait > 0) & (hazard > 0) & (u_w < chance)
-        vacates = ~withdraws & (u_v < self.vacate)
-        off = withdraws | vacates
-        self.tallies["vacated"] += int(vacates.sum())
-        when = np.where(withdraws, u_w / np.where(chance > 0, chance, 1.0), u_v / self.vacate if self.vacate else 0.0)
-        off_time = self.ready[rows] + when * (day - self.ready[rows])
+        urgent = ops.a_urgent[op]
+        b = Bookings(
+            (self.centre[rows] * self.n_tiers + ops.a_tier[op]).tolist(),
+            earliest_day.tolist(),
+            self.value[rows, self.pos[rows]].tolist(),
+            ops.a_rank[op, self.da[rows]].tolist(),
+            urgent.tolist(),
+            self.ready[rows].tolist(),
+            ops.a_withdrawal[op].tolist(),
+            u_w.tolist(),
+            u_v.tolist(),
+            self.relist[urgent.astype(int)].tolist(),
+            float(self.vacate),
+            lambda k: self._next_listing(int(rows[k])),
+        )
+        book_hearings(self.diaries, *off, b, t, LISTING_TOLERANCE_DAYS)
+        if not m:
+            return
+        listed = np.empty(m, dtype=object)
+        listed[:] = b.listed
+        self.listed[rows] = listed
+        day = np.array(b.day, dtype=np.int64)
+        self.listed_day[rows] = day
+        fate = np.array(b.fate, dtype=np.int64)
+        withdraws = fate == WITHDRAWS
+        off = fate != STAYS_LISTED
+        self.tallies["vacated"] += int((fate == VACATES).sum())
+        if self.rec is not None:  # notice runs from the listing to its earliest day (``Case.give_notice``)
+            listed_at = np.array(b.listed_at)
+            self.notice_from[rows] = listed_at
+            self.notice_until[rows] = np.maximum(listed_at, np.array(b.listed_first_day))
+        relisted = np.array(b.relisted)
+        if relisted.any():
+            self._relisted_today(rows, relisted, b)
+        off_time = np.array(b.off_at)
+        self.off_listed[rows[b.taken_off_today]] = True
         self.ready[rows] = np.where(off, off_time, day + 1.0)
         self.schedule(rows, np.where(off, np.maximum(t + 1, np.floor(off_time)), day + 1))
         self.kind[rows] = np.where(off, OFF_LIST, HEARD)
         self.withdrawing[rows] = withdraws
+
+    def _relisted_today(self, rows: np.ndarray, relisted: np.ndarray, b: Bookings) -> None:
+        """Bookings vacated and relisted within today's loop: each vacate counts, with the court's moves of the
+        listings taken off and the notice that passed on them."""
+        again = np.flatnonzero(relisted)
+        r = rows[again]
+        n = relisted[again]
+        self.tallies["vacated"] += int(n.sum())
+        self.tallies["listings"] += int(n.sum())
+        self.vacated[r] += n + np.array(b.court_vacated)[again]
+        self.displaced[r] += np.array(b.displaced)[again]
+        if self.rec is not None:
+            self.stage_notice[r] += np.array(b.notice_days)[again]
+
+    def _next_listing(self, row: int) -> tuple[float, float]:
+        """A row relisted within today's booking loop: its next listing's draws (withdraw, vacate)."""
+        u_w, u_v = self.listing(np.array([row]))
+        return float(u_w[0]), float(u_v[0])
 
     def listing(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The draws of each row's next listing (``Draws.listing``), as (withdraw, vacate); the adjournment's draw

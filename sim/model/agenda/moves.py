@@ -23,6 +23,7 @@ from sim.model.agenda.operations import (
     ISSUE,
     OFF_LIST,
     PRIVATE,
+    QUEUED,
     RELEASE,
     REVIEW,
     TEAM_WORK,
@@ -44,6 +45,9 @@ class Moves:
         self._freed: dict[tuple[int, int], list[float]] = {}
         self._again: list[np.ndarray] = []
         self.today = t
+        waking = self._wakes.pop(t, None)
+        if waking:  # queued work whose allocation delay ends today
+            self._poked |= waking
         if len(idx):
             kind = self.kind[idx]
             off = idx[kind == OFF_LIST]
@@ -72,8 +76,9 @@ class Moves:
             self._again = []
             self.work_done(again)
             self.allocate(t)
-        if self._to_book:
-            self.list_hearings(np.concatenate(self._to_book), t)
+        if self._to_book or self._to_cancel[0]:
+            rows = np.concatenate(self._to_book) if self._to_book else np.empty(0, dtype=np.int64)
+            self.list_hearings(rows, t)
 
     def _count_new(self, rows: np.ndarray) -> None:
         """Cases taken on their first day: new, returning to court, from before the run, or open at its start."""
@@ -190,6 +195,7 @@ class Moves:
                 self._to_book.append(hearing)
             team = waiting[(kind == TEAM_WORK) | (kind == ALLOCATION)]
             if len(team):
+                self.kind[team] = QUEUED  # not at work yet: at the run's end, waiting since it asked
                 self._to_team.append(team)
             court = waiting[kind == COURT_WORK]
             self._start_work(court, self.ready[court])  # needs no capacity: it starts now
@@ -286,6 +292,7 @@ class Moves:
         if today.any():
             again = rows[today]
             self.due[again] = self.today
+            self.stamp_waits(again)
             self._again.append(again)
             rows, finish = rows[~today], finish[~today]
         if len(rows):
@@ -308,7 +315,7 @@ class Moves:
         horizon = min(t + 1, self.end_day)
         by_team: dict[int, list[tuple]] = {k * self.n_regions + r: [] for k, r in freed}
         if len(requests):
-            requests = requests[np.argsort(self.ready[requests], kind="stable")]
+            requests = self.in_ready_order(requests)
             op = self._op(requests)
             work = self.ops.a_type[op] == TEAM_WORK  # an allocation (a guardian) holds its slot until released
             days = np.where(work, self.value[requests, self.pos[requests]], np.inf)
@@ -319,7 +326,11 @@ class Moves:
                 by_team.setdefault(key, []).append(ask)
         for key in sorted(by_team):
             kind, r = divmod(key, self.n_regions)
-            self.teams[kind][r].allocate_at(freed.get((kind, r), []), by_team[key], t, horizon, out)
+            team = self.teams[kind][r]
+            team.allocate_at(freed.get((kind, r), []), by_team[key], t, horizon, out)
+            wake = team.wake_day()
+            if wake is not None:
+                self._wakes.setdefault(wake, set()).add((kind, r))
         if out.freed_early:
             self.freed_early[out.freed_early] = True
         return out.rows, out.at

@@ -45,8 +45,8 @@ INSTANT = (ISSUE, RELEASE, FIRST_DISPOSAL, REVIEW)
 """Operations that take no time: a row runs them and goes on to its next operation the same moment."""
 IS_INSTANT = np.isin(np.arange(REVIEW + 1), INSTANT)
 """Whether each operation type is instant, as a table to index (``np.isin`` costs about 40 us a call)."""
-# What a row is waiting for on its due day.
-ARRIVE, WORK_DONE, HEARD, OFF_LIST, CLOSED = range(5)
+# What a row is waiting for on its due day (QUEUED: in a team's queue, due on no day).
+ARRIVE, WORK_DONE, HEARD, OFF_LIST, CLOSED, QUEUED = range(6)
 KIND = {kind: i for i, kind in enumerate(TEAM_KINDS)}
 PUBLIC, PRIVATE, DOMESTIC = (CASE_TYPES.index(c) for c in ("public_law", "private_law", "domestic_abuse"))
 ROUTES = (*CASE_TYPES, "pathfinder")

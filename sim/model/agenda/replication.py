@@ -35,7 +35,7 @@ import simpy
 from sim.model.agencies.court import Court
 from sim.model.agenda.case_rows import FIRST_CAPACITY, CaseRows
 from sim.model.agenda.intake import RETURNS_BATCH_DAYS, Intake
-from sim.model.agenda.listing import Listing
+from sim.model.agenda.listing import NOTHING_TO_CANCEL, Listing
 from sim.model.agenda.moves import Moves
 from sim.model.agenda.operations import ROUTE_CASE_TYPE, ROUTES, Ops, policy_changes
 from sim.model.agenda.records import AgendaRecords
@@ -100,13 +100,19 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
         self._policy_periods = periods or [(0.0, scenario)]
         self._next_period = 1
         self._poked: set[tuple[int, int]] = set()
-        """Teams given slots by a policy while work waited: today's allocation looks at them."""
+        """Teams given slots by a policy while work waited, or whose queued work's allocation delay ends today:
+        today's allocation looks at them."""
+        self._to_cancel = NOTHING_TO_CANCEL
+        """Listings taken off the list today, for the booking loop to cancel in time order."""
+        self._wakes: dict[int, set[tuple[int, int]]] = {}
+        """Teams whose queued work's allocation delay ends on a day, by day."""
         self.recycling = recycling
         """A closed case's row is counted into the figures, its records settled, and reused at the next month's
         start, so the columns grow with open cases, not with every case simulated (``recycle``)."""
         self._free = np.empty(0, dtype=np.int64)
         self._closing: list[np.ndarray] = []
         self._next_seq = 0
+        self._next_stamp = 0
         self.params = params = Parameters(scenario.outcome_names(), scenario)
         self.end_day = scenario.end_day
         self.replication = replication
@@ -251,7 +257,7 @@ class AgendaReplication(CaseRows, RoutePlans, Intake, Moves, Listing):
             self.court.apply(scenario, int(math.ceil(day)))
             for k, (kind, teams) in enumerate(zip(TEAM_KINDS, self.teams, strict=True)):
                 for r, (team, capacity) in enumerate(zip(teams, team_capacities(scenario, kind), strict=True)):
-                    if team.follow(*capacity):
+                    if team.follow(*capacity, now=float(t)):
                         self._poked.add((k, r))
             self._read_when_it_happens(scenario)
             self.ops.follow(params)
