@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from sim.model.agencies.court import Listed, ListingDiary
 from sim.model.pathways.steps import withdrawal_chance
+from sim.vocabulary import WEEK_DAYS
 
 STAYS_LISTED, WITHDRAWS, VACATES = 0, 1, 2
 """A booking's fate: it stays listed (to be heard on its day), the parties withdraw while it waits, or the court
@@ -71,6 +72,7 @@ class Bookings:
         self.taken_off_today: list[int] = []
         """the bookings whose last listing was taken off today already (withdrawn: the case closes tomorrow's step);"""
         self.relisted = [0] * n
+        self.relists = 0
         """and for a booking vacated and relisted today: how often, the notice that passed on the listings taken off,
         and how often the court moved or vacated those listings (for urgent work, or when its hours fell)."""
         self.notice_days = [0.0] * n
@@ -105,6 +107,12 @@ def book_hearings(
     n = len(b.diary)
     while i < n or today_off:
         now = b.at[i] if i < n else math.inf
+        if j == n_off and not today_off:  # nothing to take off first (most bookings): book it
+            order = _book(
+                diaries, b, i, now, b.first_day[i], b.u_withdraw[i], b.u_vacate[i], today, horizon, today_off, order
+            )
+            i += 1
+            continue
         due = j < n_off and (off_at[j] <= now or off_at[j] < today)
         if due and (not today_off or off_at[j] <= today_off[0][0]):
             diaries[off_diary[j]].cancel(off_listed[j])
@@ -119,6 +127,8 @@ def book_hearings(
             else:
                 first = max(math.ceil(at + b.relist_days[k] - tolerance_days), today)
                 u_withdraw, u_vacate = b.next_listing(k)
+                b.listed_at[k] = at
+                b.listed_first_day[k] = first
                 order = _book(diaries, b, k, at, first, u_withdraw, u_vacate, today, horizon, today_off, order)
         else:
             u_withdraw, u_vacate = b.u_withdraw[i], b.u_vacate[i]
@@ -150,7 +160,8 @@ def _book(
     fate = STAYS_LISTED
     when = 0.0
     hazard = b.hazard[k]
-    if day > first and hazard > 0.0:
+    # the chance, 1 - exp(-x) for x = hazard x weeks waited, is below x: a draw above x needs no exp
+    if day > first and hazard > 0.0 and u_withdraw < hazard * (day - first) / WEEK_DAYS:
         chance = withdrawal_chance(hazard, day - first)
         if u_withdraw < chance:
             fate = WITHDRAWS
@@ -160,8 +171,6 @@ def _book(
         when = u_vacate / b.vacate
     off = now + when * (day - now)
     b.listed[k] = got
-    b.listed_at[k] = now
-    b.listed_first_day[k] = first
     b.day[k] = day
     b.fate[k] = fate
     b.off_at[k] = off
@@ -173,6 +182,7 @@ def _book(
         return order + 1
     # vacated today: relisted today, once the listing is off; its notice so far and the court's moves count
     b.relisted[k] += 1
+    b.relists += 1
     b.notice_days[k] += min(off, max(now, float(first))) - now
     heapq.heappush(today_off, (off, RELIST, order + 1, k, None))
     return order + 2

@@ -175,9 +175,8 @@ class Listing:
             listed_at = np.array(b.listed_at)
             self.notice_from[rows] = listed_at
             self.notice_until[rows] = np.maximum(listed_at, np.array(b.listed_first_day))
-        relisted = np.array(b.relisted)
-        if relisted.any():
-            self._relisted_today(rows, relisted, b)
+        if b.relists:
+            self._relisted_today(rows, np.array(b.relisted), b)
         off_time = np.array(b.off_at)
         self.off_listed[rows[b.taken_off_today]] = True
         self.ready[rows] = np.where(off, off_time, day + 1.0)
@@ -193,15 +192,24 @@ class Listing:
         n = relisted[again]
         self.tallies["vacated"] += int(n.sum())
         self.tallies["listings"] += int(n.sum())
-        self.vacated[r] += n + np.array(b.court_vacated)[again]
-        self.displaced[r] += np.array(b.displaced)[again]
+        which = again.tolist()
+        self.vacated[r] += n + np.array([b.court_vacated[k] for k in which])
+        self.displaced[r] += np.array([b.displaced[k] for k in which])
         if self.rec is not None:
-            self.stage_notice[r] += np.array(b.notice_days)[again]
+            self.stage_notice[r] += np.array([b.notice_days[k] for k in which])
 
     def _next_listing(self, row: int) -> tuple[float, float]:
-        """A row relisted within today's booking loop: its next listing's draws (withdraw, vacate)."""
-        u_w, u_v = self.listing(np.array([row]))
-        return float(u_w[0]), float(u_v[0])
+        """A row relisted within today's booking loop: its next listing's draws (withdraw, vacate), as
+        :meth:`listing` reads them, one row at a time (a numpy call per relisting cost more than the rest of it)."""
+        n = int(self.listings[row])
+        self.listings[row] = n + 1
+        if n < LISTINGS_ON_TAPE:
+            draws = self.listing_draws[row]
+            withdraw, vacate, adjourn = (float(draws[n + k]) for k in LISTING_OFFSETS.tolist())
+        else:
+            withdraw, vacate, adjourn = self._listing_beyond_tape(row, n)
+        self.adjourn_draw[row] = adjourn
+        return withdraw, vacate
 
     def listing(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The draws of each row's next listing (``Draws.listing``), as (withdraw, vacate); the adjournment's draw
