@@ -484,3 +484,50 @@ def test_a_comparison_runs_every_scenario_on_one_model(tmp_path, capsys) -> None
     refused = tmp_path / "refused"
     assert main(["compare", str(SMALL), str(reports), "--model", "agenda", "--out", str(refused), *common]) == 2
     assert "private_law.section7.share" in capsys.readouterr().err and not refused.exists()
+
+
+def test_every_command_that_simulates_takes_model_and_the_studies_choose_one(tmp_path, capsys) -> None:
+    """Every command that runs replications takes ``--model`` (validation, backcast, warm-up, plan and calibration
+    as run and compare do), defaulting to the agenda where it follows the scenario; a plan or a calibration chooses
+    once for all its runs, and says why when it is the event model."""
+    from sim.experiment.model_calibration.evaluator import Evaluator
+    from sim.experiment.model_calibration.targets import load_targets
+    from sim.experiment.plan_search import Planner
+    from sim.experiment.plan_spec import parse_lever, parse_target
+    from sim.scenario.loading import load_scenario
+
+    parser = build_parser("run_sim.py")
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    simulating = ("run", "compare", "sweep", "warmup", "validation", "backcast", "options", "plan")
+    for command in simulating:
+        assert "--model" in sub.choices[command].format_help(), command
+    (calibrate,) = [a for a in sub.choices["calibrate"]._actions if a.dest == "kind"]
+    assert "--model" in calibrate.choices["model"].format_help()
+
+    for asked, model in ((None, "agenda"), ("events", "events")):
+        out = tmp_path / f"warmup-{model}"
+        argv = ["warmup", str(SMALL), "--replications", "1", "--years", "1", "--out", str(out), "--workers", "1"]
+        assert main(argv + ([] if asked is None else ["--model", asked])) == 0
+        assert json.loads((out / "runs" / "manifest.json").read_text())["run_options"]["model"] == model
+
+    priced = ROOT / "scenarios" / "baseline.yaml"  # a plan needs capacity's prices
+    reports = tmp_path / "fewer_reports.yaml"
+    reports.write_text(
+        f"extends: {priced}\nname: fewer_reports\npolicies:\n  - name: fewer reports\n    date: 2025-07-01\n"
+        "    set: {private_law.section7.share: 0.2}\n",
+        encoding="utf-8",
+    )
+    said: list[str] = []
+    levers, targets = (
+        [parse_lever("cafcass.long_term_caseload_limit=18:22:2")],
+        [parse_target("time_to_disposal_weeks_mean<=100")],
+    )
+    for path, model in ((priced, "agenda"), (reports, "events")):
+        loaded = load_scenario(path)
+        planner = Planner(loaded, levers, targets, tmp_path / "plan", replications=1, seed=1, log=said.append)
+        assert planner.model == model
+    assert len(said) == 1 and "private_law.section7.share" in said[0]
+    loaded = load_scenario(ROOT / "tests" / "calibration" / "small_short.yaml")
+    targets_file = ROOT / "tests" / "calibration" / "small_targets.yaml"
+    evaluator = Evaluator(loaded, load_targets(targets_file, loaded), tmp_path / "c", replications=1, seed=1)
+    assert evaluator.model == "agenda"

@@ -34,6 +34,7 @@ from sim.experiment.results_folder import (
 from sim.model.replication import Replication
 from sim.model.run_stats import ConservationError, RunStats
 from sim.scenario.loading import load_scenario, scenario_from_dict
+from sim.vocabulary import EVENT_MODEL
 
 
 def busy_small(start: str) -> dict:
@@ -145,7 +146,9 @@ def run_small(out: Path, replications: int, workers: int = 1, **options):
     prepare_directory(out, force=False)
     executor = LocalExecutor(workers)
     try:
-        return run_experiment(load_scenario(SMALL), out, replications=replications, executor=executor, **options)
+        return run_experiment(
+            load_scenario(SMALL), out, replications=replications, executor=executor, model=EVENT_MODEL, **options
+        )
     finally:
         executor.close()
 
@@ -227,7 +230,7 @@ def test_a_resumed_run_clears_a_join_cut_short(tmp_path: Path, monkeypatch: pyte
     folder = replication_dir(tmp_path / "run", 0)
     assert (folder / JOIN_LOCK).exists() and len(list(folder.glob(f"{PART_PREFIX}*/part.json"))) == 2
     monkeypatch.undo()
-    result = run_experiment(load_scenario(SMALL), tmp_path / "run", replications=1, resume=True)
+    result = run_experiment(load_scenario(SMALL), tmp_path / "run", replications=1, resume=True, model=EVENT_MODEL)
     assert result.results[0].ok and not result.failures
     assert not (folder / JOIN_LOCK).exists() and not list(folder.glob(f"{PART_PREFIX}*"))
 

@@ -237,6 +237,7 @@ def cmd_model(args: argparse.Namespace) -> int:
                 keep_runs=args.keep_runs,
                 argv=command_line(args),
                 log=err,
+                model=args.model,
             )
     except CalibrationModelError as exc:
         err(f"error: {exc}")

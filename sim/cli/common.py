@@ -305,14 +305,15 @@ def add_experiment_options(
     registered: bool = True,
 ) -> None:
     """The options of every command that runs replications: --replications, --seed, --out, --force,
-    --workers, --scheduler and --allow-root (``whose_seed=None`` leaves --seed out), and --runs-db for a command
-    whose folder is registered in the run store (``registered``)."""
+    --workers, --scheduler, --model and --allow-root (``whose_seed=None`` leaves --seed out), and --runs-db for a
+    command whose folder is registered in the run store (``registered``)."""
     if replications:
         add_replications(parser)
     if whose_seed is not None:
         add_seed(parser, whose_seed)
     add_out(parser, out)
     add_execution(parser)
+    add_model(parser)
     add_allow_root(parser)
     if registered:
         add_runs_db(parser)

@@ -8,7 +8,6 @@ from sim.cli.common import (
     EXIT_FAILED_REPLICATIONS,
     EXIT_OK,
     add_experiment_options,
-    add_model,
     err,
     experiment_folder,
     out_dir,
@@ -29,7 +28,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("base", metavar="BASE", help="the base scenario")
     p.add_argument("options", nargs="+", metavar="OPTION", help="scenarios to compare with the base")
     add_experiment_options(p, out="results/compare-...", whose_seed="the base's")
-    add_model(p)
     p.add_argument(
         "--no-report",
         action="store_true",

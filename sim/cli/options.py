@@ -18,7 +18,6 @@ from sim.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
     add_experiment_options,
-    add_model,
     err,
     experiment_folder,
     out_dir,
@@ -47,7 +46,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help=f"the study file (default {DEFAULT_STUDY})",
     )
     add_experiment_options(p, out="results/options-NAME-TIME/", whose_seed="the base's")
-    add_model(p)
     p.add_argument(
         "--docs",
         action="store_true",

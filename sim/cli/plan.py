@@ -108,6 +108,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             confirm_seed=args.confirm_seed,
             executor=executor,
             keep_runs=args.keep_runs,
+            model=args.model,
             argv=command_line(args),
             log=err,
         )

@@ -14,7 +14,6 @@ from sim.cli.common import (
     UserError,
     add_allow_root,
     add_experiment_options,
-    add_model,
     command_line,
     default_out,
     describe_failure,
@@ -63,7 +62,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="most replications --precision may run (default 50)",
     )
-    add_model(p)
     p.add_argument(
         "--no-report",
         action="store_true",

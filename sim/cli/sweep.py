@@ -10,7 +10,6 @@ from sim.cli.common import (
     EXIT_OK,
     UserError,
     add_experiment_options,
-    add_model,
     err,
     experiment_folder,
     out_dir,
@@ -51,7 +50,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         " (keys + 2) x N settings (default 16)",
     )
     add_experiment_options(p, out="results/sweep-...")
-    add_model(p)
     p.set_defaults(func=cmd_sweep)
 
 

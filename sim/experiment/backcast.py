@@ -167,10 +167,12 @@ def backcast(
     points: pd.DataFrame | None = None,
     targets: Path | None = None,
     fitted: set[tuple[str, pd.Timestamp]] | None = None,
+    model: str | None = None,
 ) -> BackcastResult:
     """Run the back-cast into ``out`` (prepared by the caller) and write its table, record and figure there.
     With ``fitted`` (the :func:`fitted_points` of the calibration targets file ``targets``, which the record names)
-    a point is ``fitted`` when that file fitted it; without, when its period ends by FIT_UNTIL."""
+    a point is ``fitted`` when that file fitted it; without, when its period ends by FIT_UNTIL. ``model``: as for
+    :func:`~sim.experiment.replications.run_experiment`."""
     own_last = _last_day(loaded)
     if until is not None:
         loaded = run_until(loaded, until)
@@ -184,6 +186,7 @@ def backcast(
         argv=argv,
         log=log,
         extra_manifest={"backcast": {"until": None if until is None else until.isoformat()}},
+        model=model,
     )
     points = published_trajectory() if points is None else points
     if fitted is not None:

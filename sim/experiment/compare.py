@@ -39,7 +39,7 @@ from sim.analysis.spread import Spread
 from sim.analysis.statistics import SIGNIFICANCE, T, adjust_p_values, intervals, p_values
 from sim.experiment.manifest import build_manifest, now_iso, scenario_section, write_manifest
 from sim.experiment.owned_files import writes_into
-from sim.experiment.replication_parts import choose_model
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
 from sim.experiment.run_aggregates import disposal_spreads as aggregate_spreads
@@ -185,9 +185,7 @@ def compare(
     ``model``: every scenario runs on one model (:func:`sim.experiment.replication_parts.choose_model`).
     Returns compare.csv's table and the runs; figures are drawn by the caller (the outputs layer).
     """
-    model, note = choose_model(model, loaded)
-    if note and log:
-        log(f"note: {note}")
+    model = study_model(model, loaded, log)
     started_iso, started = now_iso(), time.perf_counter()
     root_seed = loaded[0].scenario.seed if seed is None else seed
     names = unique_names(loaded)

@@ -35,6 +35,7 @@ from sim.experiment.plan_search import (
     search,
 )
 from sim.experiment.plan_spec import Lever, Target
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import collect_indicators, write_csv
 from sim.scenario.loading import LoadedScenario
 
@@ -116,6 +117,7 @@ def _confirm(planner: Planner, result: Plan, replications: int, seed: int, log: 
         executor=planner.executor,
         log=log,
         argv=argv,
+        model=planner.model,
     )
     run = runs[name]
     result.confirm = confirm_targets(planner.targets, run.summary, collect_indicators(run.out, run.replications_used))
@@ -188,10 +190,12 @@ def plan(
     keep_runs: bool = False,
     argv: list[str] | None = None,
     log: Callable[[str], None] | None = None,
+    model: str | None = None,
 ) -> Plan:
     """Search for the cheapest mix meeting the targets, confirm it and write the record into ``out`` (see the module
-    docstring); ``out`` must exist and be empty."""
+    docstring); ``out`` must exist and be empty. Every run is on one ``model`` (chosen for the base if None)."""
     out = Path(out)
+    model = study_model(model, loaded, log)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
     check_seed = root_seed + CONFIRM_SEED_OFFSET if confirm_seed is None else int(confirm_seed)
     about = {
@@ -209,6 +213,7 @@ def plan(
             "max_evaluations": max_evaluations,
             "seed": root_seed,
             "confirm_seed": check_seed,
+            "model": model,
         },
     }
 
@@ -231,6 +236,7 @@ def plan(
         executor=executor,
         log=log,
         keep_runs=keep_runs,
+        model=model,
     )
     planner.evaluate(None, "base")
     method = search(planner, max_evaluations, root_seed)

@@ -44,6 +44,7 @@ import pandas as pd
 from sim.analysis.costs import CAPACITY_PER_YEAR, PER_YEAR, capacity_cost_rows
 from sim.experiment.model_calibration.parameter_values import apply_values, resolved_data
 from sim.experiment.plan_spec import Lever, PlanSpecError, Target, check_target_names, grid_size
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import run_experiment
 from sim.experiment.results_folder import REPLICATIONS_DIR, clear_replication, replication_dir
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
@@ -126,10 +127,13 @@ class Planner:
         executor: Any = None,
         log: Callable[[str], None] | None = None,
         keep_runs: bool = False,
+        model: str | None = None,
     ) -> None:
         self.loaded, self.levers, self.targets, self.out = loaded, levers, targets, Path(out)
         self.replications, self.seed, self.executor, self.keep_runs = replications, seed, executor, keep_runs
         self.say = log or (lambda message: None)
+        self.model = study_model(model, loaded, log)
+        """Every run's model, chosen once for the base (the variants change values, not dated policies)."""
         self.base_cost = capacity_cost(loaded)
         self.parameters = [lever.as_parameter() for lever in levers]
         self.cache: dict[tuple[float, ...] | None, Evaluation] = {}
@@ -176,6 +180,7 @@ class Planner:
             seed=self.seed,
             executor=self.executor,
             extra_manifest={"plan": {"evaluation": index, "phase": phase, "levers": lever_values}},
+            model=self.model,
         )
         if run.failures:
             first = run.failures[0]

@@ -35,14 +35,6 @@ from sim.scenario.schema import Scenario
 from sim.vocabulary import AGENDA_MODEL, EVENT_MODEL, MODELS
 
 
-def check_model(model: str, loaded: LoadedScenario) -> None:
-    """Refuse an unknown model, or a scenario whose policies the agenda cannot follow
-    (:class:`~sim.model.agenda.replication.PolicyNotFollowed`), before anything is written."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
-    choose_model(model, loaded)
-
-
 def choose_model(asked: str | None, loaded: LoadedScenario | list[LoadedScenario]) -> tuple[str, str | None]:
     """The model a run or a study uses, and a note when it is not the one a user would expect: the one asked for,
     else the agenda where it can follow every policy of every scenario, else the event model (one model for a whole
@@ -61,6 +53,21 @@ def choose_model(asked: str | None, loaded: LoadedScenario | list[LoadedScenario
     if problems:
         return EVENT_MODEL, f"simulating event by event (--model events), since {problems[0]}"
     return AGENDA_MODEL, None
+
+
+def study_model(
+    asked: str | None, loaded: LoadedScenario | list[LoadedScenario], log: Callable[[str], None] | None
+) -> str:
+    """The one model of a run or a study (every scenario of a comparison, every variant of a plan or a calibration),
+    chosen once by :func:`choose_model` and its note said once through ``log``. An unknown model, or the agenda asked
+    for a scenario it cannot follow (:class:`~sim.model.agenda.replication.PolicyNotFollowed`), is refused before
+    anything is written."""
+    if asked is not None and asked not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {asked!r}")
+    model, note = choose_model(asked, loaded)
+    if note and log is not None:
+        log(f"note: {note}")
+    return model
 
 
 def simulate_whole(

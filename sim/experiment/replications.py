@@ -35,7 +35,7 @@ from sim.experiment.memory import indicators_allocation, return_freed_memory, si
 from sim.experiment.owned_files import claim, partial_of, writes_into
 from sim.experiment.progress import QueueDrain, RunProgress, part_reporter
 from sim.experiment.replication_indicators import replication_indicators
-from sim.experiment.replication_parts import check_model, region_order, run_part, simulate_whole
+from sim.experiment.replication_parts import region_order, run_part, simulate_whole, study_model
 from sim.experiment.results_folder import (
     DONE_MARKER,
     ERROR_MARKER,
@@ -237,17 +237,19 @@ def run_experiment(
     extra_manifest: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
     finished: Callable[[ReplicationResult, int, int], None] | None = None,
-    model: str = EVENT_MODEL,
+    model: str | None = None,
 ) -> RunResult:
     """Run replications into ``out`` (see :func:`output_folder`); each one's files are claimed before it starts.
 
     ``finished(result, done, total)`` is called as each replication ends (ok or failed), with how many have ended
     (those a resumed run kept included) and how many the run is for: the command line prints a line for it when
-    nobody sees a progress bar. ``model``: how each replication is simulated (:data:`sim.vocabulary.MODELS`).
+    nobody sees a progress bar. ``model``: how each replication is simulated (:data:`sim.vocabulary.MODELS`); None
+    chooses as :func:`~sim.experiment.replication_parts.choose_model` does, and ``log`` says why when it is not the
+    agenda.
     """
-    check_model(model, loaded)
     out = Path(out)
     say = log or (lambda message: None)
+    model = study_model(model, loaded, say)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
     executor = executor or LocalExecutor(1)
     started_iso, started = now_iso(), time.perf_counter()

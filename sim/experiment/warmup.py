@@ -181,7 +181,10 @@ def warmup(
     argv: list[str] | None = None,
     log: Any = None,
     window: int | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
+    """Run ``loaded`` from empty into ``out/runs`` and suggest a warm-up from its series (``model``: as for
+    :func:`~sim.experiment.replications.run_experiment`)."""
     empty = from_empty(loaded, years)
     runs = out / "runs"
     prepare_directory(runs, force=False)  # with --force, the caller has removed an earlier run's files here
@@ -195,6 +198,7 @@ def warmup(
         argv=argv,
         log=log,
         extra_manifest={"warmup_analysis": {"scenario": loaded.path}},
+        model=model,
     )
     interval = empty.scenario.monitor_interval_days
     table = series(runs, run.replications_used, interval)

@@ -25,6 +25,7 @@ import pandas as pd
 from sim.experiment.model_calibration.measures import MEASURES, POINT_COLUMNS
 from sim.experiment.model_calibration.parameter_values import scenario_at
 from sim.experiment.model_calibration.targets import Targets
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import run_experiment, write_csv
 from sim.experiment.results_folder import REPLICATIONS_DIR, clear_replication, replication_dir
 from sim.scenario.loading import LoadedScenario
@@ -74,10 +75,13 @@ class Evaluator:
         executor: Any = None,
         log: Callable[[str], None] | None = None,
         keep_runs: bool = False,
+        model: str | None = None,
     ) -> None:
         self.loaded, self.targets, self.out = loaded, targets, Path(out)
         self.replications, self.seed, self.executor, self.keep_runs = replications, seed, executor, keep_runs
         self.say = log or (lambda message: None)
+        self.model = study_model(model, loaded, log)
+        """Every run's model, chosen once for the base (the variants change values, not dated policies)."""
         spec = targets.spec
         self.measure = MEASURES[spec.measure]
         self.points = pd.DataFrame([(t.indicator, t.date, t.period) for t in spec.targets], columns=POINT_COLUMNS)
@@ -114,6 +118,7 @@ class Evaluator:
                     "values": dict(zip([p.label for p in parameters], key, strict=True)),
                 }
             },
+            model=self.model,
         )
         if run.failures:
             first = run.failures[0]

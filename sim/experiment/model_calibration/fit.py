@@ -42,6 +42,7 @@ from sim.experiment.model_calibration.identifiability import Identifiability, as
 from sim.experiment.model_calibration.plausibility import check_ranges, plausibility_table
 from sim.experiment.model_calibration.targets import Targets
 from sim.experiment.owned_files import writes_into
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import write_csv
 from sim.scenario.loading import LoadedScenario
 
@@ -272,9 +273,12 @@ def calibrate_model(
     keep_runs: bool = False,
     argv: list[str] | None = None,
     log: Callable[[str], None] | None = None,
+    model: str | None = None,
 ) -> CalibrationResult:
-    """Fit, assess identifiability and write the outputs into ``out`` (which must exist and be empty)."""
+    """Fit, assess identifiability and write the outputs into ``out`` (which must exist and be empty); every run
+    on one ``model`` (chosen for the scenario if None)."""
     out = Path(out)
+    model = study_model(model, loaded, log)
     root_seed = loaded.scenario.seed if seed is None else int(seed)
     about = {
         "kind": "calibrate_model",
@@ -283,7 +287,12 @@ def calibrate_model(
             "files": [{"path": f, "sha256": sha256_file(f)} for f in targets.source.files],
             "resolved": targets.spec.model_dump(mode="json"),
         },
-        "options": {"replications": replications, "max_evaluations": max_evaluations, "seed": root_seed},
+        "options": {
+            "replications": replications,
+            "max_evaluations": max_evaluations,
+            "seed": root_seed,
+            "model": model,
+        },
         "method": "Nelder-Mead (scipy.optimize.minimize) on the unit cube of the bounds; common random numbers; "
         "objective: weighted sum of squared relative errors over the fitted targets",
     }
@@ -302,6 +311,7 @@ def calibrate_model(
         executor=executor,
         log=log,
         keep_runs=keep_runs,
+        model=model,
     )
     fit = search(evaluator, max_evaluations)
     table, verdict = sensitivity(evaluator, fit.best)
