@@ -64,6 +64,7 @@ ABOUT = {
     "start_date": "2024-01-01",
     "last_day": "2024-12-31",
     "warm_up_days": 0,
+    "model": "agenda",
     "out": "dir",
 }
 
@@ -261,7 +262,7 @@ def test_validation_writes_its_record_into_a_new_results_folder_not_the_docs(tmp
     assert made.name.startswith("validation-small-")
     record = (made / "validation.md").read_text(encoding="utf-8")
     assert record.startswith("# Validation against published figures")
-    assert f"validation {SMALL} --replications 2 --docs" in record
+    assert f"validation {SMALL} --replications 2 --model agenda --docs" in record
     assert "With 2 replications (fewer than 5) the intervals are rough" in record
     table = pd.read_csv(made / "validation.csv")
     assert len(table) == len(published_figures())

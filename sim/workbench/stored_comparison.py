@@ -24,14 +24,13 @@ from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, scen
 from sim.experiment.manifest import write_manifest as write_manifest_file
 from sim.experiment.owned_files import RunDirectoryError, describe_failure
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
-from sim.experiment.results_folder import ResultsDirError, output_folder, prepare_directory, read_manifest
+from sim.experiment.results_folder import ResultsDirError, output_folder, prepare_directory, read_manifest, run_model
 from sim.model.agenda.replication import PolicyNotFollowed
 from sim.model.random_streams import STREAM_SCHEME
 from sim.outputs.comparison_report import write_comparison_report
 from sim.outputs.experiment_figures import write_comparison_figures
 from sim.scenario.loading import LoadedScenario, load_scenario
 from sim.scenario.yaml_file import ScenarioError
-from sim.vocabulary import EVENT_MODEL
 from sim.workbench.jobs import EXIT_FAILED_REPLICATIONS, EXIT_INTERRUPTED, EXIT_OK
 from sim.workbench.stored_runs import StoredRun, stored_run
 
@@ -44,11 +43,6 @@ def _scheme(folder: Path) -> str | None:
     return read_manifest(folder).get("random", {}).get("stream_scheme")
 
 
-def _model(folder: Path) -> str:
-    """The model a run simulated with (a run from before the agenda: the event model)."""
-    return read_manifest(folder).get("run_options", {}).get("model", EVENT_MODEL)
-
-
 def reusable(option_run: Path | None, stored: StoredRun) -> list[int] | None:
     """The option run's replications to pair with ``stored``, if it can be used as it is: the same root seed, stream
     scheme and model, and every replication the stored run has; else None (the option must run again)."""
@@ -57,7 +51,7 @@ def reusable(option_run: Path | None, stored: StoredRun) -> list[int] | None:
     found = stored_run(option_run)
     if found is None or found.root_seed != stored.root_seed or _scheme(option_run) != _scheme(stored.folder):
         return None
-    if _model(option_run) != _model(stored.folder):
+    if run_model(option_run) != run_model(stored.folder):
         return None
     return list(stored.replications) if set(stored.replications) <= set(found.replications) else None
 
@@ -109,7 +103,7 @@ def compare_with_stored(
             argv=argv,
             log=lambda message: print(message, file=sys.stderr, flush=True),
             extra_manifest={"comparison": {"directory": str(out), "role": "option"}},
-            model=_model(stored.folder),
+            model=run_model(stored.folder),
         )
         paired, failed = run.replications_used, len(run.failures)
     base = collect_indicators(stored.folder, list(stored.replications))
