@@ -172,9 +172,11 @@ class Listing:
         off = fate != STAYS_LISTED
         self.tallies["vacated"] += int((fate == VACATES).sum())
         if self.rec is not None:  # notice runs from the listing to its earliest day (``Case.give_notice``)
-            listed_at = np.array(b.listed_at)
+            listed_at, first_day = self.ready[rows], earliest_day  # as asked, unless relisted in the loop
+            if b.relists:
+                listed_at, first_day = np.array(b.listed_at), np.array(b.listed_first_day)
             self.notice_from[rows] = listed_at
-            self.notice_until[rows] = np.maximum(listed_at, np.array(b.listed_first_day))
+            self.notice_until[rows] = np.maximum(listed_at, first_day)
         if b.relists:
             self._relisted_today(rows, np.array(b.relisted), b)
         off_time = np.array(b.off_at)
