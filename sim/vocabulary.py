@@ -74,6 +74,13 @@ the hour), or day by day (``sim.model.agenda``: cases as rows of numpy columns m
 cheaper). Both draw each case's decisions and durations from the same keyed tape, so they agree on every headline
 figure within its interval (``tests/test_agenda.py``)."""
 
+
+def model_words(model: str) -> str:
+    """How a record names the model its figures came from."""
+    way = "day by day (the agenda" if model == AGENDA_MODEL else "event by event (the event model"
+    return f"simulated {way}, `--model {model}`)"
+
+
 # ---------------------------------------------------------------------------------------------- pathway tables
 HEARING, TEAM_WORK, ALLOCATION, ACTIVE_WORK, FOLLOW_UP = (
     "hearing",

@@ -29,14 +29,14 @@ from sim.analysis.periods import inside, last_day
 from sim.analysis.run_reading import CHILD_COLUMNS
 from sim.analysis.statistics import as_published
 from sim.analysis.trajectory import STOCKS, band, measure
+from sim.experiment.manifest import run_model
 from sim.experiment.owned_files import write_atomically, writes_into
 from sim.experiment.replications import run_experiment, write_csv
-from sim.experiment.results_folder import model_words, run_model
 from sim.experiment.run_tables import read_table
 from sim.experiment.trajectory import FIT_UNTIL, published_trajectory
 from sim.scenario.calibration.data import plural
 from sim.scenario.loading import LoadedScenario, scenario_from_dict
-from sim.vocabulary import DAYS_PER_YEAR
+from sim.vocabulary import DAYS_PER_YEAR, model_words
 
 BACKCAST_CSV, BACKCAST_MD, BACKCAST_FIGURE = "backcast.csv", "backcast.md", "backcast"
 BACKCAST_COLUMNS = ["date", "indicator", "model", "lower", "upper", "published", "source", "fitted"]

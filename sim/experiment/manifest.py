@@ -27,10 +27,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.experiment import results_folder
 from sim.experiment.owned_files import MANIFEST_NAME, claim, now_iso, outputs_for_manifest, write_json_atomically
 from sim.model.build import model_build
 from sim.model.random_streams import STREAM_SCHEME
 from sim.scenario.loading import LoadedScenario
+from sim.vocabulary import EVENT_MODEL
 
 __all__ = ["MANIFEST_NAME", "now_iso"]
 PACKAGES = {
@@ -261,3 +263,8 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 
 def read_manifest(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def run_model(directory: str | Path) -> str:
+    """The model a run simulated with, from its checked manifest (a run from before the agenda: the event model)."""
+    return results_folder.read_manifest(directory).get("run_options", {}).get("model", EVENT_MODEL)

@@ -57,7 +57,6 @@ from sim.experiment.owned_files import (
     remove_listed,
     write_atomically,
 )
-from sim.vocabulary import AGENDA_MODEL, EVENT_MODEL
 
 __all__ = ["RunDirectoryError", "ResultsDirError", "write_atomically"]
 
@@ -398,15 +397,3 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ResultsDirError(f"{path} is not valid JSON ({exc}) {DAMAGED}") from None
     return check_run_manifest(data, path)
-
-
-def run_model(directory: str | Path) -> str:
-    """The model a run simulated with (:data:`sim.vocabulary.MODELS`; a run from before the agenda: the event
-    model)."""
-    return read_manifest(directory).get("run_options", {}).get("model", EVENT_MODEL)
-
-
-def model_words(model: str) -> str:
-    """How a record names the model its figures came from."""
-    way = "day by day (the agenda" if model == AGENDA_MODEL else "event by event (the event model"
-    return f"simulated {way}, `--model {model}`)"

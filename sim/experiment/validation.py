@@ -29,10 +29,11 @@ from sim.analysis.periods import inside, last_day
 from sim.analysis.run_reading import CHILD_COLUMNS
 from sim.analysis.statistics import ROUGH_BELOW_REPLICATIONS, as_published, interval, interval_method
 from sim.analysis.trajectory import MEASURES, STOCKS, measure
+from sim.experiment.manifest import run_model
 from sim.experiment.owned_files import write_atomically
-from sim.experiment.results_folder import model_words, run_model
 from sim.experiment.run_tables import check_results_dir, columns_in, read_table, replication_frames
 from sim.scenario.loading import LoadedScenario
+from sim.vocabulary import model_words
 
 VALIDATION_CSV, VALIDATION_MD = "validation.csv", "validation.md"
 PUBLISHED_FIGURES = Path(__file__).resolve().parents[1] / "data" / "published_figures.yaml"

@@ -20,11 +20,11 @@ import pandas as pd
 
 from sim.experiment.compare import disposal_spreads, label_comparisons, paired_differences
 from sim.experiment.executors import ExecutorError, make_executor
-from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, scenario_section
+from sim.experiment.manifest import MANIFEST_NAME, build_manifest, now_iso, run_model, scenario_section
 from sim.experiment.manifest import write_manifest as write_manifest_file
 from sim.experiment.owned_files import RunDirectoryError, describe_failure
 from sim.experiment.replications import RunResult, collect_indicators, run_experiment, write_csv
-from sim.experiment.results_folder import ResultsDirError, output_folder, prepare_directory, read_manifest, run_model
+from sim.experiment.results_folder import ResultsDirError, output_folder, prepare_directory, read_manifest
 from sim.model.agenda.replication import PolicyNotFollowed
 from sim.model.random_streams import STREAM_SCHEME
 from sim.outputs.comparison_report import write_comparison_report
