@@ -72,12 +72,13 @@ class Bookings:
         self.taken_off_today: list[int] = []
         """the bookings whose last listing was taken off today already (withdrawn: the case closes tomorrow's step);"""
         self.relisted = [0] * n
-        self.relists = 0
         """and for a booking vacated and relisted today: how often, the notice that passed on the listings taken off,
         and how often the court moved or vacated those listings (for urgent work, or when its hours fell)."""
         self.notice_days = [0.0] * n
         self.displaced = [0] * n
         self.court_vacated = [0] * n
+        self.relists = 0
+        """Relistings today, all bookings together."""
 
 
 def book_hearings(
