@@ -191,16 +191,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         precision, max_replications = args.precision, args.max_replications
         if precision and max_replications < replications:
             raise UserError(f"--max-replications ({max_replications}) must be at least --replications ({replications})")
-    from sim.experiment.replication_parts import choose_model
+    from sim.experiment.replication_parts import study_model
     from sim.experiment.replications import run_experiment  # after the scenario is valid: a refusal comes fast
     from sim.model.agenda.replication import PolicyNotFollowed
 
     try:
-        model, note = choose_model(model, loaded)
+        model = study_model(model, loaded, err)
     except PolicyNotFollowed as exc:
         raise UserError(f"--model agenda cannot run {loaded.path}: {exc}") from None
-    if note:
-        err(f"note: {note}")
 
     try:
         with experiment_folder(args, out, resume=bool(args.resume), say_interrupted=False) as executor:

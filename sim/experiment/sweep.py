@@ -41,7 +41,7 @@ from sim.analysis.indicators import ALL, HEADLINE
 from sim.analysis.statistics import summarise
 from sim.experiment.manifest import build_manifest, now_iso, write_manifest
 from sim.experiment.owned_files import writes_into
-from sim.experiment.replication_parts import choose_model
+from sim.experiment.replication_parts import study_model
 from sim.experiment.replications import RunResult, run_experiment, write_csv
 from sim.experiment.results_folder import prepare_directory
 from sim.experiment.sensitivity import DEFAULT_SAMPLES, MORRIS_LEVELS, SAMPLED_METHODS, sample, sensitivity_table
@@ -222,9 +222,7 @@ def sweep(
     root_seed = base.scenario.seed if seed is None else seed
     settings, bounds = plan(base, factors, method, samples, root_seed)
     scenarios = build_settings(base, settings)  # everything validated before anything runs
-    model, note = choose_model(model, scenarios)  # one model for every setting
-    if note and log:
-        log(f"note: {note}")
+    model = study_model(model, scenarios, log)  # one model for every setting
     runs: dict[int, RunResult] = {}
     frames = []
     for setting, scenario in zip(settings, scenarios, strict=True):

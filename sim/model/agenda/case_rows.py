@@ -43,12 +43,8 @@ arrival is reset: a free row must not look like a case open at the end.)"""
 WRITTEN_BEFORE_READ = frozenset(
     ("pathfinder", "first_child", "birth", "route", "value", "notice")  # set by create for what a case reads
     + ("earliest", "listed_day", "withdrawing", "adjourn_draw", "stage_requested", "stage_started")  # set at a step
-    + (
-        "listed",
-        "held",
-        "freed_early",
-        "off_listed",
-    )  # back to their fill before a case closes (its listing ended, slots freed)
+    # back to their fill before a case closes (its listing ended or taken off, slots freed)
+    + ("listed", "held", "freed_early", "off_listed")
 )
 """Columns a case writes before it reads them, or leaves at their fill when it closes: with :data:`SET_BY_CREATE`,
 what a freed row keeps (its route beyond a new case's own end is never read). The rest are reset, the counts and

@@ -66,6 +66,8 @@ class Team:
             self._idle.clear()
             self._idle_day = t
         timers = self.timers
+        if not self.queue:  # a delay ending with nobody waiting starts nothing
+            timers.clear()
         if not self.queue and not timers and self.busy + len(self._idle) + len(asking) <= self.slots:
             self._without_waiting(freed, asking, horizon, out)
             return
